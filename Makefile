@@ -1,0 +1,38 @@
+# The two quick-start targets (README) and the checks. Everything installs itself.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+
+.PHONY: demo test test-deps lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+## Dry-run preview of the example drafts: nothing is sent, no account needed.
+demo: $(STAMP)
+	$(VENV)/bin/threadpost preview drafts/cameras-fr.md
+	$(VENV)/bin/threadpost publish --dry-run drafts/launch-notes.md
+
+## Everything the tests need (Python packages, Node 22 + the Bluesky PDS, Chromium).
+test-deps: $(STAMP)
+	bash tests/pds/install.sh
+	bash scripts/install-chromium.sh
+
+## The whole test suite, integration tests included.
+test: test-deps
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy
+
+bench: $(STAMP)
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

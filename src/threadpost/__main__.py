@@ -1,0 +1,5 @@
+"""`python -m threadpost`."""
+
+from threadpost.cli import main
+
+main()

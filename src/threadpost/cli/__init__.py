@@ -1,0 +1,37 @@
+"""The command line: the only place that prints, reads argv or exits.
+
+Each command calls one library function and lets `ThreadpostError`s reach `main`, the
+single error funnel, which prints `Error: …` (plus a hint) and exits with the error's
+status. Command groups live in sibling modules and register themselves on `app`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import NoReturn
+
+from threadpost.cli.app import app, report_unexpected, state
+from threadpost.errors import ExitStatus, ThreadpostError
+
+# Importing the command modules registers their commands on `app`.
+from threadpost.cli import accounts, authoring, publishing  # noqa: E402, F401, I001
+
+__all__ = ["app", "main"]
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Run the CLI and exit with its status (the console script's entry point)."""
+    # Standalone mode: click itself turns usage errors into exit 2 and --help into exit 0;
+    # what reaches us here is ours.
+    try:
+        app(args=argv, prog_name="threadpost")
+    except ThreadpostError as error:
+        state.report_error(error)
+        sys.exit(int(error.exit_status))
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        sys.exit(int(ExitStatus.INTERRUPTED))
+    except Exception as error:
+        report_unexpected(error)
+        sys.exit(int(ExitStatus.ERROR))
+    sys.exit(0)

@@ -1,0 +1,5 @@
+"""Commands: accounts."""
+
+from __future__ import annotations
+
+from threadpost.cli.app import app  # noqa: F401

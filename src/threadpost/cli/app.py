@@ -1,0 +1,106 @@
+"""The typer app, global options and the error funnel shared by every command module."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from threadpost import __version__
+from threadpost.errors import ThreadpostError
+
+if TYPE_CHECKING:
+    from threadpost.config import Settings
+
+app = typer.Typer(
+    name="threadpost",
+    help="Write threads as plain-text drafts; check, preview and publish them to "
+    "Mastodon and Bluesky.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+@dataclass
+class CliState:
+    """What the global options chose; settings are loaded on first use."""
+
+    config_path: Path | None = None
+    db_path: Path | None = None
+    show_traceback: bool = False
+    _settings: Settings | None = field(default=None, repr=False)
+
+    def settings(self) -> Settings:
+        if self._settings is None:
+            from threadpost.config import load_settings
+
+            self._settings = load_settings(self.config_path, self.db_path)
+            for warning in self._settings.warnings:
+                print(f"Warning: {warning}", file=sys.stderr)
+        return self._settings
+
+    def report_error(self, error: ThreadpostError) -> None:
+        if self.show_traceback:
+            traceback.print_exception(error)
+        print(f"Error: {error.message}", file=sys.stderr)
+        if error.hint:
+            print(f"Hint: {error.hint}", file=sys.stderr)
+
+
+state = CliState()
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"threadpost {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def global_options(
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config", envvar="THREADPOST_CONFIG", help="Config file (TOML).", show_default=False
+        ),
+    ] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", envvar="THREADPOST_DB", help="Ledger database (SQLite)."),
+    ] = None,
+    show_traceback: Annotated[
+        bool, typer.Option("--traceback", help="Show the full traceback on errors.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Global options, applied before any command."""
+    state.config_path = config
+    state.db_path = db
+    state.show_traceback = show_traceback
+    state._settings = None
+
+
+def report_unexpected(error: Exception) -> None:
+    """A bug: say so briefly (the traceback only with --traceback)."""
+    if state.show_traceback:
+        traceback.print_exception(error)
+    else:
+        print(
+            f"Error: unexpected {type(error).__name__}: {error}\n"
+            "Hint: run again with --traceback and report it as a bug.",
+            file=sys.stderr,
+        )
+
+
+def echo(message: Any = "", *, err: bool = False) -> None:
+    """Print a line to stdout (or stderr)."""
+    print(message, file=sys.stderr if err else sys.stdout)

@@ -1,0 +1,5 @@
+"""Commands: publishing."""
+
+from __future__ import annotations
+
+from threadpost.cli.app import app  # noqa: F401

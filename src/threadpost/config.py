@@ -1,0 +1,328 @@
+"""Configuration: a TOML file plus THREADPOST_* environment variables → `Settings`.
+
+Environment variables win over the file. Secrets (tokens, app passwords) may live in
+either; a config file holding a secret that others can read draws a warning.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from threadpost.errors import ConfigError
+
+APP_NAME: Final = "threadpost"
+DEFAULT_MASTODON_INSTANCE: Final = "https://mastodon.social"
+DEFAULT_BLUESKY_SERVICE: Final = "https://bsky.social"
+
+_LOOPBACK_HOSTS: Final = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+
+
+@dataclass(frozen=True)
+class MastodonSettings:
+    instance: str = DEFAULT_MASTODON_INSTANCE
+    access_token: str | None = field(default=None, repr=False)
+    visibility: str = "public"
+    reply_visibility: str = "unlisted"
+
+
+@dataclass(frozen=True)
+class BlueskySettings:
+    service: str = DEFAULT_BLUESKY_SERVICE
+    handle: str | None = None
+    app_password: str | None = field(default=None, repr=False)
+    link_cards: bool = True
+
+
+@dataclass(frozen=True)
+class Alias:
+    """How a name written in drafts (e.g. "@SomeName") appears on each network."""
+
+    mastodon: str | None = None
+    bluesky: str | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    config_path: Path | None
+    db_path: Path
+    state_dir: Path
+    timezone: ZoneInfo
+    mastodon: MastodonSettings = MastodonSettings()
+    bluesky: BlueskySettings = BlueskySettings()
+    #: "error" or "warning": how `check` treats an image without alt text.
+    missing_alt: str = "error"
+    #: Attempts per post across runs before a thread is marked failed.
+    max_attempts: int = 8
+    #: A schedule missed by more than this is skipped instead of published late.
+    max_lateness: timedelta = timedelta(hours=24)
+    #: Longest rate-limit wait a run accepts; longer waits leave the thread for a later run.
+    max_rate_limit_wait: timedelta = timedelta(minutes=15)
+    aliases: Mapping[str, Alias] = field(default_factory=dict)
+    #: Non-fatal notes about the configuration (e.g. a readable secret file).
+    warnings: tuple[str, ...] = ()
+
+
+def default_config_path() -> Path:
+    from platformdirs import user_config_path
+
+    return user_config_path(APP_NAME) / "config.toml"
+
+
+def default_db_path() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME) / "threadpost.db"
+
+
+def default_state_dir() -> Path:
+    from platformdirs import user_state_path
+
+    return user_state_path(APP_NAME)
+
+
+def load_settings(
+    config_path: Path | None = None,
+    db_path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build Settings from the config file (explicit, env, or default) and the environment."""
+    env = os.environ if environ is None else environ
+    explicit = config_path or (Path(env["THREADPOST_CONFIG"]) if env.get("THREADPOST_CONFIG") else None)
+    path = explicit or default_config_path()
+    data: dict[str, Any] = {}
+    warnings: list[str] = []
+    if path.exists():
+        data = _read_toml(path)
+    elif explicit is not None:
+        raise ConfigError(f"{path}: config file not found")
+
+    general = _table(data, "general", path)
+    mastodon_table = _table(data, "mastodon", path)
+    bluesky_table = _table(data, "bluesky", path)
+    publish_table = _table(data, "publish", path)
+    _reject_unknown(data, {"general", "mastodon", "bluesky", "publish", "aliases"}, path, "")
+    _reject_unknown(general, {"timezone", "missing_alt", "db", "state_dir"}, path, "general.")
+    _reject_unknown(
+        mastodon_table,
+        {"instance", "access_token", "visibility", "reply_visibility"},
+        path,
+        "mastodon.",
+    )
+    _reject_unknown(
+        bluesky_table, {"service", "handle", "app_password", "link_cards"}, path, "bluesky."
+    )
+    _reject_unknown(
+        publish_table, {"max_attempts", "max_lateness", "max_rate_limit_wait"}, path, "publish."
+    )
+
+    if path.exists() and (mastodon_table.get("access_token") or bluesky_table.get("app_password")):
+        mode = path.stat().st_mode
+        if mode & (stat.S_IRGRP | stat.S_IROTH):
+            warnings.append(
+                f"{path} holds a secret and can be read by other users; run: chmod 600 {path}"
+            )
+
+    mastodon = MastodonSettings(
+        instance=check_instance_url(
+            env.get("THREADPOST_MASTODON_INSTANCE")
+            or _str(mastodon_table, "instance", path, DEFAULT_MASTODON_INSTANCE),
+            "mastodon.instance",
+        ),
+        access_token=env.get("THREADPOST_MASTODON_TOKEN")
+        or _str(mastodon_table, "access_token", path, None),
+        visibility=_visibility(mastodon_table, "visibility", path, "public"),
+        reply_visibility=_visibility(mastodon_table, "reply_visibility", path, "unlisted"),
+    )
+    bluesky = BlueskySettings(
+        service=check_instance_url(
+            env.get("THREADPOST_BLUESKY_SERVICE")
+            or _str(bluesky_table, "service", path, DEFAULT_BLUESKY_SERVICE),
+            "bluesky.service",
+        ),
+        handle=(env.get("THREADPOST_BLUESKY_HANDLE") or _str(bluesky_table, "handle", path, None)),
+        app_password=env.get("THREADPOST_BLUESKY_APP_PASSWORD")
+        or _str(bluesky_table, "app_password", path, None),
+        link_cards=_bool(bluesky_table, "link_cards", path, True),
+    )
+    if bluesky.handle:
+        bluesky = BlueskySettings(
+            service=bluesky.service,
+            handle=bluesky.handle.removeprefix("@"),
+            app_password=bluesky.app_password,
+            link_cards=bluesky.link_cards,
+        )
+
+    db = (
+        db_path
+        or (Path(env["THREADPOST_DB"]) if env.get("THREADPOST_DB") else None)
+        or (Path(general["db"]).expanduser() if general.get("db") else None)
+        or default_db_path()
+    )
+    state_dir = (
+        Path(env["THREADPOST_STATE_DIR"])
+        if env.get("THREADPOST_STATE_DIR")
+        else Path(general["state_dir"]).expanduser()
+        if general.get("state_dir")
+        else default_state_dir()
+    )
+    missing_alt = _str(general, "missing_alt", path, "error")
+    if missing_alt not in ("error", "warning"):
+        raise ConfigError(f'{path}: general.missing_alt must be "error" or "warning"')
+
+    return Settings(
+        config_path=path if path.exists() else None,
+        db_path=db,
+        state_dir=state_dir,
+        timezone=_timezone(env.get("THREADPOST_TIMEZONE") or general.get("timezone"), path),
+        mastodon=mastodon,
+        bluesky=bluesky,
+        missing_alt=missing_alt,
+        max_attempts=_int(publish_table, "max_attempts", path, 8),
+        max_lateness=_duration(publish_table, "max_lateness", path, timedelta(hours=24)),
+        max_rate_limit_wait=_duration(
+            publish_table, "max_rate_limit_wait", path, timedelta(minutes=15)
+        ),
+        aliases=_aliases(data.get("aliases", {}), path),
+        warnings=tuple(warnings),
+    )
+
+
+def check_instance_url(url: str, what: str) -> str:
+    """Accept https:// anywhere and http:// only on loopback; return it without a trailing /."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{what} {url!r} is not an http(s) URL, e.g. https://mastodon.social")
+    if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS and not (
+        parts.hostname.startswith("127.")
+    ):
+        raise ConfigError(
+            f"{what} {url!r} uses http://, which would send your credentials unencrypted; "
+            "use https:// (http:// is allowed only for localhost)"
+        )
+    return url.strip().rstrip("/")
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as file:
+            return tomllib.load(file)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def _table(data: dict[str, Any], key: str, path: Path) -> dict[str, Any]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: [{key}] must be a table")
+    return value
+
+
+def _reject_unknown(table: dict[str, Any], known: set[str], path: Path, prefix: str) -> None:
+    for key in table:
+        if key not in known:
+            raise ConfigError(
+                f"{path}: unknown setting {prefix}{key} (known: {', '.join(sorted(known))})"
+            )
+
+
+def _str(table: dict[str, Any], key: str, path: Path, default: str | None) -> Any:
+    value = table.get(key, default)
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"{path}: {key} must be a string")
+    return value
+
+
+def _bool(table: dict[str, Any], key: str, path: Path, default: bool) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{path}: {key} must be true or false")
+    return value
+
+
+def _int(table: dict[str, Any], key: str, path: Path, default: int) -> int:
+    value = table.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ConfigError(f"{path}: {key} must be a positive whole number")
+    return value
+
+
+def _visibility(table: dict[str, Any], key: str, path: Path, default: str) -> str:
+    value = _str(table, key, path, default)
+    if value not in ("public", "unlisted", "private", "direct"):
+        raise ConfigError(f"{path}: {key} must be public, unlisted, private or direct")
+    return str(value)
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
+
+
+def parse_duration(text: str) -> timedelta:
+    """Parse "90s", "15m", "24h", "2d"."""
+    match = _DURATION.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a duration such as 30m, 24h or 2d")
+    amount, unit = int(match.group(1)), match.group(2)
+    return timedelta(seconds=amount * {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit])
+
+
+def _duration(table: dict[str, Any], key: str, path: Path, default: timedelta) -> timedelta:
+    value = table.get(key)
+    if value is None:
+        return default
+    try:
+        return parse_duration(str(value))
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {key}: {exc}") from None
+
+
+def _timezone(name: object, path: Path) -> ZoneInfo:
+    if name is None:
+        return _local_timezone()
+    try:
+        return ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{path}: unknown timezone {name!r} (e.g. Europe/Paris)") from None
+
+
+def _local_timezone() -> ZoneInfo:
+    """The machine's zone from TZ or /etc/localtime, UTC when neither names one."""
+    tz = os.environ.get("TZ", "").lstrip(":")
+    if tz:
+        try:
+            return ZoneInfo(tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    try:
+        target = Path("/etc/localtime").resolve()
+        parts = target.parts
+        if "zoneinfo" in parts:
+            return ZoneInfo("/".join(parts[parts.index("zoneinfo") + 1 :]))
+    except (OSError, ZoneInfoNotFoundError, ValueError):
+        pass
+    return ZoneInfo("UTC")
+
+
+def _aliases(value: object, path: Path) -> dict[str, Alias]:
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: [aliases] must be a table")
+    aliases: dict[str, Alias] = {}
+    for name, targets in value.items():
+        if not isinstance(targets, dict) or not set(targets) <= {"mastodon", "bluesky"}:
+            raise ConfigError(
+                f'{path}: aliases."{name}" must be a table like '
+                '{ mastodon = "@user@instance", bluesky = "@user.bsky.social" }'
+            )
+        aliases[name] = Alias(mastodon=targets.get("mastodon"), bluesky=targets.get("bluesky"))
+    return aliases

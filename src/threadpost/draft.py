@@ -1,0 +1,381 @@
+"""Draft files → `Draft` values. Pure: reads the one file (and stats its images), nothing else.
+
+The format (DESIGN.md): optional TOML front matter between `+++` lines, posts separated by
+a line of three or more `-`, `![alt](path)` alone on a line attaches an image.
+Every error is a `DraftError` naming the file and the line.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import string
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any, Final
+
+from threadpost.errors import DraftError
+from threadpost.platforms.base import PLATFORMS, PlatformName
+
+#: Larger drafts are refused before parsing: no thread is that long, and a 10 MB file is
+#: far more likely a wrong path (a log, a binary) than a thread.
+MAX_DRAFT_BYTES: Final = 8 * 1024 * 1024
+
+DEFAULT_NUMBERING: Final = "{i}/{n}"
+VISIBILITIES: Final = ("public", "unlisted", "private", "direct")
+
+_SEPARATOR = re.compile(r"^-{3,}\s*$")
+_FRONT_MATTER_FENCE = re.compile(r"^\+\+\+\s*$")
+_IMAGE_LINE = re.compile(r"^\s*!\[(?P<alt>[^\]]*)\]\((?P<path>[^)]*)\)\s*$")
+_TOML_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
+
+
+@dataclass(frozen=True)
+class Image:
+    """An image attached to a post."""
+
+    path: Path  # absolute, resolved against the draft's folder
+    alt: str
+    line: int
+    written_path: str  # as written in the draft, for messages
+
+
+@dataclass(frozen=True)
+class DraftPost:
+    """One post as the author wrote it (before any splitting)."""
+
+    index: int  # 1-based
+    line: int  # line of its first text (or image) in the file
+    text: str
+    images: tuple[Image, ...] = ()
+
+
+@dataclass(frozen=True)
+class FrontMatter:
+    """The draft's settings. Absent keys take these defaults."""
+
+    title: str | None = None
+    platforms: tuple[PlatformName, ...] = PLATFORMS
+    lang: str | None = None
+    #: Naive when the draft gave a local time: resolved in the configured timezone later.
+    schedule: datetime | None = None
+    #: Format with {i} and {n}; None turns numbering off.
+    numbering: str | None = DEFAULT_NUMBERING
+    cw: str | None = None
+    visibility: str | None = None
+    reply_visibility: str | None = None
+    sensitive: bool = False
+    link_cards: bool | None = None
+    #: Line of each key in the file, for messages about values that pass parsing.
+    lines: dict[str, int] = field(default_factory=dict, compare=False)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A parsed draft."""
+
+    path: Path
+    front: FrontMatter
+    posts: tuple[DraftPost, ...]
+    #: sha256 of the file's bytes: the ledger notices an edited draft by it.
+    content_hash: str
+
+
+def read_draft(path: Path | str) -> Draft:
+    """Read and parse the draft at `path`."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_DRAFT_BYTES:
+            raise DraftError(
+                path,
+                f"the file is {size / 1_000_000:.1f} MB; a draft may be at most "
+                f"{MAX_DRAFT_BYTES // (1024 * 1024)} MiB",
+            )
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise DraftError(path, "no such file") from None
+    except IsADirectoryError:
+        raise DraftError(path, "is a folder, not a draft file") from None
+    except PermissionError:
+        raise DraftError(path, "permission denied") from None
+    except OSError as exc:
+        raise DraftError(path, f"cannot read: {exc.strerror or exc}") from None
+    return parse_draft(raw, path)
+
+
+def parse_draft(raw: bytes, path: Path | str) -> Draft:
+    """Parse a draft's bytes; `path` names it in errors and anchors relative image paths."""
+    path = Path(path)
+    text = _decode(raw, path)
+    lines = text.splitlines()
+    front, body_start = _split_front_matter(lines, path)
+    posts = _parse_posts(lines, body_start, path)
+    return Draft(
+        path=path,
+        front=front,
+        posts=posts,
+        content_hash=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def _decode(raw: bytes, path: Path) -> str:
+    if b"\x00" in raw:
+        offset = raw.index(b"\x00")
+        raise DraftError(
+            path,
+            f"contains a NUL byte at byte offset {offset}: this is a binary file, not a draft",
+            line=raw.count(b"\n", 0, offset) + 1,
+        )
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        bom = 3 if raw.startswith(b"\xef\xbb\xbf") else 0
+        offset = exc.start + bom
+        raise DraftError(
+            path,
+            f"is not valid UTF-8: byte 0x{raw[offset]:02x} at byte offset {offset}",
+            line=raw.count(b"\n", 0, offset) + 1,
+            hint="save the draft as UTF-8",
+        ) from None
+    if not text.strip():
+        raise DraftError(path, "the draft is empty")
+    return text
+
+
+def _split_front_matter(lines: list[str], path: Path) -> tuple[FrontMatter, int]:
+    """Return the front matter and the index of the first body line."""
+    if not lines or not _FRONT_MATTER_FENCE.match(lines[0]):
+        return FrontMatter(), 0
+    for end in range(1, len(lines)):
+        if _FRONT_MATTER_FENCE.match(lines[end]):
+            break
+    else:
+        raise DraftError(path, "front matter opened with +++ is never closed", line=1)
+    source = "\n".join(lines[1:end])
+    try:
+        data = tomllib.loads(source)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc)
+        position = _TOML_POSITION.search(message)
+        # tomllib counts lines from the first line after the opening +++.
+        line = int(position.group(1)) + 1 if position else end
+        reason = _TOML_POSITION.sub("", message).strip()
+        raise DraftError(path, f"invalid TOML front matter: {reason}", line=line) from None
+    key_lines = _key_lines(lines[1:end], first_line=2)
+    return _front_matter(data, key_lines, path), end + 1
+
+
+def _key_lines(lines: list[str], first_line: int) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for offset, line in enumerate(lines):
+        match = re.match(r"\s*([A-Za-z0-9_\-\"']+)\s*=", line)
+        if match:
+            found.setdefault(match.group(1).strip("\"'"), first_line + offset)
+    return found
+
+
+_KNOWN_KEYS: Final = frozenset(
+    {
+        "title",
+        "platforms",
+        "lang",
+        "schedule",
+        "numbering",
+        "cw",
+        "visibility",
+        "reply_visibility",
+        "sensitive",
+        "link_cards",
+    }
+)
+
+
+def _front_matter(data: dict[str, Any], key_lines: dict[str, int], path: Path) -> FrontMatter:
+    def fail(key: str, message: str) -> DraftError:
+        return DraftError(path, message, line=key_lines.get(key, 1))
+
+    for key in data:
+        if key not in _KNOWN_KEYS:
+            known = ", ".join(sorted(_KNOWN_KEYS))
+            raise fail(key, f"unknown front-matter key {key!r} (known keys: {known})")
+
+    def optional_str(key: str) -> str | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise fail(key, f"{key} must be a string, not {_toml_type(value)}")
+        return value
+
+    def optional_bool(key: str) -> bool | None:
+        value = data.get(key)
+        if value is None or isinstance(value, bool):
+            return value
+        raise fail(key, f"{key} must be true or false, not {_toml_type(value)}")
+
+    visibility = optional_str("visibility")
+    reply_visibility = optional_str("reply_visibility")
+    for key, value in (("visibility", visibility), ("reply_visibility", reply_visibility)):
+        if value is not None and value not in VISIBILITIES:
+            raise fail(key, f"{key} must be one of {', '.join(VISIBILITIES)}, not {value!r}")
+
+    cw = optional_str("cw")
+    return FrontMatter(
+        title=optional_str("title"),
+        platforms=_platforms(data, fail),
+        lang=optional_str("lang"),
+        schedule=_schedule(data.get("schedule"), fail),
+        numbering=_numbering(data.get("numbering", DEFAULT_NUMBERING), fail),
+        cw=cw if cw else None,
+        visibility=visibility,
+        reply_visibility=reply_visibility,
+        sensitive=bool(optional_bool("sensitive")),
+        link_cards=optional_bool("link_cards"),
+        lines=key_lines,
+    )
+
+
+def _toml_type(value: object) -> str:
+    names = {bool: "a boolean", int: "a number", float: "a number", list: "a list"}
+    names |= {dict: "a table", str: "a string", datetime: "a date-time", date: "a date"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _platforms(data: dict[str, Any], fail: Any) -> tuple[PlatformName, ...]:
+    value = data.get("platforms", list(PLATFORMS))
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        raise fail("platforms", 'platforms must be a non-empty list such as ["mastodon", "bluesky"]')
+    chosen: list[PlatformName] = []
+    for item in value:
+        if item not in PLATFORMS:
+            raise fail(
+                "platforms",
+                f"unknown platform {item!r} (threadpost publishes to: {', '.join(PLATFORMS)})",
+            )
+        if item not in chosen:
+            chosen.append(item)
+    return tuple(chosen)
+
+
+def _schedule(value: object, fail: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, date):
+        raise fail("schedule", f"schedule {value} has no time of day; write e.g. {value}T09:00")
+    if isinstance(value, time):
+        raise fail("schedule", "schedule needs a date as well as a time")
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return datetime.fromisoformat(text.replace(" ", "T", 1) if " " in text else text)
+        except ValueError:
+            raise fail(
+                "schedule",
+                f"schedule {value!r} is not a date and time; write e.g. "
+                '"2026-12-01T09:00:00+01:00" or "2026-12-01 09:00"',
+            ) from None
+    raise fail("schedule", f"schedule must be a date and time, not {_toml_type(value)}")
+
+
+def _numbering(value: object, fail: Any) -> str | None:
+    if value is False:
+        return None
+    if value is True:
+        return DEFAULT_NUMBERING
+    if not isinstance(value, str) or not value.strip():
+        raise fail("numbering", 'numbering must be a format such as "{i}/{n}", or false')
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(value) if name is not None]
+    except ValueError as exc:
+        raise fail("numbering", f"numbering {value!r} is not a valid format: {exc}") from None
+    unknown = [name for name in fields if name not in ("i", "n")]
+    if unknown:
+        raise fail(
+            "numbering",
+            f"numbering {value!r} uses {{{unknown[0]}}}; only {{i}} and {{n}} are allowed",
+        )
+    if "i" not in fields:
+        raise fail("numbering", f"numbering {value!r} must contain {{i}}")
+    return value
+
+
+def _parse_posts(lines: list[str], start: int, path: Path) -> tuple[DraftPost, ...]:
+    chunks: list[tuple[int, list[tuple[int, str]]]] = []  # (separator line, body lines)
+    current: list[tuple[int, str]] = []
+    opened_at = start + 1
+    for number in range(start, len(lines)):
+        line = lines[number]
+        if _SEPARATOR.match(line):
+            chunks.append((opened_at, current))
+            current = []
+            opened_at = number + 1
+        else:
+            current.append((number + 1, line))
+    chunks.append((opened_at, current))
+
+    if all(not line.strip() for _, body in chunks for _, line in body):
+        raise DraftError(path, "the draft has no posts, only separators or front matter", line=start + 1)
+
+    posts: list[DraftPost] = []
+    for separator_line, body in chunks:
+        post = _parse_post(body, len(posts) + 1, path)
+        if post is None:
+            where = "before the first separator" if separator_line == start + 1 else "after the separator"
+            raise DraftError(
+                path,
+                f"post {len(posts) + 1} is empty ({where})",
+                line=separator_line,
+                hint="remove the extra --- line",
+            )
+        posts.append(post)
+    return tuple(posts)
+
+
+def _parse_post(body: list[tuple[int, str]], index: int, path: Path) -> DraftPost | None:
+    text_lines: list[tuple[int, str]] = []
+    images: list[Image] = []
+    for number, line in body:
+        match = _IMAGE_LINE.match(line)
+        if match:
+            images.append(_image(match, number, path))
+        else:
+            text_lines.append((number, line.rstrip()))
+    while text_lines and not text_lines[0][1]:
+        text_lines.pop(0)
+    while text_lines and not text_lines[-1][1]:
+        text_lines.pop()
+    if not text_lines and not images:
+        return None
+    first_line = min([n for n, _ in text_lines[:1]] + [image.line for image in images[:1]])
+    return DraftPost(
+        index=index,
+        line=first_line,
+        text="\n".join(line for _, line in text_lines),
+        images=tuple(images),
+    )
+
+
+def _image(match: re.Match[str], line: int, path: Path) -> Image:
+    written = match.group("path").strip().strip("<>")
+    alt = match.group("alt").strip()
+    if not written:
+        raise DraftError(path, "image has no path: write ![alt text](images/file.png)", line=line)
+    if re.match(r"^[a-z][a-z0-9+.-]*://", written, re.IGNORECASE):
+        raise DraftError(
+            path,
+            f"image {written!r} is a web address; attach a local file instead",
+            line=line,
+        )
+    image_path = (path.parent / written).resolve()
+    if not image_path.exists():
+        raise DraftError(path, f"image file not found: {written} (looked at {image_path})", line=line)
+    if not image_path.is_file():
+        raise DraftError(path, f"image {written} is not a file", line=line)
+    return Image(path=image_path, alt=alt, line=line, written_path=written)
