@@ -14,7 +14,7 @@ from threadpost.cli.app import app, report_unexpected, state
 from threadpost.errors import ExitStatus, ThreadpostError
 
 # Importing the command modules registers their commands on `app`.
-from threadpost.cli import accounts, authoring, publishing  # noqa: E402, F401, I001
+from threadpost.cli import accounts, authoring, bluesky, mastodon, publishing  # noqa: E402, F401, I001
 
 __all__ = ["app", "main"]
 

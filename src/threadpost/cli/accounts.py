@@ -1,5 +1,12 @@
-"""Commands: accounts."""
+"""Commands: login (one sub-command per network, registered by cli/bluesky.py and cli/mastodon.py)."""
 
 from __future__ import annotations
 
-from threadpost.cli.app import app  # noqa: F401
+import typer
+
+from threadpost.cli.app import app
+
+login_app = typer.Typer(
+    help="Log in to a network and store the session (file mode 0600).", no_args_is_help=True
+)
+app.add_typer(login_app, name="login")
