@@ -22,8 +22,8 @@ test-deps: $(STAMP)
 	bash tests/pds/install.sh
 	bash scripts/install-chromium.sh
 
-## The whole test suite, integration tests included.
-test: test-deps
+## Lint, type-check, then the whole test suite, integration tests included.
+test: test-deps lint
 	$(PY) -m pytest
 
 lint: $(STAMP)

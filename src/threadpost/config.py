@@ -97,7 +97,9 @@ def load_settings(
 ) -> Settings:
     """Build Settings from the config file (explicit, env, or default) and the environment."""
     env = os.environ if environ is None else environ
-    explicit = config_path or (Path(env["THREADPOST_CONFIG"]) if env.get("THREADPOST_CONFIG") else None)
+    explicit = config_path or (
+        Path(env["THREADPOST_CONFIG"]) if env.get("THREADPOST_CONFIG") else None
+    )
     path = explicit or default_config_path()
     data: dict[str, Any] = {}
     warnings: list[str] = []
@@ -136,7 +138,7 @@ def load_settings(
         instance=check_instance_url(
             env.get("THREADPOST_MASTODON_INSTANCE")
             or _str(mastodon_table, "instance", path, DEFAULT_MASTODON_INSTANCE),
-            "mastodon.instance",
+            f"{path}: mastodon.instance",
         ),
         access_token=env.get("THREADPOST_MASTODON_TOKEN")
         or _str(mastodon_table, "access_token", path, None),
@@ -147,7 +149,7 @@ def load_settings(
         service=check_instance_url(
             env.get("THREADPOST_BLUESKY_SERVICE")
             or _str(bluesky_table, "service", path, DEFAULT_BLUESKY_SERVICE),
-            "bluesky.service",
+            f"{path}: bluesky.service",
         ),
         handle=(env.get("THREADPOST_BLUESKY_HANDLE") or _str(bluesky_table, "handle", path, None)),
         app_password=env.get("THREADPOST_BLUESKY_APP_PASSWORD")
@@ -202,8 +204,10 @@ def check_instance_url(url: str, what: str) -> str:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"{what} {url!r} is not an http(s) URL, e.g. https://mastodon.social")
-    if parts.scheme == "http" and parts.hostname not in _LOOPBACK_HOSTS and not (
-        parts.hostname.startswith("127.")
+    if (
+        parts.scheme == "http"
+        and parts.hostname not in _LOOPBACK_HOSTS
+        and not (parts.hostname.startswith("127."))
     ):
         raise ConfigError(
             f"{what} {url!r} uses http://, which would send your credentials unencrypted; "

@@ -249,7 +249,9 @@ def _platforms(data: dict[str, Any], fail: Any) -> tuple[PlatformName, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not value:
-        raise fail("platforms", 'platforms must be a non-empty list such as ["mastodon", "bluesky"]')
+        raise fail(
+            "platforms", 'platforms must be a non-empty list such as ["mastodon", "bluesky"]'
+        )
     chosen: list[PlatformName] = []
     for item in value:
         if item not in PLATFORMS:
@@ -321,13 +323,19 @@ def _parse_posts(lines: list[str], start: int, path: Path) -> tuple[DraftPost, .
     chunks.append((opened_at, current))
 
     if all(not line.strip() for _, body in chunks for _, line in body):
-        raise DraftError(path, "the draft has no posts, only separators or front matter", line=start + 1)
+        raise DraftError(
+            path, "the draft has no posts, only separators or front matter", line=start + 1
+        )
 
     posts: list[DraftPost] = []
     for separator_line, body in chunks:
         post = _parse_post(body, len(posts) + 1, path)
         if post is None:
-            where = "before the first separator" if separator_line == start + 1 else "after the separator"
+            where = (
+                "before the first separator"
+                if separator_line == start + 1
+                else "after the separator"
+            )
             raise DraftError(
                 path,
                 f"post {len(posts) + 1} is empty ({where})",
@@ -375,7 +383,9 @@ def _image(match: re.Match[str], line: int, path: Path) -> Image:
         )
     image_path = (path.parent / written).resolve()
     if not image_path.exists():
-        raise DraftError(path, f"image file not found: {written} (looked at {image_path})", line=line)
+        raise DraftError(
+            path, f"image file not found: {written} (looked at {image_path})", line=line
+        )
     if not image_path.is_file():
         raise DraftError(path, f"image {written} is not a file", line=line)
     return Image(path=image_path, alt=alt, line=line, written_path=written)

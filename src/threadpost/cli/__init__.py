@@ -10,11 +10,10 @@ from __future__ import annotations
 import sys
 from typing import NoReturn
 
+# Importing the command modules registers their commands on `app`.
+from threadpost.cli import accounts, authoring, bluesky, mastodon, publishing  # noqa: F401
 from threadpost.cli.app import app, report_unexpected, state
 from threadpost.errors import ExitStatus, ThreadpostError
-
-# Importing the command modules registers their commands on `app`.
-from threadpost.cli import accounts, authoring, bluesky, mastodon, publishing  # noqa: E402, F401, I001
 
 __all__ = ["app", "main"]
 

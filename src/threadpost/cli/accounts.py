@@ -1,4 +1,4 @@
-"""Commands: login (one sub-command per network, registered by cli/bluesky.py and cli/mastodon.py)."""
+"""Commands: login (sub-commands per network come from cli/bluesky.py, cli/mastodon.py)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,129 @@
+"""Config: file + environment → Settings, with clear errors."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from threadpost.config import check_instance_url, load_settings, parse_duration
+from threadpost.errors import ConfigError
+
+
+def write(tmp_path: Path, text: str, mode: int = 0o600) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    path.chmod(mode)
+    return path
+
+
+def test_defaults_without_a_file(tmp_path: Path) -> None:
+    settings = load_settings(environ={"HOME": str(tmp_path), "THREADPOST_TIMEZONE": "UTC"})
+    assert settings.mastodon.instance == "https://mastodon.social"
+    assert settings.bluesky.service == "https://bsky.social"
+    assert settings.mastodon.access_token is None
+    assert settings.missing_alt == "error"
+
+
+def test_file_values_and_environment_override(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """
+[general]
+timezone = "Europe/Paris"
+[mastodon]
+instance = "https://example.social/"
+reply_visibility = "public"
+[bluesky]
+handle = "@me.example.com"
+link_cards = false
+[publish]
+max_lateness = "2h"
+max_attempts = 3
+""",
+    )
+    settings = load_settings(path, environ={"THREADPOST_MASTODON_TOKEN": "tok-from-env"})
+    assert settings.mastodon.instance == "https://example.social"
+    assert settings.mastodon.reply_visibility == "public"
+    assert settings.mastodon.access_token == "tok-from-env"
+    assert settings.bluesky.handle == "me.example.com"
+    assert settings.bluesky.link_cards is False
+    assert settings.max_lateness == timedelta(hours=2)
+    assert settings.max_attempts == 3
+    assert str(settings.timezone) == "Europe/Paris"
+
+
+def test_secrets_are_not_in_repr(tmp_path: Path) -> None:
+    settings = load_settings(
+        environ={
+            "THREADPOST_MASTODON_TOKEN": "SECRET-TOKEN-123",
+            "THREADPOST_BLUESKY_APP_PASSWORD": "SECRET-PASS-456",
+            "THREADPOST_CONFIG": str(write(tmp_path, "")),
+        }
+    )
+    assert "SECRET" not in repr(settings)
+
+
+def test_readable_secret_file_warns(tmp_path: Path) -> None:
+    path = write(tmp_path, '[bluesky]\napp_password = "abcd-efgh"\n', mode=0o644)
+    settings = load_settings(path, environ={})
+    assert any("chmod 600" in warning for warning in settings.warnings)
+    assert all("abcd-efgh" not in warning for warning in settings.warnings)
+    path.chmod(0o600)
+    assert load_settings(path, environ={}).warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("[mastodon]\ninstance = 'http://example.social'", "http://"),
+        ("[mastodon]\nvisibility = 'everyone'", "visibility"),
+        ("[nonsense]\nx = 1", "unknown setting nonsense"),
+        ("[bluesky]\nhandel = 'x'", "unknown setting bluesky.handel"),
+        ("[general]\ntimezone = 'Mars/Olympus'", "unknown timezone"),
+        ("[publish]\nmax_lateness = 'soon'", "max_lateness"),
+        ("[publish]\nmax_attempts = 0", "max_attempts"),
+        ("this is = = not toml", "invalid TOML"),
+        ("[aliases]\n'@x' = 'y'", "aliases"),
+    ],
+)
+def test_bad_config_names_the_file_and_setting(tmp_path: Path, text: str, fragment: str) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert str(path) in str(caught.value)
+    assert fragment in str(caught.value)
+
+
+def test_explicit_missing_config_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(tmp_path / "nope.toml", environ={})
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:8080", "http://localhost:3000/", "https://example.social"]
+)
+def test_instance_urls_accepted(url: str) -> None:
+    assert not check_instance_url(url, "x").endswith("/")
+
+
+@pytest.mark.parametrize("url", ["http://example.social", "ftp://x.org", "example.social"])
+def test_instance_urls_refused(url: str) -> None:
+    with pytest.raises(ConfigError):
+        check_instance_url(url, "mastodon.instance")
+
+
+def test_durations() -> None:
+    assert parse_duration("90s") == timedelta(seconds=90)
+    assert parse_duration("15m") == timedelta(minutes=15)
+    assert parse_duration("2d") == timedelta(days=2)
+    with pytest.raises(ValueError):
+        parse_duration("1 week")
+
+
+def test_example_config_is_valid() -> None:
+    example = Path(__file__).resolve().parents[2] / "config.example.toml"
+    settings = load_settings(example, environ={})
+    assert settings.bluesky.handle == "you.bsky.social"
+    assert "@SomeName" in settings.aliases
