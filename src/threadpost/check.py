@@ -1,0 +1,584 @@
+"""Planned threads → problems: everything that would fail or surprise, found before sending.
+
+Offline checks are pure (text, facets, front matter, image files). With the network, links
+are followed and Bluesky handles resolved (`linkcheck`, which alone imports httpx).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+from urllib.parse import urlsplit
+
+from threadpost.images import ImageError, ImageInfo, inspect_image
+from threadpost.linkcheck import HandleResult, LinkResult, ProgressSink
+from threadpost.platforms.base import PLATFORMS, PlatformName
+from threadpost.problems import Problem, Severity
+
+if TYPE_CHECKING:
+    from threadpost.config import Settings
+    from threadpost.draft import Draft, Image
+    from threadpost.plan import PlannedPost, Thread
+
+#: Checks every URL it is given → result per URL (default: `linkcheck.check_links`).
+LinkChecker = Callable[[list[str], "ProgressSink | None"], Mapping[str, LinkResult]]
+#: Resolves Bluesky handles → result per handle (default: `linkcheck.resolve_handles`).
+HandleResolver = Callable[[list[str]], Mapping[str, HandleResult]]
+
+MAX_TAG_GRAPHEMES: Final = 64
+#: Mastodon refuses media descriptions longer than this (MediaAttachment::MAX_DESCRIPTION_LENGTH).
+MASTODON_MAX_ALT: Final = 1500
+
+# BCP-47 (RFC 5646) language tag syntax: language[-extlang][-script][-region][-variant]*
+# [-extension]*[-privateuse], or a private-use tag alone.
+_BCP47: Final = re.compile(
+    r"""^(?:
+        (?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})
+        (?:-[a-z]{4})?
+        (?:-(?:[a-z]{2}|\d{3}))?
+        (?:-(?:[a-z\d]{5,8}|\d[a-z\d]{3}))*
+        (?:-[\da-wyz](?:-[a-z\d]{2,8})+)*
+        (?:-x(?:-[a-z\d]{1,8})+)?
+      | x(?:-[a-z\d]{1,8})+
+    )$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+# An @name after start, whitespace or "(" — as a reader would see a mention. Trailing
+# sentence punctuation is not part of it.
+_AT_WORD: Final = re.compile(r"(?:(?<=^)|(?<=[\s(]))@([\w.\-]+(?:@[\w.\-]+)?)", re.UNICODE)
+_HASHTAG: Final = re.compile(r"(?:(?<=^)|(?<=\s))[#＃]([^\s#＃]+)", re.UNICODE)
+_TRAILING_PUNCTUATION: Final = ".,;:!?…'\"’”»)]}"
+_HOST_LABEL: Final = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """A draft, its plan for each platform, and everything found wrong with it."""
+
+    draft: Draft
+    threads: Mapping[PlatformName, Thread]
+    problems: tuple[Problem, ...]
+    #: Every link followed (empty offline), by URL.
+    links: Mapping[str, LinkResult] = field(default_factory=dict)
+    offline: bool = True
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for problem in self.problems if problem.is_error)
+
+    @property
+    def warnings(self) -> int:
+        return len(self.problems) - self.errors
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing stops publishing (warnings allowed)."""
+        return self.errors == 0
+
+
+def check_draft(
+    path: Path | str,
+    settings: Settings,
+    platforms: Sequence[PlatformName] | None = None,
+    *,
+    offline: bool,
+    now: datetime | None = None,
+    progress: ProgressSink | None = None,
+    link_checker: LinkChecker | None = None,
+    handle_resolver: HandleResolver | None = None,
+) -> CheckReport:
+    """Read, plan (for `platforms`, default the draft's) and check one draft."""
+    from threadpost.draft import read_draft
+
+    draft = read_draft(path)
+    threads = plan_draft(draft, settings, platforms, offline=offline)
+    problems, links = _check(
+        draft,
+        list(threads.values()),
+        settings,
+        offline=offline,
+        now=now,
+        progress=progress,
+        link_checker=link_checker,
+        handle_resolver=handle_resolver,
+    )
+    return CheckReport(draft, threads, tuple(problems), links, offline)
+
+
+def plan_draft(
+    draft: Draft,
+    settings: Settings,
+    platforms: Sequence[PlatformName] | None = None,
+    *,
+    offline: bool,
+) -> dict[PlatformName, Thread]:
+    """Plan `draft` for each chosen platform (in the draft's order), with each one's limits."""
+    from threadpost.plan import plan_thread
+    from threadpost.platforms import limits_for
+
+    chosen = list(dict.fromkeys(platforms or draft.front.platforms))
+    front = draft.front
+    return {
+        platform: plan_thread(
+            draft,
+            limits_for(platform, settings, offline=offline),
+            # The front matter wins; the configuration fills in what it leaves out.
+            visibility=front.visibility or settings.mastodon.visibility,
+            reply_visibility=front.reply_visibility or settings.mastodon.reply_visibility,
+            link_cards=(
+                front.link_cards if front.link_cards is not None else settings.bluesky.link_cards
+            ),
+        )
+        for platform in chosen
+    }
+
+
+def check_threads(
+    draft: Draft,
+    threads: Sequence[Thread],
+    settings: Settings,
+    *,
+    offline: bool,
+    now: datetime | None = None,
+    progress: ProgressSink | None = None,
+    link_checker: LinkChecker | None = None,
+    handle_resolver: HandleResolver | None = None,
+) -> list[Problem]:
+    """All problems of `draft` planned as `threads`: planning's own, then the checks'."""
+    problems, _ = _check(
+        draft,
+        threads,
+        settings,
+        offline=offline,
+        now=now,
+        progress=progress,
+        link_checker=link_checker,
+        handle_resolver=handle_resolver,
+    )
+    return problems
+
+
+def _check(
+    draft: Draft,
+    threads: Sequence[Thread],
+    settings: Settings,
+    *,
+    offline: bool,
+    now: datetime | None,
+    progress: ProgressSink | None,
+    link_checker: LinkChecker | None,
+    handle_resolver: HandleResolver | None,
+) -> tuple[list[Problem], dict[str, LinkResult]]:
+    problems: list[Problem] = []
+    problems += check_front_matter(draft, settings, now=now)
+    images: dict[Path, ImageInfo | ImageError] = {}
+    for thread in threads:
+        problems += thread.problems
+        problems += check_thread(thread, settings, image_cache=images)
+    links: dict[str, LinkResult] = {}
+    if not offline:
+        links = dict(_follow_links(threads, settings, progress, link_checker))
+        problems += link_problems(threads, links)
+        problems += handle_problems(threads, _resolve(threads, settings, handle_resolver))
+    return _ordered(problems), links
+
+
+def check_front_matter(
+    draft: Draft, settings: Settings, *, now: datetime | None = None
+) -> list[Problem]:
+    """Draft-wide problems: the language tag, a schedule already past."""
+    problems: list[Problem] = []
+    lines = draft.front.lines
+    lang = draft.front.lang
+    if lang is not None and not _BCP47.match(lang):
+        problems.append(
+            Problem(
+                "error",
+                "invalid-lang",
+                f'lang {lang!r} is not a language tag (BCP 47), e.g. "en", "fr" or "pt-BR"',
+                line=lines.get("lang"),
+            )
+        )
+    schedule = draft.front.schedule
+    if schedule is not None:
+        when = schedule if schedule.tzinfo else schedule.replace(tzinfo=settings.timezone)
+        current = now or datetime.now(tz=settings.timezone)
+        if when <= current:
+            zone = "" if schedule.tzinfo else f" ({settings.timezone.key})"
+            problems.append(
+                Problem(
+                    "error",
+                    "schedule-past",
+                    f"schedule {schedule.isoformat(sep=' ')}{zone} is in the past",
+                    line=lines.get("schedule"),
+                )
+            )
+    return problems
+
+
+def check_thread(
+    thread: Thread,
+    settings: Settings,
+    *,
+    image_cache: dict[Path, ImageInfo | ImageError] | None = None,
+) -> list[Problem]:
+    """Offline problems of one planned thread: lengths, images, tags, mentions, link syntax."""
+    cache = {} if image_cache is None else image_cache
+    planned = {(p.post, p.code) for p in thread.problems}
+    problems: list[Problem] = []
+    for post in thread.posts:
+        problems += _post_problems(
+            thread, post, settings, cache, planned={c for i, c in planned if i == post.index}
+        )
+    return problems
+
+
+def _post_problems(
+    thread: Thread,
+    post: PlannedPost,
+    settings: Settings,
+    images: dict[Path, ImageInfo | ImageError],
+    *,
+    planned: set[str],
+) -> list[Problem]:
+    limits = thread.limits
+
+    def problem(severity: Severity, code: str, message: str, line: int | None = None) -> Problem:
+        return Problem(
+            severity, code, message, thread.platform, post.index, line or post.source_line
+        )
+
+    found: list[Problem] = []
+    if not post.text.strip() and not post.images:
+        found.append(problem("error", "empty-post", "the post is empty"))
+    # Planning reports posts it cannot make fit; this catches any other overflow.
+    if "too-long" not in planned:
+        if post.length > limits.max_graphemes:
+            found.append(
+                problem(
+                    "error",
+                    "too-long",
+                    f"{post.length} characters, over the limit of {limits.max_graphemes}",
+                )
+            )
+        elif limits.max_bytes is not None and post.bytes > limits.max_bytes:
+            found.append(
+                problem(
+                    "error",
+                    "too-long",
+                    f"{post.bytes} bytes, over the limit of {limits.max_bytes} bytes",
+                )
+            )
+    if len(post.images) > limits.max_images and "too-many-images" not in planned:
+        found.append(
+            problem(
+                "error",
+                "too-many-images",
+                f"{len(post.images)} images; {thread.platform} allows at most "
+                f"{limits.max_images} per post",
+            )
+        )
+    for image in post.images:
+        found += [problem(*args) for args in _image_problems(thread, image, settings, images)]
+    for facet in post.facets:
+        if facet.kind == "link":
+            reason = link_syntax_problem(facet.value)
+            if reason:
+                found.append(problem("error", "link-invalid", f"{facet.value}: {reason}"))
+    found += [problem(*args) for args in _tag_problems(thread, post)]
+    if thread.platform == "bluesky":
+        found += [problem(*args) for args in _bluesky_mention_problems(post)]
+    return found
+
+
+_ImageFinding = tuple[Severity, str, str, int]
+
+
+def _image_problems(
+    thread: Thread, image: Image, settings: Settings, cache: dict[Path, ImageInfo | ImageError]
+) -> list[_ImageFinding]:
+    found: list[_ImageFinding] = []
+    name = image.written_path
+    if image.path not in cache:
+        try:
+            cache[image.path] = inspect_image(image.path)
+        except ImageError as error:
+            cache[image.path] = error
+    info = cache[image.path]
+    if isinstance(info, ImageError):
+        found.append(("error", info.code, f"image {name}: {info.reason}", image.line))
+    elif info.size_bytes > thread.limits.max_image_bytes:
+        found.append(
+            (
+                "error",
+                "image-too-large",
+                f"image {name} is {_size(info.size_bytes)}; {thread.platform} accepts at most "
+                f"{_size(thread.limits.max_image_bytes)}",
+                image.line,
+            )
+        )
+    if not image.alt.strip():
+        severity: Severity = "warning" if settings.missing_alt == "warning" else "error"
+        found.append(
+            (
+                severity,
+                "missing-alt",
+                f"image {name} has no alt text: write ![what the image shows]({name})",
+                image.line,
+            )
+        )
+    elif thread.platform == "mastodon" and len(image.alt) > MASTODON_MAX_ALT:
+        found.append(
+            (
+                "error",
+                "alt-too-long",
+                f"alt text of {name} is {len(image.alt)} characters; Mastodon accepts at most "
+                f"{MASTODON_MAX_ALT}",
+                image.line,
+            )
+        )
+    return found
+
+
+def _size(count: int) -> str:
+    if count >= 1_000_000:
+        return f"{count / 1_000_000:.1f} MB ({count:,} bytes)"
+    return f"{count:,} bytes"
+
+
+def link_syntax_problem(uri: str) -> str | None:
+    """Why `uri` is not a usable web address, or None when it is."""
+    if any(ch.isspace() for ch in uri):
+        return "contains whitespace"
+    try:
+        parts = urlsplit(uri)
+        port = parts.port
+    except ValueError as exc:
+        return f"malformed address ({exc})"
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"scheme {parts.scheme or '(none)'}: is not http or https"
+    host = parts.hostname
+    if not host:
+        return "has no host name"
+    if port == 0:
+        return "port 0 is not a port"
+    if host.startswith("[") or ":" in host or re.fullmatch(r"[\d.]+", host):
+        return None  # an IP literal
+    try:
+        ascii_host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return f"host name {host!r} is not a valid domain name"
+    labels = ascii_host.rstrip(".").split(".")
+    if len(ascii_host) > 253 or not all(_HOST_LABEL.match(label) for label in labels):
+        return f"host name {host!r} is not a valid domain name"
+    return None
+
+
+def _graphemes(text: str) -> int:
+    from ugrapheme import grapheme_len
+
+    return int(grapheme_len(text))
+
+
+def _tag_problems(thread: Thread, post: PlannedPost) -> list[tuple[Severity, str, str]]:
+    if thread.platform != "bluesky":
+        return []
+    encoded = post.text.encode("utf-8")
+    tag_facets = {
+        encoded[facet.byte_start : facet.byte_end].decode("utf-8", "replace").lstrip("#＃")
+        for facet in post.facets
+        if facet.kind == "tag"
+    } | {facet.value for facet in post.facets if facet.kind == "tag"}
+    found: list[tuple[Severity, str, str]] = []
+    for match in _HASHTAG.finditer(post.text):
+        tag = match.group(1).rstrip(_TRAILING_PUNCTUATION)
+        if not tag or tag.isdigit():
+            continue
+        count = _graphemes(tag)
+        if count <= MAX_TAG_GRAPHEMES:
+            continue
+        if tag in tag_facets:
+            # Such a facet would make the PDS reject the whole record.
+            found.append(
+                (
+                    "error",
+                    "tag-too-long",
+                    f"#{tag[:20]}… is {count} characters; Bluesky tags are at most "
+                    f"{MAX_TAG_GRAPHEMES}",
+                )
+            )
+        else:
+            found.append(
+                (
+                    "warning",
+                    "tag-too-long",
+                    f"#{tag[:20]}… is {count} characters, over Bluesky's {MAX_TAG_GRAPHEMES}: "
+                    "it stays plain text, not a tag",
+                )
+            )
+    return found
+
+
+def _bluesky_mention_problems(post: PlannedPost) -> list[tuple[Severity, str, str]]:
+    """@names that Bluesky will not turn into mentions (they stay plain text)."""
+    mention_spans = [(f.byte_start, f.byte_end) for f in post.facets if f.kind == "mention"]
+    found: list[tuple[Severity, str, str]] = []
+    for match in _AT_WORD.finditer(post.text):
+        name = match.group(1).rstrip(_TRAILING_PUNCTUATION)
+        if not name:
+            continue
+        start = len(post.text[: match.start()].encode("utf-8"))
+        if any(begin <= start < end for begin, end in mention_spans):
+            continue
+        if "@" in name:
+            reason = (
+                f"@{name} is a Mastodon address, not a Bluesky handle: on Bluesky it stays "
+                "plain text"
+            )
+        elif "." not in name:
+            reason = (
+                f"@{name} cannot be a Bluesky handle (handles are domain names such as "
+                f"{name.lower().replace('_', '-')}.bsky.social): it stays plain text"
+            )
+        else:
+            reason = f"@{name} is not a valid Bluesky handle: it stays plain text"
+        found.append(("warning", "mention-not-handle", reason))
+    return found
+
+
+def _follow_links(
+    threads: Sequence[Thread],
+    settings: Settings,
+    progress: ProgressSink | None,
+    checker: LinkChecker | None,
+) -> Mapping[str, LinkResult]:
+    urls = [
+        facet.value
+        for thread in threads
+        for post in thread.posts
+        for facet in post.facets
+        if facet.kind == "link" and link_syntax_problem(facet.value) is None
+    ]
+    urls = list(dict.fromkeys(urls))
+    if not urls:
+        return {}
+    if checker is not None:
+        return checker(urls, progress)
+    from threadpost.linkcheck import check_links
+
+    return check_links(urls, cache_dir=settings.state_dir, progress=progress)
+
+
+def link_problems(threads: Iterable[Thread], links: Mapping[str, LinkResult]) -> list[Problem]:
+    """A problem for every post whose link is dead, failing or redirected."""
+    found: list[Problem] = []
+    for thread in threads:
+        for post in thread.posts:
+            seen: set[str] = set()
+            for facet in post.facets:
+                result = links.get(facet.value)
+                if facet.kind != "link" or result is None or facet.value in seen:
+                    continue
+                seen.add(facet.value)
+                finding = _link_finding(result)
+                if finding is not None:
+                    severity, code, message = finding
+                    found.append(
+                        Problem(
+                            severity, code, message, thread.platform, post.index, post.source_line
+                        )
+                    )
+    return found
+
+
+def _link_finding(result: LinkResult) -> tuple[Severity, str, str] | None:
+    """Dead links are errors; failures that may pass (5xx, timeouts, refusals) are warnings."""
+    url = result.url
+    if result.ok:
+        if result.redirected:
+            return ("warning", "link-redirected", f"{url} redirects to {result.final_url}")
+        return None
+    status = result.status
+    if result.outcome == "http" and status is not None:
+        where = f" (after redirecting to {result.final_url})" if result.redirected else ""
+        if status in (401, 403, 429) or status >= 500:
+            return ("warning", "link-failing", f"{url}: {result.reason}{where}")
+        return ("error", "link-broken", f"{url}: {result.reason}{where}")
+    if result.outcome == "dns":
+        return ("error", "link-broken", f"{url}: {result.reason}")
+    return ("warning", "link-unreachable", f"{url}: {result.reason}")
+
+
+def _mention_handles(threads: Iterable[Thread]) -> list[str]:
+    return list(
+        dict.fromkeys(
+            facet.value.removeprefix("@")
+            for thread in threads
+            if thread.platform == "bluesky"
+            for post in thread.posts
+            for facet in post.facets
+            if facet.kind == "mention" and not facet.value.startswith("did:")
+        )
+    )
+
+
+def _resolve(
+    threads: Sequence[Thread], settings: Settings, resolver: HandleResolver | None
+) -> Mapping[str, HandleResult]:
+    handles = _mention_handles(threads)
+    if not handles:
+        return {}
+    if resolver is not None:
+        return resolver(handles)
+    from threadpost.linkcheck import resolve_handles
+
+    return resolve_handles(handles, settings.bluesky.service)
+
+
+def handle_problems(
+    threads: Iterable[Thread], resolved: Mapping[str, HandleResult]
+) -> list[Problem]:
+    """A warning for every Bluesky mention whose handle does not resolve to an account."""
+    found: list[Problem] = []
+    for thread in threads:
+        if thread.platform != "bluesky":
+            continue
+        for post in thread.posts:
+            for facet in post.facets:
+                if facet.kind != "mention":
+                    continue
+                result = resolved.get(facet.value.removeprefix("@"))
+                if result is None or result.did is not None:
+                    continue
+                if result.missing:
+                    message = (
+                        f"@{result.handle} does not resolve to a Bluesky account "
+                        f"({result.reason}): it will be sent as plain text"
+                    )
+                else:
+                    message = f"@{result.handle} could not be looked up: {result.reason}"
+                found.append(
+                    Problem(
+                        "warning",
+                        "mention-unresolved",
+                        message,
+                        thread.platform,
+                        post.index,
+                        post.source_line,
+                    )
+                )
+    return found
+
+
+def _ordered(problems: list[Problem]) -> list[Problem]:
+    """Draft-wide first, then by platform (mastodon, bluesky) and post; stable otherwise."""
+
+    def key(problem: Problem) -> tuple[int, int]:
+        order: dict[str, int] = {name: index for index, name in enumerate(PLATFORMS)}
+        return (order.get(problem.platform or "", -1), problem.post or 0)
+
+    return sorted(problems, key=key)
