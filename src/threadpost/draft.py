@@ -50,6 +50,15 @@ class DraftPost:
     line: int  # line of its first text (or image) in the file
     text: str
     images: tuple[Image, ...] = ()
+    #: File line of each line of `text` (image lines are not in `text`), for messages.
+    text_lines: tuple[int, ...] = ()
+
+    def line_at(self, offset: int) -> int:
+        """The file line holding code-point `offset` of `text`."""
+        row = self.text.count("\n", 0, offset)
+        if row < len(self.text_lines):
+            return self.text_lines[row]
+        return self.line + row
 
 
 @dataclass(frozen=True)
@@ -367,6 +376,7 @@ def _parse_post(body: list[tuple[int, str]], index: int, path: Path) -> DraftPos
         line=first_line,
         text="\n".join(line for _, line in text_lines),
         images=tuple(images),
+        text_lines=tuple(number for number, _ in text_lines),
     )
 
 

@@ -1,0 +1,332 @@
+"""Where a text may be broken into posts, and how good each place is (English and French).
+
+A break is only ever made in a run of ordinary whitespace: the run is dropped and the text
+before and after it become two posts. Each run is ranked:
+
+    PARAGRAPH (a blank line) > LINE (a line break) > SENTENCE > CLAUSE (`,` `;` `:` dashes)
+    > WORD (any other whitespace)
+
+Some runs are not break points at all, so French typography stays whole: the space after
+`«`/`‹` and before `»`/`›`/`?`/`!`/`:`/`;`/`%` (authors often type an ordinary space where
+a non-breaking one belongs). Non-breaking spaces (U+00A0, U+2007, U+202F) and U+2060 are
+never break points.
+
+A sentence ends at `.`, `?`, `!`, `…`, `...` or `‽` (optionally followed by closing quotes or
+brackets: `."`, `.»`, `.)`, `!»`) when the next word does not start with a lower-case letter,
+unless the `.` ends an abbreviation (`M.`, `Dr.`, `av.`, `p.`, `e.g.`…) or an initial
+(`J.`). A few abbreviations often end a sentence (`etc.`, `J.-C.`, months): after them a
+sentence ends only when an upper-case letter follows. Decimals (`3.14`, `3,14`) hold no
+whitespace, so they are never break points to begin with.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Final
+
+
+class BreakKind(IntEnum):
+    """How good a break point is; higher is better."""
+
+    WORD = 1
+    CLAUSE = 2
+    SENTENCE = 3
+    LINE = 4
+    PARAGRAPH = 5
+
+
+@dataclass(frozen=True)
+class Break:
+    """A run of whitespace at which the text may be split: text[end:next_start] is dropped."""
+
+    end: int  # code-point offset where the text before the break ends
+    next_start: int  # code-point offset where the text after it starts
+    kind: BreakKind
+
+
+# Whitespace that may be dropped at a break: \s minus the non-breaking spaces.
+_BREAKABLE_RUN: Final = re.compile(r"(?:(?![\u00a0\u2007\u202f])\s)+")
+
+#: Never break right after these (the opening guillemet stays with its word).
+_NO_BREAK_AFTER: Final = frozenset("«‹¿¡")
+#: Never break right before these (French spacing: `mot ?`, `mot »`, `10 %`).
+_NO_BREAK_BEFORE: Final = frozenset("»›?!:;%‰")
+#: Closing marks that may follow the sentence's terminal punctuation.
+_CLOSERS: Final = frozenset("\"'”’»›)]}\u00a0\u202f\u2007")
+#: Opening marks that may precede the next sentence's first letter.
+_OPENERS: Final = frozenset("\"'“‘«‹([{¿¡\u00a0\u202f\u2007")
+_TERMINATORS: Final = frozenset("?!…‽")
+_CLAUSE_MARKS: Final = frozenset(",;:")
+_DASHES: Final = frozenset("—–-")
+
+#: Abbreviations after which a sentence never ends (a name, number or word always follows).
+_NEVER_END: Final = frozenset(
+    {
+        # French
+        "M.",
+        "MM.",
+        "Mme.",
+        "Mmes.",
+        "Mlle.",
+        "Mlles.",
+        "Mgr.",
+        "Me.",
+        "Pr.",
+        "Dr.",
+        "St.",
+        "Ste.",
+        "av.",
+        "apr.",
+        "p.",
+        "pp.",
+        "cf.",
+        "env.",
+        "ex.",
+        "éd.",
+        "fig.",
+        "vol.",
+        "chap.",
+        "art.",
+        "tél.",
+        "bd.",
+        "boul.",
+        "ch.",
+        "coll.",
+        "dir.",
+        "hab.",
+        "sq.",
+        "sqq.",
+        "t.",
+        "trad.",
+        "v.",
+        "vs.",
+        "éds.",
+        # English
+        "Mr.",
+        "Mrs.",
+        "Ms.",
+        "Mx.",
+        "Prof.",
+        "Sr.",
+        "Gen.",
+        "Gov.",
+        "Sen.",
+        "Rep.",
+        "Rev.",
+        "Capt.",
+        "Lt.",
+        "Col.",
+        "Sgt.",
+        "Hon.",
+        "Fr.",
+        "e.g.",
+        "i.e.",
+        "viz.",
+        "approx.",
+        "ca.",
+        "c.",
+        "esp.",
+        "incl.",
+        "Mt.",
+        "Ft.",
+        "Ave.",
+        "Fig.",
+        "Vol.",
+        "Ch.",
+        "Eq.",
+        "Ref.",
+        "Sec.",
+        "Art.",
+        "Ex.",
+        "Op.",
+        "pg.",
+        "ed.",
+        "eds.",
+    }
+)
+#: Abbreviations that often end a sentence too: a sentence ends after them only when the
+#: next word starts with an upper-case letter.
+_MAY_END: Final = frozenset(
+    {
+        "etc.",
+        "J.-C.",
+        "Jr.",
+        "Inc.",
+        "Ltd.",
+        "Co.",
+        "Corp.",
+        "Bros.",
+        "a.m.",
+        "p.m.",
+        "janv.",
+        "févr.",
+        "fév.",
+        "avr.",
+        "juil.",
+        "sept.",
+        "oct.",
+        "nov.",
+        "déc.",
+        "Jan.",
+        "Feb.",
+        "Mar.",
+        "Apr.",
+        "Jun.",
+        "Jul.",
+        "Aug.",
+        "Sep.",
+        "Sept.",
+        "Oct.",
+        "Nov.",
+        "Dec.",
+        "ibid.",
+        "cit.",
+        "al.",
+        "U.S.",
+        "U.K.",
+        "U.N.",
+        "E.U.",
+    }
+)
+_NEVER_END_FOLDED: Final = frozenset(word.lower() for word in _NEVER_END if word.islower())
+_MAY_END_FOLDED: Final = frozenset(word.lower() for word in _MAY_END)
+#: Longest token examined before a `.` (abbreviations are short; this keeps scans bounded).
+_MAX_TOKEN: Final = 24
+_INITIAL: Final = re.compile(r"^(?:[^\W\d_]\.(?:-?[^\W\d_]\.)*)$")
+
+
+def break_opportunities(text: str) -> list[Break]:
+    """Every place `text` may be split, in order, ranked by `BreakKind`.
+
+    Runs of whitespace at the very start or end of the text are not break points.
+    """
+    breaks: list[Break] = []
+    length = len(text)
+    for match in _BREAKABLE_RUN.finditer(text):
+        start, end = match.span()
+        if start == 0 or end == length:
+            continue
+        kind = classify_break(text, start, end)
+        if kind is not None:
+            breaks.append(Break(start, end, kind))
+    return breaks
+
+
+def classify_break(text: str, start: int, end: int) -> BreakKind | None:
+    """Rank the whitespace run text[start:end] (None: it must not be broken)."""
+    newlines = _count_newlines(text, start, end)
+    if newlines >= 2:
+        return BreakKind.PARAGRAPH
+    if newlines == 1:
+        return BreakKind.LINE
+    before, after = text[start - 1], text[end]
+    if before in _NO_BREAK_AFTER or after in _NO_BREAK_BEFORE:
+        return None
+    if is_sentence_end(text, start, end):
+        return BreakKind.SENTENCE
+    last = _last_significant(text, start)
+    if last is not None and (text[last] in _CLAUSE_MARKS or _is_spaced_dash(text, last)):
+        return BreakKind.CLAUSE
+    return BreakKind.WORD
+
+
+def is_sentence_end(text: str, start: int, end: int) -> bool:
+    """Does a sentence end before the whitespace run text[start:end]?"""
+    last = _last_significant(text, start)
+    if last is None:
+        return False
+    mark = text[last]
+    if mark == "." and not text.endswith("..", 0, last):  # a period, not an ellipsis
+        token = _token_before(text, last + 1)
+        if token in _MAY_END or token.lower() in _MAY_END_FOLDED:
+            return _next_letter_is_upper(text, end)
+        if token in _NEVER_END or token.lower() in _NEVER_END_FOLDED or _is_initial(token):
+            return False
+    elif mark not in _TERMINATORS:
+        return False
+    return not _next_letter_is_lower(text, end)
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """Split `text` into sentences: (start, end) code-point spans, whitespace between left out.
+
+    Paragraph and line breaks also end a sentence (a title line, a list item).
+    """
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for brk in break_opportunities(text):
+        if brk.kind >= BreakKind.SENTENCE:
+            spans.append((start, brk.end))
+            start = brk.next_start
+    if start < len(text) or not spans:
+        spans.append((start, len(text)))
+    return spans
+
+
+def _count_newlines(text: str, start: int, end: int) -> int:
+    run = text[start:end]
+    # \r\n is one line break; a lone \r, \v, \f or a line/paragraph separator counts too.
+    return (
+        run.count("\n")
+        + run.count("\r")
+        - run.count("\r\n")
+        + run.count("\u2028")
+        + (2 * run.count("\u2029"))
+    )
+
+
+def _last_significant(text: str, start: int) -> int | None:
+    """Index of the last character before `start` that is not a closing quote or bracket."""
+    index = start - 1
+    floor = max(0, start - 8)
+    while index >= floor and (
+        text[index] in _CLOSERS or (text[index] == " " and text[index + 1] in "»›")
+    ):
+        index -= 1
+    return index if index >= 0 else None
+
+
+def _is_spaced_dash(text: str, index: int) -> bool:
+    """A dash that is a word of its own (` — `, ` – `, ` - `) or glued after a word (`mot—`)."""
+    if text[index] not in _DASHES:
+        return False
+    if text[index] != "-":
+        return True
+    return index == 0 or text[index - 1].isspace()
+
+
+def _token_before(text: str, end: int) -> str:
+    """The whitespace-delimited token ending at `end`, opening quotes/brackets removed."""
+    start = end
+    floor = max(0, end - _MAX_TOKEN)
+    while start > floor and not text[start - 1].isspace():
+        start -= 1
+    token = text[start:end]
+    return token.lstrip("\"'“‘«‹([{¿¡")
+
+
+def _is_initial(token: str) -> bool:
+    """J., J.-P., J.R.R.: followed by a name, not by a new sentence."""
+    return bool(token[:1].isupper() and len(token) <= 8 and _INITIAL.match(token))
+
+
+def _first_letter_after(text: str, end: int) -> str | None:
+    index = end
+    limit = min(len(text), end + 8)
+    while index < limit and (
+        text[index] in _OPENERS or (text[index] == " " and index > end and text[index - 1] in "«‹")
+    ):
+        index += 1
+    return text[index] if index < len(text) else None
+
+
+def _next_letter_is_lower(text: str, end: int) -> bool:
+    char = _first_letter_after(text, end)
+    return char is not None and char.islower()
+
+
+def _next_letter_is_upper(text: str, end: int) -> bool:
+    char = _first_letter_after(text, end)
+    return char is not None and char.isupper()

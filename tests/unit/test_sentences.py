@@ -1,0 +1,134 @@
+"""Sentence and clause boundaries for English and French (threadpost.text.sentences)."""
+
+from __future__ import annotations
+
+import pytest
+
+from threadpost.text.sentences import BreakKind, break_opportunities, classify_break, sentence_spans
+
+NBSP = "\u00a0"
+NNBSP = "\u202f"
+
+
+def sentences(text: str) -> list[str]:
+    return [text[start:end] for start, end in sentence_spans(text)]
+
+
+SENTENCE_CASES = [
+    # English
+    ("Mr. Smith went home. He slept.", ["Mr. Smith went home.", "He slept."]),
+    (
+        "Mrs. Jones and Dr. Who met at St. Paul's. Then tea.",
+        ["Mrs. Jones and Dr. Who met at St. Paul's.", "Then tea."],
+    ),
+    ("It costs 3.14 dollars. Next.", ["It costs 3.14 dollars.", "Next."]),
+    (
+        "See e.g. the report, i.e. the long one. Next.",
+        ["See e.g. the report, i.e. the long one.", "Next."],
+    ),
+    ("Cats vs. Dogs is a film. Right.", ["Cats vs. Dogs is a film.", "Right."]),
+    ("Compare cf. Smith's book. Done.", ["Compare cf. Smith's book.", "Done."]),
+    ("J. R. R. Tolkien wrote it. Then.", ["J. R. R. Tolkien wrote it.", "Then."]),
+    ("Wait... what? Really?! Yes!! Ok.", ["Wait... what?", "Really?!", "Yes!!", "Ok."]),
+    ('He said "Stop." Then left.', ['He said "Stop."', "Then left."]),
+    ("He said “Stop!” Then left.", ["He said “Stop!”", "Then left."]),
+    ("(See above.) Next one.", ["(See above.)", "Next one."]),
+    ("Apples, pears, etc. are fine.", ["Apples, pears, etc. are fine."]),
+    ("Apples, pears, etc. And more.", ["Apples, pears, etc.", "And more."]),
+    ("It weighs approx. five kilos. Yes.", ["It weighs approx. five kilos.", "Yes."]),
+    ("On Jan. 5 it rained. Then.", ["On Jan. 5 it rained.", "Then."]),
+    ("The end is near… Really. Soon.", ["The end is near…", "Really.", "Soon."]),
+    ("Version 2.0 is out. Get it.", ["Version 2.0 is out.", "Get it."]),
+    ("A title line\nThe body. More.", ["A title line", "The body.", "More."]),
+    # French
+    ("M. Dupont est arrivé. Mme Durand aussi.", ["M. Dupont est arrivé.", "Mme Durand aussi."]),
+    ("MM. Martin et Durand sont là. Ensuite.", ["MM. Martin et Durand sont là.", "Ensuite."]),
+    ("Il est né en 52 av. J.-C. Il est mort.", ["Il est né en 52 av. J.-C.", "Il est mort."]),
+    ("Il est né en 52 av. J.-C. et il est mort.", ["Il est né en 52 av. J.-C. et il est mort."]),
+    ("Le 3 janv. 2024 il pleuvait. Ensuite.", ["Le 3 janv. 2024 il pleuvait.", "Ensuite."]),
+    ("Le 3 févr. 2024 et le 4 apr. midi. Fin.", ["Le 3 févr. 2024 et le 4 apr. midi.", "Fin."]),
+    ("Voir p. 12 et pp. 14-15. Fin.", ["Voir p. 12 et pp. 14-15.", "Fin."]),
+    ("Pi vaut 3,14 environ. Oui.", ["Pi vaut 3,14 environ.", "Oui."]),
+    ("Quoi ? Vraiment ! Oui.", ["Quoi ?", "Vraiment !", "Oui."]),
+    (f"Quoi{NBSP}? Vraiment{NNBSP}! Oui.", [f"Quoi{NBSP}?", f"Vraiment{NNBSP}!", "Oui."]),
+    ("Il a dit « Bonjour. » Puis il est parti.", ["Il a dit « Bonjour. »", "Puis il est parti."]),
+    (f"Il a dit «{NNBSP}Bonjour.{NNBSP}» Puis.", [f"Il a dit «{NNBSP}Bonjour.{NNBSP}»", "Puis."]),
+    ("Il a crié « Stop ! » Silence.", ["Il a crié « Stop ! »", "Silence."]),
+    ("Et puis… rien. Enfin… Presque.", ["Et puis… rien.", "Enfin…", "Presque."]),
+    ("Quoi ?! Non !! Si.", ["Quoi ?!", "Non !!", "Si."]),
+    ("Cf. le chapitre 3, etc. Voilà.", ["Cf. le chapitre 3, etc.", "Voilà."]),
+    ("Le Dr. House et M. Spock. Fin.", ["Le Dr. House et M. Spock.", "Fin."]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SENTENCE_CASES)
+def test_sentence_spans(text: str, expected: list[str]) -> None:
+    assert sentences(text) == expected
+
+
+def kind_at(text: str, marker: str) -> BreakKind | None:
+    """Kind of the whitespace run that starts right after the first `marker`."""
+    start = text.index(marker) + len(marker)
+    end = start
+    while end < len(text) and text[end] in " \t\n":
+        end += 1
+    assert end > start, "marker must be followed by whitespace"
+    return classify_break(text, start, end)
+
+
+BREAK_CASES = [
+    ("One.\n\nTwo.", "One.", BreakKind.PARAGRAPH),
+    ("One.\n \n  Two.", "One.", BreakKind.PARAGRAPH),
+    ("One\nTwo", "One", BreakKind.LINE),
+    ("One. Two", "One.", BreakKind.SENTENCE),
+    ("one, two", "one,", BreakKind.CLAUSE),
+    ("one; two", "one;", BreakKind.CLAUSE),
+    ("one: two", "one:", BreakKind.CLAUSE),
+    ("one — two", "one —", BreakKind.CLAUSE),
+    ("one – two", "one –", BreakKind.CLAUSE),
+    ("one - two", "one -", BreakKind.CLAUSE),
+    ("one — two", "one", BreakKind.WORD),
+    ("well-known fact", "well-known", BreakKind.WORD),
+    ("one two", "one", BreakKind.WORD),
+    # French spacing: never separate « from its word, nor a word from ? ! : ; » %
+    ("dit « bonjour »", "«", None),
+    ("dit « bonjour »", "bonjour", None),
+    ("quoi ? oui", "quoi", None),
+    ("oui ! non", "oui", None),
+    ("ceci : cela", "ceci", None),
+    ("ceci : cela", ":", BreakKind.CLAUSE),
+    ("ceci ; cela", "ceci", None),
+    ("10 % de plus", "10", None),
+    ("dit « bonjour »", "dit", BreakKind.WORD),
+]
+
+
+@pytest.mark.parametrize(("text", "marker", "kind"), BREAK_CASES)
+def test_classify_break(text: str, marker: str, kind: BreakKind | None) -> None:
+    assert kind_at(text, marker) == kind
+
+
+def test_non_breaking_spaces_are_never_breaks() -> None:
+    text = f"10{NBSP}000 mots{NNBSP}; «{NBSP}citation{NBSP}» fin"
+    ends = [brk.end for brk in break_opportunities(text)]
+    # After "10", inside "mots ;", after "«" and before "»": no break.
+    assert ends == [text.index(" mots"), text.index(";") + 1, text.index("»") + 1]
+    for brk in break_opportunities(text):
+        assert text[brk.end : brk.next_start].strip() == ""
+        assert NBSP not in text[brk.end : brk.next_start]
+
+
+def test_leading_and_trailing_whitespace_are_not_breaks() -> None:
+    assert break_opportunities("  one two  ") == [
+        b for b in break_opportunities("  one two  ") if b.end == 5
+    ]
+    assert len(break_opportunities("  one two  ")) == 1
+
+
+def test_breaks_are_ordered_whitespace_runs() -> None:
+    text = "A first sentence. A second, with a clause — and a dash.\n\nA paragraph\nwith lines."
+    breaks = break_opportunities(text)
+    assert [b.end for b in breaks] == sorted(b.end for b in breaks)
+    for brk in breaks:
+        assert brk.end < brk.next_start
+        assert text[brk.end : brk.next_start].isspace()
