@@ -190,29 +190,25 @@ async def _check_one(
     return LinkResult(url, "ok", status=status, final_url=final_url, checked_at=now())
 
 
-def _connect_failure(exc: Exception, url: str) -> tuple[Outcome, str]:
+def _connect_failure(exc: BaseException, url: str) -> tuple[Outcome, str]:
+    import socket
+    import ssl
     from urllib.parse import urlsplit
 
-    text = _describe(exc)
     host = urlsplit(url).hostname or url
-    lowered = text.lower()
-    if any(
-        marker in lowered
-        for marker in (
-            "name or service not known",
-            "nodename nor servname",
-            "temporary failure in name resolution",
-            "no address associated",
-            "getaddrinfo",
-            "name resolution",
-        )
-    ):
+    # The exception types deep in the chain say what happened; messages vary by backend.
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(chain) < 8:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    if any(isinstance(item, socket.gaierror) for item in chain):
         return "dns", f"the name {host} does not resolve (DNS)"
-    if "refused" in lowered:
+    if any(isinstance(item, ConnectionRefusedError) for item in chain):
         return "refused", f"connection refused by {host}"
-    if "certificate" in lowered or "ssl" in lowered or "tls" in lowered:
-        return "tls", f"TLS failure: {text}"
-    return "error", f"cannot connect to {host}: {text}"
+    if any(isinstance(item, ssl.SSLError) for item in chain):
+        return "tls", f"TLS failure with {host}: {_describe(exc)}"
+    return "error", f"cannot connect to {host}: {_describe(exc)}"
 
 
 def _describe(exc: BaseException) -> str:

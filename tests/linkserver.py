@@ -1,0 +1,119 @@
+"""A small HTTP server on 127.0.0.1 for the link checker's tests and benchmark.
+
+Paths: /ok (200), /redirect (301 → /ok), /missing (404), /error (500), /slow (answers after
+`slow_seconds`), /nohead (405 to HEAD, 200 to GET), /delay/<anything> (200 after
+`delay_seconds`), and the Bluesky handle resolver /xrpc/com.atproto.identity.resolveHandle
+that knows the handles in `handles`.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class LinkServer:
+    base: str
+    hits: Counter[str] = field(default_factory=Counter)
+    slow_seconds: float = 3.0
+    delay_seconds: float = 0.2
+    handles: dict[str, str] = field(default_factory=dict)
+
+    def url(self, path: str) -> str:
+        return f"{self.base}{path}"
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    # Don't wait for a deliberately slow handler when the test is over.
+    block_on_close = False
+    state: LinkServer
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:  # quiet
+        pass
+
+    def do_HEAD(self) -> None:
+        self._answer(head=True)
+
+    def do_GET(self) -> None:
+        self._answer(head=False)
+
+    def _send(self, status: int, body: bytes = b"", headers: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _answer(self, *, head: bool) -> None:
+        state = self.server.state
+        parts = urlsplit(self.path)
+        path = parts.path
+        state.hits[f"{self.command} {path}"] += 1
+        if path == "/ok":
+            self._send(200, b"fine")
+        elif path == "/redirect":
+            self._send(301, headers={"Location": "/ok"})
+        elif path == "/loop":
+            self._send(302, headers={"Location": "/loop"})
+        elif path == "/missing":
+            self._send(404, b"not here")
+        elif path == "/error":
+            self._send(500, b"boom")
+        elif path == "/slow":
+            time.sleep(state.slow_seconds)
+            self._send(200, b"late")
+        elif path == "/nohead":
+            self._send(405 if head else 200, b"get me")
+        elif path.startswith("/delay/"):
+            time.sleep(state.delay_seconds)
+            self._send(200, b"ok")
+        elif path == "/xrpc/com.atproto.identity.resolveHandle":
+            handle = parse_qs(parts.query).get("handle", [""])[0]
+            if handle in state.handles:
+                self._send(200, json.dumps({"did": state.handles[handle]}).encode())
+            else:
+                body = {"error": "InvalidRequest", "message": "Unable to resolve handle"}
+                self._send(400, json.dumps(body).encode())
+        else:
+            self._send(404, b"unknown path")
+
+
+@contextmanager
+def serve() -> Iterator[LinkServer]:
+    """Run the server on a free port of 127.0.0.1 for the duration of the block."""
+    server = _Server(("127.0.0.1", 0), _Handler)
+    server.state = LinkServer(base=f"http://127.0.0.1:{server.server_address[1]}")
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.daemon = True
+    thread.start()
+    try:
+        yield server.state
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (connections are refused)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
