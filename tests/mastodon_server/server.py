@@ -1,0 +1,1004 @@
+"""A local Mastodon API server for tests, faithful to PLATFORM_RULES.md "Mastodon".
+
+Standard library only (http.server), bound to 127.0.0.1 on port 0, served from a thread.
+
+    with MastodonTestServer(max_characters=500) as server:
+        server.url            # http://127.0.0.1:PORT
+        server.token          # Bearer token of the default account "alice"
+        server.faults.add("error", on_path="/api/v1/statuses", at_count=2, status=503)
+        server.requests       # every request: method, path, headers, form, files, status
+        server.published()    # stored statuses, oldest first
+
+What it checks like Mastodon 4.x does: Bearer tokens (401 on a wrong one), status length
+(graphemes, URLs as characters_reserved_per_url, `@user@domain` as `@user`, the content
+warning included) against `max_characters`, 404 for a missing `in_reply_to_id`,
+Idempotency-Key replay per account for an hour, rate limits (X-RateLimit-* headers on every
+authenticated response, reset in ISO-8601 with microseconds; 429 when spent), media
+processing (POST /api/v2/media answers 202 with url null; GET /api/v1/media/:id answers
+206 until `media_polls` polls have passed, then 200 with the url), media ids that are
+unknown, unprocessed or already attached → 422, more than max_media_attachments → 422.
+
+Control API (for a server run as a subprocess, `python -m mastodon_server`):
+    GET  /_control/requests          recorded requests (JSON)
+    GET  /_control/statuses          stored statuses
+    POST /_control/faults            {"kind": ..., "on_path": ..., "at_count": ..., ...}
+    POST /_control/faults/clear
+    POST /_control/config            {"max_characters": 5000, "media_polls": 2, ...}
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import hashlib
+import json
+import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Final
+from urllib.parse import parse_qs, urlsplit
+
+from mastodon_server.faults import FaultPlan
+from mastodon_server.length import status_length
+
+IDEMPOTENCY_WINDOW: Final = timedelta(hours=1)
+VISIBILITIES: Final = ("public", "unlisted", "private", "direct")
+MAX_DESCRIPTION: Final = 1500  # Mastodon's MediaAttachment::MAX_DESCRIPTION_LENGTH
+
+
+class _Reply(Exception):
+    """Raised by a route to answer with an error status and {"error": message}."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass
+class Account:
+    id: str
+    username: str
+    display_name: str
+
+
+@dataclass(frozen=True)
+class UploadedFile:
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+@dataclass
+class RecordedRequest:
+    """One request as the server saw it."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    form: dict[str, list[str]]
+    #: multipart file fields by name
+    files: dict[str, UploadedFile]
+    json: Any
+    account: str | None = None
+    #: the answer's status; None when the connection was dropped without one
+    status: int | None = None
+    fault: str | None = None
+
+    @property
+    def idempotency_key(self) -> str | None:
+        return self.headers.get("idempotency-key")
+
+    def value(self, name: str) -> str | None:
+        """A form (or JSON) field's single value."""
+        values = self.form.get(name)
+        if values:
+            return values[0]
+        if isinstance(self.json, dict) and name in self.json:
+            return str(self.json[name])
+        return None
+
+
+@dataclass
+class StoredStatus:
+    id: str
+    account: str
+    text: str
+    spoiler_text: str
+    visibility: str
+    sensitive: bool
+    language: str | None
+    in_reply_to_id: str | None
+    media_ids: list[str]
+    created_at: datetime
+    idempotency_key: str | None = None
+    deleted: bool = False
+
+
+@dataclass
+class StoredMedia:
+    id: str
+    account: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    description: str | None
+    focus: tuple[float, float] | None
+    polls_left: int
+    status_id: str | None = None
+
+
+@dataclass
+class InstanceConfig:
+    """What the instance endpoints announce and the validators enforce."""
+
+    max_characters: int = 500
+    characters_reserved_per_url: int = 23
+    max_media_attachments: int = 4
+    image_size_limit: int = 16 * 1024 * 1024
+    image_matrix_limit: int = 33_177_600
+    video_size_limit: int = 99 * 1024 * 1024
+    #: polls of GET /api/v1/media/:id answered 206 before the media is ready (0: ready at once)
+    media_polls: int = 1
+    rate_limit: int = 300
+    rate_window: timedelta = timedelta(minutes=5)
+    version: str = "4.3.0"
+    #: False: /api/v2/instance answers 404 (a pre-3.4 server), clients must fall back to v1
+    serve_v2: bool = True
+
+
+@dataclass
+class _RateWindow:
+    start: datetime
+    used: int = 0
+
+
+@dataclass
+class _App:
+    client_id: str
+    client_secret: str
+    name: str
+    redirect_uri: str
+    scopes: str
+
+
+class MastodonTestServer:
+    """The server's state and controls; the HTTP listener is started by `start()`."""
+
+    def __init__(
+        self,
+        *,
+        username: str = "alice",
+        token: str = "test-token",
+        domain: str | None = None,
+        now: Callable[[], datetime] | None = None,
+        **config: Any,
+    ) -> None:
+        self.config = InstanceConfig(**config)
+        self.faults = FaultPlan()
+        self.requests: list[RecordedRequest] = []
+        self.statuses: dict[str, StoredStatus] = {}
+        self.media: dict[str, StoredMedia] = {}
+        self.accounts: dict[str, Account] = {}
+        self._tokens: dict[str, str] = {}  # token → username
+        self._apps: dict[str, _App] = {}
+        self._codes: dict[str, str] = {}  # authorization code → username
+        self._idempotency: dict[tuple[str, str], tuple[str, datetime]] = {}
+        self._rate: dict[str, _RateWindow] = {}
+        self._next_id = 110_000_000_000_000_000
+        self._lock = threading.RLock()
+        self._now = now or (lambda: datetime.now(UTC))
+        self._domain = domain
+        self._http: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._port = 0
+        self._refusing = threading.Event()
+        self._stopping = threading.Event()
+        self.token = token
+        self.username = username
+        self.add_account(username, token)
+        #: the code `login` flows exchange for a token of the default account
+        self.authorization_code = "test-authorization-code"
+        self._codes[self.authorization_code] = username
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._port}"
+
+    @property
+    def domain(self) -> str:
+        return self._domain or f"127.0.0.1:{self._port}"
+
+    def start(self) -> MastodonTestServer:
+        """Bind 127.0.0.1 (port 0 the first time, the same port after a `refuse`) and serve."""
+        http = _HTTPServer(("127.0.0.1", self._port), _Handler)
+        http.owner = self
+        self._port = http.server_address[1]
+        self._http = http
+        self._thread = threading.Thread(
+            target=http.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._close_listener()
+
+    def __enter__(self) -> MastodonTestServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _close_listener(self) -> None:
+        http, thread = self._http, self._thread
+        self._http, self._thread = None, None
+        if http is not None:
+            http.shutdown()
+            http.server_close()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def refuse_connections(self, seconds: float | None = None) -> None:
+        """Stop listening: connections are refused until `resume()` (or for `seconds`)."""
+        self._refusing.set()
+        # Closing the listener from a request thread would wait on serve_forever, which is
+        # fine, but not on the handler itself: do it from a helper thread.
+        closer = threading.Thread(target=self._close_listener, daemon=True)
+        closer.start()
+        closer.join(timeout=5)
+        if seconds is not None:
+            timer = threading.Timer(seconds, self.resume)
+            timer.daemon = True
+            timer.start()
+
+    def resume(self) -> None:
+        """Listen again on the same port after `refuse_connections` or a "refuse" fault."""
+        with self._lock:
+            if self._http is None and not self._stopping.is_set():
+                self.start()
+            self._refusing.clear()
+
+    # -- accounts and inspection -----------------------------------------------------------
+
+    def add_account(self, username: str, token: str | None = None) -> str:
+        """Create an account (if new) and a token for it; returns the token."""
+        with self._lock:
+            if username not in self.accounts:
+                self.accounts[username] = Account(
+                    id=str(len(self.accounts) + 1), username=username, display_name=username.title()
+                )
+            token = token or hashlib.sha256(f"{username}{len(self._tokens)}".encode()).hexdigest()
+            self._tokens[token] = username
+            return token
+
+    def revoke(self, token: str) -> None:
+        """Make `token` invalid (the next request with it gets 401)."""
+        with self._lock:
+            self._tokens.pop(token, None)
+
+    def set_config(self, **changes: Any) -> None:
+        """Change what the instance announces and enforces (e.g. max_characters=5000)."""
+        with self._lock:
+            for name, value in changes.items():
+                if not hasattr(self.config, name):
+                    raise ValueError(f"unknown instance setting {name!r}")
+                if name == "rate_window" and not isinstance(value, timedelta):
+                    value = timedelta(seconds=float(value))
+                setattr(self.config, name, value)
+
+    def published(self, username: str | None = None) -> list[StoredStatus]:
+        """Stored, undeleted statuses (of one account, or all), oldest first."""
+        with self._lock:
+            return [
+                status
+                for status in self.statuses.values()
+                if not status.deleted and (username is None or status.account == username)
+            ]
+
+    def requests_to(self, method: str, path_pattern: str) -> list[RecordedRequest]:
+        """Recorded requests whose method and path match (path as a regex, full match)."""
+        with self._lock:
+            return [
+                request
+                for request in self.requests
+                if request.method == method and re.fullmatch(path_pattern, request.path)
+            ]
+
+    def status_posts(self) -> list[RecordedRequest]:
+        return self.requests_to("POST", "/api/v1/statuses")
+
+    def status_json(self, status_id: str) -> dict[str, Any]:
+        with self._lock:
+            return self._status_json(self.statuses[status_id])
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _new_id(self) -> str:
+        with self._lock:
+            self._next_id += 1
+            return str(self._next_id)
+
+    def _iso(self, moment: datetime) -> str:
+        # Mastodon writes times in UTC with microseconds (`iso8601(6)`) and a Z.
+        return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    def _account_json(self, username: str, *, source: bool = False) -> dict[str, Any]:
+        account = self.accounts[username]
+        data: dict[str, Any] = {
+            "id": account.id,
+            "username": account.username,
+            "acct": account.username,
+            "display_name": account.display_name,
+            "locked": False,
+            "bot": False,
+            "created_at": "2024-01-01T00:00:00.000Z",
+            "note": "",
+            "url": f"{self.url}/@{account.username}",
+            "avatar": f"{self.url}/avatars/original/missing.png",
+            "avatar_static": f"{self.url}/avatars/original/missing.png",
+            "header": f"{self.url}/headers/original/missing.png",
+            "header_static": f"{self.url}/headers/original/missing.png",
+            "followers_count": 0,
+            "following_count": 0,
+            "statuses_count": len(self.published(username)),
+            "last_status_at": None,
+            "emojis": [],
+            "fields": [],
+        }
+        if source:
+            data["source"] = {
+                "privacy": "public",
+                "sensitive": False,
+                "language": None,
+                "note": "",
+                "fields": [],
+            }
+        return data
+
+    def _media_json(self, media: StoredMedia) -> dict[str, Any]:
+        ready = media.polls_left <= 0
+        url = f"{self.url}/system/media_attachments/{media.id}/{media.filename}"
+        meta: dict[str, Any] = {}
+        if media.focus is not None:
+            meta["focus"] = {"x": media.focus[0], "y": media.focus[1]}
+        return {
+            "id": media.id,
+            "type": "image",
+            "url": url if ready else None,
+            "preview_url": url,
+            "remote_url": None,
+            "text_url": None,
+            "meta": meta,
+            "description": media.description,
+            "blurhash": "UFBWY:8_0Jxv4mx]t8t64.%M-:IUWGWAt6M}",
+        }
+
+    def _status_json(self, status: StoredStatus) -> dict[str, Any]:
+        parent = self.statuses.get(status.in_reply_to_id or "")
+        return {
+            "id": status.id,
+            "created_at": self._iso(status.created_at),
+            "in_reply_to_id": status.in_reply_to_id,
+            "in_reply_to_account_id": self.accounts[parent.account].id if parent else None,
+            "sensitive": status.sensitive,
+            "spoiler_text": status.spoiler_text,
+            "visibility": status.visibility,
+            "language": status.language,
+            "uri": f"{self.url}/users/{status.account}/statuses/{status.id}",
+            "url": f"{self.url}/@{status.account}/{status.id}",
+            "replies_count": sum(
+                1 for s in self.statuses.values() if s.in_reply_to_id == status.id and not s.deleted
+            ),
+            "reblogs_count": 0,
+            "favourites_count": 0,
+            "edited_at": None,
+            "content": _html(status.text),
+            "reblog": None,
+            "application": {"name": "threadpost", "website": None},
+            "account": self._account_json(status.account),
+            "media_attachments": [self._media_json(self.media[m]) for m in status.media_ids],
+            "mentions": [],
+            "tags": [],
+            "emojis": [],
+            "card": None,
+            "poll": None,
+        }
+
+    def _instance_v1(self) -> dict[str, Any]:
+        c = self.config
+        return {
+            "uri": self.domain,
+            "title": "Threadpost test instance",
+            "short_description": "",
+            "description": "A local Mastodon API server for threadpost's tests",
+            "email": "admin@example.org",
+            "version": c.version,
+            "urls": {"streaming_api": self.url.replace("http", "ws", 1)},
+            "stats": {"user_count": len(self.accounts), "status_count": 0, "domain_count": 1},
+            "languages": ["en"],
+            "registrations": False,
+            "approval_required": False,
+            "invites_enabled": False,
+            "configuration": self._configuration(),
+            "contact_account": None,
+            "rules": [],
+        }
+
+    def _configuration(self) -> dict[str, Any]:
+        c = self.config
+        return {
+            "urls": {"streaming": self.url.replace("http", "ws", 1)},
+            "accounts": {"max_featured_tags": 10, "max_pinned_statuses": 5},
+            "statuses": {
+                "max_characters": c.max_characters,
+                "max_media_attachments": c.max_media_attachments,
+                "characters_reserved_per_url": c.characters_reserved_per_url,
+            },
+            "media_attachments": {
+                "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp"],
+                "image_size_limit": c.image_size_limit,
+                "image_matrix_limit": c.image_matrix_limit,
+                "video_size_limit": c.video_size_limit,
+                "video_frame_rate_limit": 120,
+                "video_matrix_limit": 8_294_400,
+                "description_limit": MAX_DESCRIPTION,
+            },
+            "polls": {
+                "max_options": 4,
+                "max_characters_per_option": 50,
+                "min_expiration": 300,
+                "max_expiration": 2_629_746,
+            },
+            "translation": {"enabled": False},
+        }
+
+    def _instance_v2(self) -> dict[str, Any]:
+        return {
+            "domain": self.domain,
+            "title": "Threadpost test instance",
+            "version": self.config.version,
+            "source_url": "https://github.com/mastodon/mastodon",
+            "description": "A local Mastodon API server for threadpost's tests",
+            "usage": {"users": {"active_month": len(self.accounts)}},
+            "thumbnail": {"url": f"{self.url}/thumbnail.png"},
+            "languages": ["en"],
+            "configuration": self._configuration(),
+            "registrations": {"enabled": False, "approval_required": False, "message": None},
+            "api_versions": {"mastodon": 2},
+            "contact": {"email": "admin@example.org", "account": None},
+            "rules": [],
+        }
+
+    def _oauth_metadata(self) -> dict[str, Any]:
+        return {
+            "issuer": f"{self.url}/",
+            "authorization_endpoint": f"{self.url}/oauth/authorize",
+            "token_endpoint": f"{self.url}/oauth/token",
+            "revocation_endpoint": f"{self.url}/oauth/revoke",
+            "scopes_supported": ["read", "write", "follow", "push", "profile"],
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code", "client_credentials"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "app_registration_endpoint": f"{self.url}/api/v1/apps",
+        }
+
+    # -- rate limits -----------------------------------------------------------------------
+
+    def _rate_headers(self, who: str, *, count: bool) -> tuple[dict[str, str], bool]:
+        """Headers for this response and whether the request is over the limit."""
+        now = self._now()
+        with self._lock:
+            window = self._rate.get(who)
+            if window is None or now >= window.start + self.config.rate_window:
+                window = self._rate[who] = _RateWindow(start=now)
+            if count:
+                window.used += 1
+            limit = self.config.rate_limit
+            over = window.used > limit
+            headers = {
+                "X-RateLimit-Limit": str(limit),
+                "X-RateLimit-Remaining": str(max(limit - window.used, 0)),
+                "X-RateLimit-Reset": self._iso(window.start + self.config.rate_window),
+            }
+        return headers, over
+
+    # -- routes ----------------------------------------------------------------------------
+
+    def _route(self, request: RecordedRequest) -> tuple[int, Any]:
+        """Answer one request: (status, JSON body), or raise _Reply."""
+        # Rails routes ignore a trailing slash (Mastodon.py asks for /api/v1/instance/).
+        method, path = request.method, request.path.rstrip("/") or "/"
+        public: dict[tuple[str, str], Callable[[], tuple[int, Any]]] = {
+            ("GET", "/api/v1/instance"): lambda: (200, self._instance_v1()),
+            ("GET", "/.well-known/oauth-authorization-server"): lambda: (
+                200,
+                self._oauth_metadata(),
+            ),
+            ("POST", "/api/v1/apps"): lambda: self._create_app(request),
+            ("POST", "/oauth/token"): lambda: self._oauth_token(request),
+            ("GET", "/oauth/authorize"): lambda: self._authorize(request),
+        }
+        if (method, path) in public:
+            return public[(method, path)]()
+        if method == "GET" and path == "/api/v2/instance":
+            if not self.config.serve_v2:
+                raise _Reply(404, "Record not found")
+            return 200, self._instance_v2()
+
+        username = request.account
+        if username is None:
+            raise _Reply(401, "The access token is invalid")
+
+        if method == "GET" and path == "/api/v1/accounts/verify_credentials":
+            return 200, self._account_json(username, source=True)
+        if method == "POST" and path == "/api/v1/statuses":
+            return self._post_status(request, username)
+        if method == "POST" and path == "/api/v2/media":
+            return self._post_media(request, username)
+        match = re.fullmatch(r"/api/v1/media/(\w+)", path)
+        if match and method == "GET":
+            return self._get_media(match.group(1), username)
+        match = re.fullmatch(r"/api/v1/statuses/(\w+)(/context)?", path)
+        if match:
+            status = self.statuses.get(match.group(1))
+            if status is None or status.deleted:
+                raise _Reply(404, "Record not found")
+            if match.group(2) and method == "GET":
+                return 200, self._context(status)
+            if not match.group(2) and method == "GET":
+                return 200, self._status_json(status)
+            if not match.group(2) and method == "DELETE":
+                if status.account != username:
+                    raise _Reply(404, "Record not found")
+                status.deleted = True
+                body = self._status_json(status)
+                body["text"] = status.text
+                return 200, body
+        raise _Reply(404, "Record not found")
+
+    def _post_status(self, request: RecordedRequest, username: str) -> tuple[int, Any]:
+        key = request.idempotency_key
+        now = self._now()
+        with self._lock:
+            if key is not None:
+                seen = self._idempotency.get((username, key))
+                if seen is not None and now - seen[1] < IDEMPOTENCY_WINDOW:
+                    return 200, self._status_json(self.statuses[seen[0]])
+
+            text = request.value("status") or ""
+            spoiler = request.value("spoiler_text") or ""
+            visibility = request.value("visibility") or "public"
+            if visibility not in VISIBILITIES:
+                raise _Reply(422, f"Validation failed: Visibility '{visibility}' is not valid")
+            language = request.value("language")
+            sensitive = (request.value("sensitive") or "").lower() in ("1", "true")
+            media_ids = request.form.get("media_ids[]", []) or (
+                [str(m) for m in request.json.get("media_ids", [])]
+                if isinstance(request.json, dict)
+                else []
+            )
+            reply_to = request.value("in_reply_to_id") or None
+            if reply_to is not None:
+                parent = self.statuses.get(reply_to)
+                if parent is None or parent.deleted:
+                    raise _Reply(404, "Record not found")
+
+            if len(media_ids) > self.config.max_media_attachments:
+                raise _Reply(
+                    422,
+                    f"Validation failed: Cannot attach more than "
+                    f"{self.config.max_media_attachments} files",
+                )
+            found = [self.media.get(m) for m in media_ids]
+            missing = [
+                m
+                for m, media in zip(media_ids, found, strict=True)
+                if media is None or media.account != username or media.status_id is not None
+            ]
+            if missing:
+                raise _Reply(
+                    422,
+                    f"Media with IDs {', '.join(missing)} not found or already attached "
+                    "to another post",
+                )
+            if any(media is not None and media.polls_left > 0 for media in found):
+                raise _Reply(
+                    422,
+                    "Cannot attach files that have not finished processing. Try again in a moment!",
+                )
+            if not text.strip() and not media_ids:
+                raise _Reply(422, "Validation failed: Text can't be blank")
+            length = status_length(text, spoiler, self.config.characters_reserved_per_url)
+            if length > self.config.max_characters:
+                raise _Reply(
+                    422,
+                    f"Validation failed: Text character limit of "
+                    f"{self.config.max_characters} exceeded",
+                )
+
+            status = StoredStatus(
+                id=self._new_id(),
+                account=username,
+                text=text,
+                spoiler_text=spoiler,
+                visibility=visibility,
+                sensitive=sensitive or (bool(spoiler)),
+                language=language,
+                in_reply_to_id=reply_to,
+                media_ids=list(media_ids),
+                created_at=now,
+                idempotency_key=key,
+            )
+            self.statuses[status.id] = status
+            for media_id in media_ids:
+                self.media[media_id].status_id = status.id
+            # Mastodon stores the key only once the status exists, so a failed attempt
+            # may be retried with the same key.
+            if key is not None:
+                self._idempotency[(username, key)] = (status.id, now)
+            return 200, self._status_json(status)
+
+    def _post_media(self, request: RecordedRequest, username: str) -> tuple[int, Any]:
+        file = request.files.get("file")
+        if file is None:
+            raise _Reply(422, "Validation failed: File can't be blank")
+        filename, content_type, size = file.filename, file.content_type, file.size
+        if not content_type.startswith("image/"):
+            raise _Reply(422, f"Validation failed: File has contents that are not {content_type}")
+        if size > self.config.image_size_limit:
+            raise _Reply(
+                422,
+                f"Validation failed: File file size must be less than "
+                f"{self.config.image_size_limit // (1024 * 1024)} MB",
+            )
+        description = request.value("description")
+        if description is not None and len(description) > MAX_DESCRIPTION:
+            raise _Reply(
+                422, f"Validation failed: Description is too long (maximum is {MAX_DESCRIPTION})"
+            )
+        focus = None
+        raw_focus = request.value("focus")
+        if raw_focus:
+            try:
+                x, y = (float(part) for part in raw_focus.split(","))
+            except ValueError:
+                raise _Reply(422, "Validation failed: Focus is invalid") from None
+            focus = (x, y)
+        media = StoredMedia(
+            id=self._new_id(),
+            account=username,
+            filename=filename or "upload",
+            content_type=content_type,
+            size=size,
+            sha256=file.sha256,
+            description=description,
+            focus=focus,
+            polls_left=self.config.media_polls,
+        )
+        with self._lock:
+            self.media[media.id] = media
+        return (202 if media.polls_left > 0 else 200), self._media_json(media)
+
+    def _get_media(self, media_id: str, username: str) -> tuple[int, Any]:
+        with self._lock:
+            media = self.media.get(media_id)
+            if media is None or media.account != username:
+                raise _Reply(404, "Record not found")
+            if media.polls_left > 0:
+                media.polls_left -= 1
+                if media.polls_left > 0:
+                    return 206, self._media_json(media)
+            return 200, self._media_json(media)
+
+    def _context(self, status: StoredStatus) -> dict[str, Any]:
+        ancestors = []
+        parent = self.statuses.get(status.in_reply_to_id or "")
+        while parent is not None:
+            if not parent.deleted:
+                ancestors.insert(0, self._status_json(parent))
+            parent = self.statuses.get(parent.in_reply_to_id or "")
+        descendants = []
+        frontier = [status.id]
+        while frontier:
+            current = frontier.pop(0)
+            for child in self.statuses.values():
+                if child.in_reply_to_id == current and not child.deleted:
+                    descendants.append(self._status_json(child))
+                    frontier.append(child.id)
+        return {"ancestors": ancestors, "descendants": descendants}
+
+    def _create_app(self, request: RecordedRequest) -> tuple[int, Any]:
+        name = request.value("client_name")
+        redirect = request.value("redirect_uris")
+        if not name or not redirect:
+            raise _Reply(422, "Validation failed: Application name can't be blank")
+        app = _App(
+            client_id=hashlib.sha256(f"id{len(self._apps)}{name}".encode()).hexdigest()[:43],
+            client_secret=hashlib.sha256(f"secret{len(self._apps)}".encode()).hexdigest()[:43],
+            name=name,
+            redirect_uri=redirect,
+            scopes=request.value("scopes") or "read",
+        )
+        with self._lock:
+            self._apps[app.client_id] = app
+        return 200, {
+            "id": str(len(self._apps)),
+            "name": app.name,
+            "website": request.value("website"),
+            "redirect_uri": app.redirect_uri,
+            "redirect_uris": app.redirect_uri.split(),
+            "scopes": app.scopes.split(),
+            "client_id": app.client_id,
+            "client_secret": app.client_secret,
+            "vapid_key": "",
+        }
+
+    def _authorize(self, request: RecordedRequest) -> tuple[int, Any]:
+        client_id = (request.query.get("client_id") or [""])[0]
+        if client_id not in self._apps:
+            raise _Reply(401, "Client authentication failed due to unknown client")
+        # A real instance shows a login form, then the code; the test server shows the code.
+        return 200, {"code": self.authorization_code}
+
+    def _oauth_token(self, request: RecordedRequest) -> tuple[int, Any]:
+        app = self._apps.get(request.value("client_id") or "")
+        if app is None or app.client_secret != request.value("client_secret"):
+            raise _Reply(401, "invalid_client")
+        if request.value("grant_type") != "authorization_code":
+            raise _Reply(400, "unsupported_grant_type")
+        with self._lock:
+            username = self._codes.get(request.value("code") or "")
+            if username is None:
+                raise _Reply(400, "invalid_grant")
+            token = self.add_account(username)
+        return 200, {
+            "access_token": token,
+            "token_type": "Bearer",
+            "scope": request.value("scope") or app.scopes,
+            "created_at": int(self._now().timestamp()),
+        }
+
+    # -- the control API -------------------------------------------------------------------
+
+    def _control(self, request: RecordedRequest) -> tuple[int, Any]:
+        path = request.path.removeprefix("/_control")
+        body = request.json if isinstance(request.json, dict) else {}
+        if request.method == "GET" and path == "/requests":
+            with self._lock:
+                return 200, [asdict(r) for r in self.requests if not r.path.startswith("/_control")]
+        if request.method == "GET" and path == "/statuses":
+            return 200, [
+                {**asdict(s), "created_at": self._iso(s.created_at)} for s in self.published()
+            ]
+        if request.method == "POST" and path == "/faults":
+            try:
+                fault = self.faults.add_from_json(body)
+            except (TypeError, ValueError) as exc:
+                raise _Reply(422, str(exc)) from None
+            return 200, {"kind": fault.kind, "on_path": fault.on_path, "at_count": fault.at_count}
+        if request.method == "POST" and path == "/faults/clear":
+            self.faults.clear()
+            return 200, {}
+        if request.method == "POST" and path == "/config":
+            try:
+                self.set_config(**body)
+            except (TypeError, ValueError) as exc:
+                raise _Reply(422, str(exc)) from None
+            return 200, asdict(self.config) | {"rate_window": self.config.rate_window.seconds}
+        raise _Reply(404, "unknown control endpoint")
+
+
+def _html(text: str) -> str:
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    paragraphs = [p.replace("\n", "<br />") for p in escaped.split("\n\n")]
+    return "".join(f"<p>{p}</p>" for p in paragraphs)
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+    owner: MastodonTestServer
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _HTTPServer
+    # HTTP/1.0: one request per connection, so a dropped connection loses one request.
+    protocol_version = "HTTP/1.0"
+    timeout = 30
+    error_content_type = "application/json"
+    server_version = "MastodonTestServer/1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # silence stderr
+        return
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def do_DELETE(self) -> None:
+        self._handle()
+
+    def do_PUT(self) -> None:
+        self._handle()
+
+    def _handle(self) -> None:
+        owner = self.server.owner
+        request, token = self._read_request()
+        if owner._refusing.is_set():
+            return  # connection closed, nothing stored
+        with owner._lock:
+            owner.requests.append(request)
+        if request.path.startswith("/_control"):
+            self._answer_guarded(request, lambda: owner._control(request), {})
+            return
+
+        fault = owner.faults.take(request.method, request.path)
+        if fault is not None:
+            request.fault = fault.kind
+        if token:
+            request.account = owner._tokens.get(token)
+            if request.account is None:
+                request.status = 401
+                self._send(401, {"error": "The access token is invalid"}, {})
+                return
+
+        who = request.account or f"ip:{self.client_address[0]}"
+        rate_headers, over = owner._rate_headers(who, count=request.account is not None)
+        if request.account is None:
+            rate_headers = {}
+
+        if fault is not None:
+            if fault.kind == "rate_limit":
+                reset = fault.reset_at or owner._now() + timedelta(seconds=60)
+                rate_headers.update(
+                    {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": owner._iso(reset)}
+                )
+                request.status = 429
+                self._send(429, {"error": "Too many requests"}, rate_headers)
+                return
+            if fault.kind == "reset":
+                return
+            if fault.kind == "refuse":
+                owner.refuse_connections(fault.refuse_for)
+                return
+            if fault.kind == "delay" and owner._stopping.wait(fault.delay):
+                return
+            if fault.kind == "error" and not fault.commit:
+                request.status = fault.status
+                self._send(fault.status, {"error": "Something went wrong"}, rate_headers)
+                return
+        if over:
+            request.status = 429
+            self._send(429, {"error": "Too many requests"}, rate_headers)
+            return
+
+        try:
+            status, body = owner._route(request)
+        except _Reply as reply:
+            status, body = reply.status, {"error": reply.message}
+        if fault is not None and fault.kind == "drop_after_commit":
+            return
+        if fault is not None and fault.kind == "error":  # commit=True: stored, then 5xx
+            status, body = fault.status, {"error": "Something went wrong"}
+        request.status = status
+        self._send(status, body, rate_headers)
+
+    def _answer_guarded(
+        self,
+        request: RecordedRequest,
+        route: Callable[[], tuple[int, Any]],
+        headers: dict[str, str],
+    ) -> None:
+        try:
+            status, body = route()
+        except _Reply as reply:
+            status, body = reply.status, {"error": reply.message}
+        request.status = status
+        self._send(status, body, headers)
+
+    def _send(self, status: int, body: Any, headers: dict[str, str]) -> None:
+        payload = json.dumps(body, default=str).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(payload)))
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(payload)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (e.g. timed out during a "delay" fault)
+
+    def _read_request(self) -> tuple[RecordedRequest, str]:
+        parts = urlsplit(self.path)
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        length = int(headers.get("content-length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        content_type = headers.get("content-type", "")
+        form: dict[str, list[str]] = {}
+        files: dict[str, UploadedFile] = {}
+        body_json: Any = None
+        if content_type.startswith("application/x-www-form-urlencoded"):
+            form = parse_qs(raw.decode(), keep_blank_values=True)
+        elif content_type.startswith("multipart/form-data"):
+            form, files = _parse_multipart(content_type, raw)
+        elif content_type.startswith("application/json") and raw:
+            try:
+                body_json = json.loads(raw)
+            except ValueError:
+                body_json = None
+        token = headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if "authorization" in headers:
+            # Recorded requests are printed by failing tests: never keep the token itself.
+            headers["authorization"] = "Bearer <redacted>"
+        recorded = RecordedRequest(
+            method=self.command,
+            path=parts.path,
+            query=parse_qs(parts.query, keep_blank_values=True),
+            headers=headers,
+            form=form,
+            files=files,
+            json=body_json,
+        )
+        return recorded, token
+
+
+def _parse_multipart(
+    content_type: str, raw: bytes
+) -> tuple[dict[str, list[str]], dict[str, UploadedFile]]:
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + raw
+    )
+    form: dict[str, list[str]] = {}
+    files: dict[str, UploadedFile] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        if not isinstance(name, str):
+            continue
+        payload = part.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        filename = part.get_filename()
+        if filename is not None:
+            files[name] = UploadedFile(
+                filename, part.get_content_type(), len(data), hashlib.sha256(data).hexdigest()
+            )
+        else:
+            form.setdefault(name, []).append(data.decode())
+    return form, files
+
+
+@contextmanager
+def running_server(**options: Any) -> Iterator[MastodonTestServer]:
+    """A started server for the duration of the block."""
+    server = MastodonTestServer(**options)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+__all__ = [
+    "Account",
+    "InstanceConfig",
+    "MastodonTestServer",
+    "RecordedRequest",
+    "StoredMedia",
+    "StoredStatus",
+    "UploadedFile",
+    "running_server",
+]
