@@ -1,0 +1,48 @@
+"""The one source of "now" for the ledger, scheduling and retries, so tests can move time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+#: A function returning the current time as an aware UTC datetime.
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The current time, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+def to_utc(moment: datetime) -> datetime:
+    """`moment` (aware) in UTC; a naive datetime is refused because its zone is a guess."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{moment.isoformat()} has no timezone")
+    return moment.astimezone(UTC)
+
+
+def format_utc(moment: datetime) -> str:
+    """The ledger's text form of a time: fixed-width ISO 8601 in UTC, so that text order
+    is time order and SQL can compare times as strings."""
+    return to_utc(moment).isoformat(timespec="microseconds")
+
+
+def parse_utc(text: str) -> datetime:
+    """Inverse of `format_utc`."""
+    return datetime.fromisoformat(text).astimezone(UTC)
+
+
+class FrozenClock:
+    """A clock that only moves when told to (tests, benchmarks)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.now = to_utc(start)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        """Move forward by `timedelta(**delta)`."""
+        from datetime import timedelta
+
+        self.now = self.now + timedelta(**delta)

@@ -1,0 +1,503 @@
+"""Publishing orchestration: ledger-driven, idempotent, resumable.
+
+For each platform of a thread, independently:
+
+1. the posts' keys (`Publisher.post_keys`) are stored before the first attempt, and a
+   resumed thread always re-sends with those same keys;
+2. every attempt starts by reconciling: posts left 'sending' by a crash or an unclear
+   failure are looked up with `find_published` and confirmed if they exist;
+3. it then sends from the first unconfirmed post, replying to the last confirmed one; the
+   adapter's `confirm` callback writes each `PostRef` to the ledger in its own transaction
+   before the next post goes out.
+
+Retries within a run follow `retry.RetryPolicy`; what is still missing afterwards is left
+for a later `run` (next retry time, attempts counted) until `max_attempts` runs have failed.
+One platform failing never stops the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import TYPE_CHECKING, Literal
+
+from threadpost.clock import Clock, utc_now
+from threadpost.errors import ExitStatus, StoreError, ThreadpostError, ValidationFailed
+from threadpost.store import FINISHED_STATES, Ledger, ThreadRecord, ThreadState
+
+if TYPE_CHECKING:
+    from threadpost.draft import Draft
+    from threadpost.plan import Thread
+    from threadpost.platforms.base import PlatformName, PostRef, Publisher
+    from threadpost.retry import RetryPolicy
+
+#: Opens the publisher of one platform (logs in); may raise AuthFailed / ConfigError.
+OpenPublisher = Callable[["PlatformName"], "Publisher"]
+
+OutcomeStatus = Literal["published", "incomplete", "failed"]
+
+
+class Freeze(Enum):
+    """What `freeze_thread` did with the draft."""
+
+    CREATED = "created"
+    REPLACED = "replaced"  # a not-yet-started plan replaced by the edited draft's
+    RESCHEDULED = "rescheduled"  # same plan, new time
+    RESUMED = "resumed"  # an incomplete thread of the same draft, continued
+
+
+@dataclass(frozen=True)
+class Frozen:
+    """The thread a draft was frozen into."""
+
+    thread_id: str
+    action: Freeze
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class PlatformOutcome:
+    """How publishing one thread went on one network."""
+
+    platform: PlatformName
+    status: OutcomeStatus
+    published: int
+    total: int
+    refs: tuple[PostRef, ...]
+    error: str | None = None
+    hint: str | None = None
+    #: incomplete only: when a later `run` will try again.
+    next_retry_at: datetime | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """The outcome as JSON-able data."""
+        return {
+            "platform": self.platform,
+            "status": self.status,
+            "published": self.published,
+            "total": self.total,
+            "urls": [ref.url for ref in self.refs],
+            "error": self.error,
+            "hint": self.hint,
+            "next_retry_at": self.next_retry_at.isoformat() if self.next_retry_at else None,
+        }
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    """The outcome of one publishing pass over a thread."""
+
+    thread_id: str
+    state: ThreadState
+    outcomes: tuple[PlatformOutcome, ...]
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        """0 all published; 4 something resumable remains; 1 a platform gave up."""
+        statuses = {outcome.status for outcome in self.outcomes}
+        if "incomplete" in statuses:
+            return ExitStatus.PUBLISH_INCOMPLETE
+        if "failed" in statuses:
+            return ExitStatus.ERROR
+        return ExitStatus.OK
+
+    def to_json(self) -> dict[str, object]:
+        """The result as JSON-able data."""
+        return {
+            "thread": self.thread_id,
+            "state": self.state,
+            "platforms": {o.platform: o.to_json() for o in self.outcomes},
+        }
+
+
+# -- freezing a draft into the ledger -----------------------------------------------------
+
+
+def plan_draft(
+    draft: Draft, plans: Mapping[PlatformName, Thread]
+) -> Mapping[PlatformName, Thread]:
+    """Refuse plans with errors (nothing is recorded, nothing sent); return them."""
+    errors = [p for thread in plans.values() for p in thread.problems if p.is_error]
+    if errors:
+        first = errors[0]
+        where = f"{first.platform} post {first.post}: " if first.post else ""
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise ValidationFailed(
+            f"{draft.path}: {where}{first.message}{more}; nothing was sent",
+            hint=f"threadpost check {draft.path} lists every problem",
+        )
+    return plans
+
+
+def freeze_thread(
+    ledger: Ledger,
+    draft: Draft,
+    plans: Mapping[PlatformName, Thread],
+    *,
+    schedule_at: datetime | None,
+    now: datetime,
+    again: bool = False,
+) -> Frozen:
+    """Record `draft`'s plans as a thread (due at `schedule_at`, or now when None).
+
+    A draft already published (or given up) is refused unless `again`. An unfinished thread
+    of the same draft is reused: its plan is replaced while nothing has been sent (the draft
+    was edited), resumed when posting has begun with the same content, and refused when
+    posting has begun and the draft has changed since."""
+    plan_draft(draft, plans)
+    path = str(draft.path.resolve())
+    title = draft.front.title
+    existing = ledger.threads(draft_path=path)
+    finished = [t for t in existing if t.state in FINISHED_STATES]
+    if finished and not again:
+        last = finished[-1]
+        raise StoreError(
+            f"{draft.path} was already published as thread {last.id} ({last.state}); "
+            "pass --again to publish it once more",
+            hint=f"threadpost status {last.id} shows where it went",
+        )
+    for record in (t for t in existing if t.state in ("scheduled", "incomplete")):
+        started = _has_started(ledger, record.id)
+        if not started:
+            if record.content_hash != draft.content_hash or list(record.platforms) != list(plans):
+                ledger.replace_plans(
+                    record.id,
+                    content_hash=draft.content_hash,
+                    title=title,
+                    plans=plans,
+                    schedule_at=schedule_at,
+                    now=now,
+                )
+                return Frozen(
+                    record.id,
+                    Freeze.REPLACED,
+                    f"the draft changed since thread {record.id} was scheduled: "
+                    "its plan was replaced by the new one",
+                )
+            ledger.set_schedule(record.id, schedule_at, now)
+            return Frozen(record.id, Freeze.RESCHEDULED)
+        if record.content_hash != draft.content_hash:
+            raise StoreError(
+                f"{draft.path} changed after thread {record.id} began posting; its plan is "
+                "frozen so that no mix of old and new posts is published",
+                hint=f"let `threadpost run` finish it, or `threadpost cancel {record.id}` "
+                "and publish the new draft with --again",
+            )
+        return Frozen(
+            record.id, Freeze.RESUMED, f"thread {record.id} had begun posting: resuming it"
+        )
+    thread_id = ledger.create_thread(
+        draft_path=path,
+        content_hash=draft.content_hash,
+        title=title,
+        plans=plans,
+        schedule_at=schedule_at,
+        state="scheduled",
+        now=now,
+    )
+    return Frozen(thread_id, Freeze.CREATED)
+
+
+def _has_started(ledger: Ledger, thread_id: str) -> bool:
+    record = ledger.thread(thread_id)
+    return any(
+        post.state != "planned"
+        for platform in record.platforms
+        for post in ledger.posts(thread_id, platform)
+    )
+
+
+# -- publishing a recorded thread ----------------------------------------------------------
+
+
+def publish_thread(
+    ledger: Ledger,
+    thread_id: str,
+    open_publisher: OpenPublisher,
+    *,
+    max_attempts: int,
+    policy: RetryPolicy | None = None,
+    clock: Clock = utc_now,
+    on_confirm: Callable[[PostRef], None] | None = None,
+) -> PublishResult:
+    """Publish (or resume) every platform of the thread that is not finished yet.
+
+    The caller holds the thread's lease (see `schedule.py`)."""
+    from threadpost.retry import RetryPolicy
+
+    policy = policy or RetryPolicy(clock=clock)
+    record = ledger.thread(thread_id)
+    if record.state in ("cancelled", "skipped", "deleted"):
+        raise StoreError(f"thread {thread_id} is {record.state}; nothing to publish")
+    if record.state == "scheduled":
+        ledger.set_thread_state(thread_id, "incomplete", clock())
+    outcomes: list[PlatformOutcome] = []
+    for platform_record in ledger.platforms(thread_id):
+        platform = platform_record.platform
+        if platform_record.state in ("published", "failed", "deleted"):
+            outcomes.append(_outcome_from_ledger(ledger, thread_id, platform))
+            continue
+        outcomes.append(
+            _publish_platform(
+                ledger,
+                record,
+                platform,
+                open_publisher,
+                policy=policy,
+                clock=clock,
+                max_attempts=max_attempts,
+                previous_attempts=platform_record.attempts,
+                on_confirm=on_confirm,
+            )
+        )
+    state = thread_state(outcomes)
+    error = "; ".join(f"{o.platform}: {o.error}" for o in outcomes if o.error) or None
+    ledger.set_thread_state(thread_id, state, clock(), error=error)
+    return PublishResult(thread_id, state, tuple(outcomes))
+
+
+def thread_state(outcomes: Sequence[PlatformOutcome]) -> ThreadState:
+    """A thread's state from its platforms': incomplete wins, then failed."""
+    statuses = {outcome.status for outcome in outcomes}
+    if "incomplete" in statuses:
+        return "incomplete"
+    if "failed" in statuses:
+        return "failed"
+    return "published"
+
+
+def _outcome_from_ledger(
+    ledger: Ledger, thread_id: str, platform: PlatformName
+) -> PlatformOutcome:
+    record = next(p for p in ledger.platforms(thread_id) if p.platform == platform)
+    posts = ledger.posts(thread_id, platform)
+    refs = tuple(p.ref for p in posts if p.state == "confirmed" and p.ref is not None)
+    status: OutcomeStatus = (
+        "published" if record.state in ("published", "deleted") else
+        "failed" if record.state == "failed" else "incomplete"
+    )
+    return PlatformOutcome(
+        platform=platform,
+        status=status,
+        published=len(refs),
+        total=len(posts),
+        refs=refs,
+        error=record.last_error,
+        next_retry_at=record.next_retry_at,
+    )
+
+
+def _publish_platform(
+    ledger: Ledger,
+    record: ThreadRecord,
+    platform: PlatformName,
+    open_publisher: OpenPublisher,
+    *,
+    policy: RetryPolicy,
+    clock: Clock,
+    max_attempts: int,
+    previous_attempts: int,
+    on_confirm: Callable[[PostRef], None] | None,
+) -> PlatformOutcome:
+    from threadpost.platforms.base import AuthFailed, PermanentError, RateLimited, TransientError
+    from threadpost.retry import call_with_retries, next_retry_after
+
+    thread_id = record.id
+    plan = ledger.plan(thread_id, platform)
+    total = len(plan.posts)
+
+    def confirm(ref: PostRef) -> None:
+        if ref.platform != platform:
+            raise StoreError(f"the {platform} adapter confirmed a {ref.platform} post")
+        ledger.confirm_post(thread_id, ref, clock())
+        if on_confirm is not None:
+            on_confirm(ref)
+
+    opened: list[Publisher] = []
+
+    def attempt() -> None:
+        # Opened inside the attempt so that a transient login failure is retried too.
+        if not opened:
+            opened.append(open_publisher(platform))
+        publisher = opened[0]
+        posts = ledger.posts(thread_id, platform)
+        if any(p.key is None for p in posts):
+            ledger.store_keys(thread_id, platform, publisher.post_keys(thread_id, plan))
+            posts = ledger.posts(thread_id, platform)
+        in_doubt = [p for p in posts if p.state == "sending"]
+        if in_doubt:
+            # A crash or an unclear failure: some of these may have landed. Look first.
+            found = publisher.find_published([p.post_key for p in in_doubt])
+            for ref in found:
+                if ref is not None:
+                    confirm(ref)
+            ledger.clear_sending(thread_id, platform)
+            posts = ledger.posts(thread_id, platform)
+        pending = [p for p in posts if p.state != "confirmed"]
+        if not pending:
+            return
+        start = pending[0].index
+        confirmed = {p.index: p.ref for p in posts if p.state == "confirmed"}
+        root = confirmed.get(1)
+        parent = confirmed.get(start - 1)
+        ledger.mark_sending(thread_id, platform, start)
+        attempt_id = ledger.start_attempt(thread_id, platform, start, clock())
+        try:
+            publisher.send(
+                plan,
+                [p.post_key for p in posts],
+                start=start,
+                root=root,
+                parent=parent,
+                confirm=confirm,
+            )
+        except TransientError as error:
+            outcome = (
+                "rate-limited"
+                if isinstance(error, RateLimited)
+                else "unclear"
+                if error.unclear
+                else "transient"
+            )
+            ledger.finish_attempt(attempt_id, outcome, clock(), error.message)
+            if not error.unclear:
+                ledger.clear_sending(thread_id, platform)
+            raise
+        except PermanentError as error:
+            ledger.finish_attempt(
+                attempt_id, "auth" if isinstance(error, AuthFailed) else "permanent",
+                clock(), error.message,
+            )
+            ledger.clear_sending(
+                thread_id, platform, error=error.message, error_post=error.post or start
+            )
+            raise
+        ledger.finish_attempt(attempt_id, "ok", clock())
+        # The adapter returned: whatever it did not confirm did not land.
+        ledger.clear_sending(thread_id, platform)
+        left = [p for p in ledger.posts(thread_id, platform) if p.state != "confirmed"]
+        if left:
+            raise StoreError(
+                f"the {platform} adapter returned without confirming post {left[0].index}"
+            )
+
+    try:
+        call_with_retries(attempt, policy)
+    except (TransientError, AuthFailed, StoreError) as error:
+        return _incomplete(
+            ledger, thread_id, platform, error, previous_attempts + 1, max_attempts,
+            next_retry_after(error, previous_attempts + 1, clock()), total,
+        )
+    except PermanentError as error:
+        message = _permanent_message(platform, error)
+        ledger.set_platform(
+            thread_id, platform, state="failed", attempts=previous_attempts + 1,
+            last_error=message,
+        )
+        return _with_refs(ledger, thread_id, platform, "failed", message, None, None, total)
+    except ThreadpostError as error:  # ConfigError when opening the publisher, etc.
+        return _incomplete(
+            ledger, thread_id, platform, error, previous_attempts + 1, max_attempts,
+            next_retry_after(error, previous_attempts + 1, clock()), total,
+        )
+    ledger.set_platform(
+        thread_id, platform, state="published", attempts=previous_attempts, last_error=None
+    )
+    return _with_refs(ledger, thread_id, platform, "published", None, None, None, total)
+
+
+def _permanent_message(platform: PlatformName, error: ThreadpostError) -> str:
+    post = getattr(error, "post", None)
+    where = f"{platform} post {post}" if post else platform
+    return f"{where} was refused: {error.message}"
+
+
+def _incomplete(
+    ledger: Ledger,
+    thread_id: str,
+    platform: PlatformName,
+    error: ThreadpostError,
+    attempts: int,
+    max_attempts: int,
+    next_retry: datetime,
+    total: int,
+) -> PlatformOutcome:
+    from threadpost.platforms.base import AuthFailed
+
+    hint = f"log in again: threadpost login {platform}" if isinstance(error, AuthFailed) else None
+    post = getattr(error, "post", None)
+    message = f"post {post}: {error.message}" if post else error.message
+    if attempts >= max_attempts:
+        message = f"gave up after {attempts} failed attempts: {message}"
+        ledger.set_platform(
+            thread_id, platform, state="failed", attempts=attempts, last_error=message
+        )
+        return _with_refs(ledger, thread_id, platform, "failed", message, hint, None, total)
+    ledger.set_platform(
+        thread_id,
+        platform,
+        state="incomplete",
+        attempts=attempts,
+        next_retry_at=next_retry,
+        last_error=message,
+    )
+    return _with_refs(ledger, thread_id, platform, "incomplete", message, hint, next_retry, total)
+
+
+def _with_refs(
+    ledger: Ledger,
+    thread_id: str,
+    platform: PlatformName,
+    status: OutcomeStatus,
+    error: str | None,
+    hint: str | None,
+    next_retry: datetime | None,
+    total: int,
+) -> PlatformOutcome:
+    posts = ledger.posts(thread_id, platform)
+    refs = tuple(p.ref for p in posts if p.state == "confirmed" and p.ref is not None)
+    return PlatformOutcome(
+        platform=platform,
+        status=status,
+        published=len(refs),
+        total=total,
+        refs=refs,
+        error=error,
+        hint=hint,
+        next_retry_at=next_retry,
+    )
+
+
+# -- deleting ----------------------------------------------------------------------------
+
+
+def delete_thread(
+    ledger: Ledger,
+    thread_id: str,
+    open_publisher: OpenPublisher,
+    *,
+    platforms: Sequence[PlatformName] | None = None,
+    clock: Clock = utc_now,
+) -> dict[PlatformName, int]:
+    """Delete a thread's confirmed posts from the networks (all, or `platforms`); return how
+    many were deleted per platform. Confirmed posts are marked deleted in the ledger."""
+    record = ledger.thread(thread_id)
+    chosen = [p for p in record.platforms if platforms is None or p in platforms]
+    unknown = [p for p in platforms or () if p not in record.platforms]
+    if unknown:
+        raise StoreError(f"thread {thread_id} was not published to {', '.join(unknown)}")
+    deleted: dict[PlatformName, int] = {}
+    for platform in chosen:
+        posts = [p for p in ledger.posts(thread_id, platform) if p.state == "confirmed"]
+        refs = [p.ref for p in posts if p.ref is not None]
+        if refs:
+            open_publisher(platform).delete(sorted(refs, key=lambda r: -r.index))
+            ledger.mark_deleted(thread_id, platform, [r.index for r in refs])
+        ledger.set_platform(thread_id, platform, state="deleted")
+        deleted[platform] = len(refs)
+    remaining = [p for p in ledger.platforms(thread_id) if p.state != "deleted"]
+    if not remaining:
+        ledger.set_thread_state(thread_id, "deleted", clock())
+    return deleted

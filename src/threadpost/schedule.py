@@ -1,0 +1,286 @@
+"""Scheduling: reading WHEN, choosing due threads, leases, and the `run` cron entry point.
+
+`run` must stay cheap when nothing is due: this module imports only the standard library
+and the light parts of threadpost at module level; publishing (tenacity, the adapters)
+is imported only once a thread is actually due.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Final, Literal
+from zoneinfo import ZoneInfo
+
+from threadpost.clock import Clock, utc_now
+from threadpost.errors import ExitStatus, UsageError
+
+if TYPE_CHECKING:
+    from threadpost.config import Settings
+    from threadpost.publish import OpenPublisher, PublishResult
+    from threadpost.retry import RetryPolicy
+    from threadpost.store import Ledger
+
+#: A schedule missed by more than this draws a "published late" warning.
+LATE_WARNING_AFTER: Final = timedelta(minutes=10)
+
+_RELATIVE = re.compile(r"^\+\s*(\d+)\s*(m|min|h|d)$", re.IGNORECASE)
+_DAY_WORD = re.compile(r"^(today|tomorrow)\s+(\d{1,2}):(\d{2})$", re.IGNORECASE)
+_LOCAL = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?$")
+
+WHEN_FORMS: Final = (
+    'RFC 3339 ("2026-12-01T09:00:00+01:00"), "2026-12-01 09:00" (configured timezone), '
+    '"+30m", "+2h", "+1d", "today 18:00" or "tomorrow 09:00"'
+)
+
+
+# -- WHEN ----------------------------------------------------------------------------------
+
+
+def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
+    """Parse a publication time; return it in UTC. The past is refused.
+
+    Local forms are read in `tz`, DST included: "+1d" and "tomorrow 09:00" keep the wall
+    clock time across a DST change; a local time that does not exist (clocks jump forward)
+    is refused; an ambiguous one (clocks go back) means its first occurrence."""
+    raw = text.strip()
+    moment = _parse(raw, now=now, tz=tz)
+    if moment <= now:
+        raise UsageError(
+            f"{text!r} is in the past ({moment.astimezone(tz):%Y-%m-%d %H:%M %Z}); "
+            "choose a later time"
+        )
+    return moment.astimezone(UTC)
+
+
+def _parse(raw: str, *, now: datetime, tz: ZoneInfo) -> datetime:
+    local_now = now.astimezone(tz)
+    match = _RELATIVE.match(raw)
+    if match:
+        amount, unit = int(match.group(1)), match.group(2).lower()
+        if unit == "d":
+            # Calendar days: the same wall-clock time, whatever DST does in between.
+            return localize(local_now.replace(tzinfo=None) + timedelta(days=amount), tz, raw)
+        minutes = amount * (60 if unit == "h" else 1)
+        return now + timedelta(minutes=minutes)
+    match = _DAY_WORD.match(raw)
+    if match:
+        day = local_now.date() + timedelta(days=1 if match.group(1).lower() == "tomorrow" else 0)
+        return localize(_combine(day, match.group(2), match.group(3), None, raw), tz, raw)
+    match = _LOCAL.match(raw)
+    if match:
+        try:
+            day = date.fromisoformat(match.group(1))
+        except ValueError:
+            raise UsageError(f"{raw!r} is not a valid date; use {WHEN_FORMS}") from None
+        return localize(
+            _combine(day, match.group(2), match.group(3), match.group(4), raw), tz, raw
+        )
+    try:
+        moment = datetime.fromisoformat(raw.replace("z", "Z"))
+    except ValueError:
+        raise UsageError(f"cannot read the time {raw!r}; use {WHEN_FORMS}") from None
+    if moment.tzinfo is None:
+        return localize(moment, tz, raw)
+    return moment
+
+
+def _combine(day: date, hour: str, minute: str, second: str | None, raw: str) -> datetime:
+    try:
+        return datetime.combine(day, time(int(hour), int(minute), int(second or 0)))
+    except ValueError:
+        raise UsageError(f"{raw!r} is not a valid time of day") from None
+
+
+def localize(naive: datetime, tz: ZoneInfo, shown: str | None = None) -> datetime:
+    """A wall-clock time in `tz` as an aware datetime; refuse one skipped by DST."""
+    first = naive.replace(tzinfo=tz, fold=0)
+    # A time in the spring-forward gap does not survive a round trip through UTC.
+    if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
+        raise UsageError(
+            f"{shown or naive.isoformat(sep=' ')} does not exist in {tz.key}: the clocks "
+            "jump forward then; choose another time"
+        )
+    return first
+
+
+def resolve_schedule(moment: datetime, tz: ZoneInfo) -> datetime:
+    """A front-matter schedule in UTC: a naive one is read in the configured timezone."""
+    if moment.tzinfo is None:
+        return localize(moment, tz).astimezone(UTC)
+    return moment.astimezone(UTC)
+
+
+# -- run -----------------------------------------------------------------------------------
+
+RunAction = Literal["published", "incomplete", "failed", "skipped", "busy", "gone"]
+
+
+@dataclass(frozen=True)
+class RunItem:
+    """What `run` did with one thread."""
+
+    thread_id: str
+    draft_path: str
+    action: RunAction
+    message: str | None = None
+    #: A warning worth a line in the cron log (late publication).
+    warning: str | None = None
+    result: PublishResult | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """The item as JSON-able data."""
+        return {
+            "thread": self.thread_id,
+            "draft": self.draft_path,
+            "action": self.action,
+            "message": self.message,
+            "warning": self.warning,
+            "result": self.result.to_json() if self.result else None,
+        }
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """What one `run` did."""
+
+    items: tuple[RunItem, ...]
+    #: Threads still waiting after this run, and the earliest time one is due.
+    waiting: int
+    next_due: datetime | None
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        """0 all well; 4 something remains incomplete (a later run resumes it); 1 a
+        thread was given up in this run."""
+        actions = {item.action for item in self.items}
+        if "incomplete" in actions:
+            return ExitStatus.PUBLISH_INCOMPLETE
+        if "failed" in actions:
+            return ExitStatus.ERROR
+        return ExitStatus.OK
+
+
+def lease_owner_id() -> str:
+    """This process's name on leases: host, pid and a random tag."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def lease_name(thread_id: str) -> str:
+    """The lease that guards publishing one thread."""
+    return f"thread:{thread_id}"
+
+
+def lease_duration(settings: Settings) -> timedelta:
+    """Long enough for a whole publication, rate-limit waits included; renewed on every
+    confirmed post, so only a crashed run's lease ever expires."""
+    return settings.max_rate_limit_wait + timedelta(minutes=10)
+
+
+def run_due(
+    ledger: Ledger,
+    settings: Settings,
+    open_publisher: OpenPublisher,
+    *,
+    clock: Clock = utc_now,
+    policy: RetryPolicy | None = None,
+    owner: str | None = None,
+) -> RunReport:
+    """Publish every due thread and resume incomplete ones whose retry time has come.
+
+    Each thread is published under its lease, so overlapping runs never publish the same
+    thread; a missed schedule is published late (with a warning) up to `max_lateness`,
+    and skipped beyond it."""
+    due = ledger.due_thread_ids(clock())
+    items: list[RunItem] = []
+    if due:
+        owner = owner or lease_owner_id()
+        for thread_id in due:
+            items.append(
+                _run_one(ledger, settings, open_publisher, thread_id, clock, policy, owner)
+            )
+    waiting, next_due = ledger.next_due()
+    return RunReport(tuple(items), waiting, next_due)
+
+
+def _run_one(
+    ledger: Ledger,
+    settings: Settings,
+    open_publisher: OpenPublisher,
+    thread_id: str,
+    clock: Clock,
+    policy: RetryPolicy | None,
+    owner: str,
+) -> RunItem:
+    from threadpost.publish import publish_thread
+
+    name = lease_name(thread_id)
+    ttl = lease_duration(settings)
+    if not ledger.claim_lease(name, owner, until=clock() + ttl, now=clock()):
+        return RunItem(thread_id, "", "busy", "another run is publishing it")
+    try:
+        # Re-read under the lease: another run may have finished it since we listed it.
+        record = ledger.thread(thread_id)
+        now = clock()
+        if thread_id not in ledger.due_thread_ids(now):
+            return RunItem(thread_id, record.draft_path, "gone", f"already {record.state}")
+        warning = None
+        if record.state == "scheduled" and record.schedule_at is not None:
+            late = now - record.schedule_at
+            if late > settings.max_lateness:
+                message = (
+                    f"missed its time ({_local(record.schedule_at, settings.timezone)}) by "
+                    f"{_human(late)}, more than max_lateness ({_human(settings.max_lateness)}): "
+                    f"skipped; publish it with: threadpost publish {record.draft_path}"
+                )
+                ledger.set_thread_state(thread_id, "skipped", now, error=message)
+                return RunItem(thread_id, record.draft_path, "skipped", message)
+            if late > LATE_WARNING_AFTER:
+                warning = (
+                    f"thread {thread_id} is {_human(late)} late (was due "
+                    f"{_local(record.schedule_at, settings.timezone)}); publishing it now"
+                )
+
+        def renew(_: object) -> None:
+            ledger.claim_lease(name, owner, until=clock() + ttl, now=clock())
+
+        result = publish_thread(
+            ledger,
+            thread_id,
+            open_publisher,
+            max_attempts=settings.max_attempts,
+            policy=policy,
+            clock=clock,
+            on_confirm=renew,
+        )
+        action: RunAction = (
+            "incomplete"
+            if result.state == "incomplete"
+            else "failed"
+            if result.state == "failed"
+            else "published"
+        )
+        message = "; ".join(
+            f"{o.platform}: {o.error}" for o in result.outcomes if o.error
+        ) or None
+        return RunItem(thread_id, record.draft_path, action, message, warning, result)
+    finally:
+        ledger.release_lease(name, owner)
+
+
+def _local(moment: datetime, tz: ZoneInfo) -> str:
+    return f"{moment.astimezone(tz):%Y-%m-%d %H:%M %Z}"
+
+
+def _human(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes:02d}" if minutes else f"{hours} h"
+    return f"{hours // 24} days"

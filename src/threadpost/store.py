@@ -1,0 +1,911 @@
+"""The ledger: one SQLite file recording every thread, planned post, key and published post.
+
+Writes go through sqlite-utils (tables, migrations, inserts); the hot read paths (`run` with
+nothing due) use the bare `sqlite3` connection so that a cron tick imports nothing heavy.
+Every write that must survive a crash runs in its own short transaction; multi-row changes
+that must be all-or-nothing run in `transaction()` (BEGIN IMMEDIATE: takes the write lock at
+once, so two processes never interleave a read-then-write).
+
+Times are stored as fixed-width ISO 8601 UTC text (`clock.format_utc`): text order is time
+order, so SQL compares them directly.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sqlite3
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+from threadpost.clock import format_utc, parse_utc
+from threadpost.errors import StoreError
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+    from threadpost.plan import Thread
+    from threadpost.platforms.base import PlatformName, PostKey, PostRef
+
+SCHEMA_VERSION: Final = 1
+APPLICATION: Final = "threadpost"
+_SQLITE_HEADER: Final = b"SQLite format 3\x00"
+#: Milliseconds a writer waits for another process's lock before giving up.
+BUSY_TIMEOUT_MS: Final = 10_000
+
+ThreadState = Literal[
+    "scheduled", "incomplete", "published", "failed", "skipped", "cancelled", "deleted"
+]
+PlatformState = Literal["pending", "incomplete", "published", "failed", "deleted"]
+PostState = Literal["planned", "sending", "confirmed", "failed", "deleted"]
+
+#: States in which `run` may still post something.
+ACTIVE_STATES: Final = ("scheduled", "incomplete")
+#: States of a thread that has posted (or tried and given up): `publish` wants `--again`.
+FINISHED_STATES: Final = ("published", "failed")
+
+
+@dataclass(frozen=True)
+class ThreadRecord:
+    """One thread as the ledger knows it (the frozen plans are read with `Ledger.plan`)."""
+
+    id: str
+    draft_path: str
+    content_hash: str
+    title: str | None
+    platforms: tuple[PlatformName, ...]
+    #: When it should be published (UTC); None for "now".
+    schedule_at: datetime | None
+    state: ThreadState
+    created_at: datetime
+    updated_at: datetime
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class PlatformRecord:
+    """Progress of one thread on one network."""
+
+    thread_id: str
+    platform: PlatformName
+    state: PlatformState
+    #: Runs that ended without publishing everything (counts toward max_attempts).
+    attempts: int
+    next_retry_at: datetime | None
+    last_error: str | None
+    total: int
+
+
+@dataclass(frozen=True)
+class PostRecord:
+    """One planned post on one network: its key, and once confirmed, where it lives."""
+
+    thread_id: str
+    platform: PlatformName
+    index: int
+    text_hash: str
+    key: str | None
+    key_created_at: str | None
+    state: PostState
+    remote_id: str | None
+    url: str | None
+    cid: str | None
+    attempts: int
+    last_error: str | None
+    confirmed_at: datetime | None
+
+    @property
+    def post_key(self) -> PostKey:
+        """The stored idempotency key / rkey (only once keys were stored)."""
+        from threadpost.platforms.base import PostKey
+
+        if self.key is None:
+            raise StoreError(f"post {self.index} on {self.platform} has no stored key")
+        return PostKey(index=self.index, key=self.key, created_at=self.key_created_at)
+
+    @property
+    def ref(self) -> PostRef | None:
+        """Where the post lives, once confirmed (or deleted after being confirmed)."""
+        from threadpost.platforms.base import PostRef
+
+        if self.remote_id is None:
+            return None
+        return PostRef(
+            platform=self.platform,
+            index=self.index,
+            remote_id=self.remote_id,
+            url=self.url or "",
+            cid=self.cid,
+        )
+
+
+class Ledger:
+    """An open ledger database. Use `open_ledger`; close it (or use `with`)."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self.conn = conn
+        self._db: Database | None = None
+
+    # -- plumbing ---------------------------------------------------------------------
+
+    @property
+    def db(self) -> Database:
+        """The sqlite-utils view of the same connection (imported on first write)."""
+        if self._db is None:
+            from sqlite_utils import Database
+
+            self._db = Database(self.conn, execute_plugins=False)
+        return self._db
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Ledger]:
+        """All-or-nothing; takes the database's write lock at once (BEGIN IMMEDIATE)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    def _rows(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[sqlite3.Row]:
+        return list(self.conn.execute(sql, params))
+
+    # -- threads ----------------------------------------------------------------------
+
+    def new_thread_id(self) -> str:
+        """A short id (8 hex digits) that no thread has and no thread's id starts with."""
+        for _ in range(100):
+            candidate = uuid.uuid4().hex[:8]
+            clash = self._rows(
+                "SELECT 1 FROM threads WHERE id = ? OR id LIKE ? LIMIT 1",
+                (candidate, candidate + "%"),
+            )
+            if not clash:
+                return candidate
+        raise StoreError("could not find a free thread id")  # pragma: no cover
+
+    def create_thread(
+        self,
+        *,
+        draft_path: str,
+        content_hash: str,
+        title: str | None,
+        plans: Mapping[PlatformName, Thread],
+        schedule_at: datetime | None,
+        state: ThreadState,
+        now: datetime,
+    ) -> str:
+        """Record a new thread with its frozen plans and planned posts; return its id."""
+        with self.transaction():
+            thread_id = self.new_thread_id()
+            stamp = format_utc(now)
+            self.db["threads"].insert(
+                {
+                    "id": thread_id,
+                    "draft_path": draft_path,
+                    "content_hash": content_hash,
+                    "title": title,
+                    "platforms": json.dumps(list(plans)),
+                    "schedule_at": format_utc(schedule_at) if schedule_at else None,
+                    "state": state,
+                    "last_error": None,
+                    "created_at": stamp,
+                    "updated_at": stamp,
+                }
+            )
+            self._insert_plans(thread_id, plans)
+        return thread_id
+
+    def replace_plans(
+        self,
+        thread_id: str,
+        *,
+        content_hash: str,
+        title: str | None,
+        plans: Mapping[PlatformName, Thread],
+        schedule_at: datetime | None,
+        now: datetime,
+    ) -> None:
+        """Swap a not-yet-started thread's plans (the draft was edited)."""
+        with self.transaction():
+            started = self._rows(
+                "SELECT 1 FROM posts WHERE thread_id = ? AND state != 'planned' LIMIT 1",
+                (thread_id,),
+            )
+            if started:
+                raise StoreError(f"thread {thread_id} has begun posting; its plan is frozen")
+            for table in ("posts", "platforms"):
+                self.conn.execute(f"DELETE FROM {table} WHERE thread_id = ?", (thread_id,))
+            self.conn.execute(
+                "UPDATE threads SET content_hash = ?, title = ?, platforms = ?, schedule_at = ?,"
+                " updated_at = ? WHERE id = ?",
+                (
+                    content_hash,
+                    title,
+                    json.dumps(list(plans)),
+                    format_utc(schedule_at) if schedule_at else None,
+                    format_utc(now),
+                    thread_id,
+                ),
+            )
+            self._insert_plans(thread_id, plans)
+
+    def _insert_plans(self, thread_id: str, plans: Mapping[PlatformName, Thread]) -> None:
+        import hashlib
+
+        for platform, thread in plans.items():
+            self.db["platforms"].insert(
+                {
+                    "thread_id": thread_id,
+                    "platform": platform,
+                    "plan": json.dumps(thread_to_json(thread), ensure_ascii=False),
+                    "state": "pending",
+                    "attempts": 0,
+                    "next_retry_at": None,
+                    "last_error": None,
+                    "total": len(thread.posts),
+                }
+            )
+            self.db["posts"].insert_all(
+                {
+                    "thread_id": thread_id,
+                    "platform": platform,
+                    "idx": post.index,
+                    "text_hash": hashlib.sha256(post.text.encode()).hexdigest(),
+                    "key": None,
+                    "key_created_at": None,
+                    "state": "planned",
+                    "remote_id": None,
+                    "url": None,
+                    "cid": None,
+                    "attempts": 0,
+                    "last_error": None,
+                    "confirmed_at": None,
+                }
+                for post in thread.posts
+            )
+
+    def set_schedule(self, thread_id: str, schedule_at: datetime | None, now: datetime) -> None:
+        """Move a thread's publication time."""
+        self.conn.execute(
+            "UPDATE threads SET schedule_at = ?, updated_at = ? WHERE id = ?",
+            (format_utc(schedule_at) if schedule_at else None, format_utc(now), thread_id),
+        )
+
+    def set_thread_state(
+        self, thread_id: str, state: ThreadState, now: datetime, *, error: str | None = None
+    ) -> None:
+        """Record a thread's new state (and why, for failed / skipped)."""
+        self.conn.execute(
+            "UPDATE threads SET state = ?, last_error = ?, updated_at = ? WHERE id = ?",
+            (state, error, format_utc(now), thread_id),
+        )
+
+    def thread(self, thread_id: str) -> ThreadRecord:
+        """The thread with exactly this id."""
+        rows = self._rows("SELECT * FROM threads WHERE id = ?", (thread_id,))
+        if not rows:
+            raise StoreError(f"no thread {thread_id!r} in the ledger {self.path}")
+        return _thread_record(rows[0])
+
+    def resolve_id(self, prefix: str) -> str:
+        """The one thread id starting with `prefix` (ids are typed by people)."""
+        text = prefix.strip().lower()
+        if not text or any(c not in "0123456789abcdef" for c in text):
+            raise StoreError(f"{prefix!r} is not a thread id (ids look like 3f9a0c12)")
+        ids = [row[0] for row in self._rows("SELECT id FROM threads WHERE id LIKE ?", (text + "%",))]
+        if not ids:
+            raise StoreError(
+                f"no thread {prefix!r} in the ledger", hint="threadpost queue lists the threads"
+            )
+        if len(ids) > 1:
+            raise StoreError(f"{prefix!r} matches several threads: {', '.join(sorted(ids))}")
+        return str(ids[0])
+
+    def threads(
+        self, states: Sequence[ThreadState] | None = None, *, draft_path: str | None = None
+    ) -> list[ThreadRecord]:
+        """Threads (optionally only in `states` / of one draft), by schedule then creation."""
+        where: list[str] = []
+        params: list[Any] = []
+        if states is not None:
+            where.append(f"state IN ({', '.join('?' for _ in states)})")
+            params.extend(states)
+        if draft_path is not None:
+            where.append("draft_path = ?")
+            params.append(draft_path)
+        sql = "SELECT * FROM threads"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY coalesce(schedule_at, created_at), created_at"
+        return [_thread_record(row) for row in self._rows(sql, params)]
+
+    def due_thread_ids(self, now: datetime) -> list[str]:
+        """Threads `run` should work on now: scheduled ones whose time has come, and
+        incomplete ones whose next retry has come. Cheap on a large ledger (indexed)."""
+        stamp = format_utc(now)
+        rows = self._rows(
+            "SELECT id FROM threads WHERE state = 'scheduled' AND schedule_at <= :now"
+            " UNION SELECT DISTINCT t.id FROM threads t JOIN platforms p ON p.thread_id = t.id"
+            " WHERE t.state = 'incomplete' AND p.state IN ('pending', 'incomplete')"
+            " AND (p.next_retry_at IS NULL OR p.next_retry_at <= :now)",
+            {"now": stamp},
+        )
+        return sorted(str(row[0]) for row in rows)
+
+    def next_due(self) -> tuple[int, datetime | None]:
+        """How many threads are waiting (scheduled or incomplete), and the earliest time."""
+        row = self._rows(
+            "SELECT count(*), min(schedule_at) FROM threads WHERE state = 'scheduled'"
+        )[0]
+        retry = self._rows(
+            "SELECT count(DISTINCT t.id), min(p.next_retry_at) FROM threads t"
+            " JOIN platforms p ON p.thread_id = t.id"
+            " WHERE t.state = 'incomplete' AND p.state IN ('pending', 'incomplete')"
+        )[0]
+        times = [parse_utc(text) for text in (row[1], retry[1]) if text]
+        return int(row[0]) + int(retry[0]), min(times) if times else None
+
+    # -- platforms --------------------------------------------------------------------
+
+    def plan(self, thread_id: str, platform: PlatformName) -> Thread:
+        """The frozen plan of a thread on one network."""
+        rows = self._rows(
+            "SELECT plan FROM platforms WHERE thread_id = ? AND platform = ?",
+            (thread_id, platform),
+        )
+        if not rows:
+            raise StoreError(f"thread {thread_id} has no plan for {platform}")
+        try:
+            return thread_from_json(json.loads(rows[0][0]))
+        except (ValueError, KeyError, TypeError) as exc:
+            raise StoreError(
+                f"the frozen plan of thread {thread_id} on {platform} is unreadable: {exc}"
+            ) from None
+
+    def platforms(self, thread_id: str) -> list[PlatformRecord]:
+        """Per-network progress of a thread, in the thread's platform order."""
+        order = self.thread(thread_id).platforms
+        rows = self._rows(
+            "SELECT thread_id, platform, state, attempts, next_retry_at, last_error, total"
+            " FROM platforms WHERE thread_id = ?",
+            (thread_id,),
+        )
+        records = [
+            PlatformRecord(
+                thread_id=row["thread_id"],
+                platform=row["platform"],
+                state=row["state"],
+                attempts=row["attempts"],
+                next_retry_at=parse_utc(row["next_retry_at"]) if row["next_retry_at"] else None,
+                last_error=row["last_error"],
+                total=row["total"],
+            )
+            for row in rows
+        ]
+        return sorted(records, key=lambda r: order.index(r.platform) if r.platform in order else 9)
+
+    def set_platform(
+        self,
+        thread_id: str,
+        platform: PlatformName,
+        *,
+        state: PlatformState,
+        attempts: int | None = None,
+        next_retry_at: datetime | None = None,
+        last_error: str | None = None,
+    ) -> None:
+        """Record the outcome of a run on one network."""
+        values: dict[str, Any] = {
+            "state": state,
+            "next_retry_at": format_utc(next_retry_at) if next_retry_at else None,
+            "last_error": last_error,
+        }
+        if attempts is not None:
+            values["attempts"] = attempts
+        sets = ", ".join(f"{name} = :{name}" for name in values)
+        self.conn.execute(
+            f"UPDATE platforms SET {sets} WHERE thread_id = :thread_id AND platform = :platform",
+            {**values, "thread_id": thread_id, "platform": platform},
+        )
+
+    # -- posts ------------------------------------------------------------------------
+
+    def posts(self, thread_id: str, platform: PlatformName) -> list[PostRecord]:
+        """The planned posts of one thread on one network, in order."""
+        rows = self._rows(
+            "SELECT * FROM posts WHERE thread_id = ? AND platform = ? ORDER BY idx",
+            (thread_id, platform),
+        )
+        return [_post_record(row) for row in rows]
+
+    def store_keys(self, thread_id: str, platform: PlatformName, keys: Sequence[PostKey]) -> None:
+        """Persist the posts' idempotency keys / rkeys before the first attempt.
+
+        Keys already stored are never replaced: a resumed thread re-sends with the keys of
+        its first attempt."""
+        with self.transaction():
+            for key in keys:
+                self.conn.execute(
+                    "UPDATE posts SET key = ?, key_created_at = ? WHERE thread_id = ?"
+                    " AND platform = ? AND idx = ? AND key IS NULL",
+                    (key.key, key.created_at, thread_id, platform, key.index),
+                )
+
+    def mark_sending(self, thread_id: str, platform: PlatformName, start: int) -> None:
+        """Posts `start`.. are about to be sent: until confirmed or cleared, a crash or an
+        unclear failure leaves them 'sending', and the next attempt looks them up first."""
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE posts SET state = 'sending' WHERE thread_id = ? AND platform = ?"
+                " AND idx >= ? AND state = 'planned'",
+                (thread_id, platform, start),
+            )
+            self.conn.execute(
+                "UPDATE posts SET attempts = attempts + 1 WHERE thread_id = ? AND platform = ?"
+                " AND idx = ?",
+                (thread_id, platform, start),
+            )
+
+    def clear_sending(
+        self,
+        thread_id: str,
+        platform: PlatformName,
+        *,
+        error: str | None = None,
+        error_post: int | None = None,
+    ) -> None:
+        """The attempt failed cleanly: nothing unconfirmed landed, back to 'planned'."""
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE posts SET state = 'planned' WHERE thread_id = ? AND platform = ?"
+                " AND state = 'sending'",
+                (thread_id, platform),
+            )
+            if error is not None and error_post is not None:
+                self.conn.execute(
+                    "UPDATE posts SET last_error = ? WHERE thread_id = ? AND platform = ?"
+                    " AND idx = ?",
+                    (error, thread_id, platform, error_post),
+                )
+
+    def confirm_post(self, thread_id: str, ref: PostRef, now: datetime) -> None:
+        """Record a published post at once (its own transaction: it must survive a crash)."""
+        with self.transaction():
+            cursor = self.conn.execute(
+                "UPDATE posts SET state = 'confirmed', remote_id = ?, url = ?, cid = ?,"
+                " confirmed_at = ?, last_error = NULL"
+                " WHERE thread_id = ? AND platform = ? AND idx = ?",
+                (
+                    ref.remote_id,
+                    ref.url,
+                    ref.cid,
+                    format_utc(now),
+                    thread_id,
+                    ref.platform,
+                    ref.index,
+                ),
+            )
+            if cursor.rowcount != 1:
+                raise StoreError(
+                    f"thread {thread_id} has no post {ref.index} on {ref.platform} to confirm"
+                )
+
+    def mark_deleted(self, thread_id: str, platform: PlatformName, indexes: Sequence[int]) -> None:
+        """Posts removed from the network (their refs are kept for the record)."""
+        with self.transaction():
+            for index in indexes:
+                self.conn.execute(
+                    "UPDATE posts SET state = 'deleted' WHERE thread_id = ? AND platform = ?"
+                    " AND idx = ?",
+                    (thread_id, platform, index),
+                )
+
+    # -- attempt log ------------------------------------------------------------------
+
+    def start_attempt(
+        self, thread_id: str, platform: PlatformName, index: int | None, now: datetime
+    ) -> int:
+        """Log the start of a network attempt; returns its id."""
+        cursor = self.conn.execute(
+            "INSERT INTO attempts (thread_id, platform, idx, started_at) VALUES (?, ?, ?, ?)",
+            (thread_id, platform, index, format_utc(now)),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def finish_attempt(
+        self, attempt_id: int, outcome: str, now: datetime, error: str | None = None
+    ) -> None:
+        """Log how an attempt ended: ok, transient, unclear, rate-limited, permanent, auth."""
+        self.conn.execute(
+            "UPDATE attempts SET finished_at = ?, outcome = ?, error = ? WHERE id = ?",
+            (format_utc(now), outcome, error, attempt_id),
+        )
+
+    def attempts(self, thread_id: str) -> list[dict[str, Any]]:
+        """The attempt log of a thread, oldest first."""
+        return [
+            dict(row)
+            for row in self._rows(
+                "SELECT * FROM attempts WHERE thread_id = ? ORDER BY id", (thread_id,)
+            )
+        ]
+
+    # -- leases -----------------------------------------------------------------------
+
+    def claim_lease(self, name: str, owner: str, *, until: datetime, now: datetime) -> bool:
+        """Take the lease `name` until `until` unless another owner holds an unexpired one.
+
+        One statement inside BEGIN IMMEDIATE: two processes can never both win."""
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?)"
+                " ON CONFLICT(name) DO UPDATE SET owner = excluded.owner,"
+                " expires_at = excluded.expires_at"
+                " WHERE leases.expires_at <= ? OR leases.owner = excluded.owner",
+                (name, owner, format_utc(until), format_utc(now)),
+            )
+            rows = self._rows("SELECT owner FROM leases WHERE name = ?", (name,))
+        return bool(rows) and rows[0][0] == owner
+
+    def release_lease(self, name: str, owner: str) -> None:
+        """Give the lease back (only if still ours)."""
+        self.conn.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
+
+    def lease_owner(self, name: str, now: datetime) -> str | None:
+        """Who holds an unexpired lease `name`, if anyone."""
+        rows = self._rows(
+            "SELECT owner FROM leases WHERE name = ? AND expires_at > ?", (name, format_utc(now))
+        )
+        return str(rows[0][0]) if rows else None
+
+
+# -- opening, checking, migrating --------------------------------------------------------
+
+
+def open_ledger(path: Path | str) -> Ledger:
+    """Open (creating if needed, mode 0600) the ledger at `path` and bring its schema up to date.
+
+    Refuses, with a `StoreError` naming the file, a file that is not SQLite, a SQLite
+    database that is not a threadpost ledger, a newer schema, and an unwritable folder."""
+    path = Path(path).expanduser()
+    created = _create_file(path)
+    if not created:
+        _check_header(path)
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error as exc:
+        raise StoreError(f"{path}: cannot open the ledger: {exc}") from None
+    conn.row_factory = sqlite3.Row
+    ledger = Ledger(path, conn)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        version = _schema_version(ledger)
+        if version != SCHEMA_VERSION:
+            _enable_wal(ledger)
+            _migrate(ledger, version)
+        conn.execute("PRAGMA foreign_keys = ON")
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise _database_error(path, exc) from None
+    except BaseException:
+        conn.close()
+        raise
+    return ledger
+
+
+def _create_file(path: Path) -> bool:
+    """Create the parent folders (0700) and an empty 0600 file; True if it was new."""
+    if path.exists():
+        if path.is_dir():
+            raise StoreError(f"{path} is a folder; --db takes a database file")
+        return False
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False  # another process created it just now
+    except PermissionError:
+        raise StoreError(
+            f"cannot create the ledger {path}: the folder {path.parent} is not writable",
+            hint="choose another place with --db or THREADPOST_DB",
+        ) from None
+    except OSError as exc:
+        raise StoreError(f"cannot create the ledger {path}: {exc.strerror or exc}") from None
+    os.close(fd)
+    return True
+
+
+def _check_header(path: Path) -> None:
+    try:
+        with path.open("rb") as file:
+            header = file.read(len(_SQLITE_HEADER))
+    except PermissionError:
+        raise StoreError(f"cannot read the ledger {path}: permission denied") from None
+    except OSError as exc:
+        raise StoreError(f"cannot read the ledger {path}: {exc.strerror or exc}") from None
+    # An empty file is a ledger another process has just created: fine.
+    if header and header != _SQLITE_HEADER:
+        raise StoreError(f"{path} is corrupt or not SQLite (not a threadpost ledger)")
+
+
+def _database_error(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
+    text = str(exc).lower()
+    if "readonly" in text or "read-only" in text or "unable to open" in text:
+        return StoreError(
+            f"the ledger {path} cannot be written (read-only file or folder)",
+            hint="the folder holding the ledger must be writable (SQLite keeps -wal/-shm "
+            "files beside it); choose another place with --db",
+        )
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return StoreError(f"{path} is corrupt or not SQLite")
+    if "locked" in text or "busy" in text:
+        return StoreError(f"the ledger {path} is locked by another process; try again")
+    return StoreError(f"{path}: ledger error: {exc}")
+
+
+def _schema_version(ledger: Ledger) -> int:
+    """0 for an empty database; raises for a foreign one or a newer schema."""
+    tables = {row[0] for row in ledger._rows("SELECT name FROM sqlite_master WHERE type='table'")}
+    if not tables:
+        return 0
+    if "threadpost_meta" not in tables:
+        raise StoreError(
+            f"{ledger.path} is not a threadpost ledger (it holds other tables: "
+            f"{', '.join(sorted(tables)[:5])})",
+            hint="pass the ledger's own file with --db, or a new file name to start one",
+        )
+    meta = dict(ledger._rows("SELECT key, value FROM threadpost_meta"))  # type: ignore[arg-type]
+    if meta.get("application") != APPLICATION:
+        raise StoreError(f"{ledger.path} is not a threadpost ledger")
+    version = int(meta.get("schema_version", "0"))
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{ledger.path} was written by a newer threadpost (schema {version}, this one "
+            f"knows {SCHEMA_VERSION}); upgrade threadpost"
+        )
+    return version
+
+
+def _enable_wal(ledger: Ledger) -> None:
+    mode = ledger.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":  # pragma: no cover - e.g. some network file systems
+        raise StoreError(f"{ledger.path}: SQLite could not switch to WAL mode ({mode})")
+
+
+def _migrate(ledger: Ledger, version: int) -> None:
+    """Apply every migration after `version`, each in one transaction."""
+    with ledger.transaction():
+        # Re-read under the write lock: another process may have migrated meanwhile.
+        current = _schema_version(ledger)
+        for target, migration in sorted(_MIGRATIONS.items()):
+            if target > current:
+                migration(ledger.db)
+                ledger.db["threadpost_meta"].upsert_all(
+                    [
+                        {"key": "application", "value": APPLICATION},
+                        {"key": "schema_version", "value": str(target)},
+                    ],
+                    pk="key",
+                )
+
+
+def _migration_1(db: Database) -> None:
+    db["threadpost_meta"].create({"key": str, "value": str}, pk="key")
+    db["threads"].create(
+        {
+            "id": str,
+            "draft_path": str,
+            "content_hash": str,
+            "title": str,
+            "platforms": str,  # JSON list, in publishing order
+            "schedule_at": str,
+            "state": str,
+            "last_error": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"draft_path", "content_hash", "platforms", "state", "created_at"},
+    )
+    db["threads"].create_index(["state", "schedule_at"])
+    db["threads"].create_index(["draft_path"])
+    db["platforms"].create(
+        {
+            "thread_id": str,
+            "platform": str,
+            "plan": str,  # the frozen Thread, JSON
+            "state": str,
+            "attempts": int,
+            "next_retry_at": str,
+            "last_error": str,
+            "total": int,
+        },
+        pk=("thread_id", "platform"),
+        foreign_keys=[("thread_id", "threads", "id")],
+        not_null={"plan", "state"},
+    )
+    db["platforms"].create_index(["state", "next_retry_at"])
+    db["posts"].create(
+        {
+            "thread_id": str,
+            "platform": str,
+            "idx": int,
+            "text_hash": str,
+            "key": str,  # Mastodon Idempotency-Key / Bluesky rkey, stored before sending
+            "key_created_at": str,
+            "state": str,
+            "remote_id": str,
+            "url": str,
+            "cid": str,
+            "attempts": int,
+            "last_error": str,
+            "confirmed_at": str,
+        },
+        pk=("thread_id", "platform", "idx"),
+        foreign_keys=[("thread_id", "threads", "id")],
+        not_null={"text_hash", "state"},
+    )
+    db["attempts"].create(
+        {
+            "id": int,
+            "thread_id": str,
+            "platform": str,
+            "idx": int,
+            "started_at": str,
+            "finished_at": str,
+            "outcome": str,
+            "error": str,
+        },
+        pk="id",
+    )
+    db["attempts"].create_index(["thread_id"])
+    db["leases"].create({"name": str, "owner": str, "expires_at": str}, pk="name")
+
+
+_MIGRATIONS: Final = {1: _migration_1}
+
+
+# -- records -----------------------------------------------------------------------------
+
+
+def _thread_record(row: sqlite3.Row) -> ThreadRecord:
+    return ThreadRecord(
+        id=row["id"],
+        draft_path=row["draft_path"],
+        content_hash=row["content_hash"],
+        title=row["title"],
+        platforms=tuple(json.loads(row["platforms"])),
+        schedule_at=parse_utc(row["schedule_at"]) if row["schedule_at"] else None,
+        state=row["state"],
+        created_at=parse_utc(row["created_at"]),
+        updated_at=parse_utc(row["updated_at"]),
+        last_error=row["last_error"],
+    )
+
+
+def _post_record(row: sqlite3.Row) -> PostRecord:
+    return PostRecord(
+        thread_id=row["thread_id"],
+        platform=row["platform"],
+        index=row["idx"],
+        text_hash=row["text_hash"],
+        key=row["key"],
+        key_created_at=row["key_created_at"],
+        state=row["state"],
+        remote_id=row["remote_id"],
+        url=row["url"],
+        cid=row["cid"],
+        attempts=row["attempts"],
+        last_error=row["last_error"],
+        confirmed_at=parse_utc(row["confirmed_at"]) if row["confirmed_at"] else None,
+    )
+
+
+# -- Thread <-> JSON ---------------------------------------------------------------------
+
+
+def thread_to_json(thread: Thread) -> dict[str, Any]:
+    """A planned thread as JSON-able data, everything needed to send it byte for byte."""
+    from dataclasses import asdict
+
+    return {
+        "platform": thread.platform,
+        "limits": asdict(thread.limits),
+        "posts": [
+            {
+                "index": post.index,
+                "text": post.text,
+                "length": post.length,
+                "bytes": post.bytes,
+                "facets": [
+                    {
+                        "kind": facet.kind,
+                        "byte_start": facet.byte_start,
+                        "byte_end": facet.byte_end,
+                        "value": facet.value,
+                    }
+                    for facet in post.facets
+                ],
+                "images": [
+                    {
+                        "path": str(image.path),
+                        "alt": image.alt,
+                        "line": image.line,
+                        "written_path": image.written_path,
+                    }
+                    for image in post.images
+                ],
+                "source_post": post.source_post,
+                "source_line": post.source_line,
+            }
+            for post in thread.posts
+        ],
+        "lang": thread.lang,
+        "spoiler_text": thread.spoiler_text,
+        "problems": [asdict(problem) for problem in thread.problems],
+        "visibility": thread.visibility,
+        "reply_visibility": thread.reply_visibility,
+        "sensitive": thread.sensitive,
+        "link_cards": thread.link_cards,
+    }
+
+
+def thread_from_json(data: Mapping[str, Any]) -> Thread:
+    """Inverse of `thread_to_json`."""
+    from threadpost.draft import Image
+    from threadpost.plan import Facet, PlannedPost, Thread
+    from threadpost.platforms.base import PlatformLimits
+    from threadpost.problems import Problem
+
+    return Thread(
+        platform=data["platform"],
+        limits=PlatformLimits(**data["limits"]),
+        posts=tuple(
+            PlannedPost(
+                index=post["index"],
+                text=post["text"],
+                length=post["length"],
+                bytes=post["bytes"],
+                facets=tuple(Facet(**facet) for facet in post["facets"]),
+                images=tuple(
+                    Image(
+                        path=Path(image["path"]),
+                        alt=image["alt"],
+                        line=image["line"],
+                        written_path=image["written_path"],
+                    )
+                    for image in post["images"]
+                ),
+                source_post=post["source_post"],
+                source_line=post["source_line"],
+            )
+            for post in data["posts"]
+        ),
+        lang=data["lang"],
+        spoiler_text=data["spoiler_text"],
+        problems=tuple(Problem(**problem) for problem in data["problems"]),
+        visibility=data["visibility"],
+        reply_visibility=data["reply_visibility"],
+        sensitive=data["sensitive"],
+        link_cards=data["link_cards"],
+    )
