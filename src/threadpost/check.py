@@ -34,10 +34,12 @@ MAX_TAG_GRAPHEMES: Final = 64
 MASTODON_MAX_ALT: Final = 1500
 
 # BCP-47 (RFC 5646) language tag syntax: language[-extlang][-script][-region][-variant]*
-# [-extension]*[-privateuse], or a private-use tag alone.
+# [-extension]*[-privateuse], or a private-use tag alone. The 4-8 letter primary languages
+# the grammar reserves are left out: no registered language uses them, and a word such
+# as "english" is far more likely a mistake than a tag.
 _BCP47: Final = re.compile(
     r"""^(?:
-        (?:[a-z]{2,3}(?:-[a-z]{3}){0,3}|[a-z]{4,8})
+        [a-z]{2,3}(?:-[a-z]{3}){0,3}
         (?:-[a-z]{4})?
         (?:-(?:[a-z]{2}|\d{3}))?
         (?:-(?:[a-z\d]{5,8}|\d[a-z\d]{3}))*
