@@ -1,0 +1,166 @@
+"""Countable length per network: what each server compares with its limit.
+
+Mastodon (`StatusLengthValidator`): graphemes of `spoiler_text + countable(text)`, where
+countable(text) replaces every http(s) URL twitter-text extracts (≤ 4096 characters) with
+`characters_reserved_per_url` placeholder characters and every `@user@domain` with `@user`;
+a text that is only whitespace counts as empty (Ruby's `blank?`).
+
+Bluesky (`app.bsky.feed.post`): at most 300 graphemes AND 3000 UTF-8 bytes of the text as sent.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlsplit
+
+from threadpost.platforms.base import PlatformLimits
+from threadpost.text.entities import Entity, mastodon_counted_entities
+from threadpost.text.graphemes import grapheme_count
+
+#: Mastodon's characters_reserved_per_url when the instance does not say.
+DEFAULT_URL_WEIGHT = 23
+
+# Ruby's [[:space:]] (White_Space), for String#blank?.
+_BLANK = re.compile(r"[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*\Z")
+
+
+def utf8_length(text: str) -> int:
+    """UTF-8 bytes of `text`."""
+    if text.isascii():
+        return len(text)
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def bluesky_length(text: str) -> int:
+    """Bluesky's countable length: graphemes (the 3000-byte cap is checked by `fits`)."""
+    return grapheme_count(text)
+
+
+def mastodon_countable_text(text: str, *, url_weight: int = DEFAULT_URL_WEIGHT) -> str:
+    """The text Mastodon counts: URLs as `url_weight` x's, `@user@domain` as `@user`."""
+    if _BLANK.match(text):
+        return ""
+    if "://" not in text and "@" not in text:
+        return text
+    placeholder = "x" * url_weight
+    parts: list[str] = []
+    last = 0
+    for entity in mastodon_counted_entities(text):
+        parts.append(text[last : entity.start])
+        if entity.kind == "link":
+            parts.append(placeholder)
+        else:
+            parts.append("@" + entity.value.partition("@")[0])
+        last = entity.end
+    parts.append(text[last:])
+    return "".join(parts)
+
+
+def mastodon_length(
+    text: str, *, spoiler_text: str = "", url_weight: int = DEFAULT_URL_WEIGHT
+) -> int:
+    """Mastodon's countable length of a status with this text and content warning."""
+    return grapheme_count(spoiler_text + mastodon_countable_text(text, url_weight=url_weight))
+
+
+def countable_length(text: str, limits: PlatformLimits, *, spoiler_text: str = "") -> int:
+    """The length the network compares with `limits.max_graphemes`.
+
+    Mastodon: weighted (URLs, remote mentions, content warning). Bluesky: graphemes
+    (`spoiler_text` is ignored: Bluesky has no content warning text).
+    """
+    if limits.platform == "mastodon":
+        weight = DEFAULT_URL_WEIGHT if limits.url_weight is None else limits.url_weight
+        return mastodon_length(text, spoiler_text=spoiler_text, url_weight=weight)
+    return grapheme_count(text)
+
+
+def fits(text: str, limits: PlatformLimits, *, spoiler_text: str = "") -> bool:
+    """Whether the network accepts `text` as one post: countable length and byte cap."""
+    if limits.max_bytes is not None and utf8_length(text) > limits.max_bytes:
+        return False
+    if limits.platform == "mastodon":
+        # Without a URL the weighted length is at most the code-point length.
+        if "://" not in text and len(spoiler_text) + len(text) <= limits.max_graphemes:
+            return True
+    elif len(text) <= limits.max_graphemes:
+        return True
+    return countable_length(text, limits, spoiler_text=spoiler_text) <= limits.max_graphemes
+
+
+# --------------------------------------------------------------------------------------------
+# Bluesky app-style display shortening of long links.
+
+#: The Bluesky app shows a path (with query and fragment) longer than this cut short.
+SHORT_URL_PATH_MAX = 15
+SHORT_URL_PATH_KEEP = 13
+
+
+def short_url(url: str) -> str:
+    """How the Bluesky app displays a link: host + path, a path over 15 cut to 13 + "...".
+
+    Follows the app's `toShortUrl` on a WHATWG-style parse: the host is lower-cased and
+    punycoded, the path percent-encoded; a text that is not an http(s) URL is returned as is.
+    """
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+        port = parts.port
+    except ValueError:
+        return url
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return url
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        return url
+    default_port = 80 if parts.scheme.lower() == "http" else 443
+    if port is not None and port != default_port:
+        host = f"{host}:{port}"
+    path = quote(parts.path, safe="/%:@!$&'()*+,;=-._~")
+    if path == "/":
+        path = ""
+    if parts.query:
+        path += "?" + quote(parts.query, safe="/%:@!$&'()*+,;=-._~?")
+    if parts.fragment:
+        path += "#" + quote(parts.fragment, safe="/%:@!$&'()*+,;=-._~?#")
+    if len(path) > SHORT_URL_PATH_MAX:
+        return host + path[:SHORT_URL_PATH_KEEP] + "..."
+    return host + path
+
+
+def shorten_links_for_display(text: str, entities: list[Entity]) -> tuple[str, list[Entity]]:
+    """Replace each link's visible text by its short form; every entity re-offset.
+
+    `entities` must be sorted and non-overlapping (as `bluesky_entities` returns them). Links
+    keep their full URI in `value`; the 300-grapheme limit applies to the returned text.
+    """
+    parts: list[str] = []
+    result: list[Entity] = []
+    last = 0
+    cp = 0  # code points written so far
+    byte = 0  # bytes written so far
+    for entity in entities:
+        gap = text[last : entity.start]
+        parts.append(gap)
+        cp += len(gap)
+        byte += utf8_length(gap)
+        shown = short_url(entity.text) if entity.kind == "link" else entity.text
+        parts.append(shown)
+        size = utf8_length(shown)
+        result.append(
+            Entity(
+                kind=entity.kind,
+                start=cp,
+                end=cp + len(shown),
+                byte_start=byte,
+                byte_end=byte + size,
+                text=shown,
+                value=entity.value,
+            )
+        )
+        cp += len(shown)
+        byte += size
+        last = entity.end
+    parts.append(text[last:])
+    return "".join(parts), result

@@ -1,0 +1,363 @@
+"""Links, mentions and hashtags, found the way each network finds them.
+
+Two detectors, because the networks disagree:
+
+- Mastodon (server side) extracts URLs with twitter-text's `valid_url` regex, keeps only those
+  with an `http(s)://` scheme (`extract_url_without_protocol: false`), and finds mentions and
+  hashtags with its own `Account::MENTION_RE` and `Tag::HASHTAG_RE`.
+- Bluesky has no server-side detection: the reference client's `detectFacets`
+  (@atproto/api `rich-text/detection.ts`) decides, links include bare domains whose TLD is in
+  the npm `tlds` list, and facets are addressed in UTF-8 bytes.
+
+The rules below are re-implemented from those projects' documented regexes (facts, not code)
+and measured against their own conformance data in tests/unit/test_corpora_*.py.
+
+Offsets are code points (Python `str` indices) plus UTF-8 byte offsets, computed in one
+incremental pass per text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+
+from threadpost.text.tlds import npm_tlds, twitter_text_tlds, word_extra_class
+
+EntityKind = Literal["link", "mention", "tag", "cashtag"]
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One link, mention, hashtag or cashtag inside a text.
+
+    `value` per kind: link, the full URI (a bare domain gets `https://`); mention, the Bluesky
+    handle without `@`, or Mastodon's `user` / `user@domain`; tag, the name without `#`/`＃`;
+    cashtag, `$` plus the ticker in upper case (`$AAPL`), which is what Bluesky stores in its
+    `#tag` facet feature for a cashtag.
+    """
+
+    kind: EntityKind
+    start: int  # code-point offset, inclusive
+    end: int  # code-point offset, exclusive
+    byte_start: int  # UTF-8 byte offset, inclusive
+    byte_end: int  # UTF-8 byte offset, exclusive
+    text: str  # exactly as written: text[start:end]
+    value: str
+
+
+# (start, end, kind, value): what the detectors produce before byte offsets are added.
+_Raw = tuple[int, int, EntityKind, str]
+
+
+def _utf8_len(text: str) -> int:
+    if text.isascii():
+        return len(text)
+    # surrogatepass: a lone surrogate should never reach here, but must not crash counting.
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def _finish(text: str, raw: Iterable[_Raw]) -> list[Entity]:
+    """Sort, drop overlaps (the earlier entity wins, as twitter-text does), add byte offsets."""
+    kept: list[_Raw] = []
+    last_end = -1
+    for item in sorted(raw, key=lambda r: (r[0], -r[1])):
+        if item[0] < last_end:
+            continue
+        kept.append(item)
+        last_end = item[1]
+    ascii_text = text.isascii()
+    entities: list[Entity] = []
+    cp = 0
+    byte = 0
+    for start, end, kind, value in kept:
+        if ascii_text:
+            byte_start, byte_end = start, end
+        else:
+            # Entities are sorted and disjoint, so each slice is encoded once: linear overall.
+            byte_start = byte + _utf8_len(text[cp:start])
+            byte_end = byte_start + _utf8_len(text[start:end])
+            cp, byte = end, byte_end
+        entities.append(Entity(kind, start, end, byte_start, byte_end, text[start:end], value))
+    return entities
+
+
+# --------------------------------------------------------------------------------------------
+# Bluesky: the reference client's detectFacets.
+
+# JavaScript's \s (what the reference regexes mean by whitespace), spelled out because Python's
+# \s differs (it includes U+001C..U+001F and U+0085 and lacks U+FEFF).
+_JS_WS = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+# Invisible characters that end a Bluesky tag (the reference TAG_REGEX excludes them).
+_TAG_BREAKERS = _JS_WS + "\u00ad\u2060\u200a\u200b\u200c\u200d\u20e2"
+
+_BSKY_MENTION = re.compile(rf"(?:^|(?<=[{_JS_WS}(]))@([a-zA-Z0-9.-]+)\b", re.ASCII)
+_BSKY_LINK = re.compile(
+    rf"(?:^|(?<=[{_JS_WS}(]))"
+    rf"(?:https?://[^{_JS_WS}]+|(?P<domain>[a-z][a-z0-9]*(?:\.[a-z0-9]+)+)[^{_JS_WS}]*)",
+    re.ASCII | re.IGNORECASE | re.MULTILINE,
+)
+_BSKY_TAG = re.compile(rf"(?:^|(?<=[{_JS_WS}]))[#＃]([^{_TAG_BREAKERS}]*)")
+_BSKY_CASHTAG = re.compile(
+    rf"(?:^|(?<=[{_JS_WS}(]))\$([A-Za-z][A-Za-z0-9]{{0,4}})"
+    rf"(?=[{_JS_WS}]|$|[.,;:!?)\"'\u2019])"
+)
+_LINK_TRAILING = frozenset(".,;:!?")
+#: The reference client caps a tag at 64 UTF-16 code units (`tag.length > 64`).
+BLUESKY_TAG_MAX_UTF16 = 64
+
+
+def _npm_domain(domain: str) -> bool:
+    """The reference `isValidDomain`: ends in `.` + a TLD of the npm list (case-sensitive)."""
+    dot = domain.rfind(".")
+    return dot >= 0 and domain[dot + 1 :] in npm_tlds()
+
+
+def _utf16_len(text: str) -> int:
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def _is_punct(ch: str) -> bool:
+    return unicodedata.category(ch).startswith("P")
+
+
+def _bluesky_raw(text: str) -> list[_Raw]:
+    raw: list[_Raw] = []
+    if "@" in text:
+        for m in _BSKY_MENTION.finditer(text):
+            handle = m.group(1)
+            if _npm_domain(handle) or handle.endswith(".test"):
+                raw.append((m.start(), m.end(), "mention", handle))
+    if "." in text:
+        for m in _BSKY_LINK.finditer(text):
+            uri = m.group(0)
+            start, end = m.start(), m.end()
+            if not uri.startswith("http"):
+                domain = m.group("domain")
+                if not domain or not _npm_domain(domain):
+                    continue
+                uri = "https://" + uri
+            if uri[-1] in _LINK_TRAILING:
+                uri, end = uri[:-1], end - 1
+            if uri.endswith(")") and "(" not in uri:
+                uri, end = uri[:-1], end - 1
+            raw.append((start, end, "link", uri))
+    if "#" in text or "＃" in text:
+        for m in _BSKY_TAG.finditer(text):
+            body = m.group(1)
+            # The reference regex needs one character that is neither an ASCII digit nor
+            # punctuation, and refuses a tag starting with U+FE0F (keycap "#️⃣").
+            if not body or body[0] == "\ufe0f":
+                continue
+            if not any(ch not in "0123456789" and not _is_punct(ch) for ch in body):
+                continue
+            tag = body
+            while tag and _is_punct(tag[-1]):
+                tag = tag[:-1]
+            if not tag or _utf16_len(tag) > BLUESKY_TAG_MAX_UTF16:
+                continue
+            raw.append((m.start(), m.start() + 1 + len(tag), "tag", tag))
+    if "$" in text:
+        for m in _BSKY_CASHTAG.finditer(text):
+            raw.append((m.start(), m.end(), "cashtag", "$" + m.group(1).upper()))
+    return raw
+
+
+def bluesky_entities(text: str) -> list[Entity]:
+    """Links, @handle mentions, #tags and $cashtags as Bluesky's reference client detects them.
+
+    Sorted by start, never overlapping. Mentions are not resolved to DIDs here.
+    """
+    return _finish(text, _bluesky_raw(text))
+
+
+# --------------------------------------------------------------------------------------------
+# Mastodon: twitter-text URLs (scheme required), Account::MENTION_RE, Tag::HASHTAG_RE.
+
+# twitter-text's character sets (regex.rb), as class bodies.
+_TT_SPACES = "\t-\r \x85\xa0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+_TT_DIRECTIONAL = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_TT_INVALID = "\ufffe\ufeff\uffff"
+_TT_LATIN_ACCENTS = (
+    "\xc0-\xd6\xd8-\xf6\xf8-\xff\u0100-\u024f\u0253\u0254\u0256\u0257\u0259\u025b\u0263"
+    "\u0268\u026f\u0272\u0289\u028b\u02bb\u0300-\u036f\u1e00-\u1eff"
+)
+_TT_PUNCT = r"!\"#$%&'()*+,\-./:;<=>?@\[\]^_`{|}~"
+_TT_CTRL = "\x00-\x1f\x7f"
+# \p{Cyrillic} and \p{Pd}, which Python's re lacks.
+_CYRILLIC = "\u0400-\u052f\u1c80-\u1c8f\u1d2b\u1d78\u2de0-\u2dff\ua640-\ua69f\ufe2e\ufe2f"
+_DASH_PUNCT = (
+    "\\-\u058a\u05be\u1400\u1806\u2010-\u2015\u2e17\u2e1a\u2e3a\u2e3b\u2e40\u2e5d\u301c"
+    "\u3030\u30a0\ufe31\ufe32\ufe58\ufe63\uff0d\U00010ead"
+)
+#: twitter-text's MAX_URL_LENGTH: a longer URL is not an entity (so Mastodon counts it in full).
+MAX_URL_LENGTH = 4096
+_MAX_TCO_SLUG_LENGTH = 40
+#: Mastodon's Extractor::MAX_DOMAIN_LENGTH: a longer mention domain makes no mention.
+MAX_MENTION_DOMAIN_LENGTH = 253
+
+_TT_TOKEN = re.compile(f"[^{_TT_SPACES}]+")
+_TCO = re.compile(
+    r"https?://t\.co/([a-z0-9]+)(?:\?[a-z0-9!?*'();:&=+$/%#\[\]\-_.,~|@]*[a-z0-9_&=#/\-])?",
+    re.IGNORECASE,
+)
+
+
+@cache
+def _tt_url_regex() -> re.Pattern[str]:
+    """twitter-text's `valid_url`, compiled on first use (1,574 TLD alternatives)."""
+    generic, country = twitter_text_tlds()
+    d = f"[^{_TT_DIRECTIONAL}{_TT_PUNCT}{_TT_CTRL}{_TT_INVALID}{_TT_SPACES}]"
+    subdomain = rf"(?:(?:{d}(?:[_-]|{d})*)?{d}\.)"
+    domain_name = rf"(?:(?:{d}(?:-|{d})*)?{d}\.)"
+    gtld = rf"(?:(?:{'|'.join(map(re.escape, generic))})(?=[^0-9a-z@+-]|$))"
+    cctld = rf"(?:(?:{'|'.join(map(re.escape, country))})(?=[^0-9a-z@+-]|$))"
+    punycode = r"(?:xn--[0-9a-z]+)"
+    domain = rf"(?:{subdomain}*{domain_name}(?:{gtld}|{cctld}|{punycode}))"
+    g = rf"[a-z{_CYRILLIC}0-9!*';:=+,.$/%#\[\]{_DASH_PUNCT}_~&|@{_TT_LATIN_ACCENTS}]"
+    balanced = rf"(?:\((?:{g}+|(?:{g}*\({g}+\){g}*))\))"
+    path_end = rf"(?:[a-z{_CYRILLIC}0-9=_#/+\-{_TT_LATIN_ACCENTS}]|{balanced})"
+    path = rf"(?:(?:{g}*(?:{balanced}{g}*)*{path_end})|(?:{g}+/))"
+    query = r"[a-z0-9!?*'();:&=+$/%#\[\]\-_.,~|@]"
+    query_end = r"[a-z0-9_&=#/\-]"
+    return re.compile(
+        rf"(?:[^A-Z0-9@＠$#＃{_TT_INVALID}]|[{_TT_DIRECTIONAL}]|^)"
+        rf"(?P<url>(?P<protocol>https?://)?(?P<domain>{domain})"
+        rf"(?::[0-9]+)?(?P<path>/{path}*)?(?:\?{query}*{query_end})?)",
+        re.IGNORECASE | re.MULTILINE,
+    )
+
+
+def _valid_url_length(url_length: int, domain: str) -> bool:
+    """twitter-text's is_valid_domain for a URL with a scheme: IDNA-encodable, ≤ 4096 long."""
+    try:
+        encoded = domain.encode("idna")
+    except UnicodeError:
+        return False
+    url_length += max(0, len(encoded) - len(domain))
+    return url_length <= MAX_URL_LENGTH
+
+
+def _mastodon_urls(text: str) -> list[_Raw]:
+    """URLs with an http(s) scheme, as twitter-text extracts them (indices in code points)."""
+    if "://" not in text:
+        return []
+    pattern = _tt_url_regex()
+    found: list[_Raw] = []
+    # A URL never contains twitter-text's spaces, so each whitespace-separated token can be
+    # scanned alone; only tokens holding "://" can yield a URL with a scheme. This keeps long
+    # texts linear (the domain pattern backtracks over long runs of letters).
+    for token in _TT_TOKEN.finditer(text):
+        if "://" not in token.group():
+            continue
+        scan_from = max(token.start() - 1, 0)
+        for m in pattern.finditer(text, scan_from, token.end()):
+            if not m.group("protocol"):
+                continue
+            url = m.group("url")
+            start, end = m.start("url"), m.end("url")
+            tco = _TCO.match(url)
+            if tco:
+                if len(tco.group(1)) > _MAX_TCO_SLUG_LENGTH:
+                    continue
+                url = tco.group(0)
+                end = start + len(url)
+            if not _valid_url_length(len(url), m.group("domain")):
+                continue
+            found.append((start, end, "link", url))
+    return found
+
+
+@cache
+def _word() -> str:
+    # Ruby's [[:word:]] (letters, marks, decimal digits, connector punctuation) as a class body.
+    return r"\w" + word_extra_class()
+
+
+@cache
+def _mastodon_mention_regex() -> re.Pattern[str]:
+    w = _word()
+    username = r"[a-zA-Z0-9_]+(?:[.-]+[a-zA-Z0-9_]+)*"
+    return re.compile(rf"(?<![=/{w}])@({username}(?:@[{w}]+(?:[.-]+[{w}]+)*)?)")
+
+
+@cache
+def _mastodon_tag_regex() -> re.Pattern[str]:
+    w = _word()
+    sep = "_\u00b7\u30fb\u200c"
+    alpha = r"[^\W\d_]"  # Ruby [[:alpha:]], approximated by Unicode letters
+    first = rf"[{w}][{w}{sep}]*(?:{alpha}|[{sep}])[{w}{sep}]*[{w}]"
+    last = rf"[{w}]*{alpha}[{w}]*"
+    # \p{Alnum} in the look-behind: Ruby's Alphabetic + Nd, approximated by [^\W_].
+    return re.compile(rf"(?<![=/)]|[^\W_])[#＃]({first}|{last})")
+
+
+_TRAILING_HTTP = re.compile(r"(.+?)(https?)\Z", re.DOTALL)
+
+
+def _mastodon_mentions(text: str) -> list[_Raw]:
+    if "@" not in text:
+        return []
+    found: list[_Raw] = []
+    for m in _mastodon_mention_regex().finditer(text):
+        screen_name = m.group(1)
+        _, _, domain = screen_name.partition("@")
+        if domain and len(domain) > MAX_MENTION_DOMAIN_LENGTH:
+            continue
+        found.append((m.start(), m.end(), "mention", screen_name))
+    return found
+
+
+def _mastodon_tags(text: str) -> list[_Raw]:
+    if "#" not in text and "＃" not in text:
+        return []
+    found: list[_Raw] = []
+    for m in _mastodon_tag_regex().finditer(text):
+        name = m.group(1)
+        end = m.end()
+        # Mastodon's extractor: "#foohttp://x" is the tag "foo" followed by a URL.
+        if text.startswith("://", end):
+            trailing = _TRAILING_HTTP.match(name)
+            if trailing:
+                name = trailing.group(1)
+                end -= len(trailing.group(2))
+        found.append((m.start(), end, "tag", name))
+    return found
+
+
+def mastodon_entities(text: str) -> list[Entity]:
+    """http(s) URLs, @user / @user@domain mentions and #hashtags as Mastodon finds them.
+
+    Sorted by start and non-overlapping (twitter-text's rule: the entity that starts first wins).
+    """
+    return _finish(text, _mastodon_urls(text) + _mastodon_mentions(text) + _mastodon_tags(text))
+
+
+def mastodon_counted_entities(text: str) -> list[Entity]:
+    """Only what Mastodon's StatusLengthValidator rewrites: http(s) URLs and mentions."""
+    return _finish(text, _mastodon_urls(text) + _mastodon_mentions(text))
+
+
+def protected_spans(text: str) -> list[tuple[int, int]]:
+    """Code-point spans a splitter must not break inside: any entity on either network.
+
+    Sorted, merged where they overlap or touch.
+    """
+    spans = sorted(
+        (r[0], r[1])
+        for r in _bluesky_raw(text)
+        + _mastodon_urls(text)
+        + _mastodon_mentions(text)
+        + _mastodon_tags(text)
+    )
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            if end > merged[-1][1]:
+                merged[-1] = (merged[-1][0], end)
+        else:
+            merged.append((start, end))
+    return merged
