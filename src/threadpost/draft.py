@@ -119,7 +119,9 @@ def parse_draft(raw: bytes, path: Path | str) -> Draft:
     """Parse a draft's bytes; `path` names it in errors and anchors relative image paths."""
     path = Path(path)
     text = _decode(raw, path)
-    lines = text.splitlines()
+    # Only CR LF, CR and LF end a line: str.splitlines() would also split at U+2028, form
+    # feeds and other separators, shifting every line number after them.
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     front, body_start = _split_front_matter(lines, path)
     posts = _parse_posts(lines, body_start, path)
     return Draft(
