@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
-from threadpost.draft import Image
+from threadpost.draft import Draft, DraftPost, Image
 from threadpost.platforms.base import PlatformLimits, PlatformName
 from threadpost.problems import Problem
+from threadpost.text.count import countable_length, fits, utf8_length
+from threadpost.text.entities import bluesky_entities, mastodon_entities, protected_spans
+from threadpost.text.graphemes import grapheme_boundaries
+from threadpost.text.split import Chunk, split_text
 
 FacetKind = Literal["link", "mention", "tag"]
 
@@ -76,3 +80,214 @@ class Thread:
     sensitive: bool = False
     #: Bluesky: attach a link card (OpenGraph) to posts with a link and no image.
     link_cards: bool = True
+
+
+# --------------------------------------------------------------------------------------
+# Planning
+
+
+#: The entity kinds that become facets (cashtags do not, in threadpost's plan).
+_FACET_KINDS: Final[dict[str, FacetKind]] = {"link": "link", "mention": "mention", "tag": "tag"}
+#: Rounds of re-planning when the numbering's width changes the post count. The count only
+#: grows with the reserved width, so this converges in a round or two; the cap is a guard.
+_MAX_NUMBERING_ROUNDS: Final = 8
+
+
+def plan_thread(
+    draft: Draft,
+    limits: PlatformLimits,
+    *,
+    spoiler_text: str | None = None,
+    visibility: str | None = None,
+    reply_visibility: str | None = None,
+    link_cards: bool | None = None,
+    lang: str | None = None,
+    numbering: str | Literal[False] | None = False,
+    sensitive: bool | None = None,
+) -> Thread:
+    """Plan `draft` for one platform: split, number, count and locate facets. Pure.
+
+    Keyword arguments override the draft's front matter (`cw`, `visibility`,
+    `reply_visibility`, `link_cards`, `lang`, `numbering`, `sensitive`); left out (None, or
+    False for `numbering`), the front matter's value or the default applies.
+
+    Each draft post is split on its own (a draft post boundary is always a post boundary),
+    its images go on its first chunk. Numbering ({i}/{n} appended after a space by default)
+    is counted inside the limit and the total is exact; a thread of one post is not
+    numbered. Problems (an unbreakable token over the limit, too many images) are returned
+    in `Thread.problems`, never raised.
+    """
+    front = draft.front
+    platform = limits.platform
+    cw = spoiler_text if spoiler_text is not None else front.cw
+    # Only Mastodon has content warnings; Bluesky has nowhere to put one.
+    cw = (cw or None) if platform == "mastodon" else None
+    number_format = front.numbering if numbering is False else numbering
+
+    pieces = _split_all(draft, limits, cw or "", number_format)
+    total = len(pieces)
+    posts: list[PlannedPost] = []
+    problems: list[Problem] = []
+    for index, piece in enumerate(pieces, start=1):
+        text = _numbered(piece.chunk.text, number_format, index, total)
+        posts.append(_planned_post(index, text, piece, limits, cw or ""))
+        problems.extend(_piece_problems(index, piece, limits, text, cw or ""))
+
+    return Thread(
+        platform=platform,
+        limits=limits,
+        posts=tuple(posts),
+        lang=lang if lang is not None else front.lang,
+        spoiler_text=cw,
+        problems=tuple(problems),
+        visibility=visibility or front.visibility or "public",
+        reply_visibility=reply_visibility or front.reply_visibility or "unlisted",
+        sensitive=sensitive if sensitive is not None else front.sensitive,
+        link_cards=(
+            link_cards
+            if link_cards is not None
+            else (front.link_cards if front.link_cards is not None else True)
+        ),
+    )
+
+
+def numbering_suffix(number_format: str | None, index: int, total: int) -> str:
+    """The text appended to post `index` of `total` ("" when numbering is off or total is 1)."""
+    if number_format is None or total <= 1:
+        return ""
+    return number_format.format(i=index, n=total)
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """A chunk of one draft post, before numbering."""
+
+    post: DraftPost
+    chunk: Chunk
+    first: bool  # the first chunk of its draft post (carries the images)
+
+
+def _numbered(text: str, number_format: str | None, index: int, total: int) -> str:
+    suffix = numbering_suffix(number_format, index, total)
+    if not suffix:
+        return text
+    return f"{text} {suffix}" if text else suffix
+
+
+def _split_all(
+    draft: Draft, limits: PlatformLimits, cw: str, number_format: str | None
+) -> list[_Piece]:
+    """Split every draft post; re-plan until the numbering's total is the real total."""
+    protected = [protected_spans(post.text) for post in draft.posts]
+    clusters = [grapheme_boundaries(post.text) for post in draft.posts]
+
+    def split(total: int) -> list[_Piece]:
+        pieces: list[_Piece] = []
+        for post, spans, starts in zip(draft.posts, protected, clusters, strict=True):
+            offset = len(pieces)
+
+            def fits_numbered(candidate: str, chunk_index: int, offset: int = offset) -> bool:
+                text = _numbered(candidate, number_format, offset + chunk_index + 1, total)
+                return fits(text, limits, spoiler_text=cw)
+
+            chunks = split_text(post.text, fits_numbered, protected=spans, cluster_starts=starts)
+            pieces.extend(_Piece(post, chunk, n == 0) for n, chunk in enumerate(chunks))
+        return pieces
+
+    # Without numbering first: a thread of one post stays unnumbered.
+    pieces = split(1)
+    if number_format is None or len(pieces) == 1:
+        return pieces
+    total = len(pieces)
+    for _ in range(_MAX_NUMBERING_ROUNDS):
+        pieces = split(total)
+        if len(pieces) <= total:
+            # Every post was fitted with "i/total"; numbered "i/len(pieces)" it is never wider.
+            return pieces
+        total = len(pieces)
+    return pieces  # not reached in practice; a post that does not fit is reported anyway
+
+
+def _planned_post(
+    index: int, text: str, piece: _Piece, limits: PlatformLimits, cw: str
+) -> PlannedPost:
+    entities = bluesky_entities(text) if limits.platform == "bluesky" else mastodon_entities(text)
+    facets = tuple(
+        Facet(
+            kind=_FACET_KINDS[entity.kind],
+            byte_start=entity.byte_start,
+            byte_end=entity.byte_end,
+            value=entity.value,
+        )
+        for entity in entities
+        if entity.kind in _FACET_KINDS
+    )
+    return PlannedPost(
+        index=index,
+        text=text,
+        length=countable_length(text, limits, spoiler_text=cw),
+        bytes=utf8_length(text),
+        facets=facets,
+        images=piece.post.images if piece.first else (),
+        source_post=piece.post.index,
+        source_line=piece.post.line,
+    )
+
+
+def _piece_problems(
+    index: int, piece: _Piece, limits: PlatformLimits, text: str, cw: str
+) -> list[Problem]:
+    problems: list[Problem] = []
+    platform = limits.platform
+    post = piece.post
+    if piece.chunk.fits and not fits(text, limits, spoiler_text=cw):
+        problems.append(
+            Problem(
+                severity="error",
+                code="too-long",
+                message=f"post {index} (draft post {post.index}) does not fit {platform}'s limit",
+                platform=platform,
+                post=index,
+                line=post.line_at(piece.chunk.start),
+            )
+        )
+    if not piece.chunk.fits:
+        line = post.line_at(piece.chunk.start)
+        token = piece.chunk.text
+        shown = token if len(token) <= 40 else token[:37] + "..."
+        length = countable_length(text, limits, spoiler_text=cw)
+        limit = f"{limits.max_graphemes} characters"
+        if limits.max_bytes is not None:
+            limit += f" and {limits.max_bytes} bytes"
+        problems.append(
+            Problem(
+                severity="error",
+                code="too-long",
+                message=(
+                    f"post {index} (draft post {post.index}, line {line}): {shown!r} cannot "
+                    f"be split (no space outside a link, mention or tag): the post is "
+                    f"{length} characters ({utf8_length(text)} bytes); "
+                    f"{platform} allows {limit}"
+                ),
+                platform=platform,
+                post=index,
+                line=line,
+            )
+        )
+    if piece.first and len(post.images) > limits.max_images:
+        extra = post.images[limits.max_images]
+        problems.append(
+            Problem(
+                severity="error",
+                code="too-many-images",
+                message=(
+                    f"post {index} (draft post {post.index}) has {len(post.images)} images; "
+                    f"{platform} allows {limits.max_images} per post: move some to another "
+                    "post with a --- line"
+                ),
+                platform=platform,
+                post=index,
+                line=extra.line,
+            )
+        )
+    return problems
