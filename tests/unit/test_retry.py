@@ -1,0 +1,123 @@
+"""The retry policy: what is retried, how long it waits, and what surfaces at the end."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from threadpost.clock import FrozenClock
+from threadpost.platforms.base import AuthFailed, PermanentError, RateLimited, TransientError
+from threadpost.retry import RetryPolicy, call_with_retries, next_retry_after
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def _policy(sleeps: list[float], **kw: object) -> RetryPolicy:
+    return RetryPolicy(sleep=sleeps.append, clock=FrozenClock(NOW), **kw)  # type: ignore[arg-type]
+
+
+def _failing(errors: list[BaseException]):  # type: ignore[no-untyped-def]
+    calls: list[int] = []
+
+    def attempt() -> str:
+        calls.append(1)
+        if errors:
+            raise errors.pop(0)
+        return "ok"
+
+    return attempt, calls
+
+
+def test_transient_errors_are_retried_with_growing_jittered_backoff() -> None:
+    sleeps: list[float] = []
+    attempt, calls = _failing([TransientError("503", platform="mastodon") for _ in range(3)])
+    assert call_with_retries(attempt, _policy(sleeps, attempts=4, jitter=0.5)) == "ok"
+    assert len(calls) == 4
+    assert 1.0 <= sleeps[0] <= 1.5
+    assert 2.0 <= sleeps[1] <= 2.5
+    assert 4.0 <= sleeps[2] <= 4.5
+
+
+def test_the_original_error_surfaces_when_attempts_run_out() -> None:
+    sleeps: list[float] = []
+    errors: list[BaseException] = [
+        TransientError(f"503 #{i}", platform="bluesky") for i in range(9)
+    ]
+    attempt, calls = _failing(errors)
+    with pytest.raises(TransientError, match="503 #2"):
+        call_with_retries(attempt, _policy(sleeps, attempts=3))
+    assert len(calls) == 3
+
+
+def test_total_time_bounds_the_retries() -> None:
+    attempt, calls = _failing([TransientError("x", platform="bluesky") for _ in range(9)])
+    with pytest.raises(TransientError):
+        call_with_retries(attempt, _policy([], attempts=9, total=timedelta(0)))
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        PermanentError("422 text too long", platform="mastodon", post=3),
+        AuthFailed("401", platform="bluesky"),
+        ValueError("a bug"),
+    ],
+)
+def test_permanent_errors_are_not_retried(error: Exception) -> None:
+    sleeps: list[float] = []
+    attempt, calls = _failing([error])
+    with pytest.raises(type(error)):
+        call_with_retries(attempt, _policy(sleeps))
+    assert len(calls) == 1
+    assert sleeps == []
+
+
+def test_rate_limit_waits_until_reset_plus_margin() -> None:
+    sleeps: list[float] = []
+    reset = NOW + timedelta(seconds=40)
+    attempt, calls = _failing([RateLimited("429", platform="mastodon", reset_at=reset)])
+    assert call_with_retries(attempt, _policy(sleeps, rate_limit_margin=2.0)) == "ok"
+    assert sleeps == [42.0]
+    assert len(calls) == 2
+
+
+def test_rate_limit_longer_than_the_cap_gives_up_at_once() -> None:
+    sleeps: list[float] = []
+    reset = NOW + timedelta(hours=1)
+    error = RateLimited("429", platform="bluesky", reset_at=reset)
+    attempt, calls = _failing([error])
+    policy = _policy(sleeps, max_rate_limit_wait=timedelta(minutes=15))
+    with pytest.raises(RateLimited) as raised:
+        call_with_retries(attempt, policy)
+    assert raised.value is error
+    assert sleeps == []
+    assert len(calls) == 1
+    # The thread stays resumable: a later run comes back at the reset.
+    assert next_retry_after(error, 1, NOW) == reset
+
+
+def test_rate_limit_without_reset_backs_off_like_other_transient_errors() -> None:
+    sleeps: list[float] = []
+    attempt, _ = _failing([RateLimited("429", platform="bluesky", reset_at=None)])
+    call_with_retries(attempt, _policy(sleeps, jitter=0.0))
+    assert sleeps == [1.0]
+
+
+def test_without_sleep_makes_the_same_decisions_instantly() -> None:
+    policy = RetryPolicy(attempts=3).without_sleep()
+    attempt, calls = _failing([TransientError("x", platform="bluesky") for _ in range(2)])
+    assert call_with_retries(attempt, policy) == "ok"
+    assert len(calls) == 3
+
+
+def test_backoff_between_runs_doubles_and_is_capped() -> None:
+    error = TransientError("x", platform="mastodon")
+    delays = [next_retry_after(error, n, NOW) - NOW for n in (1, 2, 3, 20)]
+    assert delays == [
+        timedelta(minutes=2),
+        timedelta(minutes=4),
+        timedelta(minutes=8),
+        timedelta(hours=6),
+    ]
