@@ -1,0 +1,586 @@
+"""The Mastodon adapter: a thread as a reply chain of statuses, via Mastodon.py.
+
+Every request goes through one choke point (`MastodonPublisher._call`, toot's pattern) that
+turns Mastodon.py's exceptions into base.py's `PlatformError`s, so the retry policy in
+publish.py never sees a library type. Mastodon.py (~140 ms to import) is imported only
+inside the methods that talk to the network; `draft_statuses` (the dry run) needs none of it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import mimetypes
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+from urllib.parse import urlsplit
+
+from threadpost.platforms.base import (
+    AuthFailed,
+    ConfirmPost,
+    PermanentError,
+    PlatformError,
+    PlatformLimits,
+    PlatformName,
+    PostKey,
+    PostRef,
+    RateLimited,
+    TransientError,
+    UnclearOutcome,
+)
+
+if TYPE_CHECKING:
+    from threadpost.config import Settings
+    from threadpost.draft import Image
+    from threadpost.plan import PlannedPost, Thread
+
+T = TypeVar("T")
+
+PLATFORM: Final[PlatformName] = "mastodon"
+LOGIN_HINT: Final = "log in again: threadpost login mastodon --instance URL"
+#: Version of the idempotency-key recipe: changing the recipe must change the keys.
+_KEY_RECIPE: Final = "threadpost-mastodon-idempotency-v1"
+#: Media uploads run in parallel, but not so many that the instance's media rate limit
+#: (30 per 30 minutes) or a slow uplink make each one time out.
+_UPLOAD_WORKERS: Final = 4
+
+
+def draft_statuses(thread: Thread) -> list[dict[str, Any]]:
+    """The parameters each status POST will carry, in order, for the dry run. Pure.
+
+    `in_reply_to_id` of post N > 1 is the placeholder "<id of post N-1>"; `media` lists the
+    files that are uploaded first (each becomes one of `media_ids`). A None value is not
+    sent at all.
+    """
+    return [_status_params(thread, post) for post in thread.posts]
+
+
+def _status_params(thread: Thread, post: PlannedPost) -> dict[str, Any]:
+    return {
+        "status": post.text,
+        "in_reply_to_id": None if post.index == 1 else f"<id of post {post.index - 1}>",
+        "visibility": thread.visibility if post.index == 1 else thread.reply_visibility,
+        "spoiler_text": thread.spoiler_text or None,
+        "sensitive": thread.sensitive,
+        "language": _language(thread.lang),
+        "media": [{"path": str(image.path), "description": image.alt} for image in post.images],
+    }
+
+
+def _language(lang: str | None) -> str | None:
+    # Mastodon takes an ISO 639 code and silently drops anything else: "fr-CA" → "fr".
+    if not lang:
+        return None
+    return lang.replace("_", "-").split("-")[0].lower() or None
+
+
+def idempotency_key(account: str, thread_id: str, post: PlannedPost, thread: Thread) -> str:
+    """The Idempotency-Key of one post: the same post of the same thread always gets the same.
+
+    It hashes who posts (account), which thread and which post (index), and what is sent
+    (text, content warning, each image's path and alt text), so an edited post gets a new
+    key while a retried or resumed one reuses its own.
+    """
+    content = json.dumps(
+        {
+            "text": post.text,
+            "spoiler_text": thread.spoiler_text or "",
+            "media": [[str(image.path), image.alt] for image in post.images],
+        },
+        ensure_ascii=False,
+        sort_keys=True,
+    )
+    content_hash = hashlib.sha256(content.encode()).hexdigest()
+    recipe = "\x1f".join([_KEY_RECIPE, account, thread_id, PLATFORM, str(post.index), content_hash])
+    return hashlib.sha256(recipe.encode()).hexdigest()
+
+
+class MastodonPublisher:
+    """One Mastodon account (settings.mastodon.instance + access_token)."""
+
+    platform: PlatformName = PLATFORM
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        request_timeout: float = 30.0,
+        media_poll_interval: float = 1.0,
+        media_poll_attempts: int = 60,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        token = settings.mastodon.access_token
+        self._instance = settings.mastodon.instance
+        if not token:
+            raise AuthFailed(
+                f"no Mastodon access token for {self._instance}",
+                platform=PLATFORM,
+                hint="run: threadpost login mastodon --instance URL "
+                "(or set THREADPOST_MASTODON_TOKEN)",
+            )
+        self._settings = settings
+        self._token = token
+        self._timeout = request_timeout
+        self._poll_interval = media_poll_interval
+        self._poll_attempts = media_poll_attempts
+        self._sleep = sleep
+        self._api: Any = None
+        self._account: str | None = None
+        self._version_probed = False
+        self._lock = threading.Lock()
+        # The last HTTP response seen by each thread: the 429's reset header lives there.
+        self._last = threading.local()
+
+    # -- the Publisher protocol ------------------------------------------------------------
+
+    def account_id(self) -> str:
+        """`username@host` of the token's account (asked once, then remembered)."""
+        if self._account is None:
+            account = self._call(
+                "checking the account", lambda: self._client().account_verify_credentials()
+            )
+            host = urlsplit(self._instance).hostname or self._instance
+            self._account = f"{account['username']}@{host}"
+        return self._account
+
+    def limits(self) -> PlatformLimits:
+        """The instance's own limits (its /api/v2/instance, cached for a day)."""
+        from threadpost.platforms.mastodon_instance import instance_limits
+
+        return instance_limits(self._settings, offline=False)
+
+    def post_keys(self, thread_id: str, thread: Thread) -> list[PostKey]:
+        """One deterministic Idempotency-Key per post (see `idempotency_key`)."""
+        account = self.account_id()
+        return [
+            PostKey(index=post.index, key=idempotency_key(account, thread_id, post, thread))
+            for post in thread.posts
+        ]
+
+    def send(
+        self,
+        thread: Thread,
+        keys: Sequence[PostKey],
+        *,
+        start: int,
+        root: PostRef | None,
+        parent: PostRef | None,
+        confirm: ConfirmPost,
+    ) -> None:
+        """Upload the media of posts `start`.. concurrently, then post them as a reply chain.
+
+        Each status POST carries its post's Idempotency-Key, so resending one that landed
+        without our knowing (a timeout, a lost answer) returns the original within the
+        server's hour instead of a duplicate. `confirm` is called after each status.
+        """
+        posts = [post for post in thread.posts if post.index >= start]
+        key_of = {key.index: key.key for key in keys}
+        for post in posts:
+            if post.index not in key_of:
+                raise PermanentError(
+                    f"post {post.index} has no idempotency key; refusing to send it unkeyed",
+                    platform=PLATFORM,
+                    post=post.index,
+                )
+        if start > 1 and parent is None:
+            raise PermanentError(
+                f"cannot continue the thread at post {start}: post {start - 1}'s status id "
+                "is unknown",
+                platform=PLATFORM,
+                post=start,
+            )
+        media_ids = self._upload_all(posts)
+        parent_id = parent.remote_id if parent is not None else None
+        for post in posts:
+            params = _status_params(thread, post)
+            status = self._post_status(
+                post.index, params, parent_id, media_ids[post.index], key_of[post.index]
+            )
+            ref = PostRef(
+                platform=PLATFORM,
+                index=post.index,
+                remote_id=str(status["id"]),
+                url=str(status.get("url") or status.get("uri") or ""),
+            )
+            confirm(ref)
+            parent_id = ref.remote_id
+
+    def find_published(self, keys: Sequence[PostKey]) -> list[PostRef | None]:
+        """Always "not found": Mastodon has no lookup by Idempotency-Key.
+
+        That is safe because resending with the same key within the server's hour returns
+        the status that already landed instead of posting it again. Past that hour a
+        resend could duplicate: the orchestration should not resend an unclear post more
+        than an hour after its first attempt without a person's say-so.
+        """
+        return [None] * len(keys)
+
+    def delete(self, refs: Sequence[PostRef]) -> None:
+        """Delete the statuses, last first; one that is already gone counts as deleted."""
+        for ref in sorted(refs, key=lambda r: r.index, reverse=True):
+            self._call(
+                f"deleting post {ref.index} (status {ref.remote_id})",
+                partial(self._delete_status, ref.remote_id),
+                post=ref.index,
+            )
+
+    def _delete_status(self, status_id: str) -> None:
+        from mastodon.errors import MastodonNotFoundError
+
+        # Already gone (deleted by an earlier run, or by hand) counts as deleted.
+        with contextlib.suppress(MastodonNotFoundError):
+            self._client().status_delete(status_id)
+
+    # -- posting ---------------------------------------------------------------------------
+
+    def _post_status(
+        self,
+        index: int,
+        params: dict[str, Any],
+        parent_id: str | None,
+        media_ids: list[str],
+        key: str,
+    ) -> Any:
+        not_found = (
+            f"post {index} replies to status {parent_id}, which no longer exists on "
+            f"{self._instance} (deleted?)"
+            if parent_id
+            else None
+        )
+        return self._call(
+            f"publishing post {index}",
+            lambda: self._client().status_post(
+                params["status"],
+                in_reply_to_id=parent_id,
+                media_ids=media_ids or None,
+                sensitive=params["sensitive"],
+                visibility=params["visibility"],
+                spoiler_text=params["spoiler_text"],
+                language=params["language"],
+                idempotency_key=key,
+            ),
+            post=index,
+            write=True,
+            not_found=not_found,
+        )
+
+    def _upload_all(self, posts: Sequence[PlannedPost]) -> dict[int, list[str]]:
+        """Upload every image of `posts` in parallel; media ids per post index, in order."""
+        jobs = [(post.index, image) for post in posts for image in post.images]
+        ids: dict[int, list[str]] = {post.index: [] for post in posts}
+        if not jobs:
+            return ids
+        self._probe_version()
+        with ThreadPoolExecutor(max_workers=min(_UPLOAD_WORKERS, len(jobs))) as pool:
+            futures = [pool.submit(self._upload, index, image) for index, image in jobs]
+            first_error: PlatformError | None = None
+            results: list[str | None] = []
+            for future in futures:
+                try:
+                    results.append(future.result())
+                except PlatformError as error:
+                    results.append(None)
+                    first_error = first_error or error
+        if first_error is not None:
+            raise first_error
+        for (index, _image), media_id in zip(jobs, results, strict=True):
+            assert media_id is not None
+            ids[index].append(media_id)
+        return ids
+
+    def _upload(self, index: int, image: Image) -> str:
+        """Upload one image with its alt text; wait until the instance has processed it."""
+        try:
+            data = Path(image.path).read_bytes()
+        except OSError as exc:
+            raise PermanentError(
+                f"post {index}: cannot read image {image.written_path}: {exc.strerror or exc}",
+                platform=PLATFORM,
+                post=index,
+            ) from None
+        mime = _mime_type(image.path, data)
+        focus = getattr(image, "focus", None)  # (x, y) in -1..1, when the draft gives one
+        media = self._call(
+            f"uploading image {image.written_path} of post {index}",
+            lambda: self._client().media_post(
+                data,
+                mime_type=mime,
+                description=image.alt or None,
+                focus=focus,
+                file_name=Path(image.path).name,
+            ),
+            post=index,
+        )
+        media_id = str(media["id"])
+        polls = 0
+        # 202 + url null: the instance is still processing; GET /api/v1/media/:id answers
+        # 206 until it is done. Attaching before that fails with 422.
+        while media.get("url") is None:
+            if polls >= self._poll_attempts:
+                raise TransientError(
+                    f"post {index}: {self._instance} is still processing image "
+                    f"{image.written_path} after {polls} checks; try again later",
+                    platform=PLATFORM,
+                    post=index,
+                )
+            self._sleep(min(self._poll_interval * (1 + polls // 5), 5.0))
+            polls += 1
+            media = self._call(
+                f"waiting for image {image.written_path} of post {index}",
+                lambda: self._client().media(media_id),
+                post=index,
+            )
+        return media_id
+
+    def _probe_version(self) -> None:
+        # Mastodon.py picks /api/v2/media over /api/v1/media by the server's version; ask
+        # once here rather than racing the probe in every upload thread.
+        with self._lock:
+            if self._version_probed:
+                return
+            self._call(
+                "reading the instance version",
+                lambda: self._client().retrieve_mastodon_version(fail_hard=True),
+            )
+            self._version_probed = True
+
+    # -- the choke point -------------------------------------------------------------------
+
+    def _client(self) -> Any:
+        if self._api is None:
+            import requests
+            from mastodon import Mastodon
+
+            session = requests.Session()
+            session.hooks["response"].append(self._remember_response)
+            self._api = Mastodon(
+                api_base_url=self._instance,
+                access_token=self._token,
+                ratelimit_method="throw",
+                request_timeout=self._timeout,
+                version_check_mode="none",
+                session=session,
+                user_agent="threadpost",
+            )
+        return self._api
+
+    def _remember_response(self, response: Any, *args: Any, **kwargs: Any) -> Any:
+        self._last.response = response
+        return response
+
+    def _call(
+        self,
+        action: str,
+        call: Callable[[], T],
+        *,
+        post: int | None = None,
+        write: bool = False,
+        not_found: str | None = None,
+    ) -> T:
+        """Run one Mastodon.py call; every failure leaves as a PlatformError."""
+        from mastodon.errors import MastodonError
+
+        self._last.response = None
+        try:
+            return call()
+        except MastodonError as exc:
+            raise classify_error(
+                exc,
+                action=action,
+                instance=self._instance,
+                post=post,
+                write=write,
+                not_found=not_found,
+                response=getattr(self._last, "response", None),
+                secrets=(self._token,),
+            ) from exc
+
+
+def classify_error(
+    exc: BaseException,
+    *,
+    action: str,
+    instance: str,
+    post: int | None = None,
+    write: bool = False,
+    not_found: str | None = None,
+    response: Any = None,
+    secrets: Sequence[str] = (),
+) -> PlatformError:
+    """Map a Mastodon.py exception to base.py's error tree (messages never hold a secret)."""
+    from mastodon.errors import (
+        MastodonAPIError,
+        MastodonIllegalArgumentError,
+        MastodonNetworkError,
+        MastodonRatelimitError,
+        MastodonVersionError,
+    )
+
+    if isinstance(exc, MastodonVersionError) and exc.__cause__ is not None:
+        exc = exc.__cause__  # retrieve_mastodon_version(fail_hard=True) wraps the real error
+    status = getattr(response, "status_code", None)
+
+    def clean(text: str) -> str:
+        for secret in secrets:
+            if secret:
+                text = text.replace(secret, "<token>")
+        return text
+
+    if isinstance(exc, MastodonRatelimitError):
+        if status is not None and status != 429:
+            # Mastodon.py also raises this when it cannot parse the reset header of an
+            # answer that was otherwise fine: the request went through.
+            kind = UnclearOutcome if write else TransientError
+            return kind(
+                clean(f"{action}: unreadable rate-limit headers from {instance}"),
+                platform=PLATFORM,
+                post=post,
+            )
+        reset_at = parse_reset(response.headers.get("X-RateLimit-Reset")) if response else None
+        when = f"; it resets at {reset_at.isoformat(timespec='seconds')}" if reset_at else ""
+        return RateLimited(
+            clean(f"{action}: {instance} says too many requests (HTTP 429){when}"),
+            platform=PLATFORM,
+            reset_at=reset_at,
+            post=post,
+        )
+
+    if isinstance(exc, MastodonNetworkError):
+        cause = exc.__context__ or exc.__cause__
+        reason = _network_reason(cause)
+        if write and not _surely_unsent(cause):
+            return UnclearOutcome(
+                clean(
+                    f"{action}: {reason}; the status may or may not have been published "
+                    "(a resend with the same Idempotency-Key will not duplicate it)"
+                ),
+                platform=PLATFORM,
+                post=post,
+            )
+        return TransientError(
+            clean(f"{action}: {reason}"),
+            platform=PLATFORM,
+            post=post,
+            hint="check the network connection and [mastodon].instance",
+        )
+
+    if isinstance(exc, MastodonAPIError):
+        args = exc.args
+        code = args[1] if len(args) > 1 and isinstance(args[1], int) else status
+        server_reason = args[3] if len(args) > 3 and args[3] else None
+        said = f": {server_reason}" if server_reason else ""
+        if code in (401, 403):
+            return AuthFailed(
+                clean(f"{action}: {instance} refused the access token (HTTP {code}{said})"),
+                platform=PLATFORM,
+                post=post,
+                hint=LOGIN_HINT,
+            )
+        if code == 404 and not_found:
+            return PermanentError(clean(not_found), platform=PLATFORM, post=post)
+        if code is None or code >= 500:
+            kind = UnclearOutcome if write else TransientError
+            what = f"HTTP {code}" if code else "an answer that is not JSON"
+            return kind(
+                clean(f"{action}: {instance} answered {what}{said}"), platform=PLATFORM, post=post
+            )
+        if code in (408, 409, 425):
+            return TransientError(
+                clean(f"{action}: {instance} answered HTTP {code}{said}"),
+                platform=PLATFORM,
+                post=post,
+            )
+        where = f"post {post} was refused" if post is not None else f"{action} failed"
+        return PermanentError(
+            clean(f"{where} by {instance} (HTTP {code}{said})"),
+            platform=PLATFORM,
+            post=post,
+        )
+
+    if isinstance(exc, MastodonIllegalArgumentError):
+        return PermanentError(clean(f"{action}: {exc}"), platform=PLATFORM, post=post)
+    return PermanentError(
+        clean(f"{action}: {type(exc).__name__}: {exc}"), platform=PLATFORM, post=post
+    )
+
+
+def parse_reset(value: str | None) -> datetime | None:
+    """X-RateLimit-Reset → aware UTC datetime: Mastodon's ISO-8601 (with microseconds), or
+    epoch seconds (GoToSocial)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        if value.isdigit():
+            return datetime.fromtimestamp(int(value), UTC)
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (ValueError, OverflowError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _surely_unsent(cause: BaseException | None) -> bool:
+    """True when the request never reached the server (refused, DNS, connect timeout)."""
+    import requests
+
+    if isinstance(cause, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(cause, requests.exceptions.ConnectionError):
+        from urllib3.exceptions import NameResolutionError, NewConnectionError
+
+        inner: Any = cause.args[0] if cause.args else None
+        inner = getattr(inner, "reason", inner)
+        return isinstance(inner, NewConnectionError | NameResolutionError)
+    return False
+
+
+def _network_reason(cause: BaseException | None) -> str:
+    import requests
+
+    if isinstance(cause, requests.exceptions.ConnectTimeout):
+        return "the connection timed out"
+    if isinstance(cause, requests.exceptions.ReadTimeout):
+        return "no answer in time (read timeout)"
+    if isinstance(cause, requests.exceptions.SSLError):
+        return "TLS error"
+    if isinstance(cause, requests.exceptions.ConnectionError):
+        if _surely_unsent(cause):
+            text = str(cause).lower()
+            if "resolve" in text or "name or service" in text:
+                return "cannot resolve the instance's host name"
+            return "cannot connect to the instance (connection refused)"
+        return "the connection was lost before an answer came"
+    return "network error"
+
+
+def _mime_type(path: Path, data: bytes) -> str:
+    guessed, _ = mimetypes.guess_type(str(path))
+    if guessed:
+        return guessed
+    import io
+
+    from PIL import Image as PILImage
+
+    try:
+        with PILImage.open(io.BytesIO(data)) as picture:
+            return picture.get_format_mimetype() or "application/octet-stream"
+    except Exception:  # not an image Pillow knows: let the instance judge it
+        return "application/octet-stream"
+
+
+__all__ = [
+    "MastodonPublisher",
+    "classify_error",
+    "draft_statuses",
+    "idempotency_key",
+    "parse_reset",
+]
