@@ -1,0 +1,126 @@
+"""`publish --dry-run`: the exact payloads each network would receive, and nothing sent.
+
+The payloads come from the adapters' own pure builders (`draft_statuses`, `draft_records`),
+the same code that publishing uses, so what is shown is what would go out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+    from threadpost.config import Settings
+    from threadpost.linkcheck import ProgressSink
+    from threadpost.plan import Thread
+    from threadpost.platforms.base import PlatformName
+
+#: What each platform's payloads are, for the reader of the report.
+PAYLOAD_KINDS = {
+    "mastodon": "POST /api/v1/statuses parameters",
+    "bluesky": "app.bsky.feed.post records",
+}
+
+
+def dry_run(
+    draft_path: Path | str,
+    settings: Settings,
+    platforms: Sequence[PlatformName] | None = None,
+    *,
+    offline: bool,
+    progress: ProgressSink | None = None,
+) -> dict[str, Any]:
+    """Check the draft and build every payload it would send → a JSON-ready report."""
+    from threadpost.check import check_draft
+    from threadpost.preview import to_json
+
+    report = check_draft(draft_path, settings, platforms, offline=offline, progress=progress)
+    checked = to_json(report)
+    return {
+        "draft": checked["draft"],
+        "ok": checked["ok"],
+        "sent": False,
+        "offline": offline,
+        "platforms": {
+            name: {
+                "limit": thread.limits.max_graphemes,
+                "kind": PAYLOAD_KINDS[name],
+                "payloads": jsonable(payloads_for(thread)),
+            }
+            for name, thread in report.threads.items()
+        },
+        "problems": checked["problems"],
+        "summary": checked["summary"],
+    }
+
+
+def payloads_for(thread: Thread) -> list[dict[str, Any]]:
+    """The adapter's payloads for `thread`, in posting order."""
+    if thread.platform == "bluesky":
+        from threadpost.platforms.bluesky import draft_records
+
+        return list(draft_records(thread))
+    from threadpost.platforms.mastodon import draft_statuses
+
+    return list(draft_statuses(thread))
+
+
+def jsonable(value: Any) -> Any:
+    """Payloads as plain JSON values: paths as text, raw bytes as a size note."""
+    if isinstance(value, Mapping):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
+    if isinstance(value, (bytes, bytearray)):
+        return f"<{len(value)} bytes>"
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def render(report: Mapping[str, Any]) -> RenderableType:
+    """The dry-run report for a terminal: each payload as JSON, per platform, then a summary."""
+    from rich.console import Group
+    from rich.json import JSON
+    from rich.panel import Panel
+    from rich.rule import Rule
+    from rich.text import Text
+
+    parts: list[RenderableType] = [
+        Text(f"Dry run of {report['draft']}: nothing is sent.", style="bold")
+    ]
+    for name, platform in report["platforms"].items():
+        payloads = platform["payloads"]
+        parts.append(Rule(f"{name} · {len(payloads)} × {platform['kind']}"))
+        for number, payload in enumerate(payloads, start=1):
+            parts.append(
+                Panel(
+                    JSON.from_data(payload, ensure_ascii=False),
+                    title=f"{name} {number}/{len(payloads)}",
+                    title_align="left",
+                    border_style="bright_black",
+                )
+            )
+    for problem in report["problems"]:
+        style = "bold red" if problem["severity"] == "error" else "yellow"
+        where = " ".join(
+            str(item)
+            for item in (problem["platform"], problem["post"] and f"post {problem['post']}")
+            if item
+        )
+        line = Text(f"{problem['severity']}: ", style=style)
+        line.append(f"{where + ': ' if where else ''}{problem['message']} [{problem['code']}]")
+        parts.append(line)
+    summary = report["summary"]
+    counts = " · ".join(f"{name}: {count} posts" for name, count in summary["posts"].items())
+    verdict = "would be published" if report["ok"] else "would NOT be published (errors)"
+    parts.append(
+        Text(
+            f"{counts} · {summary['errors']} errors · {summary['warnings']} warnings · {verdict}",
+            style="bold green" if report["ok"] else "bold red",
+        )
+    )
+    return Group(*parts)
