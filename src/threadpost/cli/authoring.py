@@ -166,7 +166,8 @@ def check(
     else:
         console = stdout_console()
         for report in reports:
-            console.print(problem_list(report))
+            # One problem a line, unwrapped: easy to grep and to click in an editor.
+            console.print(problem_list(report), soft_wrap=True)
     fail_on_errors(reports)
 
 
