@@ -88,7 +88,9 @@ class FakeServer:
         return f"{platform}-{row[0]}" if row else None
 
     def delete(self, remote_id: str) -> None:
-        self.conn.execute("UPDATE posts SET deleted = 1 WHERE id = ?", (int(remote_id.split("-")[1]),))
+        self.conn.execute(
+            "UPDATE posts SET deleted = 1 WHERE id = ?", (int(remote_id.split("-")[1]),)
+        )
 
     def posts(self, platform: str | None = None) -> list[dict[str, object]]:
         sql = "SELECT id, platform, key, idx, text, parent, root, deleted FROM posts"
@@ -222,7 +224,9 @@ class FakePublisher:
                 "rate limited", platform=p, post=index, reset_at=datetime.now(UTC) + fault.reset_in
             )
         if kind == "permanent":
-            raise PermanentError("Validation failed: Text character limit exceeded", platform=p, post=index)
+            raise PermanentError(
+                "Validation failed: Text character limit exceeded", platform=p, post=index
+            )
         raise AuthFailed("the access token was revoked", platform=p, post=index)
 
 

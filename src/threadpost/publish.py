@@ -115,10 +115,8 @@ class PublishResult:
 # -- freezing a draft into the ledger -----------------------------------------------------
 
 
-def plan_draft(
-    draft: Draft, plans: Mapping[PlatformName, Thread]
-) -> Mapping[PlatformName, Thread]:
-    """Refuse plans with errors (nothing is recorded, nothing sent); return them."""
+def refuse_plan_errors(draft: Draft, plans: Mapping[PlatformName, Thread]) -> None:
+    """Refuse plans with errors (nothing is recorded, nothing sent)."""
     errors = [p for thread in plans.values() for p in thread.problems if p.is_error]
     if errors:
         first = errors[0]
@@ -128,7 +126,29 @@ def plan_draft(
             f"{draft.path}: {where}{first.message}{more}; nothing was sent",
             hint=f"threadpost check {draft.path} lists every problem",
         )
-    return plans
+
+
+def refuse_conflicts(ledger: Ledger, draft: Draft, *, again: bool) -> None:
+    """Refuse, before asking anything, what `freeze_thread` would refuse: a draft already
+    published (without `again`), or one edited after its thread began posting."""
+    path = str(draft.path.resolve())
+    existing = ledger.threads(draft_path=path)
+    finished = [t for t in existing if t.state in FINISHED_STATES]
+    if finished and not again:
+        last = finished[-1]
+        raise StoreError(
+            f"{draft.path} was already published as thread {last.id} ({last.state}); "
+            "pass --again to publish it once more",
+            hint=f"threadpost status {last.id} shows where it went",
+        )
+    for record in (t for t in existing if t.state in ("scheduled", "incomplete")):
+        if record.content_hash != draft.content_hash and _has_started(ledger, record.id):
+            raise StoreError(
+                f"{draft.path} changed after thread {record.id} began posting; its plan is "
+                "frozen so that no mix of old and new posts is published",
+                hint=f"let `threadpost run` finish it, or `threadpost cancel {record.id}` "
+                "and publish the new draft with --again",
+            )
 
 
 def freeze_thread(
@@ -146,18 +166,11 @@ def freeze_thread(
     of the same draft is reused: its plan is replaced while nothing has been sent (the draft
     was edited), resumed when posting has begun with the same content, and refused when
     posting has begun and the draft has changed since."""
-    plan_draft(draft, plans)
+    refuse_plan_errors(draft, plans)
+    refuse_conflicts(ledger, draft, again=again)
     path = str(draft.path.resolve())
     title = draft.front.title
     existing = ledger.threads(draft_path=path)
-    finished = [t for t in existing if t.state in FINISHED_STATES]
-    if finished and not again:
-        last = finished[-1]
-        raise StoreError(
-            f"{draft.path} was already published as thread {last.id} ({last.state}); "
-            "pass --again to publish it once more",
-            hint=f"threadpost status {last.id} shows where it went",
-        )
     for record in (t for t in existing if t.state in ("scheduled", "incomplete")):
         started = _has_started(ledger, record.id)
         if not started:
@@ -178,13 +191,6 @@ def freeze_thread(
                 )
             ledger.set_schedule(record.id, schedule_at, now)
             return Frozen(record.id, Freeze.RESCHEDULED)
-        if record.content_hash != draft.content_hash:
-            raise StoreError(
-                f"{draft.path} changed after thread {record.id} began posting; its plan is "
-                "frozen so that no mix of old and new posts is published",
-                hint=f"let `threadpost run` finish it, or `threadpost cancel {record.id}` "
-                "and publish the new draft with --again",
-            )
         return Frozen(
             record.id, Freeze.RESUMED, f"thread {record.id} had begun posting: resuming it"
         )
@@ -268,15 +274,16 @@ def thread_state(outcomes: Sequence[PlatformOutcome]) -> ThreadState:
     return "published"
 
 
-def _outcome_from_ledger(
-    ledger: Ledger, thread_id: str, platform: PlatformName
-) -> PlatformOutcome:
+def _outcome_from_ledger(ledger: Ledger, thread_id: str, platform: PlatformName) -> PlatformOutcome:
     record = next(p for p in ledger.platforms(thread_id) if p.platform == platform)
     posts = ledger.posts(thread_id, platform)
     refs = tuple(p.ref for p in posts if p.state == "confirmed" and p.ref is not None)
     status: OutcomeStatus = (
-        "published" if record.state in ("published", "deleted") else
-        "failed" if record.state == "failed" else "incomplete"
+        "published"
+        if record.state in ("published", "deleted")
+        else "failed"
+        if record.state == "failed"
+        else "incomplete"
     )
     return PlatformOutcome(
         platform=platform,
@@ -367,8 +374,10 @@ def _publish_platform(
             raise
         except PermanentError as error:
             ledger.finish_attempt(
-                attempt_id, "auth" if isinstance(error, AuthFailed) else "permanent",
-                clock(), error.message,
+                attempt_id,
+                "auth" if isinstance(error, AuthFailed) else "permanent",
+                clock(),
+                error.message,
             )
             ledger.clear_sending(
                 thread_id, platform, error=error.message, error_post=error.post or start
@@ -387,20 +396,35 @@ def _publish_platform(
         call_with_retries(attempt, policy)
     except (TransientError, AuthFailed, StoreError) as error:
         return _incomplete(
-            ledger, thread_id, platform, error, previous_attempts + 1, max_attempts,
-            next_retry_after(error, previous_attempts + 1, clock()), total,
+            ledger,
+            thread_id,
+            platform,
+            error,
+            previous_attempts + 1,
+            max_attempts,
+            next_retry_after(error, previous_attempts + 1, clock()),
+            total,
         )
     except PermanentError as error:
         message = _permanent_message(platform, error)
         ledger.set_platform(
-            thread_id, platform, state="failed", attempts=previous_attempts + 1,
+            thread_id,
+            platform,
+            state="failed",
+            attempts=previous_attempts + 1,
             last_error=message,
         )
         return _with_refs(ledger, thread_id, platform, "failed", message, None, None, total)
     except ThreadpostError as error:  # ConfigError when opening the publisher, etc.
         return _incomplete(
-            ledger, thread_id, platform, error, previous_attempts + 1, max_attempts,
-            next_retry_after(error, previous_attempts + 1, clock()), total,
+            ledger,
+            thread_id,
+            platform,
+            error,
+            previous_attempts + 1,
+            max_attempts,
+            next_retry_after(error, previous_attempts + 1, clock()),
+            total,
         )
     ledger.set_platform(
         thread_id, platform, state="published", attempts=previous_attempts, last_error=None

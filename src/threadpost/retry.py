@@ -70,7 +70,7 @@ class RetryPolicy:
     def backoff(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based), jitter included."""
         base = min(self.maximum, self.initial * 2 ** max(0, attempt - 1))
-        return base + random.uniform(0, self.jitter)
+        return float(base) + random.uniform(0, self.jitter)
 
     def rate_limit_wait(self, error: RateLimited) -> float | None:
         """Seconds until the rate limit resets (with the margin); None when unknown."""
@@ -99,7 +99,8 @@ def call_with_retries(attempt: Callable[[], T], policy: RetryPolicy) -> T:
             return True
         if state.attempt_number >= policy.attempts:
             return True
-        return state.seconds_since_start >= policy.total.total_seconds()
+        elapsed = state.seconds_since_start or 0.0
+        return elapsed >= policy.total.total_seconds()
 
     def wait(state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None
@@ -131,7 +132,9 @@ def next_retry_after(
     """When a later run should try again after `failures` failed runs (1-based):
     the rate limit's reset if known, else exponential backoff (2 min, 4, 8, … capped at 6 h)."""
     if isinstance(error, RateLimited) and error.reset_at is not None:
-        return max(error.reset_at, now)
+        reset: datetime = error.reset_at
+        return max(reset, now)
     step = base or timedelta(minutes=2)
-    delay = min(step * 2 ** max(0, failures - 1), timedelta(hours=6))
-    return now + delay
+    delay: timedelta = min(step * 2 ** max(0, failures - 1), timedelta(hours=6))
+    later: datetime = now + delay
+    return later

@@ -77,9 +77,7 @@ def _parse(raw: str, *, now: datetime, tz: ZoneInfo) -> datetime:
             day = date.fromisoformat(match.group(1))
         except ValueError:
             raise UsageError(f"{raw!r} is not a valid date; use {WHEN_FORMS}") from None
-        return localize(
-            _combine(day, match.group(2), match.group(3), match.group(4), raw), tz, raw
-        )
+        return localize(_combine(day, match.group(2), match.group(3), match.group(4), raw), tz, raw)
     try:
         moment = datetime.fromisoformat(raw.replace("z", "Z"))
     except ValueError:
@@ -198,11 +196,9 @@ def run_due(
     due = ledger.due_thread_ids(clock())
     items: list[RunItem] = []
     if due:
-        owner = owner or lease_owner_id()
+        me = owner or lease_owner_id()
         for thread_id in due:
-            items.append(
-                _run_one(ledger, settings, open_publisher, thread_id, clock, policy, owner)
-            )
+            items.append(_run_one(ledger, settings, open_publisher, thread_id, clock, policy, me))
     waiting, next_due = ledger.next_due()
     return RunReport(tuple(items), waiting, next_due)
 
@@ -232,13 +228,13 @@ def _run_one(
         if record.state == "scheduled" and record.schedule_at is not None:
             late = now - record.schedule_at
             if late > settings.max_lateness:
-                message = (
+                skipped = (
                     f"missed its time ({_local(record.schedule_at, settings.timezone)}) by "
                     f"{_human(late)}, more than max_lateness ({_human(settings.max_lateness)}): "
                     f"skipped; publish it with: threadpost publish {record.draft_path}"
                 )
-                ledger.set_thread_state(thread_id, "skipped", now, error=message)
-                return RunItem(thread_id, record.draft_path, "skipped", message)
+                ledger.set_thread_state(thread_id, "skipped", now, error=skipped)
+                return RunItem(thread_id, record.draft_path, "skipped", skipped)
             if late > LATE_WARNING_AFTER:
                 warning = (
                     f"thread {thread_id} is {_human(late)} late (was due "
@@ -264,9 +260,7 @@ def _run_one(
             if result.state == "failed"
             else "published"
         )
-        message = "; ".join(
-            f"{o.platform}: {o.error}" for o in result.outcomes if o.error
-        ) or None
+        message = "; ".join(f"{o.platform}: {o.error}" for o in result.outcomes if o.error) or None
         return RunItem(thread_id, record.draft_path, action, message, warning, result)
     finally:
         ledger.release_lease(name, owner)

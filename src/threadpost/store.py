@@ -198,7 +198,7 @@ class Ledger:
         with self.transaction():
             thread_id = self.new_thread_id()
             stamp = format_utc(now)
-            self.db["threads"].insert(
+            self.db.table("threads").insert(
                 {
                     "id": thread_id,
                     "draft_path": draft_path,
@@ -253,7 +253,7 @@ class Ledger:
         import hashlib
 
         for platform, thread in plans.items():
-            self.db["platforms"].insert(
+            self.db.table("platforms").insert(
                 {
                     "thread_id": thread_id,
                     "platform": platform,
@@ -265,7 +265,7 @@ class Ledger:
                     "total": len(thread.posts),
                 }
             )
-            self.db["posts"].insert_all(
+            self.db.table("posts").insert_all(
                 {
                     "thread_id": thread_id,
                     "platform": platform,
@@ -312,7 +312,9 @@ class Ledger:
         text = prefix.strip().lower()
         if not text or any(c not in "0123456789abcdef" for c in text):
             raise StoreError(f"{prefix!r} is not a thread id (ids look like 3f9a0c12)")
-        ids = [row[0] for row in self._rows("SELECT id FROM threads WHERE id LIKE ?", (text + "%",))]
+        ids = [
+            row[0] for row in self._rows("SELECT id FROM threads WHERE id LIKE ?", (text + "%",))
+        ]
         if not ids:
             raise StoreError(
                 f"no thread {prefix!r} in the ledger", hint="threadpost queue lists the threads"
@@ -674,7 +676,9 @@ def _schema_version(ledger: Ledger) -> int:
             f"{', '.join(sorted(tables)[:5])})",
             hint="pass the ledger's own file with --db, or a new file name to start one",
         )
-    meta = dict(ledger._rows("SELECT key, value FROM threadpost_meta"))  # type: ignore[arg-type]
+    meta: dict[str, str] = {
+        str(row[0]): str(row[1]) for row in ledger._rows("SELECT key, value FROM threadpost_meta")
+    }
     if meta.get("application") != APPLICATION:
         raise StoreError(f"{ledger.path} is not a threadpost ledger")
     version = int(meta.get("schema_version", "0"))
@@ -700,7 +704,7 @@ def _migrate(ledger: Ledger, version: int) -> None:
         for target, migration in sorted(_MIGRATIONS.items()):
             if target > current:
                 migration(ledger.db)
-                ledger.db["threadpost_meta"].upsert_all(
+                ledger.db.table("threadpost_meta").upsert_all(
                     [
                         {"key": "application", "value": APPLICATION},
                         {"key": "schema_version", "value": str(target)},
@@ -710,8 +714,8 @@ def _migrate(ledger: Ledger, version: int) -> None:
 
 
 def _migration_1(db: Database) -> None:
-    db["threadpost_meta"].create({"key": str, "value": str}, pk="key")
-    db["threads"].create(
+    db.table("threadpost_meta").create({"key": str, "value": str}, pk="key")
+    db.table("threads").create(
         {
             "id": str,
             "draft_path": str,
@@ -727,9 +731,9 @@ def _migration_1(db: Database) -> None:
         pk="id",
         not_null={"draft_path", "content_hash", "platforms", "state", "created_at"},
     )
-    db["threads"].create_index(["state", "schedule_at"])
-    db["threads"].create_index(["draft_path"])
-    db["platforms"].create(
+    db.table("threads").create_index(["state", "schedule_at"])
+    db.table("threads").create_index(["draft_path"])
+    db.table("platforms").create(
         {
             "thread_id": str,
             "platform": str,
@@ -744,8 +748,8 @@ def _migration_1(db: Database) -> None:
         foreign_keys=[("thread_id", "threads", "id")],
         not_null={"plan", "state"},
     )
-    db["platforms"].create_index(["state", "next_retry_at"])
-    db["posts"].create(
+    db.table("platforms").create_index(["state", "next_retry_at"])
+    db.table("posts").create(
         {
             "thread_id": str,
             "platform": str,
@@ -765,7 +769,7 @@ def _migration_1(db: Database) -> None:
         foreign_keys=[("thread_id", "threads", "id")],
         not_null={"text_hash", "state"},
     )
-    db["attempts"].create(
+    db.table("attempts").create(
         {
             "id": int,
             "thread_id": str,
@@ -778,8 +782,8 @@ def _migration_1(db: Database) -> None:
         },
         pk="id",
     )
-    db["attempts"].create_index(["thread_id"])
-    db["leases"].create({"name": str, "owner": str, "expires_at": str}, pk="name")
+    db.table("attempts").create_index(["thread_id"])
+    db.table("leases").create({"name": str, "owner": str, "expires_at": str}, pk="name")
 
 
 _MIGRATIONS: Final = {1: _migration_1}

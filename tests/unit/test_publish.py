@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from fakes import Crash, FakePublisher, FakeServer, make_thread
 
+from fakes import Crash, FakePublisher, FakeServer, make_thread
 from threadpost.clock import FrozenClock
 from threadpost.draft import parse_draft
 from threadpost.errors import ExitStatus, StoreError, ValidationFailed
@@ -52,7 +53,7 @@ def _opener(*publishers: FakePublisher):  # type: ignore[no-untyped-def]
 def _chain_ok(server: FakeServer, platform: str, n: int) -> None:
     posts = [p for p in server.posts(platform) if not p["deleted"]]
     assert [p["idx"] for p in posts] == list(range(1, n + 1)), "each post once, in order"
-    for before, post in zip(posts, posts[1:], strict=False):
+    for before, post in itertools.pairwise(posts):
         assert post["parent"] == before["remote_id"], "intact reply chain"
         assert post["root"] == posts[0]["remote_id"]
 
@@ -218,7 +219,7 @@ def test_already_published_draft_is_refused_unless_again(ledger: Ledger, tmp_pat
         max_attempts=8,
         policy=POLICY,
     )
-    with pytest.raises(StoreError, match="already published as thread .*--again"):
+    with pytest.raises(StoreError, match=r"already published as thread .*--again"):
         freeze_thread(ledger, draft, plans, schedule_at=None, now=NOW)
     again = freeze_thread(ledger, draft, plans, schedule_at=None, now=NOW, again=True)
     assert again.thread_id != frozen.thread_id
@@ -247,7 +248,7 @@ def test_edited_draft_is_refused_once_posting_began(ledger: Ledger, tmp_path: Pa
     fake = FakePublisher("mastodon", FakeServer()).fail_at(2, "transient", times=99)
     publish_thread(ledger, frozen.thread_id, _opener(fake), max_attempts=8, policy=POLICY)
     edited = _draft(tmp_path, "Changed.\n")
-    with pytest.raises(StoreError, match="changed after thread .* began posting"):
+    with pytest.raises(StoreError, match=r"changed after thread .* began posting"):
         freeze_thread(
             ledger, edited, {"mastodon": make_thread("mastodon", 1)}, schedule_at=None, now=NOW
         )

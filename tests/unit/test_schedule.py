@@ -12,8 +12,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from fakes import FakePublisher, FakeServer, make_thread
 
+from fakes import FakePublisher, FakeServer, make_thread
 from threadpost.clock import FrozenClock
 from threadpost.config import Settings
 from threadpost.errors import ExitStatus, UsageError
