@@ -1,0 +1,326 @@
+"""publish / schedule / queue / cancel / status / run / cron / delete through the real CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+import threadpost.platforms as platforms
+from conftest import run_cli
+from fakes import FakePublisher, FakeServer, make_thread
+from threadpost.platforms.base import BLUESKY_LIMITS, MASTODON_DEFAULT_LIMITS
+from threadpost.store import open_ledger
+
+REPO = Path(__file__).resolve().parents[2]
+DRAFT = """+++
+title = "Cameras"
+platforms = ["mastodon", "bluesky"]
++++
+Cities buy cameras.
+
+---
+
+Here is why.
+"""
+
+
+@pytest.fixture
+def network(
+    isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, FakePublisher]]:
+    """Fake publishers behind `platforms.open_publisher`; fixed limits, no network."""
+    server = FakeServer()
+    publishers = {
+        "mastodon": FakePublisher("mastodon", server),
+        "bluesky": FakePublisher("bluesky", server),
+    }
+    monkeypatch.setattr(
+        platforms, "open_publisher", lambda platform, settings: publishers[platform]
+    )
+    monkeypatch.setattr(
+        platforms,
+        "limits_for",
+        lambda platform, settings, offline: (
+            BLUESKY_LIMITS if platform == "bluesky" else MASTODON_DEFAULT_LIMITS
+        ),
+    )
+    yield publishers
+
+
+def _draft(folder: Path, text: str = DRAFT, name: str = "cameras.md") -> Path:
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+def test_every_command_has_help() -> None:
+    for command in ("publish", "schedule", "queue", "cancel", "status", "run", "cron", "delete"):
+        result = run_cli(command, "--help")
+        assert result.exit_code == 0, command
+        assert "Usage" in result.stdout
+
+
+def test_publish_yes_publishes_and_status_lists_every_url(
+    isolated_env: Path, network: dict[str, FakePublisher]
+) -> None:
+    draft = _draft(isolated_env)
+    result = run_cli("publish", str(draft), "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert "mastodon: published, 2/2 posts https://mastodon.example/" in result.stdout
+    assert "bluesky: published, 2/2 posts" in result.stdout
+    thread_id = result.stdout.split()[1].rstrip(":")
+
+    status = run_cli("status", thread_id[:4], "--json")
+    data = json.loads(status.stdout)
+    assert data["id"] == thread_id
+    assert data["state"] == "published"
+    assert set(data["platforms"]) == {"mastodon", "bluesky"}
+    posts = data["platforms"]["bluesky"]["posts"]
+    assert [p["index"] for p in posts] == [1, 2]
+    assert all(p["url"].startswith("https://bluesky.example/") for p in posts)
+    text = run_cli("status", thread_id).stdout
+    assert text.count("https://") == 4
+
+
+def test_publishing_twice_needs_again(
+    isolated_env: Path, network: dict[str, FakePublisher]
+) -> None:
+    draft = _draft(isolated_env)
+    assert run_cli("publish", str(draft), "--yes").exit_code == 0
+    again = run_cli("publish", str(draft), "--yes")
+    assert again.exit_code == 1
+    assert "already published as thread" in again.stderr
+    assert "--again" in again.stderr
+    assert run_cli("publish", str(draft), "--yes", "--again").exit_code == 0
+
+
+def test_publish_asks_first(isolated_env: Path, network: dict[str, FakePublisher]) -> None:
+    draft = _draft(isolated_env)
+    refused = run_cli("publish", str(draft), input="n\n")
+    assert refused.exit_code == 1
+    assert "nothing was sent" in refused.stderr
+    assert "mastodon 2 posts, bluesky 2 posts" in refused.stdout
+    assert json.loads(run_cli("queue", "--json").stdout) == {"threads": []}
+    accepted = run_cli("publish", str(draft), input="y\n")
+    assert accepted.exit_code == 0, accepted.stderr
+
+
+def test_publish_one_platform_only(isolated_env: Path, network: dict[str, FakePublisher]) -> None:
+    result = run_cli(
+        "publish", str(_draft(isolated_env)), "--yes", "--platform", "bluesky", "--json"
+    )
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert list(data["platforms"]) == ["bluesky"]
+    assert data["platforms"]["bluesky"]["status"] == "published"
+    assert len(data["platforms"]["bluesky"]["urls"]) == 2
+
+
+def test_unknown_platform_is_a_usage_error(
+    isolated_env: Path, network: dict[str, FakePublisher]
+) -> None:
+    result = run_cli("publish", str(_draft(isolated_env)), "--yes", "--platform", "myspace")
+    assert result.exit_code == 2
+    assert "unknown platform 'myspace'" in result.stderr
+
+
+def test_incomplete_publish_exits_4_and_run_resumes_it(
+    isolated_env: Path, network: dict[str, FakePublisher]
+) -> None:
+    network["bluesky"].fail_at(2, "transient", times=99)
+    result = run_cli("publish", str(_draft(isolated_env)), "--yes", "--json")
+    assert result.exit_code == 4
+    data = json.loads(result.stdout)
+    assert data["state"] == "incomplete"
+    assert data["platforms"]["mastodon"]["status"] == "published"
+    bluesky = data["platforms"]["bluesky"]
+    assert (bluesky["status"], bluesky["published"]) == ("incomplete", 1)
+    assert bluesky["next_retry_at"]
+
+    queue = json.loads(run_cli("queue", "--json").stdout)["threads"]
+    assert [t["state"] for t in queue] == ["incomplete"]
+    # Not yet time: run does nothing and says when.
+    idle = run_cli("run")
+    assert idle.exit_code == 0
+    assert "Nothing due; 1 waiting" in idle.stdout
+    # Time passes (the retry time is moved into the past) and the network recovers.
+    with open_ledger(isolated_env / "threadpost.db") as ledger:
+        ledger.conn.execute(
+            "UPDATE platforms SET next_retry_at = '2000-01-01T00:00:00.000000+00:00'"
+        )
+    network["bluesky"].faults.clear()
+    resumed = run_cli("run")
+    assert resumed.exit_code == 0, resumed.stderr
+    assert "bluesky: published, 2/2 posts" in resumed.stdout
+    assert network["bluesky"].calls[-1] == ("send", 2)
+
+
+def test_schedule_queue_cancel(isolated_env: Path, network: dict[str, FakePublisher]) -> None:
+    draft = _draft(isolated_env)
+    result = run_cli("schedule", str(draft), "--at", "+2h")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("Scheduled thread ")
+    thread_id = result.stdout.split()[2]
+    queue = json.loads(run_cli("queue", "--json").stdout)["threads"]
+    assert [(t["id"], t["state"], t["title"]) for t in queue] == [
+        (thread_id, "scheduled", "Cameras")
+    ]
+    assert queue[0]["schedule"].endswith(("+01:00", "+02:00"))  # local time, Europe/Paris
+    assert queue[0]["platforms"]["mastodon"] == {
+        "state": "pending",
+        "published": 0,
+        "total": 2,
+        "attempts": 0,
+        "next_retry": None,
+        "last_error": None,
+    }
+    assert thread_id in run_cli("queue").stdout
+    # Not due: run publishes nothing.
+    assert run_cli("run").exit_code == 0
+    assert network["mastodon"].calls == []
+    cancelled = run_cli("cancel", thread_id)
+    assert cancelled.exit_code == 0
+    assert json.loads(run_cli("queue", "--json").stdout) == {"threads": []}
+    again = run_cli("cancel", thread_id)
+    assert again.exit_code == 1
+    assert "is cancelled" in again.stderr
+
+
+def test_schedule_of_an_edited_draft_replaces_the_plan(
+    isolated_env: Path, network: dict[str, FakePublisher]
+) -> None:
+    draft = _draft(isolated_env)
+    first = run_cli("schedule", str(draft), "--at", "tomorrow 09:00")
+    assert first.exit_code == 0, first.stderr
+    draft.write_text(DRAFT + "\n---\n\nA third post.\n")
+    second = run_cli("schedule", str(draft), "--at", "tomorrow 10:00")
+    assert second.exit_code == 0, second.stderr
+    assert "plan was replaced" in second.stderr
+    queue = json.loads(run_cli("queue", "--json").stdout)["threads"]
+    assert len(queue) == 1
+    assert queue[0]["platforms"]["mastodon"]["total"] == 3
+
+
+def test_schedule_refuses_the_past_and_a_missing_time(
+    isolated_env: Path, network: dict[str, FakePublisher]
+) -> None:
+    draft = _draft(isolated_env)
+    past = run_cli("schedule", str(draft), "--at", "2020-01-01 09:00")
+    assert past.exit_code == 2
+    assert "in the past" in past.stderr
+    missing = run_cli("schedule", str(draft))
+    assert missing.exit_code == 2
+    assert "pass --at WHEN" in missing.stderr
+    garbled = run_cli("schedule", str(draft), "--at", "someday")
+    assert garbled.exit_code == 2
+    assert "cannot read the time 'someday'" in garbled.stderr
+
+
+def test_schedule_from_front_matter(isolated_env: Path, network: dict[str, FakePublisher]) -> None:
+    year = datetime.now(UTC).year + 1
+    draft = _draft(
+        isolated_env, DRAFT.replace("+++\nC", f'schedule = "{year}-07-01 09:00"\n+++\nC')
+    )
+    result = run_cli("schedule", str(draft), "--json")
+    assert result.exit_code == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["schedule"] == f"{year}-07-01T09:00:00+02:00"
+    assert data["action"] == "created"
+
+
+def test_delete_removes_the_posts(isolated_env: Path, network: dict[str, FakePublisher]) -> None:
+    published = run_cli("publish", str(_draft(isolated_env)), "--yes")
+    thread_id = published.stdout.split()[1].rstrip(":")
+    result = run_cli("delete", thread_id, "--platform", "mastodon", "--yes")
+    assert result.exit_code == 0, result.stderr
+    assert "mastodon: deleted 2 post(s)" in result.stdout
+    assert network["mastodon"].calls[-1] == ("delete", [2, 1])
+    data = json.loads(run_cli("status", thread_id, "--json").stdout)
+    assert data["platforms"]["mastodon"]["state"] == "deleted"
+    assert data["platforms"]["bluesky"]["state"] == "published"
+
+
+def test_cron_prints_absolute_paths_and_a_timer(isolated_env: Path) -> None:
+    result = run_cli("cron")
+    assert result.exit_code == 0
+    line = next(line for line in result.stdout.splitlines() if line.startswith("*/5"))
+    command = line.split()[5]
+    assert Path(command).is_absolute()
+    assert " run >> " in line and line.endswith("2>&1")
+    assert str(isolated_env / "state" / "run.log") in line
+    assert "[Timer]" in result.stdout and "OnCalendar=*:0/5" in result.stdout
+
+
+def test_foreign_database_is_refused(isolated_env: Path) -> None:
+    other = isolated_env / "other.db"
+    conn = sqlite3.connect(other)
+    conn.execute("CREATE TABLE t (x)")
+    conn.commit()
+    conn.close()
+    result = run_cli("--db", str(other), "queue")
+    assert result.exit_code == 1
+    assert "is not a threadpost ledger" in result.stderr
+    (isolated_env / "text.db").write_text("not a database at all\n")
+    result = run_cli("--db", str(isolated_env / "text.db"), "status")
+    assert result.exit_code == 1
+    assert "is corrupt or not SQLite" in result.stderr
+
+
+def test_unknown_thread_id(isolated_env: Path) -> None:
+    result = run_cli("status", "abcdef12")
+    assert result.exit_code == 1
+    assert "no thread 'abcdef12'" in result.stderr
+
+
+_PROBE = (
+    "import sys, atexit\n"
+    "heavy = ('atproto', 'mastodon', 'httpx', 'rich', 'tenacity')\n"
+    "atexit.register(lambda: print('LOADED', [m for m in heavy if m in sys.modules],"
+    " file=sys.stderr))\n"
+    "from threadpost.cli import main\n"
+    "main(['run'])\n"
+)
+
+
+@pytest.mark.parametrize("scheduled", [0, 50])
+def test_run_with_nothing_due_imports_no_network_library(
+    isolated_env: Path, scheduled: int
+) -> None:
+    db = isolated_env / "threadpost.db"
+    with open_ledger(db) as ledger:
+        for _ in range(scheduled):
+            ledger.create_thread(
+                draft_path="/d.md",
+                content_hash="h",
+                title=None,
+                plans={"mastodon": make_thread("mastodon", 2)},
+                schedule_at=datetime.now(UTC) + timedelta(days=3),
+                state="scheduled",
+                now=datetime.now(UTC),
+            )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("THREADPOST_")}
+    env |= {
+        "THREADPOST_DB": str(db),
+        "THREADPOST_CONFIG": str(isolated_env / "config.toml"),
+        "THREADPOST_STATE_DIR": str(isolated_env / "state"),
+        "THREADPOST_TIMEZONE": "UTC",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "LOADED []" in done.stderr, done.stderr
+    assert "Nothing due" in done.stdout
