@@ -443,7 +443,10 @@ def classify_error(
                 platform=PLATFORM,
                 post=post,
             )
-        reset_at = parse_reset(response.headers.get("X-RateLimit-Reset")) if response else None
+        # (`if response` would be wrong: a requests Response is falsy when not ok.)
+        reset_at = (
+            parse_reset(response.headers.get("X-RateLimit-Reset")) if response is not None else None
+        )
         when = f"; it resets at {reset_at.isoformat(timespec='seconds')}" if reset_at else ""
         return RateLimited(
             clean(f"{action}: {instance} says too many requests (HTTP 429){when}"),
