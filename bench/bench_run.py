@@ -1,0 +1,101 @@
+"""`threadpost run` with nothing due: median start-to-exit time, beside `import typer`.
+
+Usage: .venv/bin/python bench/bench_run.py [--repeat N]
+Measures, in one run on this machine: `python -c "import typer"`, `threadpost run` on an
+empty ledger, and `threadpost run` on a ledger of 10,000 scheduled threads none of which is
+due. Prints a Markdown table (paste into BENCHMARKS.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "tests"))
+
+
+def _fill(db: Path, count: int) -> None:
+    from fakes import make_thread
+    from threadpost.store import open_ledger
+
+    now = datetime.now(UTC)
+    with open_ledger(db) as ledger, ledger.transaction():
+        for i in range(count):
+            thread_id = f"{i:08x}"
+            ledger.conn.execute(
+                "INSERT INTO threads (id, draft_path, content_hash, title, platforms,"
+                " schedule_at, state, last_error, created_at, updated_at)"
+                " VALUES (?, ?, 'h', NULL, '[\"mastodon\"]', ?, 'scheduled', NULL, ?, ?)",
+                (
+                    thread_id,
+                    f"/drafts/{i}.md",
+                    (now + timedelta(days=30, minutes=i)).isoformat(timespec="microseconds"),
+                    now.isoformat(timespec="microseconds"),
+                    now.isoformat(timespec="microseconds"),
+                ),
+            )
+            ledger._insert_plans(thread_id, {"mastodon": make_thread("mastodon", 3)})
+
+
+def _time(cmd: list[str], env: dict[str, str], repeat: int) -> float:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(cmd, env=env, check=True, capture_output=True)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--repeat", type=int, default=15)
+    args = parser.parse_args()
+    exe = Path(sys.executable).with_name("threadpost")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        (folder / "config.toml").write_text("")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("THREADPOST_")}
+        env |= {
+            "THREADPOST_CONFIG": str(folder / "config.toml"),
+            "THREADPOST_STATE_DIR": str(folder / "state"),
+            "THREADPOST_TIMEZONE": "UTC",
+        }
+        empty, full = folder / "empty.db", folder / "full.db"
+        from threadpost.store import open_ledger
+
+        open_ledger(empty).close()
+        _fill(full, 10_000)
+        rows = [
+            (
+                "python -c 'import typer'",
+                _time([sys.executable, "-c", "import typer"], env, args.repeat),
+            ),
+            (
+                "python -c 'pass' (bare interpreter)",
+                _time([sys.executable, "-c", "pass"], env, args.repeat),
+            ),
+            (
+                "threadpost run, empty ledger",
+                _time([str(exe), "run"], {**env, "THREADPOST_DB": str(empty)}, args.repeat),
+            ),
+            (
+                "threadpost run, 10,000 scheduled, none due",
+                _time([str(exe), "run"], {**env, "THREADPOST_DB": str(full)}, args.repeat),
+            ),
+        ]
+    print(f"| command (median of {args.repeat}) | seconds |")
+    print("|---|---|")
+    for name, seconds in rows:
+        print(f"| {name} | {seconds:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
