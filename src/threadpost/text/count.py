@@ -14,7 +14,7 @@ import re
 from urllib.parse import quote, urlsplit
 
 from threadpost.platforms.base import PlatformLimits
-from threadpost.text.entities import Entity, mastodon_counted_entities
+from threadpost.text.entities import Entity, mastodon_counted_spans
 from threadpost.text.graphemes import grapheme_count
 
 #: Mastodon's characters_reserved_per_url when the instance does not say.
@@ -45,13 +45,13 @@ def mastodon_countable_text(text: str, *, url_weight: int = DEFAULT_URL_WEIGHT) 
     placeholder = "x" * url_weight
     parts: list[str] = []
     last = 0
-    for entity in mastodon_counted_entities(text):
-        parts.append(text[last : entity.start])
-        if entity.kind == "link":
+    for start, end, kind, value in mastodon_counted_spans(text):
+        parts.append(text[last:start])
+        if kind == "link":
             parts.append(placeholder)
         else:
-            parts.append("@" + entity.value.partition("@")[0])
-        last = entity.end
+            parts.append("@" + value.partition("@")[0])
+        last = end
     parts.append(text[last:])
     return "".join(parts)
 
