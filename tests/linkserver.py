@@ -33,6 +33,8 @@ class LinkServer:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # Many concurrent connects: the default backlog of 5 would make clients retry SYNs (1 s).
+    request_queue_size = 128
     # Don't wait for a deliberately slow handler when the test is over.
     block_on_close = False
     state: LinkServer
