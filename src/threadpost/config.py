@@ -177,6 +177,14 @@ def load_settings(
         if general.get("state_dir")
         else default_state_dir()
     )
+    if mastodon.access_token is None:
+        mastodon = _saved_mastodon_login(
+            mastodon,
+            state_dir,
+            instance_given=bool(
+                env.get("THREADPOST_MASTODON_INSTANCE") or mastodon_table.get("instance")
+            ),
+        )
     missing_alt = _str(general, "missing_alt", path, "error")
     if missing_alt not in ("error", "warning"):
         raise ConfigError(f'{path}: general.missing_alt must be "error" or "warning"')
@@ -197,6 +205,22 @@ def load_settings(
         aliases=_aliases(data.get("aliases", {}), path),
         warnings=tuple(warnings),
     )
+
+
+def _saved_mastodon_login(
+    mastodon: MastodonSettings, state_dir: Path, *, instance_given: bool
+) -> MastodonSettings:
+    """Fall back to the token `threadpost login mastodon` saved (when it is for this
+    instance, or no instance is configured: then its instance too)."""
+    from dataclasses import replace
+
+    from threadpost.platforms.mastodon_auth import load_credentials
+
+    saved = load_credentials(state_dir)
+    if saved is None or (instance_given and saved.instance != mastodon.instance):
+        return mastodon
+    instance = check_instance_url(saved.instance, "the instance saved by `login mastodon`")
+    return replace(mastodon, instance=instance, access_token=saved.access_token)
 
 
 def check_instance_url(url: str, what: str) -> str:

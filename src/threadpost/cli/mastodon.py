@@ -2,4 +2,47 @@
 
 from __future__ import annotations
 
-from threadpost.cli.accounts import login_app  # noqa: F401
+import sys
+from typing import Annotated
+
+import typer
+
+from threadpost.cli.accounts import login_app
+from threadpost.cli.app import echo, state
+
+
+@login_app.command("mastodon")
+def login_mastodon(
+    instance: Annotated[
+        str | None,
+        typer.Option(
+            "--instance",
+            help="The instance, e.g. https://mastodon.social (default: [mastodon].instance).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Log in to a Mastodon instance: authorize threadpost in a browser, paste the code.
+
+    The token is saved with file mode 0600 and used when neither THREADPOST_MASTODON_TOKEN
+    nor [mastodon].access_token is set.
+    """
+    from threadpost.config import check_instance_url
+    from threadpost.errors import UsageError
+    from threadpost.platforms import mastodon_auth
+
+    settings = state.settings()
+    url = check_instance_url(instance or settings.mastodon.instance, "--instance")
+    app = mastodon_auth.register_app(url)
+    echo(f"Open this address in a browser, log in to {url} and authorize threadpost:")
+    echo("")
+    echo(f"  {mastodon_auth.authorization_url(app)}")
+    echo("")
+    print("Paste the authorization code here: ", end="", flush=True)
+    code = sys.stdin.readline()
+    if not code.strip():
+        raise UsageError("no authorization code given; run the login again")
+    login, path = mastodon_auth.login_with_code(app, code, settings.state_dir)
+    echo("")
+    echo(f"Logged in as @{login.account} on {url}.")
+    echo(f"Token saved to {path} (file mode 0600).")

@@ -1,0 +1,114 @@
+"""`threadpost login mastodon` end to end against the local Mastodon test server."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from conftest import run_cli
+from mastodon_server.fixtures import *  # noqa: F403
+from mastodon_server.server import MastodonTestServer
+from threadpost.config import load_settings
+from threadpost.platforms.mastodon import MastodonPublisher
+from threadpost.platforms.mastodon_auth import CREDENTIALS_FILE
+
+
+def test_login_saves_a_private_token_that_settings_then_use(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    result = run_cli(
+        "login",
+        "mastodon",
+        "--instance",
+        mastodon_server.url,
+        input=mastodon_server.authorization_code + "\n",
+    )
+    assert result.exit_code == 0, result.stderr
+    assert f"{mastodon_server.url}/oauth/authorize?" in result.stdout
+    assert "Logged in as @alice@127.0.0.1" in result.stdout
+    saved = isolated_env / "state" / CREDENTIALS_FILE
+    assert f"Token saved to {saved} (file mode 0600)" in result.stdout
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
+
+    # The app was registered, the code exchanged, the token verified.
+    paths = [(r.method, r.path) for r in mastodon_server.requests]
+    assert ("POST", "/api/v1/apps") in paths
+    assert ("POST", "/oauth/token") in paths
+    assert paths[-1] == ("GET", "/api/v1/accounts/verify_credentials")
+    token_request = mastodon_server.requests_to("POST", "/oauth/token")[0]
+    assert token_request.value("grant_type") == "authorization_code"
+    assert token_request.value("code") == mastodon_server.authorization_code
+
+    # The new token is never shown, and a fresh Settings picks it up with its instance.
+    settings = load_settings()
+    assert settings.mastodon.instance == mastodon_server.url
+    token = settings.mastodon.access_token
+    assert token and token != mastodon_server.token
+    assert token not in result.stdout + result.stderr
+    assert MastodonPublisher(settings).account_id() == "alice@127.0.0.1"
+
+
+def test_env_token_and_other_instance_win_over_the_saved_login(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    run_cli(
+        "login",
+        "mastodon",
+        "--instance",
+        mastodon_server.url,
+        input=mastodon_server.authorization_code + "\n",
+    )
+    saved_token = load_settings().mastodon.access_token
+    environ = dict(os.environ)
+    assert (
+        load_settings(
+            environ={**environ, "THREADPOST_MASTODON_TOKEN": "from-env"}
+        ).mastodon.access_token
+        == "from-env"
+    )
+    # A token saved for one instance is never sent to another.
+    (isolated_env / "config.toml").write_text('[mastodon]\ninstance = "https://other.example"\n')
+    assert load_settings().mastodon.access_token is None
+    (isolated_env / "config.toml").write_text(f'[mastodon]\ninstance = "{mastodon_server.url}"\n')
+    assert load_settings().mastodon.access_token == saved_token
+
+
+def test_login_with_a_wrong_code_fails_cleanly(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    result = run_cli("login", "mastodon", "--instance", mastodon_server.url, input="not-the-code\n")
+    assert result.exit_code == 1
+    assert "did not accept the authorization code" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (isolated_env / "state" / CREDENTIALS_FILE).exists()
+
+
+def test_login_without_a_code_is_a_usage_error(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    result = run_cli("login", "mastodon", "--instance", mastodon_server.url, input="")
+    assert result.exit_code == 2
+    assert "no authorization code" in result.stderr
+
+
+def test_login_refuses_plain_http_off_loopback(isolated_env: Path) -> None:
+    result = run_cli("login", "mastodon", "--instance", "http://mastodon.example", input="x\n")
+    assert result.exit_code == 1
+    assert "http://" in result.stderr and "https://" in result.stderr
+
+
+def test_login_to_an_unreachable_instance_says_so(isolated_env: Path) -> None:
+    from mastodon_server.server import running_server
+
+    with running_server() as server:
+        url = server.url
+    result = run_cli("login", "mastodon", "--instance", url, input="x\n")
+    assert result.exit_code == 1
+    assert "connection refused" in result.stderr
+
+
+def test_login_help_is_documented() -> None:
+    result = run_cli("login", "mastodon", "--help")
+    assert result.exit_code == 0
+    assert "--instance" in result.stdout
