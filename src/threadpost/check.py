@@ -184,7 +184,18 @@ def _check(
     links: dict[str, LinkResult] = {}
     if not offline:
         links = dict(_follow_links(threads, settings, progress, link_checker))
-        problems += link_problems(threads, links)
+        down = network_seems_down(links)
+        if down:
+            problems.append(
+                Problem(
+                    "warning",
+                    "network-unavailable",
+                    f"none of the {len(links)} links could be reached (no host answered): "
+                    "this machine seems to be offline, so link failures are only warnings; "
+                    "check again with a connection, or use --offline",
+                )
+            )
+        problems += link_problems(threads, links, network_down=down)
         problems += handle_problems(threads, _resolve(threads, settings, handle_resolver))
     return _ordered(problems), links
 
@@ -475,8 +486,27 @@ def _follow_links(
     return check_links(urls, cache_dir=settings.state_dir, progress=progress)
 
 
-def link_problems(threads: Iterable[Thread], links: Mapping[str, LinkResult]) -> list[Problem]:
-    """A problem for every post whose link is dead, failing or redirected."""
+_TRANSPORT_FAILURES: Final = frozenset({"dns", "refused", "timeout", "tls", "error"})
+
+
+def network_seems_down(links: Mapping[str, LinkResult]) -> bool:
+    """True when links on two or more hosts were asked now and none got any answer.
+
+    One unresolvable host is most likely a typo (an error worth reporting); every host
+    failing at once is more likely a machine without a network.
+    """
+    fresh = [result for result in links.values() if not result.cached]
+    hosts = {urlsplit(result.url).hostname for result in fresh}
+    return len(hosts) >= 2 and all(result.outcome in _TRANSPORT_FAILURES for result in fresh)
+
+
+def link_problems(
+    threads: Iterable[Thread], links: Mapping[str, LinkResult], *, network_down: bool = False
+) -> list[Problem]:
+    """A problem for every post whose link is dead, failing or redirected.
+
+    With `network_down`, failures are warnings: they say nothing about the draft.
+    """
     found: list[Problem] = []
     for thread in threads:
         for post in thread.posts:
@@ -489,6 +519,8 @@ def link_problems(threads: Iterable[Thread], links: Mapping[str, LinkResult]) ->
                 finding = _link_finding(result)
                 if finding is not None:
                     severity, code, message = finding
+                    if network_down:
+                        severity = "warning"
                     found.append(
                         Problem(
                             severity, code, message, thread.platform, post.index, post.source_line

@@ -347,3 +347,31 @@ def test_injected_resolver(settings: Settings) -> None:
     )
     assert asked == [["alice.test"]]
     assert "could not be looked up: service down" in problem.message
+
+
+def test_every_host_failing_means_no_network_not_dead_links(settings: Settings) -> None:
+    def no_network(urls: list[str], progress: ProgressSink | None) -> Mapping[str, LinkResult]:
+        return {url: LinkResult(url, "dns", reason="does not resolve (DNS)") for url in urls}
+
+    both = [thread("mastodon", linked("https://a.example/", "https://b.example/"))]
+    found = check_threads(
+        draft_with('title = "t"'),  # type: ignore[arg-type]
+        both,
+        settings,
+        offline=False,
+        link_checker=no_network,
+    )
+    assert codes(found) == [
+        ("warning", "network-unavailable", None),
+        ("warning", "link-broken", 1),
+        ("warning", "link-broken", 1),
+    ]
+    one = [thread("mastodon", linked("https://typo.example/"))]
+    found = check_threads(
+        draft_with('title = "t"'),  # type: ignore[arg-type]
+        one,
+        settings,
+        offline=False,
+        link_checker=no_network,
+    )
+    assert codes(found) == [("error", "link-broken", 1)]
