@@ -112,3 +112,35 @@ def test_login_help_is_documented() -> None:
     result = run_cli("login", "mastodon", "--help")
     assert result.exit_code == 0
     assert "--instance" in result.stdout
+
+
+def test_publish_and_delete_a_thread_through_the_cli(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    from mastodon_server.fixtures import write_image
+
+    mastodon_server.set_config(max_characters=5000, media_polls=2)
+    write_image(isolated_env / "img" / "a.png")
+    draft = isolated_env / "thread.md"
+    draft.write_text(
+        '+++\nplatforms = ["mastodon"]\ncw = "Test thread"\n+++\n'
+        "First.\n![A teal square](img/a.png)\n---\nSecond.\n---\nThird.\n",
+        encoding="utf-8",
+    )
+    env = {
+        "THREADPOST_MASTODON_INSTANCE": mastodon_server.url,
+        "THREADPOST_MASTODON_TOKEN": mastodon_server.token,
+    }
+    published = run_cli("publish", str(draft), "--yes", env=env)
+    assert published.exit_code == 0, published.stderr
+    statuses = mastodon_server.published()
+    assert [s.text.split(" ")[0] for s in statuses] == ["First.", "Second.", "Third."]
+    assert [s.in_reply_to_id for s in statuses] == [None, statuses[0].id, statuses[1].id]
+    assert {s.spoiler_text for s in statuses} == {"Test thread"}
+    assert f"{mastodon_server.url}/@alice/{statuses[0].id}" in published.stdout
+    assert mastodon_server.token not in published.stdout + published.stderr
+
+    thread_id = published.stdout.split()[1].rstrip(":")
+    deleted = run_cli("delete", thread_id, "--yes", env=env)
+    assert deleted.exit_code == 0, deleted.stderr
+    assert mastodon_server.published() == []
