@@ -375,3 +375,36 @@ def test_offline_check_imports_no_network_library(drafts: Path) -> None:
     assert report == {"code": 0, "heavy": []}
     data = json.loads(result.stdout)
     assert len(data["platforms"]["bluesky"]["posts"]) == 30
+
+
+# --- progress bar --------------------------------------------------------------------
+
+
+def test_progress_bar_appears_only_after_a_moment() -> None:
+    from threadpost.cli.authoring import DelayedProgress
+
+    quick = DelayedProgress("Checking links", delay=60)
+    quick.start(3)
+    quick.advance()
+    quick.stop()
+    assert quick._progress is not None
+    assert not quick._progress.live.is_started  # finished before the bar was due
+
+    slow = DelayedProgress("Checking links", delay=0)
+    slow.start(2)
+    assert slow._timer is not None
+    slow._timer.join(timeout=5)
+    assert slow._progress is not None
+    assert slow._progress.live.is_started
+    slow.advance()
+    slow.advance()
+    assert slow._progress.tasks[0].completed == 2
+    slow.stop()
+    assert not slow._progress.live.is_started
+
+
+def test_no_progress_bar_in_json_mode_or_without_a_terminal() -> None:
+    from threadpost.cli.authoring import progress_for
+
+    assert progress_for(json_output=True) is None
+    assert progress_for(json_output=False) is None  # pytest's stderr is not a terminal
