@@ -8,8 +8,13 @@ from typing import Final, Literal
 from threadpost.draft import Draft, DraftPost, Image
 from threadpost.platforms.base import PlatformLimits, PlatformName
 from threadpost.problems import Problem
-from threadpost.text.count import countable_length, fits, utf8_length
-from threadpost.text.entities import bluesky_entities, mastodon_entities, protected_spans
+from threadpost.text.count import (
+    countable_length,
+    fits,
+    shorten_links_for_display,
+    utf8_length,
+)
+from threadpost.text.entities import Entity, bluesky_entities, mastodon_entities, protected_spans
 from threadpost.text.graphemes import grapheme_boundaries
 from threadpost.text.split import Chunk, split_text
 
@@ -104,6 +109,7 @@ def plan_thread(
     lang: str | None = None,
     numbering: str | Literal[False] | None = False,
     sensitive: bool | None = None,
+    shorten_links: bool = False,
 ) -> Thread:
     """Plan `draft` for one platform: split, number, count and locate facets. Pure.
 
@@ -114,8 +120,10 @@ def plan_thread(
     Each draft post is split on its own (a draft post boundary is always a post boundary),
     its images go on its first chunk. Numbering ({i}/{n} appended after a space by default)
     is counted inside the limit and the total is exact; a thread of one post is not
-    numbered. Problems (an unbreakable token over the limit, too many images) are returned
-    in `Thread.problems`, never raised.
+    numbered. `shorten_links` (Bluesky only) shows long links as the official app does
+    (host + path cut to 13 characters + "..."), the facet keeping the full URI; the limit
+    then applies to the shortened text. Problems (an unbreakable token over the limit, too
+    many images) are returned in `Thread.problems`, never raised.
     """
     front = draft.front
     platform = limits.platform
@@ -123,14 +131,18 @@ def plan_thread(
     # Only Mastodon has content warnings; Bluesky has nowhere to put one.
     cw = (cw or None) if platform == "mastodon" else None
     number_format = front.numbering if numbering is False else numbering
+    shorten = shorten_links and platform == "bluesky"
 
-    pieces = _split_all(draft, limits, cw or "", number_format)
+    pieces = _split_all(draft, limits, cw or "", number_format, shorten)
     total = len(pieces)
     posts: list[PlannedPost] = []
     problems: list[Problem] = []
     for index, piece in enumerate(pieces, start=1):
         text = _numbered(piece.chunk.text, number_format, index, total)
-        posts.append(_planned_post(index, text, piece, limits, cw or ""))
+        entities = _entities(text, platform)
+        if shorten:
+            text, entities = shorten_links_for_display(text, entities)
+        posts.append(_planned_post(index, text, entities, piece, limits, cw or ""))
         problems.extend(_piece_problems(index, piece, limits, text, cw or ""))
 
     return Thread(
@@ -174,8 +186,12 @@ def _numbered(text: str, number_format: str | None, index: int, total: int) -> s
     return f"{text} {suffix}" if text else suffix
 
 
+def _entities(text: str, platform: PlatformName) -> list[Entity]:
+    return bluesky_entities(text) if platform == "bluesky" else mastodon_entities(text)
+
+
 def _split_all(
-    draft: Draft, limits: PlatformLimits, cw: str, number_format: str | None
+    draft: Draft, limits: PlatformLimits, cw: str, number_format: str | None, shorten: bool
 ) -> list[_Piece]:
     """Split every draft post; re-plan until the numbering's total is the real total."""
     protected = [protected_spans(post.text) for post in draft.posts]
@@ -188,6 +204,8 @@ def _split_all(
 
             def fits_numbered(candidate: str, chunk_index: int, offset: int = offset) -> bool:
                 text = _numbered(candidate, number_format, offset + chunk_index + 1, total)
+                if shorten:
+                    text = shorten_links_for_display(text, bluesky_entities(text))[0]
                 return fits(text, limits, spoiler_text=cw)
 
             chunks = split_text(post.text, fits_numbered, protected=spans, cluster_starts=starts)
@@ -209,9 +227,13 @@ def _split_all(
 
 
 def _planned_post(
-    index: int, text: str, piece: _Piece, limits: PlatformLimits, cw: str
+    index: int,
+    text: str,
+    entities: list[Entity],
+    piece: _Piece,
+    limits: PlatformLimits,
+    cw: str,
 ) -> PlannedPost:
-    entities = bluesky_entities(text) if limits.platform == "bluesky" else mastodon_entities(text)
     facets = tuple(
         Facet(
             kind=_FACET_KINDS[entity.kind],
