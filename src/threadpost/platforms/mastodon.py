@@ -11,11 +11,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import mimetypes
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -273,6 +271,8 @@ class MastodonPublisher:
 
     def _upload_all(self, posts: Sequence[PlannedPost]) -> dict[int, list[str]]:
         """Upload every image of `posts` in parallel; media ids per post index, in order."""
+        from concurrent.futures import ThreadPoolExecutor
+
         jobs = [(post.index, image) for post in posts for image in post.images]
         ids: dict[int, list[str]] = {post.index: [] for post in posts}
         if not jobs:
@@ -566,6 +566,8 @@ def _network_reason(cause: BaseException | None) -> str:
 
 
 def _mime_type(path: Path, data: bytes) -> str:
+    import mimetypes
+
     guessed, _ = mimetypes.guess_type(str(path))
     if guessed:
         return guessed
