@@ -8,7 +8,8 @@
 #   <dir>/.threadpost-installed  stamp, written last, holding the hash of the inputs
 #
 # <dir> defaults to ${XDG_CACHE_HOME:-$HOME/.cache}/threadpost/pds-<hash>, where <hash> covers
-# package.json and package-lock.json; override it with THREADPOST_PDS_DIR.
+# package.json, package-lock.json and LAYOUT_VERSION below; override it with THREADPOST_PDS_DIR
+# (the stamp still holds the hash, so a changed package.json reinstalls there too).
 # When the stamp matches, nothing is done (fast path). Progress goes to stderr; the install
 # directory is printed as the last line on stdout.
 #
@@ -29,7 +30,9 @@ if [[ -z "$NODE_PKG" ]]; then
 fi
 NODE_PKG_NAME="${NODE_PKG%@*}"
 
-HASH="$(cat "$PKG_JSON" "$PKG_LOCK" | sha256sum | cut -c1-16)"
+# Bump when this script starts installing something different (forces a fresh install).
+LAYOUT_VERSION=1
+HASH="$( { echo "layout $LAYOUT_VERSION"; cat "$PKG_JSON" "$PKG_LOCK"; } | sha256sum | cut -c1-16)"
 CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/threadpost"
 DIR="${THREADPOST_PDS_DIR:-$CACHE_ROOT/pds-$HASH}"
 STAMP="$DIR/.threadpost-installed"
@@ -88,7 +91,7 @@ log "npm ci (better-sqlite3 compiles from source; a cold install takes a minute 
   cd "$DIR"
   export PATH="$NODE_ROOT/bin:$PATH"
   export npm_config_nodedir="$NODE_ROOT"
-  export npm_config_build_from_source=true   # no prebuilt-binary download attempts
+  export npm_config_build_from_source=better-sqlite3   # build it here: no prebuilt-binary download
   export JOBS="${JOBS:-$(nproc 2>/dev/null || echo 2)}"
   timeout 1800 npm ci --no-audit --no-fund --prefer-offline --omit=dev >&2
 )
