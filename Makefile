@@ -14,8 +14,8 @@ $(STAMP): pyproject.toml
 
 ## Dry-run preview of the example drafts: nothing is sent, no account needed.
 demo: $(STAMP)
-	$(VENV)/bin/threadpost preview drafts/cameras-fr.md
-	$(VENV)/bin/threadpost publish --dry-run drafts/launch-notes.md
+	$(VENV)/bin/threadpost preview --offline drafts/cameras-fr.md
+	$(VENV)/bin/threadpost publish --dry-run --offline drafts/launch-notes.md
 
 ## Everything the tests need (Python packages, Node 22 + the Bluesky PDS, Chromium).
 test-deps: $(STAMP)

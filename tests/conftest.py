@@ -1,43 +1,17 @@
-"""Shared test helpers: run the CLI in-process with isolated streams and environment."""
+"""Fixtures shared by every test folder. Helpers to import live in plain modules
+(`cli_support`, ...): tests/ is on pytest's pythonpath."""
 
 from __future__ import annotations
 
 import os
-import sys
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from cli_support import REPO_ROOT, CliResult, run_cli
 
-
-@dataclass
-class CliResult:
-    exit_code: int
-    stdout: str
-    stderr: str
-
-
-def run_cli(
-    *args: str, env: Mapping[str, str | None] | None = None, input: str | None = None
-) -> CliResult:
-    """Run `threadpost ARGS` through the real entry point (error funnel included)."""
-    from threadpost.cli import main
-
-    runner = CliRunner()
-    code = 0
-    with runner.isolation(input=input, env=dict(env or {})) as streams:
-        try:
-            main(list(args))
-        except SystemExit as exit_:
-            code = exit_.code if isinstance(exit_.code, int) else 1
-        sys.stdout.flush()
-        sys.stderr.flush()
-        stdout, stderr = streams[0].getvalue(), streams[1].getvalue()
-    return CliResult(code, stdout.decode(errors="replace"), stderr.decode(errors="replace"))
+__all__ = ["REPO_ROOT", "CliResult", "isolated_env", "run_cli"]
 
 
 @pytest.fixture

@@ -12,38 +12,14 @@ it never skips them.
 
 from __future__ import annotations
 
-import sys
-import types
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-_TESTS_DIR = str(Path(__file__).resolve().parents[1])
-if _TESTS_DIR not in sys.path:
-    sys.path.insert(0, _TESTS_DIR)
-
-import pds_harness  # noqa: E402
+import pds_harness
 
 _install_error: BaseException | None = None
-_THIS_MODULE = sys.modules[__name__]
-_ROOT_CONFTEST = Path(_TESTS_DIR) / "conftest.py"
-
-
-def pytest_plugin_registered(plugin: object, manager: pytest.PytestPluginManager) -> None:
-    """Give the name "conftest" back to tests/conftest.py once this file is registered.
-
-    conftest.py files outside packages are all the module "conftest"; pytest leaves the last
-    one loaded (this one) in sys.modules, and tests elsewhere do `from conftest import run_cli`.
-    """
-    if plugin is not _THIS_MODULE:
-        return
-    for other in manager.get_plugins():
-        path = getattr(other, "__file__", None) if isinstance(other, types.ModuleType) else None
-        if path and Path(path).resolve() == _ROOT_CONFTEST:
-            sys.modules["conftest"] = other
-            return
 
 
 def pytest_collection_modifyitems(

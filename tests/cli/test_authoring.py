@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from conftest import run_cli
+from cli_support import run_cli
 from linkserver import LinkServer, closed_port, serve
 
 CLEAN = """+++

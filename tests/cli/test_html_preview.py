@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from conftest import REPO_ROOT, run_cli
+from cli_support import REPO_ROOT, run_cli
 
 pytestmark = pytest.mark.browser
 

@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import stat
-import sys
 from pathlib import Path
-from types import ModuleType
 
+from cli_support import run_cli
 from mastodon_server.fixtures import *  # noqa: F403
 from mastodon_server.server import MastodonTestServer
 from threadpost.config import load_settings
 from threadpost.platforms.mastodon import MastodonPublisher
 from threadpost.platforms.mastodon_auth import CREDENTIALS_FILE
-
-
-def _root_conftest() -> ModuleType:
-    # `from conftest import run_cli` picks tests/adapters/conftest.py when both folders are
-    # collected in one run (each is the module "conftest"): load the root one by its path.
-    path = Path(__file__).resolve().parents[1] / "conftest.py"
-    spec = importlib.util.spec_from_file_location("_threadpost_tests_root_conftest", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-run_cli = _root_conftest().run_cli
 
 
 def test_login_saves_a_private_token_that_settings_then_use(

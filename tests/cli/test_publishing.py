@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import threadpost.platforms as platforms
-from conftest import run_cli
+from cli_support import run_cli
 from fakes import FakePublisher, FakeServer, make_thread
 from threadpost.platforms.base import BLUESKY_LIMITS, MASTODON_DEFAULT_LIMITS
 from threadpost.store import open_ledger

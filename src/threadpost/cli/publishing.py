@@ -217,17 +217,14 @@ def publish(
     settings = state.settings()
     platforms = _platforms(platform)
     if dry_run:
-        import importlib
+        from threadpost import dryrun
+        from threadpost.cli.authoring import stdout_console
 
-        # Written alongside this module; imported by name so the rest works without it.
-        dryrun: Any = importlib.import_module("threadpost.dryrun")
         report = dryrun.dry_run(draft, settings, platforms, offline=offline)
         if as_json:
             _print_json(report)
         else:
-            rendered = dryrun.render(report)
-            if rendered is not None:
-                echo(rendered)
+            stdout_console().print(dryrun.render(report))
         raise typer.Exit(0 if report.get("ok", True) else int(ExitStatus.VALIDATION_FAILED))
 
     checked = _checked(draft, settings, platforms, offline)
