@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Final, Literal
 
 from threadpost.draft import Draft, DraftPost, Image
@@ -16,7 +17,8 @@ from threadpost.text.count import (
 )
 from threadpost.text.entities import Entity, bluesky_entities, mastodon_entities, protected_spans
 from threadpost.text.graphemes import grapheme_boundaries
-from threadpost.text.split import Chunk, split_text
+from threadpost.text.sentences import Break
+from threadpost.text.split import Chunk, allowed_breaks, split_text
 
 FacetKind = Literal["link", "mention", "tag"]
 
@@ -194,12 +196,21 @@ def _split_all(
     draft: Draft, limits: PlatformLimits, cw: str, number_format: str | None, shorten: bool
 ) -> list[_Piece]:
     """Split every draft post; re-plan until the numbering's total is the real total."""
-    protected = [protected_spans(post.text) for post in draft.posts]
-    clusters = [grapheme_boundaries(post.text) for post in draft.posts]
+    # Break points are computed lazily, once per draft post, and reused by every round.
+    breaks: dict[int, list[Break]] = {}
+
+    def breaks_of(post: DraftPost) -> list[Break]:
+        if post.index not in breaks:
+            breaks[post.index] = allowed_breaks(
+                post.text,
+                protected=protected_spans(post.text),
+                cluster_starts=grapheme_boundaries(post.text),
+            )
+        return breaks[post.index]
 
     def split(total: int) -> list[_Piece]:
         pieces: list[_Piece] = []
-        for post, spans, starts in zip(draft.posts, protected, clusters, strict=True):
+        for post in draft.posts:
             offset = len(pieces)
 
             def fits_numbered(candidate: str, chunk_index: int, offset: int = offset) -> bool:
@@ -208,7 +219,7 @@ def _split_all(
                     text = shorten_links_for_display(text, bluesky_entities(text))[0]
                 return fits(text, limits, spoiler_text=cw)
 
-            chunks = split_text(post.text, fits_numbered, protected=spans, cluster_starts=starts)
+            chunks = split_text(post.text, fits_numbered, breaks=partial(breaks_of, post))
             pieces.extend(_Piece(post, chunk, n == 0) for n, chunk in enumerate(chunks))
         return pieces
 

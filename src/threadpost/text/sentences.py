@@ -62,134 +62,22 @@ _CLAUSE_MARKS: Final = frozenset(",;:")
 _DASHES: Final = frozenset("—–-")
 
 #: Abbreviations after which a sentence never ends (a name, number or word always follows).
-_NEVER_END: Final = frozenset(
-    {
-        # French
-        "M.",
-        "MM.",
-        "Mme.",
-        "Mmes.",
-        "Mlle.",
-        "Mlles.",
-        "Mgr.",
-        "Me.",
-        "Pr.",
-        "Dr.",
-        "St.",
-        "Ste.",
-        "av.",
-        "apr.",
-        "p.",
-        "pp.",
-        "cf.",
-        "env.",
-        "ex.",
-        "éd.",
-        "fig.",
-        "vol.",
-        "chap.",
-        "art.",
-        "tél.",
-        "bd.",
-        "boul.",
-        "ch.",
-        "coll.",
-        "dir.",
-        "hab.",
-        "sq.",
-        "sqq.",
-        "t.",
-        "trad.",
-        "v.",
-        "vs.",
-        "éds.",
-        # English
-        "Mr.",
-        "Mrs.",
-        "Ms.",
-        "Mx.",
-        "Prof.",
-        "Sr.",
-        "Gen.",
-        "Gov.",
-        "Sen.",
-        "Rep.",
-        "Rev.",
-        "Capt.",
-        "Lt.",
-        "Col.",
-        "Sgt.",
-        "Hon.",
-        "Fr.",
-        "e.g.",
-        "i.e.",
-        "viz.",
-        "approx.",
-        "ca.",
-        "c.",
-        "esp.",
-        "incl.",
-        "Mt.",
-        "Ft.",
-        "Ave.",
-        "Fig.",
-        "Vol.",
-        "Ch.",
-        "Eq.",
-        "Ref.",
-        "Sec.",
-        "Art.",
-        "Ex.",
-        "Op.",
-        "pg.",
-        "ed.",
-        "eds.",
-    }
-)
+_NEVER_END_WORDS: Final = """
+    M. MM. Mme. Mmes. Mlle. Mlles. Mgr. Me. Pr. Dr. St. Ste. av. apr. p. pp. cf. env. ex. éd.
+    fig. vol. chap. art. tél. bd. boul. ch. coll. dir. hab. sq. sqq. t. trad. v. vs. éds. Mr.
+    Mrs. Ms. Mx. Prof. Sr. Gen. Gov. Sen. Rep. Rev. Capt. Lt. Col. Sgt. Hon. Fr. e.g. i.e. viz.
+    approx. ca. c. esp. incl. Mt. Ft. Ave. Fig. Vol. Ch. Eq. Ref. Sec. Art. Ex. Op. pg. ed.
+    eds.
+"""
+_NEVER_END: Final = frozenset(_NEVER_END_WORDS.split())
 #: Abbreviations that often end a sentence too: a sentence ends after them only when the
 #: next word starts with an upper-case letter.
-_MAY_END: Final = frozenset(
-    {
-        "etc.",
-        "J.-C.",
-        "Jr.",
-        "Inc.",
-        "Ltd.",
-        "Co.",
-        "Corp.",
-        "Bros.",
-        "a.m.",
-        "p.m.",
-        "janv.",
-        "févr.",
-        "fév.",
-        "avr.",
-        "juil.",
-        "sept.",
-        "oct.",
-        "nov.",
-        "déc.",
-        "Jan.",
-        "Feb.",
-        "Mar.",
-        "Apr.",
-        "Jun.",
-        "Jul.",
-        "Aug.",
-        "Sep.",
-        "Sept.",
-        "Oct.",
-        "Nov.",
-        "Dec.",
-        "ibid.",
-        "cit.",
-        "al.",
-        "U.S.",
-        "U.K.",
-        "U.N.",
-        "E.U.",
-    }
-)
+_MAY_END_WORDS: Final = """
+    etc. J.-C. Jr. Inc. Ltd. Co. Corp. Bros. a.m. p.m. janv. févr. fév. avr. juil. sept. oct.
+    nov. déc. Jan. Feb. Mar. Apr. Jun. Jul. Aug. Sep. Sept. Oct. Nov. Dec. ibid. cit. al. U.S.
+    U.K. U.N. E.U.
+"""
+_MAY_END: Final = frozenset(_MAY_END_WORDS.split())
 _NEVER_END_FOLDED: Final = frozenset(word.lower() for word in _NEVER_END if word.islower())
 _MAY_END_FOLDED: Final = frozenset(word.lower() for word in _MAY_END)
 #: Longest token examined before a `.` (abbreviations are short; this keeps scans bounded).
@@ -216,7 +104,7 @@ def break_opportunities(text: str) -> list[Break]:
 
 def classify_break(text: str, start: int, end: int) -> BreakKind | None:
     """Rank the whitespace run text[start:end] (None: it must not be broken)."""
-    newlines = _count_newlines(text, start, end)
+    newlines = 0 if end - start == 1 and text[start] in " \t" else _count_newlines(text, start, end)
     if newlines >= 2:
         return BreakKind.PARAGRAPH
     if newlines == 1:

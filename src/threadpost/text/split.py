@@ -62,17 +62,33 @@ def split_text(
     *,
     protected: Sequence[tuple[int, int]] = (),
     cluster_starts: Sequence[int] | None = None,
+    breaks: Callable[[], Sequence[Break]] | None = None,
 ) -> list[Chunk]:
     """Split `text` into chunks for which `fits(chunk.text, index)` holds, at the best breaks.
 
     `protected`: (start, end) code-point spans never to split (entities). `cluster_starts`:
     sorted code-point offsets where grapheme clusters start (plus len(text)); when given,
-    breaks that would cut a cluster are moved or dropped.
+    breaks that would cut a cluster are moved or dropped. `breaks`: called (only when the text
+    does not fit whole) for the break points, e.g. cached `allowed_breaks` (the planner splits
+    each text once per numbering width); `protected` and `cluster_starts` are then unused.
     """
     if fits(text, 0):
         return [Chunk(0, len(text), text)]
-    breaks = _allowed_breaks(text, break_opportunities(text), protected, cluster_starts)
-    return _pack(text, breaks, fits)
+    if breaks is not None:
+        return _pack(text, list(breaks()), fits)
+    return _pack(
+        text, allowed_breaks(text, protected=protected, cluster_starts=cluster_starts), fits
+    )
+
+
+def allowed_breaks(
+    text: str,
+    *,
+    protected: Sequence[tuple[int, int]] = (),
+    cluster_starts: Sequence[int] | None = None,
+) -> list[Break]:
+    """The break points `split_text` may use (compute once to split one text several times)."""
+    return _allowed_breaks(text, break_opportunities(text), protected, cluster_starts)
 
 
 def _pack(text: str, breaks: list[Break], fits: FitsFn) -> list[Chunk]:
@@ -163,7 +179,10 @@ def _allowed_breaks(
     span_index = 0
     for brk in breaks:
         end, next_start = brk.end, brk.next_start
-        if cluster_starts is not None:
+        # Below U+0300 nothing extends a cluster, below U+0600 nothing prepends to one.
+        if cluster_starts is not None and (
+            ord(text[next_start]) >= 0x300 or ord(text[end - 1]) >= 0x600
+        ):
             # A space can carry combining marks (" \u0301"): keep it with them.
             while next_start > end and not _is_cluster_start(cluster_starts, next_start):
                 next_start -= 1
