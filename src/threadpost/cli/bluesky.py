@@ -2,4 +2,70 @@
 
 from __future__ import annotations
 
-from threadpost.cli.accounts import login_app  # noqa: F401
+from typing import Annotated
+
+import typer
+
+from threadpost.cli.accounts import login_app
+from threadpost.cli.app import echo, state
+
+
+@login_app.command("bluesky")
+def login_bluesky(
+    handle: Annotated[
+        str | None,
+        typer.Option(
+            "--handle",
+            help="Your handle, e.g. you.bsky.social (default: [bluesky].handle).",
+            show_default=False,
+        ),
+    ] = None,
+    service: Annotated[
+        str | None,
+        typer.Option(
+            "--service",
+            help="Your PDS, e.g. https://bsky.social (default: [bluesky].service).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Log in to Bluesky with an app password and save the session (file mode 0600).
+
+    The app password comes from THREADPOST_BLUESKY_APP_PASSWORD, [bluesky].app_password,
+    or is asked for. Publishing then reuses (and refreshes) the saved session instead of
+    logging in again on every run.
+    """
+    from dataclasses import replace
+
+    from threadpost.config import check_instance_url
+    from threadpost.errors import UsageError
+    from threadpost.platforms.bluesky import BlueskyPublisher
+
+    settings = state.settings()
+    bluesky = settings.bluesky
+    if handle:
+        bluesky = replace(bluesky, handle=handle.strip().removeprefix("@"))
+    if service:
+        bluesky = replace(bluesky, service=check_instance_url(service, "--service"))
+    if not bluesky.handle:
+        raise UsageError("no Bluesky handle: pass --handle or set [bluesky].handle")
+    password = bluesky.app_password
+    if not password:
+        # click's hidden prompt: getpass on a terminal, the test runner's input in tests.
+        password = str(
+            typer.prompt(
+                f"App password for {bluesky.handle}",
+                hide_input=True,
+                default="",
+                show_default=False,
+            )
+        ).strip()
+        if not password:
+            raise UsageError("no app password given")
+    publisher = BlueskyPublisher(replace(settings, bluesky=bluesky))
+    try:
+        result = publisher.login(password)
+    finally:
+        publisher.close()
+    echo(f"Logged in as @{result.handle} ({result.did}) on {result.service}.")
+    echo(f"Session saved to {result.session_path} (file mode 0600).")
