@@ -134,6 +134,7 @@ def plan_draft(
             link_cards=(
                 front.link_cards if front.link_cards is not None else settings.bluesky.link_cards
             ),
+            aliases=settings.aliases,
         )
         for platform in chosen
     }

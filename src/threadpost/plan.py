@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
+from threadpost.aliases import alias_draft
 from threadpost.draft import Draft, DraftPost, Image
 from threadpost.platforms.base import PlatformLimits, PlatformName
 from threadpost.problems import Problem
@@ -19,6 +21,9 @@ from threadpost.text.entities import Entity, bluesky_entities, mastodon_entities
 from threadpost.text.graphemes import grapheme_boundaries
 from threadpost.text.sentences import Break
 from threadpost.text.split import Chunk, allowed_breaks, split_text
+
+if TYPE_CHECKING:
+    from threadpost.aliases import AliasTargets
 
 FacetKind = Literal["link", "mention", "tag"]
 
@@ -112,6 +117,7 @@ def plan_thread(
     numbering: str | Literal[False] | None = False,
     sensitive: bool | None = None,
     shorten_links: bool = False,
+    aliases: Mapping[str, AliasTargets] | None = None,
 ) -> Thread:
     """Plan `draft` for one platform: split, number, count and locate facets. Pure.
 
@@ -125,10 +131,14 @@ def plan_thread(
     numbered. `shorten_links` (Bluesky only) shows long links as the official app does
     (host + path cut to 13 characters + "..."), the facet keeping the full URI; the limit
     then applies to the shortened text. Problems (an unbreakable token over the limit, too
-    many images) are returned in `Thread.problems`, never raised.
+    many images) are returned in `Thread.problems`, never raised. `aliases` (the config's
+    [aliases]) rewrite mentions into this platform's accounts before anything is counted.
     """
     front = draft.front
     platform = limits.platform
+    if aliases:
+        # Mentions become each network's account before anything is split or counted.
+        draft = alias_draft(draft, aliases, platform)
     cw = spoiler_text if spoiler_text is not None else front.cw
     # Only Mastodon has content warnings; Bluesky has nowhere to put one.
     cw = (cw or None) if platform == "mastodon" else None
