@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -198,7 +198,7 @@ def _check(
             )
         problems += link_problems(threads, links, network_down=down)
         problems += handle_problems(threads, _resolve(threads, settings, handle_resolver))
-    return _ordered(problems), links
+    return _ordered(once_per_draft(problems)), links
 
 
 def check_front_matter(
@@ -306,6 +306,8 @@ def _post_problems(
     found += [problem(*args) for args in _tag_problems(thread, post)]
     if thread.platform == "bluesky":
         found += [problem(*args) for args in _bluesky_mention_problems(post)]
+    else:
+        found += [problem(*args) for args in _mastodon_mention_problems(post)]
     return found
 
 
@@ -335,13 +337,14 @@ def _image_problems(
                 image.line,
             )
         )
-    if not image.alt.strip():
+    if not image.alt.strip() or is_placeholder_alt(image.alt):
         severity: Severity = "warning" if settings.missing_alt == "warning" else "error"
+        what = "only a TODO for alt text" if image.alt.strip() else "no alt text"
         found.append(
             (
                 severity,
                 "missing-alt",
-                f"image {name} has no alt text: write ![what the image shows]({name})",
+                f"image {name} has {what}: write ![what the image shows]({name})",
                 image.line,
             )
         )
@@ -356,6 +359,11 @@ def _image_problems(
             )
         )
     return found
+
+
+def is_placeholder_alt(alt: str) -> bool:
+    """True for an alt text that is a marked TODO (as `import` writes), not a description."""
+    return alt.strip().upper().startswith("TODO")
 
 
 def _size(count: int) -> str:
@@ -456,12 +464,61 @@ def _bluesky_mention_problems(post: PlannedPost) -> list[tuple[Severity, str, st
         elif "." not in name:
             reason = (
                 f"@{name} cannot be a Bluesky handle (handles are domain names such as "
-                f"{name.lower().replace('_', '-')}.bsky.social): it stays plain text"
+                f"{name.lower().replace('_', '-')}.bsky.social): it stays plain text; "
+                f'map it to an account under [aliases] in the config ("@{name}" = '
+                '{ bluesky = "@handle" })'
             )
         else:
             reason = f"@{name} is not a valid Bluesky handle: it stays plain text"
         found.append(("warning", "mention-not-handle", reason))
     return found
+
+
+def _mastodon_mention_problems(post: PlannedPost) -> list[tuple[Severity, str, str]]:
+    """X/Twitter-style @names (no domain): they name no account elsewhere on Mastodon."""
+    from threadpost.aliases import TWITTER_MENTION
+
+    return [
+        (
+            "warning",
+            "mention-not-handle",
+            f"@{name} is not an account there: on Mastodon a name without a domain only "
+            "reaches a user of that name on your own instance, otherwise it stays plain "
+            f'text; map it under [aliases] in the config ("@{name}" = '
+            '{ mastodon = "@user@instance" })',
+        )
+        for name in dict.fromkeys(m.group("name") for m in TWITTER_MENTION.finditer(post.text))
+    ]
+
+
+#: Problems about a name rather than a post: reported once per draft and platform.
+_ONCE_PER_DRAFT: Final = frozenset({"mention-not-handle"})
+
+
+def once_per_draft(problems: list[Problem]) -> list[Problem]:
+    """Keep the first of each repeated per-name warning (the others' posts are listed in it)."""
+    first: dict[tuple[str | None, str, str], int] = {}
+    also: dict[int, list[int]] = {}
+    kept: list[Problem] = []
+    for problem in problems:
+        if problem.code not in _ONCE_PER_DRAFT:
+            kept.append(problem)
+            continue
+        key = (problem.platform, problem.code, problem.message)
+        if key in first:
+            if problem.post is not None:
+                also[first[key]].append(problem.post)
+            continue
+        first[key] = len(kept)
+        also[len(kept)] = []
+        kept.append(problem)
+    for index, posts in also.items():
+        shown = [post for post in dict.fromkeys(posts) if post != kept[index].post]
+        if shown:
+            where = ", ".join(str(post) for post in shown)
+            suffix = f" (also in post{'s' if len(shown) > 1 else ''} {where})"
+            kept[index] = replace(kept[index], message=kept[index].message + suffix)
+    return kept
 
 
 def _follow_links(

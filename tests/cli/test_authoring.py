@@ -149,12 +149,17 @@ def test_invalid_config_names_the_file(drafts: Path) -> None:
     assert "line 1" in result.stderr
 
 
-def test_twitter_style_mention_warns_for_bluesky(drafts: Path) -> None:
-    draft = write(drafts, "tw.md", "Thanks @Some_Name for the tip\n")
+def test_twitter_style_mention_warns_on_both_networks_once(drafts: Path) -> None:
+    text = "Thanks @Some_Name for the tip\n---\nAgain @Some_Name\n---\nAnd @Some_Name\n"
+    draft = write(drafts, "tw.md", text)
     result = run_cli("check", "--offline", "--json", str(draft))
     assert result.exit_code == 0
-    [problem] = json.loads(result.stdout)["problems"]
-    assert (problem["platform"], problem["code"]) == ("bluesky", "mention-not-handle")
+    problems = json.loads(result.stdout)["problems"]
+    assert [(p["platform"], p["code"], p["post"]) for p in problems] == [
+        ("mastodon", "mention-not-handle", 1),
+        ("bluesky", "mention-not-handle", 1),
+    ]
+    assert all(p["message"].endswith("(also in posts 2, 3)") for p in problems)
 
 
 def test_schedule_in_the_past_and_bad_lang(drafts: Path) -> None:

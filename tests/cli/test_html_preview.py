@@ -94,10 +94,10 @@ def test_rendered_dom_shows_both_networks_side_by_side(isolated_env: Path, tmp_p
     assert 'href="https://example.com/trains"' in dom
     assert 'alt="A sleeper compartment with two bunks"' in dom
     assert "data:image/png;base64," in dom
-    # The Twitter-style mention is a problem on Bluesky only, shown under its post.
+    # The Twitter-style mention (no alias) is a warning on each network, under its post.
     assert 'data-code="mention-not-handle"' in bluesky
-    assert 'data-code="mention-not-handle"' not in mastodon
-    assert "0 errors · 1 warning" in dom
+    assert 'data-code="mention-not-handle"' in mastodon
+    assert "0 errors · 2 warnings" in dom
 
 
 def test_screenshot_of_the_example_draft(tmp_path: Path, isolated_env: Path) -> None:

@@ -172,7 +172,7 @@ def test_hashtag_over_64_graphemes(settings: Settings) -> None:
     assert check_thread(thread("bluesky", post(ok)), settings) == []
 
 
-def test_twitter_style_mention_is_flagged_for_bluesky_only(settings: Settings) -> None:
+def test_twitter_style_mention_is_flagged_on_both_networks(settings: Settings) -> None:
     text = "Thanks @Some_Name, and @alice.bsky.social! Also @bob@mastodon.social."
     planned = post(
         text, facets=(facet(text, "@alice.bsky.social", "mention", "alice.bsky.social"),)
@@ -181,7 +181,10 @@ def test_twitter_style_mention_is_flagged_for_bluesky_only(settings: Settings) -
     assert [(p.severity, p.code) for p in problems] == [("warning", "mention-not-handle")] * 2
     assert "@Some_Name cannot be a Bluesky handle" in problems[0].message
     assert "@bob@mastodon.social is a Mastodon address" in problems[1].message
-    assert check_thread(thread("mastodon", post(text)), settings) == []
+    # Mastodon: only the X-style name; a handle with dots and an address are accounts there.
+    [problem] = check_thread(thread("mastodon", post(text)), settings)
+    assert (problem.severity, problem.code) == ("warning", "mention-not-handle")
+    assert problem.message.startswith("@Some_Name is not an account there")
 
 
 def test_email_addresses_are_not_mentions(settings: Settings) -> None:
