@@ -1,0 +1,171 @@
+"""Fault-injection matrix, Mastodon: a 10-post thread, one fault at each post k (1..10).
+
+Through the real adapter (Mastodon.py) against the local Mastodon API test server, with
+the real ledger and orchestration. Each cell gets a fresh account on the shared server.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from reliability_support import KS, Recorder, ServerPost, assert_cell_ok, run_cell
+
+from mastodon_server.fixtures import settings_for
+from mastodon_server.server import MastodonTestServer
+from threadpost.platforms.mastodon import MastodonPublisher
+
+STATUSES = "/api/v1/statuses"
+#: Short enough that the "timeout" cells stay quick; the server answers in milliseconds.
+SHORT_TIMEOUT = 0.3
+
+
+class Cell:
+    """One Mastodon account on the shared server, its settings and publisher factory."""
+
+    def __init__(self, server: MastodonTestServer, tmp_path: Path, *, timeout: float = 5.0):
+        self.server = server
+        self.username = "c" + uuid.uuid4().hex[:10]
+        self.token = server.add_account(self.username)
+        self.settings = settings_for(server, tmp_path, token=self.token)
+        self.timeout = timeout
+        self._publisher: MastodonPublisher | None = None
+
+    def open_publisher(self, platform: Any) -> MastodonPublisher:
+        assert platform == "mastodon"
+        if self._publisher is None:
+            self._publisher = MastodonPublisher(
+                self.settings, request_timeout=self.timeout, sleep=lambda s: None
+            )
+        return self._publisher
+
+    def read_server(self) -> list[ServerPost]:
+        return [
+            ServerPost(id=s.id, text=s.text, parent=s.in_reply_to_id)
+            for s in self.server.published(self.username)
+        ]
+
+    def settle(self, seconds: float = 3.0) -> None:
+        """Wait until no request of this account is still being handled (a delayed write
+        lands after the client gave up: count it before judging)."""
+        import time
+
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            busy = [
+                r
+                for r in self.server.requests_to("POST", STATUSES)
+                if r.account == self.username and r.fault == "delay" and r.status is None
+            ]
+            if not busy:
+                return
+            time.sleep(0.05)
+
+
+def _run(cell: Cell, fault: str, k: int, tmp_path: Path, **kw: Any) -> Any:
+    return run_cell(
+        platform="mastodon",
+        fault=fault,
+        k=k,
+        tmp_path=tmp_path,
+        settings=cell.settings,
+        open_publisher=cell.open_publisher,
+        read_server=cell.read_server,
+        **kw,
+    )
+
+
+@pytest.mark.parametrize("k", KS)
+def test_connection_refused_at_post_k(mastodon_cell: MastodonTestServer, tmp_path: Path, k: int):
+    """The instance stops listening just before post k and stays down for the whole run;
+    a later `run` resumes from post k."""
+    cell = Cell(mastodon_cell, tmp_path)
+    refuse = mastodon_cell.refuse_connections
+
+    def on_confirm(ref: Any) -> None:
+        if ref.index == k - 1:
+            refuse()
+
+    outcome = _run(
+        cell,
+        "refused",
+        k,
+        tmp_path,
+        arm=(lambda: refuse()) if k == 1 else (lambda: None),
+        on_confirm=on_confirm,
+        disarm=mastodon_cell.resume,
+    )
+    assert_cell_ok(outcome)
+    assert outcome.exit_codes == (4, 0)
+    # Nothing reached the server while it refused: post k was sent once, in the second run.
+    assert len(cell.server.published(cell.username)) == 10
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+@pytest.mark.parametrize("k", KS)
+def test_server_error_at_post_k(
+    mastodon_cell: MastodonTestServer, tmp_path: Path, k: int, status: int
+):
+    cell = Cell(mastodon_cell, tmp_path)
+    mastodon_cell.faults.add("error", STATUSES, at_count=k, status=status)
+    outcome = _run(cell, f"http-{status}", k, tmp_path)
+    assert_cell_ok(outcome)
+    assert outcome.runs == 1 and outcome.exit_codes == (0,)
+    assert outcome.attempts == 2  # the failed one, then the retry that finished the thread
+
+
+@pytest.mark.parametrize("k", KS)
+def test_server_error_after_commit_at_post_k(
+    mastodon_cell: MastodonTestServer, tmp_path: Path, k: int
+):
+    """The status is stored, then the answer is a 500: the resend must not duplicate."""
+    cell = Cell(mastodon_cell, tmp_path)
+    mastodon_cell.faults.add("error", STATUSES, at_count=k, status=500, commit=True)
+    outcome = _run(cell, "http-500-after-commit", k, tmp_path)
+    assert_cell_ok(outcome)
+    assert outcome.runs == 1
+
+
+@pytest.mark.parametrize("k", KS)
+def test_rate_limited_at_post_k(mastodon_cell: MastodonTestServer, tmp_path: Path, k: int):
+    """429 with an ISO-8601 X-RateLimit-Reset 1 s ahead: the policy waits until the reset
+    (plus its margin) and carries on. Test mode: the wait is recorded, not slept."""
+    cell = Cell(mastodon_cell, tmp_path)
+    reset = datetime.now(UTC) + timedelta(seconds=1)
+    mastodon_cell.faults.add("rate_limit", STATUSES, at_count=k, reset_at=reset)
+    sleep = Recorder(real=False)
+    outcome = _run(cell, "rate-limit", k, tmp_path, sleep=sleep)
+    assert_cell_ok(outcome)
+    assert outcome.runs == 1
+    # One wait, until the server's reset (the header has microseconds) plus the 0.1 s margin.
+    assert len(sleep.waits) == 1
+    assert 0.1 <= sleep.waits[0] <= 1.1 + 0.05
+
+
+@pytest.mark.parametrize("k", KS)
+def test_timeout_at_post_k(mastodon_cell: MastodonTestServer, tmp_path: Path, k: int):
+    """Post k gets no answer within the client's timeout; the server stores it later."""
+    cell = Cell(mastodon_cell, tmp_path, timeout=SHORT_TIMEOUT)
+    mastodon_cell.faults.add("delay", STATUSES, at_count=k, delay=SHORT_TIMEOUT * 2)
+    outcome = _run(cell, "timeout", k, tmp_path, after_run=cell.settle)
+    assert_cell_ok(outcome)
+    assert outcome.runs == 1
+
+
+@pytest.mark.parametrize("k", KS)
+def test_response_lost_after_commit_at_post_k(
+    mastodon_cell: MastodonTestServer, tmp_path: Path, k: int
+):
+    """The duplicate trap: post k is stored, the connection closes without an answer."""
+    cell = Cell(mastodon_cell, tmp_path)
+    mastodon_cell.faults.add("drop_after_commit", STATUSES, at_count=k)
+    outcome = _run(cell, "lost-response", k, tmp_path)
+    assert_cell_ok(outcome)
+    assert outcome.runs == 1
+    # Post k was sent twice with the same Idempotency-Key; the server kept one.
+    posts = [r for r in mastodon_cell.requests_to("POST", STATUSES) if r.account == cell.username]
+    keys = [r.idempotency_key for r in posts]
+    assert len(posts) == 11 and len(set(keys)) == 10
