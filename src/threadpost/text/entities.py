@@ -399,8 +399,14 @@ def _scan_anchored(text: str, sigils: str, anchored: _Anchored) -> list[re.Match
     matches: list[re.Match[str]] = []
     pos = 0
     size = len(text)
+    # Next occurrence of each sigil, refreshed only once passed: re-finding an absent sigil
+    # (＃) from every position would rescan the rest of the text each time (quadratic).
+    next_at = {ch: text.find(ch) for ch in sigils}
     while pos < size:
-        found = min((i for i in (text.find(ch, pos) for ch in sigils) if i >= 0), default=-1)
+        for ch, at in next_at.items():
+            if 0 <= at < pos:
+                next_at[ch] = text.find(ch, pos)
+        found = min((i for i in next_at.values() if i >= 0), default=-1)
         if found < 0:
             break
         if found > 0 and not_after.match(text, found - 1):
