@@ -296,6 +296,7 @@ def _piece_problems(
         )
     if not piece.chunk.fits:
         line = post.line_at(piece.chunk.start)
+        column = piece.chunk.start - post.text.rfind("\n", 0, piece.chunk.start)
         token = piece.chunk.text
         shown = token if len(token) <= 40 else token[:37] + "..."
         length = countable_length(text, limits, spoiler_text=cw)
@@ -307,7 +308,8 @@ def _piece_problems(
                 severity="error",
                 code="too-long",
                 message=(
-                    f"post {index} (draft post {post.index}, line {line}): {shown!r} cannot "
+                    f"post {index} (draft post {post.index}, line {line}, column {column}): "
+                    f"{shown!r} cannot "
                     f"be split (no space outside a link, mention or tag): the post is "
                     f"{length} characters ({utf8_length(text)} bytes); "
                     f"{platform} allows {limit}"

@@ -140,7 +140,7 @@ def test_unbreakable_600_char_token_is_an_error_not_a_mangled_post() -> None:
         over = thread.posts[problem.post - 1]
         assert token in over.text
         assert NUMBER.sub("", over.text) == token
-        assert "line 3" in problem.message
+        assert "line 3, column 23" in problem.message
         assert f"post {problem.post}" in problem.message
         assert not fits(over.text, limits)
         # The rest is planned normally around it.
