@@ -11,7 +11,7 @@ import sys
 from typing import NoReturn
 
 # Importing the command modules registers their commands on `app`.
-from threadpost.cli import accounts, authoring, bluesky, mastodon, publishing  # noqa: F401
+from threadpost.cli import accounts, authoring, bluesky, importing, mastodon, publishing  # noqa: F401
 from threadpost.cli.app import app, report_unexpected, state
 from threadpost.errors import ExitStatus, ThreadpostError
 

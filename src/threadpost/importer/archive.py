@@ -1,0 +1,250 @@
+"""Read an X/Twitter archive (the zip or its extracted folder) into `Tweet` values.
+
+An archive holds `data/tweets.js` (older ones `data/tweet.js`, large ones more parts in
+`data/tweets-part1.js`, ...): JavaScript assigning a JSON array, `window.YTD.tweets.part0 =
+[{"tweet": {...}}, ...]`; `data/account.js` (the author's id and screen name); and
+`data/tweets_media/` with each image named `<tweet id>-<basename of its media_url>`.
+Zips often wrap everything in one top folder: files are found wherever `data/` is.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path, PurePosixPath
+from types import TracebackType
+from typing import Any, Final, Self
+
+from threadpost.errors import ThreadpostError
+
+_YTD_PREFIX: Final = re.compile(r"^\s*window\.YTD\.[\w.]+\s*=\s*")
+_TWEET_FILES: Final = re.compile(r"(?:^|/)data/tweets?(?:-part\d+)?\.js$")
+_ACCOUNT_FILE: Final = re.compile(r"(?:^|/)data/account\.js$")
+_MEDIA_FOLDER: Final = re.compile(r"(?:^|/)data/tweets?_media/([^/]+)$")
+_MONTHS: Final = {
+    name: number
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+        start=1,
+    )
+}
+
+
+class ArchiveError(ThreadpostError):
+    """The archive cannot be read: not an archive, a damaged zip, invalid JSON."""
+
+
+@dataclass(frozen=True)
+class Media:
+    """One media item of a tweet (extended_entities.media, else entities.media)."""
+
+    kind: str  # photo, video, animated_gif
+    media_url: str  # where X served it; its basename names the file in tweets_media/
+    tco: str | None  # the t.co link the tweet's text ends with
+    expanded_url: str | None  # x.com/<name>/status/<id>/photo/1
+    alt: str | None  # ext_alt_text
+
+    def file_name(self, tweet_id: str) -> str:
+        """The file's name in the archive's tweets_media/ folder."""
+        return f"{tweet_id}-{PurePosixPath(self.media_url).name}"
+
+
+@dataclass(frozen=True)
+class Tweet:
+    """The fields of an archived tweet threadpost uses."""
+
+    id: str
+    full_text: str  # as archived: t.co links, HTML entities
+    created_at: datetime  # aware, UTC
+    lang: str | None
+    reply_to_status: str | None
+    reply_to_user: str | None
+    reply_to_screen_name: str | None
+    urls: tuple[tuple[str, str], ...]  # (t.co, expanded)
+    media: tuple[Media, ...]
+    #: Where the visible text starts (after the reply's leading @names), when archived.
+    display_start: int | None = None
+
+
+@dataclass(frozen=True)
+class Account:
+    """The archive's author."""
+
+    id: str
+    screen_name: str | None
+
+
+class Archive:
+    """An opened archive: its tweets, its author (when account.js says) and its media."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._zip: zipfile.ZipFile | None = None
+        self._files: dict[str, str] = {}  # archive-relative name → member name or file path
+        if path.is_dir():
+            for file in path.rglob("*"):
+                if file.is_file():
+                    self._files[file.relative_to(path).as_posix()] = str(file)
+        elif path.is_file():
+            try:
+                self._zip = zipfile.ZipFile(path)
+            except zipfile.BadZipFile:
+                raise ArchiveError(
+                    f"{path}: not a zip file or a folder: give the archive's .zip or the "
+                    "folder it extracts to"
+                ) from None
+            except OSError as exc:
+                raise ArchiveError(f"{path}: cannot read: {exc.strerror or exc}") from None
+            self._files = {name: name for name in self._zip.namelist() if not name.endswith("/")}
+        else:
+            raise ArchiveError(f"{path}: no such file or folder")
+        self.media_names: frozenset[str] = frozenset(
+            match.group(1) for name in self._files if (match := _MEDIA_FOLDER.search(name))
+        )
+        self._media = {
+            match.group(1): name for name in self._files if (match := _MEDIA_FOLDER.search(name))
+        }
+        self.tweets = self._read_tweets()
+        self.account = self._read_account()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the zip (a folder needs nothing)."""
+        if self._zip is not None:
+            self._zip.close()
+            self._zip = None
+
+    def read_media(self, name: str) -> bytes:
+        """The bytes of `name` in tweets_media/."""
+        return self._read(self._media[name])
+
+    def _read(self, name: str) -> bytes:
+        try:
+            if self._zip is not None:
+                return self._zip.read(self._files[name])
+            return Path(self._files[name]).read_bytes()
+        except (OSError, zipfile.BadZipFile, KeyError) as exc:
+            raise ArchiveError(f"{self.path}: cannot read {name}: {exc}") from None
+
+    def _read_tweets(self) -> tuple[Tweet, ...]:
+        names = sorted(
+            (name for name in self._files if _TWEET_FILES.search(name)), key=_part_number
+        )
+        if not names:
+            raise ArchiveError(
+                f"{self.path}: no data/tweets.js in it: is this an X/Twitter archive?",
+                hint="download it from X: Settings → Your account → Download an archive",
+            )
+        tweets: list[Tweet] = []
+        for name in names:
+            tweets += parse_tweets_js(self._read(name).decode("utf-8-sig"), f"{self.path}: {name}")
+        return tuple(tweets)
+
+    def _read_account(self) -> Account | None:
+        names = [name for name in self._files if _ACCOUNT_FILE.search(name)]
+        if not names:
+            return None
+        entries = _ytd_json(self._read(names[0]).decode("utf-8-sig"), f"{self.path}: {names[0]}")
+        for entry in entries:
+            account = entry.get("account") if isinstance(entry, dict) else None
+            if isinstance(account, dict) and account.get("accountId"):
+                return Account(str(account["accountId"]), _str(account.get("username")))
+        return None
+
+
+def _part_number(name: str) -> tuple[int, str]:
+    match = re.search(r"-part(\d+)\.js$", name)
+    return (int(match.group(1)) if match else 0, name)
+
+
+def _ytd_json(text: str, where: str) -> list[Any]:
+    match = _YTD_PREFIX.match(text)
+    if not match:
+        raise ArchiveError(f"{where}: does not start with window.YTD.…= : not an archive file")
+    try:
+        value = json.loads(text[match.end() :].rstrip().rstrip(";"))
+    except json.JSONDecodeError as exc:
+        line = text.count("\n", 0, match.end() + exc.pos) + 1
+        raise ArchiveError(f"{where}:{line}: invalid JSON: {exc.msg}") from None
+    if not isinstance(value, list):
+        raise ArchiveError(f"{where}: expected a JSON array after the window.YTD prefix")
+    return value
+
+
+def parse_tweets_js(text: str, where: str = "tweets.js") -> list[Tweet]:
+    """The tweets of one `tweets.js` file's text. `where` names it in errors."""
+    tweets: list[Tweet] = []
+    for number, entry in enumerate(_ytd_json(text, where), start=1):
+        data = entry.get("tweet", entry) if isinstance(entry, dict) else None
+        if not isinstance(data, dict) or not data.get("id_str") or "full_text" not in data:
+            raise ArchiveError(f"{where}: entry {number} is not a tweet (no id_str or full_text)")
+        tweets.append(_tweet(data, f"{where}: tweet {data['id_str']}"))
+    return tweets
+
+
+def _tweet(data: dict[str, Any], where: str) -> Tweet:
+    entities = data.get("entities") or {}
+    media_list = (data.get("extended_entities") or {}).get("media") or entities.get("media") or []
+    display = data.get("display_text_range")
+    display_start = None
+    if isinstance(display, list) and display and str(display[0]).isdigit():
+        display_start = int(display[0])
+    return Tweet(
+        id=str(data["id_str"]),
+        full_text=str(data["full_text"]),
+        created_at=parse_created_at(str(data.get("created_at", "")), where),
+        lang=_str(data.get("lang")),
+        reply_to_status=_str(data.get("in_reply_to_status_id_str")),
+        reply_to_user=_str(data.get("in_reply_to_user_id_str")),
+        reply_to_screen_name=_str(data.get("in_reply_to_screen_name")),
+        urls=tuple(
+            (str(url["url"]), str(url["expanded_url"]))
+            for url in entities.get("urls") or []
+            if isinstance(url, dict) and url.get("url") and url.get("expanded_url")
+        ),
+        media=tuple(
+            Media(
+                kind=str(item.get("type") or "photo"),
+                media_url=str(item.get("media_url_https") or item.get("media_url")),
+                tco=_str(item.get("url")),
+                expanded_url=_str(item.get("expanded_url")),
+                alt=_str(item.get("ext_alt_text")),
+            )
+            for item in media_list
+            if isinstance(item, dict) and (item.get("media_url") or item.get("media_url_https"))
+        ),
+        display_start=display_start,
+    )
+
+
+def parse_created_at(value: str, where: str = "tweet") -> datetime:
+    """ "Wed Oct 10 20:19:24 +0000 2018" → an aware datetime (in any locale)."""
+    parts = value.split()
+    try:
+        _, month, day, clock, offset, year = parts
+        hour, minute, second = (int(piece) for piece in clock.split(":"))
+        moment = datetime(int(year), _MONTHS[month], int(day), hour, minute, second, tzinfo=UTC)
+        sign = -1 if offset.startswith("-") else 1
+        shift = sign * (int(offset[1:3]) * 3600 + int(offset[3:5]) * 60)
+    except (ValueError, KeyError):
+        raise ArchiveError(
+            f'{where}: created_at {value!r} is not like "Wed Oct 10 20:19:24 +0000 2018"'
+        ) from None
+    return datetime.fromtimestamp(moment.timestamp() - shift, tz=UTC)
+
+
+def _str(value: object) -> str | None:
+    return str(value) if value not in (None, "") else None
