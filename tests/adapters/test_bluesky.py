@@ -482,3 +482,20 @@ def test_a_rejected_record_is_a_permanent_error_naming_the_posts(
     assert "posts 1–2" in caught.value.message
     assert "HTTP 400" in caught.value.message
     assert pds.list_records(pds_account["did"], POST) == []  # all or nothing
+
+
+def test_a_damaged_session_file_means_logging_in_again(
+    pds: pds_harness.LocalPDS, pds_account: dict[str, Any], tmp_path: Path
+) -> None:
+    state = tmp_path / "state"
+    settings = make_settings(pds, pds_account, state)
+    make_publisher(settings).account_id()
+    path = session_path(state, pds.url, pds_account["handle"])
+    data = json.loads(path.read_text())
+    data["session"] = f"{pds_account['handle']}:::{pds_account['did']}:::junk:::junk:::{pds.url}"
+    path.write_text(json.dumps(data))
+
+    before = pds.count(CREATE_SESSION)
+    assert make_publisher(settings).find_published([PostKey(1, "3aaaaaaaaaaaa")]) == [None]
+    assert pds.count(CREATE_SESSION) == before + 1
+    assert "junk" not in path.read_text()

@@ -344,10 +344,15 @@ class BlueskyPublisher:
             saved = load_session(self._state_dir, self._service, self._handle)
             if saved is not None:
                 self._remember(saved.session_string)
-                # An import makes no request: the tokens are checked on first use.
-                client.login(session_string=saved.session_string, fetch_bsky_profile=False)
-                self._client = client
-                return client
+                # An import makes no request: the tokens are checked on first use. A file
+                # the SDK cannot read (damaged, old format) counts as no session at all.
+                try:
+                    client.login(session_string=saved.session_string, fetch_bsky_profile=False)
+                    _ = int(client._session.access_jwt_payload.exp)
+                    self._client = client
+                    return client
+                except Exception:  # any failure here only means "log in"
+                    client = self._new_client()
             if not self._password:
                 raise AuthFailed(
                     f"not logged in to Bluesky as {self._handle} on {self._service}",
@@ -398,8 +403,8 @@ class BlueskyPublisher:
             return
         try:
             expires = datetime.fromtimestamp(int(session.access_jwt_payload.exp), UTC)
-        except (TypeError, ValueError, AttributeError):
-            return
+        except Exception:  # an unreadable token is as good as expired
+            expires = self._clock()
         if self._clock() < expires - REFRESH_MARGIN:
             return
         self._refresh_or_relogin()
