@@ -56,8 +56,9 @@ def slug(text: str, *, words: int = _SLUG_WORDS, chars: int = _SLUG_CHARS) -> st
 def title(thread: ImportedThread) -> str | None:
     """A short title: the first post's first line, cut at a word."""
     first = next((post.text for post in thread.posts if post.text.strip()), "")
-    line = re.sub(r"https?://\S+", "", first.strip().split("\n", 1)[0])
+    line = re.sub(r"https?://[^\s()]+", "", first.strip().split("\n", 1)[0])
     line = re.sub(r"\s+", " ", re.sub(r"\(\s*\)", "", line)).strip()
+    line = re.sub(r"\s+([:;,.!?])", r"\1", line)
     if not line:
         return None
     if len(line) > _TITLE_CHARS:
