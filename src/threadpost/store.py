@@ -13,6 +13,7 @@ order, so SQL compares them directly.
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import sqlite3
@@ -623,18 +624,48 @@ def _create_file(path: Path) -> bool:
         return False
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except (FileExistsError, NotADirectoryError):
+        # mkdir(exist_ok=True) raises FileExistsError only when a file stands in the way.
+        raise StoreError(
+            f"cannot create the ledger {path}: {_first_non_folder(path.parent)} is a file, "
+            "not a folder",
+            hint="choose another place with --db or THREADPOST_DB",
+        ) from None
+    except OSError:
+        pass  # reported below, with the file's own error
+    try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return False  # another process created it just now
+    except NotADirectoryError:
+        raise StoreError(
+            f"cannot create the ledger {path}: {_first_non_folder(path.parent)} is a file, "
+            "not a folder",
+            hint="choose another place with --db or THREADPOST_DB",
+        ) from None
     except PermissionError:
         raise StoreError(
             f"cannot create the ledger {path}: the folder {path.parent} is not writable",
             hint="choose another place with --db or THREADPOST_DB",
         ) from None
     except OSError as exc:
+        if exc.errno == errno.EROFS:
+            raise StoreError(
+                f"cannot create the ledger {path}: the folder {path.parent} is on a read-only "
+                "file system",
+                hint="choose another place with --db or THREADPOST_DB",
+            ) from None
         raise StoreError(f"cannot create the ledger {path}: {exc.strerror or exc}") from None
     os.close(fd)
     return True
+
+
+def _first_non_folder(folder: Path) -> Path:
+    """The first ancestor of `folder` (outermost first) that exists but is not a folder."""
+    for parent in reversed([folder, *folder.parents]):
+        if parent.exists() and not parent.is_dir():
+            return parent
+    return folder
 
 
 def _check_header(path: Path) -> None:

@@ -172,7 +172,23 @@ def _thread_json(
     }
 
 
-def _publish_now(ledger: Ledger, thread_id: str, settings: Settings) -> PublishResult:
+def _verify_accounts(open_publisher: Any, platforms: list[PlatformName]) -> None:
+    """Log in to each network before anything is recorded: missing or refused credentials
+    stop `publish` with "log in again" (exit 1) instead of leaving a thread that every
+    later `run` would fail on. A transient failure is left to the publishing run, which
+    retries it and keeps the thread resumable."""
+    import contextlib
+
+    from threadpost.platforms.base import TransientError
+
+    for platform in platforms:
+        with contextlib.suppress(TransientError):
+            open_publisher(platform).account_id()
+
+
+def _publish_now(
+    ledger: Ledger, thread_id: str, settings: Settings, open_publisher: Any = None
+) -> PublishResult:
     from threadpost.clock import utc_now
     from threadpost.publish import publish_thread
     from threadpost.schedule import lease_duration, lease_name, lease_owner_id
@@ -185,7 +201,7 @@ def _publish_now(ledger: Ledger, thread_id: str, settings: Settings) -> PublishR
         return publish_thread(
             ledger,
             thread_id,
-            _opener(settings),
+            open_publisher or _opener(settings),
             max_attempts=settings.max_attempts,
             policy=_policy(settings),
         )
@@ -238,12 +254,14 @@ def publish(
                 confirmed = False
             if not confirmed:
                 raise ThreadpostError("not confirmed; nothing was sent", hint="pass --yes")
+        open_publisher = _opener(settings)
+        _verify_accounts(open_publisher, list(checked.threads))
         frozen = freeze_thread(
             ledger, checked.draft, checked.threads, schedule_at=None, now=utc_now(), again=again
         )
         if frozen.message:
             echo(frozen.message, err=True)
-        result = _publish_now(ledger, frozen.thread_id, settings)
+        result = _publish_now(ledger, frozen.thread_id, settings, open_publisher)
     if as_json:
         _print_json(result.to_json())
     else:
