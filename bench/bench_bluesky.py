@@ -156,7 +156,6 @@ def main() -> None:
                 single_requests.append(transport.requests - before)
                 assert len(uris) == args.posts
 
-
     a, s = statistics.median(atomic), statistics.median(single)
     print(f"{args.posts}-post thread, +{args.delay * 1000:.0f} ms each way, {args.repeats} runs")
     print(

@@ -66,7 +66,7 @@ if TYPE_CHECKING:
     import httpx
 
     from threadpost.config import Settings
-    from threadpost.linkcard import LinkCard
+    from threadpost.linkcard import LinkCard, LinkCardError
     from threadpost.plan import PlannedPost, Thread
 
 __all__ = ["BlueskyPublisher", "CidMismatch", "LoginResult", "draft_records"]
@@ -208,7 +208,8 @@ class BlueskyPublisher:
         did = self.account_id()
         pending = list(thread.posts[start - 1 :])
         dids = self.resolve_handles(mention_handles(thread, start))
-        embeds = {post.index: self._embed(thread, post) for post in pending}
+        cards = self._fetch_cards(thread, pending)
+        embeds = {post.index: self._embed(post, cards.get(post.index)) for post in pending}
 
         root_ref = strong_ref(root.remote_id, root.cid or "") if root is not None else None
         parent_ref = strong_ref(parent.remote_id, parent.cid or "") if parent is not None else None
@@ -631,13 +632,40 @@ class BlueskyPublisher:
             )
         return dict(blob)
 
-    def _embed(self, thread: Thread, post: PlannedPost) -> dict[str, Any] | None:
+    def _embed(
+        self, post: PlannedPost, card: LinkCard | LinkCardError | None
+    ) -> dict[str, Any] | None:
         if post.images:
             return images_embed([self._upload_image(post, image) for image in post.images])
-        link = card_link(post)
-        if link is None or not (thread.link_cards and self._link_cards):
+        if card is None:
             return None
-        return self._link_card(post, link)
+        return self._link_card(post, card)
+
+    def _fetch_cards(
+        self, thread: Thread, posts: Sequence[PlannedPost]
+    ) -> dict[int, LinkCard | LinkCardError]:
+        """The link cards of the posts that get one, fetched concurrently (each fetch is
+        bounded in time; a thread of 20 links should not take 20 fetch times)."""
+        if not (thread.link_cards and self._link_cards):
+            return {}
+        wanted = {post.index: link for post in posts if (link := card_link(post)) is not None}
+        if not wanted:
+            return {}
+        from concurrent.futures import ThreadPoolExecutor
+
+        from threadpost.linkcard import LinkCardError, fetch_link_card
+
+        fetch = self._fetch_card or fetch_link_card
+
+        def one(link: str) -> LinkCard | LinkCardError:
+            try:
+                return fetch(link)
+            except LinkCardError as exc:
+                return exc
+
+        with ThreadPoolExecutor(max_workers=min(8, len(wanted))) as pool:
+            results = list(pool.map(one, wanted.values()))
+        return dict(zip(wanted, results, strict=True))
 
     def _upload_image(self, post: PlannedPost, image: Any) -> UploadedImage:
         from threadpost.images import ImageError, inspect_image
@@ -665,18 +693,13 @@ class BlueskyPublisher:
         blob = self.upload_blob(data, info.mime, post=post.index)
         return UploadedImage(blob=blob, alt=image.alt, width=info.width, height=info.height)
 
-    def _link_card(self, post: PlannedPost, link: str) -> dict[str, Any] | None:
-        from threadpost.linkcard import LinkCardError, fetch_link_card
+    def _link_card(
+        self, post: PlannedPost, card: LinkCard | LinkCardError
+    ) -> dict[str, Any] | None:
+        from threadpost.linkcard import LinkCardError
 
-        fetch = self._fetch_card or fetch_link_card
-        try:
-            card = fetch(link)
-        except LinkCardError as exc:
-            self._warn(
-                "link-card-failed",
-                f"post {post.index}: no link card for {link}: {exc}",
-                post.index,
-            )
+        if isinstance(card, LinkCardError):
+            self._warn("link-card-failed", f"post {post.index}: no link card: {card}", post.index)
             return None
         thumb = None
         if card.image is not None and card.image_mime:
