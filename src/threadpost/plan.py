@@ -240,8 +240,9 @@ def _split_all(
     total = len(pieces)
     for _ in range(_MAX_NUMBERING_ROUNDS):
         pieces = split(total)
-        if len(pieces) <= total:
-            # Every post was fitted with "i/total"; numbered "i/len(pieces)" it is never wider.
+        if len(pieces) <= total or len(str(len(pieces))) == len(str(total)):
+            # Every post was fitted with "i/total"; "i/len(pieces)" has no more digits, so it
+            # is never wider (and with as many digits the split would come out the same).
             return pieces
         total = len(pieces)
     return pieces  # not reached in practice; a post that does not fit is reported anyway
