@@ -567,8 +567,21 @@ class BlueskyPublisher:
         except Exception as exc:
             # Anything else from the SDK (a malformed answer, a session string it cannot
             # parse): never let its text (which may hold a token) through.
+            import httpx
             from atproto_core.exceptions import AtProtocolError  # type: ignore[import-untyped]
 
+            if isinstance(exc, httpx.TransportError):
+                # The SDK converts only timeouts and httpx.NetworkError; a server that
+                # closes the connection without answering raises RemoteProtocolError
+                # ("Server disconnected without sending a response"), and the write may
+                # have landed (reconciled by reading the planned rkeys back).
+                error_class = UnclearOutcome if write else TransientError
+                raise error_class(
+                    f"Bluesky: {what}: the connection closed without an answer"
+                    + (" (the write may have been applied)" if write else ""),
+                    platform=PLATFORM,
+                    post=post,
+                ) from None
             if isinstance(exc, AtProtocolError):
                 raise TransientError(
                     f"Bluesky: {what}: {type(exc).__name__}", platform=PLATFORM, post=post
