@@ -135,3 +135,66 @@ def test_mastodon_sigkill_after_commit_at_post_k(
     assert settings.mastodon.instance == server.url
     assert verdict.on_server == POSTS and verdict.duplicates == 0, outcome
     assert verdict.in_order and verdict.chain_intact, outcome
+
+
+@pytest.mark.parametrize("k", KS)
+def test_bluesky_sigkill_after_commit_at_post_k(shared_pds: Any, tmp_path: Path, k: int) -> None:
+    """The whole thread is one atomic applyWrites (the default); the process dies while
+    recording post k's confirmation, so posts k..10 are on the PDS but 'sending' in the
+    ledger. `run` reads the planned rkeys back and confirms them: nothing is resent."""
+    import pds_harness
+    from threadpost.platforms.base import BLUESKY_LIMITS
+
+    handle = pds_harness.unique_handle("kill")
+    account = shared_pds.create_account(handle, "kill-password-" + handle.split(".")[0])
+    env = cli_env(
+        tmp_path,
+        THREADPOST_BLUESKY_SERVICE=shared_pds.url,
+        THREADPOST_BLUESKY_HANDLE=handle,
+        THREADPOST_BLUESKY_APP_PASSWORD=account["password"],
+    )
+    draft = write_thread_draft(tmp_path / "draft", "bluesky", f"sigkill k={k}")
+    writes = shared_pds.count("com.atproto.repo.applyWrites")
+
+    killed = publish_and_kill(draft, k, env)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert shared_pds.count("com.atproto.repo.applyWrites") == writes + 1
+    states, _, _ = ledger_state(tmp_path / "threadpost.db", "bluesky")
+    assert states[: k - 1] == ["confirmed"] * (k - 1) and states[k - 1] == "sending"
+
+    expire_leases(tmp_path / "threadpost.db")
+    resumed = run_resume(env)
+    assert resumed.exit_code == 0, resumed.stdout + resumed.stderr
+    # Resumed by reading back, not by writing again.
+    assert shared_pds.count("com.atproto.repo.applyWrites") == writes + 1
+
+    states, ids, attempts = ledger_state(tmp_path / "threadpost.db", "bluesky")
+    assert states == ["confirmed"] * POSTS
+    plan = plan_thread(read_draft(draft), BLUESKY_LIMITS)
+    records = shared_pds.list_records(account["did"], "app.bsky.feed.post", limit=100)
+    posts = [
+        ServerPost(
+            id=r["uri"],
+            text=r["value"]["text"],
+            parent=(r["value"].get("reply") or {}).get("parent", {}).get("uri"),
+            root=(r["value"].get("reply") or {}).get("root", {}).get("uri"),
+        )
+        for r in reversed(records)
+    ]
+    verdict = judge(plan, posts, ids)
+    outcome = CellOutcome(
+        platform="bluesky",
+        fault="sigkill",
+        k=k,
+        planned=POSTS,
+        on_server=verdict.on_server,
+        duplicates=verdict.duplicates,
+        in_order=verdict.in_order,
+        chain_intact=verdict.chain_intact,
+        attempts=attempts,
+        runs=2,
+        exit_codes=(killed.returncode, resumed.exit_code),
+    )
+    record(outcome)
+    assert verdict.on_server == POSTS and verdict.duplicates == 0, outcome
+    assert verdict.in_order and verdict.chain_intact, outcome
