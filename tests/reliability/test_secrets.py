@@ -1,0 +1,168 @@
+"""Secrets never leak: known tokens, passwords and session strings are searched for in
+every output of a representative run (faults, resumes, bad input, --traceback), in the
+ledger's bytes and in every file threadpost wrote, except the two files meant to hold
+them, which must be 0600. A config file holding a secret that others can read warns.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+from pathlib import Path
+from typing import Any
+
+from reliability_support import write_thread_draft
+from test_sigkill import cli_env, expire_leases, publish_and_kill, run_resume
+
+import pds_harness
+from cli_support import run_cli
+from mastodon_server.server import MastodonTestServer
+
+MASTODON_TOKEN = "SECRET-mastodon-token-7f3a9c2e"
+WRONG_TOKEN = "SECRET-wrong-token-b81d44"
+BLUESKY_PASSWORD = "SECRET-bsky-app-pass-52e1"
+WRONG_PASSWORD = "SECRET-bsky-wrong-pass-0c9d"
+
+
+def _cli(env: dict[str, str], *args: str, input: str | None = None) -> Any:
+    names = [name for name in env if name.startswith("THREADPOST_")]
+    return run_cli(*args, env={name: env[name] for name in names}, input=input)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+def test_no_secret_in_any_output_file_or_ledger(
+    mastodon_cell: MastodonTestServer, shared_pds: Any, tmp_path: Path
+) -> None:
+    server = mastodon_cell
+    outputs: list[str] = []
+
+    # -- Mastodon: a publish that meets a 503 and a lost answer, a resume, status -----------
+    username = "s" + os.urandom(5).hex()
+    server.add_account(username, token=MASTODON_TOKEN)
+    (tmp_path / "m").mkdir()
+    env = cli_env(
+        tmp_path / "m",
+        THREADPOST_MASTODON_INSTANCE=server.url,
+        THREADPOST_MASTODON_TOKEN=MASTODON_TOKEN,
+    )
+    server.faults.add("error", "/api/v1/statuses", at_count=2, status=503)
+    server.faults.add("drop_after_commit", "/api/v1/statuses", at_count=5)
+    draft = write_thread_draft(tmp_path / "m" / "draft", "mastodon", "secrets")
+    for args in (
+        ("--traceback", "publish", "--yes", str(draft)),
+        ("run",),
+        ("status", "--json"),
+        ("queue",),
+    ):
+        result = _cli(env, *args)
+        outputs += [result.stdout, result.stderr]
+    assert len(server.published(username)) == 10
+    # A wrong token, with --traceback: the refused token is not echoed either.
+    wrong = _cli(
+        {**env, "THREADPOST_MASTODON_TOKEN": WRONG_TOKEN},
+        "--traceback",
+        "publish",
+        "--yes",
+        "--again",
+        str(draft),
+    )
+    assert wrong.exit_code == 1 and "log in again" in wrong.stderr
+    outputs += [wrong.stdout, wrong.stderr]
+    # `login mastodon` saves its token 0600 and never shows it.
+    login = _cli(
+        env,
+        "login",
+        "mastodon",
+        "--instance",
+        server.url,
+        input=server.authorization_code + "\n",
+    )
+    assert login.exit_code == 0, login.stderr
+    outputs += [login.stdout, login.stderr]
+    credentials = tmp_path / "m" / "state" / "mastodon-credentials.json"
+    assert _mode(credentials) == 0o600
+    saved_token = json.loads(credentials.read_text())["access_token"]
+    assert _mode(tmp_path / "m" / "threadpost.db") == 0o600
+
+    # -- Bluesky: killed mid-publish, resumed from the saved session; a wrong password ------
+    handle = pds_harness.unique_handle("sec")
+    shared_pds.create_account(handle, BLUESKY_PASSWORD)
+    (tmp_path / "b").mkdir()
+    benv = cli_env(
+        tmp_path / "b",
+        THREADPOST_BLUESKY_SERVICE=shared_pds.url,
+        THREADPOST_BLUESKY_HANDLE=handle,
+        THREADPOST_BLUESKY_APP_PASSWORD=BLUESKY_PASSWORD,
+    )
+    bdraft = write_thread_draft(tmp_path / "b" / "draft", "bluesky", "secrets")
+    killed = publish_and_kill(bdraft, 4, benv)
+    assert killed.returncode == -signal.SIGKILL
+    outputs += [killed.stdout, killed.stderr]
+    expire_leases(tmp_path / "b" / "threadpost.db")
+    resumed = run_resume(benv)
+    assert resumed.exit_code == 0, resumed.stderr
+    outputs += [resumed.stdout, resumed.stderr]
+    wrong_pass = _cli(
+        {
+            **benv,
+            "THREADPOST_BLUESKY_APP_PASSWORD": WRONG_PASSWORD,
+            "THREADPOST_STATE_DIR": str(tmp_path / "b" / "other-state"),
+        },
+        "--traceback",
+        "publish",
+        "--yes",
+        "--again",
+        str(bdraft),
+    )
+    assert wrong_pass.exit_code == 1, wrong_pass.stderr
+    outputs += [wrong_pass.stdout, wrong_pass.stderr]
+    sessions = list((tmp_path / "b" / "state").rglob("session-*.json"))
+    assert len(sessions) == 1 and _mode(sessions[0]) == 0o600
+    session = json.loads(sessions[0].read_text())["session"]
+    session_parts = [part for part in session.split(":") if part.startswith("eyJ")]  # JWTs
+    assert session_parts, "the session string holds the JWTs"
+    assert _mode(tmp_path / "b" / "threadpost.db") == 0o600
+
+    # -- the search ------------------------------------------------------------------------
+    secrets = [
+        MASTODON_TOKEN,
+        WRONG_TOKEN,
+        saved_token,
+        BLUESKY_PASSWORD,
+        WRONG_PASSWORD,
+        session,
+        *session_parts,
+    ]
+    holders = {credentials, sessions[0]}
+    files = [p for p in tmp_path.rglob("*") if p.is_file() and p not in holders]
+    assert any(p.name == "threadpost.db" for p in files)
+    blobs = {f"output {n}": text.encode() for n, text in enumerate(outputs)}
+    blobs.update({str(p): p.read_bytes() for p in files})
+    for where, data in blobs.items():
+        for secret in secrets:
+            assert secret.encode() not in data, f"a secret leaked into {where}"
+    # The server's request log (printed by failing tests) keeps no token either.
+    assert all(MASTODON_TOKEN not in json.dumps(r.headers) for r in server.requests)
+
+
+def test_a_config_file_with_a_secret_readable_by_others_draws_a_warning(tmp_path: Path) -> None:
+    env = cli_env(tmp_path)
+    config = Path(env["THREADPOST_CONFIG"])
+    config.write_text(
+        f'[mastodon]\ninstance = "https://mastodon.example"\naccess_token = "{MASTODON_TOKEN}"\n'
+    )
+    config.chmod(0o644)
+    loud = _cli(env, "queue")
+    assert loud.exit_code == 0, loud.stderr
+    assert f"Warning: {config} holds a secret and can be read by other users" in loud.stderr
+    assert f"chmod 600 {config}" in loud.stderr
+    config.chmod(0o600)
+    quiet = _cli(env, "queue")
+    assert quiet.exit_code == 0 and "Warning" not in quiet.stderr
+    for result in (loud, quiet):
+        assert MASTODON_TOKEN not in result.stdout + result.stderr
