@@ -31,8 +31,13 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check src tests bench
 	$(VENV)/bin/mypy
 
-bench: $(STAMP)
-	$(PY) bench/run.py
+## Benchmarks (print their tables; results are kept in BENCHMARKS.md). The Bluesky one
+## needs the local PDS.
+bench: test-deps
+	$(PY) bench/bench_plan.py
+	$(PY) bench/bench_check.py
+	$(PY) bench/bench_run.py
+	$(PY) bench/bench_bluesky.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
