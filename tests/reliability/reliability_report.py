@@ -145,6 +145,21 @@ NOTES: Final = """
   `drop_after_commit` (stored, connection closed without an answer). "Connection refused":
   the server stops listening right after post k-1 is confirmed and stays down for the
   whole first run; the first run ends incomplete (exit 4), a later `run` resumes from post k.
+- **Bluesky**: the real reference PDS runs locally; it has no fault switches, so
+  `tests/reliability/fault_transport.py` sits between the adapter and the PDS (an httpx
+  transport: every request really reaches the PDS over TCP unless the fault says
+  otherwise) and fires on the k-th `applyWrites`: 500/502/503 without forwarding, 500
+  after forwarding (the write landed), 429 `RateLimitExceeded` with an epoch-seconds
+  `RateLimit-Reset` 1 s ahead, a read timeout after the write landed, a connection closed
+  without an answer after the write landed, and "refused" (this call and all later ones go
+  to a closed port on 127.0.0.1: a real ECONNREFUSED, until the next run).
+- **Bluesky is atomic per applyWrites call**: a thread is normally one call (≤ 200 posts),
+  all or nothing, so "a fault at post k" cannot happen inside it. The matrix therefore
+  publishes in chunks of one post (`MAX_WRITES_PER_CALL = 1`, the code path of threads
+  over 200 posts or 0.9 MB): the k-th call is post k, with posts 1..k-1 committed and
+  confirmed before the fault. The SIGKILL cells use the default single atomic call: the
+  whole thread commits, the process dies while recording post k, and `run` confirms posts
+  k..10 by reading the planned record keys back (`getRecord`) without a second write.
 - **SIGKILL**: `threadpost publish --yes` runs as a subprocess through
   `tests/reliability/killer.py`, which wraps `Ledger.confirm_post` so the process kills
   itself (SIGKILL) the moment the network has confirmed post k, before the ledger records
@@ -165,4 +180,18 @@ NOTES: Final = """
   thread, post index and content, stored in the ledger before the first attempt. A resend
   after an unclear failure (5xx, timeout, lost answer, crash) returns the status that
   landed instead of creating another.
+- Bluesky: every record's key (a TID) and `createdAt` are stored in the ledger before the
+  first attempt, so a resend is byte-identical; after an unclear failure the planned keys
+  are read back first and whatever landed is confirmed, not resent. The reply chain is
+  checked with the CIDs the PDS returns (each reply's root and parent strong refs).
+
+## Faults that end a run without retrying
+
+- A 429 whose reset is further away than `max_rate_limit_wait` (15 min by default): no
+  wait, the thread stays incomplete (exit 4) with its next retry at the reset
+  (`test_a_rate_limit_longer_than_the_cap_leaves_the_thread_resumable_at_the_reset`).
+- 400/422: the server's reason, naming the post, no retry, the platform is marked failed
+  (exit 1); 401/403 and missing credentials: "log in again" (exit 1). Since issue 7,
+  `publish` logs in before it records anything, so bad credentials leave no thread behind
+  (`tests/data/bad/`).
 """

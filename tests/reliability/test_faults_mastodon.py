@@ -169,3 +169,57 @@ def test_response_lost_after_commit_at_post_k(
     posts = [r for r in mastodon_cell.requests_to("POST", STATUSES) if r.account == cell.username]
     keys = [r.idempotency_key for r in posts]
     assert len(posts) == 11 and len(set(keys)) == 10
+
+
+def _publish_once(cell: Cell, tmp_path: Path, sleep: Recorder) -> Any:
+    from reliability_support import fast_policy, write_thread_draft
+
+    from threadpost.clock import utc_now
+    from threadpost.draft import read_draft
+    from threadpost.plan import plan_thread
+    from threadpost.publish import freeze_thread, publish_thread
+    from threadpost.store import open_ledger
+
+    draft = read_draft(write_thread_draft(tmp_path / "draft", "mastodon", "policy"))
+    plan = plan_thread(draft, cell.open_publisher("mastodon").limits())
+    with open_ledger(cell.settings.db_path) as ledger:
+        frozen = freeze_thread(ledger, draft, {"mastodon": plan}, schedule_at=None, now=utc_now())
+        result = publish_thread(
+            ledger,
+            frozen.thread_id,
+            cell.open_publisher,
+            max_attempts=8,
+            policy=fast_policy(sleep),
+        )
+        return result, ledger.attempts(frozen.thread_id)
+
+
+def test_a_rate_limit_longer_than_the_cap_leaves_the_thread_resumable_at_the_reset(
+    mastodon_cell: MastodonTestServer, tmp_path: Path
+) -> None:
+    cell = Cell(mastodon_cell, tmp_path)
+    reset = datetime.now(UTC) + timedelta(hours=1)
+    mastodon_cell.faults.add("rate_limit", STATUSES, at_count=4, reset_at=reset)
+    sleep = Recorder(real=False)
+    result, attempts = _publish_once(cell, tmp_path, sleep)
+    (outcome,) = result.outcomes
+    assert int(result.exit_status) == 4 and outcome.status == "incomplete"
+    assert outcome.published == 3 and sleep.waits == []  # no waiting beyond the cap
+    assert outcome.next_retry_at is not None
+    assert abs((outcome.next_retry_at - reset).total_seconds()) < 1
+    assert [a["outcome"] for a in attempts] == ["rate-limited"]
+
+
+def test_a_refused_post_is_not_retried_and_names_the_post_and_the_reason(
+    mastodon_cell: MastodonTestServer, tmp_path: Path
+) -> None:
+    cell = Cell(mastodon_cell, tmp_path)
+    mastodon_cell.faults.add("error", STATUSES, at_count=3, status=422)
+    sleep = Recorder(real=False)
+    result, attempts = _publish_once(cell, tmp_path, sleep)
+    (outcome,) = result.outcomes
+    assert int(result.exit_status) == 1 and outcome.status == "failed"
+    assert outcome.published == 2 and sleep.waits == []
+    assert outcome.error is not None
+    assert "post 3" in outcome.error and "HTTP 422: Something went wrong" in outcome.error
+    assert [a["outcome"] for a in attempts] == ["permanent"]
