@@ -71,21 +71,10 @@ def html_404_url() -> Iterator[str]:
         httpd.server_close()
 
 
-@pytest.fixture(scope="module")
-def local_pds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """A real local Bluesky PDS, started only for the cases that need one."""
-    import pds_harness
-
-    try:
-        install_dir = pds_harness.ensure_pds_installed()
-    except pds_harness.PDSInstallError as exc:
-        pytest.fail(f"installing the local PDS failed:\n{exc}", pytrace=False)
-    pds = pds_harness.LocalPDS(install_dir=install_dir, data_dir=tmp_path_factory.mktemp("pds"))
-    pds.start()
-    try:
-        yield pds
-    finally:
-        pds.stop()
+@pytest.fixture
+def local_pds(pds: Any) -> Any:
+    """The session's PDS (tests/conftest.py), for the cases that need one."""
+    return pds
 
 
 def load_case(name: str) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,22 +19,10 @@ pytestmark = pytest.mark.pds
 CREATE_SESSION = "com.atproto.server.createSession"
 
 
-@pytest.fixture(scope="module")
-def local_pds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[pds_harness.LocalPDS]:
-    """Its own PDS: the `pds` fixture lives in tests/adapters/conftest.py."""
-    try:
-        install_dir = pds_harness.ensure_pds_installed()
-    except pds_harness.PDSInstallError as exc:
-        pytest.fail(f"installing the local PDS failed:\n{exc}", pytrace=False)
-    server = pds_harness.LocalPDS(install_dir=install_dir, data_dir=tmp_path_factory.mktemp("pds"))
-    try:
-        server.start()
-    except pds_harness.PDSStartError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
-        yield server
-    finally:
-        server.stop()
+@pytest.fixture
+def local_pds(pds: pds_harness.LocalPDS) -> pds_harness.LocalPDS:
+    """The session's PDS (tests/conftest.py)."""
+    return pds
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import reliability_report
@@ -51,18 +50,6 @@ def mastodon_cell(shared_mastodon: MastodonTestServer) -> Iterator[MastodonTestS
 
 
 @pytest.fixture(scope="session")
-def shared_pds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One real local PDS for the whole suite (cells use fresh accounts)."""
-    try:
-        install_dir = pds_harness.ensure_pds_installed()
-    except pds_harness.PDSInstallError as exc:
-        pytest.fail(f"installing the local PDS failed:\n{exc}", pytrace=False)
-    server = pds_harness.LocalPDS(install_dir=install_dir, data_dir=tmp_path_factory.mktemp("pds"))
-    try:
-        server.start()
-    except pds_harness.PDSStartError as exc:
-        pytest.fail(str(exc), pytrace=False)
-    try:
-        yield server
-    finally:
-        server.stop()
+def shared_pds(pds: pds_harness.LocalPDS) -> pds_harness.LocalPDS:
+    """The session's one real local PDS (tests/conftest.py); cells use fresh accounts."""
+    return pds
