@@ -6,7 +6,8 @@ from threadpost.text.entities import mastodon_entities, protected_spans
 from threadpost.text.split import split_text
 
 
-def test_fits_is_called_a_bounded_number_of_times_per_chunk() -> None:
+def test_fits_is_called_a_bounded_number_of_times_per_break() -> None:
+    counted: list[int] = []
     for repeat in (400, 4000):
         calls = 0
         seen = 0
@@ -19,9 +20,15 @@ def test_fits_is_called_a_bounded_number_of_times_per_chunk() -> None:
 
         text = ("Some words in a sentence, and more. " * repeat).strip()
         chunks = split_text(text, fits)
-        # Galloping search: O(log w) probes per chunk, each at most about twice the window.
-        assert calls <= 12 * len(chunks)
-        assert seen <= 12 * 2 * 300 * len(chunks)
+        breaks = 7 * repeat
+        # Galloping searches: O(log w) probes per chunk, each at most about twice the window;
+        # the programme: about one probe per break of the windows, each at most one window.
+        # (The greedy splitter alone was held to 12 probes per chunk.)
+        assert calls <= 2 * breaks + 12 * len(chunks)
+        assert seen <= (2 * breaks + 12 * len(chunks)) * 2 * 300
+        counted.append(calls)
+    # 10x the text, about 10x the probes: linear.
+    assert counted[1] <= 11 * counted[0]
 
 
 def test_interleaved_hashtag_sigils_are_all_found() -> None:

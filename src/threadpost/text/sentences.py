@@ -17,6 +17,20 @@ unless the `.` ends an abbreviation (`M.`, `Dr.`, `av.`, `p.`, `e.g.`…) or an 
 (`J.`). A few abbreviations often end a sentence (`etc.`, `J.-C.`, months): after them a
 sentence ends only when an upper-case letter follows. Decimals (`3.14`, `3,14`) hold no
 whitespace, so they are never break points to begin with.
+
+Chinese and Japanese put no spaces between words: as Unicode line breaking (UAX #14) allows,
+a text may also be broken *between* two CJK characters (ideographs, kana, fullwidth forms and
+CJK punctuation), dropping nothing (`end == next_start`). After `。` `！` `？` (and any closing
+brackets after them) such a break ends a sentence, after `、` `，` `；` `：` a clause; any other
+one ranks as a word break. The Japanese "kinsoku" rules of UAX #14 hold: never before a
+closing bracket, `。` `、` small kana, `ー` or an iteration mark, never after an opening
+bracket. A break is only made where both neighbours are CJK, so a Latin word, a URL or a
+mention glued to CJK text stays whole, and a Latin run without spaces is never broken.
+
+Thai, Lao, Khmer and Myanmar also write without spaces, but their word boundaries need a
+dictionary: threadpost does not guess them. Such text breaks only at its spaces (a run too
+long for a post without any space is reported as too long), and Korean, which spaces its
+words, breaks at spaces like Latin text.
 """
 
 from __future__ import annotations
@@ -54,11 +68,11 @@ _NO_BREAK_AFTER: Final = frozenset("«‹¿¡")
 #: Never break right before these (French spacing: `mot ?`, `mot »`, `10 %`).
 _NO_BREAK_BEFORE: Final = frozenset("»›?!:;%‰")
 #: Closing marks that may follow the sentence's terminal punctuation.
-_CLOSERS: Final = frozenset("\"'”’»›)]}\u00a0\u202f\u2007")
+_CLOSERS: Final = frozenset("\"'”’»›)]}\u00a0\u202f\u2007」』）］｝〕〉》】〙〗〟｣")
 #: Opening marks that may precede the next sentence's first letter.
 _OPENERS: Final = frozenset("\"'“‘«‹([{¿¡\u00a0\u202f\u2007")
-_TERMINATORS: Final = frozenset("?!…‽")
-_CLAUSE_MARKS: Final = frozenset(",;:")
+_TERMINATORS: Final = frozenset("?!…‽。！？｡")
+_CLAUSE_MARKS: Final = frozenset(",;:、，；：､")
 _DASHES: Final = frozenset("—–-")
 
 #: Abbreviations after which a sentence never ends (a name, number or word always follows).
@@ -84,6 +98,32 @@ _MAY_END_FOLDED: Final = frozenset(word.lower() for word in _MAY_END)
 _MAX_TOKEN: Final = 24
 _INITIAL: Final = re.compile(r"^(?:[^\W\d_]\.(?:-?[^\W\d_]\.)*)$")
 
+# CJK characters between which UAX #14 allows a break (class ID and CJK punctuation):
+# radicals, CJK symbols, kana, bopomofo, ideographs (BMP and planes 2-3), compatibility
+# ideographs, fullwidth forms and halfwidth katakana. Hangul is left out: Korean uses spaces.
+_CJK_RANGES: Final = (
+    "\u2e80-\u2fdf\u3001-\u303f\u3041-\u3096\u309b-\u30ff\u3105-\u312f\u31a0-\u31bf"
+    "\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff01-\uff9d"
+    "\U00020000-\U0003134f"
+)
+#: Opening brackets: no break after them.
+_CJK_OPENERS: Final = "「『（［｛〔〈《【〘〖〝｢“‘"
+#: No break before these: closing brackets, sentence and clause punctuation, small kana,
+#: the prolonged sound mark, iteration marks, middle dots and ellipses (UAX #14 CL, EX, IS,
+#: NS, IN; strict Japanese rules).
+_CJK_NO_BREAK_BEFORE: Final = (
+    "」』）］｝〕〉》】〙〗〟｣”’。、，．！？：；｡､・…‥〜～"
+    "ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ"
+    "ーゝゞヽヾ々〻゛゜ｰｧｨｩｪｫｬｭｮｯ\uff9e\uff9f"
+)
+_CJK_ANY: Final = re.compile(f"[{_CJK_RANGES}]")
+_CJK_BREAK: Final = re.compile(
+    f"(?<=[{_CJK_RANGES}“‘…‥])(?<![{re.escape(_CJK_OPENERS)}])"
+    f"(?=[{_CJK_RANGES}“‘])(?![{re.escape(_CJK_NO_BREAK_BEFORE)}])"
+)
+_CJK_SENTENCE_END: Final = frozenset("。！？｡")
+_CJK_CLAUSE_END: Final = frozenset("、，；：､")
+
 
 def break_opportunities(text: str) -> list[Break]:
     """Every place `text` may be split, in order, ranked by `BreakKind`.
@@ -99,7 +139,27 @@ def break_opportunities(text: str) -> list[Break]:
         kind = classify_break(text, start, end)
         if kind is not None:
             breaks.append(Break(start, end, kind))
-    return breaks
+    if _CJK_ANY.search(text) is None:
+        return breaks
+    # Breaks between CJK characters never touch whitespace: merge the two ordered lists.
+    cjk = [Break(at, at, classify_cjk_break(text, at)) for at in cjk_break_offsets(text)]
+    return sorted(breaks + cjk, key=lambda brk: brk.end) if breaks else cjk
+
+
+def cjk_break_offsets(text: str) -> list[int]:
+    """Offsets between two CJK characters where UAX #14 allows a break (nothing dropped)."""
+    return [match.start() for match in _CJK_BREAK.finditer(text) if match.start() > 0]
+
+
+def classify_cjk_break(text: str, at: int) -> BreakKind:
+    """Rank a break between CJK characters: after `。！？` a sentence, after `、，；：` a clause."""
+    last = _last_significant(text, at)
+    if last is not None:
+        if text[last] in _CJK_SENTENCE_END:
+            return BreakKind.SENTENCE
+        if text[last] in _CJK_CLAUSE_END:
+            return BreakKind.CLAUSE
+    return BreakKind.WORD
 
 
 def classify_break(text: str, start: int, end: int) -> BreakKind | None:
