@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Literal
 
 from threadpost.plan import Facet, PlannedPost, Thread
+from threadpost.problems import Problem
 from threadpost.platforms.base import (
     BLUESKY_LIMITS,
     MASTODON_DEFAULT_LIMITS,
     AuthFailed,
     ConfirmPost,
+    LandedWithDoubts,
     PermanentError,
     PlatformLimits,
     PlatformName,
@@ -40,6 +42,8 @@ FaultKind = Literal[
     "permanent",  # 422 with the server's reason
     "auth",  # 401
     "crash",  # the server commits, then the client process dies before confirming
+    "doubts",  # the server commits, the post is confirmed, then LandedWithDoubts (CIDs)
+    "warn",  # a non-fatal warning (like a link card that could not be made), then sent
 ]
 
 
@@ -113,6 +117,9 @@ class FakePublisher:
     delay: float = 0.0
     calls: list[tuple[str, object]] = field(default_factory=list)
     keys_made: int = 0
+    warnings: list[Problem] = field(default_factory=list)
+    #: What find_published was given besides the keys: (first index, parent remote id).
+    lookups: list[tuple[int, str | None, bool]] = field(default_factory=list)
 
     def fail_at(self, post: int, kind: FaultKind, times: int = 1, **extra: object) -> FakePublisher:
         """Add a fault at post `post` (1-based) for the next `times` sends of it."""
@@ -156,6 +163,16 @@ class FakePublisher:
             fault = self._fault(post.index)
             if fault in ("transient", "unclear", "rate-limited", "permanent", "auth"):
                 self._raise(fault, post.index)
+            if fault == "warn":
+                self.warnings.append(
+                    Problem(
+                        severity="warning",
+                        code="link-card-failed",
+                        message=f"post {post.index}: no link card: connection refused",
+                        platform=self.platform,
+                        post=post.index,
+                    )
+                )
             remote_id = self.server.commit(
                 self.platform,
                 key,
@@ -180,11 +197,26 @@ class FakePublisher:
                 cid=f"cid-{remote_id}" if self.platform == "bluesky" else None,
             )
             confirm(ref)
+            if fault == "doubts":
+                raise LandedWithDoubts(
+                    f"the server's CID of post {post.index} differs from the computed one",
+                    platform=self.platform,
+                    post=post.index,
+                )
             root = root or ref
             parent = ref
 
-    def find_published(self, keys: Sequence[PostKey]) -> list[PostRef | None]:
+    def find_published(
+        self,
+        keys: Sequence[PostKey],
+        *,
+        thread: Thread | None = None,
+        parent: PostRef | None = None,
+    ) -> list[PostRef | None]:
         self.calls.append(("find", [k.index for k in keys]))
+        self.lookups.append(
+            (keys[0].index, parent.remote_id if parent else None, thread is not None)
+        )
         found: list[PostRef | None] = []
         for key in keys:
             remote_id = self.server.find(self.platform, key.key)

@@ -5,14 +5,19 @@ For each platform of a thread, independently:
 1. the posts' keys (`Publisher.post_keys`) are stored before the first attempt, and a
    resumed thread always re-sends with those same keys;
 2. every attempt starts by reconciling: posts left 'sending' by a crash or an unclear
-   failure are looked up with `find_published` and confirmed if they exist;
+   failure are looked up with `find_published` (given the frozen plan, the parent they
+   reply to and, through their keys, when they were first sent) and confirmed if they
+   exist; a post looked up and not found did not land, so resending it is safe however
+   long ago it was first sent;
 3. it then sends from the first unconfirmed post, replying to the last confirmed one; the
    adapter's `confirm` callback writes each `PostRef` to the ledger in its own transaction
    before the next post goes out.
 
 Retries within a run follow `retry.RetryPolicy`; what is still missing afterwards is left
 for a later `run` (next retry time, attempts counted) until `max_attempts` runs have failed.
-One platform failing never stops the others.
+One platform failing never stops the others. What an adapter warns about while sending (a
+link card not made, a mention sent as text, posts that landed with doubts) is recorded in
+the ledger and returned in the platform's outcome.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ if TYPE_CHECKING:
     from threadpost.draft import Draft
     from threadpost.plan import Thread
     from threadpost.platforms.base import PlatformName, PostRef, Publisher
+    from threadpost.problems import Problem
     from threadpost.retry import RetryPolicy
 
 #: Opens the publisher of one platform (logs in); may raise AuthFailed / ConfigError.
@@ -70,6 +76,8 @@ class PlatformOutcome:
     hint: str | None = None
     #: incomplete only: when a later `run` will try again.
     next_retry_at: datetime | None = None
+    #: What the adapter warned about in this pass, each "post N: …" where it names a post.
+    warnings: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         """The outcome as JSON-able data."""
@@ -82,6 +90,7 @@ class PlatformOutcome:
             "error": self.error,
             "hint": self.hint,
             "next_retry_at": self.next_retry_at.isoformat() if self.next_retry_at else None,
+            "warnings": list(self.warnings),
         }
 
 
@@ -308,12 +317,22 @@ def _publish_platform(
     previous_attempts: int,
     on_confirm: Callable[[PostRef], None] | None,
 ) -> PlatformOutcome:
-    from threadpost.platforms.base import AuthFailed, PermanentError, RateLimited, TransientError
+    from dataclasses import replace
+
+    from threadpost.platforms.base import (
+        AuthFailed,
+        LandedWithDoubts,
+        PermanentError,
+        RateLimited,
+        TransientError,
+    )
+    from threadpost.problems import Problem
     from threadpost.retry import call_with_retries, next_retry_after
 
     thread_id = record.id
     plan = ledger.plan(thread_id, platform)
     total = len(plan.posts)
+    warned: list[Problem] = []
 
     def confirm(ref: PostRef) -> None:
         if ref.platform != platform:
@@ -321,6 +340,15 @@ def _publish_platform(
         ledger.confirm_post(thread_id, ref, clock())
         if on_confirm is not None:
             on_confirm(ref)
+
+    def keep_warnings(problems: Sequence[Problem], attempt_id: int | None) -> None:
+        fresh = [p for p in problems if p not in warned]
+        if fresh:
+            warned.extend(fresh)
+            ledger.add_warnings(thread_id, platform, fresh, clock(), attempt_id=attempt_id)
+
+    def watching(publisher: Publisher, attempt_id: int | None) -> _WarningWatch:
+        return _WarningWatch(publisher, lambda found: keep_warnings(found, attempt_id))
 
     opened: list[Publisher] = []
 
@@ -336,74 +364,115 @@ def _publish_platform(
         in_doubt = [p for p in posts if p.state == "sending"]
         if in_doubt:
             # A crash or an unclear failure: some of these may have landed. Look first.
-            found = publisher.find_published([p.post_key for p in in_doubt])
+            refs = {p.index: p.ref for p in posts if p.state == "confirmed"}
+            with watching(publisher, None):
+                found = publisher.find_published(
+                    [p.post_key for p in in_doubt],
+                    thread=plan,
+                    parent=refs.get(in_doubt[0].index - 1),
+                )
             for ref in found:
                 if ref is not None:
                     confirm(ref)
             ledger.clear_sending(thread_id, platform)
+        # Bounded: each round either confirms at least one more post or leaves.
+        for _ in range(total + 1):
             posts = ledger.posts(thread_id, platform)
-        pending = [p for p in posts if p.state != "confirmed"]
-        if not pending:
-            return
-        start = pending[0].index
-        confirmed = {p.index: p.ref for p in posts if p.state == "confirmed"}
-        root = confirmed.get(1)
-        parent = confirmed.get(start - 1)
-        ledger.mark_sending(thread_id, platform, start)
-        attempt_id = ledger.start_attempt(thread_id, platform, start, clock())
-        try:
-            publisher.send(
-                plan,
-                [p.post_key for p in posts],
-                start=start,
-                root=root,
-                parent=parent,
-                confirm=confirm,
-            )
-        except TransientError as error:
-            outcome = (
-                "rate-limited"
-                if isinstance(error, RateLimited)
-                else "unclear"
-                if error.unclear
-                else "transient"
-            )
-            ledger.finish_attempt(attempt_id, outcome, clock(), error.message)
-            if not error.unclear:
+            pending = [p for p in posts if p.state != "confirmed"]
+            if not pending:
+                return
+            start = pending[0].index
+            confirmed = {p.index: p.ref for p in posts if p.state == "confirmed"}
+            ledger.mark_sending(thread_id, platform, start, clock())
+            attempt_id = ledger.start_attempt(thread_id, platform, start, clock())
+            try:
+                with watching(publisher, attempt_id):
+                    publisher.send(
+                        plan,
+                        [p.post_key for p in posts],
+                        start=start,
+                        root=confirmed.get(1),
+                        parent=confirmed.get(start - 1),
+                        confirm=confirm,
+                    )
+            except TransientError as error:
+                outcome = (
+                    "rate-limited"
+                    if isinstance(error, RateLimited)
+                    else "unclear"
+                    if error.unclear
+                    else "transient"
+                )
+                ledger.finish_attempt(attempt_id, outcome, clock(), error.message)
+                if not error.unclear:
+                    ledger.clear_sending(thread_id, platform)
+                raise
+            except LandedWithDoubts as error:
+                # The posts are there and confirmed (with the server's own references):
+                # not a failure, but something the person must hear about.
+                ledger.finish_attempt(attempt_id, "landed-with-doubts", clock(), error.message)
                 ledger.clear_sending(thread_id, platform)
-            raise
-        except PermanentError as error:
-            ledger.finish_attempt(
-                attempt_id,
-                "auth" if isinstance(error, AuthFailed) else "permanent",
-                clock(),
-                error.message,
-            )
-            ledger.clear_sending(
-                thread_id, platform, error=error.message, error_post=error.post or start
-            )
-            raise
-        ledger.finish_attempt(attempt_id, "ok", clock())
-        # The adapter returned: whatever it did not confirm did not land.
-        ledger.clear_sending(thread_id, platform)
-        left = [p for p in ledger.posts(thread_id, platform) if p.state != "confirmed"]
-        if left:
-            raise StoreError(
-                f"the {platform} adapter returned without confirming post {left[0].index}"
-            )
+                keep_warnings(
+                    [
+                        Problem(
+                            severity="warning",
+                            code="landed-with-doubts",
+                            message=error.message,
+                            platform=platform,
+                            post=error.post,
+                        )
+                    ],
+                    attempt_id,
+                )
+                before = {p.index for p in posts if p.state == "confirmed"}
+                after = {
+                    p.index for p in ledger.posts(thread_id, platform) if p.state == "confirmed"
+                }
+                if after <= before:
+                    raise replace_error(error) from error
+                continue
+            except PermanentError as error:
+                ledger.finish_attempt(
+                    attempt_id,
+                    "auth" if isinstance(error, AuthFailed) else "permanent",
+                    clock(),
+                    error.message,
+                )
+                ledger.clear_sending(
+                    thread_id, platform, error=error.message, error_post=error.post or start
+                )
+                raise
+            ledger.finish_attempt(attempt_id, "ok", clock())
+            # The adapter returned: whatever it did not confirm did not land.
+            ledger.clear_sending(thread_id, platform)
+            left = [p for p in ledger.posts(thread_id, platform) if p.state != "confirmed"]
+            if left:
+                raise StoreError(
+                    f"the {platform} adapter returned without confirming post {left[0].index}"
+                )
+            return
+
+    def replace_error(error: LandedWithDoubts) -> PermanentError:
+        # Nothing new was confirmed: this is a plain refusal after all.
+        return PermanentError(error.message, platform=platform, post=error.post, hint=error.hint)
+
+    def finish(outcome: PlatformOutcome) -> PlatformOutcome:
+        return replace(outcome, warnings=tuple(_warning_line(p) for p in warned))
 
     try:
         call_with_retries(attempt, policy)
     except (TransientError, AuthFailed, StoreError) as error:
-        return _incomplete(
-            ledger,
-            thread_id,
-            platform,
-            error,
-            previous_attempts + 1,
-            max_attempts,
-            next_retry_after(error, previous_attempts + 1, clock()),
-            total,
+        return finish(
+            _incomplete(
+                ledger,
+                thread_id,
+                platform,
+                error,
+                previous_attempts + 1,
+                max_attempts,
+                next_retry_after(error, previous_attempts + 1, clock()),
+                total,
+            )
         )
     except PermanentError as error:
         message = _permanent_message(platform, error)
@@ -414,22 +483,50 @@ def _publish_platform(
             attempts=previous_attempts + 1,
             last_error=message,
         )
-        return _with_refs(ledger, thread_id, platform, "failed", message, None, None, total)
+        return finish(_with_refs(ledger, thread_id, platform, "failed", message, None, None, total))
     except ThreadpostError as error:  # ConfigError when opening the publisher, etc.
-        return _incomplete(
-            ledger,
-            thread_id,
-            platform,
-            error,
-            previous_attempts + 1,
-            max_attempts,
-            next_retry_after(error, previous_attempts + 1, clock()),
-            total,
+        return finish(
+            _incomplete(
+                ledger,
+                thread_id,
+                platform,
+                error,
+                previous_attempts + 1,
+                max_attempts,
+                next_retry_after(error, previous_attempts + 1, clock()),
+                total,
+            )
         )
     ledger.set_platform(
         thread_id, platform, state="published", attempts=previous_attempts, last_error=None
     )
-    return _with_refs(ledger, thread_id, platform, "published", None, None, None, total)
+    return finish(_with_refs(ledger, thread_id, platform, "published", None, None, None, total))
+
+
+class _WarningWatch:
+    """Around one adapter call: hands on the warnings the call added to `publisher.warnings`
+    (the list lives as long as the publisher, which `run` reuses across threads)."""
+
+    def __init__(self, publisher: Publisher, keep: Callable[[list[Problem]], None]) -> None:
+        self._warnings: list[Problem] = getattr(publisher, "warnings", [])
+        self._keep = keep
+        self._mark = 0
+
+    def __enter__(self) -> None:
+        self._mark = len(self._warnings)
+
+    def __exit__(self, *exc: object) -> None:
+        added = list(self._warnings[self._mark :])
+        if added:
+            self._keep(added)
+
+
+def _warning_line(problem: Problem) -> str:
+    """ "post N: message" (without repeating a "post N: " the adapter already wrote)."""
+    if problem.post is None:
+        return problem.message
+    prefix = f"post {problem.post}: "
+    return prefix + problem.message.removeprefix(prefix)
 
 
 def _permanent_message(platform: PlatformName, error: ThreadpostError) -> str:

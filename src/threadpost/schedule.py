@@ -168,6 +168,29 @@ def lease_owner_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
 
 
+def claim_thread_lease(
+    ledger: Ledger, thread_id: str, owner: str, ttl: timedelta, now: datetime
+) -> bool:
+    """Take (or renew) the lease on publishing one thread, recording this process (host,
+    pid, start time) so that a run on the same host can take over from one that was killed
+    instead of waiting `ttl` for it to expire."""
+    from threadpost.processes import this_process
+
+    return ledger.claim_lease(
+        lease_name(thread_id), owner, until=now + ttl, now=now, holder=this_process()
+    )
+
+
+def busy_message(ledger: Ledger, thread_id: str, now: datetime) -> str:
+    """Who holds a thread's lease, for the "busy" line of `run` and `publish`."""
+    holder = ledger.lease_holder(lease_name(thread_id), now)
+    if holder is None or holder[2] is None:
+        return "another run is publishing it"
+    _, host, pid = holder
+    where = "on this machine" if host == socket.gethostname() else f"on {host}"
+    return f"another run is publishing it (process {pid} {where})"
+
+
 def lease_name(thread_id: str) -> str:
     """The lease that guards publishing one thread."""
     return f"thread:{thread_id}"
@@ -216,8 +239,8 @@ def _run_one(
 
     name = lease_name(thread_id)
     ttl = lease_duration(settings)
-    if not ledger.claim_lease(name, owner, until=clock() + ttl, now=clock()):
-        return RunItem(thread_id, "", "busy", "another run is publishing it")
+    if not claim_thread_lease(ledger, thread_id, owner, ttl, clock()):
+        return RunItem(thread_id, "", "busy", busy_message(ledger, thread_id, clock()))
     try:
         # Re-read under the lease: another run may have finished it since we listed it.
         record = ledger.thread(thread_id)
@@ -242,7 +265,7 @@ def _run_one(
                 )
 
         def renew(_: object) -> None:
-            ledger.claim_lease(name, owner, until=clock() + ttl, now=clock())
+            claim_thread_lease(ledger, thread_id, owner, ttl, clock())
 
         result = publish_thread(
             ledger,

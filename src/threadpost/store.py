@@ -32,8 +32,10 @@ if TYPE_CHECKING:
 
     from threadpost.plan import Thread
     from threadpost.platforms.base import PlatformName, PostKey, PostRef
+    from threadpost.problems import Problem
+    from threadpost.processes import ProcessId
 
-SCHEMA_VERSION: Final = 1
+SCHEMA_VERSION: Final = 2
 APPLICATION: Final = "threadpost"
 _SQLITE_HEADER: Final = b"SQLite format 3\x00"
 #: Milliseconds a writer waits for another process's lock before giving up.
@@ -99,6 +101,9 @@ class PostRecord:
     attempts: int
     last_error: str | None
     confirmed_at: datetime | None
+    #: When the post was first handed to the network (a lower bound: the start of the first
+    #: attempt that may have sent it); None while it never was.
+    first_sent_at: datetime | None = None
 
     @property
     def post_key(self) -> PostKey:
@@ -107,7 +112,12 @@ class PostRecord:
 
         if self.key is None:
             raise StoreError(f"post {self.index} on {self.platform} has no stored key")
-        return PostKey(index=self.index, key=self.key, created_at=self.key_created_at)
+        return PostKey(
+            index=self.index,
+            key=self.key,
+            created_at=self.key_created_at,
+            first_attempt_at=self.first_sent_at,
+        )
 
     @property
     def ref(self) -> PostRef | None:
@@ -281,6 +291,7 @@ class Ledger:
                     "attempts": 0,
                     "last_error": None,
                     "confirmed_at": None,
+                    "first_sent_at": None,
                 }
                 for post in thread.posts
             )
@@ -454,14 +465,21 @@ class Ledger:
                     (key.key, key.created_at, thread_id, platform, key.index),
                 )
 
-    def mark_sending(self, thread_id: str, platform: PlatformName, start: int) -> None:
+    def mark_sending(
+        self, thread_id: str, platform: PlatformName, start: int, now: datetime | None = None
+    ) -> None:
         """Posts `start`.. are about to be sent: until confirmed or cleared, a crash or an
-        unclear failure leaves them 'sending', and the next attempt looks them up first."""
+        unclear failure leaves them 'sending', and the next attempt looks them up first.
+
+        The first time a post is marked, `now` is kept as its `first_sent_at`: a look-up on
+        the network never needs to reach further back than that."""
+        from threadpost.clock import utc_now
+
         with self.transaction():
             self.conn.execute(
-                "UPDATE posts SET state = 'sending' WHERE thread_id = ? AND platform = ?"
-                " AND idx >= ? AND state = 'planned'",
-                (thread_id, platform, start),
+                "UPDATE posts SET state = 'sending', first_sent_at = coalesce(first_sent_at, ?)"
+                " WHERE thread_id = ? AND platform = ? AND idx >= ? AND state = 'planned'",
+                (format_utc(now or utc_now()), thread_id, platform, start),
             )
             self.conn.execute(
                 "UPDATE posts SET attempts = attempts + 1 WHERE thread_id = ? AND platform = ?"
@@ -553,22 +571,130 @@ class Ledger:
             )
         ]
 
+    # -- warnings ---------------------------------------------------------------------
+
+    def add_warnings(
+        self,
+        thread_id: str,
+        platform: PlatformName,
+        problems: Sequence[Problem],
+        now: datetime,
+        *,
+        attempt_id: int | None = None,
+    ) -> None:
+        """Record what an adapter warned about (a card not made, a mention left as text);
+        the same warning for the same post is kept once."""
+        with self.transaction():
+            for problem in problems:
+                seen = self._rows(
+                    "SELECT 1 FROM warnings WHERE thread_id = ? AND platform = ?"
+                    " AND idx IS ? AND code = ? AND message = ? LIMIT 1",
+                    (thread_id, platform, problem.post, problem.code, problem.message),
+                )
+                if seen:
+                    continue
+                self.conn.execute(
+                    "INSERT INTO warnings (thread_id, platform, idx, code, message, attempt_id,"
+                    " recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        thread_id,
+                        platform,
+                        problem.post,
+                        problem.code,
+                        problem.message,
+                        attempt_id,
+                        format_utc(now),
+                    ),
+                )
+
+    def warnings(self, thread_id: str, platform: PlatformName | None = None) -> list[Problem]:
+        """The warnings recorded for a thread (or one of its platforms), oldest first."""
+        from threadpost.problems import Problem
+
+        sql = "SELECT platform, idx, code, message FROM warnings WHERE thread_id = ?"
+        params: list[Any] = [thread_id]
+        if platform is not None:
+            sql += " AND platform = ?"
+            params.append(platform)
+        return [
+            Problem(
+                severity="warning",
+                code=row["code"],
+                message=row["message"],
+                platform=row["platform"],
+                post=row["idx"],
+            )
+            for row in self._rows(sql + " ORDER BY id", params)
+        ]
+
     # -- leases -----------------------------------------------------------------------
 
-    def claim_lease(self, name: str, owner: str, *, until: datetime, now: datetime) -> bool:
+    def claim_lease(
+        self,
+        name: str,
+        owner: str,
+        *,
+        until: datetime,
+        now: datetime,
+        holder: ProcessId | None = None,
+    ) -> bool:
         """Take the lease `name` until `until` unless another owner holds an unexpired one.
 
-        One statement inside BEGIN IMMEDIATE: two processes can never both win."""
+        With `holder` (this process), the lease records its host, pid and start time, and an
+        unexpired lease of another owner is taken over when that owner ran on the same host
+        and its process is gone (killed, crashed: `processes.is_running`). A holder on
+        another host, or one that did not say who it was, is waited out until expiry.
+        Inside BEGIN IMMEDIATE: two processes can never both win."""
         with self.transaction():
+            if holder is not None:
+                self._drop_dead_holder(name, owner, holder, now)
             self.conn.execute(
-                "INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?)"
+                "INSERT INTO leases (name, owner, expires_at, host, pid, started)"
+                " VALUES (?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(name) DO UPDATE SET owner = excluded.owner,"
-                " expires_at = excluded.expires_at"
+                " expires_at = excluded.expires_at, host = excluded.host, pid = excluded.pid,"
+                " started = excluded.started"
                 " WHERE leases.expires_at <= ? OR leases.owner = excluded.owner",
-                (name, owner, format_utc(until), format_utc(now)),
+                (
+                    name,
+                    owner,
+                    format_utc(until),
+                    holder.host if holder else None,
+                    holder.pid if holder else None,
+                    holder.started if holder else None,
+                    format_utc(now),
+                ),
             )
             rows = self._rows("SELECT owner FROM leases WHERE name = ?", (name,))
         return bool(rows) and rows[0][0] == owner
+
+    def _drop_dead_holder(self, name: str, owner: str, me: ProcessId, now: datetime) -> None:
+        from threadpost.processes import ProcessId, is_running
+
+        rows = self._rows(
+            "SELECT owner, host, pid, started FROM leases WHERE name = ? AND expires_at > ?",
+            (name, format_utc(now)),
+        )
+        if not rows:
+            return
+        row = rows[0]
+        if row["owner"] == owner or row["host"] != me.host or row["pid"] is None:
+            return
+        other = ProcessId(host=row["host"], pid=int(row["pid"]), started=row["started"])
+        if other.pid == me.pid and other.started == me.started:
+            return  # this very process (another ledger handle): alive by definition
+        if not is_running(other):
+            self.conn.execute("DELETE FROM leases WHERE name = ?", (name,))
+
+    def lease_holder(self, name: str, now: datetime) -> tuple[str, str | None, int | None] | None:
+        """(owner, host, pid) of an unexpired lease `name`, if anyone holds it."""
+        rows = self._rows(
+            "SELECT owner, host, pid FROM leases WHERE name = ? AND expires_at > ?",
+            (name, format_utc(now)),
+        )
+        if not rows:
+            return None
+        return str(rows[0]["owner"]), rows[0]["host"], rows[0]["pid"]
 
     def release_lease(self, name: str, owner: str) -> None:
         """Give the lease back (only if still ours)."""
@@ -817,7 +943,37 @@ def _migration_1(db: Database) -> None:
     db.table("leases").create({"name": str, "owner": str, "expires_at": str}, pk="name")
 
 
-_MIGRATIONS: Final = {1: _migration_1}
+def _migration_2(db: Database) -> None:
+    """Crash recovery without waiting or guessing: when each post was first sent (bounds a
+    network look-up), who holds a lease (host, pid, start time), and adapters' warnings."""
+    db.table("posts").add_column("first_sent_at", str)
+    # Posts already under way: the earliest attempt that may have sent them.
+    db.execute(
+        "UPDATE posts SET first_sent_at = (SELECT min(a.started_at) FROM attempts a"
+        " WHERE a.thread_id = posts.thread_id AND a.platform = posts.platform"
+        " AND a.idx <= posts.idx) WHERE state != 'planned'"
+    )
+    db.table("leases").add_column("host", str)
+    db.table("leases").add_column("pid", int)
+    db.table("leases").add_column("started", str)
+    db.table("warnings").create(
+        {
+            "id": int,
+            "thread_id": str,
+            "platform": str,
+            "idx": int,
+            "code": str,
+            "message": str,
+            "attempt_id": int,
+            "recorded_at": str,
+        },
+        pk="id",
+        not_null={"thread_id", "platform", "code", "message"},
+    )
+    db.table("warnings").create_index(["thread_id"])
+
+
+_MIGRATIONS: Final = {1: _migration_1, 2: _migration_2}
 
 
 # -- records -----------------------------------------------------------------------------
@@ -853,6 +1009,7 @@ def _post_record(row: sqlite3.Row) -> PostRecord:
         attempts=row["attempts"],
         last_error=row["last_error"],
         confirmed_at=parse_utc(row["confirmed_at"]) if row["confirmed_at"] else None,
+        first_sent_at=parse_utc(row["first_sent_at"]) if row["first_sent_at"] else None,
     )
 
 

@@ -12,11 +12,19 @@ Standard library only (http.server), bound to 127.0.0.1 on port 0, served from a
 What it checks like Mastodon 4.x does: Bearer tokens (401 on a wrong one), status length
 (graphemes, URLs as characters_reserved_per_url, `@user@domain` as `@user`, the content
 warning included) against `max_characters`, 404 for a missing `in_reply_to_id`,
-Idempotency-Key replay per account for an hour, rate limits (X-RateLimit-* headers on every
+Idempotency-Key replay per account for an hour (`expire_idempotency_keys()` makes the hour
+pass), rate limits (X-RateLimit-* headers on every
 authenticated response, reset in ISO-8601 with microseconds; 429 when spent), media
 processing (POST /api/v2/media answers 202 with url null; GET /api/v1/media/:id answers
 206 until `media_polls` polls have passed, then 200 with the url), media ids that are
 unknown, unprocessed or already attached → 422, more than max_media_attachments → 422.
+A status's `content` is HTML rendered the way Mastodon's TextFormatter does it (`<p>`
+paragraphs, `<br />`, linkified URLs split into invisible/ellipsis spans, mentions as h-card
+links showing only `@user`, hashtags), so comparing it with the text sent takes care; the
+text as typed is at GET /api/v1/statuses/:id/source (own statuses only). An account's
+statuses: GET /api/v1/accounts/:id/statuses, newest first, paged with max_id / since_id /
+min_id and `limit` (default 20, at most 40), with exclude_replies / exclude_reblogs /
+only_media, and a Link header like Mastodon's.
 
 Control API (for a server run as a subprocess, `python -m mastodon_server`):
     GET  /_control/requests          recorded requests (JSON)
@@ -24,6 +32,7 @@ Control API (for a server run as a subprocess, `python -m mastodon_server`):
     POST /_control/faults            {"kind": ..., "on_path": ..., "at_count": ..., ...}
     POST /_control/faults/clear
     POST /_control/config            {"max_characters": 5000, "media_polls": 2, ...}
+    POST /_control/idempotency/expire  forget every Idempotency-Key (the hour has passed)
 """
 
 from __future__ import annotations
@@ -36,13 +45,14 @@ import re
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
 from mastodon_server.faults import FaultPlan
+from mastodon_server.rendering import render_status
 from mastodon_server.length import status_length
 
 IDEMPOTENCY_WINDOW: Final = timedelta(hours=1)
@@ -90,6 +100,8 @@ class RecordedRequest:
     #: the answer's status; None when the connection was dropped without one
     status: int | None = None
     fault: str | None = None
+    #: extra headers of the answer (the Link header of a paged list)
+    answer_headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def idempotency_key(self) -> str | None:
@@ -152,6 +164,10 @@ class InstanceConfig:
     version: str = "4.3.0"
     #: False: /api/v2/instance answers 404 (a pre-3.4 server), clients must fall back to v1
     serve_v2: bool = True
+    #: False: GET /api/v1/statuses/:id/source answers 404 (a pre-3.5 server)
+    serve_source: bool = True
+    #: False: an uploaded image's focus point is dropped (meta has no "focus")
+    keep_focus: bool = True
 
 
 @dataclass
@@ -318,6 +334,18 @@ class MastodonTestServer:
     def status_posts(self) -> list[RecordedRequest]:
         return self.requests_to("POST", "/api/v1/statuses")
 
+    def expire_idempotency_keys(self, username: str | None = None) -> int:
+        """Let the Idempotency-Key hour pass (for one account, or all): a resend with a
+        remembered key now creates a new status. Returns how many keys were forgotten."""
+        with self._lock:
+            old = self._now() - IDEMPOTENCY_WINDOW - timedelta(seconds=1)
+            forgotten = 0
+            for (owner, key), (status_id, _) in list(self._idempotency.items()):
+                if username is None or owner == username:
+                    self._idempotency[(owner, key)] = (status_id, old)
+                    forgotten += 1
+            return forgotten
+
     def status_json(self, status_id: str) -> dict[str, Any]:
         with self._lock:
             return self._status_json(self.statuses[status_id])
@@ -403,17 +431,73 @@ class MastodonTestServer:
             "reblogs_count": 0,
             "favourites_count": 0,
             "edited_at": None,
-            "content": _html(status.text),
+            "content": self._content(status),
             "reblog": None,
             "application": {"name": "threadpost", "website": None},
             "account": self._account_json(status.account),
             "media_attachments": [self._media_json(self.media[m]) for m in status.media_ids],
-            "mentions": [],
-            "tags": [],
+            "mentions": self._rendered(status).mentions,
+            "tags": self._rendered(status).tags,
             "emojis": [],
             "card": None,
             "poll": None,
         }
+
+    def _rendered(self, status: StoredStatus) -> Any:
+        return render_status(status.text, base_url=self.url, local=set(self.accounts))
+
+    def _content(self, status: StoredStatus) -> str:
+        return str(self._rendered(status).html)
+
+    def _account_by_id(self, account_id: str) -> str | None:
+        for username, account in self.accounts.items():
+            if account.id == account_id:
+                return username
+        return None
+
+    def _account_statuses(self, request: RecordedRequest, account_id: str) -> tuple[int, Any, str]:
+        """GET /api/v1/accounts/:id/statuses: newest first, Mastodon's paging and filters."""
+        username = self._account_by_id(account_id)
+        if username is None:
+            raise _Reply(404, "Record not found")
+
+        def arg(name: str) -> str | None:
+            values = request.query.get(name)
+            return values[0] if values else None
+
+        def flag(name: str) -> bool:
+            return (arg(name) or "").lower() in ("1", "true", "t", "on")
+
+        try:
+            limit = min(max(int(arg("limit") or 20), 1), 40)
+        except ValueError:
+            limit = 20
+        max_id, since_id, min_id = arg("max_id"), arg("since_id"), arg("min_id")
+        with self._lock:
+            chosen = [
+                status
+                for status in self.published(username)
+                if not (flag("exclude_replies") and status.in_reply_to_id is not None)
+                and not (flag("only_media") and not status.media_ids)
+                and (max_id is None or int(status.id) < int(max_id))
+                and (since_id is None or int(status.id) > int(since_id))
+                and (min_id is None or int(status.id) > int(min_id))
+            ]
+            if flag("pinned"):
+                chosen = []  # nothing is ever pinned here
+            # min_id pages forward (the oldest after it); the others page backward.
+            chosen.sort(key=lambda s: int(s.id), reverse=min_id is None)
+            page = chosen[:limit]
+            page.sort(key=lambda s: int(s.id), reverse=True)
+            body = [self._status_json(status) for status in page]
+        link = ""
+        if page:
+            base = f"{self.url}{request.path}"
+            link = (
+                f'<{base}?limit={limit}&max_id={page[-1].id}>; rel="next", '
+                f'<{base}?limit={limit}&min_id={page[0].id}>; rel="prev"'
+            )
+        return 200, body, link
 
     def _instance_v1(self) -> dict[str, Any]:
         c = self.config
@@ -549,12 +633,27 @@ class MastodonTestServer:
         match = re.fullmatch(r"/api/v1/media/(\w+)", path)
         if match and method == "GET":
             return self._get_media(match.group(1), username)
-        match = re.fullmatch(r"/api/v1/statuses/(\w+)(/context)?", path)
+        match = re.fullmatch(r"/api/v1/accounts/(\w+)/statuses", path)
+        if match and method == "GET":
+            status_code, body, link = self._account_statuses(request, match.group(1))
+            if link:
+                request.answer_headers["Link"] = link
+            return status_code, body
+        match = re.fullmatch(r"/api/v1/statuses/(\w+)(/context|/source)?", path)
         if match:
             status = self.statuses.get(match.group(1))
             if status is None or status.deleted:
                 raise _Reply(404, "Record not found")
-            if match.group(2) and method == "GET":
+            if match.group(2) == "/source" and method == "GET":
+                # Only the author may read the source (it is what editing starts from).
+                if not self.config.serve_source or status.account != username:
+                    raise _Reply(404, "Record not found")
+                return 200, {
+                    "id": status.id,
+                    "text": status.text,
+                    "spoiler_text": status.spoiler_text,
+                }
+            if match.group(2) == "/context" and method == "GET":
                 return 200, self._context(status)
             if not match.group(2) and method == "GET":
                 return 200, self._status_json(status)
@@ -674,7 +773,7 @@ class MastodonTestServer:
                 x, y = (float(part) for part in raw_focus.split(","))
             except ValueError:
                 raise _Reply(422, "Validation failed: Focus is invalid") from None
-            focus = (x, y)
+            focus = (x, y) if self.config.keep_focus else None
         media = StoredMedia(
             id=self._new_id(),
             account=username,
@@ -787,6 +886,8 @@ class MastodonTestServer:
             except (TypeError, ValueError) as exc:
                 raise _Reply(422, str(exc)) from None
             return 200, {"kind": fault.kind, "on_path": fault.on_path, "at_count": fault.at_count}
+        if request.method == "POST" and path == "/idempotency/expire":
+            return 200, {"forgotten": self.expire_idempotency_keys(body.get("username"))}
         if request.method == "POST" and path == "/faults/clear":
             self.faults.clear()
             return 200, {}
@@ -797,12 +898,6 @@ class MastodonTestServer:
                 raise _Reply(422, str(exc)) from None
             return 200, asdict(self.config) | {"rate_window": self.config.rate_window.seconds}
         raise _Reply(404, "unknown control endpoint")
-
-
-def _html(text: str) -> str:
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    paragraphs = [p.replace("\n", "<br />") for p in escaped.split("\n\n")]
-    return "".join(f"<p>{p}</p>" for p in paragraphs)
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -894,6 +989,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault is not None and fault.kind == "error":  # commit=True: stored, then 5xx
             status, body = fault.status, {"error": "Something went wrong"}
+        if status == 200:
+            rate_headers.update(request.answer_headers)
         request.status = status
         self._send(status, body, rate_headers)
 

@@ -129,6 +129,8 @@ def _print_result(result: PublishResult, settings: Settings) -> None:
             f"{outcome.platform}: {outcome.status}, {outcome.published}/{outcome.total} posts "
             f"{first}".rstrip()
         )
+        for warning in outcome.warnings:
+            echo(f"Warning: {outcome.platform} {warning}", err=True)
         if outcome.error:
             echo(f"  {outcome.error}", err=True)
         if outcome.hint:
@@ -155,6 +157,10 @@ def _thread_json(
             "last_error": platform.last_error,
         }
         if posts:
+            entry["warnings"] = [
+                {"post": w.post, "code": w.code, "message": w.message}
+                for w in ledger.warnings(record.id, platform.platform)
+            ]
             entry["posts"] = [
                 {"index": p.index, "state": p.state, "url": p.url, "remote_id": p.remote_id}
                 for p in planned
@@ -170,6 +176,13 @@ def _thread_json(
         "last_error": record.last_error,
         "platforms": platforms,
     }
+
+
+def _warning_text(warning: dict[str, Any]) -> str:
+    post, message = warning["post"], str(warning["message"])
+    if post is None:
+        return message
+    return f"post {post}: " + message.removeprefix(f"post {post}: ")
 
 
 def _verify_accounts(open_publisher: Any, platforms: list[PlatformName]) -> None:
@@ -191,12 +204,20 @@ def _publish_now(
 ) -> PublishResult:
     from threadpost.clock import utc_now
     from threadpost.publish import publish_thread
-    from threadpost.schedule import lease_duration, lease_name, lease_owner_id
+    from threadpost.schedule import (
+        busy_message,
+        claim_thread_lease,
+        lease_duration,
+        lease_name,
+        lease_owner_id,
+    )
 
     owner, name = lease_owner_id(), lease_name(thread_id)
-    until = utc_now() + lease_duration(settings)
-    if not ledger.claim_lease(name, owner, until=until, now=utc_now()):
-        raise StoreError(f"thread {thread_id} is being published by another threadpost process")
+    if not claim_thread_lease(ledger, thread_id, owner, lease_duration(settings), utc_now()):
+        raise StoreError(
+            f"thread {thread_id} is being published by another threadpost process: "
+            + busy_message(ledger, thread_id, utc_now()).removeprefix("another run is ")
+        )
     try:
         return publish_thread(
             ledger,
@@ -434,6 +455,8 @@ def status(
         echo(f"{platform}: {info['state']}, {info['published']}/{info['total']} published")
         if info["next_retry"]:
             echo(f"  next retry: {info['next_retry']} (attempt {info['attempts'] + 1})")
+        for warning in info["warnings"]:
+            echo(f"  warning: {_warning_text(warning)}")
         for post in info["posts"]:
             if post["url"]:
                 note = "" if post["state"] == "confirmed" else f" ({post['state']})"

@@ -16,6 +16,7 @@ from threadpost.errors import ThreadpostError
 
 if TYPE_CHECKING:
     from threadpost.plan import Thread
+    from threadpost.problems import Problem
 
 PlatformName = Literal["mastodon", "bluesky"]
 PLATFORMS: Final[tuple[PlatformName, ...]] = ("mastodon", "bluesky")
@@ -63,11 +64,14 @@ class PostKey:
 
     Mastodon: `key` is the Idempotency-Key. Bluesky: `key` is the record's TID rkey and
     `created_at` the record's createdAt, frozen so a retry sends a byte-identical record.
+    `first_attempt_at` (filled in by the ledger) is when the post may first have reached
+    the network: a look-up after an unclear failure never needs to search further back.
     """
 
     index: int
     key: str
     created_at: str | None = None
+    first_attempt_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,10 @@ class Publisher(Protocol):
     """One account on one network."""
 
     platform: PlatformName
+    #: Non-fatal findings of the calls so far (a link card not made, a mention sent as
+    #: plain text, an image focus the server ignored). The adapter only appends; the
+    #: orchestration reads what each call added and records it.
+    warnings: list[Problem]
 
     def account_id(self) -> str:
         """A stable id of the account (Bluesky DID, Mastodon `user@host`)."""
@@ -119,8 +127,19 @@ class Publisher(Protocol):
         """Send posts `start`..end (1-based) as replies under `parent`, confirming each."""
         ...
 
-    def find_published(self, keys: Sequence[PostKey]) -> list[PostRef | None]:
-        """After an unclear failure: which of the keyed posts exist on the server now."""
+    def find_published(
+        self,
+        keys: Sequence[PostKey],
+        *,
+        thread: Thread | None = None,
+        parent: PostRef | None = None,
+    ) -> list[PostRef | None]:
+        """After an unclear failure: which of the keyed posts exist on the server now.
+
+        `keys` are consecutive posts of `thread` (the frozen plan, when the caller has it),
+        the first of them replying to `parent` (None for post 1). Adapters that can look a
+        post up by its key (Bluesky's rkey) ignore both; Mastodon, whose Idempotency-Key
+        cannot be looked up, matches the account's recent statuses against them."""
         ...
 
     def delete(self, refs: Sequence[PostRef]) -> None:
@@ -179,3 +198,9 @@ class PermanentError(PlatformError):
 
 class AuthFailed(PermanentError):
     """401/403 or bad credentials: the user must log in again."""
+
+
+class LandedWithDoubts(PermanentError):
+    """Every post of the write was published and confirmed, but something about it is off
+    (Bluesky: the server's CIDs differ from the computed ones). Publishing carries on from
+    the confirmed posts, and the message is shown as a loud warning, not a failure."""

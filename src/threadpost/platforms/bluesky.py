@@ -28,6 +28,7 @@ from threadpost.platforms.base import (
     BLUESKY_LIMITS,
     AuthFailed,
     ConfirmPost,
+    LandedWithDoubts,
     PermanentError,
     PlatformLimits,
     PlatformName,
@@ -84,8 +85,9 @@ Clock = Callable[[], datetime]
 LinkCardFetcher = Callable[[str], "LinkCard"]
 
 
-class CidMismatch(PermanentError):
-    """The server stored a record whose CID differs from the one computed here."""
+class CidMismatch(LandedWithDoubts):
+    """The server stored a record whose CID differs from the one computed here (raised after
+    the write's posts were confirmed with the server's CIDs: they are published)."""
 
 
 @dataclass(frozen=True)
@@ -242,8 +244,15 @@ class BlueskyPublisher:
         for chunk in _chunks(planned):
             self._apply_chunk(did, chunk, confirm)
 
-    def find_published(self, keys: Sequence[PostKey]) -> list[PostRef | None]:
-        """Read each planned rkey back: its PostRef when the record exists, else None."""
+    def find_published(
+        self,
+        keys: Sequence[PostKey],
+        *,
+        thread: Thread | None = None,
+        parent: PostRef | None = None,
+    ) -> list[PostRef | None]:
+        """Read each planned rkey back: its PostRef when the record exists, else None.
+        (`thread` and `parent` are not needed: an rkey is looked up directly.)"""
         did = self.account_id()
         found: list[PostRef | None] = []
         for key in keys:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
@@ -33,6 +34,7 @@ from threadpost.platforms.base import (
     TransientError,
     UnclearOutcome,
 )
+from threadpost.problems import Problem
 
 if TYPE_CHECKING:
     from threadpost.config import Settings
@@ -48,6 +50,21 @@ _KEY_RECIPE: Final = "threadpost-mastodon-idempotency-v1"
 #: Media uploads run in parallel, but not so many that the instance's media rate limit
 #: (30 per 30 minutes) or a slow uplink make each one time out.
 _UPLOAD_WORKERS: Final = 4
+#: How long the instance remembers an Idempotency-Key (Mastodon: one hour), less a margin.
+IDEMPOTENCY_MEMORY: Final = timedelta(minutes=55)
+#: A status's created_at is the server's clock, the ledger's first attempt ours: allow this
+#: much disagreement when deciding that a status is older than the first attempt.
+CLOCK_SKEW: Final = timedelta(minutes=2)
+#: Look-ups read the account's statuses newest first, this many per page, at most this many
+#: pages: an account posting more than 2,000 statuses since the first attempt is not
+#: searched to the end (see `find_published`).
+LOOKUP_PAGE_SIZE: Final = 40
+LOOKUP_MAX_PAGES: Final = 50
+#: Statuses whose rendered text does not match but whose parent does are compared through
+#: their source text (one request each), at most this many per look-up.
+LOOKUP_MAX_SOURCES: Final = 10
+#: Without a first attempt time (a ledger from before it was kept), search this far back.
+LOOKUP_FALLBACK_WINDOW: Final = timedelta(days=2)
 
 
 def draft_statuses(thread: Thread) -> list[dict[str, Any]]:
@@ -131,6 +148,9 @@ class MastodonPublisher:
         self._sleep = sleep
         self._api: Any = None
         self._account: str | None = None
+        self._account_number: str | None = None
+        #: Non-fatal findings (an image focus the instance ignored), for the orchestration.
+        self.warnings: list[Problem] = []
         self._version_probed = False
         self._lock = threading.Lock()
         # The last HTTP response seen by each thread: the 429's reset header lives there.
@@ -146,6 +166,7 @@ class MastodonPublisher:
             )
             host = urlsplit(self._instance).hostname or self._instance
             self._account = f"{account['username']}@{host}"
+            self._account_number = str(account["id"])
         return self._account
 
     def limits(self) -> PlatformLimits:
@@ -210,15 +231,145 @@ class MastodonPublisher:
             confirm(ref)
             parent_id = ref.remote_id
 
-    def find_published(self, keys: Sequence[PostKey]) -> list[PostRef | None]:
-        """Always "not found": Mastodon has no lookup by Idempotency-Key.
+    def find_published(
+        self,
+        keys: Sequence[PostKey],
+        *,
+        thread: Thread | None = None,
+        parent: PostRef | None = None,
+    ) -> list[PostRef | None]:
+        """Which of the keyed posts (consecutive, the first replying to `parent`) the account
+        has published, found by reading its own recent statuses.
 
-        That is safe because resending with the same key within the server's hour returns
-        the status that already landed instead of posting it again. Past that hour a
-        resend could duplicate: the orchestration should not resend an unclear post more
-        than an hour after its first attempt without a person's say-so.
+        Mastodon cannot look a status up by its Idempotency-Key, and remembers the key for
+        only an hour: a post left in doubt and resumed later would be posted twice if the
+        resend were trusted to be deduplicated. So the account's statuses are read newest
+        first (GET /api/v1/accounts/:id/statuses, replies included, paged with max_id) back
+        to the posts' first attempt, and a post is found when a status replies to the right
+        parent (none for post 1) with the same text: its rendered HTML reduced to plain
+        words, or, when that differs (formatting the instance applies), its source text
+        (GET /api/v1/statuses/:id/source), which is exactly what was sent.
+
+        Without the plan (`thread`) nothing can be matched: every post is reported missing,
+        and only the Idempotency-Key protects a resend. When the search cannot reach the
+        first attempt (more than LOOKUP_MAX_PAGES pages since), the answer is "missing" while
+        the instance still remembers the keys, and an error naming the post after that.
         """
-        return [None] * len(keys)
+        if not keys:
+            return []
+        missing: list[PostRef | None] = [None] * len(keys)
+        ordered = sorted(keys, key=lambda k: k.index)
+        if thread is None or (ordered[0].index > 1 and parent is None):
+            return missing
+        posts = {post.index: post for post in thread.posts}
+        now = datetime.now(UTC)
+        known = [k.first_attempt_at for k in ordered if k.first_attempt_at is not None]
+        since = min(known) if known else now - LOOKUP_FALLBACK_WINDOW
+        statuses, complete = self._statuses_since(since - CLOCK_SKEW, first=ordered[0].index)
+        if not complete and now - since >= IDEMPOTENCY_MEMORY:
+            raise PermanentError(
+                f"cannot tell whether post {ordered[0].index} was published: the account has "
+                f"posted more than {LOOKUP_PAGE_SIZE * LOOKUP_MAX_PAGES} statuses since its "
+                f"first attempt ({since.isoformat(timespec='seconds')}) and {self._instance} "
+                "no longer remembers its Idempotency-Key; resending could post it twice",
+                platform=PLATFORM,
+                post=ordered[0].index,
+                hint="look at the account: delete the thread's posts and publish again with "
+                "--again, or leave it",
+            )
+        budget = [LOOKUP_MAX_SOURCES]
+        found: dict[int, PostRef] = {}
+        parent_id = parent.remote_id if parent is not None else None
+        for key in ordered:
+            post = posts.get(key.index)
+            if post is None:
+                break
+            status = self._find_status(statuses, post, thread, parent_id, budget)
+            if status is None:
+                break  # later posts reply to this one: they cannot exist either
+            ref = PostRef(
+                platform=PLATFORM,
+                index=key.index,
+                remote_id=str(status["id"]),
+                url=str(status.get("url") or status.get("uri") or ""),
+            )
+            found[key.index] = ref
+            parent_id = ref.remote_id
+        return [found.get(key.index) for key in keys]
+
+    def _statuses_since(self, cutoff: datetime, *, first: int) -> tuple[list[Any], bool]:
+        """The account's statuses created at or after `cutoff`, newest first; and whether
+        the search reached `cutoff` (False when the page budget ran out first)."""
+        self.account_id()
+        account = self._account_number
+        collected: list[Any] = []
+        max_id: str | None = None
+        for _ in range(LOOKUP_MAX_PAGES):
+            page = self._call(
+                f"looking for post {first} among the account's statuses",
+                partial(
+                    self._client().account_statuses,
+                    account,
+                    exclude_replies=False,
+                    limit=LOOKUP_PAGE_SIZE,
+                    max_id=max_id,
+                ),
+                post=first,
+            )
+            if not page:
+                return collected, True
+            for status in page:
+                if _created_at(status) >= cutoff:
+                    collected.append(status)
+            if _created_at(page[-1]) < cutoff:
+                return collected, True
+            max_id = str(page[-1]["id"])
+        return collected, False
+
+    def _find_status(
+        self,
+        statuses: Sequence[Any],
+        post: PlannedPost,
+        thread: Thread,
+        parent_id: str | None,
+        budget: list[int],
+    ) -> Any:
+        """The oldest status replying to `parent_id` whose text is `post`'s, or None."""
+        candidates = [
+            status
+            for status in reversed(statuses)  # oldest first: a duplicate is never preferred
+            if not status.get("reblog")
+            and _id_or_none(status.get("in_reply_to_id")) == parent_id
+            and words(status.get("spoiler_text") or "") == words(thread.spoiler_text or "")
+        ]
+        wanted = words(post.text)
+        for status in candidates:
+            if words(html_to_text(str(status.get("content") or ""))) == wanted:
+                return status
+        for status in candidates:
+            if budget[0] <= 0:
+                break
+            budget[0] -= 1
+            source = self._source_text(str(status["id"]), post.index)
+            if source is not None and _same_source(source, post.text):
+                return status
+        return None
+
+    def _source_text(self, status_id: str, index: int) -> str | None:
+        """The status's text as it was typed (None on an instance without /source)."""
+        from mastodon.errors import MastodonNotFoundError
+
+        def source() -> Any:
+            try:
+                return self._client().status_source(status_id)
+            except MastodonNotFoundError:
+                return None
+
+        got = self._call(f"reading the source of status {status_id}", source, post=index)
+        if not got:
+            return None
+        text = got.get("text")
+        return str(text) if text is not None else None
 
     def delete(self, refs: Sequence[PostRef]) -> None:
         """Delete the statuses, last first; one that is already gone counts as deleted."""
@@ -319,6 +470,17 @@ class MastodonPublisher:
             post=index,
         )
         media_id = str(media["id"])
+        if focus is not None and not (media.get("meta") or {}).get("focus"):
+            self.warnings.append(
+                Problem(
+                    severity="warning",
+                    code="image-focus-ignored",
+                    message=f"post {index}: {self._instance} ignored the focus point of "
+                    f"image {image.written_path} (it is shown centred)",
+                    platform=PLATFORM,
+                    post=index,
+                )
+            )
         polls = 0
         # 202 + url null: the instance is still processing; GET /api/v1/media/:id answers
         # 206 until it is done. Attaching before that fails with 422.
@@ -514,6 +676,65 @@ def classify_error(
     )
 
 
+def html_to_text(html: str) -> str:
+    """A status's rendered `content` as plain text: tags dropped (a link's hidden parts
+    kept), entities decoded, paragraphs and line breaks as newlines."""
+    from html.parser import HTMLParser
+
+    class _Text(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__(convert_charrefs=True)
+            self.parts: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            if tag in ("br", "p"):
+                self.parts.append("\n")
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag == "p":
+                self.parts.append("\n")
+
+        def handle_data(self, data: str) -> None:
+            self.parts.append(data)
+
+    parser = _Text()
+    parser.feed(html)
+    parser.close()
+    return "".join(parser.parts).strip()
+
+
+_REMOTE_MENTION: Final = re.compile(r"(?<![=/\w])@([a-z0-9_]+(?:[.-]+[a-z0-9_]+)*)@[\w.-]+\w", re.I)
+
+
+def words(text: str) -> list[str]:
+    """Text reduced to what survives Mastodon's rendering: whitespace-separated words, with
+    `@user@domain` as `@user` (the instance shows a resolved remote mention that way)."""
+    return _REMOTE_MENTION.sub(r"@\1", text).split()
+
+
+def _same_source(source: str, sent: str) -> bool:
+    # The instance keeps the text as typed; only line endings and outer blanks may differ.
+    def clean(text: str) -> str:
+        return text.replace("\r\n", "\n").strip()
+
+    return clean(source) == clean(sent)
+
+
+def _created_at(status: Any) -> datetime:
+    value = status.get("created_at")
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _id_or_none(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
 def parse_reset(value: str | None) -> datetime | None:
     """X-RateLimit-Reset → aware UTC datetime: Mastodon's ISO-8601 (with microseconds), or
     epoch seconds (GoToSocial)."""
@@ -586,6 +807,8 @@ __all__ = [
     "MastodonPublisher",
     "classify_error",
     "draft_statuses",
+    "html_to_text",
     "idempotency_key",
     "parse_reset",
+    "words",
 ]
