@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Literal
 
 from threadpost.plan import Facet, PlannedPost, Thread
-from threadpost.problems import Problem
 from threadpost.platforms.base import (
     BLUESKY_LIMITS,
     MASTODON_DEFAULT_LIMITS,
@@ -33,6 +32,7 @@ from threadpost.platforms.base import (
     TransientError,
     UnclearOutcome,
 )
+from threadpost.problems import Problem
 
 FaultKind = Literal[
     "transient",  # connection refused before the write: clearly not applied

@@ -52,8 +52,8 @@ from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
 from mastodon_server.faults import FaultPlan
-from mastodon_server.rendering import render_status
 from mastodon_server.length import status_length
+from mastodon_server.rendering import render_status
 
 IDEMPOTENCY_WINDOW: Final = timedelta(hours=1)
 VISIBILITIES: Final = ("public", "unlisted", "private", "direct")
