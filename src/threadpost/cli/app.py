@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from threadpost import __version__
-from threadpost.errors import ThreadpostError
+from threadpost.errors import ThreadpostError, UsageError
 
 if TYPE_CHECKING:
     from threadpost.config import Settings
+    from threadpost.platforms.base import PlatformName
 
 app = typer.Typer(
     name="threadpost",
@@ -104,3 +105,43 @@ def report_unexpected(error: Exception) -> None:
 def echo(message: Any = "", *, err: bool = False) -> None:
     """Print a line to stdout (or stderr)."""
     print(message, file=sys.stderr if err else sys.stdout)
+
+
+# -- options shared by several commands ----------------------------------------------------
+
+PlatformOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--platform",
+        "-p",
+        help="Only this platform (mastodon or bluesky); repeat for several. "
+        "Default: the draft's platforms.",
+        show_default=False,
+    ),
+]
+OfflineOption = Annotated[
+    bool,
+    typer.Option(
+        "--offline",
+        help="Skip everything that needs the network (links, handles; cached instance limits).",
+    ),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+
+
+def platforms_option(values: list[str] | None) -> list[PlatformName] | None:
+    """Validate --platform values, without repeats (None: the draft's own platforms)."""
+    from threadpost.platforms.base import PLATFORMS
+
+    if not values:
+        return None
+    chosen: list[PlatformName] = []
+    for value in values:
+        name = value.strip().lower()
+        if name not in PLATFORMS:
+            raise UsageError(
+                f"unknown platform {value!r} for --platform (choose from {', '.join(PLATFORMS)})"
+            )
+        if name not in chosen:
+            chosen.append(name)
+    return chosen

@@ -16,7 +16,15 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 
-from threadpost.cli.app import app, echo, state
+from threadpost.cli.app import (
+    JsonOption,
+    OfflineOption,
+    PlatformOption,
+    app,
+    echo,
+    platforms_option,
+    state,
+)
 from threadpost.errors import ThreadpostError, UsageError, ValidationFailed
 
 if TYPE_CHECKING:
@@ -28,39 +36,6 @@ if TYPE_CHECKING:
 
 #: How long link checking may run before a progress bar appears.
 PROGRESS_DELAY_SECONDS: Final = 0.5
-
-PlatformOption = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--platform",
-        "-p",
-        help="Only this platform (mastodon or bluesky); repeat for several. "
-        "Default: the draft's platforms.",
-        show_default=False,
-    ),
-]
-OfflineOption = Annotated[
-    bool,
-    typer.Option("--offline", help="Skip everything that needs the network (links, handles)."),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
-
-
-def platforms_option(values: list[str] | None) -> list[PlatformName] | None:
-    """Validate --platform values (None: the draft's own platforms)."""
-    from threadpost.platforms.base import PLATFORMS
-
-    if not values:
-        return None
-    chosen: list[PlatformName] = []
-    for value in values:
-        name = value.strip().lower()
-        if name not in PLATFORMS:
-            raise UsageError(
-                f"unknown platform {value!r} for --platform (choose from {', '.join(PLATFORMS)})"
-            )
-        chosen.append(name)
-    return chosen
 
 
 def stdout_console() -> Console:

@@ -15,7 +15,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from threadpost.cli.app import app, echo, state
+from threadpost.cli.app import (
+    JsonOption,
+    OfflineOption,
+    PlatformOption,
+    app,
+    echo,
+    platforms_option,
+    state,
+)
 from threadpost.errors import ExitStatus, StoreError, ThreadpostError, UsageError, ValidationFailed
 
 if TYPE_CHECKING:
@@ -25,35 +33,7 @@ if TYPE_CHECKING:
     from threadpost.retry import RetryPolicy
     from threadpost.store import Ledger, ThreadRecord
 
-PlatformOption = Annotated[
-    list[str] | None,
-    typer.Option("--platform", "-p", help="Only this network (repeatable): mastodon or bluesky."),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-OfflineOption = Annotated[
-    bool,
-    typer.Option("--offline", help="Do not contact the networks to check (cached limits)."),
-]
-
-
 # -- helpers -------------------------------------------------------------------------------
-
-
-def _platforms(values: list[str] | None) -> list[PlatformName] | None:
-    from threadpost.platforms.base import PLATFORMS
-
-    if not values:
-        return None
-    chosen: list[PlatformName] = []
-    for value in values:
-        name = value.strip().lower()
-        if name not in PLATFORMS:
-            raise UsageError(
-                f"unknown platform {value!r} (threadpost publishes to: {', '.join(PLATFORMS)})"
-            )
-        if name not in chosen:
-            chosen.append(name)
-    return chosen
 
 
 def _ledger(settings: Settings) -> Ledger:
@@ -252,7 +232,7 @@ def publish(
     from threadpost.publish import freeze_thread, refuse_conflicts
 
     settings = state.settings()
-    platforms = _platforms(platform)
+    platforms = platforms_option(platform)
     if dry_run:
         from threadpost import dryrun
         from threadpost.cli.authoring import stdout_console
@@ -332,7 +312,7 @@ def schedule(
                 f"{draft}{f':{line}' if line else ''}: the schedule "
                 f"{_local(when, settings)} is in the past; choose a later time"
             )
-    checked = _checked(draft, settings, _platforms(platform), offline)
+    checked = _checked(draft, settings, platforms_option(platform), offline)
     with _ledger(settings) as ledger:
         frozen = freeze_thread(
             ledger, checked.draft, checked.threads, schedule_at=when, now=now, again=again
@@ -554,7 +534,7 @@ def delete(
     settings = state.settings()
     with _ledger(settings) as ledger:
         thread_id = ledger.resolve_id(thread)
-        chosen = _platforms(platform)
+        chosen = platforms_option(platform)
         if not yes:
             where = ", ".join(chosen or ledger.thread(thread_id).platforms)
             try:
