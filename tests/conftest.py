@@ -22,6 +22,7 @@ import pytest
 
 import pds_harness
 from cli_support import REPO_ROOT, CliResult, run_cli
+from conformance import PASS_RATES
 
 __all__ = ["REPO_ROOT", "CliResult", "isolated_env", "pds", "pds_account", "run_cli"]
 
@@ -81,3 +82,12 @@ def pds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[pds_harness.LocalP
 def pds_account(pds: pds_harness.LocalPDS) -> dict[str, Any]:
     handle = pds_harness.unique_handle("tp")
     return pds.create_account(handle, "test-password-" + handle.split(".")[0])
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the conformance corpora's pass rates at the end of every run."""
+    if not PASS_RATES:
+        return
+    terminalreporter.section("conformance corpora")
+    for corpus, passed, total in PASS_RATES:
+        terminalreporter.write_line(f"{corpus}: {passed}/{total} ({100 * passed / total:.1f}%)")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from conformance import record_pass_rate
 from threadpost.text.entities import bluesky_entities
 from threadpost.text.graphemes import grapheme_count
 from threadpost.text.tlds import npm_tlds
@@ -52,7 +53,7 @@ def test_atproto_rich_text_detection() -> None:
         if got != want:
             failures.append((case["id"], case["text"], got, want))
     passed = len(cases) - len(failures)
-    print(f"atproto rich-text: {passed}/{len(cases)}")
+    record_pass_rate("atproto rich-text", passed, len(cases))
     assert len(cases) == 97
     assert failures == []
 
@@ -60,7 +61,7 @@ def test_atproto_rich_text_detection() -> None:
 def test_atproto_grapheme_lengths() -> None:
     cases = json.loads((CORPUS / "atproto-grapheme-cases.json").read_text(encoding="utf-8"))
     failures = [c for c in cases if grapheme_count(c["text"]) != c["expected_graphemes"]]
-    print(f"atproto graphemes: {len(cases) - len(failures)}/{len(cases)}")
+    record_pass_rate("atproto graphemes", len(cases) - len(failures), len(cases))
     assert failures == []
 
 

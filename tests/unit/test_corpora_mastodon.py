@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from conformance import record_pass_rate
 from threadpost.text.count import mastodon_countable_text, mastodon_length
 
 CORPUS = Path(__file__).parent.parent / "data" / "corpora" / "mastodon"
@@ -42,7 +43,7 @@ def test_mastodon_server_length_cases() -> None:
         valid = length <= case["limit"]
         if length != case["expected_countable_length"] or valid != case["expected_valid"]:
             failures.append((case["id"], length, case["expected_countable_length"]))
-    print(f"Mastodon server length cases: {len(cases) - len(failures)}/{len(cases)}")
+    record_pass_rate("Mastodon server length cases", len(cases) - len(failures), len(cases))
     assert len(cases) == 10
     assert failures == []
 
@@ -56,5 +57,7 @@ def test_mastodon_web_client_cases_differ_only_where_documented() -> None:
         if mastodon_countable_text(case["text"]) != case["expected_countable_text"]
     }
     agree = len(cases) - len(differing)
-    print(f"Mastodon web composer (client-only behaviour, informative): {agree}/{len(cases)}")
+    record_pass_rate(
+        "Mastodon web composer (client-only behaviour, informative)", agree, len(cases)
+    )
     assert differing == CLIENT_ONLY

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 
+from conformance import record_pass_rate
 from threadpost.text.entities import mastodon_entities
 from threadpost.text.tlds import twitter_text_tlds
 
@@ -55,7 +56,7 @@ def test_extract_yml_urls_with_scheme() -> None:
             if not ok:
                 failures.append((section, case["description"], case["text"], got))
     passed = total - len(failures)
-    print(f"twitter-text extract.yml URLs with a scheme: {passed}/{total}")
+    record_pass_rate("twitter-text extract.yml URLs with a scheme", passed, total)
     assert total >= 90
     assert passed / total >= 0.98, failures
 
@@ -70,7 +71,7 @@ def test_tlds_yml() -> None:
             got = [url for url, _, _ in _links(case["text"])]
             if got != case["expected"]:
                 failures.append((section, case["text"], got))
-    print(f"twitter-text tlds.yml: {total - len(failures)}/{total}")
+    record_pass_rate("twitter-text tlds.yml", total - len(failures), total)
     assert total == 1574
     assert failures == []
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from conformance import record_pass_rate
 from threadpost.text.graphemes import grapheme_boundaries, grapheme_count
 
 CORPUS = Path(__file__).parent.parent / "data" / "corpora" / "unicode"
@@ -40,7 +41,7 @@ def test_grapheme_break_test_file() -> None:
     failures = [
         (n, t, grapheme_boundaries(t), b) for n, t, b in cases if grapheme_boundaries(t) != b
     ]
-    print(f"GraphemeBreakTest 15.0: {len(cases) - len(failures)}/{len(cases)}")
+    record_pass_rate("GraphemeBreakTest 15.0", len(cases) - len(failures), len(cases))
     assert len(cases) == 602
     assert failures == []
 
