@@ -1,0 +1,176 @@
+"""Leases after a crash: a holder on this host whose process is gone is taken over at once;
+a live one, one on another host, or one that did not say who it was, waits for expiry.
+Real processes throughout (a pid that exited, a zombie, a running one)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from threadpost.processes import ProcessId, is_running, start_time, this_process
+from threadpost.store import Ledger, open_ledger
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+UNTIL = NOW + timedelta(minutes=25)
+HOST = socket.gethostname()
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> Iterator[Ledger]:
+    with open_ledger(tmp_path / "ledger.db") as opened:
+        yield opened
+
+
+@pytest.fixture
+def live() -> Iterator[subprocess.Popen[bytes]]:
+    """A process that stays alive for the test."""
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        yield process
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+
+
+def _dead_pid() -> int:
+    """The pid of a process that has exited and been reaped."""
+    process = subprocess.Popen([sys.executable, "-c", "pass"])
+    process.wait(timeout=30)
+    return process.pid
+
+
+def _held_by(ledger: Ledger, holder: ProcessId) -> None:
+    assert ledger.claim_lease("thread:x", "them", until=UNTIL, now=NOW, holder=holder)
+
+
+def test_this_process_is_running_and_knows_its_start_time() -> None:
+    me = this_process()
+    assert me.host == HOST and is_running(me)
+    if Path("/proc/self/stat").exists():
+        assert me.started is not None and me.started == start_time(me.pid)
+
+
+def test_a_dead_holder_on_this_host_is_taken_over_at_once(ledger: Ledger) -> None:
+    _held_by(ledger, ProcessId(HOST, _dead_pid(), "12345"))
+    assert ledger.claim_lease("thread:x", "me", until=UNTIL, now=NOW, holder=this_process())
+    owner, host, pid = ledger.lease_holder("thread:x", NOW) or ("", None, None)
+    assert (owner, host, pid) == ("me", HOST, this_process().pid)
+
+
+def test_a_live_holder_is_never_taken_over(ledger: Ledger, live: subprocess.Popen[bytes]) -> None:
+    _held_by(ledger, ProcessId(HOST, live.pid, start_time(live.pid)))
+    assert not ledger.claim_lease("thread:x", "me", until=UNTIL, now=NOW, holder=this_process())
+    assert ledger.lease_holder("thread:x", NOW) == ("them", HOST, live.pid)
+    # Only expiry frees it.
+    later = UNTIL + timedelta(seconds=1)
+    assert ledger.claim_lease(
+        "thread:x", "me", until=later + timedelta(minutes=1), now=later, holder=this_process()
+    )
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc start times")
+def test_a_reused_pid_is_recognised_by_its_start_time(
+    ledger: Ledger, live: subprocess.Popen[bytes]
+) -> None:
+    """The holder died and a new process got its pid: the start times differ."""
+    started = start_time(live.pid)
+    assert started is not None
+    _held_by(ledger, ProcessId(HOST, live.pid, str(int(started) - 1)))
+    assert ledger.claim_lease("thread:x", "me", until=UNTIL, now=NOW, holder=this_process())
+
+
+def test_a_killed_holder_not_yet_reaped_counts_as_dead(ledger: Ledger) -> None:
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])
+    try:
+        import time
+
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{zombie.pid}/stat").exists() and time.monotonic() < deadline:
+            state = Path(f"/proc/{zombie.pid}/stat").read_text().rpartition(")")[2].split()[0]
+            if state == "Z":
+                break
+            time.sleep(0.02)
+        _held_by(ledger, ProcessId(HOST, zombie.pid, None))
+        assert ledger.claim_lease("thread:x", "me", until=UNTIL, now=NOW, holder=this_process())
+    finally:
+        zombie.wait(timeout=10)
+
+
+def test_a_holder_on_another_host_waits_for_expiry(ledger: Ledger) -> None:
+    _held_by(ledger, ProcessId(HOST + "-elsewhere", _dead_pid(), None))
+    assert not ledger.claim_lease("thread:x", "me", until=UNTIL, now=NOW, holder=this_process())
+
+
+def test_a_holder_that_did_not_say_who_it_was_waits_for_expiry(ledger: Ledger) -> None:
+    assert ledger.claim_lease("thread:x", "them", until=UNTIL, now=NOW)
+    assert not ledger.claim_lease("thread:x", "me", until=UNTIL, now=NOW, holder=this_process())
+
+
+def test_this_very_process_under_another_owner_name_is_alive(ledger: Ledger) -> None:
+    _held_by(ledger, this_process())
+    assert not ledger.claim_lease("thread:x", "me", until=UNTIL, now=NOW, holder=this_process())
+
+
+def test_a_version_1_ledger_is_migrated(tmp_path: Path) -> None:
+    """Schema 2 adds first_sent_at (filled in for posts already under way from the attempt
+    log), the lease holder's host/pid/start time, and the warnings table."""
+    import sqlite3
+
+    from sqlite_utils import Database
+
+    from threadpost.store import SCHEMA_VERSION, _migration_1
+
+    path = tmp_path / "old.db"
+    db = Database(sqlite3.connect(path))
+    _migration_1(db)
+    db.table("threadpost_meta").insert_all(
+        [{"key": "application", "value": "threadpost"}, {"key": "schema_version", "value": "1"}]
+    )
+    db.table("threads").insert(
+        {
+            "id": "abcd1234",
+            "draft_path": "/d.md",
+            "content_hash": "h",
+            "platforms": '["mastodon"]',
+            "state": "incomplete",
+            "created_at": NOW.isoformat(timespec="microseconds"),
+            "updated_at": NOW.isoformat(timespec="microseconds"),
+        }
+    )
+    for idx, state in ((1, "confirmed"), (2, "sending"), (3, "planned")):
+        db.table("posts").insert(
+            {
+                "thread_id": "abcd1234",
+                "platform": "mastodon",
+                "idx": idx,
+                "text_hash": "t",
+                "state": state,
+                "attempts": 0,
+            }
+        )
+    db.table("attempts").insert(
+        {
+            "thread_id": "abcd1234",
+            "platform": "mastodon",
+            "idx": 1,
+            "started_at": NOW.isoformat(timespec="microseconds"),
+        }
+    )
+    db.conn.commit()
+    db.conn.close()
+
+    with open_ledger(path) as ledger:
+        version = ledger.conn.execute(
+            "SELECT value FROM threadpost_meta WHERE key = 'schema_version'"
+        ).fetchone()[0]
+        assert int(version) == SCHEMA_VERSION == 2
+        sent = {p.index: p.first_sent_at for p in ledger.posts("abcd1234", "mastodon")}
+        assert sent == {1: NOW, 2: NOW, 3: None}
+        assert ledger.warnings("abcd1234") == []
+        assert ledger.claim_lease("l", "me", until=UNTIL, now=NOW, holder=this_process())
