@@ -26,8 +26,24 @@ WORDS = [
     "10\u00a0000", "mot\u202f!", "«\u00a0citation\u00a0»",
 ]  # fmt: skip
 SPACES = [" ", " ", " ", " ", "  ", "\n", "\n\n", "\n \n", "\t"]
-#: Longer than some limit: Bluesky's 60-grapheme test limit, or every limit.
-LONG = ["https://example.com/" + "x" * 120, "z" * 700, "https://example.com/" + "y" * 5000]
+#: Longer than some limit: Bluesky's 60-grapheme test limit, or every limit. (Thai has no
+#: spaces and threadpost does not guess its word breaks: unbreakable.)
+LONG = [
+    "https://example.com/" + "x" * 120,
+    "z" * 700,
+    "https://example.com/" + "y" * 5000,
+    "ภาษาไทยไม่มีการเว้นวรรค" * 30,
+]
+#: Chinese and Japanese pieces, glued together without spaces (breakable between characters).
+#: Entities end with a space: a tag glued to a long CJK run is one long (unbreakable) tag.
+CJK = [
+    "潮見表は港町ならどこでも印刷されている。", "そして、", "「ちょっと待って」と言った。",
+    "キャッシュー", "っ", "ー", "表は提案ではない！", "本当？", "東京", "々", "漢字",
+    "每个港口小镇都印有潮汐表，", "项目也是如此！", "“人们并没有读错。”", "第一个原因是：",
+    "（注）", "…", "。", "、", "ａｂｃ１２３", "#潮見表 ", "@alice.bsky.social ",
+    "https://example.com/潮 ", "🇯🇵", "👍🏽", "e\u0301", "\u3000", "word", " ", "\n\n",
+    "あいうえおかきくけこ" * 40, "漢字仮名交じり文" * 60,
+]  # fmt: skip
 
 
 @st.composite
@@ -45,8 +61,17 @@ def post_texts(draw: st.DrawFn, allow_long: bool) -> str:
 
 
 @st.composite
+def cjk_texts(draw: st.DrawFn, allow_long: bool) -> str:
+    parts = draw(st.lists(st.sampled_from(CJK), min_size=1, max_size=60))
+    if allow_long and draw(st.integers(0, 10)) == 0:
+        parts.insert(draw(st.integers(0, len(parts))), draw(st.sampled_from(LONG)))
+    text = "".join(parts).strip()
+    return text or "漢字"
+
+
+@st.composite
 def drafts(draw: st.DrawFn, allow_long: bool = True) -> Draft:
-    posts = draw(st.lists(post_texts(allow_long), min_size=1, max_size=4))
+    posts = draw(st.lists(post_texts(allow_long) | cjk_texts(allow_long), min_size=1, max_size=4))
     numbering = draw(st.sampled_from(['"{i}/{n}"', '"({i} of {n})"', "false", '"{i}"']))
     cw = draw(st.sampled_from(["", 'cw = "Spoilers ahead"\n']))
     front = f"+++\nnumbering = {numbering}\n{cw}+++\n"
