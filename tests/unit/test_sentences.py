@@ -132,3 +132,59 @@ def test_breaks_are_ordered_whitespace_runs() -> None:
     for brk in breaks:
         assert brk.end < brk.next_start
         assert text[brk.end : brk.next_start].isspace()
+
+
+# Chinese and Japanese: breaks between characters (UAX #14), nothing dropped.
+
+CJK_SENTENCE_CASES = [
+    ("東京は大きい。大阪も大きい。", ["東京は大きい。", "大阪も大きい。"]),
+    ("本当？はい！そうです。", ["本当？", "はい！", "そうです。"]),
+    ("「はい。」と言った。次。", ["「はい。」と言った。", "次。"]),
+    ("他说：“好。”然后走了。", ["他说：“好。”", "然后走了。"]),
+    ("项目也是如此！最初很平静。", ["项目也是如此！", "最初很平静。"]),
+    ("日本語です。 English follows. Yes.", ["日本語です。", "English follows.", "Yes."]),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), CJK_SENTENCE_CASES)
+def test_cjk_sentence_spans(text: str, expected: list[str]) -> None:
+    assert sentences(text) == expected
+
+
+def cjk_breaks(text: str) -> list[int]:
+    return [brk.end for brk in break_opportunities(text) if brk.end == brk.next_start]
+
+
+@pytest.mark.parametrize(
+    ("text", "never_before"),
+    [
+        ("ちょっと", "ょ"),
+        ("キャッシュ", "ャ"),
+        ("キャッシュ", "ッ"),
+        ("コーヒー", "ー"),
+        ("「はい」と", "」"),
+        ("はい。次", "。"),
+        ("はい、次", "、"),
+        ("人々", "々"),
+        ("待って…何", "…"),
+    ],
+)
+def test_cjk_no_break_before_small_kana_closers_and_punctuation(
+    text: str, never_before: str
+) -> None:
+    assert text.index(never_before) not in cjk_breaks(text)
+
+
+def test_cjk_no_break_after_an_opening_bracket() -> None:
+    text = "彼は「はい」と言った"
+    assert text.index("「") + 1 not in cjk_breaks(text)
+    assert text.index("「") in cjk_breaks(text)
+
+
+def test_no_break_between_cjk_and_latin_or_in_latin_runs() -> None:
+    assert cjk_breaks("iPhone発売") == [len("iPhone発")]
+    assert cjk_breaks("x" * 50) == []
+    # Hangul is spaced like Latin: only the space breaks.
+    assert [brk.end for brk in break_opportunities("한국어 문장")] == [3]
+    # Thai, Lao, Khmer, Myanmar: no dictionary, no guessing.
+    assert break_opportunities("ภาษาไทยไม่มีการเว้นวรรค") == []

@@ -118,7 +118,7 @@ _CJK_NO_BREAK_BEFORE: Final = (
 )
 _CJK_ANY: Final = re.compile(f"[{_CJK_RANGES}]")
 _CJK_BREAK: Final = re.compile(
-    f"(?<=[{_CJK_RANGES}“‘…‥])(?<![{re.escape(_CJK_OPENERS)}])"
+    f"(?<=[{_CJK_RANGES}”’…‥])(?<![{re.escape(_CJK_OPENERS)}])"
     f"(?=[{_CJK_RANGES}“‘])(?![{re.escape(_CJK_NO_BREAK_BEFORE)}])"
 )
 _CJK_SENTENCE_END: Final = frozenset("。！？｡")
@@ -156,7 +156,9 @@ def classify_cjk_break(text: str, at: int) -> BreakKind:
     last = _last_significant(text, at)
     if last is not None:
         if text[last] in _CJK_SENTENCE_END:
-            return BreakKind.SENTENCE
+            # 「はい。」と言った: a quotation followed by a particle goes on with the sentence.
+            quoted = last < at - 1 and "\u3041" <= text[at] <= "\u3096"
+            return BreakKind.CLAUSE if quoted else BreakKind.SENTENCE
         if text[last] in _CJK_CLAUSE_END:
             return BreakKind.CLAUSE
     return BreakKind.WORD
