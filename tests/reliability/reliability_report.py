@@ -61,7 +61,14 @@ FAULTS: Final = {
     "rate-limit": "HTTP 429 with a reset 1 s ahead",
     "timeout": "timeout (no answer in time; the server stores the post late)",
     "lost-response": "response lost after the server committed (duplicate trap)",
-    "sigkill": "process SIGKILLed between the server's commit and the ledger write",
+    "lost-response-resumed-later": "response lost after commit, no retry; `run` 1 day later,"
+    " Idempotency-Keys forgotten",
+    "unclear-unsent-resumed-later": "connection closed before the server stored the post, no"
+    " retry; `run` 1 day later, Idempotency-Keys forgotten",
+    "sigkill": "process SIGKILLed between the server's commit and the ledger write; `run`"
+    " at once (dead holder's lease taken over)",
+    "sigkill-keys-forgotten": "SIGKILL as above, then the server forgets every"
+    " Idempotency-Key (the hour passed) before `run`",
 }
 
 

@@ -56,10 +56,15 @@ class Recorder:
             time.sleep(seconds)
 
 
-def fast_policy(sleep: Callable[[float], None]) -> RetryPolicy:
+def fast_policy(sleep: Callable[[float], None], attempts: int = 4) -> RetryPolicy:
     """The default policy's decisions with short backoffs, so the matrix stays quick."""
     return RetryPolicy(
-        attempts=4, initial=0.1, maximum=0.5, jitter=0.05, rate_limit_margin=0.1, sleep=sleep
+        attempts=attempts,
+        initial=0.1,
+        maximum=0.5,
+        jitter=0.05,
+        rate_limit_margin=0.1,
+        sleep=sleep,
     )
 
 
@@ -111,10 +116,15 @@ def run_cell(
     disarm: Callable[[], None] = lambda: None,
     sleep: Recorder | None = None,
     after_run: Callable[[], None] = lambda: None,
+    attempts: int = 4,
+    resume_after: timedelta = timedelta(days=1),
 ) -> CellOutcome:
-    """Publish a 10-post thread with a fault, resume if needed, judge and record the cell."""
+    """Publish a 10-post thread with a fault, resume if needed, judge and record the cell.
+
+    `attempts`: the first run's retries (1: it ends at the first failure); the resuming
+    `run` comes `resume_after` later by its clock."""
     sleep = sleep or Recorder()
-    policy = fast_policy(sleep)
+    policy = fast_policy(sleep, attempts)
     draft = read_draft(write_thread_draft(tmp_path / "draft", platform, f"{fault} k={k}"))
     plan = plan_thread(draft, open_publisher(platform).limits())
     assert len(plan.posts) == POSTS
@@ -136,8 +146,10 @@ def run_cell(
         if result.state != "published":
             # A later cron tick: the fault is gone and the retry time has come.
             disarm()
-            later = utc_now() + timedelta(days=1)
-            report = run_due(ledger, settings, open_publisher, clock=lambda: later, policy=policy)
+            later = utc_now() + resume_after
+            report = run_due(
+                ledger, settings, open_publisher, clock=lambda: later, policy=fast_policy(sleep)
+            )
             assert [item.thread_id for item in report.items] == [frozen.thread_id]
             codes.append(int(report.exit_status))
             runs = 2

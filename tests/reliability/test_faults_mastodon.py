@@ -223,3 +223,80 @@ def test_a_refused_post_is_not_retried_and_names_the_post_and_the_reason(
     assert outcome.error is not None
     assert "post 3" in outcome.error and "HTTP 422: Something went wrong" in outcome.error
     assert [a["outcome"] for a in attempts] == ["permanent"]
+
+
+@pytest.mark.parametrize("k", KS)
+def test_response_lost_and_resumed_after_the_idempotency_hour_at_post_k(
+    mastodon_cell: MastodonTestServer, tmp_path: Path, k: int
+):
+    """Post k is stored, its answer lost, and this run does not retry (attempts=1). The
+    next `run` comes a day later, when the instance no longer remembers the key: only the
+    look-up among the account's statuses stands between post k and a duplicate."""
+    cell = Cell(mastodon_cell, tmp_path)
+    mastodon_cell.faults.add("drop_after_commit", STATUSES, at_count=k)
+    outcome = _run(
+        cell,
+        "lost-response-resumed-later",
+        k,
+        tmp_path,
+        attempts=1,
+        disarm=lambda: mastodon_cell.expire_idempotency_keys(cell.username),
+    )
+    assert_cell_ok(outcome)
+    assert outcome.runs == 2 and outcome.exit_codes == (4, 0)
+    posts = [r for r in mastodon_cell.requests_to("POST", STATUSES) if r.account == cell.username]
+    assert len(posts) == 10  # post k was found, never resent
+
+
+@pytest.mark.parametrize("k", KS)
+def test_unsent_and_resumed_after_the_idempotency_hour_at_post_k(
+    mastodon_cell: MastodonTestServer, tmp_path: Path, k: int
+):
+    """The connection closes before post k is stored (the client cannot know): a day later
+    the look-up finds nothing, so post k is sent, once."""
+    cell = Cell(mastodon_cell, tmp_path)
+    mastodon_cell.faults.add("reset", STATUSES, at_count=k)
+    outcome = _run(
+        cell,
+        "unclear-unsent-resumed-later",
+        k,
+        tmp_path,
+        attempts=1,
+        disarm=lambda: mastodon_cell.expire_idempotency_keys(cell.username),
+    )
+    assert_cell_ok(outcome)
+    assert outcome.runs == 2 and outcome.exit_codes == (4, 0)
+
+
+def test_without_the_look_up_a_resume_after_the_hour_duplicates(
+    mastodon_cell: MastodonTestServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The control: with the old find_published (always "not found", trusting the key),
+    the same cell posts k twice. This is the bug the cells above catch."""
+    from reliability_support import Recorder, fast_policy, write_thread_draft
+
+    from threadpost.clock import utc_now
+    from threadpost.draft import read_draft
+    from threadpost.plan import plan_thread
+    from threadpost.publish import freeze_thread, publish_thread
+
+    monkeypatch.setattr(
+        MastodonPublisher, "find_published", lambda self, keys, **kw: [None] * len(keys)
+    )
+    cell = Cell(mastodon_cell, tmp_path)
+    mastodon_cell.faults.add("drop_after_commit", STATUSES, at_count=5)
+    draft = read_draft(write_thread_draft(tmp_path / "draft", "mastodon", "control"))
+    plan = plan_thread(draft, cell.open_publisher("mastodon").limits())
+    from threadpost.store import open_ledger
+
+    with open_ledger(cell.settings.db_path) as ledger:
+        frozen = freeze_thread(ledger, draft, {"mastodon": plan}, schedule_at=None, now=utc_now())
+        policy = fast_policy(Recorder(real=False), attempts=1)
+        first = publish_thread(
+            ledger, frozen.thread_id, cell.open_publisher, max_attempts=8, policy=policy
+        )
+        assert first.state == "incomplete"
+        mastodon_cell.expire_idempotency_keys(cell.username)
+        publish_thread(ledger, frozen.thread_id, cell.open_publisher, max_attempts=8, policy=policy)
+    texts = [s.text for s in mastodon_cell.published(cell.username)]
+    assert len(texts) == 11 and len(set(texts)) == 10  # post 5 twice

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from reliability_support import write_thread_draft
-from test_sigkill import cli_env, expire_leases, publish_and_kill, run_resume
+from test_sigkill import cli_env, publish_and_kill, run_resume
 
 import pds_harness
 from cli_support import run_cli
@@ -103,7 +103,6 @@ def test_no_secret_in_any_output_file_or_ledger(
     killed = publish_and_kill(bdraft, 4, benv)
     assert killed.returncode == -signal.SIGKILL
     outputs += [killed.stdout, killed.stderr]
-    expire_leases(tmp_path / "b" / "threadpost.db")
     resumed = run_resume(benv)
     assert resumed.exit_code == 0, resumed.stderr
     outputs += [resumed.stdout, resumed.stderr]

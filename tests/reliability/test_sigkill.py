@@ -5,16 +5,20 @@ ledger's confirm_post to kill the process at post k: no hook in threadpost itsel
 ledger then says post k is 'sending' while the server holds it. `threadpost run` must
 finish the thread without posting k twice.
 
-The killed process still holds the thread's lease (25 min by default: max_rate_limit_wait
-+ 10 min). Instead of waiting, the test moves the lease's expiry into the past, which is
-what the clock would do; `run` then resumes the thread.
+The killed process's lease on the thread has not expired (25 min by default:
+max_rate_limit_wait + 10 min), but it records the holder's host, pid and start time: the
+`run` started right after, on the same host, sees that the holder is gone and takes the
+lease over. No test hack moves the expiry.
+
+The "keys forgotten" cells then make the Mastodon test server forget every Idempotency-Key
+before `run` (what an hour does): a blind resend of post k would duplicate it, so `run`
+must find post k among the account's statuses instead.
 """
 
 from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import uuid
@@ -60,10 +64,12 @@ def publish_and_kill(draft: Path, k: int, env: dict[str, str]) -> subprocess.Com
     )
 
 
-def expire_leases(db: Path) -> None:
-    """The dead process's lease runs out (what 25 minutes would do)."""
-    with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE leases SET expires_at = '2000-01-01T00:00:00.000000+00:00'")
+def lease_rows(db: Path) -> list[tuple[str, str | None, int | None]]:
+    with open_ledger(db) as ledger:
+        return [
+            (row["owner"], row["host"], row["pid"])
+            for row in ledger.conn.execute("SELECT owner, host, pid FROM leases")
+        ]
 
 
 def run_resume(env: dict[str, str]) -> Any:
@@ -83,9 +89,10 @@ def ledger_state(db: Path, platform: str) -> tuple[list[str], list[str | None], 
         )
 
 
+@pytest.mark.parametrize("forget_keys", [False, True], ids=["keys-remembered", "keys-forgotten"])
 @pytest.mark.parametrize("k", KS)
 def test_mastodon_sigkill_after_commit_at_post_k(
-    mastodon_cell: MastodonTestServer, tmp_path: Path, k: int
+    mastodon_cell: MastodonTestServer, tmp_path: Path, k: int, forget_keys: bool
 ) -> None:
     server = mastodon_cell
     username = "k" + uuid.uuid4().hex[:10]
@@ -93,7 +100,7 @@ def test_mastodon_sigkill_after_commit_at_post_k(
     env = cli_env(
         tmp_path, THREADPOST_MASTODON_INSTANCE=server.url, THREADPOST_MASTODON_TOKEN=token
     )
-    draft = write_thread_draft(tmp_path / "draft", "mastodon", f"sigkill k={k}")
+    draft = write_thread_draft(tmp_path / "draft", "mastodon", f"sigkill k={k} {forget_keys}")
 
     killed = publish_and_kill(draft, k, env)
     assert killed.returncode == -signal.SIGKILL, killed.stderr
@@ -102,12 +109,16 @@ def test_mastodon_sigkill_after_commit_at_post_k(
     states, _, _ = ledger_state(tmp_path / "threadpost.db", "mastodon")
     assert states[: k - 1] == ["confirmed"] * (k - 1)
     assert states[k - 1] == "sending"
+    # The dead process still holds an unexpired lease, naming itself.
+    ((_, host, pid),) = lease_rows(tmp_path / "threadpost.db")
+    assert host is not None and pid is not None and pid != os.getpid()
+    if forget_keys:
+        assert server.expire_idempotency_keys(username) == k
 
-    busy = run_resume(env)
-    assert busy.exit_code == 0 and "busy" in busy.stdout  # the dead process's lease
-    expire_leases(tmp_path / "threadpost.db")
-    resumed = run_resume(env)
+    resumed = run_resume(env)  # at once: the dead holder's lease is taken over
     assert resumed.exit_code == 0, resumed.stdout + resumed.stderr
+    assert "busy" not in resumed.stdout
+    assert lease_rows(tmp_path / "threadpost.db") == []
 
     states, ids, attempts = ledger_state(tmp_path / "threadpost.db", "mastodon")
     assert states == ["confirmed"] * POSTS
@@ -120,7 +131,7 @@ def test_mastodon_sigkill_after_commit_at_post_k(
     verdict = judge(plan, posts, ids)
     outcome = CellOutcome(
         platform="mastodon",
-        fault="sigkill",
+        fault="sigkill-keys-forgotten" if forget_keys else "sigkill",
         k=k,
         planned=POSTS,
         on_server=verdict.on_server,
@@ -135,6 +146,66 @@ def test_mastodon_sigkill_after_commit_at_post_k(
     assert settings.mastodon.instance == server.url
     assert verdict.on_server == POSTS and verdict.duplicates == 0, outcome
     assert verdict.in_order and verdict.chain_intact, outcome
+    # Post k was found, not resent: one status POST per post.
+    sent = [r for r in server.requests_to("POST", "/api/v1/statuses") if r.account == username]
+    assert len(sent) == POSTS
+
+
+def test_a_live_publisher_keeps_its_lease(
+    mastodon_cell: MastodonTestServer, tmp_path: Path
+) -> None:
+    """While `threadpost publish` is alive (its post 2 answered slowly), a `run` on the same
+    host leaves the thread alone and names the process holding it; nothing is posted twice."""
+    import time
+
+    server = mastodon_cell
+    username = "l" + uuid.uuid4().hex[:10]
+    token = server.add_account(username)
+    env = cli_env(
+        tmp_path, THREADPOST_MASTODON_INSTANCE=server.url, THREADPOST_MASTODON_TOKEN=token
+    )
+    draft = write_thread_draft(tmp_path / "draft", "mastodon", "live holder")
+    server.faults.add("delay", "/api/v1/statuses", at_count=2, delay=4.0)
+    publisher = subprocess.Popen(
+        [sys.executable, "-m", "threadpost", "publish", "--yes", str(draft)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not (
+            lease_rows_if_any(tmp_path / "threadpost.db") and server.published(username)
+        ):
+            time.sleep(0.05)
+        ((_, _, pid),) = lease_rows(tmp_path / "threadpost.db")
+        assert pid == publisher.pid
+        busy = run_resume(env)
+        assert busy.exit_code == 0, busy.stderr
+        assert f"busy — another run is publishing it (process {publisher.pid} on this machine)" in (
+            busy.stdout
+        )
+        _out, err = publisher.communicate(timeout=120)
+    finally:
+        if publisher.poll() is None:
+            publisher.kill()
+            publisher.communicate(timeout=30)
+    assert publisher.returncode == 0, err
+    assert [s.text for s in server.published(username)] == [
+        p.text for p in plan_thread(read_draft(draft), MASTODON_DEFAULT_LIMITS).posts
+    ]
+    assert lease_rows(tmp_path / "threadpost.db") == []
+
+
+def lease_rows_if_any(db: Path) -> list[tuple[str, str | None, int | None]]:
+    """Lease rows, or none while the ledger does not exist yet."""
+    if not db.exists() or db.stat().st_size == 0:
+        return []
+    try:
+        return lease_rows(db)
+    except Exception:  # the publishing process may be creating it right now
+        return []
 
 
 @pytest.mark.parametrize("k", KS)
@@ -162,9 +233,9 @@ def test_bluesky_sigkill_after_commit_at_post_k(shared_pds: Any, tmp_path: Path,
     states, _, _ = ledger_state(tmp_path / "threadpost.db", "bluesky")
     assert states[: k - 1] == ["confirmed"] * (k - 1) and states[k - 1] == "sending"
 
-    expire_leases(tmp_path / "threadpost.db")
-    resumed = run_resume(env)
+    resumed = run_resume(env)  # at once: the dead holder's lease is taken over
     assert resumed.exit_code == 0, resumed.stdout + resumed.stderr
+    assert "busy" not in resumed.stdout
     # Resumed by reading back, not by writing again.
     assert shared_pds.count("com.atproto.repo.applyWrites") == writes + 1
 
