@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
@@ -103,6 +104,8 @@ _FACET_KINDS: Final[dict[str, FacetKind]] = {"link": "link", "mention": "mention
 #: Rounds of re-planning when the numbering's width changes the post count. The count only
 #: grows with the reserved width, so this converges in a round or two; the cap is a guard.
 _MAX_NUMBERING_ROUNDS: Final = 8
+#: Scripts written without spaces whose word breaks need a dictionary: never split inside.
+_UNSPACED_SCRIPT: Final = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u19e0-\u19ff]")
 
 
 def plan_thread(
@@ -126,7 +129,10 @@ def plan_thread(
     False for `numbering`), the front matter's value or the default applies.
 
     Each draft post is split on its own (a draft post boundary is always a post boundary),
-    its images go on its first chunk. Numbering ({i}/{n} appended after a space by default)
+    its images go on its first chunk. Within it a post is whole paragraphs or part of one,
+    and a long paragraph is split evenly at the best breaks into as few posts as the greedy
+    split would use (`threadpost.text.split`); Chinese and Japanese break between characters.
+    Numbering ({i}/{n} appended after a space by default)
     is counted inside the limit and the total is exact; a thread of one post is not
     numbered. `shorten_links` (Bluesky only) shows long links as the official app does
     (host + path cut to 13 characters + "..."), the facet keeping the full URI; the limit
@@ -301,6 +307,9 @@ def _piece_problems(
         token = piece.chunk.text
         shown = token if len(token) <= 40 else token[:37] + "..."
         length = countable_length(text, limits, spoiler_text=cw)
+        hint = ""
+        if _UNSPACED_SCRIPT.search(token):
+            hint = " (Thai, Lao, Khmer and Myanmar text is only split at spaces: add some)"
         limit = f"{limits.max_graphemes} characters"
         if limits.max_bytes is not None:
             limit += f" and {limits.max_bytes} bytes"
@@ -313,7 +322,7 @@ def _piece_problems(
                     f"{shown!r} cannot "
                     f"be split (no space outside a link, mention or tag): the post is "
                     f"{length} characters ({utf8_length(text)} bytes); "
-                    f"{platform} allows {limit}"
+                    f"{platform} allows {limit}{hint}"
                 ),
                 platform=platform,
                 post=index,

@@ -274,6 +274,7 @@ def test_thai_without_spaces_is_unbreakable_not_cut_between_characters() -> None
     thread = plan_thread(parse_draft(text.encode(), "th.md"), BLUESKY_LIMITS)
     (problem,) = thread.problems
     assert problem.code == "too-long"
+    assert "only split at spaces" in problem.message
     (post,) = thread.posts
     assert post.text == text
 
