@@ -51,7 +51,7 @@ class BreakKind(IntEnum):
     PARAGRAPH = 5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Break:
     """A run of whitespace at which the text may be split: text[end:next_start] is dropped."""
 
@@ -123,6 +123,8 @@ _CJK_BREAK: Final = re.compile(
 )
 _CJK_SENTENCE_END: Final = frozenset("。！？｡")
 _CJK_CLAUSE_END: Final = frozenset("、，；：､")
+#: What may end the text before a sentence or clause break (the marks or a closer after them).
+_CJK_MARKED: Final = _CJK_SENTENCE_END | _CJK_CLAUSE_END | _CLOSERS
 
 
 def break_opportunities(text: str) -> list[Break]:
@@ -153,6 +155,8 @@ def cjk_break_offsets(text: str) -> list[int]:
 
 def classify_cjk_break(text: str, at: int) -> BreakKind:
     """Rank a break between CJK characters: after `。！？` a sentence, after `、，；：` a clause."""
+    if text[at - 1] not in _CJK_MARKED:
+        return BreakKind.WORD  # between two ideographs or kana: the common case, kept cheap
     last = _last_significant(text, at)
     if last is not None:
         if text[last] in _CJK_SENTENCE_END:

@@ -369,12 +369,17 @@ def _allowed_breaks(
     spans = _merge(protected)
     allowed: list[Break] = []
     span_index = 0
+    cluster_index = 0  # breaks come in order: walk the cluster starts along with them
+    clusters = len(cluster_starts) if cluster_starts is not None else 0
     for brk in breaks:
         end, next_start = brk.end, brk.next_start
         if end == next_start:
             # A break between two CJK characters drops nothing: it must fall between clusters.
-            if cluster_starts is not None and not _is_cluster_start(cluster_starts, end):
-                continue
+            if cluster_starts is not None:
+                while cluster_index < clusters and cluster_starts[cluster_index] < end:
+                    cluster_index += 1
+                if cluster_index == clusters or cluster_starts[cluster_index] != end:
+                    continue
         # Below U+0300 nothing extends a cluster, below U+0600 nothing prepends to one.
         elif cluster_starts is not None and (
             ord(text[next_start]) >= 0x300 or ord(text[end - 1]) >= 0x600
