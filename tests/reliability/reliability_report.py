@@ -170,10 +170,19 @@ NOTES: Final = """
 - **SIGKILL**: `threadpost publish --yes` runs as a subprocess through
   `tests/reliability/killer.py`, which wraps `Ledger.confirm_post` so the process kills
   itself (SIGKILL) the moment the network has confirmed post k, before the ledger records
-  it. There is no test hook in threadpost. The dead process's lease on the thread lasts
-  25 minutes by default (`max_rate_limit_wait` + 10 min); the test moves it into the past
-  instead of waiting, then runs `threadpost run` (exit codes: -9 for the killed process,
-  then `run`'s).
+  it. There is no test hook in threadpost. The dead process's lease on the thread has not
+  expired (25 minutes by default), but it names its holder (host, pid, process start
+  time): `threadpost run`, started at once on the same host, sees the holder is gone and
+  takes the lease over (exit codes: -9 for the killed process, then `run`'s). A live
+  holder is never taken over (`test_a_live_publisher_keeps_its_lease`), and a holder on
+  another host is waited out until expiry.
+- **Idempotency-Keys forgotten**: Mastodon remembers a key for one hour. The
+  "keys forgotten" and "1 day later" cells make the test server forget every key of the
+  account (`expire_idempotency_keys`, what the hour does) before the resuming `run`, whose
+  clock is a day later in the in-process cells. A blind resend would then post k twice
+  (`test_without_the_look_up_a_resume_after_the_hour_duplicates` shows it does); threadpost
+  finds post k among the account's own statuses instead (see below), and resends only what
+  is not there. Those cells also check that post k was POSTed exactly once.
 - Retries inside one run follow `threadpost.retry.RetryPolicy` with the default decisions
   and short backoffs (0.1 s initial, 4 attempts). Rate-limit cells run the policy in test
   mode: the wait until the reset is recorded and checked, not slept.
@@ -184,9 +193,18 @@ NOTES: Final = """
 ## Why a resend never duplicates
 
 - Mastodon: every status POST carries an `Idempotency-Key` derived from the account,
-  thread, post index and content, stored in the ledger before the first attempt. A resend
-  after an unclear failure (5xx, timeout, lost answer, crash) returns the status that
-  landed instead of creating another.
+  thread, post index and content, stored in the ledger before the first attempt. Within
+  the instance's hour, a resend returns the status that landed instead of creating
+  another. Because the hour may be long gone when a cron `run` resumes, every post left in
+  doubt (unclear failure, crash) is first looked up: the account's statuses are read
+  newest first (`GET /api/v1/accounts/:id/statuses`, replies included, paged with
+  `max_id`) back to the post's first attempt (kept in the ledger), and a status matches
+  when it replies to the right parent (none for post 1) and carries the same text: its
+  HTML `content` reduced to words (Mastodon renders links, mentions and hashtags as
+  markup, and `@user@domain` as `@user`), or else its source text
+  (`GET /api/v1/statuses/:id/source`). A found post is confirmed, not resent. The search is
+  bounded (2,000 statuses); one that cannot reach the first attempt after the hour stops
+  the platform with an error rather than guess.
 - Bluesky: every record's key (a TID) and `createdAt` are stored in the ledger before the
   first attempt, so a resend is byte-identical; after an unclear failure the planned keys
   are read back first and whatever landed is confirmed, not resent. The reply chain is
