@@ -194,9 +194,10 @@ def _publish_now(
 
     owner, name = lease_owner_id(), lease_name(thread_id)
     if not claim_thread_lease(ledger, thread_id, owner, lease_duration(settings), utc_now()):
+        busy = busy_message(ledger, thread_id, utc_now())
         raise StoreError(
-            f"thread {thread_id} is being published by another threadpost process: "
-            + busy_message(ledger, thread_id, utc_now()).removeprefix("another run is ")
+            f"thread {thread_id} is being published by another threadpost process"
+            + busy.removeprefix("another run is publishing it")
         )
     try:
         return publish_thread(
