@@ -11,11 +11,11 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
+
+from threadpost.private_files import write_private_file
 
 SESSION_DIR_NAME: Final = "bluesky"
 _FORMAT: Final = 1
@@ -68,7 +68,6 @@ def save_session(state_dir: Path, saved: SavedSession, *, handle: str | None = N
     `handle` is the configured handle the file is keyed by (default: the session's own).
     """
     path = session_path(state_dir, saved.service, handle or saved.handle)
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     payload = json.dumps(
         {
             "format": _FORMAT,
@@ -78,20 +77,7 @@ def save_session(state_dir: Path, saved: SavedSession, *, handle: str | None = N
             "session": saved.session_string,
         }
     )
-    # mkstemp creates the file 0600 from the start: the secret is never readable by others,
-    # not even for an instant; os.replace makes the switch atomic for concurrent readers.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".session-", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(payload)
-            file.flush()
-            os.fsync(file.fileno())
-        Path(tmp).chmod(0o600)
-        Path(tmp).replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(tmp).unlink()
-        raise
+    write_private_file(path, payload)
     return path
 
 

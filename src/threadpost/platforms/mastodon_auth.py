@@ -8,9 +8,7 @@ the functions that talk to the instance.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any, Final
 from urllib.parse import urlsplit
 
 from threadpost.platforms.base import AuthFailed
+from threadpost.private_files import write_private_file
 
 CREDENTIALS_FILE: Final = "mastodon-credentials.json"
 APP_NAME: Final = "threadpost"
@@ -67,7 +66,6 @@ def load_credentials(state_dir: Path) -> SavedLogin | None:
 def save_credentials(state_dir: Path, login: SavedLogin) -> Path:
     """Write the login with file mode 0600 (atomically: never a readable half-file)."""
     path = credentials_path(state_dir)
-    state_dir.mkdir(parents=True, exist_ok=True)
     payload = json.dumps(
         {
             "instance": login.instance,
@@ -77,18 +75,7 @@ def save_credentials(state_dir: Path, login: SavedLogin) -> Path:
         },
         indent=1,
     )
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    # Created 0600 from the start: there is no moment at which others could read it.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            os.fchmod(file.fileno(), 0o600)
-            file.write(payload)
-        tmp.replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    write_private_file(path, payload)
     return path
 
 
