@@ -134,6 +134,11 @@ def plan_draft(
             link_cards=(
                 front.link_cards if front.link_cards is not None else settings.bluesky.link_cards
             ),
+            shorten_links=(
+                front.shorten_links
+                if front.shorten_links is not None
+                else settings.bluesky.shorten_links
+            ),
             aliases=settings.aliases,
         )
         for platform in chosen

@@ -11,7 +11,7 @@ import re
 import stat
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Final
@@ -41,6 +41,10 @@ class BlueskySettings:
     handle: str | None = None
     app_password: str | None = field(default=None, repr=False)
     link_cards: bool = True
+    #: Show long links shortened in the text, as the official app does (host + start of the
+    #: path + "..."); the link facet keeps the full URI. Saves characters; off by default
+    #: so the text sent is the text written.
+    shorten_links: bool = False
 
 
 @dataclass(frozen=True)
@@ -121,7 +125,10 @@ def load_settings(
         "mastodon.",
     )
     _reject_unknown(
-        bluesky_table, {"service", "handle", "app_password", "link_cards"}, path, "bluesky."
+        bluesky_table,
+        {"service", "handle", "app_password", "link_cards", "shorten_links"},
+        path,
+        "bluesky.",
     )
     _reject_unknown(
         publish_table, {"max_attempts", "max_lateness", "max_rate_limit_wait"}, path, "publish."
@@ -155,14 +162,10 @@ def load_settings(
         app_password=env.get("THREADPOST_BLUESKY_APP_PASSWORD")
         or _str(bluesky_table, "app_password", path, None),
         link_cards=_bool(bluesky_table, "link_cards", path, True),
+        shorten_links=_bool(bluesky_table, "shorten_links", path, False),
     )
     if bluesky.handle:
-        bluesky = BlueskySettings(
-            service=bluesky.service,
-            handle=bluesky.handle.removeprefix("@"),
-            app_password=bluesky.app_password,
-            link_cards=bluesky.link_cards,
-        )
+        bluesky = replace(bluesky, handle=bluesky.handle.removeprefix("@"))
 
     db = (
         db_path

@@ -77,6 +77,9 @@ class FrontMatter:
     reply_visibility: str | None = None
     sensitive: bool = False
     link_cards: bool | None = None
+    #: Bluesky: show long links shortened as the official app does (the facet keeps the
+    #: full URI). None: the configuration decides.
+    shorten_links: bool | None = None
     #: Line of each key in the file, for messages about values that pass parsing.
     lines: dict[str, int] = field(default_factory=dict, compare=False)
 
@@ -200,6 +203,7 @@ _KNOWN_KEYS: Final = frozenset(
         "reply_visibility",
         "sensitive",
         "link_cards",
+        "shorten_links",
     }
 )
 
@@ -245,6 +249,7 @@ def _front_matter(data: dict[str, Any], key_lines: dict[str, int], path: Path) -
         reply_visibility=reply_visibility,
         sensitive=bool(optional_bool("sensitive")),
         link_cards=optional_bool("link_cards"),
+        shorten_links=optional_bool("shorten_links"),
         lines=key_lines,
     )
 

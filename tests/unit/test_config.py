@@ -127,3 +127,16 @@ def test_example_config_is_valid() -> None:
     settings = load_settings(example, environ={})
     assert settings.bluesky.handle == "you.bsky.social"
     assert "@SomeName" in settings.aliases
+
+
+def test_bluesky_settings_keep_every_field_when_the_handle_is_normalised(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[bluesky]\nhandle = "@me.example.com"\nlink_cards = false\nshorten_links = true\n',
+    )
+    bluesky = load_settings(path, environ={}).bluesky
+    assert (bluesky.handle, bluesky.link_cards, bluesky.shorten_links) == (
+        "me.example.com",
+        False,
+        True,
+    )
