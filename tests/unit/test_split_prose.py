@@ -13,7 +13,7 @@ from threadpost.draft import parse_draft
 from threadpost.plan import Thread, plan_thread
 from threadpost.platforms.base import BLUESKY_LIMITS, MASTODON_DEFAULT_LIMITS, PlatformLimits
 from threadpost.text.count import fits
-from threadpost.text.sentences import BreakKind, sentence_spans
+from threadpost.text.sentences import BreakKind, break_opportunities, sentence_spans
 
 LIMITS = [BLUESKY_LIMITS, MASTODON_DEFAULT_LIMITS]
 NUMBER = re.compile(r" \d+/\d+$")
@@ -189,9 +189,9 @@ def test_french_split_never_ends_after_an_abbreviation() -> None:
             assert not re.match(r"^[»?!:;]", part)
 
 
-def test_a_word_break_only_when_the_post_count_demands_it() -> None:
+def test_a_clause_break_does_not_buy_a_post() -> None:
     # 2 Bluesky posts are possible only by breaking inside a sentence; 3 would be needed at
-    # sentence ends. The fewest posts win, then the best break: a clause (comma) if any.
+    # sentence ends. A clause break (comma) is acceptable: no extra post is spent on it.
     text = (
         "It is a forecast so reliable that people plan weddings around it, and yet each summer "
         "a visitor parks on the causeway at low water, walks off to find lunch, and comes back "
@@ -202,6 +202,56 @@ def test_a_word_break_only_when_the_post_count_demands_it() -> None:
     parts = bodies(plan(text, BLUESKY_LIMITS))
     assert len(parts) == 2
     assert parts[0].endswith(",")
+
+
+# drafts/essay.md, paragraphs 3 and 4: two Bluesky posts each only by breaking a word (post 5
+# ended "...and it is almost", post 7 "...adds height the"). One more post each: every post
+# ends at a sentence.
+ESSAY_SECOND_REASON = (
+    "The second reason is that the table is written for the harbour master, not for the "
+    "visitor. It lists heights in metres above chart datum and times in local standard time, "
+    "with a footnote about summer time that nobody reads. The information is complete and "
+    "correct, and it is almost useless to someone who only wants to know whether they can "
+    "leave the car there until three o'clock. A deadline that is precise but written in "
+    "somebody else's units fails in exactly the same way; the fix is not more precision, it "
+    "is a translation into the reader's own question."
+)
+ESSAY_THIRD_REASON = EN_TAIL.split("\n\n")[0]
+
+
+@pytest.mark.parametrize("text", [ESSAY_SECOND_REASON, ESSAY_THIRD_REASON], ids=["2nd", "3rd"])
+def test_one_more_post_rather_than_breaking_a_sentence_mid_word(text: str) -> None:
+    # In the essay "(5/11)" took 7 graphemes; alone, the paragraph is numbered "1/2" (4): at
+    # 300, "...complete and correct," ends a 2-post split of the 2nd paragraph at a clause.
+    parts = bodies(plan(text, _small(297)))
+    assert len(parts) == 3  # the greedy minimum is 2
+    assert_breaks_at_sentences(text, parts)
+    assert not any(part.endswith(("it is almost", "adds height the")) for part in parts)
+    # Mastodon's 500 fit them in 2 posts at sentence ends: no extra post there.
+    parts = bodies(plan(text, MASTODON_DEFAULT_LIMITS))
+    assert len(parts) == 2
+    assert_breaks_at_sentences(text, parts)
+
+
+def test_essay_on_bluesky_breaks_no_word() -> None:
+    from pathlib import Path
+
+    essay = Path(__file__).resolve().parents[2] / "drafts" / "essay.md"
+    draft = parse_draft(essay.read_bytes(), "essay.md")
+    thread = plan_thread(draft, BLUESKY_LIMITS)
+    assert not thread.problems
+    (body,) = [p.text for p in draft.posts[:1]]
+    ends = {brk.end: brk.kind for brk in break_opportunities(body)}
+    at = 0
+    for post in thread.posts:
+        if post.source_post != 1:
+            continue
+        part = NUMBER_PAREN.sub("", post.text)
+        at = body.index(part, at) + len(part)
+        assert ends.get(at, BreakKind.PARAGRAPH) is not BreakKind.WORD, part[-40:]
+
+
+NUMBER_PAREN = re.compile(r" \(\d+/\d+\)$")
 
 
 # ---------------------------------------------------------------------------------------------

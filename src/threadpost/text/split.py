@@ -10,20 +10,28 @@ word; CJK text also breaks between characters). The choice is made in two levels
 2. A paragraph too long for one post is split on its own, globally rather than greedily: a
    dynamic programme over its break points (Knuth-Plass "minimum raggedness") picks the
    split minimising, in this order,
-     a. the number of posts: never more than the greedy (fill each post) minimum k;
-     b. the rank of the breaks used (`LEVEL`), lexicographically: fewest word breaks, then
-        fewest clause breaks, then fewest sentence breaks (line and paragraph breaks are free);
-     c. unevenness: the sum of the squared chunk lengths (code points), which for k posts
-        of fixed total is least when they are equal (170/170 rather than 299/40).
+     a. the number of word breaks, among splits into at most k + 1 posts, k being the greedy
+        (fill each post) minimum: a sentence cut mid-way costs readers more than one more
+        post, so a paragraph uses k + 1 posts only when that needs fewer word breaks;
+     b. the number of posts (k unless a. says otherwise; a clause or sentence break never
+        buys a post);
+     c. fewest clause breaks, then fewest sentence breaks (line and paragraph breaks are
+        free; the rank of a break is `LEVEL`);
+     d. unevenness: the sum of the squared chunk lengths (code points), which for a fixed
+        number of posts and total is least when they are equal (170/170 rather than 299/40).
 
 Cost: a greedy pass forward gives k and, for post j, the farthest break hi[j] it can end at;
-a pass backward gives the earliest break lo[j] from which the rest still fits in k - j posts.
-Post j must end in [lo[j], hi[j]] (a window bounded by one post's length). The programme
-first keeps only the best-ranked breaks of each window (if a path through them exists it
-has the least possible penalty), then admits clause breaks, then word breaks, as needed;
-transitions between consecutive windows are found with a two-pointer walk, so `fits` is
-called O(breaks in the windows) times and the work is O(candidates x candidates per window):
-linear in the text for a fixed limit.
+a pass backward gives the earliest break lo[j] from which the rest still fits in the posts
+left. With k posts, post j must end in [lo[j], hi[j]], after hi[j - 1] (a window of at most
+one post); with k + 1 posts, after hi[j - 2] (at most two posts). The k + 1 split is only
+sought when the k-post one breaks a word and windows holding better breaks could save one.
+The programme first keeps only the best-ranked breaks of each window (if a path through them
+exists it has the least possible penalty), then admits clause breaks, then word breaks, as
+needed. How far a post may reach from each start is found once (a probe or two of `fits`,
+going on from the previous start's answer) and shared by every stage and both post counts;
+the best predecessor of every break of a window is found by divide and conquer, since the
+cost matrix is Monge (the best start only moves right as the end does): O(w log w) per
+window of w breaks, linear in the text for a fixed limit.
 
 The whitespace of a break is dropped: `chunk[i].text + text[chunk[i].end:chunk[i+1].start]
 + chunk[i+1].text + ...` rebuilds the original text exactly (a CJK break drops nothing).
@@ -196,50 +204,117 @@ class _Packer:
             path.append(at)
         return path
 
-    def _earliest_ends(self, nodes: Sequence[int], greedy: list[int], base: int) -> list[int]:
-        """lo[j]: the earliest position post j may end at so that the rest still fits in the
-        remaining posts (the greedy split run backward); [] if `fits` is not monotone."""
-        posts = len(greedy) - 1
-        lo = list(greedy)
+    def _earliest_ends(
+        self, nodes: Sequence[int], greedy: list[int], posts: int, base: int
+    ) -> list[int]:
+        """lo[j]: the earliest position post j may end at so that the rest still fits in
+        `posts` - j posts (a greedy split run backward from the end); lo[0] is the start.
+        [] if no split into `posts` posts exists or `fits` is not monotone here."""
+        first, last = greedy[0], greedy[-1]
+        lo = [first] * posts + [last]
+        width = max(last - greedy[-2], 1)  # the last post's width: the next one is alike
         for j in range(posts - 1, 0, -1):
             v = lo[j + 1]
             index = base + j
+            if v - 1 < first + j:
+                return []  # not enough breaks left for the j posts before this one
 
             def ok(u: int, v: int = v, index: int = index) -> bool:
                 return self.ok(nodes[u], nodes[v], index)
 
             if not ok(v - 1):
                 return []
-            guess = v - (greedy[j + 1] - greedy[j])
-            lo[j] = _first_true(greedy[0], v - 1, ok, guess)
-            if lo[j] > greedy[j]:
+            lo[j] = _first_true(first + j, v - 1, ok, v - width)
+            if lo[j] > greedy[min(j, len(greedy) - 1)]:
                 return []
+            width = max(v - lo[j], 1)
         return lo
 
     # -- level 2: the dynamic programme over one run ----------------------------------------
 
     def _solve_run(self, nodes: Sequence[int], greedy: list[int], base: int) -> None:
-        """Emit the best split of nodes[0]..nodes[greedy[-1]] into len(greedy) - 1 posts."""
-        posts = len(greedy) - 1
-        chosen = None if posts == 1 else self._best_path(nodes, greedy, base)
+        """Emit the best split of nodes[0]..nodes[greedy[-1]]: len(greedy) - 1 posts, or one
+        more when that needs fewer word breaks."""
+        chosen = None if len(greedy) == 2 else self._best_path(nodes, greedy, base)
         path = greedy if chosen is None else chosen
-        for j in range(posts):
+        for j in range(len(path) - 1):
             self.chunks.append(self.chunk(nodes[path[j]], nodes[path[j + 1]]))
 
     def _best_path(self, nodes: Sequence[int], greedy: list[int], base: int) -> list[int] | None:
+        """The best split into k = len(greedy) - 1 posts or, if it has fewer word breaks,
+        into k + 1 posts (a word break costs readers more than one more post); None to keep
+        the greedy split (`fits` not monotone)."""
         posts = len(greedy) - 1
-        lo = self._earliest_ends(nodes, greedy, base)
+        reach = _Reach(self, nodes, greedy[-1])
+        best = self._least_path(nodes, greedy, posts, base, reach)
+        if best is None:
+            return None
+        path, words = best
+        if words and self._may_save_words(nodes, greedy, words):
+            # Only when the k-post split breaks a word is one more post worth trying: a
+            # clause or sentence break never buys a post.
+            more = self._least_path(nodes, greedy, posts + 1, base, reach, below=words)
+            if more is not None and more[1] < words and self._checked(nodes, more[0], base):
+                return more[0]
+        return path if self._checked(nodes, path, base) else None
+
+    def _may_save_words(self, nodes: Sequence[int], greedy: list[int], words: int) -> bool:
+        """Whether k + 1 posts might need fewer than `words` word breaks: a cheap bound
+        checked before any `fits` probe for the extra post."""
+        # In a split into k + 1 posts, post j ends after the greedy's post j - 2 (or k would
+        # not be the least count) and no later than the greedy's post j: a window with no
+        # better break than a word forces one word break.
+        first = greedy[0]
+        better = [0]  # better[i]: breaks above word rank among positions first + 1 .. first + i
+        for u in range(first + 1, greedy[-1] + 1):
+            better.append(better[-1] + (self.level(nodes[u]) < _WORST))
+        posts = len(greedy) - 1
+        forced = 0
+        for j in range(1, posts + 1):
+            low = greedy[j - 2] if j >= 2 else first  # exclusive
+            high = min(greedy[j], greedy[-1] - 1)
+            if high > low and better[high - first] == better[low - first]:
+                forced += 1
+        return forced < words
+
+    def _checked(self, nodes: Sequence[int], path: list[int], base: int) -> bool:
+        # Every chunk was checked by the walk, but from an earlier start: check it as chosen.
+        return all(
+            self.ok(nodes[path[j]], nodes[path[j + 1]], base + j) for j in range(len(path) - 1)
+        )
+
+    def _least_path(
+        self,
+        nodes: Sequence[int],
+        greedy: list[int],
+        posts: int,
+        base: int,
+        reach: _Reach,
+        below: int | None = None,
+    ) -> tuple[list[int], int] | None:
+        """The least (rank penalty, unevenness) split into exactly `posts` posts (k or k + 1,
+        k = len(greedy) - 1), and its number of word breaks; None if there is none, or
+        (`below` given) if it cannot have fewer than `below` word breaks."""
+        lo = self._earliest_ends(nodes, greedy, posts, base)
         if not lo:
-            return None  # `fits` is not monotone here: keep the greedy split
-        windows = [list(range(lo[j], greedy[j] + 1)) for j in range(posts + 1)]
+            return None
+        # Post j ends no later than the greedy's post j (the extra post: than the end, less
+        # one break for each post after it).
+        k, end = len(greedy) - 1, greedy[-1]
+        windows = [
+            list(range(lo[j], min(greedy[min(j, k)], end - posts + j) + 1))
+            for j in range(posts + 1)
+        ]
         windows[0] = [greedy[0]]
+        windows[-1] = [greedy[-1]]
         levels = [[self.level(nodes[u]) for u in window] for window in windows]
         least = [min(window) for window in levels]
+        if below is not None and least[1:].count(_WORST) >= below:
+            return None  # every split has a word break in those windows: no fewer than `below`
         # Rank penalties weigh lexicographically: one break of a level costs more than all the
         # better-ranked breaks of the run together (a run has `posts` chunk ends).
         weights = [(posts + 1) ** level for level in range(_WORST + 1)]
         seen: list[list[int]] = []
-        memo: dict[tuple[int, int, int], bool] = {}
         for allowed in range(_WORST + 1):
             # Each window keeps its best-ranked breaks and those ranked `allowed` or better. If
             # a path exists through these, no path through worse breaks can cost less: it
@@ -251,16 +326,11 @@ class _Packer:
             if kept == seen:
                 continue
             seen = kept
-            path = self._programme(nodes, kept, base, weights, memo)
+            path = self._programme(nodes, kept, base, weights, reach)
             if path is not None:
-                break
-        else:
-            return None
-        # Every chunk was checked by the walk, but from an earlier start: check it as chosen.
-        for j in range(posts):
-            if not self.ok(nodes[path[j]], nodes[path[j + 1]], base + j):
-                return None
-        return path
+                words = sum(1 for u in path[1:] if self.level(nodes[u]) == _WORST)
+                return path, words
+        return None
 
     def _programme(
         self,
@@ -268,44 +338,67 @@ class _Packer:
         windows: list[list[int]],
         base: int,
         weights: list[int],
-        memo: dict[tuple[int, int, int], bool],
+        reach: _Reach,
     ) -> list[int] | None:
         """Least (penalty, unevenness) path through one position per window, or None."""
         cost: dict[int, tuple[int, int]] = {windows[0][0]: (0, 0)}
         back: list[dict[int, int]] = [{}]
         for j in range(len(windows) - 1):
-            here, there = windows[j], windows[j + 1]
             index = base + j
+            # Columns: the reachable starts u; rows: the ends v of the next window.
+            cols = [u for u in windows[j] if u in cost]
+            rows = windows[j + 1]
+            starts = [self.start_of(nodes[u]) for u in cols]
+            ends = [self.end_of(nodes[v]) for v in rows]
+            far: list[int] = []
+            reached = previous = 0  # the farthest end from the previous u fits from this one
+            for u in cols:
+                # A start one break later usually ends about one break later.
+                reached = reach.farthest(u, index, max(reached, u), reached + u - previous)
+                previous = u
+                far.append(reached)
+            # Row v may come from columns band[0]..band[1]: those that start before v and
+            # reach it. Both bounds only grow with v (a later start reaches no less far).
+            bands: list[tuple[int, int, int]] = []
+            low = high = 0
+            for row, v in enumerate(rows):
+                while high < len(cols) and cols[high] < v:
+                    high += 1
+                while low < high and far[low] < v:
+                    low += 1
+                if low < high:
+                    bands.append((row, low, high - 1))
             new_cost: dict[int, tuple[int, int]] = {}
             came: dict[int, int] = {}
-            reach = 0  # there[:reach] fit from the current u (those after it)
-            for u in here:
-                if u not in cost:
+            # cost(u) + charge(v) + (end(v) - start(u))^2 is a Monge matrix inside the bands
+            # (the square is, the rest depends on one side only), so the leftmost best u only
+            # moves right as v does: divide and conquer finds every row's best in
+            # O((rows + columns) log rows) instead of rows x columns.
+            pending = [(0, len(bands) - 1, 0, len(cols) - 1)]
+            while pending:
+                first, last, left, right = pending.pop()
+                if first > last:
                     continue
-                start = self.start_of(nodes[u])
-                while reach < len(there):
-                    v = there[reach]
-                    if v > u:
-                        key = (u, v, index)
-                        fit = memo.get(key)
-                        if fit is None:
-                            fit = memo[key] = self.ok(nodes[u], nodes[v], index)
-                        if not fit:
-                            break
-                    reach += 1
-                penalty, ragged = cost[u]
-                for v in there[:reach]:
-                    if v <= u:
-                        continue
-                    size = self.end_of(nodes[v]) - start
-                    candidate = (
-                        penalty + weights[self.level(nodes[v])],
-                        ragged + size * size,
-                    )
-                    known = new_cost.get(v)
-                    if known is None or candidate < known:
-                        new_cost[v] = candidate
-                        came[v] = u
+                middle = (first + last) // 2
+                row, low, high = bands[middle]
+                if max(left, low) <= min(right, high):
+                    low, high = max(left, low), min(right, high)
+                # else: `fits` is not monotone here; search the whole band (checked later)
+                charge = weights[self.level(nodes[rows[row]])]
+                end = ends[row]
+                best: tuple[int, int] | None = None
+                best_col = low
+                for col in range(low, high + 1):
+                    penalty, ragged = cost[cols[col]]
+                    size = end - starts[col]
+                    candidate = (penalty + charge, ragged + size * size)
+                    if best is None or candidate < best:
+                        best, best_col = candidate, col
+                assert best is not None
+                new_cost[rows[row]] = best
+                came[rows[row]] = cols[best_col]
+                pending.append((first, middle - 1, left, best_col))
+                pending.append((middle + 1, last, best_col, right))
             if not new_cost:
                 return None
             cost = new_cost
@@ -318,6 +411,53 @@ class _Packer:
             path.append(back[j][path[-1]])
         path.reverse()
         return path
+
+
+class _Reach:
+    """The farthest position a post may end at from a given start, found once per (start,
+    post index) and shared by every stage of the programme and by both post counts.
+
+    The programme asks in increasing order of start and passes the previous answer: the
+    search goes on from there, one `fits` probe when the answer has not moved.
+    """
+
+    def __init__(self, packer: _Packer, nodes: Sequence[int], last: int) -> None:
+        self.packer = packer
+        self.nodes = nodes
+        self.last = last  # the run's end (a position into `nodes`)
+        self.known: dict[tuple[int, int], int] = {}
+        self.width = 1  # the last answer's width: a guess for a search from scratch
+
+    def farthest(self, u: int, index: int, floor: int, guess: int) -> int:
+        """Largest v in (u, last] such that chunk u..v fits as post `index`, or u if none
+        does. `floor` > u must be known to fit (the answer for an earlier start: `fits` is
+        assumed monotone, so a piece of a chunk that fits fits too); the search starts at
+        `guess`."""
+        key = (u, index)
+        far = self.known.get(key)
+        if far is not None:
+            return far
+        nodes, packer, last = self.nodes, self.packer, self.last
+
+        def ok(v: int) -> bool:
+            return packer.ok(nodes[u], nodes[v], index)
+
+        if floor > u and guess <= floor + 1:
+            # The start moved by a break or so: so does the end, if at all (one probe or two).
+            far = floor
+            while far < last and far <= floor + 1 and ok(far + 1):
+                far += 1
+            if far > floor + 1:
+                far = _last_true(far, last, ok, far + 1)
+        elif floor > u:
+            far = _last_true(floor, last, ok, guess)
+        elif u >= last or not ok(u + 1):
+            far = u
+        else:
+            far = _last_true(u + 1, last, ok, u + self.width)
+        self.known[key] = far
+        self.width = max(far - u, 1)
+        return far
 
 
 def _last_true(low: int, high: int, ok: Callable[[int], bool], guess: int) -> int:
