@@ -131,7 +131,8 @@ def plan_thread(
     Each draft post is split on its own (a draft post boundary is always a post boundary),
     its images go on its first chunk. Within it a post is whole paragraphs or part of one,
     and a long paragraph is split evenly at the best breaks into as few posts as the greedy
-    split would use (`threadpost.text.split`); Chinese and Japanese break between characters.
+    split would use, or one more when that ends fewer posts between two words of a clause
+    (`threadpost.text.split`); Chinese and Japanese break between characters.
     Numbering ({i}/{n} appended after a space by default)
     is counted inside the limit and the total is exact; a thread of one post is not
     numbered. `shorten_links` (Bluesky only) shows long links as the official app does
