@@ -194,6 +194,33 @@ def test_schedule_queue_cancel(isolated_env: Path, network: dict[str, FakePublis
     assert "is cancelled" in again.stderr
 
 
+def test_cancel_and_delete_refuse_a_thread_another_process_is_publishing(
+    isolated_env: Path, network: dict[str, FakePublisher]
+) -> None:
+    """A cancel under a running publisher used to be overwritten by the publisher's final
+    state (and a later run resumed the thread); a delete could be followed by resends."""
+    from threadpost.schedule import lease_name
+
+    scheduled = run_cli("schedule", str(_draft(isolated_env)), "--at", "+2h")
+    thread_id = scheduled.stdout.split()[2]
+    with open_ledger(isolated_env / "threadpost.db") as ledger:
+        until = datetime.now(UTC) + timedelta(hours=1)
+        assert ledger.claim_lease(
+            lease_name(thread_id), "other-run", until=until, now=datetime.now(UTC)
+        )
+        cancelled = run_cli("cancel", thread_id)
+        assert cancelled.exit_code == 1
+        assert "being published by another threadpost process" in cancelled.stderr
+        assert "cannot cancel it now" in cancelled.stderr
+        assert ledger.thread(thread_id).state == "scheduled"
+        deleted = run_cli("delete", thread_id, "--yes")
+        assert deleted.exit_code == 1
+        assert "cannot delete it now" in deleted.stderr
+        assert network["mastodon"].calls == []
+        ledger.release_lease(lease_name(thread_id), "other-run")
+    assert run_cli("cancel", thread_id).exit_code == 0
+
+
 def test_schedule_of_an_edited_draft_replaces_the_plan(
     isolated_env: Path, network: dict[str, FakePublisher]
 ) -> None:

@@ -7,8 +7,10 @@ tenacity nor rich. Everything heavier is imported inside the branch that needs i
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -179,11 +181,12 @@ def _verify_accounts(open_publisher: Any, platforms: list[PlatformName]) -> None
             open_publisher(platform).account_id()
 
 
-def _publish_now(
-    ledger: Ledger, thread_id: str, settings: Settings, open_publisher: Any = None
-) -> PublishResult:
+@contextlib.contextmanager
+def _thread_lease(ledger: Ledger, thread_id: str, settings: Settings, doing: str) -> Iterator[None]:
+    """Hold the thread's lease for the block, or refuse while another process publishes it:
+    `publish`, `cancel` and `delete` must never change a thread under a running publisher
+    (which would overwrite a cancel with its own final state, or resend deleted posts)."""
     from threadpost.clock import utc_now
-    from threadpost.publish import publish_thread
     from threadpost.schedule import (
         busy_message,
         claim_thread_lease,
@@ -192,14 +195,27 @@ def _publish_now(
         lease_owner_id,
     )
 
-    owner, name = lease_owner_id(), lease_name(thread_id)
+    owner = lease_owner_id()
     if not claim_thread_lease(ledger, thread_id, owner, lease_duration(settings), utc_now()):
         busy = busy_message(ledger, thread_id, utc_now())
         raise StoreError(
             f"thread {thread_id} is being published by another threadpost process"
             + busy.removeprefix("another run is publishing it")
+            + f"; cannot {doing} it now",
+            hint="try again once that run has finished",
         )
     try:
+        yield
+    finally:
+        ledger.release_lease(lease_name(thread_id), owner)
+
+
+def _publish_now(
+    ledger: Ledger, thread_id: str, settings: Settings, open_publisher: Any = None
+) -> PublishResult:
+    from threadpost.publish import publish_thread
+
+    with _thread_lease(ledger, thread_id, settings, "publish"):
         return publish_thread(
             ledger,
             thread_id,
@@ -207,8 +223,6 @@ def _publish_now(
             max_attempts=settings.max_attempts,
             policy=_policy(settings),
         )
-    finally:
-        ledger.release_lease(name, owner)
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -376,19 +390,20 @@ def cancel(
     settings = state.settings()
     with _ledger(settings) as ledger:
         thread_id = ledger.resolve_id(thread)
-        record = ledger.thread(thread_id)
-        if record.state not in ("scheduled", "incomplete"):
-            raise StoreError(
-                f"thread {thread_id} is {record.state}; only scheduled or "
-                "unfinished threads can be cancelled"
+        with _thread_lease(ledger, thread_id, settings, "cancel"):
+            record = ledger.thread(thread_id)
+            if record.state not in ("scheduled", "incomplete"):
+                raise StoreError(
+                    f"thread {thread_id} is {record.state}; only scheduled or "
+                    "unfinished threads can be cancelled"
+                )
+            published = sum(
+                1
+                for p in record.platforms
+                for post in ledger.posts(thread_id, p)
+                if post.state == "confirmed"
             )
-        published = sum(
-            1
-            for p in record.platforms
-            for post in ledger.posts(thread_id, p)
-            if post.state == "confirmed"
-        )
-        ledger.set_thread_state(thread_id, "cancelled", utc_now())
+            ledger.set_thread_state(thread_id, "cancelled", utc_now())
     echo(f"Cancelled thread {thread_id}.")
     if published:
         echo(
@@ -546,6 +561,7 @@ def delete(
                 confirmed = False
             if not confirmed:
                 raise ThreadpostError("not confirmed; nothing was deleted", hint="pass --yes")
-        deleted = delete_thread(ledger, thread_id, _opener(settings), platforms=chosen)
+        with _thread_lease(ledger, thread_id, settings, "delete"):
+            deleted = delete_thread(ledger, thread_id, _opener(settings), platforms=chosen)
     for name, count in deleted.items():
         echo(f"{name}: deleted {count} post(s)")
