@@ -167,17 +167,19 @@ def load_settings(
     if bluesky.handle:
         bluesky = replace(bluesky, handle=bluesky.handle.removeprefix("@"))
 
+    general_db = _str(general, "db", path, None)
+    general_state_dir = _str(general, "state_dir", path, None)
     db = (
         db_path
         or (Path(env["THREADPOST_DB"]) if env.get("THREADPOST_DB") else None)
-        or (Path(general["db"]).expanduser() if general.get("db") else None)
+        or (Path(general_db).expanduser() if general_db else None)
         or default_db_path()
     )
     state_dir = (
         Path(env["THREADPOST_STATE_DIR"])
         if env.get("THREADPOST_STATE_DIR")
-        else Path(general["state_dir"]).expanduser()
-        if general.get("state_dir")
+        else Path(general_state_dir).expanduser()
+        if general_state_dir
         else default_state_dir()
     )
     if mastodon.access_token is None:
@@ -196,7 +198,10 @@ def load_settings(
         config_path=path if path.exists() else None,
         db_path=db,
         state_dir=state_dir,
-        timezone=_timezone(env.get("THREADPOST_TIMEZONE") or general.get("timezone"), path),
+        timezone=_timezone(
+            env.get("THREADPOST_TIMEZONE") or _str(general, "timezone", path, None),
+            "THREADPOST_TIMEZONE" if env.get("THREADPOST_TIMEZONE") else f"{path}: timezone",
+        ),
         mastodon=mastodon,
         bluesky=bluesky,
         missing_alt=missing_alt,
@@ -318,13 +323,13 @@ def _duration(table: dict[str, Any], key: str, path: Path, default: timedelta) -
         raise ConfigError(f"{path}: {key}: {exc}") from None
 
 
-def _timezone(name: object, path: Path) -> ZoneInfo:
+def _timezone(name: str | None, where: str) -> ZoneInfo:
     if name is None:
         return _local_timezone()
     try:
-        return ZoneInfo(str(name))
+        return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"{path}: unknown timezone {name!r} (e.g. Europe/Paris)") from None
+        raise ConfigError(f"{where}: unknown timezone {name!r} (e.g. Europe/Paris)") from None
 
 
 def _local_timezone() -> ZoneInfo:
@@ -350,7 +355,11 @@ def _aliases(value: object, path: Path) -> dict[str, Alias]:
         raise ConfigError(f"{path}: [aliases] must be a table")
     aliases: dict[str, Alias] = {}
     for name, targets in value.items():
-        if not isinstance(targets, dict) or not set(targets) <= {"mastodon", "bluesky"}:
+        if (
+            not isinstance(targets, dict)
+            or not set(targets) <= {"mastodon", "bluesky"}
+            or not all(isinstance(target, str) for target in targets.values())
+        ):
             raise ConfigError(
                 f'{path}: aliases."{name}" must be a table like '
                 '{ mastodon = "@user@instance", bluesky = "@user.bsky.social" }'

@@ -86,6 +86,11 @@ def test_readable_secret_file_warns(tmp_path: Path) -> None:
         ("[publish]\nmax_attempts = 0", "max_attempts"),
         ("this is = = not toml", "invalid TOML"),
         ("[aliases]\n'@x' = 'y'", "aliases"),
+        # Wrongly typed values used to escape as TypeError / AttributeError crashes.
+        ("[general]\ndb = 5", "db must be a string"),
+        ("[general]\nstate_dir = true", "state_dir must be a string"),
+        ("[general]\ntimezone = 1", "timezone must be a string"),
+        ("[aliases]\n'@x' = { mastodon = 5 }", "aliases"),
     ],
 )
 def test_bad_config_names_the_file_and_setting(tmp_path: Path, text: str, fragment: str) -> None:
@@ -96,16 +101,29 @@ def test_bad_config_names_the_file_and_setting(tmp_path: Path, text: str, fragme
     assert fragment in str(caught.value)
 
 
+def test_unknown_timezone_from_the_environment_names_the_variable(tmp_path: Path) -> None:
+    path = write(tmp_path, "")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={"THREADPOST_TIMEZONE": "Nope/Zone"})
+    assert str(caught.value).startswith("THREADPOST_TIMEZONE: unknown timezone 'Nope/Zone'")
+
+
 def test_explicit_missing_config_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="not found"):
         load_settings(tmp_path / "nope.toml", environ={})
 
 
 @pytest.mark.parametrize(
-    "url", ["http://127.0.0.1:8080", "http://localhost:3000/", "https://example.social"]
+    ("url", "normalised"),
+    [
+        ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
+        ("http://localhost:3000/", "http://localhost:3000"),
+        (" https://example.social/ ", "https://example.social"),
+        ("https://example.social/sub", "https://example.social/sub"),
+    ],
 )
-def test_instance_urls_accepted(url: str) -> None:
-    assert not check_instance_url(url, "x").endswith("/")
+def test_instance_urls_accepted(url: str, normalised: str) -> None:
+    assert check_instance_url(url, "x") == normalised
 
 
 @pytest.mark.parametrize("url", ["http://example.social", "ftp://x.org", "example.social"])
