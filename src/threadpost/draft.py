@@ -310,9 +310,10 @@ def _numbering(value: object, fail: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         raise fail("numbering", 'numbering must be a format such as "{i}/{n}", or false')
     try:
-        fields = [name for _, name, _, _ in string.Formatter().parse(value) if name is not None]
+        parsed = list(string.Formatter().parse(value))
     except ValueError as exc:
         raise fail("numbering", f"numbering {value!r} is not a valid format: {exc}") from None
+    fields = [name for _, name, _, _ in parsed if name is not None]
     unknown = [name for name in fields if name not in ("i", "n")]
     if unknown:
         raise fail(
@@ -321,6 +322,15 @@ def _numbering(value: object, fail: Any) -> str | None:
         )
     if "i" not in fields:
         raise fail("numbering", f"numbering {value!r} must contain {{i}}")
+    # A width such as {i:>999999999} would build a gigabyte string on every post.
+    if any(int(width) > 9 for _, _, spec, _ in parsed for width in re.findall(r"\d+", spec or "")):
+        raise fail("numbering", f"numbering {value!r} pads wider than 9 characters")
+    try:
+        # The names are checked; a bad spec or conversion ({i:s}, {i!z}, {i:{x}}) only
+        # shows when formatting, which planning does for every post.
+        value.format(i=1, n=1)
+    except (ValueError, KeyError, IndexError) as exc:
+        raise fail("numbering", f"numbering {value!r} is not a valid format: {exc}") from None
     return value
 
 

@@ -57,6 +57,8 @@ def test_front_matter_defaults_and_values() -> None:
 def test_numbering_false_turns_it_off_and_true_is_the_default() -> None:
     assert parse_draft(b"+++\nnumbering = false\n+++\nx\n", "d").front.numbering is None
     assert parse_draft(b"+++\nnumbering = true\n+++\nx\n", "d").front.numbering == "{i}/{n}"
+    padded = parse_draft(b'+++\nnumbering = "{i:02d}/{n}"\n+++\nx\n', "d").front.numbering
+    assert padded == "{i:02d}/{n}"
 
 
 def test_crlf_and_bom_are_accepted() -> None:
@@ -100,6 +102,11 @@ ERROR_CASES = [
     ('+++\nnumbering = "{i}/{total}"\n+++\nHi\n', 2, "{total}"),
     ('+++\nnumbering = "{n} posts"\n+++\nHi\n', 2, "must contain {i}"),
     ('+++\nnumbering = "{i"\n+++\nHi\n', 2, "not a valid format"),
+    # Bad specs and conversions used to pass the check and crash planning (ValueError).
+    ('+++\nnumbering = "{i:s}/{n}"\n+++\nHi\n', 2, "not a valid format"),
+    ('+++\nnumbering = "{i!z}/{n}"\n+++\nHi\n', 2, "not a valid format"),
+    ('+++\nnumbering = "{i:{x}}/{n}"\n+++\nHi\n', 2, "not a valid format"),
+    ('+++\nnumbering = "{i:>999999999}"\n+++\nHi\n', 2, "pads wider than 9"),
     ("+++\nnumbering = 3\n+++\nHi\n", 2, "numbering must be"),
     ('+++\nvisibility = "everyone"\n+++\nHi\n', 2, "visibility must be"),
     ("+++\ntitle = 'x'\nHi\n", 1, "never closed"),
