@@ -48,7 +48,10 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
     clock time across a DST change; a local time that does not exist (clocks jump forward)
     is refused; an ambiguous one (clocks go back) means its first occurrence."""
     raw = text.strip()
-    moment = _parse(raw, now=now, tz=tz)
+    try:
+        moment = _parse(raw, now=now, tz=tz)
+    except OverflowError:
+        raise UsageError(f"{text!r} is too far in the future; use {WHEN_FORMS}") from None
     if moment <= now:
         raise UsageError(
             f"{text!r} is in the past ({moment.astimezone(tz):%Y-%m-%d %H:%M %Z}); "

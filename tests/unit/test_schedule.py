@@ -92,6 +92,13 @@ def test_unreadable_times_are_refused(text: str) -> None:
         parse_when(text, now=NOW, tz=PARIS)
 
 
+@pytest.mark.parametrize("text", ["+99999999d", "+999999999999999999999m", "+9999999999h"])
+def test_a_time_past_the_calendar_is_a_usage_error(text: str) -> None:
+    """These escaped as OverflowError (an "unexpected" crash) instead of exit 2."""
+    with pytest.raises(UsageError, match="too far in the future"):
+        parse_when(text, now=NOW, tz=PARIS)
+
+
 def test_naive_front_matter_schedule_is_read_in_the_configured_zone() -> None:
     assert resolve_schedule(datetime(2026, 7, 1, 9, 0), PARIS) == datetime(
         2026, 7, 1, 7, 0, tzinfo=UTC
@@ -190,14 +197,19 @@ def test_too_late_is_skipped_with_a_message(ledger: Ledger, tmp_path: Path) -> N
 def test_cancelled_threads_are_not_published(ledger: Ledger, tmp_path: Path) -> None:
     thread_id = _schedule(ledger, NOW - timedelta(minutes=1))
     ledger.set_thread_state(thread_id, "cancelled", NOW)
+    server = FakeServer()
+    fake = FakePublisher("mastodon", server)
     report = run_due(
         ledger,
         _settings(tmp_path),
-        _opener(FakePublisher("mastodon", FakeServer())),
+        _opener(fake),
         clock=FrozenClock(NOW),
         policy=POLICY,
     )
     assert report.items == ()
+    assert server.posts() == []
+    assert not any(call == "send" for call, _ in fake.calls)
+    assert ledger.thread(thread_id).state == "cancelled"
 
 
 def test_dst_scheduled_thread_is_due_at_the_right_instant(ledger: Ledger, tmp_path: Path) -> None:
