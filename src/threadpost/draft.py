@@ -281,6 +281,14 @@ def _platforms(data: dict[str, Any], fail: Any) -> tuple[PlatformName, ...]:
 
 
 def _schedule(value: object, fail: Any) -> datetime | None:
+    moment = _schedule_value(value, fail)
+    # Within a day of the calendar's ends, converting between zones overflows.
+    if moment is not None and not 1 < moment.year < 9999:
+        raise fail("schedule", f"schedule {moment.isoformat()} is out of range")
+    return moment
+
+
+def _schedule_value(value: object, fail: Any) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):

@@ -50,6 +50,9 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
     raw = text.strip()
     try:
         moment = _parse(raw, now=now, tz=tz)
+        # Within a day of the calendar's end, showing it in another zone would overflow.
+        if moment.year >= 9999:
+            raise OverflowError
     except OverflowError:
         raise UsageError(f"{text!r} is too far in the future; use {WHEN_FORMS}") from None
     if moment <= now:

@@ -99,6 +99,8 @@ ERROR_CASES = [
     ('+++\nplatforms = ["mastodon", "twitter"]\n+++\nHi\n', 2, "unknown platform 'twitter'"),
     ('+++\nlang = "fr"\nschedule = "next tuesday"\n+++\nHi\n', 3, "schedule"),
     ("+++\nschedule = 2026-12-01\n+++\nHi\n", 2, "no time of day"),
+    # Converted to UTC, this overflowed (an unexpected OverflowError in `schedule`).
+    ('+++\nschedule = "9999-12-31 23:59"\n+++\nHi\n', 2, "out of range"),
     ('+++\nnumbering = "{i}/{total}"\n+++\nHi\n', 2, "{total}"),
     ('+++\nnumbering = "{n} posts"\n+++\nHi\n', 2, "must contain {i}"),
     ('+++\nnumbering = "{i"\n+++\nHi\n', 2, "not a valid format"),

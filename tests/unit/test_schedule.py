@@ -92,7 +92,9 @@ def test_unreadable_times_are_refused(text: str) -> None:
         parse_when(text, now=NOW, tz=PARIS)
 
 
-@pytest.mark.parametrize("text", ["+99999999d", "+999999999999999999999m", "+9999999999h"])
+@pytest.mark.parametrize(
+    "text", ["+99999999d", "+999999999999999999999m", "+9999999999h", "9999-12-31T23:00Z"]
+)
 def test_a_time_past_the_calendar_is_a_usage_error(text: str) -> None:
     """These escaped as OverflowError (an "unexpected" crash) instead of exit 2."""
     with pytest.raises(UsageError, match="too far in the future"):
