@@ -9,6 +9,9 @@
   those tests with the installer's output: it never skips them.
 - ``pds_account``: a fresh ``*.test`` account on it:
   ``{"did", "handle", "password", "email", "accessJwt", "refreshJwt"}``.
+- Hypothesis runs without its per-example deadline (profile "threadpost").
+- ``_no_traffic_off_the_machine`` (autouse): a test that looks up a name or connects to an
+  address that is not loopback fails (see tests/netguard.py); `live` tests are exempt.
 """
 
 from __future__ import annotations
@@ -19,12 +22,38 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
+import netguard
 import pds_harness
 from cli_support import REPO_ROOT, CliResult, run_cli
 from conformance import PASS_RATES
 
 __all__ = ["REPO_ROOT", "CliResult", "isolated_env", "pds", "pds_account", "run_cli"]
+
+
+netguard.install()
+
+# Hypothesis's default 200 ms deadline per example is a timed assertion: on a loaded 2-core CI
+# machine it fails sound code. Tests judge behaviour; speed is measured in bench/.
+hypothesis_settings.register_profile("threadpost", deadline=None)
+hypothesis_settings.load_profile("threadpost")
+
+
+@pytest.fixture(autouse=True)
+def _no_traffic_off_the_machine(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fail a test that sent (or tried to send) a DNS query or a connection off the machine."""
+    if request.node.get_closest_marker("live") is not None:
+        yield
+        return
+    with netguard.guard() as attempts:
+        yield
+    if attempts:
+        pytest.fail(
+            "network traffic off the machine was attempted (only loopback is allowed): "
+            + "; ".join(sorted(set(attempts))),
+            pytrace=False,
+        )
 
 
 @pytest.fixture
