@@ -74,7 +74,6 @@ def test_a_live_holder_is_never_taken_over(ledger: Ledger, live: subprocess.Pope
     )
 
 
-@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc start times")
 def test_a_reused_pid_is_recognised_by_its_start_time(
     ledger: Ledger, live: subprocess.Popen[bytes]
 ) -> None:
