@@ -61,6 +61,10 @@ def run_chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]
         "--disable-background-networking",
         "--disable-component-update",
         "--disable-sync",
+        # The pages are file:// URIs with data: images; their links must never be resolved
+        # (no DNS prefetch or preconnect off the machine).
+        "--dns-prefetch-disable",
+        "--host-resolver-rules=MAP * ~NOTFOUND",
         f"--user-data-dir={profile}",
         *args,
     ]
