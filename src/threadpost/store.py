@@ -161,8 +161,14 @@ class Ledger:
     def __enter__(self) -> Ledger:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, tb: object
+    ) -> None:
         self.close()
+        # A lock held past the busy timeout, a file made read-only or corrupted since it
+        # was opened: a StoreError naming the ledger, not an "unexpected" crash.
+        if isinstance(error, sqlite3.DatabaseError):
+            raise _database_error(self.path, error) from error
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Ledger]:

@@ -221,6 +221,29 @@ def test_cancel_and_delete_refuse_a_thread_another_process_is_publishing(
     assert run_cli("cancel", thread_id).exit_code == 0
 
 
+def test_a_ledger_locked_past_the_busy_timeout_is_a_store_error(
+    isolated_env: Path, network: dict[str, FakePublisher], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """sqlite3's "database is locked" escaped the funnel as an unexpected crash."""
+    import threadpost.store
+
+    scheduled = run_cli("schedule", str(_draft(isolated_env)), "--at", "+2h")
+    thread_id = scheduled.stdout.split()[2]
+    monkeypatch.setattr(threadpost.store, "BUSY_TIMEOUT_MS", 50)
+    other = sqlite3.connect(isolated_env / "threadpost.db", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        result = run_cli("cancel", thread_id)
+    finally:
+        other.close()
+    assert result.exit_code == 1
+    assert "unexpected" not in result.stderr
+    assert f"the ledger {isolated_env / 'threadpost.db'} is locked by another process" in (
+        result.stderr
+    )
+    assert run_cli("cancel", thread_id).exit_code == 0
+
+
 def test_schedule_of_an_edited_draft_replaces_the_plan(
     isolated_env: Path, network: dict[str, FakePublisher]
 ) -> None:
