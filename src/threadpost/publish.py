@@ -461,30 +461,21 @@ def _publish_platform(
 
     try:
         call_with_retries(attempt, policy)
-    except (TransientError, AuthFailed, StoreError) as error:
-        return finish(
-            _incomplete(
-                ledger,
+    except ThreadpostError as error:
+        # A refusal gives the platform up at once; anything else (transient, a login to
+        # renew, a ConfigError opening the publisher, the ledger) is left for a later run.
+        if isinstance(error, PermanentError) and not isinstance(error, AuthFailed):
+            message = _permanent_message(platform, error)
+            ledger.set_platform(
                 thread_id,
                 platform,
-                error,
-                previous_attempts + 1,
-                max_attempts,
-                next_retry_after(error, previous_attempts + 1, clock()),
-                total,
+                state="failed",
+                attempts=previous_attempts + 1,
+                last_error=message,
             )
-        )
-    except PermanentError as error:
-        message = _permanent_message(platform, error)
-        ledger.set_platform(
-            thread_id,
-            platform,
-            state="failed",
-            attempts=previous_attempts + 1,
-            last_error=message,
-        )
-        return finish(_with_refs(ledger, thread_id, platform, "failed", message, None, None, total))
-    except ThreadpostError as error:  # ConfigError when opening the publisher, etc.
+            return finish(
+                _with_refs(ledger, thread_id, platform, "failed", message, None, None, total)
+            )
         return finish(
             _incomplete(
                 ledger,
