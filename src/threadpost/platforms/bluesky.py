@@ -55,7 +55,6 @@ from threadpost.platforms.bluesky_records import (
     post_record,
     record_cid,
     strong_ref,
-    tid_parts,
     web_url,
 )
 from threadpost.platforms.bluesky_session import SavedSession, load_session, save_session
@@ -846,9 +845,3 @@ def _is_loopback(url: str) -> bool:
 
     host = urlsplit(url).hostname or ""
     return host in ("localhost", "::1") or host.startswith("127.")
-
-
-def tid_time(tid: str) -> datetime:
-    """When a TID was minted (for messages and tests)."""
-    micros, _ = tid_parts(tid)
-    return datetime.fromtimestamp(micros / 1_000_000, UTC)

@@ -151,11 +151,6 @@ def at_uri(did: str, rkey: str, collection: str = POST_COLLECTION) -> str:
     return f"at://{did}/{collection}/{rkey}"
 
 
-def rkey_of(uri: str) -> str:
-    """The record key (last segment) of an at:// URI."""
-    return uri.rstrip("/").rsplit("/", 1)[-1]
-
-
 def web_url(handle: str, rkey: str) -> str:
     """The post's address in the official app."""
     return f"https://bsky.app/profile/{handle}/post/{rkey}"

@@ -8,7 +8,6 @@ never printed, logged or put in an exception.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -79,9 +78,3 @@ def save_session(state_dir: Path, saved: SavedSession, *, handle: str | None = N
     )
     write_private_file(path, payload)
     return path
-
-
-def forget_session(state_dir: Path, service: str, handle: str) -> None:
-    """Remove the saved session (e.g. after the server rejected it for good)."""
-    with contextlib.suppress(FileNotFoundError):
-        session_path(state_dir, service, handle).unlink()
