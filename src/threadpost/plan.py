@@ -101,8 +101,9 @@ class Thread:
 
 #: The entity kinds that become facets (cashtags do not, in threadpost's plan).
 _FACET_KINDS: Final[dict[str, FacetKind]] = {"link": "link", "mention": "mention", "tag": "tag"}
-#: Rounds of re-planning when the numbering's width changes the post count. The count only
-#: grows with the reserved width, so this converges in a round or two; the cap is a guard.
+#: Rounds of re-planning when the numbering's width changes the post count. A split is kept
+#: as soon as its own total is no wider than the total it was fitted for, which happens in
+#: a round or two (a wider number can also make a split use fewer posts); the cap is a guard.
 _MAX_NUMBERING_ROUNDS: Final = 8
 #: Scripts written without spaces whose word breaks need a dictionary: never split inside.
 _UNSPACED_SCRIPT: Final = re.compile("[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u19e0-\u19ff]")
