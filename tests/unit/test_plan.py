@@ -321,7 +321,9 @@ def test_example_drafts_plan_cleanly() -> None:
     from threadpost.draft import read_draft
 
     root = Path(__file__).resolve().parents[2] / "drafts"
-    for path in sorted(root.glob("*.md")):
+    paths = sorted(root.glob("*.md"))
+    assert len(paths) >= 3, f"the example drafts are missing from {root}"  # not a vacuous loop
+    for path in paths:
         d = read_draft(path)
         for limits in LIMITS:
             thread = plan_thread(d, limits)
