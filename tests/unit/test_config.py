@@ -158,3 +158,85 @@ def test_bluesky_settings_keep_every_field_when_the_handle_is_normalised(tmp_pat
         False,
         True,
     )
+
+
+def test_default_locations_are_not_the_users_own(tmp_path: Path) -> None:
+    """The suite never reads the developer's real config or saved login (conftest points the
+    XDG folders at an empty temp folder)."""
+    from threadpost.config import default_config_path, default_db_path, default_state_dir
+
+    for path in (default_config_path(), default_db_path(), default_state_dir()):
+        assert tmp_path.parent in path.parents, path  # the run's temp folder
+        assert not path.exists()
+
+
+def test_a_config_path_that_is_a_folder_is_a_clear_error(tmp_path: Path) -> None:
+    folder = tmp_path / "config.toml"
+    folder.mkdir()
+    with pytest.raises(ConfigError) as caught:
+        load_settings(folder, environ={})
+    assert str(caught.value).startswith(f"{folder}: cannot read:")
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("general = 3", "[general] must be a table"),
+        ("[publish]\nmax_attempts = true", "max_attempts must be a positive whole number"),
+        ("[bluesky]\nlink_cards = 'yes'", "link_cards must be true or false"),
+        ("[mastodon]\ninstance = 5", "instance must be a string"),
+        (
+            "[general]\nmissing_alt = 'sometimes'",
+            'general.missing_alt must be "error" or "warning"',
+        ),
+        ("aliases = 'x'", "[aliases] must be a table"),
+        ("[aliases]\nSomeName = { twitter = '@x' }", 'aliases."SomeName" must be a table like'),
+    ],
+)
+def test_wrongly_typed_settings_name_the_file_and_setting(
+    tmp_path: Path, text: str, fragment: str
+) -> None:
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert str(path) in str(caught.value)
+    assert fragment in str(caught.value)
+
+
+def test_without_a_configured_zone_tz_is_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, "")
+    monkeypatch.setenv("TZ", "America/New_York")
+    assert str(load_settings(path, environ={}).timezone) == "America/New_York"
+    # A TZ that names no zone is ignored, as if unset (the machine's zone, or UTC): no error.
+    monkeypatch.delenv("TZ")
+    machine = load_settings(path, environ={}).timezone
+    monkeypatch.setenv("TZ", "Not/AZone")
+    assert load_settings(path, environ={}).timezone == machine
+
+
+def test_the_saved_mastodon_login_is_used_only_for_its_instance(tmp_path: Path) -> None:
+    from threadpost.platforms.mastodon_auth import SavedLogin, save_credentials
+
+    state = tmp_path / "state"
+    save_credentials(state, SavedLogin("https://saved.example", "saved-token", "me"))
+    env = {"THREADPOST_STATE_DIR": str(state)}
+    # No instance configured: the saved login brings its instance and token.
+    bare = load_settings(write(tmp_path, ""), environ=env).mastodon
+    assert (bare.instance, bare.access_token) == ("https://saved.example", "saved-token")
+    # The same instance configured: its token is used.
+    same = load_settings(
+        write(tmp_path, "[mastodon]\ninstance = 'https://saved.example/'"), environ=env
+    ).mastodon
+    assert same.access_token == "saved-token"
+    # Another instance configured: the saved token is not sent there.
+    other = load_settings(
+        write(tmp_path, "[mastodon]\ninstance = 'https://other.example'"), environ=env
+    ).mastodon
+    assert (other.instance, other.access_token) == ("https://other.example", None)
+    # A token given in the environment wins over the saved one.
+    given = load_settings(
+        write(tmp_path, ""), environ={**env, "THREADPOST_MASTODON_TOKEN": "env-token"}
+    ).mastodon
+    assert given.access_token == "env-token"
