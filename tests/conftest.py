@@ -2,6 +2,8 @@
 (`cli_support`, `pds_harness`, ...): tests/ is on pytest's pythonpath.
 
 - ``isolated_env``: config, ledger and state in a temp folder.
+- ``_no_user_settings`` (autouse): no THREADPOST_* variable from the caller's shell, and the
+  default config/data/state folders are empty temp folders.
 - ``pds`` (session): one real Bluesky PDS on 127.0.0.1 for the whole run (see
   tests/pds_harness.py), rate limits off. The install (tests/pds/install.sh) is cached on the
   machine; on a cold machine it takes about two minutes, so it runs once at collection time
@@ -54,6 +56,36 @@ def _no_traffic_off_the_machine(request: pytest.FixtureRequest) -> Iterator[None
             + "; ".join(sorted(set(attempts))),
             pytrace=False,
         )
+
+
+#: Every environment variable threadpost reads: a developer's exported token or config must not
+#: change what a test sees (isolated_env and the tests set what they need).
+APP_ENVIRONMENT = (
+    "THREADPOST_CONFIG",
+    "THREADPOST_DB",
+    "THREADPOST_STATE_DIR",
+    "THREADPOST_TIMEZONE",
+    "THREADPOST_MASTODON_INSTANCE",
+    "THREADPOST_MASTODON_TOKEN",
+    "THREADPOST_BLUESKY_SERVICE",
+    "THREADPOST_BLUESKY_HANDLE",
+    "THREADPOST_BLUESKY_APP_PASSWORD",
+)
+
+
+@pytest.fixture(autouse=True)
+def _no_user_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Keep the user's own config, ledger, saved logins and THREADPOST_* variables out of every
+    test: the default locations (platformdirs: XDG_CONFIG_HOME, XDG_DATA_HOME, XDG_STATE_HOME)
+    point into an empty temp folder. XDG_CACHE_HOME is left alone: the local PDS install is
+    cached there."""
+    for name in APP_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+    home = tmp_path_factory.mktemp("xdg")
+    for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
+        monkeypatch.setenv(name, str(home / name.lower()))
 
 
 @pytest.fixture
