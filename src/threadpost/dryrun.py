@@ -96,9 +96,13 @@ def render(report: Mapping[str, Any]) -> RenderableType:
         payloads = platform["payloads"]
         parts.append(Rule(f"{name} · {len(payloads)} × {platform['kind']}"))
         for number, payload in enumerate(payloads, start=1):
+            as_json = JSON.from_data(payload, ensure_ascii=False)
+            # rich crops long JSON lines by default; a dry run must show every character.
+            as_json.text.no_wrap = False
+            as_json.text.overflow = "fold"
             parts.append(
                 Panel(
-                    JSON.from_data(payload, ensure_ascii=False),
+                    as_json,
                     title=f"{name} {number}/{len(payloads)}",
                     title_align="left",
                     border_style="bright_black",

@@ -114,3 +114,19 @@ def test_jsonable() -> None:
         "a": ["/x", "<2 bytes>"],
         "1": None,
     }
+
+
+def test_render_shows_every_character_of_a_long_post_on_a_narrow_terminal(
+    tmp_path: Path, settings: Settings
+) -> None:
+    long_text = "Une phrase assez longue pour dépasser la largeur du terminal, " * 3
+    path = tmp_path / "long.md"
+    path.write_text(f"{long_text.strip()}\n", encoding="utf-8")
+    report = dry_run(path, settings, ["bluesky"], offline=True)
+    console = Console(record=True, width=60)
+    console.print(render(report))
+
+    def squeeze(text: str) -> str:
+        return "".join(char for char in text if char not in " \n│")
+
+    assert squeeze(long_text) in squeeze(console.export_text())
