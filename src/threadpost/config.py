@@ -364,5 +364,28 @@ def _aliases(value: object, path: Path) -> dict[str, Alias]:
                 f'{path}: aliases."{name}" must be a table like '
                 '{ mastodon = "@user@instance", bluesky = "@user.bsky.social" }'
             )
+        for platform, pattern, example in _ALIAS_FORMS:
+            target = targets.get(platform)
+            if target is not None and not pattern.fullmatch(target):
+                raise ConfigError(
+                    f'{path}: aliases."{name}".{platform} = {target!r} is not a {platform} '
+                    f"account; write it as {example}"
+                )
         aliases[name] = Alias(mastodon=targets.get("mastodon"), bluesky=targets.get("bluesky"))
     return aliases
+
+
+#: What an alias must point at on each network: a full Mastodon address (the domain says
+#: which instance) and a Bluesky handle, which is a domain name.
+_ALIAS_FORMS: Final = (
+    (
+        "mastodon",
+        re.compile(r"@[A-Za-z0-9_]+(?:[.-]+[A-Za-z0-9_]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"),
+        '"@user@instance.social"',
+    ),
+    (
+        "bluesky",
+        re.compile(r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]*"),
+        '"@user.bsky.social"',
+    ),
+)

@@ -240,3 +240,35 @@ def test_the_saved_mastodon_login_is_used_only_for_its_instance(tmp_path: Path) 
         write(tmp_path, ""), environ={**env, "THREADPOST_MASTODON_TOKEN": "env-token"}
     ).mastodon
     assert given.access_token == "env-token"
+
+
+@pytest.mark.parametrize(
+    ("entry", "fragment"),
+    [
+        ('"@X" = { mastodon = "@someone" }', '"@user@instance.social"'),
+        ('"@X" = { mastodon = "someone@mastodon.social" }', '"@user@instance.social"'),
+        ('"@X" = { bluesky = "@Some_Name" }', '"@user.bsky.social"'),
+        ('"@X" = { bluesky = "some.bsky.social" }', '"@user.bsky.social"'),
+    ],
+)
+def test_alias_targets_must_be_accounts_of_their_network(
+    tmp_path: Path, entry: str, fragment: str
+) -> None:
+    path = write(tmp_path, f"[aliases]\n{entry}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert 'aliases."@X"' in str(caught.value)
+    assert fragment in str(caught.value)
+
+
+def test_well_formed_alias_targets_are_accepted(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[aliases]\n"@X" = { mastodon = "@some.one@social.example.org", '
+        'bluesky = "@some-one.bsky.social" }\n',
+    )
+    alias = load_settings(path, environ={}).aliases["@X"]
+    assert (alias.mastodon, alias.bluesky) == (
+        "@some.one@social.example.org",
+        "@some-one.bsky.social",
+    )
