@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Literal
 
+from threadpost.text.split import merge_spans
 from threadpost.text.tlds import npm_tlds, twitter_text_tlds, word_extra_class
 
 EntityKind = Literal["link", "mention", "tag", "cashtag"]
@@ -482,18 +483,10 @@ def protected_spans(text: str) -> list[tuple[int, int]]:
 
     Sorted, merged where they overlap or touch.
     """
-    spans = sorted(
+    return merge_spans(
         (r[0], r[1])
         for r in _bluesky_raw(text)
         + _mastodon_urls(text)
         + _mastodon_mentions(text)
         + _mastodon_tags(text)
     )
-    merged: list[tuple[int, int]] = []
-    for start, end in spans:
-        if merged and start <= merged[-1][1]:
-            if end > merged[-1][1]:
-                merged[-1] = (merged[-1][0], end)
-        else:
-            merged.append((start, end))
-    return merged

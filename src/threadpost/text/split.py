@@ -48,7 +48,7 @@ and if the assumption fails the greedy split is returned instead.
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -506,7 +506,7 @@ def _allowed_breaks(
     cluster_starts: Sequence[int] | None,
 ) -> list[Break]:
     """Drop breaks inside protected spans; keep both ends of a break on cluster boundaries."""
-    spans = _merge(protected)
+    spans = merge_spans(protected)
     allowed: list[Break] = []
     span_index = 0
     cluster_index = 0  # breaks come in order: walk the cluster starts along with them
@@ -541,8 +541,8 @@ def _allowed_breaks(
     return allowed
 
 
-def _merge(spans: Sequence[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Sorted, non-overlapping union of the spans."""
+def merge_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Sorted union of the spans: overlapping or touching spans become one."""
     merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:
