@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
+import threadpost.platforms as platforms
 from threadpost.plan import Facet, PlannedPost, Thread
 from threadpost.platforms.base import (
     BLUESKY_LIMITS,
@@ -33,6 +34,21 @@ from threadpost.platforms.base import (
     UnclearOutcome,
 )
 from threadpost.problems import Problem
+
+if TYPE_CHECKING:
+    import pytest
+
+#: A two-post draft for both networks, as the CLI publishing tests write it.
+TWO_POST_DRAFT = """+++
+title = "Cameras"
+platforms = ["mastodon", "bluesky"]
++++
+Cities buy cameras.
+
+---
+
+Here is why.
+"""
 
 FaultKind = Literal[
     "transient",  # connection refused before the write: clearly not applied
@@ -279,3 +295,25 @@ def make_thread(platform: PlatformName = "mastodon", n: int = 5, tag: str = "") 
         for i in range(1, n + 1)
     )
     return Thread(platform=platform, limits=limits, posts=posts, lang="fr", spoiler_text=None)
+
+
+def install_fake_network(
+    monkeypatch: pytest.MonkeyPatch, server: FakeServer
+) -> dict[str, FakePublisher]:
+    """Put a `FakePublisher` per network on `server` behind `platforms.open_publisher`, with
+    each network's fixed limits, so the real CLI publishes without a network."""
+    publishers = {
+        "mastodon": FakePublisher("mastodon", server),
+        "bluesky": FakePublisher("bluesky", server),
+    }
+    monkeypatch.setattr(
+        platforms, "open_publisher", lambda platform, settings: publishers[platform]
+    )
+    monkeypatch.setattr(
+        platforms,
+        "limits_for",
+        lambda platform, settings, offline: (
+            BLUESKY_LIMITS if platform == "bluesky" else MASTODON_DEFAULT_LIMITS
+        ),
+    )
+    return publishers

@@ -13,23 +13,11 @@ from pathlib import Path
 
 import pytest
 
-import threadpost.platforms as platforms
 from cli_support import run_cli
-from fakes import FakePublisher, FakeServer, make_thread
-from threadpost.platforms.base import BLUESKY_LIMITS, MASTODON_DEFAULT_LIMITS
+from fakes import TWO_POST_DRAFT, FakePublisher, FakeServer, install_fake_network, make_thread
 from threadpost.store import open_ledger
 
 REPO = Path(__file__).resolve().parents[2]
-DRAFT = """+++
-title = "Cameras"
-platforms = ["mastodon", "bluesky"]
-+++
-Cities buy cameras.
-
----
-
-Here is why.
-"""
 
 
 @pytest.fixture
@@ -37,25 +25,10 @@ def network(
     isolated_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[dict[str, FakePublisher]]:
     """Fake publishers behind `platforms.open_publisher`; fixed limits, no network."""
-    server = FakeServer()
-    publishers = {
-        "mastodon": FakePublisher("mastodon", server),
-        "bluesky": FakePublisher("bluesky", server),
-    }
-    monkeypatch.setattr(
-        platforms, "open_publisher", lambda platform, settings: publishers[platform]
-    )
-    monkeypatch.setattr(
-        platforms,
-        "limits_for",
-        lambda platform, settings, offline: (
-            BLUESKY_LIMITS if platform == "bluesky" else MASTODON_DEFAULT_LIMITS
-        ),
-    )
-    yield publishers
+    yield install_fake_network(monkeypatch, FakeServer())
 
 
-def _draft(folder: Path, text: str = DRAFT, name: str = "cameras.md") -> Path:
+def _draft(folder: Path, text: str = TWO_POST_DRAFT, name: str = "cameras.md") -> Path:
     path = folder / name
     path.write_text(text)
     return path
@@ -250,7 +223,7 @@ def test_schedule_of_an_edited_draft_replaces_the_plan(
     draft = _draft(isolated_env)
     first = run_cli("schedule", str(draft), "--at", "tomorrow 09:00")
     assert first.exit_code == 0, first.stderr
-    draft.write_text(DRAFT + "\n---\n\nA third post.\n")
+    draft.write_text(TWO_POST_DRAFT + "\n---\n\nA third post.\n")
     second = run_cli("schedule", str(draft), "--at", "tomorrow 10:00")
     assert second.exit_code == 0, second.stderr
     assert "plan was replaced" in second.stderr
@@ -277,7 +250,7 @@ def test_schedule_refuses_the_past_and_a_missing_time(
 def test_schedule_from_front_matter(isolated_env: Path, network: dict[str, FakePublisher]) -> None:
     year = datetime.now(UTC).year + 1
     draft = _draft(
-        isolated_env, DRAFT.replace("+++\nC", f'schedule = "{year}-07-01 09:00"\n+++\nC')
+        isolated_env, TWO_POST_DRAFT.replace("+++\nC", f'schedule = "{year}-07-01 09:00"\n+++\nC')
     )
     result = run_cli("schedule", str(draft), "--json")
     assert result.exit_code == 0, result.stderr

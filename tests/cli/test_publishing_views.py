@@ -10,21 +10,8 @@ from pathlib import Path
 
 import pytest
 
-import threadpost.platforms as platforms
 from cli_support import run_cli
-from fakes import FakePublisher, FakeServer
-from threadpost.platforms.base import BLUESKY_LIMITS, MASTODON_DEFAULT_LIMITS
-
-DRAFT = """+++
-title = "Cameras"
-platforms = ["mastodon", "bluesky"]
-+++
-Cities buy cameras.
-
----
-
-Here is why.
-"""
+from fakes import TWO_POST_DRAFT, FakePublisher, FakeServer, install_fake_network
 
 
 @pytest.fixture
@@ -37,26 +24,12 @@ def network(
     isolated_env: Path, monkeypatch: pytest.MonkeyPatch, server: FakeServer
 ) -> Iterator[dict[str, FakePublisher]]:
     """Fake publishers behind `platforms.open_publisher`; fixed limits, no network."""
-    publishers = {
-        "mastodon": FakePublisher("mastodon", server),
-        "bluesky": FakePublisher("bluesky", server),
-    }
-    monkeypatch.setattr(
-        platforms, "open_publisher", lambda platform, settings: publishers[platform]
-    )
-    monkeypatch.setattr(
-        platforms,
-        "limits_for",
-        lambda platform, settings, offline: (
-            BLUESKY_LIMITS if platform == "bluesky" else MASTODON_DEFAULT_LIMITS
-        ),
-    )
-    yield publishers
+    yield install_fake_network(monkeypatch, server)
 
 
 def _draft(folder: Path) -> Path:
     path = folder / "cameras.md"
-    path.write_text(DRAFT)
+    path.write_text(TWO_POST_DRAFT)
     return path
 
 
