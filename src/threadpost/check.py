@@ -18,6 +18,7 @@ from threadpost.images import ImageError, ImageInfo, inspect_image
 from threadpost.linkcheck import HandleResult, LinkResult, ProgressSink
 from threadpost.platforms.base import PLATFORMS, PlatformName
 from threadpost.problems import Problem, Severity
+from threadpost.text.graphemes import grapheme_count
 
 if TYPE_CHECKING:
     from threadpost.config import Settings
@@ -405,12 +406,6 @@ def link_syntax_problem(uri: str) -> str | None:
     return None
 
 
-def _graphemes(text: str) -> int:
-    from ugrapheme import grapheme_len
-
-    return int(grapheme_len(text))
-
-
 def _tag_problems(thread: Thread, post: PlannedPost) -> list[tuple[Severity, str, str]]:
     if thread.platform != "bluesky":
         return []
@@ -425,7 +420,7 @@ def _tag_problems(thread: Thread, post: PlannedPost) -> list[tuple[Severity, str
         tag = match.group(1).rstrip(_TRAILING_PUNCTUATION)
         if not tag or tag.isdigit():
             continue
-        count = _graphemes(tag)
+        count = grapheme_count(tag)
         if count <= MAX_TAG_GRAPHEMES:
             continue
         if tag in tag_facets:
