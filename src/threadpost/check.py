@@ -669,8 +669,9 @@ def handle_problems(
 def _ordered(problems: list[Problem]) -> list[Problem]:
     """Draft-wide first, then by platform (mastodon, bluesky) and post; stable otherwise."""
 
+    order: dict[str, int] = {name: index for index, name in enumerate(PLATFORMS)}
+
     def key(problem: Problem) -> tuple[int, int]:
-        order: dict[str, int] = {name: index for index, name in enumerate(PLATFORMS)}
         return (order.get(problem.platform or "", -1), problem.post or 0)
 
     return sorted(problems, key=key)
