@@ -57,6 +57,15 @@ def long_draft(folder: Path, words: int = 700) -> Any:
     return write_draft(folder, '+++\nlang = "en"\n+++\n' + " ".join(sentences))
 
 
+def ready_to_send(
+    settings: Any, folder: Path, text: str
+) -> tuple[MastodonPublisher, Thread, list[PostKey]]:
+    """A publisher, the draft `text` planned for its limits, and the thread's keys (as "t1")."""
+    publisher = make_publisher(settings)
+    thread = plan_thread(write_draft(folder, text), publisher.limits())
+    return publisher, thread, publisher.post_keys("t1", thread)
+
+
 def publish(publisher: MastodonPublisher, thread: Thread, thread_id: str = "t1") -> list[PostRef]:
     keys = publisher.post_keys(thread_id, thread)
     refs: list[PostRef] = []
@@ -188,10 +197,9 @@ def test_resending_with_the_same_keys_posts_nothing_twice(
 def test_lost_answer_then_resume_does_not_duplicate(
     mastodon_server: MastodonTestServer, mastodon_settings: Any, tmp_path: Path
 ) -> None:
-    draft = write_draft(tmp_path / "d", "\n---\n".join(f"Post {i}." for i in range(1, 6)))
-    publisher = make_publisher(mastodon_settings)
-    thread = plan_thread(draft, publisher.limits())
-    keys = publisher.post_keys("t1", thread)
+    publisher, thread, keys = ready_to_send(
+        mastodon_settings, tmp_path / "d", "\n---\n".join(f"Post {i}." for i in range(1, 6))
+    )
     mastodon_server.faults.add("drop_after_commit", on_path="/api/v1/statuses", at_count=3)
     refs: list[PostRef] = []
     with pytest.raises(UnclearOutcome) as raised:
@@ -212,10 +220,9 @@ def test_lost_answer_then_resume_does_not_duplicate(
 def test_timeout_on_a_post_is_unclear_and_the_resend_is_deduplicated(
     mastodon_server: MastodonTestServer, mastodon_settings: Any, tmp_path: Path
 ) -> None:
-    draft = write_draft(tmp_path / "d", "Slow one.\n---\nNext.")
-    publisher = make_publisher(mastodon_settings)
-    thread = plan_thread(draft, publisher.limits())
-    keys = publisher.post_keys("t1", thread)
+    publisher, thread, keys = ready_to_send(
+        mastodon_settings, tmp_path / "d", "Slow one.\n---\nNext."
+    )
     # Only the status POST is slow; the short timeout is for it alone (a loaded machine
     # must not make the other requests time out).
     impatient = make_publisher(mastodon_settings, request_timeout=1.0)
@@ -240,10 +247,7 @@ def test_timeout_on_a_post_is_unclear_and_the_resend_is_deduplicated(
 def test_server_errors_are_transient_and_unclear_on_writes(
     mastodon_server: MastodonTestServer, mastodon_settings: Any, tmp_path: Path, status: int
 ) -> None:
-    draft = write_draft(tmp_path / "d", "A.\n---\nB.")
-    publisher = make_publisher(mastodon_settings)
-    thread = plan_thread(draft, publisher.limits())
-    keys = publisher.post_keys("t1", thread)
+    publisher, thread, keys = ready_to_send(mastodon_settings, tmp_path / "d", "A.\n---\nB.")
     mastodon_server.faults.add("error", on_path="/api/v1/statuses", at_count=2, status=status)
     refs: list[PostRef] = []
     with pytest.raises(UnclearOutcome) as raised:
@@ -262,10 +266,7 @@ def test_server_errors_are_transient_and_unclear_on_writes(
 def test_refused_connection_is_transient_and_clearly_unsent(
     mastodon_server: MastodonTestServer, mastodon_settings: Any, tmp_path: Path
 ) -> None:
-    draft = write_draft(tmp_path / "d", "A.\n---\nB.")
-    publisher = make_publisher(mastodon_settings)
-    thread = plan_thread(draft, publisher.limits())
-    keys = publisher.post_keys("t1", thread)
+    publisher, thread, keys = ready_to_send(mastodon_settings, tmp_path / "d", "A.\n---\nB.")
     mastodon_server.refuse_connections()
     with pytest.raises(TransientError) as raised:
         publisher.send(thread, keys, start=1, root=None, parent=None, confirm=lambda ref: None)
@@ -280,10 +281,9 @@ def test_refused_connection_is_transient_and_clearly_unsent(
 def test_a_refuse_fault_drops_that_post_and_refuses_the_rest(
     mastodon_server: MastodonTestServer, mastodon_settings: Any, tmp_path: Path
 ) -> None:
-    draft = write_draft(tmp_path / "d", "A.\n---\nB.\n---\nC.")
-    publisher = make_publisher(mastodon_settings)
-    thread = plan_thread(draft, publisher.limits())
-    keys = publisher.post_keys("t1", thread)
+    publisher, thread, keys = ready_to_send(
+        mastodon_settings, tmp_path / "d", "A.\n---\nB.\n---\nC."
+    )
     mastodon_server.faults.add("refuse", on_path="/api/v1/statuses", at_count=2)
     refs: list[PostRef] = []
     with pytest.raises(UnclearOutcome) as raised:
@@ -302,10 +302,7 @@ def test_a_refuse_fault_drops_that_post_and_refuses_the_rest(
 def test_rate_limit_raises_with_the_servers_reset_time(
     mastodon_server: MastodonTestServer, mastodon_settings: Any, tmp_path: Path
 ) -> None:
-    draft = write_draft(tmp_path / "d", "A.\n---\nB.")
-    publisher = make_publisher(mastodon_settings)
-    thread = plan_thread(draft, publisher.limits())
-    keys = publisher.post_keys("t1", thread)
+    publisher, thread, keys = ready_to_send(mastodon_settings, tmp_path / "d", "A.\n---\nB.")
     reset = datetime(2031, 5, 4, 3, 2, 1, 123456, tzinfo=UTC)
     mastodon_server.faults.add("rate_limit", on_path="/api/v1/statuses", at_count=2, reset_at=reset)
     with pytest.raises(RateLimited) as raised:
@@ -361,9 +358,7 @@ def test_wrong_token_is_auth_failed_without_the_token(
 def test_a_revoked_token_fails_a_send_as_auth(
     mastodon_server: MastodonTestServer, mastodon_settings: Any, tmp_path: Path
 ) -> None:
-    publisher = make_publisher(mastodon_settings)
-    thread = plan_thread(write_draft(tmp_path / "d", "A.\n---\nB."), publisher.limits())
-    keys = publisher.post_keys("t1", thread)
+    publisher, thread, keys = ready_to_send(mastodon_settings, tmp_path / "d", "A.\n---\nB.")
     mastodon_server.revoke(mastodon_server.token)
     with pytest.raises(AuthFailed) as raised:
         publisher.send(thread, keys, start=1, root=None, parent=None, confirm=lambda r: None)
@@ -382,9 +377,9 @@ def test_no_token_asks_to_log_in(mastodon_server: MastodonTestServer, tmp_path: 
 def test_reply_to_a_deleted_parent_is_permanent_and_names_the_post(
     mastodon_server: MastodonTestServer, mastodon_settings: Any, tmp_path: Path
 ) -> None:
-    publisher = make_publisher(mastodon_settings)
-    thread = plan_thread(write_draft(tmp_path / "d", "A.\n---\nB.\n---\nC."), publisher.limits())
-    keys = publisher.post_keys("t1", thread)
+    publisher, thread, keys = ready_to_send(
+        mastodon_settings, tmp_path / "d", "A.\n---\nB.\n---\nC."
+    )
     gone = PostRef(platform="mastodon", index=1, remote_id="999", url="")
     with pytest.raises(PermanentError) as raised:
         publisher.send(thread, keys, start=2, root=gone, parent=gone, confirm=lambda r: None)
