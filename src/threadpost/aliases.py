@@ -9,8 +9,9 @@ lengths, the splitting and the facets all see the account as it will be sent. Pu
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
+from functools import partial
 from typing import TYPE_CHECKING, Final, Protocol
 
 if TYPE_CHECKING:
@@ -45,7 +46,7 @@ def alias_target(targets: AliasTargets, platform: PlatformName) -> str | None:
 
 def alias_pattern(aliases: Mapping[str, AliasTargets]) -> re.Pattern[str] | None:
     """One regex matching every aliased name as a mention (case-insensitive, like X names)."""
-    names = sorted({name.strip().removeprefix("@") for name in aliases} - {""}, key=len)
+    names = sorted({_bare(name) for name in aliases} - {""}, key=len)
     if not names:
         return None
     # Longest first, so "@ab_c" is not taken for "@ab".
@@ -58,19 +59,7 @@ def apply_aliases(text: str, aliases: Mapping[str, AliasTargets], platform: Plat
 
     A name without an alias for this platform is left as written (`check` warns about it).
     """
-    pattern = alias_pattern(aliases)
-    if pattern is None:
-        return text
-    targets = {
-        name.strip().removeprefix("@").casefold(): alias_target(value, platform)
-        for name, value in aliases.items()
-    }
-
-    def rewrite(match: re.Match[str]) -> str:
-        target = targets.get(match.group("name").casefold())
-        return target if target is not None else match.group(0)
-
-    return pattern.sub(rewrite, text)
+    return _aliaser(aliases, platform)(text)
 
 
 def alias_draft(draft: Draft, aliases: Mapping[str, AliasTargets], platform: PlatformName) -> Draft:
@@ -81,15 +70,35 @@ def alias_draft(draft: Draft, aliases: Mapping[str, AliasTargets], platform: Pla
     """
     if not aliases:
         return draft
-    posts = tuple(
-        replace(post, text=apply_aliases(post.text, aliases, platform)) for post in draft.posts
-    )
+    rewrite = _aliaser(aliases, platform)
+    posts = tuple(replace(post, text=rewrite(post.text)) for post in draft.posts)
     return replace(draft, posts=posts)
+
+
+def _aliaser(aliases: Mapping[str, AliasTargets], platform: PlatformName) -> Callable[[str], str]:
+    """text → text with the aliases for `platform` applied (the regex built once per draft)."""
+    pattern = alias_pattern(aliases)
+    if pattern is None:
+        return lambda text: text
+    targets = {
+        _bare(name).casefold(): alias_target(value, platform) for name, value in aliases.items()
+    }
+
+    def rewrite(match: re.Match[str]) -> str:
+        target = targets.get(match.group("name").casefold())
+        return target if target is not None else match.group(0)
+
+    return partial(pattern.sub, rewrite)
+
+
+def _bare(name: str) -> str:
+    """An alias name as the config may write it ("@Name", " Name") → "Name"."""
+    return name.strip().removeprefix("@")
 
 
 def unaliased_names(text: str, aliases: Mapping[str, AliasTargets]) -> list[str]:
     """X/Twitter-style @names in `text` (letters, digits, _; no domain) not in `aliases`."""
-    known = {name.strip().removeprefix("@").casefold() for name in aliases}
+    known = {_bare(name).casefold() for name in aliases}
     found: list[str] = []
     for match in TWITTER_MENTION.finditer(text):
         name = match.group("name")
