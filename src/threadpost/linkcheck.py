@@ -278,9 +278,6 @@ class HandleResult:
     reason: str | None = None
 
 
-HandleResolver = Callable[[list[str]], Mapping[str, HandleResult]]
-
-
 def resolve_handles(
     handles: Iterable[str],
     service: str,
