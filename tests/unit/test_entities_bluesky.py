@@ -7,7 +7,8 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from threadpost.text.entities import Entity, bluesky_entities, protected_spans
+from entities_support import check_entities
+from threadpost.text.entities import bluesky_entities, protected_spans
 
 ENTITY_TEXT = st.lists(
     st.sampled_from(
@@ -62,15 +63,6 @@ def test_byte_offsets_count_utf8() -> None:
 
 def test_unknown_tld_is_not_a_link_or_mention() -> None:
     assert kinds("see example.notatld and @me.notatld") == []
-
-
-def check_entities(text: str, entities: list[Entity]) -> None:
-    encoded = text.encode("utf-8")
-    for entity in entities:
-        assert entity.text == text[entity.start : entity.end]
-        assert encoded[entity.byte_start : entity.byte_end].decode("utf-8") == entity.text
-    for a, b in itertools.pairwise(entities):
-        assert a.end <= b.start
 
 
 @given(ENTITY_TEXT)

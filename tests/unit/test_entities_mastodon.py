@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import itertools
-
 from hypothesis import given
 from hypothesis import strategies as st
 
-from threadpost.text.entities import Entity, mastodon_entities, protected_spans
+from entities_support import check_entities
+from threadpost.text.entities import mastodon_entities, protected_spans
 
 ENTITY_TEXT = st.lists(
     st.sampled_from(
@@ -38,15 +37,6 @@ ENTITY_TEXT = st.lists(
     ),
     max_size=30,
 ).map("".join)
-
-
-def check_entities(text: str, entities: list[Entity]) -> None:
-    encoded = text.encode("utf-8")
-    for entity in entities:
-        assert entity.text == text[entity.start : entity.end]
-        assert encoded[entity.byte_start : entity.byte_end].decode("utf-8") == entity.text
-    for a, b in itertools.pairwise(entities):
-        assert a.end <= b.start
 
 
 def kinds(text: str) -> list[tuple[str, str, str]]:
