@@ -162,8 +162,9 @@ def plan_thread(
         entities = _entities(text, platform)
         if shorten:
             text, entities = shorten_links_for_display(text, entities)
-        posts.append(_planned_post(index, text, entities, piece, limits, cw or ""))
-        problems.extend(_piece_problems(index, piece, limits, text, cw or ""))
+        post = _planned_post(index, text, entities, piece, limits, cw or "")
+        posts.append(post)
+        problems.extend(_piece_problems(post, piece, limits, cw or ""))
 
     return Thread(
         platform=platform,
@@ -287,12 +288,13 @@ def _planned_post(
 
 
 def _piece_problems(
-    index: int, piece: _Piece, limits: PlatformLimits, text: str, cw: str
+    planned: PlannedPost, piece: _Piece, limits: PlatformLimits, cw: str
 ) -> list[Problem]:
     problems: list[Problem] = []
     platform = limits.platform
+    index = planned.index
     post = piece.post
-    if piece.chunk.fits and not fits(text, limits, spoiler_text=cw):
+    if piece.chunk.fits and not fits(planned.text, limits, spoiler_text=cw):
         problems.append(
             Problem(
                 severity="error",
@@ -308,7 +310,6 @@ def _piece_problems(
         column = piece.chunk.start - post.text.rfind("\n", 0, piece.chunk.start)
         token = piece.chunk.text
         shown = token if len(token) <= 40 else token[:37] + "..."
-        length = countable_length(text, limits, spoiler_text=cw)
         hint = ""
         if _UNSPACED_SCRIPT.search(token):
             hint = " (Thai, Lao, Khmer and Myanmar text is only split at spaces: add some)"
@@ -323,7 +324,7 @@ def _piece_problems(
                     f"post {index} (draft post {post.index}, line {line}, column {column}): "
                     f"{shown!r} cannot "
                     f"be split (no space outside a link, mention or tag): the post is "
-                    f"{length} characters ({utf8_length(text)} bytes); "
+                    f"{planned.length} characters ({planned.bytes} bytes); "
                     f"{platform} allows {limit}{hint}"
                 ),
                 platform=platform,
