@@ -220,8 +220,6 @@ def _saved_mastodon_login(
 ) -> MastodonSettings:
     """Fall back to the token `threadpost login mastodon` saved (when it is for this
     instance, or no instance is configured: then its instance too)."""
-    from dataclasses import replace
-
     from threadpost.platforms.mastodon_auth import load_credentials
 
     saved = load_credentials(state_dir)
