@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Literal
 
 from threadpost.clock import Clock, utc_now
 from threadpost.errors import ExitStatus, StoreError, ThreadpostError, ValidationFailed
-from threadpost.store import FINISHED_STATES, Ledger, ThreadRecord, ThreadState
+from threadpost.store import FINISHED_STATES, Ledger, PlatformRecord, ThreadRecord, ThreadState
 
 if TYPE_CHECKING:
     from threadpost.draft import Draft
@@ -179,40 +179,42 @@ def freeze_thread(
     refuse_conflicts(ledger, draft, again=again)
     path = str(draft.path.resolve())
     title = draft.front.title
-    existing = ledger.threads(draft_path=path)
-    for record in (t for t in existing if t.state in ("scheduled", "incomplete")):
-        started = _has_started(ledger, record.id)
-        if not started:
-            if record.content_hash != draft.content_hash or list(record.platforms) != list(plans):
-                ledger.replace_plans(
-                    record.id,
-                    content_hash=draft.content_hash,
-                    title=title,
-                    plans=plans,
-                    schedule_at=schedule_at,
-                    now=now,
-                )
-                return Frozen(
-                    record.id,
-                    Freeze.REPLACED,
-                    f"the draft changed since thread {record.id} was scheduled: "
-                    "its plan was replaced by the new one",
-                )
-            ledger.set_schedule(record.id, schedule_at, now)
-            return Frozen(record.id, Freeze.RESCHEDULED)
+    record = next(
+        (t for t in ledger.threads(draft_path=path) if t.state in ("scheduled", "incomplete")),
+        None,
+    )
+    if record is None:
+        thread_id = ledger.create_thread(
+            draft_path=path,
+            content_hash=draft.content_hash,
+            title=title,
+            plans=plans,
+            schedule_at=schedule_at,
+            state="scheduled",
+            now=now,
+        )
+        return Frozen(thread_id, Freeze.CREATED)
+    if _has_started(ledger, record.id):
         return Frozen(
             record.id, Freeze.RESUMED, f"thread {record.id} had begun posting: resuming it"
         )
-    thread_id = ledger.create_thread(
-        draft_path=path,
-        content_hash=draft.content_hash,
-        title=title,
-        plans=plans,
-        schedule_at=schedule_at,
-        state="scheduled",
-        now=now,
-    )
-    return Frozen(thread_id, Freeze.CREATED)
+    if record.content_hash != draft.content_hash or list(record.platforms) != list(plans):
+        ledger.replace_plans(
+            record.id,
+            content_hash=draft.content_hash,
+            title=title,
+            plans=plans,
+            schedule_at=schedule_at,
+            now=now,
+        )
+        return Frozen(
+            record.id,
+            Freeze.REPLACED,
+            f"the draft changed since thread {record.id} was scheduled: "
+            "its plan was replaced by the new one",
+        )
+    ledger.set_schedule(record.id, schedule_at, now)
+    return Frozen(record.id, Freeze.RESCHEDULED)
 
 
 def _has_started(ledger: Ledger, thread_id: str) -> bool:
@@ -252,7 +254,7 @@ def publish_thread(
     for platform_record in ledger.platforms(thread_id):
         platform = platform_record.platform
         if platform_record.state in ("published", "failed", "deleted"):
-            outcomes.append(_outcome_from_ledger(ledger, thread_id, platform))
+            outcomes.append(_outcome_from_ledger(ledger, platform_record))
             continue
         outcomes.append(
             _publish_platform(
@@ -283,10 +285,7 @@ def thread_state(outcomes: Sequence[PlatformOutcome]) -> ThreadState:
     return "published"
 
 
-def _outcome_from_ledger(ledger: Ledger, thread_id: str, platform: PlatformName) -> PlatformOutcome:
-    record = next(p for p in ledger.platforms(thread_id) if p.platform == platform)
-    posts = ledger.posts(thread_id, platform)
-    refs = tuple(p.ref for p in posts if p.state == "confirmed" and p.ref is not None)
+def _outcome_from_ledger(ledger: Ledger, record: PlatformRecord) -> PlatformOutcome:
     status: OutcomeStatus = (
         "published"
         if record.state in ("published", "deleted")
@@ -294,14 +293,13 @@ def _outcome_from_ledger(ledger: Ledger, thread_id: str, platform: PlatformName)
         if record.state == "failed"
         else "incomplete"
     )
-    return PlatformOutcome(
-        platform=platform,
-        status=status,
-        published=len(refs),
-        total=len(posts),
-        refs=refs,
+    return _with_refs(
+        ledger,
+        record.thread_id,
+        record.platform,
+        status,
         error=record.last_error,
-        next_retry_at=record.next_retry_at,
+        next_retry=record.next_retry_at,
     )
 
 
@@ -473,9 +471,7 @@ def _publish_platform(
                 attempts=previous_attempts + 1,
                 last_error=message,
             )
-            return finish(
-                _with_refs(ledger, thread_id, platform, "failed", message, None, None, total)
-            )
+            return finish(_with_refs(ledger, thread_id, platform, "failed", error=message))
         return finish(
             _incomplete(
                 ledger,
@@ -485,13 +481,12 @@ def _publish_platform(
                 previous_attempts + 1,
                 max_attempts,
                 next_retry_after(error, previous_attempts + 1, clock()),
-                total,
             )
         )
     ledger.set_platform(
         thread_id, platform, state="published", attempts=previous_attempts, last_error=None
     )
-    return finish(_with_refs(ledger, thread_id, platform, "published", None, None, None, total))
+    return finish(_with_refs(ledger, thread_id, platform, "published"))
 
 
 class _WarningWatch:
@@ -534,7 +529,6 @@ def _incomplete(
     attempts: int,
     max_attempts: int,
     next_retry: datetime,
-    total: int,
 ) -> PlatformOutcome:
     from threadpost.platforms.base import AuthFailed
 
@@ -546,7 +540,7 @@ def _incomplete(
         ledger.set_platform(
             thread_id, platform, state="failed", attempts=attempts, last_error=message
         )
-        return _with_refs(ledger, thread_id, platform, "failed", message, hint, None, total)
+        return _with_refs(ledger, thread_id, platform, "failed", error=message, hint=hint)
     ledger.set_platform(
         thread_id,
         platform,
@@ -555,7 +549,15 @@ def _incomplete(
         next_retry_at=next_retry,
         last_error=message,
     )
-    return _with_refs(ledger, thread_id, platform, "incomplete", message, hint, next_retry, total)
+    return _with_refs(
+        ledger,
+        thread_id,
+        platform,
+        "incomplete",
+        error=message,
+        hint=hint,
+        next_retry=next_retry,
+    )
 
 
 def _with_refs(
@@ -563,18 +565,19 @@ def _with_refs(
     thread_id: str,
     platform: PlatformName,
     status: OutcomeStatus,
-    error: str | None,
-    hint: str | None,
-    next_retry: datetime | None,
-    total: int,
+    *,
+    error: str | None = None,
+    hint: str | None = None,
+    next_retry: datetime | None = None,
 ) -> PlatformOutcome:
+    """The outcome `status` with the platform's confirmed posts as the ledger holds them."""
     posts = ledger.posts(thread_id, platform)
     refs = tuple(p.ref for p in posts if p.state == "confirmed" and p.ref is not None)
     return PlatformOutcome(
         platform=platform,
         status=status,
         published=len(refs),
-        total=total,
+        total=len(posts),
         refs=refs,
         error=error,
         hint=hint,
