@@ -112,6 +112,11 @@ class PublishResult:
             return ExitStatus.ERROR
         return ExitStatus.OK
 
+    @property
+    def error(self) -> str | None:
+        """Each failing platform's error as "platform: error", joined by "; "; None if none."""
+        return "; ".join(f"{o.platform}: {o.error}" for o in self.outcomes if o.error) or None
+
     def to_json(self) -> dict[str, object]:
         """The result as JSON-able data."""
         return {
@@ -269,10 +274,9 @@ def publish_thread(
                 on_confirm=on_confirm,
             )
         )
-    state = thread_state(outcomes)
-    error = "; ".join(f"{o.platform}: {o.error}" for o in outcomes if o.error) or None
-    ledger.set_thread_state(thread_id, state, clock(), error=error)
-    return PublishResult(thread_id, state, tuple(outcomes))
+    result = PublishResult(thread_id, thread_state(outcomes), tuple(outcomes))
+    ledger.set_thread_state(thread_id, result.state, clock(), error=result.error)
+    return result
 
 
 def thread_state(outcomes: Sequence[PlatformOutcome]) -> ThreadState:

@@ -289,8 +289,7 @@ def _run_one(
             if result.state == "failed"
             else "published"
         )
-        message = "; ".join(f"{o.platform}: {o.error}" for o in result.outcomes if o.error) or None
-        return RunItem(thread_id, record.draft_path, action, message, warning, result)
+        return RunItem(thread_id, record.draft_path, action, result.error, warning, result)
     finally:
         ledger.release_lease(name, owner)
 
