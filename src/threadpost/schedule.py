@@ -56,10 +56,7 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> datetime:
     except OverflowError:
         raise UsageError(f"{text!r} is too far in the future; use {WHEN_FORMS}") from None
     if moment <= now:
-        raise UsageError(
-            f"{text!r} is in the past ({moment.astimezone(tz):%Y-%m-%d %H:%M %Z}); "
-            "choose a later time"
-        )
+        raise UsageError(f"{text!r} is in the past ({local_time(moment, tz)}); choose a later time")
     return moment.astimezone(UTC)
 
 
@@ -258,7 +255,7 @@ def _run_one(
             late = now - record.schedule_at
             if late > settings.max_lateness:
                 skipped = (
-                    f"missed its time ({_local(record.schedule_at, settings.timezone)}) by "
+                    f"missed its time ({local_time(record.schedule_at, settings.timezone)}) by "
                     f"{_human(late)}, more than max_lateness ({_human(settings.max_lateness)}): "
                     f"skipped; publish it with: threadpost publish {record.draft_path}"
                 )
@@ -267,7 +264,7 @@ def _run_one(
             if late > LATE_WARNING_AFTER:
                 warning = (
                     f"thread {thread_id} is {_human(late)} late (was due "
-                    f"{_local(record.schedule_at, settings.timezone)}); publishing it now"
+                    f"{local_time(record.schedule_at, settings.timezone)}); publishing it now"
                 )
 
         def renew(_: object) -> None:
@@ -294,7 +291,8 @@ def _run_one(
         ledger.release_lease(name, owner)
 
 
-def _local(moment: datetime, tz: ZoneInfo) -> str:
+def local_time(moment: datetime, tz: ZoneInfo) -> str:
+    """`moment` as people read it in messages: "2026-12-01 09:00 CET"."""
     return f"{moment.astimezone(tz):%Y-%m-%d %H:%M %Z}"
 
 

@@ -68,9 +68,9 @@ def _policy(settings: Settings) -> RetryPolicy:
 
 
 def _local(moment: datetime | None, settings: Settings) -> str:
-    if moment is None:
-        return "now"
-    return f"{moment.astimezone(settings.timezone):%Y-%m-%d %H:%M %Z}"
+    from threadpost.schedule import local_time
+
+    return "now" if moment is None else local_time(moment, settings.timezone)
 
 
 def _iso_local(moment: datetime | None, settings: Settings) -> str | None:
