@@ -80,6 +80,20 @@ class ServerPost:
     root: str | None = None
 
 
+def bluesky_server_posts(records: Sequence[Any]) -> list[ServerPost]:
+    """Post records as listRecords answers them (newest first, TID order), as server posts
+    in thread order."""
+    return [
+        ServerPost(
+            id=r["uri"],
+            text=r["value"]["text"],
+            parent=(r["value"].get("reply") or {}).get("parent", {}).get("uri"),
+            root=(r["value"].get("reply") or {}).get("root", {}).get("uri"),
+        )
+        for r in reversed(records)
+    ]
+
+
 @dataclass(frozen=True)
 class Verdict:
     on_server: int
@@ -157,7 +171,35 @@ def run_cell(
         assert all(p.state == "confirmed" for p in posts), [(p.index, p.state) for p in posts]
         ledger_ids = [p.remote_id for p in posts]
         attempts = len(ledger.attempts(frozen.thread_id))
-    verdict = judge(plan, read_server(), ledger_ids)
+    return judge_and_record(
+        plan,
+        read_server(),
+        ledger_ids,
+        platform=platform,
+        fault=fault,
+        k=k,
+        attempts=attempts,
+        runs=runs,
+        exit_codes=tuple(codes),
+        waits=tuple(sleep.waits),
+    )
+
+
+def judge_and_record(
+    plan: Thread,
+    posts: Sequence[ServerPost],
+    ledger_ids: Sequence[str | None],
+    *,
+    platform: str,
+    fault: str,
+    k: int,
+    attempts: int,
+    runs: int,
+    exit_codes: tuple[int, ...],
+    waits: tuple[float, ...] = (),
+) -> CellOutcome:
+    """Judge what the server holds against the plan and the ledger, and record the cell."""
+    verdict = judge(plan, posts, ledger_ids)
     outcome = CellOutcome(
         platform=platform,
         fault=fault,
@@ -169,8 +211,8 @@ def run_cell(
         chain_intact=verdict.chain_intact,
         attempts=attempts,
         runs=runs,
-        exit_codes=tuple(codes),
-        waits=tuple(sleep.waits),
+        exit_codes=exit_codes,
+        waits=waits,
     )
     record(outcome)
     return outcome

@@ -16,7 +16,14 @@ from typing import Any
 
 import pytest
 from fault_transport import Fault, FaultTransport
-from reliability_support import KS, Recorder, ServerPost, assert_cell_ok, run_cell
+from reliability_support import (
+    KS,
+    Recorder,
+    ServerPost,
+    assert_cell_ok,
+    bluesky_server_posts,
+    run_cell,
+)
 
 import pds_harness
 import threadpost.platforms.bluesky as bluesky_module
@@ -56,17 +63,7 @@ class Cell:
 
     def read_server(self) -> list[ServerPost]:
         records = self.pds.list_records(self.account["did"], POST, limit=100)
-        posts = [
-            ServerPost(
-                id=r["uri"],
-                text=r["value"]["text"],
-                parent=(r["value"].get("reply") or {}).get("parent", {}).get("uri"),
-                root=(r["value"].get("reply") or {}).get("root", {}).get("uri"),
-            )
-            for r in records
-        ]
-        # listRecords is newest first (TID order): oldest first is thread order.
-        posts.reverse()
+        posts = bluesky_server_posts(records)
         # Each strong ref's CID must be the parent's real CID.
         cids = {r["uri"]: r["cid"] for r in records}
         for r in records:

@@ -26,8 +26,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from reliability_report import CellOutcome, record
-from reliability_support import KS, POSTS, ServerPost, judge, write_thread_draft
+from reliability_support import (
+    KS,
+    POSTS,
+    ServerPost,
+    bluesky_server_posts,
+    judge_and_record,
+    write_thread_draft,
+)
 
 from cli_support import run_cli
 from mastodon_server.server import MastodonTestServer
@@ -128,24 +134,20 @@ def test_mastodon_sigkill_after_commit_at_post_k(
         ServerPost(id=s.id, text=s.text, parent=s.in_reply_to_id)
         for s in server.published(username)
     ]
-    verdict = judge(plan, posts, ids)
-    outcome = CellOutcome(
+    outcome = judge_and_record(
+        plan,
+        posts,
+        ids,
         platform="mastodon",
         fault="sigkill-keys-forgotten" if forget_keys else "sigkill",
         k=k,
-        planned=POSTS,
-        on_server=verdict.on_server,
-        duplicates=verdict.duplicates,
-        in_order=verdict.in_order,
-        chain_intact=verdict.chain_intact,
         attempts=attempts,
         runs=2,
         exit_codes=(killed.returncode, resumed.exit_code),
     )
-    record(outcome)
     assert settings.mastodon.instance == server.url
-    assert verdict.on_server == POSTS and verdict.duplicates == 0, outcome
-    assert verdict.in_order and verdict.chain_intact, outcome
+    assert outcome.on_server == POSTS and outcome.duplicates == 0, outcome
+    assert outcome.in_order and outcome.chain_intact, outcome
     # Post k was found, not resent: one status POST per post.
     sent = [r for r in server.requests_to("POST", "/api/v1/statuses") if r.account == username]
     assert len(sent) == POSTS
@@ -243,29 +245,17 @@ def test_bluesky_sigkill_after_commit_at_post_k(shared_pds: Any, tmp_path: Path,
     assert states == ["confirmed"] * POSTS
     plan = plan_thread(read_draft(draft), BLUESKY_LIMITS)
     records = shared_pds.list_records(account["did"], "app.bsky.feed.post", limit=100)
-    posts = [
-        ServerPost(
-            id=r["uri"],
-            text=r["value"]["text"],
-            parent=(r["value"].get("reply") or {}).get("parent", {}).get("uri"),
-            root=(r["value"].get("reply") or {}).get("root", {}).get("uri"),
-        )
-        for r in reversed(records)
-    ]
-    verdict = judge(plan, posts, ids)
-    outcome = CellOutcome(
+    posts = bluesky_server_posts(records)
+    outcome = judge_and_record(
+        plan,
+        posts,
+        ids,
         platform="bluesky",
         fault="sigkill",
         k=k,
-        planned=POSTS,
-        on_server=verdict.on_server,
-        duplicates=verdict.duplicates,
-        in_order=verdict.in_order,
-        chain_intact=verdict.chain_intact,
         attempts=attempts,
         runs=2,
         exit_codes=(killed.returncode, resumed.exit_code),
     )
-    record(outcome)
-    assert verdict.on_server == POSTS and verdict.duplicates == 0, outcome
-    assert verdict.in_order and verdict.chain_intact, outcome
+    assert outcome.on_server == POSTS and outcome.duplicates == 0, outcome
+    assert outcome.in_order and outcome.chain_intact, outcome
