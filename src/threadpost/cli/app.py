@@ -107,6 +107,13 @@ def echo(message: Any = "", *, err: bool = False) -> None:
     print(message, file=sys.stderr if err else sys.stdout)
 
 
+def print_json(value: Any) -> None:
+    """One JSON object on stdout (UTF-8 text kept readable)."""
+    import json
+
+    echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
 # -- options shared by several commands ----------------------------------------------------
 
 PlatformOption = Annotated[

@@ -12,7 +12,7 @@ import re
 import sys
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Final
+from typing import TYPE_CHECKING, Annotated, Final
 
 import typer
 
@@ -23,6 +23,7 @@ from threadpost.cli.app import (
     app,
     echo,
     platforms_option,
+    print_json,
     state,
 )
 from threadpost.errors import ThreadpostError, UsageError, ValidationFailed
@@ -100,11 +101,6 @@ def run_checks(
         )
         for path in drafts
     ]
-
-
-def print_json(value: Any) -> None:
-    """One JSON object on stdout (UTF-8 text kept readable)."""
-    echo(json.dumps(value, ensure_ascii=False, indent=2))
 
 
 def fail_on_errors(reports: list[CheckReport]) -> None:

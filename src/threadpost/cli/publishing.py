@@ -8,7 +8,6 @@ tenacity nor rich. Everything heavier is imported inside the branch that needs i
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from collections.abc import Iterator
 from datetime import datetime
@@ -24,6 +23,7 @@ from threadpost.cli.app import (
     app,
     echo,
     platforms_option,
+    print_json,
     state,
 )
 from threadpost.errors import ExitStatus, StoreError, ThreadpostError, UsageError, ValidationFailed
@@ -75,10 +75,6 @@ def _local(moment: datetime | None, settings: Settings) -> str:
 
 def _iso_local(moment: datetime | None, settings: Settings) -> str | None:
     return moment.astimezone(settings.timezone).isoformat() if moment else None
-
-
-def _print_json(data: object) -> None:
-    echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def _checked(
@@ -254,7 +250,7 @@ def publish(
 
         report = dryrun.dry_run(draft, settings, platforms, offline=offline)
         if as_json:
-            _print_json(report)
+            print_json(report)
         else:
             stdout_console().print(dryrun.render(report))
         raise typer.Exit(0 if report.get("ok", True) else int(ExitStatus.VALIDATION_FAILED))
@@ -279,7 +275,7 @@ def publish(
             echo(frozen.message, err=True)
         result = _publish_now(ledger, frozen.thread_id, settings, open_publisher)
     if as_json:
-        _print_json(result.to_json())
+        print_json(result.to_json())
     else:
         echo(f"Thread {result.thread_id}: {result.state}")
         _print_result(result, settings)
@@ -334,7 +330,7 @@ def schedule(
         )
         record = ledger.thread(frozen.thread_id)
     if as_json:
-        _print_json(
+        print_json(
             {
                 "id": record.id,
                 "action": frozen.action.value,
@@ -365,7 +361,7 @@ def queue(as_json: JsonOption = False) -> None:
         records = ledger.threads(ACTIVE_STATES)
         data = [_thread_json(ledger, r, settings, posts=False) for r in records]
     if as_json:
-        _print_json({"threads": data})
+        print_json({"threads": data})
         return
     if not data:
         echo("Nothing scheduled.")
@@ -427,7 +423,7 @@ def status(
             records = ledger.threads()
             data = [_thread_json(ledger, r, settings, posts=False) for r in records]
             if as_json:
-                _print_json({"threads": data})
+                print_json({"threads": data})
                 return
             if not data:
                 echo("The ledger is empty.")
@@ -440,7 +436,7 @@ def status(
         record = ledger.thread(ledger.resolve_id(thread))
         entry = _thread_json(ledger, record, settings, posts=True)
     if as_json:
-        _print_json(entry)
+        print_json(entry)
         return
     echo(f"Thread {record.id}: {record.state}  ({record.draft_path})")
     if record.schedule_at:
@@ -473,7 +469,7 @@ def run(as_json: JsonOption = False) -> None:
             # The cheap path: no publishing machinery imported.
             waiting, next_due = ledger.next_due()
             if as_json:
-                _print_json(
+                print_json(
                     {"items": [], "waiting": waiting, "next_due": _iso_local(next_due, settings)}
                 )
             elif waiting:
@@ -485,7 +481,7 @@ def run(as_json: JsonOption = False) -> None:
 
         report = run_due(ledger, settings, _opener(settings), policy=_policy(settings))
     if as_json:
-        _print_json(
+        print_json(
             {
                 "items": [item.to_json() for item in report.items],
                 "waiting": report.waiting,
