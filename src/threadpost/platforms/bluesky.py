@@ -509,11 +509,9 @@ class BlueskyPublisher:
                 post=post,
             ) from None
         except sdk.InvokeTimeoutError:
-            error_class = UnclearOutcome if write else TransientError
-            raise error_class(
-                f"Bluesky: {what}: no answer within {self._timeout:g} s"
-                + (" (the write may have been applied)" if write else ""),
-                platform=PLATFORM,
+            raise _failed_call(
+                f"Bluesky: {what}: no answer within {self._timeout:g} s",
+                may_have_landed=write,
                 post=post,
             ) from None
         except sdk.UnauthorizedError as exc:
@@ -551,22 +549,14 @@ class BlueskyPublisher:
                     post=post,
                 ) from None
             sent = status is not None or not _connect_failed(exc)
-            error_class = UnclearOutcome if write and sent else TransientError
-            raise error_class(
-                self._message(what, exc, "network error")
-                + (" (the write may have been applied)" if error_class is UnclearOutcome else ""),
-                platform=PLATFORM,
-                post=post,
+            raise _failed_call(
+                self._message(what, exc, "network error"), may_have_landed=write and sent, post=post
             ) from None
         except sdk.RequestException as exc:  # 5xx and anything unexpected with a response
             if missing_ok and exc.response is not None and exc.response.status_code == 404:
                 raise _NotFound from None
-            error_class = UnclearOutcome if write else TransientError
-            raise error_class(
-                self._message(what, exc, "server error")
-                + (" (the write may have been applied)" if write else ""),
-                platform=PLATFORM,
-                post=post,
+            raise _failed_call(
+                self._message(what, exc, "server error"), may_have_landed=write, post=post
             ) from None
         except sdk.LoginRequiredError:
             raise AuthFailed(
@@ -583,11 +573,9 @@ class BlueskyPublisher:
                 # closes the connection without answering raises RemoteProtocolError
                 # ("Server disconnected without sending a response"), and the write may
                 # have landed (reconciled by reading the planned rkeys back).
-                error_class = UnclearOutcome if write else TransientError
-                raise error_class(
-                    f"Bluesky: {what}: the connection closed without an answer"
-                    + (" (the write may have been applied)" if write else ""),
-                    platform=PLATFORM,
+                raise _failed_call(
+                    f"Bluesky: {what}: the connection closed without an answer",
+                    may_have_landed=write,
                     post=post,
                 ) from None
             if isinstance(exc, AtProtocolError):
@@ -824,6 +812,16 @@ def _rkey_of_uri(uri: str) -> str:
 
 def _rkey(ref: PostRef) -> str:
     return _rkey_of_uri(ref.remote_id)
+
+
+def _failed_call(message: str, *, may_have_landed: bool, post: int | None) -> TransientError:
+    """A retryable failure; `UnclearOutcome` when a write may have been applied anyway, so
+    the orchestration reads the planned records back before sending again."""
+    if may_have_landed:
+        return UnclearOutcome(
+            f"{message} (the write may have been applied)", platform=PLATFORM, post=post
+        )
+    return TransientError(message, platform=PLATFORM, post=post)
 
 
 def _error_name(exc: Any) -> str | None:
