@@ -32,8 +32,9 @@ from latency_proxy import LatencyProxy  # noqa: E402
 from threadpost.config import BlueskySettings, Settings  # noqa: E402
 from threadpost.draft import parse_draft  # noqa: E402
 from threadpost.plan import Thread, plan_thread  # noqa: E402
-from threadpost.platforms.base import BLUESKY_LIMITS, PostRef  # noqa: E402
-from threadpost.platforms.bluesky import BlueskyPublisher  # noqa: E402
+from threadpost.platforms.bluesky.publisher import BlueskyPublisher  # noqa: E402
+from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS  # noqa: E402
+from threadpost.values import PostRef  # noqa: E402
 
 POST = "app.bsky.feed.post"
 
@@ -76,7 +77,7 @@ def publish_one_by_one(client: Any, did: str, thread: Thread) -> list[str]:
     """createRecord per post, each reply built from the previous answer's uri + cid."""
     from datetime import UTC, datetime
 
-    from threadpost.platforms.bluesky_records import iso_millis, post_record
+    from threadpost.platforms.bluesky.records import iso_millis, post_record
 
     uris: list[str] = []
     root: dict[str, str] | None = None

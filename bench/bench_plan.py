@@ -23,7 +23,9 @@ from pathlib import Path
 
 from threadpost.draft import Draft, parse_draft
 from threadpost.plan import plan_thread
-from threadpost.platforms.base import BLUESKY_LIMITS, MASTODON_DEFAULT_LIMITS, PlatformLimits
+from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
+from threadpost.platforms.mastodon.rules import MASTODON_DEFAULT_LIMITS
+from threadpost.values import PlatformLimits
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCHMARKS = ROOT / "BENCHMARKS.md"

@@ -17,23 +17,19 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import threadpost.platforms as platforms
-from threadpost.plan import Facet, PlannedPost, Thread
-from threadpost.platforms.base import (
-    BLUESKY_LIMITS,
-    MASTODON_DEFAULT_LIMITS,
+from threadpost.errors import (
     AuthFailed,
-    ConfirmPost,
     LandedWithDoubts,
     PermanentError,
-    PlatformLimits,
-    PlatformName,
-    PostKey,
-    PostRef,
     RateLimited,
     TransientError,
     UnclearOutcome,
 )
-from threadpost.problems import Problem
+from threadpost.plan import Facet, PlannedPost, Thread
+from threadpost.platforms.base import ConfirmPost
+from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
+from threadpost.platforms.mastodon.rules import MASTODON_DEFAULT_LIMITS
+from threadpost.values import PlatformLimits, PlatformName, PostKey, PostRef, Problem
 
 if TYPE_CHECKING:
     import pytest

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Final, Protocol
 
 if TYPE_CHECKING:
     from threadpost.draft import Draft
-    from threadpost.platforms.base import PlatformName
+    from threadpost.values import PlatformName
 
 
 class AliasTargets(Protocol):

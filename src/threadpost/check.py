@@ -16,9 +16,8 @@ from urllib.parse import urlsplit
 
 from threadpost.images import ImageError, ImageInfo, inspect_image
 from threadpost.linkcheck import HandleResult, LinkResult, ProgressSink
-from threadpost.platforms.base import PLATFORMS, PlatformName
-from threadpost.problems import Problem, Severity
 from threadpost.text.graphemes import grapheme_count
+from threadpost.values import PLATFORMS, PlatformName, Problem, Severity
 
 if TYPE_CHECKING:
     from threadpost.config import Settings

@@ -220,7 +220,7 @@ def _saved_mastodon_login(
 ) -> MastodonSettings:
     """Fall back to the token `threadpost login mastodon` saved (when it is for this
     instance, or no instance is configured: then its instance too)."""
-    from threadpost.platforms.mastodon_auth import load_credentials
+    from threadpost.platforms.mastodon.auth import load_credentials
 
     saved = load_credentials(state_dir)
     if saved is None or (instance_given and saved.instance != mastodon.instance):

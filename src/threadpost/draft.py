@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from threadpost.errors import DraftError
-from threadpost.platforms.base import PLATFORMS, PlatformName
+from threadpost.values import PLATFORMS, PlatformName
 
 #: Larger drafts are refused before parsing: no thread is that long, and a 10 MB file is
 #: far more likely a wrong path (a log, a binary) than a thread.

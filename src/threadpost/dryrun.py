@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from threadpost.config import Settings
     from threadpost.linkcheck import ProgressSink
     from threadpost.plan import Thread
-    from threadpost.platforms.base import PlatformName
+    from threadpost.values import PlatformName
 
 #: What each platform's payloads are, for the reader of the report.
 PAYLOAD_KINDS = {
@@ -60,10 +60,10 @@ def dry_run(
 def payloads_for(thread: Thread) -> list[dict[str, Any]]:
     """The adapter's payloads for `thread`, in posting order."""
     if thread.platform == "bluesky":
-        from threadpost.platforms.bluesky import draft_records
+        from threadpost.platforms.bluesky.publisher import draft_records
 
         return list(draft_records(thread))
-    from threadpost.platforms.mastodon import draft_statuses
+    from threadpost.platforms.mastodon.publisher import draft_statuses
 
     return list(draft_statuses(thread))
 

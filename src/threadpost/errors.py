@@ -6,8 +6,11 @@ Every failure a user can cause or meet is one of these; `cli.py` turns them into
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import IntEnum
 from pathlib import Path
+
+from threadpost.values import PlatformName
 
 
 class ExitStatus(IntEnum):
@@ -74,3 +77,62 @@ class PublishIncomplete(ThreadpostError):
     """Some posts were not published; the thread is resumable with `threadpost run`."""
 
     exit_status = ExitStatus.PUBLISH_INCOMPLETE
+
+
+class PlatformError(ThreadpostError):
+    """A network call failed. `post` is the 1-based post index concerned, if any."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        platform: PlatformName,
+        post: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.platform = platform
+        self.post = post
+
+
+class TransientError(PlatformError):
+    """Worth retrying: connection errors, timeouts, 5xx."""
+
+    #: True when the request may have been applied although no answer came back
+    #: (timeout after sending, lost response, 5xx on a write): look before resending.
+    unclear: bool = False
+
+
+class UnclearOutcome(TransientError):
+    """The write may or may not have landed."""
+
+    unclear = True
+
+
+class RateLimited(TransientError):
+    """429: wait until `reset_at` (UTC) before trying again."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        platform: PlatformName,
+        reset_at: datetime | None,
+        post: int | None = None,
+    ) -> None:
+        super().__init__(message, platform=platform, post=post)
+        self.reset_at = reset_at
+
+
+class PermanentError(PlatformError):
+    """Retrying will not help (400/422: the server's reason; 404 on a parent)."""
+
+
+class AuthFailed(PermanentError):
+    """401/403 or bad credentials: the user must log in again."""
+
+
+class LandedWithDoubts(PermanentError):
+    """Every post of the write was published and confirmed, but something about it is off
+    (Bluesky: the server's CIDs differ from the computed ones). Publishing carries on from
+    the confirmed posts, and the message is shown as a loud warning, not a failure."""

@@ -10,8 +10,6 @@ from typing import TYPE_CHECKING, Final, Literal
 
 from threadpost.aliases import alias_draft
 from threadpost.draft import Draft, DraftPost, Image
-from threadpost.platforms.base import PlatformLimits, PlatformName
-from threadpost.problems import Problem
 from threadpost.text.count import (
     countable_length,
     fits,
@@ -22,6 +20,7 @@ from threadpost.text.entities import Entity, bluesky_entities, mastodon_entities
 from threadpost.text.graphemes import grapheme_boundaries
 from threadpost.text.sentences import Break
 from threadpost.text.split import Chunk, allowed_breaks, split_text
+from threadpost.values import PlatformLimits, PlatformName, Problem
 
 if TYPE_CHECKING:
     from threadpost.aliases import AliasTargets

@@ -12,7 +12,7 @@ from importlib import resources
 from string import Template
 from typing import TYPE_CHECKING, Any, Final
 
-from threadpost.problems import Problem
+from threadpost.values import Problem
 
 if TYPE_CHECKING:
     from rich.console import RenderableType

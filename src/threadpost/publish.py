@@ -35,9 +35,9 @@ from threadpost.store import FINISHED_STATES, Ledger, PlatformRecord, ThreadReco
 if TYPE_CHECKING:
     from threadpost.draft import Draft
     from threadpost.plan import Thread
-    from threadpost.platforms.base import PlatformName, PostRef, Publisher
-    from threadpost.problems import Problem
+    from threadpost.platforms.base import Publisher
     from threadpost.retry import RetryPolicy
+    from threadpost.values import PlatformName, PostRef, Problem
 
 #: Opens the publisher of one platform (logs in); may raise AuthFailed / ConfigError.
 OpenPublisher = Callable[["PlatformName"], "Publisher"]
@@ -321,15 +321,15 @@ def _publish_platform(
 ) -> PlatformOutcome:
     from dataclasses import replace
 
-    from threadpost.platforms.base import (
+    from threadpost.errors import (
         AuthFailed,
         LandedWithDoubts,
         PermanentError,
         RateLimited,
         TransientError,
     )
-    from threadpost.problems import Problem
     from threadpost.retry import call_with_retries, next_retry_after
+    from threadpost.values import Problem
 
     thread_id = record.id
     plan = ledger.plan(thread_id, platform)
@@ -534,7 +534,7 @@ def _incomplete(
     max_attempts: int,
     next_retry: datetime,
 ) -> PlatformOutcome:
-    from threadpost.platforms.base import AuthFailed
+    from threadpost.errors import AuthFailed
 
     hint = f"log in again: threadpost login {platform}" if isinstance(error, AuthFailed) else None
     post = getattr(error, "post", None)

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, TypeVar
 
 from threadpost.clock import Clock, utc_now
-from threadpost.platforms.base import RateLimited, TransientError
+from threadpost.errors import RateLimited, TransientError
 
 if TYPE_CHECKING:
     from tenacity import RetryCallState

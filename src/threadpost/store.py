@@ -31,9 +31,8 @@ if TYPE_CHECKING:
     from sqlite_utils import Database
 
     from threadpost.plan import Thread
-    from threadpost.platforms.base import PlatformName, PostKey, PostRef
-    from threadpost.problems import Problem
     from threadpost.processes import ProcessId
+    from threadpost.values import PlatformName, PostKey, PostRef, Problem
 
 SCHEMA_VERSION: Final = 2
 APPLICATION: Final = "threadpost"
@@ -108,7 +107,7 @@ class PostRecord:
     @property
     def post_key(self) -> PostKey:
         """The stored idempotency key / rkey (only once keys were stored)."""
-        from threadpost.platforms.base import PostKey
+        from threadpost.values import PostKey
 
         if self.key is None:
             raise StoreError(f"post {self.index} on {self.platform} has no stored key")
@@ -122,7 +121,7 @@ class PostRecord:
     @property
     def ref(self) -> PostRef | None:
         """Where the post lives, once confirmed (or deleted after being confirmed)."""
-        from threadpost.platforms.base import PostRef
+        from threadpost.values import PostRef
 
         if self.remote_id is None:
             return None
@@ -615,7 +614,7 @@ class Ledger:
 
     def warnings(self, thread_id: str, platform: PlatformName | None = None) -> list[Problem]:
         """The warnings recorded for a thread (or one of its platforms), oldest first."""
-        from threadpost.problems import Problem
+        from threadpost.values import Problem
 
         sql = "SELECT platform, idx, code, message FROM warnings WHERE thread_id = ?"
         params: list[Any] = [thread_id]
@@ -1072,8 +1071,7 @@ def thread_from_json(data: Mapping[str, Any]) -> Thread:
     """Inverse of `thread_to_json`."""
     from threadpost.draft import Image
     from threadpost.plan import Facet, PlannedPost, Thread
-    from threadpost.platforms.base import PlatformLimits
-    from threadpost.problems import Problem
+    from threadpost.values import PlatformLimits, Problem
 
     return Thread(
         platform=data["platform"],

@@ -24,20 +24,15 @@ import pds_harness
 from bluesky_support import CARD_DESCRIPTION, CARD_TITLE, LoseResponse, PageServer, serve_pages
 from threadpost.config import BlueskySettings, Settings
 from threadpost.draft import parse_draft
+from threadpost.errors import AuthFailed, PermanentError, UnclearOutcome
 from threadpost.linkcard import LinkCard, LinkCardError, fetch_link_card
 from threadpost.plan import Thread, plan_thread
 from threadpost.platforms import bluesky as bluesky_module
-from threadpost.platforms.base import (
-    BLUESKY_LIMITS,
-    AuthFailed,
-    PermanentError,
-    PostKey,
-    PostRef,
-    UnclearOutcome,
-)
-from threadpost.platforms.bluesky import BlueskyPublisher
-from threadpost.platforms.bluesky_records import record_cid
-from threadpost.platforms.bluesky_session import session_path
+from threadpost.platforms.bluesky.publisher import BlueskyPublisher
+from threadpost.platforms.bluesky.records import record_cid
+from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
+from threadpost.platforms.bluesky.session import session_path
+from threadpost.values import PostKey, PostRef
 
 pytestmark = pytest.mark.pds
 
@@ -252,8 +247,8 @@ def test_session_is_reused_by_a_new_process(
         from threadpost.config import BlueskySettings, Settings
         from threadpost.draft import parse_draft
         from threadpost.plan import plan_thread
-        from threadpost.platforms.base import BLUESKY_LIMITS
-        from threadpost.platforms.bluesky import BlueskyPublisher
+        from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
+        from threadpost.platforms.bluesky.publisher import BlueskyPublisher
 
         service, handle, password, state = sys.argv[1:5]
         settings = Settings(

@@ -15,16 +15,16 @@ from atproto_client.models.common import XrpcError
 from atproto_client.request import Response
 
 from threadpost.config import BlueskySettings, Settings
-from threadpost.errors import ConfigError
-from threadpost.platforms.base import (
+from threadpost.errors import (
     AuthFailed,
+    ConfigError,
     PermanentError,
     RateLimited,
     TransientError,
     UnclearOutcome,
 )
-from threadpost.platforms.bluesky import BlueskyPublisher
-from threadpost.platforms.bluesky_session import (
+from threadpost.platforms.bluesky.publisher import BlueskyPublisher
+from threadpost.platforms.bluesky.session import (
     SavedSession,
     load_session,
     save_session,

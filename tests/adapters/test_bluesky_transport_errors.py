@@ -14,8 +14,8 @@ import pytest
 from atproto_client import exceptions as sdk
 
 from threadpost.config import BlueskySettings, Settings
-from threadpost.platforms.base import AuthFailed, TransientError, UnclearOutcome
-from threadpost.platforms.bluesky import BlueskyPublisher
+from threadpost.errors import AuthFailed, TransientError, UnclearOutcome
+from threadpost.platforms.bluesky.publisher import BlueskyPublisher
 
 PASSWORD = "abcd-efgh-ijkl-mnop"
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkaWQ6cGxjOngifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ"

@@ -15,8 +15,8 @@ from threadpost.config import Alias, BlueskySettings, Settings
 from threadpost.draft import read_draft
 from threadpost.importer.run import import_text
 from threadpost.linkcard import LinkCard, LinkCardError
-from threadpost.platforms.base import PostRef
-from threadpost.platforms.bluesky import BlueskyPublisher
+from threadpost.platforms.bluesky.publisher import BlueskyPublisher
+from threadpost.values import PostRef
 
 pytestmark = pytest.mark.pds
 

@@ -15,17 +15,16 @@ from mastodon_server.fixtures import *  # noqa: F403
 from mastodon_server.fixtures import make_publisher, settings_for, write_draft, write_image
 from mastodon_server.length import status_length
 from mastodon_server.server import MastodonTestServer, running_server
-from threadpost.plan import Thread, plan_thread
-from threadpost.platforms.base import (
+from threadpost.errors import (
     AuthFailed,
     PermanentError,
-    PostKey,
-    PostRef,
     RateLimited,
     TransientError,
     UnclearOutcome,
 )
-from threadpost.platforms.mastodon import MastodonPublisher, draft_statuses, parse_reset
+from threadpost.plan import Thread, plan_thread
+from threadpost.platforms.mastodon.publisher import MastodonPublisher, draft_statuses, parse_reset
+from threadpost.values import PostKey, PostRef
 
 CW = "Politics, long thread"
 
@@ -470,7 +469,7 @@ def test_draft_statuses_needs_no_network_library() -> None:
 
     code = (
         "import sys\n"
-        "from threadpost.platforms.mastodon import draft_statuses\n"
+        "from threadpost.platforms.mastodon.publisher import draft_statuses\n"
         "assert 'mastodon' not in sys.modules and 'requests' not in sys.modules\n"
         "assert 'httpx' not in sys.modules\n"
     )

@@ -11,12 +11,12 @@ import pytest
 from mastodon_server.fixtures import settings_for
 from mastodon_server.server import running_server
 from threadpost.errors import ConfigError
-from threadpost.platforms.base import MASTODON_DEFAULT_LIMITS
-from threadpost.platforms.mastodon_instance import (
+from threadpost.platforms.mastodon.instance import (
     CACHE_FILE,
     instance_limits,
     limits_from_instance,
 )
+from threadpost.platforms.mastodon.rules import MASTODON_DEFAULT_LIMITS
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 

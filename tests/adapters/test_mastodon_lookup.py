@@ -20,10 +20,11 @@ import pytest
 from mastodon_server.fixtures import *  # noqa: F403
 from mastodon_server.fixtures import make_publisher, settings_for, write_draft, write_image
 from mastodon_server.server import MastodonTestServer, running_server
+from threadpost.errors import PermanentError, UnclearOutcome
 from threadpost.plan import plan_thread
 from threadpost.platforms import mastodon as mastodon_adapter
-from threadpost.platforms.base import PermanentError, PostKey, PostRef, UnclearOutcome
-from threadpost.platforms.mastodon import html_to_text, words
+from threadpost.platforms.mastodon.publisher import html_to_text, words
+from threadpost.values import PostKey, PostRef
 
 STATUSES = "/api/v1/statuses"
 RICH = (

@@ -11,8 +11,8 @@ import pytest
 import pds_harness
 from cli_support import run_cli
 from threadpost.config import load_settings
-from threadpost.platforms.bluesky import BlueskyPublisher
-from threadpost.platforms.bluesky_session import session_path
+from threadpost.platforms.bluesky.publisher import BlueskyPublisher
+from threadpost.platforms.bluesky.session import session_path
 
 pytestmark = pytest.mark.pds
 

@@ -10,8 +10,8 @@ from cli_support import run_cli
 from mastodon_server.fixtures import *  # noqa: F403
 from mastodon_server.server import MastodonTestServer
 from threadpost.config import load_settings
-from threadpost.platforms.mastodon import MastodonPublisher
-from threadpost.platforms.mastodon_auth import CREDENTIALS_FILE
+from threadpost.platforms.mastodon.auth import CREDENTIALS_FILE
+from threadpost.platforms.mastodon.publisher import MastodonPublisher
 
 
 def test_login_saves_a_private_token_that_settings_then_use(

@@ -16,8 +16,8 @@ import pytest
 from threadpost.config import MastodonSettings, Settings, check_instance_url
 from threadpost.draft import parse_draft
 from threadpost.plan import plan_thread
-from threadpost.platforms.base import PostRef
-from threadpost.platforms.mastodon import MastodonPublisher
+from threadpost.platforms.mastodon.publisher import MastodonPublisher
+from threadpost.values import PostRef
 
 URL = os.environ.get("THREADPOST_TEST_MASTODON_URL")
 TOKEN = os.environ.get("THREADPOST_TEST_MASTODON_TOKEN")

@@ -50,7 +50,7 @@ def settings_for(server: MastodonTestServer, tmp_path: Path, token: str | None =
 
 def make_publisher(settings: Any, **options: Any) -> Any:
     """A publisher whose media polling sleeps are recorded instead of slept."""
-    from threadpost.platforms.mastodon import MastodonPublisher
+    from threadpost.platforms.mastodon.publisher import MastodonPublisher
 
     sleeps: list[float] = []
     options.setdefault("request_timeout", 10.0)

@@ -26,9 +26,9 @@ from reliability_support import (
 )
 
 import pds_harness
-import threadpost.platforms.bluesky as bluesky_module
+import threadpost.platforms.bluesky.publisher as bluesky_module
 from threadpost.config import BlueskySettings, Settings
-from threadpost.platforms.bluesky import BlueskyPublisher
+from threadpost.platforms.bluesky.publisher import BlueskyPublisher
 
 POST = "app.bsky.feed.post"
 

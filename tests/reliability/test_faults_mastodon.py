@@ -16,7 +16,7 @@ from reliability_support import KS, Recorder, ServerPost, assert_cell_ok, run_ce
 
 from mastodon_server.fixtures import settings_for
 from mastodon_server.server import MastodonTestServer
-from threadpost.platforms.mastodon import MastodonPublisher
+from threadpost.platforms.mastodon.publisher import MastodonPublisher
 
 STATUSES = "/api/v1/statuses"
 #: Short enough that the "timeout" cells stay quick; the server answers in milliseconds. Not

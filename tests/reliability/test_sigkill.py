@@ -40,7 +40,7 @@ from mastodon_server.server import MastodonTestServer
 from threadpost.config import load_settings
 from threadpost.draft import read_draft
 from threadpost.plan import plan_thread
-from threadpost.platforms.base import MASTODON_DEFAULT_LIMITS
+from threadpost.platforms.mastodon.rules import MASTODON_DEFAULT_LIMITS
 from threadpost.store import open_ledger
 
 KILLER = Path(__file__).resolve().parent / "killer.py"
@@ -216,7 +216,7 @@ def test_bluesky_sigkill_after_commit_at_post_k(shared_pds: Any, tmp_path: Path,
     recording post k's confirmation, so posts k..10 are on the PDS but 'sending' in the
     ledger. `run` reads the planned rkeys back and confirms them: nothing is resent."""
     import pds_harness
-    from threadpost.platforms.base import BLUESKY_LIMITS
+    from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
 
     handle = pds_harness.unique_handle("kill")
     account = shared_pds.create_account(handle, "kill-password-" + handle.split(".")[0])

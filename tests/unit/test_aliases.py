@@ -12,7 +12,8 @@ from threadpost.check import plan_draft
 from threadpost.config import Alias, Settings, load_settings
 from threadpost.draft import parse_draft
 from threadpost.plan import plan_thread
-from threadpost.platforms.base import BLUESKY_LIMITS, MASTODON_DEFAULT_LIMITS
+from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
+from threadpost.platforms.mastodon.rules import MASTODON_DEFAULT_LIMITS
 
 ALIASES = {
     "@SomeName": Alias(mastodon="@some@instance.social", bluesky="@some.bsky.social"),

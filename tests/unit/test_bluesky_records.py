@@ -12,8 +12,7 @@ from PIL import Image
 
 from threadpost.draft import parse_draft
 from threadpost.plan import PlannedPost, Thread, plan_thread
-from threadpost.platforms.base import BLUESKY_LIMITS
-from threadpost.platforms.bluesky_records import (
+from threadpost.platforms.bluesky.records import (
     LinkCardData,
     UploadedImage,
     blob_ref,
@@ -30,6 +29,7 @@ from threadpost.platforms.bluesky_records import (
     strong_ref,
     web_url,
 )
+from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
 
 
 def plan(text: str, tmp_path: Path) -> Thread:

@@ -17,8 +17,9 @@ from threadpost.config import Settings
 from threadpost.draft import Image, parse_draft
 from threadpost.linkcheck import HandleResult, LinkResult, ProgressSink
 from threadpost.plan import Facet, PlannedPost, Thread
-from threadpost.platforms.base import BLUESKY_LIMITS, MASTODON_DEFAULT_LIMITS
-from threadpost.problems import Problem
+from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
+from threadpost.platforms.mastodon.rules import MASTODON_DEFAULT_LIMITS
+from threadpost.values import Problem
 
 PARIS = ZoneInfo("Europe/Paris")
 

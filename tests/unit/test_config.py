@@ -217,7 +217,7 @@ def test_without_a_configured_zone_tz_is_used(
 
 
 def test_the_saved_mastodon_login_is_used_only_for_its_instance(tmp_path: Path) -> None:
-    from threadpost.platforms.mastodon_auth import SavedLogin, save_credentials
+    from threadpost.platforms.mastodon.auth import SavedLogin, save_credentials
 
     state = tmp_path / "state"
     save_credentials(state, SavedLogin("https://saved.example", "saved-token", "me"))

@@ -7,7 +7,8 @@ from dataclasses import replace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from threadpost.platforms.base import BLUESKY_LIMITS, MASTODON_DEFAULT_LIMITS
+from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
+from threadpost.platforms.mastodon.rules import MASTODON_DEFAULT_LIMITS
 from threadpost.text.count import (
     bluesky_length,
     countable_length,

@@ -10,10 +10,12 @@ import pytest
 
 from threadpost.draft import Draft, parse_draft
 from threadpost.plan import Thread, numbering_suffix, plan_thread
-from threadpost.platforms.base import BLUESKY_LIMITS, MASTODON_DEFAULT_LIMITS, PlatformLimits
+from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
+from threadpost.platforms.mastodon.rules import MASTODON_DEFAULT_LIMITS
 from threadpost.text.count import countable_length, fits, utf8_length
 from threadpost.text.entities import bluesky_entities, mastodon_entities
 from threadpost.text.graphemes import grapheme_count
+from threadpost.values import PlatformLimits
 
 LIMITS = [MASTODON_DEFAULT_LIMITS, BLUESKY_LIMITS]
 SENTENCES = [

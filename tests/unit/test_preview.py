@@ -12,7 +12,8 @@ from rich.console import Console
 from threadpost.check import CheckReport
 from threadpost.draft import Image, parse_draft
 from threadpost.plan import Facet, PlannedPost, Thread
-from threadpost.platforms.base import BLUESKY_LIMITS, MASTODON_DEFAULT_LIMITS
+from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
+from threadpost.platforms.mastodon.rules import MASTODON_DEFAULT_LIMITS
 from threadpost.preview import (
     count_label,
     count_level,
@@ -22,7 +23,7 @@ from threadpost.preview import (
     summary_text,
     to_json,
 )
-from threadpost.problems import Problem
+from threadpost.values import Problem
 
 TEXT = "Café 🇫🇷 #Paris lire https://ex.com/é @bob.test"
 

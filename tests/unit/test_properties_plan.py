@@ -9,10 +9,12 @@ from hypothesis import strategies as st
 
 from threadpost.draft import Draft, parse_draft
 from threadpost.plan import Thread, plan_thread
-from threadpost.platforms.base import BLUESKY_LIMITS, MASTODON_DEFAULT_LIMITS, PlatformLimits
+from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
+from threadpost.platforms.mastodon.rules import MASTODON_DEFAULT_LIMITS
 from threadpost.text.count import fits
 from threadpost.text.entities import protected_spans
 from threadpost.text.graphemes import grapheme_count
+from threadpost.values import PlatformLimits
 
 WORDS = [
     "the", "tide", "comes", "in", "faster", "than", "anyone", "expects", "caméras",

@@ -13,11 +13,11 @@ from fakes import Crash, FakePublisher, FakeServer, make_thread
 from threadpost.clock import FrozenClock
 from threadpost.draft import parse_draft
 from threadpost.errors import ExitStatus, StoreError, ValidationFailed
-from threadpost.platforms.base import PlatformName, Publisher
-from threadpost.problems import Problem
+from threadpost.platforms.base import Publisher
 from threadpost.publish import Freeze, delete_thread, freeze_thread, publish_thread
 from threadpost.retry import RetryPolicy
 from threadpost.store import Ledger, open_ledger
+from threadpost.values import PlatformName, Problem
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 POLICY = RetryPolicy(attempts=3).without_sleep()

@@ -13,10 +13,11 @@ import pytest
 from fakes import Crash, FakePublisher, FakeServer, make_thread
 from threadpost.clock import FrozenClock
 from threadpost.errors import ExitStatus
-from threadpost.platforms.base import PlatformName, Publisher
+from threadpost.platforms.base import Publisher
 from threadpost.publish import publish_thread
 from threadpost.retry import RetryPolicy
 from threadpost.store import Ledger, open_ledger
+from threadpost.values import PlatformName
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 POLICY = RetryPolicy(attempts=3).without_sleep()
@@ -103,8 +104,8 @@ def test_posts_that_landed_with_doubts_are_published_with_a_loud_warning(
 
 
 def test_the_real_cid_mismatch_is_such_a_doubt() -> None:
-    from threadpost.platforms.base import LandedWithDoubts, PermanentError
-    from threadpost.platforms.bluesky import CidMismatch
+    from threadpost.errors import LandedWithDoubts, PermanentError
+    from threadpost.platforms.bluesky.publisher import CidMismatch
 
     assert issubclass(CidMismatch, LandedWithDoubts)
     assert issubclass(CidMismatch, PermanentError)  # callers catching it before still do

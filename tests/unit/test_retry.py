@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from threadpost.clock import FrozenClock
-from threadpost.platforms.base import AuthFailed, PermanentError, RateLimited, TransientError
+from threadpost.errors import AuthFailed, PermanentError, RateLimited, TransientError
 from threadpost.retry import RetryPolicy, call_with_retries, next_retry_after
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)

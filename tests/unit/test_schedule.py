@@ -17,10 +17,11 @@ from fakes import FakePublisher, FakeServer, make_thread
 from threadpost.clock import FrozenClock
 from threadpost.config import Settings
 from threadpost.errors import ExitStatus, UsageError
-from threadpost.platforms.base import PlatformName, Publisher
+from threadpost.platforms.base import Publisher
 from threadpost.retry import RetryPolicy
 from threadpost.schedule import parse_when, resolve_schedule, run_due
 from threadpost.store import Ledger, open_ledger
+from threadpost.values import PlatformName
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)  # 13:00 in Paris

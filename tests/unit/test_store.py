@@ -15,8 +15,6 @@ from fakes import make_thread
 from threadpost.draft import Image
 from threadpost.errors import StoreError
 from threadpost.plan import PlannedPost, Thread
-from threadpost.platforms.base import PostKey, PostRef
-from threadpost.problems import Problem
 from threadpost.store import (
     SCHEMA_VERSION,
     _database_error,
@@ -24,6 +22,7 @@ from threadpost.store import (
     thread_from_json,
     thread_to_json,
 )
+from threadpost.values import PostKey, PostRef, Problem
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from threadpost.platforms.bluesky_records import (
+from threadpost.platforms.bluesky.records import (
     TID_CLOCK,
     TidClock,
     is_tid,

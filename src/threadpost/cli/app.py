@@ -15,7 +15,7 @@ from threadpost.errors import ThreadpostError, UsageError
 
 if TYPE_CHECKING:
     from threadpost.config import Settings
-    from threadpost.platforms.base import PlatformName
+    from threadpost.values import PlatformName
 
 app = typer.Typer(
     name="threadpost",
@@ -138,7 +138,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object 
 
 def platforms_option(values: list[str] | None) -> list[PlatformName] | None:
     """Validate --platform values, without repeats (None: the draft's own platforms)."""
-    from threadpost.platforms.base import PLATFORMS
+    from threadpost.values import PLATFORMS
 
     if not values:
         return None

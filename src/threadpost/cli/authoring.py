@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from threadpost.check import CheckReport
-    from threadpost.platforms.base import PlatformName
+    from threadpost.values import PlatformName
 
 #: How long link checking may run before a progress bar appears.
 PROGRESS_DELAY_SECONDS: Final = 0.5

@@ -39,7 +39,7 @@ def login_bluesky(
 
     from threadpost.config import check_instance_url
     from threadpost.errors import UsageError
-    from threadpost.platforms.bluesky import BlueskyPublisher
+    from threadpost.platforms.bluesky.publisher import BlueskyPublisher
 
     settings = state.settings()
     bluesky = settings.bluesky

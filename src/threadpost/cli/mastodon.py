@@ -29,7 +29,7 @@ def login_mastodon(
     """
     from threadpost.config import check_instance_url
     from threadpost.errors import UsageError
-    from threadpost.platforms import mastodon_auth
+    from threadpost.platforms.mastodon import auth as mastodon_auth
 
     settings = state.settings()
     url = check_instance_url(instance or settings.mastodon.instance, "--instance")

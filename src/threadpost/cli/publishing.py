@@ -30,10 +30,11 @@ from threadpost.errors import ExitStatus, StoreError, ThreadpostError, UsageErro
 
 if TYPE_CHECKING:
     from threadpost.config import Settings
-    from threadpost.platforms.base import PlatformName, Publisher
+    from threadpost.platforms.base import Publisher
     from threadpost.publish import PublishResult
     from threadpost.retry import RetryPolicy
     from threadpost.store import Ledger, ThreadRecord
+    from threadpost.values import PlatformName
 
 # -- helpers -------------------------------------------------------------------------------
 
@@ -170,7 +171,7 @@ def _verify_accounts(open_publisher: Any, platforms: list[PlatformName]) -> None
     retries it and keeps the thread resumable."""
     import contextlib
 
-    from threadpost.platforms.base import TransientError
+    from threadpost.errors import TransientError
 
     for platform in platforms:
         with contextlib.suppress(TransientError):

@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlsplit
 
-from threadpost.platforms.base import PlatformLimits
 from threadpost.text.entities import Entity, mastodon_counted_spans
 from threadpost.text.graphemes import grapheme_count
+from threadpost.values import PlatformLimits
 
 #: Mastodon's characters_reserved_per_url when the instance does not say.
 DEFAULT_URL_WEIGHT = 23

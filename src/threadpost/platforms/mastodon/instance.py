@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from threadpost.errors import ConfigError
-from threadpost.platforms.base import MASTODON_DEFAULT_LIMITS, PlatformLimits
+from threadpost.platforms.mastodon.rules import MASTODON_DEFAULT_LIMITS
+from threadpost.values import PlatformLimits
 
 if TYPE_CHECKING:
     from threadpost.config import Settings

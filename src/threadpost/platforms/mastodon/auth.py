@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlsplit
 
-from threadpost.platforms.base import AuthFailed
+from threadpost.errors import AuthFailed
 from threadpost.private_files import write_private_file
 
 CREDENTIALS_FILE: Final = "mastodon-credentials.json"
@@ -85,7 +85,7 @@ def _allow_http(instance: str) -> bool:
 
 
 def _classify(exc: Exception, action: str, instance: str, secrets: tuple[str, ...]) -> Exception:
-    from threadpost.platforms.mastodon import classify_error
+    from threadpost.platforms.mastodon.publisher import classify_error
 
     return classify_error(exc, action=action, instance=instance, secrets=secrets)
 

@@ -21,20 +21,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import urlsplit
 
-from threadpost.platforms.base import (
+from threadpost.errors import (
     AuthFailed,
-    ConfirmPost,
     PermanentError,
     PlatformError,
-    PlatformLimits,
-    PlatformName,
-    PostKey,
-    PostRef,
     RateLimited,
     TransientError,
     UnclearOutcome,
 )
-from threadpost.problems import Problem
+from threadpost.platforms.base import ConfirmPost
+from threadpost.values import PlatformLimits, PlatformName, PostKey, PostRef, Problem
 
 if TYPE_CHECKING:
     from threadpost.config import Settings
@@ -171,7 +167,7 @@ class MastodonPublisher:
 
     def limits(self) -> PlatformLimits:
         """The instance's own limits (its /api/v2/instance, cached for a day)."""
-        from threadpost.platforms.mastodon_instance import instance_limits
+        from threadpost.platforms.mastodon.instance import instance_limits
 
         return instance_limits(self._settings, offline=False)
 

@@ -23,22 +23,17 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlencode
 
-from threadpost.errors import ConfigError
-from threadpost.platforms.base import (
-    BLUESKY_LIMITS,
+from threadpost.errors import (
     AuthFailed,
-    ConfirmPost,
+    ConfigError,
     LandedWithDoubts,
     PermanentError,
-    PlatformLimits,
-    PlatformName,
-    PostKey,
-    PostRef,
     RateLimited,
     TransientError,
     UnclearOutcome,
 )
-from threadpost.platforms.bluesky_records import (
+from threadpost.platforms.base import ConfirmPost
+from threadpost.platforms.bluesky.records import (
     MAX_WRITES_PER_CALL,
     POST_COLLECTION,
     TID_CLOCK,
@@ -57,8 +52,9 @@ from threadpost.platforms.bluesky_records import (
     strong_ref,
     web_url,
 )
-from threadpost.platforms.bluesky_session import SavedSession, load_session, save_session
-from threadpost.problems import Problem
+from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
+from threadpost.platforms.bluesky.session import SavedSession, load_session, save_session
+from threadpost.values import PlatformLimits, PlatformName, PostKey, PostRef, Problem
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -316,7 +312,7 @@ class BlueskyPublisher:
             self._client = self._new_client()
             self._create_session(secret)
         assert self._session_did is not None and self._session_handle is not None
-        from threadpost.platforms.bluesky_session import session_path
+        from threadpost.platforms.bluesky.session import session_path
 
         return LoginResult(
             handle=self._session_handle,

@@ -1,0 +1,1 @@
+"""Bluesky: its rules (light) and its publisher (imports atproto lazily)."""

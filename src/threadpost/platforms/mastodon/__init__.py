@@ -1,0 +1,1 @@
+"""Mastodon: its rules (light) and its publisher (imports Mastodon.py lazily)."""

@@ -1,0 +1,90 @@
+"""The values every layer exchanges: networks, their limits, post identities, problems.
+
+A leaf module: it imports only the standard library, so the text core, the draft parser,
+the ledger and the adapters can all depend on it without depending on one another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final, Literal
+
+PlatformName = Literal["mastodon", "bluesky"]
+PLATFORMS: Final[tuple[PlatformName, ...]] = ("mastodon", "bluesky")
+
+
+@dataclass(frozen=True)
+class PlatformLimits:
+    """How one network (or one Mastodon instance) measures and bounds a post."""
+
+    platform: PlatformName
+    max_graphemes: int
+    #: UTF-8 byte cap on the text (Bluesky: 3000); None where the network has none.
+    max_bytes: int | None
+    #: Mastodon's characters_reserved_per_url: an http(s) URL counts as this many characters.
+    #: None: URLs count as typed (Bluesky).
+    url_weight: int | None
+    max_images: int
+    max_image_bytes: int
+    #: Where the numbers come from: "default" (offline fallback), "instance", "cache".
+    source: str = "default"
+
+
+@dataclass(frozen=True)
+class PostKey:
+    """The identity of one planned post, chosen and stored before it is first sent.
+
+    Mastodon: `key` is the Idempotency-Key. Bluesky: `key` is the record's TID rkey and
+    `created_at` the record's createdAt, frozen so a retry sends a byte-identical record.
+    `first_attempt_at` (filled in by the ledger) is when the post may first have reached
+    the network: a look-up after an unclear failure never needs to search further back.
+    """
+
+    index: int
+    key: str
+    created_at: str | None = None
+    first_attempt_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PostRef:
+    """Where a published post lives."""
+
+    platform: PlatformName
+    index: int
+    #: Mastodon status id; Bluesky at:// URI.
+    remote_id: str
+    #: The post's web address for people.
+    url: str
+    #: Bluesky record CID (half of a strong ref); None on Mastodon.
+    cid: str | None = None
+
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding. `platform`/`post` are None when it concerns the whole draft."""
+
+    severity: Severity
+    code: str  # stable, kebab-case: "too-long", "missing-alt", "link-unreachable", ...
+    message: str
+    platform: str | None = None
+    post: int | None = None  # 1-based index in that platform's planned thread
+    line: int | None = None  # line in the draft file, where known
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "severity": self.severity,
+            "platform": self.platform,
+            "post": self.post,
+            "line": self.line,
+            "code": self.code,
+            "message": self.message,
+        }
