@@ -27,7 +27,7 @@ from threadpost.draft import parse_draft
 from threadpost.errors import AuthFailed, PermanentError, UnclearOutcome
 from threadpost.linkcard import LinkCard, LinkCardError, fetch_link_card
 from threadpost.plan import Thread, plan_thread
-from threadpost.platforms import bluesky as bluesky_module
+from threadpost.platforms.bluesky import publisher as bluesky_module
 from threadpost.platforms.bluesky.publisher import BlueskyPublisher
 from threadpost.platforms.bluesky.records import record_cid
 from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
