@@ -22,7 +22,7 @@ from mastodon_server.fixtures import make_publisher, settings_for, write_draft, 
 from mastodon_server.server import MastodonTestServer, running_server
 from threadpost.errors import PermanentError, UnclearOutcome
 from threadpost.plan import plan_thread
-from threadpost.platforms import mastodon as mastodon_adapter
+from threadpost.platforms.mastodon import publisher as mastodon_adapter
 from threadpost.platforms.mastodon.publisher import html_to_text, words
 from threadpost.values import PostKey, PostRef
 
