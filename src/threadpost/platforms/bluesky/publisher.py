@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
@@ -29,6 +30,8 @@ from threadpost.errors import (
     PermanentError,
     TransientError,
 )
+from threadpost.images import ImageError, inspect_image
+from threadpost.linkcard import LinkCard, LinkCardError, fetch_link_card
 from threadpost.platforms.base import ConfirmPost
 from threadpost.platforms.bluesky.records import (
     MAX_WRITES_PER_CALL,
@@ -72,7 +75,6 @@ if TYPE_CHECKING:
     import httpx
 
     from threadpost.config import Settings
-    from threadpost.linkcard import LinkCard, LinkCardError
     from threadpost.plan import PlannedPost, Thread
 
 __all__ = ["BlueskyPublisher", "CidMismatch", "LoginResult", "draft_records"]
@@ -561,10 +563,6 @@ class BlueskyPublisher:
         wanted = {post.index: link for post in posts if (link := card_link(post)) is not None}
         if not wanted:
             return {}
-        from concurrent.futures import ThreadPoolExecutor
-
-        from threadpost.linkcard import LinkCardError, fetch_link_card
-
         fetch = self._fetch_card or fetch_link_card
 
         def one(link: str) -> LinkCard | LinkCardError:
@@ -578,8 +576,6 @@ class BlueskyPublisher:
         return dict(zip(wanted, results, strict=True))
 
     def _upload_image(self, post: PlannedPost, image: Any) -> UploadedImage:
-        from threadpost.images import ImageError, inspect_image
-
         try:
             info = inspect_image(image.path)
             data = image.path.read_bytes()
@@ -606,8 +602,6 @@ class BlueskyPublisher:
     def _link_card(
         self, post: PlannedPost, card: LinkCard | LinkCardError
     ) -> dict[str, Any] | None:
-        from threadpost.linkcard import LinkCardError
-
         if isinstance(card, LinkCardError):
             self._warn("link-card-failed", f"post {post.index}: no link card: {card}", post.index)
             return None

@@ -278,7 +278,6 @@ def classify_error(
     )
 
 
-
 def parse_reset(value: str | None) -> datetime | None:
     """X-RateLimit-Reset → aware UTC datetime: Mastodon's ISO-8601 (with microseconds), or
     epoch seconds (GoToSocial)."""

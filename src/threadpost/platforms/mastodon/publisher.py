@@ -11,13 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
+import mimetypes
 import re
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import urlsplit
@@ -36,6 +40,7 @@ from threadpost.platforms.mastodon.http import (
     classify_error,
     parse_reset,
 )
+from threadpost.platforms.mastodon.instance import instance_limits
 from threadpost.values import PlatformLimits, PlatformName, PostKey, PostRef, Problem
 
 if TYPE_CHECKING:
@@ -170,8 +175,6 @@ class MastodonPublisher:
 
     def limits(self) -> PlatformLimits:
         """The instance's own limits (its /api/v2/instance, cached for a day)."""
-        from threadpost.platforms.mastodon.instance import instance_limits
-
         return instance_limits(self._settings, offline=False)
 
     def post_keys(self, thread_id: str, thread: Thread) -> list[PostKey]:
@@ -427,8 +430,6 @@ class MastodonPublisher:
 
     def _upload_all(self, posts: Sequence[PlannedPost]) -> dict[int, list[str]]:
         """Upload every image of `posts` in parallel; media ids per post index, in order."""
-        from concurrent.futures import ThreadPoolExecutor
-
         jobs = [(post.index, image) for post in posts for image in post.images]
         ids: dict[int, list[str]] = {post.index: [] for post in posts}
         if not jobs:
@@ -542,7 +543,6 @@ class MastodonPublisher:
 def html_to_text(html: str) -> str:
     """A status's rendered `content` as plain text: tags dropped (a link's hidden parts
     kept), entities decoded, paragraphs and line breaks as newlines."""
-    from html.parser import HTMLParser
 
     class _Text(HTMLParser):
         def __init__(self) -> None:
@@ -599,13 +599,9 @@ def _id_or_none(value: Any) -> str | None:
 
 
 def _mime_type(path: Path, data: bytes) -> str:
-    import mimetypes
-
     guessed, _ = mimetypes.guess_type(str(path))
     if guessed:
         return guessed
-    import io
-
     from PIL import Image as PILImage
 
     try:
