@@ -440,7 +440,8 @@ class BlueskyPublisher:
                 platform=PLATFORM,
                 hint=LOGIN_HINT,
             )
-        anonymous = self._net.new_client()
+        # The account's PDS (the SDK moved the logged-in client there), as the SDK would.
+        anonymous = self._net.new_client(base_url=current.pds_endpoint or None)
         answer = self._xrpc_call(
             lambda: anonymous.com.atproto.server.refresh_session(
                 headers={"Authorization": f"Bearer {current.refresh_jwt}"}

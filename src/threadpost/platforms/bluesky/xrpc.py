@@ -74,11 +74,17 @@ class XrpcTransport:
 
     # -- clients ---------------------------------------------------------------------------
 
-    def new_client(self, on_session_change: Callable[[Any, Any], None] | None = None) -> Any:
-        """A fresh atproto `Client` on this service, sharing the transport's HTTP session."""
+    def new_client(
+        self,
+        on_session_change: Callable[[Any, Any], None] | None = None,
+        *,
+        base_url: str | None = None,
+    ) -> Any:
+        """A fresh atproto `Client` on this service (or on `base_url`, the account's own PDS
+        behind an entryway), sharing the transport's HTTP session."""
         from atproto_client import Client
 
-        client = Client(base_url=self.service, request=self._shared_request())
+        client = Client(base_url=base_url or self.service, request=self._shared_request())
         if on_session_change is not None:
             client.on_session_change(on_session_change)
         return client
