@@ -103,7 +103,6 @@ class MastodonHttp:
         post: int | None = None,
         write: bool = False,
         not_found: str | None = None,
-        secrets: Sequence[str] = (),
     ) -> T:
         """Run one Mastodon.py call; every failure leaves as a PlatformError."""
         from mastodon.errors import MastodonError
@@ -121,7 +120,7 @@ class MastodonHttp:
                 write=write,
                 not_found=not_found,
                 response=session.last_response(),
-                secrets=(*self._secrets, *secrets),
+                secrets=self._secrets,
             ) from exc
 
     def get(self, path: str, *, action: str) -> Any:
