@@ -249,6 +249,10 @@ class FakePublisher:
         for ref in refs:
             self.server.delete(ref.remote_id)
 
+    def close(self) -> None:
+        """The Publisher protocol's close(): nothing to release, only counted."""
+        self.closed = getattr(self, "closed", 0) + 1
+
     def _fault(self, index: int) -> FaultKind | None:
         for fault in self.faults:
             if fault.post == index and fault.times > 0:

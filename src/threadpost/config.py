@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from threadpost.errors import ConfigError
+from threadpost.saved_login import load_credentials
 
 APP_NAME: Final = "threadpost"
 DEFAULT_MASTODON_INSTANCE: Final = "https://mastodon.social"
@@ -220,8 +221,6 @@ def _saved_mastodon_login(
 ) -> MastodonSettings:
     """Fall back to the token `threadpost login mastodon` saved (when it is for this
     instance, or no instance is configured: then its instance too)."""
-    from threadpost.platforms.mastodon.auth import load_credentials
-
     saved = load_credentials(state_dir)
     if saved is None or (instance_given and saved.instance != mastodon.instance):
         return mastodon

@@ -17,6 +17,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
+from threadpost.platforms.bluesky.xrpc import HandleResult
+from threadpost.platforms.bluesky.xrpc import resolve_handles as _resolve_bluesky_handles
+
 if TYPE_CHECKING:
     import httpx
 
@@ -266,16 +269,9 @@ def _save_cache(cache_dir: Path, cache: Mapping[str, LinkResult]) -> None:
 
 # --- Bluesky handles --------------------------------------------------------------------
 
-
-@dataclass(frozen=True)
-class HandleResult:
-    """Whether a handle resolves to a DID. `did` None + `reason`: it does not, or unknown."""
-
-    handle: str
-    did: str | None
-    #: True when the service said the handle does not exist; False when it could not be asked.
-    missing: bool = False
-    reason: str | None = None
+# Handle resolution lives in the Bluesky package (one XRPC choke point for the network);
+# `check` reaches it from here with the link checks.
+__all__ = ["HandleResult", "LinkResult", "check_links", "resolve_handles"]
 
 
 def resolve_handles(
@@ -286,45 +282,4 @@ def resolve_handles(
     concurrency: int = 8,
 ) -> dict[str, HandleResult]:
     """Ask `service` (com.atproto.identity.resolveHandle) for each handle's DID, concurrently."""
-    wanted = list(dict.fromkeys(handles))
-    if not wanted:
-        return {}
-    return asyncio.run(_resolve_all(wanted, service.rstrip("/"), timeout, concurrency))
-
-
-async def _resolve_all(
-    handles: list[str], service: str, timeout: float, concurrency: int
-) -> dict[str, HandleResult]:
-    import httpx
-
-    limit = asyncio.Semaphore(max(1, concurrency))
-    endpoint = f"{service}/xrpc/com.atproto.identity.resolveHandle"
-    async with httpx.AsyncClient(timeout=httpx.Timeout(timeout), trust_env=False) as client:
-
-        async def one(handle: str) -> HandleResult:
-            async with limit:
-                try:
-                    async with asyncio.timeout(timeout):
-                        response = await client.get(endpoint, params={"handle": handle})
-                except (TimeoutError, httpx.HTTPError) as exc:
-                    return HandleResult(handle, None, reason=f"{service}: {_describe(exc)}")
-            return _handle_answer(handle, service, response)
-
-        found = await asyncio.gather(*(one(handle) for handle in handles))
-    return {result.handle: result for result in found}
-
-
-def _handle_answer(handle: str, service: str, response: httpx.Response) -> HandleResult:
-    body: Any
-    try:
-        body = response.json()
-    except ValueError:
-        body = {}
-    if not isinstance(body, dict):
-        body = {}
-    if response.status_code == 200 and isinstance(body.get("did"), str):
-        return HandleResult(handle, body["did"])
-    if response.status_code == 400:
-        message = str(body.get("message") or body.get("error") or "unable to resolve handle")
-        return HandleResult(handle, None, missing=True, reason=message)
-    return HandleResult(handle, None, reason=f"{service} answered HTTP {response.status_code}")
+    return _resolve_bluesky_handles(handles, service, timeout=timeout, concurrency=concurrency)

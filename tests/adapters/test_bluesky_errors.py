@@ -116,7 +116,7 @@ def test_refused_connection_is_clear_even_for_a_write(tmp_path: Path) -> None:
 
 def test_secrets_are_scrubbed_from_messages(tmp_path: Path) -> None:
     pub = publisher(tmp_path)
-    pub._remember(f"me.test:::did:plc:x:::{JWT}:::{JWT}x:::http://127.0.0.1:9")
+    pub._net.add_secret(f"me.test:::did:plc:x:::{JWT}:::{JWT}x:::http://127.0.0.1:9")
     exc = sdk.BadRequestError(
         response(400, "InvalidRequest", f"password {PASSWORD} token {JWT} other eyJabcdefghij.k.l")
     )

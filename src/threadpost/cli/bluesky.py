@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 import typer
 
 from threadpost.cli.accounts import login_app
 from threadpost.cli.app import echo, state
+from threadpost.config import check_instance_url
+from threadpost.errors import UsageError
 
 
 @login_app.command("bluesky")
@@ -35,12 +38,6 @@ def login_bluesky(
     or is asked for. Publishing then reuses (and refreshes) the saved session instead of
     logging in again on every run.
     """
-    from dataclasses import replace
-
-    from threadpost.config import check_instance_url
-    from threadpost.errors import UsageError
-    from threadpost.platforms.bluesky.publisher import BlueskyPublisher
-
     settings = state.settings()
     bluesky = settings.bluesky
     if handle:
@@ -62,6 +59,10 @@ def login_bluesky(
         ).strip()
         if not password:
             raise UsageError("no app password given")
+    # Imported here, not at the top: the adapter brings the planner and the text core, which
+    # every other command's start-up (the cron tick above all) would pay for.
+    from threadpost.platforms.bluesky.publisher import BlueskyPublisher
+
     publisher = BlueskyPublisher(replace(settings, bluesky=bluesky))
     try:
         result = publisher.login(password)

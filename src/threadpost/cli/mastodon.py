@@ -9,6 +9,9 @@ import typer
 
 from threadpost.cli.accounts import login_app
 from threadpost.cli.app import echo, state
+from threadpost.config import check_instance_url
+from threadpost.errors import UsageError
+from threadpost.platforms.mastodon import auth as mastodon_auth
 
 
 @login_app.command("mastodon")
@@ -27,10 +30,6 @@ def login_mastodon(
     The token is saved with file mode 0600 and used when neither THREADPOST_MASTODON_TOKEN
     nor [mastodon].access_token is set.
     """
-    from threadpost.config import check_instance_url
-    from threadpost.errors import UsageError
-    from threadpost.platforms.mastodon import auth as mastodon_auth
-
     settings = state.settings()
     url = check_instance_url(instance or settings.mastodon.instance, "--instance")
     app = mastodon_auth.register_app(url)

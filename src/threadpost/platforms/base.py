@@ -2,8 +2,15 @@
 
 The publish orchestration (`publish.py`) only ever talks to a `Publisher`; the ledger keeps
 the `PostKey`s (persisted before the first attempt) and the `PostRef`s (once confirmed).
-Adapters raise the `PlatformError` subclasses of `errors.py` so that one retry policy can
-serve both networks.
+
+The contract, the same for every network (tests/adapters/test_publisher_contract.py runs
+one suite against each):
+- every failure is a `PlatformError` subclass of `errors.py` (never ValueError or an SDK
+  type), so one retry policy serves both networks; a post the network or the adapter
+  refuses is a `PermanentError` whose `post` names it;
+- non-fatal findings are appended to `warnings` (there is no callback);
+- `close()` releases the HTTP sessions, may be called more than once, and the owner of a
+  publisher calls it when done.
 """
 
 from __future__ import annotations
@@ -73,4 +80,9 @@ class Publisher(Protocol):
 
     def delete(self, refs: Sequence[PostRef]) -> None:
         """Delete published posts (last first)."""
+        ...
+
+    def close(self) -> None:
+        """Release the network connections. Idempotent; using the publisher afterwards
+        opens new ones."""
         ...

@@ -6,32 +6,32 @@ CIDs; each reply's root/parent strong refs use CIDs computed here, and every CID
 returns is compared with the computed one. After an unclear failure `find_published`
 reads the planned rkeys back: never a duplicate, never a gap.
 
-Every XRPC call goes through `_xrpc`, the one place where SDK errors become the
-`PlatformError`s of `base.py` and where secrets are kept out of messages. The session is
-reused from the state directory (`bluesky_session.py`); createSession is called only when
+Every XRPC call goes through `_xrpc` and the account's `XrpcTransport` (`xrpc.py`), the
+one place where SDK errors become the `PlatformError`s of `errors.py` and where secrets are
+kept out of messages. The session is reused from the state directory (`session.py`) and
+followed through the SDK's public `on_session_change`; createSession is called only when
 there is no usable session. atproto is imported lazily (it costs ~0.65 s).
 """
 
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import urlencode
 
 from threadpost.errors import (
     AuthFailed,
     ConfigError,
     LandedWithDoubts,
     PermanentError,
-    RateLimited,
     TransientError,
-    UnclearOutcome,
 )
+from threadpost.images import ImageError, inspect_image
+from threadpost.linkcard import LinkCard, LinkCardError, fetch_link_card
 from threadpost.platforms.base import ConfirmPost
 from threadpost.platforms.bluesky.records import (
     MAX_WRITES_PER_CALL,
@@ -53,7 +53,20 @@ from threadpost.platforms.bluesky.records import (
     web_url,
 )
 from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
-from threadpost.platforms.bluesky.session import SavedSession, load_session, save_session
+from threadpost.platforms.bluesky.session import (
+    SavedSession,
+    load_session,
+    save_session,
+    session_path,
+)
+from threadpost.platforms.bluesky.xrpc import (
+    LOGIN_HINT,
+    PLATFORM,
+    NotFound,
+    TokenRejected,
+    XrpcTransport,
+    resolve_handle,
+)
 from threadpost.values import PlatformLimits, PlatformName, PostKey, PostRef, Problem
 
 if TYPE_CHECKING:
@@ -62,19 +75,14 @@ if TYPE_CHECKING:
     import httpx
 
     from threadpost.config import Settings
-    from threadpost.linkcard import LinkCard, LinkCardError
     from threadpost.plan import PlannedPost, Thread
 
 __all__ = ["BlueskyPublisher", "CidMismatch", "LoginResult", "draft_records"]
 
-PLATFORM: Final[PlatformName] = "bluesky"
-LOGIN_HINT: Final = "log in again: threadpost login bluesky"
 #: applyWrites accepts at most 1 MB of JSON; stay clear of it.
 MAX_WRITE_JSON_BYTES: Final = 900_000
 #: Refresh the access token when it has less than this left (the SDK uses the same margin).
 REFRESH_MARGIN: Final = timedelta(minutes=15)
-_TOKEN_ERRORS: Final = frozenset({"ExpiredToken", "InvalidToken", "AuthenticationRequired"})
-_JWT_LIKE: Final = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.?[A-Za-z0-9_-]*")
 
 Clock = Callable[[], datetime]
 LinkCardFetcher = Callable[[str], "LinkCard"]
@@ -95,8 +103,9 @@ class LoginResult:
     session_path: Path
 
 
-class _NotFound(Exception):
-    """Internal: the record or handle asked for does not exist."""
+def _access_expiry(session: Any) -> datetime:
+    """When the session's access token expires (raises when it cannot be read)."""
+    return datetime.fromtimestamp(int(session.access_jwt_payload.exp), UTC)
 
 
 def _utc_now() -> datetime:
@@ -116,7 +125,6 @@ class BlueskyPublisher:
         transport: httpx.BaseTransport | None = None,
         clock: Clock = _utc_now,
         link_card_fetcher: LinkCardFetcher | None = None,
-        on_warning: Callable[[Problem], None] | None = None,
     ) -> None:
         bluesky = settings.bluesky
         if not bluesky.handle:
@@ -129,19 +137,21 @@ class BlueskyPublisher:
         self._password = bluesky.app_password
         self._state_dir = settings.state_dir
         self._link_cards = bluesky.link_cards
-        self._timeout = timeout
-        self._transport = transport
         self._clock = clock
         self._fetch_card = link_card_fetcher
-        self._on_warning = on_warning
+        #: Every request of this account goes through it (timeouts, errors, scrubbing).
+        self._net = XrpcTransport(
+            self._service,
+            timeout=timeout,
+            transport=transport,
+            secrets=[self._password] if self._password else [],
+        )
         self._client: Any = None
-        self._session_did: str | None = None
-        self._session_handle: str | None = None
-        self._secrets: set[str] = set()
-        if self._password:
-            self._secrets.add(self._password)
+        #: The client's current session, as the SDK last reported it (`_session_changed`).
+        self._session: Any = None
         self._lock = threading.RLock()
-        #: Non-fatal findings of the last calls (mentions left as text, cards not made).
+        #: Non-fatal findings of the calls so far (mentions left as text, cards not made);
+        #: only appended to, the orchestration reads what each call added.
         self.warnings: list[Problem] = []
 
     def __repr__(self) -> str:
@@ -152,8 +162,8 @@ class BlueskyPublisher:
     def account_id(self) -> str:
         """The account's DID (from the saved session, or a login)."""
         self._ensure_client()
-        assert self._session_did is not None
-        return self._session_did
+        assert self._session is not None
+        return str(self._session.did)
 
     def limits(self) -> PlatformLimits:
         """Bluesky's limits are the lexicon's: the same for every account."""
@@ -183,11 +193,19 @@ class BlueskyPublisher:
         each post once its call has committed and its CID checked."""
         total = len(thread.posts)
         if not 1 <= start <= total:
-            raise ValueError(f"start {start} outside 1..{total}")
+            raise PermanentError(
+                f"cannot send from post {start}: the thread has posts 1..{total}",
+                platform=PLATFORM,
+                post=start,
+            )
         by_index = {key.index: key for key in keys}
-        missing = [post.index for post in thread.posts if post.index not in by_index]
+        missing = [post.index for post in thread.posts[start - 1 :] if post.index not in by_index]
         if missing:
-            raise ValueError(f"no key for post {missing[0]}")
+            raise PermanentError(
+                f"post {missing[0]} has no record key; refusing to send it unkeyed",
+                platform=PLATFORM,
+                post=missing[0],
+            )
         for post in thread.posts[start - 1 :]:
             key = by_index[post.index]
             if not is_tid(key.key) or not key.created_at:
@@ -259,7 +277,7 @@ class BlueskyPublisher:
                     post=key.index,
                     missing_ok=True,
                 )
-            except _NotFound:
+            except NotFound:
                 found.append(None)
                 continue
             found.append(self._ref(key.index, str(got["uri"]), str(got["cid"])))
@@ -307,57 +325,43 @@ class BlueskyPublisher:
                 platform=PLATFORM,
                 hint="set THREADPOST_BLUESKY_APP_PASSWORD or type it when asked",
             )
-        self._secrets.add(secret)
+        self._net.add_secret(secret)
         with self._lock:
-            self._client = self._new_client()
+            self._client = self._net.new_client(self._session_changed)
             self._create_session(secret)
-        assert self._session_did is not None and self._session_handle is not None
-        from threadpost.platforms.bluesky.session import session_path
-
+        assert self._session is not None
         return LoginResult(
-            handle=self._session_handle,
-            did=self._session_did,
+            handle=str(self._session.handle),
+            did=str(self._session.did),
             service=self._service,
             session_path=session_path(self._state_dir, self._service, self._handle),
         )
 
     def close(self) -> None:
-        """Close the HTTP connections."""
-        if self._client is not None:
-            self._client.request.close()
-
-    def _new_client(self) -> Any:
-        from atproto_client import Client
-        from atproto_client.request import Request
-
-        kwargs: dict[str, Any] = {"timeout": self._timeout}
-        if self._transport is not None:
-            kwargs["transport"] = self._transport
-        else:
-            # Never send the tokens through a proxy picked up from the environment
-            # for a loopback PDS (tests, local development).
-            kwargs["trust_env"] = not _is_loopback(self._service)
-        client = Client(base_url=self._service, request=Request(**kwargs))
-        client.on_session_change(self._session_changed)
-        return client
+        """Release the HTTP connections. Idempotent; a later call logs in from the saved
+        session again."""
+        with self._lock:
+            self._client = None
+            self._net.close()
 
     def _ensure_client(self) -> Any:
         with self._lock:
             if self._client is not None:
                 return self._client
-            client = self._new_client()
+            client = self._net.new_client(self._session_changed)
             saved = load_session(self._state_dir, self._service, self._handle)
             if saved is not None:
-                self._remember(saved.session_string)
+                self._net.add_secret(saved.session_string)
                 # An import makes no request: the tokens are checked on first use. A file
                 # the SDK cannot read (damaged, old format) counts as no session at all.
                 try:
                     client.login(session_string=saved.session_string, fetch_bsky_profile=False)
-                    _ = int(client._session.access_jwt_payload.exp)
+                    _access_expiry(self._session)
                     self._client = client
                     return client
                 except Exception:  # any failure here only means "log in"
-                    client = self._new_client()
+                    self._session = None
+                    client = self._net.new_client(self._session_changed)
             if not self._password:
                 raise AuthFailed(
                     f"not logged in to Bluesky as {self._handle} on {self._service}",
@@ -377,37 +381,32 @@ class BlueskyPublisher:
         self._xrpc_call(create, what="logging in", auth_call=True)
 
     def _session_changed(self, event: Any, session: Any) -> None:
-        """Save every new or refreshed session (atomically, 0600)."""
-        string = session.export() if hasattr(session, "export") else str(session)
-        self._remember(string)
-        self._session_did = str(session.did)
-        self._session_handle = str(session.handle)
-        if getattr(event, "value", event) == "import":
-            return
+        """Keep the client's current session (the SDK hands a copy to this public callback)
+        and save every new or refreshed one (atomically, 0600); an import is already saved."""
+        self._session = session
+        self._net.add_secret(session.export())
+        if getattr(event, "value", event) != "import":
+            self._save(session)
+
+    def _save(self, session: Any) -> None:
         save_session(
             self._state_dir,
             SavedSession(
                 service=self._service,
                 handle=str(session.handle),
                 did=str(session.did),
-                session_string=string,
+                session_string=session.export(),
             ),
             handle=self._handle,
         )
 
-    def _remember(self, session_string: str) -> None:
-        self._secrets.add(session_string)
-        self._secrets.update(part for part in session_string.split(":::") if part.count(".") == 2)
-
     def _refresh_if_due(self) -> None:
         """Refresh the access token ourselves when it is (nearly) expired, so that a failed
-        refresh is told apart from a failed call."""
-        client = self._client
-        session = client._session  # the SDK has no public accessor
-        if session is None:
+        refresh is told apart from a failed call (and the SDK's own refresh never runs)."""
+        if self._session is None:
             return
         try:
-            expires = datetime.fromtimestamp(int(session.access_jwt_payload.exp), UTC)
+            expires = _access_expiry(self._session)
         except Exception:  # an unreadable token is as good as expired
             expires = self._clock()
         if self._clock() < expires - REFRESH_MARGIN:
@@ -415,13 +414,8 @@ class BlueskyPublisher:
         self._refresh_or_relogin()
 
     def _refresh_or_relogin(self) -> None:
-        client = self._client
         try:
-            self._xrpc_call(
-                client._refresh_and_set_session,  # the SDK has no public refresh
-                what="refreshing the session",
-                auth_call=True,
-            )
+            self._refresh_session()
         except AuthFailed:
             if not self._password:
                 raise AuthFailed(
@@ -430,6 +424,40 @@ class BlueskyPublisher:
                     hint=LOGIN_HINT,
                 ) from None
             self._create_session(self._password)
+
+    def _refresh_session(self) -> None:
+        """com.atproto.server.refreshSession with the refresh token, then the rotated
+        session imported into the client and saved.
+
+        Sent by a client without a session of its own: the logged-in client would first
+        try its own refresh, spending the (single-use) refresh token."""
+        from atproto_client import Session
+
+        current = self._session
+        if current is None or not current.refresh_jwt:
+            raise AuthFailed(
+                f"Bluesky: no session of {self._handle} to refresh",
+                platform=PLATFORM,
+                hint=LOGIN_HINT,
+            )
+        # The account's PDS (the SDK moved the logged-in client there), as the SDK would.
+        anonymous = self._net.new_client(base_url=current.pds_endpoint or None)
+        answer = self._xrpc_call(
+            lambda: anonymous.com.atproto.server.refresh_session(
+                headers={"Authorization": f"Bearer {current.refresh_jwt}"}
+            ),
+            what="refreshing the session",
+            auth_call=True,
+        )
+        rotated = Session(
+            handle=str(answer.handle),
+            did=str(answer.did),
+            access_jwt=str(answer.access_jwt),
+            refresh_jwt=str(answer.refresh_jwt),
+            pds_endpoint=current.pds_endpoint,
+        )
+        self._client.login(session_string=rotated.export(), fetch_bsky_profile=False)
+        self._save(rotated)
 
     # -- the choke point -------------------------------------------------------------------
 
@@ -446,41 +474,33 @@ class BlueskyPublisher:
         write: bool = False,
         missing_ok: bool = False,
     ) -> dict[str, Any]:
-        """One XRPC call (query when neither `body` nor `content` is given), its errors
-        classified. Refreshes the session when due; on a rejected token, refreshes (or logs
-        in again with the app password) and retries once: a 401 means nothing was applied."""
+        """One XRPC call as this account (see `XrpcTransport.invoke`). Refreshes the session
+        when due; on a rejected token, refreshes (or logs in again with the app password)
+        and retries once: a 401 means nothing was applied."""
         client = self._ensure_client()
-        url_nsid = f"{nsid}?{urlencode(params, doseq=True)}" if params else nsid
-        procedure = body is not None or content is not None
-        payload = (
-            json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-            if body is not None
-            else content
-        )
 
-        def call() -> Any:
-            if procedure:
-                return client.invoke_procedure(
-                    url_nsid,
-                    content=payload,
-                    headers={"Content-Type": content_type or "application/json"},
-                )
-            return client.invoke_query(url_nsid)
+        def call() -> dict[str, Any]:
+            return self._net.invoke(
+                client,
+                nsid,
+                params=params,
+                body=body,
+                content=content,
+                content_type=content_type,
+                what=what,
+                post=post,
+                write=write,
+                missing_ok=missing_ok,
+            )
 
         with self._lock:
             self._refresh_if_due()
         try:
-            response = self._xrpc_call(
-                call, what=what, post=post, write=write, missing_ok=missing_ok
-            )
-        except _TokenRejected:
+            return call()
+        except TokenRejected:
             with self._lock:
                 self._refresh_or_relogin()
-            response = self._xrpc_call(
-                call, what=what, post=post, write=write, missing_ok=missing_ok
-            )
-        content_out = getattr(response, "content", None)
-        return dict(content_out) if isinstance(content_out, Mapping) else {}
+            return call()
 
     def _xrpc_call(
         self,
@@ -492,132 +512,20 @@ class BlueskyPublisher:
         missing_ok: bool = False,
         auth_call: bool = False,
     ) -> Any:
-        """Run `call` and turn every SDK/transport failure into a PlatformError."""
-        from atproto_client import exceptions as sdk
-
-        try:
-            return call()
-        except sdk.RateLimitExceededError as exc:
-            raise RateLimited(
-                self._message(what, exc, "rate limited by the server"),
-                platform=PLATFORM,
-                reset_at=exc.reset_at,
-                post=post,
-            ) from None
-        except sdk.InvokeTimeoutError:
-            raise _failed_call(
-                f"Bluesky: {what}: no answer within {self._timeout:g} s",
-                may_have_landed=write,
-                post=post,
-            ) from None
-        except sdk.UnauthorizedError as exc:
-            if not auth_call and _error_name(exc) in _TOKEN_ERRORS:
-                raise _TokenRejected from None
-            raise AuthFailed(
-                self._message(what, exc, "the server refused the credentials"),
-                platform=PLATFORM,
-                post=post,
-                hint=LOGIN_HINT,
-            ) from None
-        except sdk.BadRequestError as exc:
-            name = _error_name(exc)
-            if name in _TOKEN_ERRORS:
-                if not auth_call:
-                    raise _TokenRejected from None
-                raise AuthFailed(
-                    self._message(what, exc, "the session was refused"),
-                    platform=PLATFORM,
-                    hint=LOGIN_HINT,
-                ) from None
-            if missing_ok and name in ("RecordNotFound", "InvalidRequest", "NotFound"):
-                raise _NotFound from None
-            raise PermanentError(
-                self._message(what, exc, "the server refused the request"),
-                platform=PLATFORM,
-                post=post,
-            ) from None
-        except sdk.NetworkError as exc:
-            status = exc.response.status_code if exc.response is not None else None
-            if status == 413:
-                raise PermanentError(
-                    self._message(what, exc, "the request is too large"),
-                    platform=PLATFORM,
-                    post=post,
-                ) from None
-            sent = status is not None or not _connect_failed(exc)
-            raise _failed_call(
-                self._message(what, exc, "network error"), may_have_landed=write and sent, post=post
-            ) from None
-        except sdk.RequestException as exc:  # 5xx and anything unexpected with a response
-            if missing_ok and exc.response is not None and exc.response.status_code == 404:
-                raise _NotFound from None
-            raise _failed_call(
-                self._message(what, exc, "server error"), may_have_landed=write, post=post
-            ) from None
-        except sdk.LoginRequiredError:
-            raise AuthFailed(
-                f"Bluesky: {what}: not logged in", platform=PLATFORM, hint=LOGIN_HINT
-            ) from None
-        except Exception as exc:
-            # Anything else from the SDK (a malformed answer, a session string it cannot
-            # parse): never let its text (which may hold a token) through.
-            import httpx
-            from atproto_core.exceptions import AtProtocolError  # type: ignore[import-untyped]
-
-            if isinstance(exc, httpx.TransportError):
-                # The SDK converts only timeouts and httpx.NetworkError; a server that
-                # closes the connection without answering raises RemoteProtocolError
-                # ("Server disconnected without sending a response"), and the write may
-                # have landed (reconciled by reading the planned rkeys back).
-                raise _failed_call(
-                    f"Bluesky: {what}: the connection closed without an answer",
-                    may_have_landed=write,
-                    post=post,
-                ) from None
-            if isinstance(exc, AtProtocolError):
-                raise TransientError(
-                    f"Bluesky: {what}: {type(exc).__name__}", platform=PLATFORM, post=post
-                ) from None
-            raise
-
-    def _message(self, what: str, exc: Any, fallback: str) -> str:
-        response = getattr(exc, "response", None)
-        status = getattr(response, "status_code", None)
-        content = getattr(response, "content", None)
-        name = getattr(content, "error", None)
-        detail = getattr(content, "message", None)
-        parts = [str(part) for part in (name, detail) if part]
-        reason = ": ".join(parts) if parts else fallback
-        prefix = f"HTTP {status} " if status is not None else ""
-        return self._scrub(f"Bluesky: {what}: {prefix}{reason}")
-
-    def _scrub(self, text: str) -> str:
-        for secret in sorted(self._secrets, key=len, reverse=True):
-            if secret:
-                text = text.replace(secret, "[redacted]")
-        return _JWT_LIKE.sub("[redacted]", text)
+        """Run `call` through the transport's error funnel (`XrpcTransport.guarded`)."""
+        return self._net.guarded(
+            call, what=what, post=post, write=write, missing_ok=missing_ok, auth_call=auth_call
+        )
 
     # -- building blocks -------------------------------------------------------------------
 
     def resolve_handles(self, handles: Sequence[str]) -> dict[str, str | None]:
         """handle → DID via com.atproto.identity.resolveHandle (None: no such account)."""
-        out: dict[str, str | None] = {}
-        for handle in handles:
-            try:
-                got = self._xrpc(
-                    "com.atproto.identity.resolveHandle",
-                    params={"handle": handle},
-                    what=f"resolving @{handle}",
-                    missing_ok=True,
-                )
-                did = got.get("did")
-                out[handle.lower()] = str(did) if did else None
-            except _NotFound:
-                out[handle.lower()] = None
-            except PermanentError:
-                # A malformed handle is refused with 400: it names no account either.
-                out[handle.lower()] = None
-        return out
+
+        def query(nsid: str, params: Mapping[str, Any], what: str) -> dict[str, Any]:
+            return self._xrpc(nsid, params=params, what=what, missing_ok=True)
+
+        return {handle.lower(): resolve_handle(query, handle).did for handle in handles}
 
     def upload_blob(self, data: bytes, mime: str, *, post: int | None = None) -> dict[str, Any]:
         """com.atproto.repo.uploadBlob → the blob reference to put in a record."""
@@ -656,10 +564,6 @@ class BlueskyPublisher:
         wanted = {post.index: link for post in posts if (link := card_link(post)) is not None}
         if not wanted:
             return {}
-        from concurrent.futures import ThreadPoolExecutor
-
-        from threadpost.linkcard import LinkCardError, fetch_link_card
-
         fetch = self._fetch_card or fetch_link_card
 
         def one(link: str) -> LinkCard | LinkCardError:
@@ -673,8 +577,6 @@ class BlueskyPublisher:
         return dict(zip(wanted, results, strict=True))
 
     def _upload_image(self, post: PlannedPost, image: Any) -> UploadedImage:
-        from threadpost.images import ImageError, inspect_image
-
         try:
             info = inspect_image(image.path)
             data = image.path.read_bytes()
@@ -701,8 +603,6 @@ class BlueskyPublisher:
     def _link_card(
         self, post: PlannedPost, card: LinkCard | LinkCardError
     ) -> dict[str, Any] | None:
-        from threadpost.linkcard import LinkCardError
-
         if isinstance(card, LinkCardError):
             self._warn("link-card-failed", f"post {post.index}: no link card: {card}", post.index)
             return None
@@ -718,8 +618,6 @@ class BlueskyPublisher:
             severity="warning", code=code, message=message, platform=PLATFORM, post=post
         )
         self.warnings.append(problem)
-        if self._on_warning is not None:
-            self._on_warning(problem)
 
     def _apply_chunk(
         self,
@@ -767,7 +665,7 @@ class BlueskyPublisher:
             )
 
     def _ref(self, index: int, uri: str, cid: str) -> PostRef:
-        handle = self._session_handle or self._handle
+        handle = str(self._session.handle) if self._session is not None else self._handle
         return PostRef(
             platform=PLATFORM,
             index=index,
@@ -779,10 +677,6 @@ class BlueskyPublisher:
     def _exists(self, rkeys: Sequence[str]) -> list[bool]:
         keys = [PostKey(index=n, key=rkey) for n, rkey in enumerate(rkeys, start=1)]
         return [ref is not None for ref in self.find_published(keys)]
-
-
-class _TokenRejected(Exception):
-    """Internal: the access token was refused; refresh and retry once."""
 
 
 def _chunks(
@@ -808,34 +702,3 @@ def _rkey_of_uri(uri: str) -> str:
 
 def _rkey(ref: PostRef) -> str:
     return _rkey_of_uri(ref.remote_id)
-
-
-def _failed_call(message: str, *, may_have_landed: bool, post: int | None) -> TransientError:
-    """A retryable failure; `UnclearOutcome` when a write may have been applied anyway, so
-    the orchestration reads the planned records back before sending again."""
-    if may_have_landed:
-        return UnclearOutcome(
-            f"{message} (the write may have been applied)", platform=PLATFORM, post=post
-        )
-    return TransientError(message, platform=PLATFORM, post=post)
-
-
-def _error_name(exc: Any) -> str | None:
-    content = getattr(getattr(exc, "response", None), "content", None)
-    name = getattr(content, "error", None)
-    return str(name) if name else None
-
-
-def _connect_failed(exc: BaseException) -> bool:
-    """True when the request never left (connection refused, DNS): safe to resend."""
-    import httpx
-
-    cause = exc.__cause__
-    return isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout))
-
-
-def _is_loopback(url: str) -> bool:
-    from urllib.parse import urlsplit
-
-    host = urlsplit(url).hostname or ""
-    return host in ("localhost", "::1") or host.startswith("127.")

@@ -1,10 +1,10 @@
 """Bluesky records, built without the network: post records, TIDs, CIDs, strong refs.
 
-Pure functions (plus a process-wide TID clock). The adapter (`bluesky.py`) resolves mentions,
+Pure functions (plus a process-wide TID clock). The adapter (`publisher.py`) resolves mentions,
 uploads blobs and fetches link cards, then hands the results to `post_record`; the dry run
 calls `draft_records` with placeholders for what only the network can tell.
 
-Nothing here imports atproto; `record_cid` imports libipld (an atproto dependency) lazily.
+Nothing here imports atproto; CIDs come from libipld (light: ~1 ms to import).
 """
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 
+import libipld
+
+from threadpost.images import ImageError, inspect_image
 from threadpost.plan import Facet, PlannedPost, Thread
 
 POST_COLLECTION: Final = "app.bsky.feed.post"
@@ -122,8 +125,6 @@ def created_at_sequence(start: datetime, count: int) -> list[str]:
 
 def record_cid(record: Mapping[str, Any]) -> str:
     """CIDv1 (dag-cbor, sha2-256) of `record` exactly as sent as JSON, `$type` included."""
-    import libipld
-
     digest = hashlib.sha256(libipld.encode_dag_cbor(_ipld(record))).digest()
     return str(libipld.encode_cid(_CID_PREFIX + digest))
 
@@ -132,8 +133,6 @@ def _ipld(value: Any) -> Any:
     """JSON data model → IPLD: `{"$link": cid}` → CID bytes, `{"$bytes": b64}` → bytes."""
     if isinstance(value, Mapping):
         if set(value) == {"$link"}:
-            import libipld
-
             return libipld.decode_multibase(str(value["$link"]))[1]
         if set(value) == {"$bytes"}:
             text = str(value["$bytes"])
@@ -367,15 +366,11 @@ def draft_records(thread: Thread, *, now: datetime | None = None) -> list[dict[s
 def _placeholder_image(path: Any, alt: str) -> UploadedImage:
     width = height = 0
     mime, size = "application/octet-stream", 0
-    from threadpost.images import ImageError, inspect_image
-
     try:
         info = inspect_image(path)
         width, height, mime, size = info.width, info.height, info.mime, info.size_bytes
     except ImageError:
         pass  # a dry run shows what it can; `check` reports the image
-    import libipld
-
     # A raw-codec CID of the empty string: a valid CID that says "not uploaded yet".
     placeholder = libipld.encode_cid(b"\x01\x55\x12\x20" + hashlib.sha256(b"").digest())
     return UploadedImage(

@@ -1,24 +1,29 @@
 """`threadpost login mastodon`: the OAuth out-of-band flow, and where its token is kept.
 
-The token is saved to `<state dir>/mastodon-credentials.json` with file mode 0600;
-config.py reads it as a fallback after THREADPOST_MASTODON_TOKEN and
-[mastodon].access_token. Loading it is light (json only): Mastodon.py is imported only by
-the functions that talk to the instance.
+The token is saved to `<state dir>/mastodon-credentials.json` with file mode 0600
+(`saved_login.py`, a leaf that config.py reads as a fallback after
+THREADPOST_MASTODON_TOKEN and [mastodon].access_token). Every request goes through the
+instance's `MastodonHttp` (`http.py`); Mastodon.py is imported only by the functions that
+talk to the instance.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 from urllib.parse import urlsplit
 
 from threadpost.errors import AuthFailed
-from threadpost.private_files import write_private_file
+from threadpost.platforms.mastodon.http import USER_AGENT, MastodonHttp
+from threadpost.saved_login import (
+    CREDENTIALS_FILE,
+    SavedLogin,
+    credentials_path,
+    load_credentials,
+    save_credentials,
+)
 
-CREDENTIALS_FILE: Final = "mastodon-credentials.json"
 APP_NAME: Final = "threadpost"
 APP_WEBSITE: Final = "https://github.com/threadpost/threadpost"
 #: Posting needs write (statuses, media) and read (verify_credentials, read back).
@@ -37,75 +42,30 @@ class AppRegistration:
     client_secret: str = field(repr=False)
 
 
-@dataclass(frozen=True)
-class SavedLogin:
-    """What `login mastodon` stored."""
-
-    instance: str
-    access_token: str = field(repr=False)
-    account: str | None = None
-
-
-def credentials_path(state_dir: Path) -> Path:
-    return state_dir / CREDENTIALS_FILE
-
-
-def load_credentials(state_dir: Path) -> SavedLogin | None:
-    """The saved login, or None when there is none (or it is unreadable)."""
-    try:
-        data = json.loads(credentials_path(state_dir).read_text(encoding="utf-8"))
-        return SavedLogin(
-            instance=str(data["instance"]),
-            access_token=str(data["access_token"]),
-            account=data.get("account"),
-        )
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-
-
-def save_credentials(state_dir: Path, login: SavedLogin) -> Path:
-    """Write the login with file mode 0600 (atomically: never a readable half-file)."""
-    path = credentials_path(state_dir)
-    payload = json.dumps(
-        {
-            "instance": login.instance,
-            "access_token": login.access_token,
-            "account": login.account,
-            "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        },
-        indent=1,
-    )
-    write_private_file(path, payload)
-    return path
-
-
 def _allow_http(instance: str) -> bool:
     # config.check_instance_url already refused http:// except on loopback.
     return urlsplit(instance).scheme == "http"
 
 
-def _classify(exc: Exception, action: str, instance: str, secrets: tuple[str, ...]) -> Exception:
-    from threadpost.platforms.mastodon.publisher import classify_error
-
-    return classify_error(exc, action=action, instance=instance, secrets=secrets)
-
-
 def register_app(instance: str) -> AppRegistration:
     """Register threadpost as an application on `instance` (POST /api/v1/apps)."""
-    from mastodon import Mastodon
-    from mastodon.errors import MastodonError
-
+    http = MastodonHttp(instance, timeout=TIMEOUT)
     try:
-        client_id, client_secret = Mastodon.create_app(
-            APP_NAME,
-            scopes=SCOPES,
-            redirect_uris=REDIRECT_OOB,
-            website=APP_WEBSITE,
-            api_base_url=instance,
-            request_timeout=TIMEOUT,
+        from mastodon import Mastodon
+
+        client_id, client_secret = http.call(
+            "registering threadpost",
+            lambda: Mastodon.create_app(
+                APP_NAME,
+                scopes=SCOPES,
+                redirect_uris=REDIRECT_OOB,
+                website=APP_WEBSITE,
+                api_base_url=http.instance,
+                request_timeout=http.timeout,
+                session=http.session(),
+                user_agent=USER_AGENT,
+            ),
         )
-    except MastodonError as exc:
-        raise _classify(exc, "registering threadpost", instance, ()) from exc
     except (KeyError, TypeError, ValueError):
         # create_app reads the JSON answer without checking the status.
         raise AuthFailed(
@@ -113,80 +73,68 @@ def register_app(instance: str) -> AppRegistration:
             platform="mastodon",
             hint="check the instance address; some instances close app registration",
         ) from None
+    finally:
+        http.close()
     return AppRegistration(instance=instance, client_id=client_id, client_secret=client_secret)
-
-
-def _client(app: AppRegistration, token: str | None = None) -> Any:
-    from mastodon import Mastodon
-
-    return Mastodon(
-        client_id=app.client_id,
-        client_secret=app.client_secret,
-        access_token=token,
-        api_base_url=app.instance,
-        request_timeout=TIMEOUT,
-        ratelimit_method="throw",
-        version_check_mode="none",
-    )
 
 
 def authorization_url(app: AppRegistration) -> str:
     """The address where the person authorizes threadpost and is shown a code."""
-    from mastodon.errors import MastodonError
-
+    http = MastodonHttp(app.instance, timeout=TIMEOUT, secrets=(app.client_secret,))
+    client = http.client(client_id=app.client_id, client_secret=app.client_secret)
     try:
-        url: str = _client(app).auth_request_url(
-            scopes=SCOPES,
-            redirect_uris=REDIRECT_OOB,
-            force_login=True,
-            allow_http=_allow_http(app.instance),
+        url: str = http.call(
+            "preparing the login",
+            lambda: client.auth_request_url(
+                scopes=SCOPES,
+                redirect_uris=REDIRECT_OOB,
+                force_login=True,
+                allow_http=_allow_http(app.instance),
+            ),
         )
-    except MastodonError as exc:
-        secrets = (app.client_secret,)
-        raise _classify(exc, "preparing the login", app.instance, secrets) from exc
+    finally:
+        http.close()
     return url
 
 
 def exchange_code(app: AppRegistration, code: str) -> str:
     """Trade the authorization code for an access token (POST /oauth/token)."""
-    from mastodon.errors import MastodonError, MastodonIllegalArgumentError
+    from mastodon.errors import MastodonIllegalArgumentError
+
+    http = MastodonHttp(app.instance, timeout=TIMEOUT, secrets=(app.client_secret, code))
+    client = http.client(client_id=app.client_id, client_secret=app.client_secret)
+
+    def log_in() -> str:
+        try:
+            token: str = client.log_in(
+                code=code,
+                redirect_uri=REDIRECT_OOB,
+                scopes=SCOPES,
+                allow_http=_allow_http(app.instance),
+            )
+        except MastodonIllegalArgumentError:
+            # Mastodon.py's text quotes the server's raw answer; ours says what to do.
+            raise AuthFailed(
+                f"{app.instance} did not accept the authorization code",
+                platform="mastodon",
+                hint="run the login again and paste the code exactly as the instance shows it",
+            ) from None
+        return token
 
     try:
-        token: str = _client(app).log_in(
-            code=code,
-            redirect_uri=REDIRECT_OOB,
-            scopes=SCOPES,
-            allow_http=_allow_http(app.instance),
-        )
-    except MastodonIllegalArgumentError:
-        # Mastodon.py's text quotes the server's raw answer; ours says what to do.
-        raise AuthFailed(
-            f"{app.instance} did not accept the authorization code",
-            platform="mastodon",
-            hint="run the login again and paste the code exactly as the instance shows it",
-        ) from None
-    except MastodonError as exc:
-        secrets = (app.client_secret, code)
-        raise _classify(exc, "logging in", app.instance, secrets) from exc
-    return token
+        return http.call("logging in", log_in)
+    finally:
+        http.close()
 
 
 def verify_token(instance: str, token: str) -> str:
     """The account the token belongs to, as `username@host` (verify_credentials)."""
-    from mastodon import Mastodon
-    from mastodon.errors import MastodonError
-
-    api = Mastodon(
-        api_base_url=instance,
-        access_token=token,
-        request_timeout=TIMEOUT,
-        ratelimit_method="throw",
-        version_check_mode="none",
-    )
+    http = MastodonHttp(instance, timeout=TIMEOUT, secrets=(token,))
+    client = http.client(access_token=token)
     try:
-        account = api.account_verify_credentials()
-    except MastodonError as exc:
-        raise _classify(exc, "checking the new token", instance, (token,)) from exc
+        account = http.call("checking the new token", client.account_verify_credentials)
+    finally:
+        http.close()
     host = urlsplit(instance).hostname or instance
     return f"{account['username']}@{host}"
 
@@ -203,6 +151,7 @@ def login_with_code(app: AppRegistration, code: str, state_dir: Path) -> tuple[S
 
 
 __all__ = [
+    "CREDENTIALS_FILE",
     "AppRegistration",
     "SavedLogin",
     "authorization_url",

@@ -1,7 +1,7 @@
 """A Mastodon instance's own limits: read from the instance, cached for a day.
 
-Kept light (no Mastodon.py): `check` and `preview` call it, and httpx is imported only
-when the instance is actually asked.
+Kept light (no Mastodon.py): `check` and `preview` call it. The request goes through the
+instance's transport (`http.py`), which imports requests only when the instance is asked.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from threadpost.errors import ConfigError
+from threadpost.errors import ConfigError, TransientError
+from threadpost.platforms.mastodon.http import MastodonHttp
 from threadpost.platforms.mastodon.rules import MASTODON_DEFAULT_LIMITS
 from threadpost.values import PlatformLimits
 
@@ -57,15 +58,15 @@ class _Unreachable(Exception):
 
 def fetch_instance_limits(instance: str) -> PlatformLimits:
     """Ask the instance (v2, then v1). ConfigError when it answers but is no Mastodon API."""
-    import httpx
-
+    http = MastodonHttp(instance, timeout=FETCH_TIMEOUT)
     try:
-        with httpx.Client(timeout=FETCH_TIMEOUT, follow_redirects=True) as client:
-            response = client.get(f"{instance}/api/v2/instance")
-            if response.status_code in (404, 410):
-                response = client.get(f"{instance}/api/v1/instance")
-    except httpx.HTTPError as exc:
-        raise _Unreachable(type(exc).__name__) from None
+        response = http.get("/api/v2/instance", action="reading the instance's limits")
+        if response.status_code in (404, 410):
+            response = http.get("/api/v1/instance", action="reading the instance's limits")
+    except TransientError as exc:
+        raise _Unreachable(exc.message) from None
+    finally:
+        http.close()
     if response.status_code >= 500 or response.status_code == 429:
         raise _Unreachable(f"HTTP {response.status_code}")
     try:

@@ -1,22 +1,27 @@
 """The Mastodon adapter: a thread as a reply chain of statuses, via Mastodon.py.
 
-Every request goes through one choke point (`MastodonPublisher._call`, toot's pattern) that
-turns Mastodon.py's exceptions into base.py's `PlatformError`s, so the retry policy in
-publish.py never sees a library type. Mastodon.py (~140 ms to import) is imported only
-inside the methods that talk to the network; `draft_statuses` (the dry run) needs none of it.
+Every request goes through one choke point (`MastodonPublisher._call` → the instance's
+`MastodonHttp` of `http.py`, toot's pattern) that turns Mastodon.py's exceptions into
+errors.py's `PlatformError`s, so the retry policy in publish.py never sees a library type.
+Mastodon.py (~140 ms to import) is imported only inside the methods that talk to the
+network; `draft_statuses` (the dry run) needs none of it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import io
 import json
+import mimetypes
 import re
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import urlsplit
@@ -25,11 +30,17 @@ from threadpost.errors import (
     AuthFailed,
     PermanentError,
     PlatformError,
-    RateLimited,
     TransientError,
-    UnclearOutcome,
 )
 from threadpost.platforms.base import ConfirmPost
+from threadpost.platforms.mastodon.http import (
+    LOGIN_HINT,
+    PLATFORM,
+    MastodonHttp,
+    classify_error,
+    parse_reset,
+)
+from threadpost.platforms.mastodon.instance import instance_limits
 from threadpost.values import PlatformLimits, PlatformName, PostKey, PostRef, Problem
 
 if TYPE_CHECKING:
@@ -39,8 +50,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-PLATFORM: Final[PlatformName] = "mastodon"
-LOGIN_HINT: Final = "log in again: threadpost login mastodon --instance URL"
 #: Version of the idempotency-key recipe: changing the recipe must change the keys.
 _KEY_RECIPE: Final = "threadpost-mastodon-idempotency-v1"
 #: Media uploads run in parallel, but not so many that the instance's media rate limit
@@ -138,10 +147,11 @@ class MastodonPublisher:
             )
         self._settings = settings
         self._token = token
-        self._timeout = request_timeout
         self._poll_interval = media_poll_interval
         self._poll_attempts = media_poll_attempts
         self._sleep = sleep
+        #: Every request to the instance goes through it (timeouts, errors, secrets).
+        self._http = MastodonHttp(self._instance, timeout=request_timeout, secrets=(token,))
         self._api: Any = None
         self._account: str | None = None
         self._account_number: str | None = None
@@ -149,8 +159,6 @@ class MastodonPublisher:
         self.warnings: list[Problem] = []
         self._version_probed = False
         self._lock = threading.Lock()
-        # The last HTTP response seen by each thread: the 429's reset header lives there.
-        self._last = threading.local()
 
     # -- the Publisher protocol ------------------------------------------------------------
 
@@ -167,8 +175,6 @@ class MastodonPublisher:
 
     def limits(self) -> PlatformLimits:
         """The instance's own limits (its /api/v2/instance, cached for a day)."""
-        from threadpost.platforms.mastodon.instance import instance_limits
-
         return instance_limits(self._settings, offline=False)
 
     def post_keys(self, thread_id: str, thread: Thread) -> list[PostKey]:
@@ -376,6 +382,12 @@ class MastodonPublisher:
                 post=ref.index,
             )
 
+    def close(self) -> None:
+        """Release the HTTP connections. Idempotent; a later call opens new ones."""
+        self._api = None
+        self._version_probed = False
+        self._http.close()
+
     def _delete_status(self, status_id: str) -> None:
         from mastodon.errors import MastodonNotFoundError
 
@@ -418,8 +430,6 @@ class MastodonPublisher:
 
     def _upload_all(self, posts: Sequence[PlannedPost]) -> dict[int, list[str]]:
         """Upload every image of `posts` in parallel; media ids per post index, in order."""
-        from concurrent.futures import ThreadPoolExecutor
-
         jobs = [(post.index, image) for post in posts for image in post.images]
         ids: dict[int, list[str]] = {post.index: [] for post in posts}
         if not jobs:
@@ -513,25 +523,8 @@ class MastodonPublisher:
 
     def _client(self) -> Any:
         if self._api is None:
-            import requests
-            from mastodon import Mastodon
-
-            session = requests.Session()
-            session.hooks["response"].append(self._remember_response)
-            self._api = Mastodon(
-                api_base_url=self._instance,
-                access_token=self._token,
-                ratelimit_method="throw",
-                request_timeout=self._timeout,
-                version_check_mode="none",
-                session=session,
-                user_agent="threadpost",
-            )
+            self._api = self._http.client(access_token=self._token)
         return self._api
-
-    def _remember_response(self, response: Any, *args: Any, **kwargs: Any) -> Any:
-        self._last.response = response
-        return response
 
     def _call(
         self,
@@ -542,140 +535,14 @@ class MastodonPublisher:
         write: bool = False,
         not_found: str | None = None,
     ) -> T:
-        """Run one Mastodon.py call; every failure leaves as a PlatformError."""
-        from mastodon.errors import MastodonError
-
-        self._last.response = None
-        try:
-            return call()
-        except MastodonError as exc:
-            raise classify_error(
-                exc,
-                action=action,
-                instance=self._instance,
-                post=post,
-                write=write,
-                not_found=not_found,
-                response=getattr(self._last, "response", None),
-                secrets=(self._token,),
-            ) from exc
-
-
-def classify_error(
-    exc: BaseException,
-    *,
-    action: str,
-    instance: str,
-    post: int | None = None,
-    write: bool = False,
-    not_found: str | None = None,
-    response: Any = None,
-    secrets: Sequence[str] = (),
-) -> PlatformError:
-    """Map a Mastodon.py exception to base.py's error tree (messages never hold a secret)."""
-    from mastodon.errors import (
-        MastodonAPIError,
-        MastodonIllegalArgumentError,
-        MastodonNetworkError,
-        MastodonRatelimitError,
-        MastodonVersionError,
-    )
-
-    if isinstance(exc, MastodonVersionError) and exc.__cause__ is not None:
-        exc = exc.__cause__  # retrieve_mastodon_version(fail_hard=True) wraps the real error
-    status = getattr(response, "status_code", None)
-
-    def clean(text: str) -> str:
-        for secret in secrets:
-            if secret:
-                text = text.replace(secret, "<token>")
-        return text
-
-    if isinstance(exc, MastodonRatelimitError):
-        if status is not None and status != 429:
-            # Mastodon.py also raises this when it cannot parse the reset header of an
-            # answer that was otherwise fine: the request went through.
-            kind = UnclearOutcome if write else TransientError
-            return kind(
-                clean(f"{action}: unreadable rate-limit headers from {instance}"),
-                platform=PLATFORM,
-                post=post,
-            )
-        # (`if response` would be wrong: a requests Response is falsy when not ok.)
-        reset_at = (
-            parse_reset(response.headers.get("X-RateLimit-Reset")) if response is not None else None
-        )
-        when = f"; it resets at {reset_at.isoformat(timespec='seconds')}" if reset_at else ""
-        return RateLimited(
-            clean(f"{action}: {instance} says too many requests (HTTP 429){when}"),
-            platform=PLATFORM,
-            reset_at=reset_at,
-            post=post,
-        )
-
-    if isinstance(exc, MastodonNetworkError):
-        cause = exc.__context__ or exc.__cause__
-        reason = _network_reason(cause)
-        if write and not _surely_unsent(cause):
-            return UnclearOutcome(
-                clean(
-                    f"{action}: {reason}; the status may or may not have been published "
-                    "(a resend with the same Idempotency-Key will not duplicate it)"
-                ),
-                platform=PLATFORM,
-                post=post,
-            )
-        return TransientError(
-            clean(f"{action}: {reason}"),
-            platform=PLATFORM,
-            post=post,
-            hint="check the network connection and [mastodon].instance",
-        )
-
-    if isinstance(exc, MastodonAPIError):
-        args = exc.args
-        code = args[1] if len(args) > 1 and isinstance(args[1], int) else status
-        server_reason = args[3] if len(args) > 3 and args[3] else None
-        said = f": {server_reason}" if server_reason else ""
-        if code in (401, 403):
-            return AuthFailed(
-                clean(f"{action}: {instance} refused the access token (HTTP {code}{said})"),
-                platform=PLATFORM,
-                post=post,
-                hint=LOGIN_HINT,
-            )
-        if code == 404 and not_found:
-            return PermanentError(clean(not_found), platform=PLATFORM, post=post)
-        if code is None or code >= 500:
-            kind = UnclearOutcome if write else TransientError
-            what = f"HTTP {code}" if code else "an answer that is not JSON"
-            return kind(
-                clean(f"{action}: {instance} answered {what}{said}"), platform=PLATFORM, post=post
-            )
-        if code in (408, 409, 425):
-            return TransientError(
-                clean(f"{action}: {instance} answered HTTP {code}{said}"),
-                platform=PLATFORM,
-                post=post,
-            )
-        where = f"post {post} was refused" if post is not None else f"{action} failed"
-        return PermanentError(
-            clean(f"{where} by {instance} (HTTP {code}{said})"),
-            platform=PLATFORM,
-            post=post,
-        )
-
-    if isinstance(exc, MastodonIllegalArgumentError):
-        return PermanentError(clean(f"{action}: {exc}"), platform=PLATFORM, post=post)
-    return PermanentError(
-        clean(f"{action}: {type(exc).__name__}: {exc}"), platform=PLATFORM, post=post
-    )
+        """Run one Mastodon.py call through the instance's transport (`http.py`): every
+        failure leaves as a PlatformError."""
+        return self._http.call(action, call, post=post, write=write, not_found=not_found)
 
 
 def html_to_text(html: str) -> str:
     """A status's rendered `content` as plain text: tags dropped (a link's hidden parts
     kept), entities decoded, paragraphs and line breaks as newlines."""
-    from html.parser import HTMLParser
 
     class _Text(HTMLParser):
         def __init__(self) -> None:
@@ -731,65 +598,10 @@ def _id_or_none(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
 
 
-def parse_reset(value: str | None) -> datetime | None:
-    """X-RateLimit-Reset → aware UTC datetime: Mastodon's ISO-8601 (with microseconds), or
-    epoch seconds (GoToSocial)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        if value.isdigit():
-            return datetime.fromtimestamp(int(value), UTC)
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except (ValueError, OverflowError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-def _surely_unsent(cause: BaseException | None) -> bool:
-    """True when the request never reached the server (refused, DNS, connect timeout)."""
-    import requests
-
-    if isinstance(cause, requests.exceptions.ConnectTimeout):
-        return True
-    if isinstance(cause, requests.exceptions.ConnectionError):
-        from urllib3.exceptions import NameResolutionError, NewConnectionError
-
-        inner: Any = cause.args[0] if cause.args else None
-        inner = getattr(inner, "reason", inner)
-        return isinstance(inner, NewConnectionError | NameResolutionError)
-    return False
-
-
-def _network_reason(cause: BaseException | None) -> str:
-    import requests
-
-    if isinstance(cause, requests.exceptions.ConnectTimeout):
-        return "the connection timed out"
-    if isinstance(cause, requests.exceptions.ReadTimeout):
-        return "no answer in time (read timeout)"
-    if isinstance(cause, requests.exceptions.SSLError):
-        return "TLS error"
-    if isinstance(cause, requests.exceptions.ConnectionError):
-        if _surely_unsent(cause):
-            text = str(cause).lower()
-            if "resolve" in text or "name or service" in text:
-                return "cannot resolve the instance's host name"
-            return "cannot connect to the instance (connection refused)"
-        return "the connection was lost before an answer came"
-    return "network error"
-
-
 def _mime_type(path: Path, data: bytes) -> str:
-    import mimetypes
-
     guessed, _ = mimetypes.guess_type(str(path))
     if guessed:
         return guessed
-    import io
-
     from PIL import Image as PILImage
 
     try:
@@ -800,6 +612,7 @@ def _mime_type(path: Path, data: bytes) -> str:
 
 
 __all__ = [
+    "LOGIN_HINT",
     "MastodonPublisher",
     "classify_error",
     "draft_statuses",

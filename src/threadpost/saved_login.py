@@ -1,0 +1,60 @@
+"""The Mastodon login `threadpost login mastodon` saved: a 0600 JSON file in the state dir.
+
+A leaf (standard library + private_files): config.py reads it as the last source of the
+access token without importing any network module (config sits below the platforms).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+from threadpost.private_files import write_private_file
+
+CREDENTIALS_FILE: Final = "mastodon-credentials.json"
+
+
+@dataclass(frozen=True)
+class SavedLogin:
+    """What `login mastodon` stored."""
+
+    instance: str
+    access_token: str = field(repr=False)
+    account: str | None = None
+
+
+def credentials_path(state_dir: Path) -> Path:
+    """Where the saved login lives in the state directory."""
+    return state_dir / CREDENTIALS_FILE
+
+
+def load_credentials(state_dir: Path) -> SavedLogin | None:
+    """The saved login, or None when there is none (or it is unreadable)."""
+    try:
+        data = json.loads(credentials_path(state_dir).read_text(encoding="utf-8"))
+        return SavedLogin(
+            instance=str(data["instance"]),
+            access_token=str(data["access_token"]),
+            account=data.get("account"),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def save_credentials(state_dir: Path, login: SavedLogin) -> Path:
+    """Write the login with file mode 0600 (atomically: never a readable half-file)."""
+    path = credentials_path(state_dir)
+    payload = json.dumps(
+        {
+            "instance": login.instance,
+            "access_token": login.access_token,
+            "account": login.account,
+            "saved_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        },
+        indent=1,
+    )
+    write_private_file(path, payload)
+    return path
