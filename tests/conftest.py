@@ -4,6 +4,10 @@
 - ``isolated_env``: config, ledger and state in a temp folder.
 - ``_no_user_settings`` (autouse): no THREADPOST_* variable from the caller's shell, and the
   default config/data/state folders are empty temp folders.
+- Retries never sleep: ``_no_user_settings`` sets threadpost.retry's test switch
+  (THREADPOST_RETRY_WITHOUT_SLEEP) for every test, in-process and for the threadpost
+  processes a test starts with the test's environment. A test that records the waits gives
+  its policy its own ``sleep``.
 - ``pds`` (session): one real Bluesky PDS on 127.0.0.1 for the whole run (see
   tests/pds_harness.py), rate limits off. The install (tests/pds/install.sh) is cached on the
   machine; on a cold machine it takes about two minutes, so it runs once at collection time
@@ -30,6 +34,7 @@ import netguard
 import pds_harness
 from cli_support import REPO_ROOT, CliResult, run_cli
 from conformance import PASS_RATES
+from threadpost.retry import WITHOUT_SLEEP_VARIABLE
 
 __all__ = ["REPO_ROOT", "CliResult", "isolated_env", "pds", "pds_account", "run_cli"]
 
@@ -83,6 +88,8 @@ def _no_user_settings(
     cached there."""
     for name in APP_ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
+    # Same retry decisions, no backoff slept (a 429 reset included).
+    monkeypatch.setenv(WITHOUT_SLEEP_VARIABLE, "1")
     home = tmp_path_factory.mktemp("xdg")
     for name in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
         monkeypatch.setenv(name, str(home / name.lower()))
@@ -92,7 +99,7 @@ def _no_user_settings(
 def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Point config, ledger and state at a temp folder so no test touches the user's files."""
     for name in list(os.environ):
-        if name.startswith("THREADPOST_"):
+        if name.startswith("THREADPOST_") and name != WITHOUT_SLEEP_VARIABLE:
             monkeypatch.delenv(name)
     monkeypatch.setenv("THREADPOST_CONFIG", str(tmp_path / "config.toml"))
     monkeypatch.setenv("THREADPOST_DB", str(tmp_path / "threadpost.db"))

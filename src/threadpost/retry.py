@@ -10,16 +10,23 @@
 The original exception surfaces when retries run out (never tenacity's `RetryError`).
 Unclear outcomes are not special here: the attempt function passed in starts by looking
 up what landed (see `publish.py`), so every retry is safe to make.
+
+Test mode: with the environment variable `THREADPOST_RETRY_WITHOUT_SLEEP` set to a
+non-empty value, the default sleep returns at once: same attempts, same waits announced
+to `on_retry`, no time spent. The test suite sets it for every test (tests/conftest.py);
+being a variable, it also reaches a real `threadpost` process started by a test. A
+policy given its own `sleep` (tests recording the waits) is not affected.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 
 from threadpost.clock import Clock, utc_now
 from threadpost.errors import RateLimited, TransientError
@@ -31,9 +38,22 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+#: Set (non-empty) to make the default retry sleep instant: the test suite's one switch.
+WITHOUT_SLEEP_VARIABLE: Final = "THREADPOST_RETRY_WITHOUT_SLEEP"
+
 
 def _no_sleep(seconds: float) -> None:
     """Test mode: retries happen immediately."""
+
+
+def backoff_sleep(seconds: float) -> None:
+    """Wait before the next attempt, unless test mode is on (`WITHOUT_SLEEP_VARIABLE`).
+
+    The variable is looked up at each wait, not at import, so a test can switch it
+    for a process whose modules are already imported."""
+    if os.environ.get(WITHOUT_SLEEP_VARIABLE):
+        return
+    time.sleep(seconds)
 
 
 @dataclass(frozen=True)
@@ -52,7 +72,8 @@ class RetryPolicy:
     rate_limit_margin: float = 2.0
     #: Longest 429 wait accepted; longer ones end the run's attempts for this platform.
     max_rate_limit_wait: timedelta = timedelta(minutes=15)
-    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
+    #: The default obeys the test switch; tests recording the waits pass their own.
+    sleep: Callable[[float], None] = field(default=backoff_sleep, compare=False)
     clock: Clock = field(default=utc_now, compare=False)
     #: Called before each sleep with (exception, seconds): progress messages, tests.
     on_retry: Callable[[BaseException, float], None] | None = field(default=None, compare=False)

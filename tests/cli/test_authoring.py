@@ -254,6 +254,17 @@ def test_preview_html_escapes_everything(drafts: Path) -> None:
     assert "http://" not in text.replace("http-equiv", "")  # nothing loads from outside
 
 
+def test_preview_html_into_a_folder_that_is_a_file_is_a_clear_error(drafts: Path) -> None:
+    """The temp file's clean-up failed too (NotADirectoryError) and surfaced as a bug."""
+    (drafts / "taken").write_text("a file where the folder should be")
+    page = drafts / "taken" / "page.html"
+    result = run_cli("preview", "--offline", "--html", str(page), str(drafts / "clean.md"))
+    assert result.exit_code == 1, result.stdout + result.stderr
+    assert result.stderr.startswith(f"Error: {page}: cannot write: "), result.stderr
+    assert "unexpected" not in result.stderr
+    assert (drafts / "taken").read_text() == "a file where the folder should be"
+
+
 # --- new -----------------------------------------------------------------------------
 
 

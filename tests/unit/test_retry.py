@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from threadpost.clock import FrozenClock
 from threadpost.errors import AuthFailed, PermanentError, RateLimited, TransientError
-from threadpost.retry import RetryPolicy, call_with_retries, next_retry_after
+from threadpost.retry import (
+    WITHOUT_SLEEP_VARIABLE,
+    RetryPolicy,
+    backoff_sleep,
+    call_with_retries,
+    next_retry_after,
+)
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -110,6 +118,43 @@ def test_without_sleep_makes_the_same_decisions_instantly() -> None:
     attempt, calls = _failing([TransientError("x", platform="bluesky") for _ in range(2)])
     assert call_with_retries(attempt, policy) == "ok"
     assert len(calls) == 3
+
+
+def test_the_test_switch_makes_the_default_policy_skip_even_a_long_rate_limit_wait(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The policy the CLI and the library build (default sleep) waits for nothing in test
+    mode, yet announces the wait it decided: a 10-minute reset, under the 15-minute cap."""
+    monkeypatch.setenv(WITHOUT_SLEEP_VARIABLE, "1")
+    reset = NOW + timedelta(minutes=10)
+    attempt, calls = _failing([RateLimited("429", platform="mastodon", reset_at=reset)])
+    announced: list[float] = []
+    policy = RetryPolicy(clock=FrozenClock(NOW), on_retry=lambda _, s: announced.append(s))
+    results: list[str] = []
+    # In a daemon thread: a policy that really sleeps fails this test in seconds, not minutes.
+    worker = threading.Thread(
+        target=lambda: results.append(call_with_retries(attempt, policy)), daemon=True
+    )
+    worker.start()
+    worker.join(timeout=20)
+    assert results == ["ok"], "the retry slept for real"
+    assert len(calls) == 2
+    assert announced == [602.0]
+
+
+def test_without_the_switch_the_default_sleep_really_waits(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv(WITHOUT_SLEEP_VARIABLE, raising=False)
+    slept: list[float] = []
+    monkeypatch.setattr(time, "sleep", slept.append)
+    backoff_sleep(1.5)
+    monkeypatch.setenv(WITHOUT_SLEEP_VARIABLE, "")  # empty: off
+    backoff_sleep(2.5)
+    assert slept == [1.5, 2.5]
+    monkeypatch.setenv(WITHOUT_SLEEP_VARIABLE, "1")
+    backoff_sleep(3.5)
+    assert slept == [1.5, 2.5]
 
 
 def test_backoff_between_runs_doubles_and_is_capped() -> None:

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from threadpost import __version__
+from threadpost.config import Settings, load_settings
 from threadpost.errors import ThreadpostError, UsageError
-
-if TYPE_CHECKING:
-    from threadpost.config import Settings
-    from threadpost.values import PlatformName
+from threadpost.values import PLATFORMS, PlatformName
 
 app = typer.Typer(
     name="threadpost",
@@ -39,8 +38,6 @@ class CliState:
 
     def settings(self) -> Settings:
         if self._settings is None:
-            from threadpost.config import load_settings
-
             self._settings = load_settings(self.config_path, self.db_path)
             for warning in self._settings.warnings:
                 print(f"Warning: {warning}", file=sys.stderr)
@@ -109,9 +106,12 @@ def echo(message: Any = "", *, err: bool = False) -> None:
 
 def print_json(value: Any) -> None:
     """One JSON object on stdout (UTF-8 text kept readable)."""
-    import json
-
     echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def counted(count: int, noun: str) -> str:
+    """A count and its noun, plural unless the count is one: "1 post", "3 posts"."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 # -- options shared by several commands ----------------------------------------------------
@@ -138,8 +138,6 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object 
 
 def platforms_option(values: list[str] | None) -> list[PlatformName] | None:
     """Validate --platform values, without repeats (None: the draft's own platforms)."""
-    from threadpost.values import PLATFORMS
-
     if not values:
         return None
     chosen: list[PlatformName] = []

@@ -1,16 +1,16 @@
-"""Commands: authoring — `check`, `preview` and `new`.
+"""Commands: authoring — `check`, `preview` and `new`. The work is `threadpost.authoring`'s.
 
-Heavy modules (rich, the checker, the planner) are imported inside the commands so that
-`threadpost --help` and unrelated commands stay fast.
+`threadpost.authoring` (the checker: the text core, asyncio for link checks) and rich are
+imported inside the commands: every command module is imported on start-up, and
+`threadpost run` from cron must not pay for them.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import sys
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Final
 
@@ -26,20 +26,20 @@ from threadpost.cli.app import (
     print_json,
     state,
 )
-from threadpost.errors import ThreadpostError, UsageError, ValidationFailed
+from threadpost.errors import ThreadpostError, ValidationFailed
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
     from threadpost.check import CheckReport
-    from threadpost.values import PlatformName
 
 #: How long link checking may run before a progress bar appears.
 PROGRESS_DELAY_SECONDS: Final = 0.5
 
 
 def stdout_console() -> Console:
+    """A rich console on stdout for previews and problem lists (no guessed highlighting)."""
     from rich.console import Console
 
     return Console(highlight=False)
@@ -84,26 +84,7 @@ def progress_for(json_output: bool) -> DelayedProgress | None:
     return DelayedProgress("Checking links")
 
 
-def run_checks(
-    drafts: list[Path], platforms: list[PlatformName] | None, *, offline: bool, json_output: bool
-) -> list[CheckReport]:
-    """Check each draft (errors reading a draft stop the command: they name file and line)."""
-    from threadpost.check import check_draft
-
-    settings = state.settings()
-    return [
-        check_draft(
-            path,
-            settings,
-            platforms,
-            offline=offline,
-            progress=progress_for(json_output),
-        )
-        for path in drafts
-    ]
-
-
-def fail_on_errors(reports: list[CheckReport]) -> None:
+def fail_on_errors(reports: Sequence[CheckReport]) -> None:
     """Exit 3 (through the error funnel) when any draft has errors."""
     failing = [report for report in reports if not report.ok]
     if not failing:
@@ -124,16 +105,20 @@ def check(
 
     Exits 0 when there are no errors (warnings allowed), 3 when there are.
     """
-    from threadpost.preview import problem_list, to_json
+    from threadpost.authoring import check_drafts
+    from threadpost.preview import problem_list
 
     chosen = platforms_option(platform)
-    reports = run_checks(drafts, chosen, offline=offline, json_output=json_output)
+    checks = check_drafts(
+        drafts,
+        state.settings(),
+        chosen,
+        offline=offline,
+        progress=lambda: progress_for(json_output),
+    )
+    reports = checks.reports
     if json_output:
-        objects = [to_json(report) for report in reports]
-        if len(objects) == 1:
-            print_json(objects[0])
-        else:
-            print_json({"ok": all(report.ok for report in reports), "drafts": objects})
+        print_json(checks.to_json())
     else:
         console = stdout_console()
         for report in reports:
@@ -159,46 +144,24 @@ def preview(
     ] = None,
 ) -> None:
     """Show each post as it will be published, per platform, with counts and problems."""
-    from threadpost.preview import render_html, render_terminal, to_json
+    from threadpost.authoring import preview_draft
+    from threadpost.preview import render_terminal, to_json
 
     chosen = platforms_option(platform)
-    [report] = run_checks([draft], chosen, offline=offline, json_output=json_output)
-    if html is not None:
-        write_text_file(html, render_html(report))
+    report = preview_draft(
+        draft,
+        state.settings(),
+        chosen,
+        offline=offline,
+        progress=lambda: progress_for(json_output),
+        html=html,
+    )
     if json_output:
         print_json(to_json(report))
     elif html is not None:
         echo(f"Wrote {html}")
     else:
         stdout_console().print(render_terminal(report))
-
-
-def write_text_file(path: Path, text: str) -> None:
-    """Write `text` to `path` atomically (a half-written page never replaces a good one)."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(path)
-    except OSError as exc:
-        temporary.unlink(missing_ok=True)
-        raise ThreadpostError(f"{path}: cannot write: {exc.strerror or exc}") from None
-
-
-_UNSAFE_NAME_CHARACTERS: Final = re.compile(r"[^\w\-]+")
-
-
-def draft_file_name(name: str) -> str:
-    """NAME → a safe file name in drafts/: words, digits, - and _; ".md" added."""
-    stem = name.strip()
-    if stem.lower().endswith(".md"):
-        stem = stem[:-3]
-    stem = _UNSAFE_NAME_CHARACTERS.sub("-", stem).strip("-_")
-    if not stem:
-        raise UsageError(
-            f"{name!r} is not usable as a draft name: use letters, digits, - or _",
-        )
-    return f"{stem[:80]}.md"
 
 
 @app.command()
@@ -208,26 +171,10 @@ def new(
     """Create drafts/NAME.md from a template and open it in $EDITOR (when set)."""
     import shlex
     import subprocess
-    from importlib import resources
-    from string import Template
 
-    path = Path("drafts") / draft_file_name(name)
-    template = (resources.files("threadpost") / "templates" / "new-draft.md").read_text(
-        encoding="utf-8"
-    )
-    # json.dumps gives a valid TOML basic string for any title (quotes, backslashes).
-    text = Template(template).substitute(title=json.dumps(name.strip(), ensure_ascii=False))
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("x", encoding="utf-8") as file:
-            file.write(text)
-    except FileExistsError:
-        raise ThreadpostError(
-            f"{path} already exists; not overwriting it",
-            hint=f"choose another name, or edit it: $EDITOR {path}",
-        ) from None
-    except OSError as exc:
-        raise ThreadpostError(f"{path}: cannot create: {exc.strerror or exc}") from None
+    from threadpost.authoring import create_draft
+
+    path = create_draft(name)
     echo(f"Created {path}")
     editor = os.environ.get("EDITOR", "").strip()
     if not editor:

@@ -1,4 +1,8 @@
-"""Commands: import — X/Twitter archives and unrolled threads become drafts."""
+"""Commands: import — X/Twitter archives and unrolled threads become drafts.
+
+The work is `threadpost.importer.run`'s, then `threadpost.authoring.check_drafts`' (offline)
+on what was written; both are imported inside the commands to keep start-up fast.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +12,11 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from threadpost.cli.app import app, echo, state
+from threadpost.cli.app import app, counted, echo, state
 from threadpost.errors import UsageError
 
 if TYPE_CHECKING:
+    from threadpost.authoring import DraftChecks
     from threadpost.importer.run import ImportReport
 
 import_app = typer.Typer(
@@ -105,33 +110,38 @@ def import_text_command(
 
 
 def _show(report: ImportReport) -> None:
-    """What was written, what was left out, and what `check --offline` says of each draft."""
-    from threadpost.check import check_draft
+    """What was written, what was left out, and what `check --offline` says of each draft.
+
+    The drafts are listed before they are checked: a check that fails on one of them
+    never hides which files were written."""
+    from threadpost.authoring import check_drafts
 
     for draft in report.written:
-        extra = f", {draft.images} image{'s' if draft.images != 1 else ''}" if draft.images else ""
+        extra = f", {counted(draft.images, 'image')}" if draft.images else ""
         if draft.todo_alts:
             extra += f" ({draft.todo_alts} without alt text: TODO)"
-        echo(f"Wrote {draft.path} ({draft.posts} post{'s' if draft.posts != 1 else ''}{extra})")
+        echo(f"Wrote {draft.path} ({counted(draft.posts, 'post')}{extra})")
     if not report.written:
         echo("No drafts written.")
     if report.notes:
         echo("Skipped or changed:")
         for note in report.notes:
             echo(f"  {note.message}")
-    if not report.written:
-        return
-    settings = state.settings()
+    if report.written:
+        paths = [draft.path for draft in report.written]
+        _show_checks(check_drafts(paths, state.settings(), offline=True))
+
+
+def _show_checks(checks: DraftChecks) -> None:
     echo("Check (offline):")
-    for draft in report.written:
-        checked = check_draft(draft.path, settings, offline=True)
+    for checked in checks.reports:
         counts = ", ".join(
-            f"{name} {len(thread.posts)} post{'s' if len(thread.posts) != 1 else ''}"
+            f"{name} {counted(len(thread.posts), 'post')}"
             for name, thread in checked.threads.items()
         )
         verdict = "ok" if checked.ok else "needs work"
         echo(
-            f"  {draft.path}: {counts}; {checked.errors} error{'s' if checked.errors != 1 else ''}"
-            f", {checked.warnings} warning{'s' if checked.warnings != 1 else ''} ({verdict})"
+            f"  {checked.draft.path}: {counts}; {counted(checked.errors, 'error')}"
+            f", {counted(checked.warnings, 'warning')} ({verdict})"
         )
     echo("Next: threadpost check DRAFT for the details, threadpost preview DRAFT to see it.")

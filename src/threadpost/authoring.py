@@ -1,0 +1,142 @@
+"""The authoring commands' library side: check a set of drafts, preview one, create one.
+
+`check`, `preview`, `new` and the check after `import` (cli/authoring.py,
+cli/importing.py) parse their arguments, call one of these and print what it returns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from string import Template
+from typing import Any, Final
+
+from threadpost.check import CheckReport, check_draft
+from threadpost.config import Settings
+from threadpost.errors import ThreadpostError, UsageError
+from threadpost.linkcheck import ProgressSink
+from threadpost.preview import render_html, to_json
+from threadpost.values import PlatformName
+
+#: Makes the progress sink for one draft's link checks (None: no progress shown).
+ProgressFactory = Callable[[], ProgressSink | None]
+
+#: Where `new` puts drafts, relative to the working directory.
+DRAFTS_FOLDER: Final = Path("drafts")
+
+_UNSAFE_NAME_CHARACTERS: Final = re.compile(r"[^\w\-]+")
+_NAME_LIMIT: Final = 80
+
+
+@dataclass(frozen=True)
+class DraftChecks:
+    """The check reports of a set of drafts, in the order the drafts were given."""
+
+    reports: tuple[CheckReport, ...]
+
+    @property
+    def ok(self) -> bool:
+        """True when no draft has errors (warnings allowed)."""
+        return all(report.ok for report in self.reports)
+
+    def to_json(self) -> dict[str, Any]:
+        """The `--json` object: one draft's object alone, or `{"ok", "drafts"}` for several."""
+        objects = [to_json(report) for report in self.reports]
+        if len(objects) == 1:
+            return objects[0]
+        return {"ok": self.ok, "drafts": objects}
+
+
+def _no_progress() -> ProgressSink | None:
+    return None
+
+
+def check_drafts(
+    paths: Sequence[Path],
+    settings: Settings,
+    platforms: Sequence[PlatformName] | None = None,
+    *,
+    offline: bool,
+    progress: ProgressFactory = _no_progress,
+) -> DraftChecks:
+    """Read, plan and check each draft; a draft that cannot be read stops the whole set
+    (its error names the file and line)."""
+    return DraftChecks(
+        tuple(
+            check_draft(path, settings, platforms, offline=offline, progress=progress())
+            for path in paths
+        )
+    )
+
+
+def preview_draft(
+    path: Path,
+    settings: Settings,
+    platforms: Sequence[PlatformName] | None = None,
+    *,
+    offline: bool,
+    progress: ProgressFactory = _no_progress,
+    html: Path | None = None,
+) -> CheckReport:
+    """Check one draft for its preview; with `html`, also write the self-contained page
+    showing the networks side by side there."""
+    [report] = check_drafts([path], settings, platforms, offline=offline, progress=progress).reports
+    if html is not None:
+        _write_page(html, render_html(report))
+    return report
+
+
+def _write_page(path: Path, text: str) -> None:
+    """Write `text` to `path` atomically (a half-written page never replaces a good one)."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_text(text, encoding="utf-8")
+        temporary.replace(path)
+    except OSError as exc:
+        # The clean-up fails the same way when the folder is the problem (a file in its
+        # place, no permission): the error to report is the first one.
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+        raise ThreadpostError(f"{path}: cannot write: {exc.strerror or exc}") from None
+
+
+def draft_file_name(name: str) -> str:
+    """NAME → a safe file name in drafts/: words, digits, - and _; ".md" added."""
+    stem = name.strip()
+    if stem.lower().endswith(".md"):
+        stem = stem[:-3]
+    stem = _UNSAFE_NAME_CHARACTERS.sub("-", stem).strip("-_")
+    if not stem:
+        raise UsageError(
+            f"{name!r} is not usable as a draft name: use letters, digits, - or _",
+        )
+    return f"{stem[:_NAME_LIMIT]}.md"
+
+
+def create_draft(name: str, folder: Path = DRAFTS_FOLDER) -> Path:
+    """Create `folder`/NAME.md from the template, titled NAME; never overwrites a file."""
+    path = folder / draft_file_name(name)
+    template = (resources.files("threadpost") / "templates" / "new-draft.md").read_text(
+        encoding="utf-8"
+    )
+    # json.dumps gives a valid TOML basic string for any title (quotes, backslashes).
+    text = Template(template).substitute(title=json.dumps(name.strip(), ensure_ascii=False))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("x", encoding="utf-8") as file:
+            file.write(text)
+    except FileExistsError:
+        raise ThreadpostError(
+            f"{path} already exists; not overwriting it",
+            hint=f"choose another name, or edit it: $EDITOR {path}",
+        ) from None
+    except OSError as exc:
+        raise ThreadpostError(f"{path}: cannot create: {exc.strerror or exc}") from None
+    return path
