@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
+from threadpost import platforms as networks
 from threadpost.images import ImageError, ImageInfo, inspect_image
 from threadpost.linkcheck import HandleResult, LinkResult, ProgressSink
 from threadpost.platforms.rules import rules_for
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
 
 #: Checks every URL it is given → result per URL (default: `linkcheck.check_links`).
 LinkChecker = Callable[[list[str], "ProgressSink | None"], Mapping[str, LinkResult]]
-#: Resolves Bluesky handles → result per handle (default: `linkcheck.resolve_handles`).
+#: Resolves one network's mentioned handles → result per handle (default: the network's
+#: own, `threadpost.platforms.NETWORKS[platform].resolve_handles`: Bluesky asks its service).
 HandleResolver = Callable[[list[str]], Mapping[str, HandleResult]]
 
 # BCP-47 (RFC 5646) language tag syntax: language[-extlang][-script][-region][-variant]*
@@ -111,14 +113,13 @@ def plan_draft(
 ) -> dict[PlatformName, Thread]:
     """Plan `draft` for each chosen platform (in the draft's order), with each one's limits."""
     from threadpost.plan import plan_thread
-    from threadpost.platforms import limits_for
 
     chosen = list(dict.fromkeys(platforms or draft.front.platforms))
     front = draft.front
     return {
         platform: plan_thread(
             draft,
-            limits_for(platform, settings, offline=offline),
+            networks.limits_for(platform, settings, offline=offline),
             # The front matter wins; the configuration fills in what it leaves out.
             visibility=front.visibility or settings.mastodon.visibility,
             reply_visibility=front.reply_visibility or settings.mastodon.reply_visibility,
@@ -507,27 +508,26 @@ def _link_finding(result: LinkResult) -> tuple[Severity, str, str] | None:
     return ("warning", "link-unreachable", f"{url}: {result.reason}")
 
 
-def _mention_handles(threads: Iterable[Thread]) -> list[str]:
-    return list(
-        dict.fromkeys(
-            handle
-            for thread in threads
-            for handle in rules_for(thread.platform).mention_handles(thread)
-        )
-    )
+def _mention_handles(threads: Iterable[Thread]) -> dict[PlatformName, list[str]]:
+    """Per network, the distinct handles its rules want resolved (networks with none left out)."""
+    wanted: dict[PlatformName, dict[str, None]] = {}
+    for thread in threads:
+        for handle in rules_for(thread.platform).mention_handles(thread):
+            wanted.setdefault(thread.platform, {})[handle] = None
+    return {platform: list(handles) for platform, handles in wanted.items()}
 
 
 def _resolve(
     threads: Sequence[Thread], settings: Settings, resolver: HandleResolver | None
 ) -> Mapping[str, HandleResult]:
-    handles = _mention_handles(threads)
-    if not handles:
-        return {}
-    if resolver is not None:
-        return resolver(handles)
-    from threadpost.linkcheck import resolve_handles
-
-    return resolve_handles(handles, settings.bluesky.service)
+    """Each network's mentioned handles, resolved by that network (or by `resolver`)."""
+    resolved: dict[str, HandleResult] = {}
+    for platform, handles in _mention_handles(threads).items():
+        if resolver is not None:
+            resolved.update(resolver(handles))
+        else:
+            resolved.update(networks.NETWORKS[platform].resolve_handles(handles, settings))
+    return resolved
 
 
 def handle_problems(

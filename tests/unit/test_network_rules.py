@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from threadpost import platforms
-from threadpost.check import check_thread, handle_problems
+from threadpost.check import check_thread, check_threads, handle_problems
 from threadpost.config import Settings
 from threadpost.draft import parse_draft
 from threadpost.dryrun import payloads_for
@@ -220,3 +220,21 @@ def test_unresolved_handles_are_reported_only_where_the_rules_resolve_them(
         "@alice.example.com does not resolve to a Bluesky account (gone): "
         "it will be sent as plain text"
     )
+
+
+def test_an_online_check_asks_each_network_to_resolve_its_own_handles(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    asked: list[list[str]] = []
+
+    def resolve(handles: list[str], settings: Settings) -> dict[str, HandleResult]:
+        asked.append(handles)
+        return {h: HandleResult(h, None, missing=True, reason="gone") for h in handles}
+
+    monkeypatch.setattr(platforms.bluesky, "resolve_handles", resolve)
+    draft = parse_draft(b"Thanks @alice.example.com and @bob@example.social.", tmp_path / "d.md")
+    threads = [plan_thread(draft, MASTODON_DEFAULT_LIMITS), plan_thread(draft, BLUESKY_LIMITS)]
+    problems = check_threads(draft, threads, offline_settings(tmp_path), offline=False)
+    assert asked == [["alice.example.com"]]
+    unresolved = [(p.platform, p.post) for p in problems if p.code == "mention-unresolved"]
+    assert unresolved == [("bluesky", 1)]

@@ -13,6 +13,7 @@ from threadpost.platforms import bluesky, mastodon
 
 if TYPE_CHECKING:
     from threadpost.config import Settings
+    from threadpost.linkcheck import HandleResult
     from threadpost.platforms.base import Publisher
     from threadpost.values import PlatformLimits, PlatformName
 
@@ -23,6 +24,10 @@ class Network(Protocol):
     def open_publisher(self, settings: Settings) -> Publisher: ...
 
     def read_limits(self, settings: Settings, *, offline: bool) -> PlatformLimits: ...
+
+    def resolve_handles(self, handles: list[str], settings: Settings) -> dict[str, HandleResult]:
+        """Whether each mentioned handle (`NetworkRules.mention_handles`) names an account."""
+        ...
 
 
 #: The registry of the networks' I/O halves, by name.

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from threadpost.config import Settings
+    from threadpost.linkcheck import HandleResult
     from threadpost.platforms.base import Publisher
     from threadpost.values import PlatformLimits
 
@@ -26,3 +27,10 @@ def read_limits(settings: Settings, *, offline: bool) -> PlatformLimits:
     from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
 
     return BLUESKY_LIMITS
+
+
+def resolve_handles(handles: list[str], settings: Settings) -> dict[str, HandleResult]:
+    """Each handle's DID, asked of the configured service (concurrently, over httpx)."""
+    from threadpost.linkcheck import resolve_handles as ask_service
+
+    return ask_service(handles, settings.bluesky.service)

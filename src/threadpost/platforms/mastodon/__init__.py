@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from threadpost.config import Settings
+    from threadpost.linkcheck import HandleResult
     from threadpost.platforms.base import Publisher
     from threadpost.values import PlatformLimits
 
@@ -27,3 +28,8 @@ def read_limits(settings: Settings, *, offline: bool) -> PlatformLimits:
     from threadpost.platforms.mastodon.instance import instance_limits
 
     return instance_limits(settings, offline=offline)
+
+
+def resolve_handles(handles: list[str], settings: Settings) -> dict[str, HandleResult]:
+    """Nothing to ask: the instance resolves mentions itself when a status is posted."""
+    return {}
