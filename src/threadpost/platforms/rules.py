@@ -3,8 +3,11 @@
 The core (plan, check, preview, dryrun) asks `rules_for(platform)` and never tests a
 platform's name. Each network's rules live next to its publisher, in
 `platforms/<network>/rules.py`; the I/O half of a network (its publisher, reading limits a
-server states) is reached through `platforms/__init__.py`. Adding a network: its folder,
-then one line in `RULES` below and one in `platforms/__init__.py`'s `NETWORKS`.
+server states, resolving handles) is reached through `platforms/__init__.py`'s `NETWORKS`.
+The two registries stay apart so that neither half loads the other: `threadpost run` needs
+the I/O half without the text core, planning needs the rules without any adapter. Adding a
+network: its folder (`__init__.py` entry points, `rules.py`, its publisher), its name in
+`values.PlatformName`, one line in `RULES` below and one in `NETWORKS`.
 
 Light on purpose: neither this module nor a rules module imports an SDK, httpx or an
 adapter, so planning and checking load nothing of the network.
