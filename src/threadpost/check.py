@@ -14,9 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
+from threadpost import platforms as networks
 from threadpost.images import ImageError, ImageInfo, inspect_image
 from threadpost.linkcheck import HandleResult, LinkResult, ProgressSink
-from threadpost.text.graphemes import grapheme_count
+from threadpost.platforms.rules import rules_for
 from threadpost.values import PLATFORMS, PlatformName, Problem, Severity
 
 if TYPE_CHECKING:
@@ -26,12 +27,9 @@ if TYPE_CHECKING:
 
 #: Checks every URL it is given → result per URL (default: `linkcheck.check_links`).
 LinkChecker = Callable[[list[str], "ProgressSink | None"], Mapping[str, LinkResult]]
-#: Resolves Bluesky handles → result per handle (default: `linkcheck.resolve_handles`).
+#: Resolves one network's mentioned handles → result per handle (default: the network's
+#: own, `threadpost.platforms.NETWORKS[platform].resolve_handles`: Bluesky asks its service).
 HandleResolver = Callable[[list[str]], Mapping[str, HandleResult]]
-
-MAX_TAG_GRAPHEMES: Final = 64
-#: Mastodon refuses media descriptions longer than this (MediaAttachment::MAX_DESCRIPTION_LENGTH).
-MASTODON_MAX_ALT: Final = 1500
 
 # BCP-47 (RFC 5646) language tag syntax: language[-extlang][-script][-region][-variant]*
 # [-extension]*[-privateuse], or a private-use tag alone. The 4-8 letter primary languages
@@ -49,11 +47,6 @@ _BCP47: Final = re.compile(
     )$""",
     re.IGNORECASE | re.VERBOSE,
 )
-# An @name after start, whitespace or "(" — as a reader would see a mention. Trailing
-# sentence punctuation is not part of it.
-_AT_WORD: Final = re.compile(r"(?:(?<=^)|(?<=[\s(]))@([\w.\-]+(?:@[\w.\-]+)?)", re.UNICODE)
-_HASHTAG: Final = re.compile(r"(?:(?<=^)|(?<=\s))[#＃]([^\s#＃]+)", re.UNICODE)
-_TRAILING_PUNCTUATION: Final = ".,;:!?…'\"’”»)]}"
 _HOST_LABEL: Final = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.IGNORECASE)
 
 
@@ -120,14 +113,13 @@ def plan_draft(
 ) -> dict[PlatformName, Thread]:
     """Plan `draft` for each chosen platform (in the draft's order), with each one's limits."""
     from threadpost.plan import plan_thread
-    from threadpost.platforms import limits_for
 
     chosen = list(dict.fromkeys(platforms or draft.front.platforms))
     front = draft.front
     return {
         platform: plan_thread(
             draft,
-            limits_for(platform, settings, offline=offline),
+            networks.limits_for(platform, settings, offline=offline),
             # The front matter wins; the configuration fills in what it leaves out.
             visibility=front.visibility or settings.mastodon.visibility,
             reply_visibility=front.reply_visibility or settings.mastodon.reply_visibility,
@@ -308,11 +300,7 @@ def _post_problems(
             reason = link_syntax_problem(facet.value)
             if reason:
                 found.append(problem("error", "link-invalid", f"{facet.value}: {reason}"))
-    found += [problem(*args) for args in _tag_problems(thread, post)]
-    if thread.platform == "bluesky":
-        found += [problem(*args) for args in _bluesky_mention_problems(post)]
-    else:
-        found += [problem(*args) for args in _mastodon_mention_problems(post)]
+    found += [problem(*args) for args in rules_for(thread.platform).post_findings(post)]
     return found
 
 
@@ -323,6 +311,7 @@ def _image_problems(
     thread: Thread, image: Image, settings: Settings, cache: dict[Path, ImageInfo | ImageError]
 ) -> list[_ImageFinding]:
     found: list[_ImageFinding] = []
+    rules = rules_for(thread.platform)
     name = image.written_path
     if image.path not in cache:
         try:
@@ -353,13 +342,13 @@ def _image_problems(
                 image.line,
             )
         )
-    elif thread.platform == "mastodon" and len(image.alt) > MASTODON_MAX_ALT:
+    elif rules.max_alt_length is not None and len(image.alt) > rules.max_alt_length:
         found.append(
             (
                 "error",
                 "alt-too-long",
-                f"alt text of {name} is {len(image.alt)} characters; Mastodon accepts at most "
-                f"{MASTODON_MAX_ALT}",
+                f"alt text of {name} is {len(image.alt)} characters; {rules.name} accepts at "
+                f"most {rules.max_alt_length}",
                 image.line,
             )
         )
@@ -403,91 +392,6 @@ def link_syntax_problem(uri: str) -> str | None:
     if len(ascii_host) > 253 or not all(_HOST_LABEL.match(label) for label in labels):
         return f"host name {host!r} is not a valid domain name"
     return None
-
-
-def _tag_problems(thread: Thread, post: PlannedPost) -> list[tuple[Severity, str, str]]:
-    if thread.platform != "bluesky":
-        return []
-    encoded = post.text.encode("utf-8")
-    tag_facets = {
-        encoded[facet.byte_start : facet.byte_end].decode("utf-8", "replace").lstrip("#＃")
-        for facet in post.facets
-        if facet.kind == "tag"
-    } | {facet.value for facet in post.facets if facet.kind == "tag"}
-    found: list[tuple[Severity, str, str]] = []
-    for match in _HASHTAG.finditer(post.text):
-        tag = match.group(1).rstrip(_TRAILING_PUNCTUATION)
-        if not tag or tag.isdigit():
-            continue
-        count = grapheme_count(tag)
-        if count <= MAX_TAG_GRAPHEMES:
-            continue
-        if tag in tag_facets:
-            # Such a facet would make the PDS reject the whole record.
-            found.append(
-                (
-                    "error",
-                    "tag-too-long",
-                    f"#{tag[:20]}… is {count} characters; Bluesky tags are at most "
-                    f"{MAX_TAG_GRAPHEMES}",
-                )
-            )
-        else:
-            found.append(
-                (
-                    "warning",
-                    "tag-too-long",
-                    f"#{tag[:20]}… is {count} characters, over Bluesky's {MAX_TAG_GRAPHEMES}: "
-                    "it stays plain text, not a tag",
-                )
-            )
-    return found
-
-
-def _bluesky_mention_problems(post: PlannedPost) -> list[tuple[Severity, str, str]]:
-    """@names that Bluesky will not turn into mentions (they stay plain text)."""
-    mention_spans = [(f.byte_start, f.byte_end) for f in post.facets if f.kind == "mention"]
-    found: list[tuple[Severity, str, str]] = []
-    for match in _AT_WORD.finditer(post.text):
-        name = match.group(1).rstrip(_TRAILING_PUNCTUATION)
-        if not name:
-            continue
-        start = len(post.text[: match.start()].encode("utf-8"))
-        if any(begin <= start < end for begin, end in mention_spans):
-            continue
-        if "@" in name:
-            reason = (
-                f"@{name} is a Mastodon address, not a Bluesky handle: on Bluesky it stays "
-                "plain text"
-            )
-        elif "." not in name:
-            reason = (
-                f"@{name} cannot be a Bluesky handle (handles are domain names such as "
-                f"{name.lower().replace('_', '-')}.bsky.social): it stays plain text; "
-                f'map it to an account under [aliases] in the config ("@{name}" = '
-                '{ bluesky = "@handle" })'
-            )
-        else:
-            reason = f"@{name} is not a valid Bluesky handle: it stays plain text"
-        found.append(("warning", "mention-not-handle", reason))
-    return found
-
-
-def _mastodon_mention_problems(post: PlannedPost) -> list[tuple[Severity, str, str]]:
-    """X/Twitter-style @names (no domain): they name no account elsewhere on Mastodon."""
-    from threadpost.aliases import TWITTER_MENTION
-
-    return [
-        (
-            "warning",
-            "mention-not-handle",
-            f"@{name} is not an account there: on Mastodon a name without a domain only "
-            "reaches a user of that name on your own instance, otherwise it stays plain "
-            f'text; map it under [aliases] in the config ("@{name}" = '
-            '{ mastodon = "@user@instance" })',
-        )
-        for name in dict.fromkeys(m.group("name") for m in TWITTER_MENTION.finditer(post.text))
-    ]
 
 
 #: Problems about a name rather than a post: reported once per draft and platform.
@@ -604,50 +508,48 @@ def _link_finding(result: LinkResult) -> tuple[Severity, str, str] | None:
     return ("warning", "link-unreachable", f"{url}: {result.reason}")
 
 
-def _mention_handles(threads: Iterable[Thread]) -> list[str]:
-    return list(
-        dict.fromkeys(
-            facet.value.removeprefix("@")
-            for thread in threads
-            if thread.platform == "bluesky"
-            for post in thread.posts
-            for facet in post.facets
-            if facet.kind == "mention" and not facet.value.startswith("did:")
-        )
-    )
+def _mention_handles(threads: Iterable[Thread]) -> dict[PlatformName, list[str]]:
+    """Per network, the distinct handles its rules want resolved (networks with none left out)."""
+    wanted: dict[PlatformName, dict[str, None]] = {}
+    for thread in threads:
+        for handle in rules_for(thread.platform).mention_handles(thread):
+            wanted.setdefault(thread.platform, {})[handle] = None
+    return {platform: list(handles) for platform, handles in wanted.items()}
 
 
 def _resolve(
     threads: Sequence[Thread], settings: Settings, resolver: HandleResolver | None
 ) -> Mapping[str, HandleResult]:
-    handles = _mention_handles(threads)
-    if not handles:
-        return {}
-    if resolver is not None:
-        return resolver(handles)
-    from threadpost.linkcheck import resolve_handles
-
-    return resolve_handles(handles, settings.bluesky.service)
+    """Each network's mentioned handles, resolved by that network (or by `resolver`)."""
+    resolved: dict[str, HandleResult] = {}
+    for platform, handles in _mention_handles(threads).items():
+        if resolver is not None:
+            resolved.update(resolver(handles))
+        else:
+            resolved.update(networks.NETWORKS[platform].resolve_handles(handles, settings))
+    return resolved
 
 
 def handle_problems(
     threads: Iterable[Thread], resolved: Mapping[str, HandleResult]
 ) -> list[Problem]:
-    """A warning for every Bluesky mention whose handle does not resolve to an account."""
+    """A warning for every mention whose handle the network's rules had resolved
+    (`NetworkRules.mention_handles`: Bluesky's) and that does not resolve to an account."""
     found: list[Problem] = []
     for thread in threads:
-        if thread.platform != "bluesky":
-            continue
+        rules = rules_for(thread.platform)
+        asked = set(rules.mention_handles(thread))
         for post in thread.posts:
             for facet in post.facets:
-                if facet.kind != "mention":
+                handle = facet.value.removeprefix("@")
+                if facet.kind != "mention" or handle not in asked:
                     continue
-                result = resolved.get(facet.value.removeprefix("@"))
+                result = resolved.get(handle)
                 if result is None or result.did is not None:
                     continue
                 if result.missing:
                     message = (
-                        f"@{result.handle} does not resolve to a Bluesky account "
+                        f"@{result.handle} does not resolve to a {rules.name} account "
                         f"({result.reason}): it will be sent as plain text"
                     )
                 else:

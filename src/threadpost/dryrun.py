@@ -1,7 +1,7 @@
 """`publish --dry-run`: the exact payloads each network would receive, and nothing sent.
 
-The payloads come from the adapters' own pure builders (`draft_statuses`, `draft_records`),
-the same code that publishing uses, so what is shown is what would go out.
+The payloads come from each network's rules (`NetworkRules.draft_payloads`), which call the
+same pure builders publishing uses, so what is shown is what would go out.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from threadpost.platforms.rules import rules_for
+
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
@@ -17,12 +19,6 @@ if TYPE_CHECKING:
     from threadpost.linkcheck import ProgressSink
     from threadpost.plan import Thread
     from threadpost.values import PlatformName
-
-#: What each platform's payloads are, for the reader of the report.
-PAYLOAD_KINDS = {
-    "mastodon": "POST /api/v1/statuses parameters",
-    "bluesky": "app.bsky.feed.post records",
-}
 
 
 def dry_run(
@@ -47,7 +43,7 @@ def dry_run(
         "platforms": {
             name: {
                 "limit": thread.limits.max_graphemes,
-                "kind": PAYLOAD_KINDS[name],
+                "kind": rules_for(name).payload_kind,
                 "payloads": jsonable(payloads_for(thread)),
             }
             for name, thread in report.threads.items()
@@ -58,14 +54,8 @@ def dry_run(
 
 
 def payloads_for(thread: Thread) -> list[dict[str, Any]]:
-    """The adapter's payloads for `thread`, in posting order."""
-    if thread.platform == "bluesky":
-        from threadpost.platforms.bluesky.publisher import draft_records
-
-        return list(draft_records(thread))
-    from threadpost.platforms.mastodon.publisher import draft_statuses
-
-    return list(draft_statuses(thread))
+    """The payloads publishing `thread` would send, in posting order."""
+    return rules_for(thread.platform).draft_payloads(thread)
 
 
 def jsonable(value: Any) -> Any:

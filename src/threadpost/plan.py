@@ -1,4 +1,8 @@
-"""Draft + PlatformLimits → Thread: the posts exactly as they will be sent to one network."""
+"""Draft + PlatformLimits → Thread: the posts exactly as they will be sent to one network.
+
+The values it makes (`Thread`, `PlannedPost`, `Facet`) live in `threadpost.thread`; they are
+re-exported here, where most readers of a plan import them from.
+"""
 
 from __future__ import annotations
 
@@ -9,90 +13,20 @@ from functools import partial
 from typing import TYPE_CHECKING, Final, Literal
 
 from threadpost.aliases import alias_draft
-from threadpost.draft import Draft, DraftPost, Image
-from threadpost.text.count import (
-    countable_length,
-    fits,
-    shorten_links_for_display,
-    utf8_length,
-)
-from threadpost.text.entities import Entity, bluesky_entities, mastodon_entities, protected_spans
+from threadpost.draft import Draft, DraftPost
+from threadpost.platforms.rules import NetworkRules, rules_for
+from threadpost.text.count import shorten_links_for_display, utf8_length
+from threadpost.text.entities import Entity, protected_spans
 from threadpost.text.graphemes import grapheme_boundaries
 from threadpost.text.sentences import Break
 from threadpost.text.split import Chunk, allowed_breaks, split_text
-from threadpost.values import PlatformLimits, PlatformName, Problem
+from threadpost.thread import Facet, FacetKind, PlannedPost, Thread
+from threadpost.values import PlatformLimits, Problem
 
 if TYPE_CHECKING:
     from threadpost.aliases import AliasTargets
 
-FacetKind = Literal["link", "mention", "tag"]
-
-
-@dataclass(frozen=True)
-class Facet:
-    """A link, mention or tag in a post's text, located in UTF-8 bytes (end exclusive)."""
-
-    kind: FacetKind
-    byte_start: int
-    byte_end: int
-    #: link: the full URI (even when the text shows it shortened); mention: the handle
-    #: without "@" (Bluesky) or "user@domain" (Mastodon); tag: the tag without "#".
-    value: str
-
-    def to_json(self) -> dict[str, object]:
-        key = {"link": "uri", "mention": "handle", "tag": "tag"}[self.kind]
-        return {
-            "type": self.kind,
-            "byteStart": self.byte_start,
-            "byteEnd": self.byte_end,
-            key: self.value,
-        }
-
-
-@dataclass(frozen=True)
-class PlannedPost:
-    """One post of a planned thread."""
-
-    index: int  # 1-based
-    text: str  # exactly what is sent, numbering included
-    length: int  # countable length on the platform
-    bytes: int  # UTF-8 bytes of `text`
-    facets: tuple[Facet, ...]
-    images: tuple[Image, ...]
-    source_post: int  # 1-based index of the draft post it comes from
-    source_line: int  # draft line of that post
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "index": self.index,
-            "text": self.text,
-            "length": self.length,
-            "bytes": self.bytes,
-            "facets": [facet.to_json() for facet in self.facets],
-            "images": [{"path": str(image.path), "alt": image.alt} for image in self.images],
-            "source_post": self.source_post,
-            "source_line": self.source_line,
-        }
-
-
-@dataclass(frozen=True)
-class Thread:
-    """A draft planned for one platform."""
-
-    platform: PlatformName
-    limits: PlatformLimits
-    posts: tuple[PlannedPost, ...]
-    lang: str | None
-    spoiler_text: str | None  # Mastodon content warning (counted in each post's length)
-    #: Problems found while planning (e.g. an unbreakable token longer than the limit).
-    problems: tuple[Problem, ...] = ()
-    #: Mastodon visibility of the first post and of the replies.
-    visibility: str = "public"
-    reply_visibility: str = "unlisted"
-    sensitive: bool = False
-    #: Bluesky: attach a link card (OpenGraph) to posts with a link and no image.
-    link_cards: bool = True
-
+__all__ = ["Facet", "FacetKind", "PlannedPost", "Thread", "numbering_suffix", "plan_thread"]
 
 # --------------------------------------------------------------------------------------
 # Planning
@@ -143,27 +77,28 @@ def plan_thread(
     """
     front = draft.front
     platform = limits.platform
+    rules = rules_for(platform)
     if aliases:
         # Mentions become each network's account before anything is split or counted.
         draft = alias_draft(draft, aliases, platform)
     cw = spoiler_text if spoiler_text is not None else front.cw
-    # Only Mastodon has content warnings; Bluesky has nowhere to put one.
-    cw = (cw or None) if platform == "mastodon" else None
+    # A network without content warnings (Bluesky) has nowhere to put one.
+    cw = (cw or None) if rules.content_warnings else None
     number_format = front.numbering if numbering is False else numbering
-    shorten = shorten_links and platform == "bluesky"
+    shorten = shorten_links and rules.shortens_links
 
-    pieces = _split_all(draft, limits, cw or "", number_format, shorten)
+    pieces = _split_all(draft, rules, limits, cw or "", number_format, shorten)
     total = len(pieces)
     posts: list[PlannedPost] = []
     problems: list[Problem] = []
     for index, piece in enumerate(pieces, start=1):
         text = _numbered(piece.chunk.text, number_format, index, total)
-        entities = _entities(text, platform)
+        entities = rules.entities(text)
         if shorten:
             text, entities = shorten_links_for_display(text, entities)
-        post = _planned_post(index, text, entities, piece, limits, cw or "")
+        post = _planned_post(index, text, entities, piece, rules, limits, cw or "")
         posts.append(post)
-        problems.extend(_piece_problems(post, piece, limits, cw or ""))
+        problems.extend(_piece_problems(post, piece, rules, limits, cw or ""))
 
     return Thread(
         platform=platform,
@@ -206,12 +141,13 @@ def _numbered(text: str, number_format: str | None, index: int, total: int) -> s
     return f"{text} {suffix}" if text else suffix
 
 
-def _entities(text: str, platform: PlatformName) -> list[Entity]:
-    return bluesky_entities(text) if platform == "bluesky" else mastodon_entities(text)
-
-
 def _split_all(
-    draft: Draft, limits: PlatformLimits, cw: str, number_format: str | None, shorten: bool
+    draft: Draft,
+    rules: NetworkRules,
+    limits: PlatformLimits,
+    cw: str,
+    number_format: str | None,
+    shorten: bool,
 ) -> list[_Piece]:
     """Split every draft post; re-plan until the numbering's total is the real total."""
     # Break points are computed lazily, once per draft post, and reused by every round.
@@ -234,8 +170,8 @@ def _split_all(
             def fits_numbered(candidate: str, chunk_index: int, offset: int = offset) -> bool:
                 text = _numbered(candidate, number_format, offset + chunk_index + 1, total)
                 if shorten:
-                    text = shorten_links_for_display(text, bluesky_entities(text))[0]
-                return fits(text, limits, spoiler_text=cw)
+                    text = shorten_links_for_display(text, rules.entities(text))[0]
+                return rules.fits(text, limits, spoiler_text=cw)
 
             chunks = split_text(post.text, fits_numbered, breaks=partial(breaks_of, post))
             pieces.extend(_Piece(post, chunk, n == 0) for n, chunk in enumerate(chunks))
@@ -261,6 +197,7 @@ def _planned_post(
     text: str,
     entities: list[Entity],
     piece: _Piece,
+    rules: NetworkRules,
     limits: PlatformLimits,
     cw: str,
 ) -> PlannedPost:
@@ -277,7 +214,7 @@ def _planned_post(
     return PlannedPost(
         index=index,
         text=text,
-        length=countable_length(text, limits, spoiler_text=cw),
+        length=rules.countable_length(text, limits, spoiler_text=cw),
         bytes=utf8_length(text),
         facets=facets,
         images=piece.post.images if piece.first else (),
@@ -287,13 +224,13 @@ def _planned_post(
 
 
 def _piece_problems(
-    planned: PlannedPost, piece: _Piece, limits: PlatformLimits, cw: str
+    planned: PlannedPost, piece: _Piece, rules: NetworkRules, limits: PlatformLimits, cw: str
 ) -> list[Problem]:
     problems: list[Problem] = []
     platform = limits.platform
     index = planned.index
     post = piece.post
-    if piece.chunk.fits and not fits(planned.text, limits, spoiler_text=cw):
+    if piece.chunk.fits and not rules.fits(planned.text, limits, spoiler_text=cw):
         problems.append(
             Problem(
                 severity="error",

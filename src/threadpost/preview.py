@@ -12,6 +12,7 @@ from importlib import resources
 from string import Template
 from typing import TYPE_CHECKING, Any, Final
 
+from threadpost.platforms.rules import rules_for
 from threadpost.values import Problem
 
 if TYPE_CHECKING:
@@ -28,7 +29,6 @@ NEAR_LIMIT: Final = 0.9
 MAX_EMBEDDED_IMAGE_BYTES: Final = 8 * 1024 * 1024
 
 _FACET_STYLES: Final = {"link": "underline bright_blue", "mention": "magenta", "tag": "cyan"}
-_NETWORK_NAMES: Final = {"mastodon": "Mastodon", "bluesky": "Bluesky"}
 
 
 # --- shared ------------------------------------------------------------------------
@@ -186,9 +186,11 @@ def render_terminal(report: CheckReport) -> RenderableType:
     parts += [_problem_line(p) for p in _draft_problems(report)]
     for name, thread in report.threads.items():
         limits = thread.limits
-        rule = f"{_NETWORK_NAMES.get(name, name)} · {len(thread.posts)} posts · limit "
-        rule += f"{limits.max_graphemes}" + (f" ({limits.source})" if name == "mastodon" else "")
-        parts.append(Rule(rule, style="bright_blue" if name == "bluesky" else "magenta"))
+        rules = rules_for(name)
+        rule = f"{rules.name} · {len(thread.posts)} posts · limit {limits.max_graphemes}"
+        # Where the limit came from matters only where each server states its own.
+        rule += f" ({limits.source})" if rules.server_limits else ""
+        parts.append(Rule(rule, style=rules.preview_style))
         parts += [post_card(report, thread, post) for post in thread.posts]
     parts.append(summary_renderable(report))
     return Group(*parts)
@@ -272,7 +274,7 @@ def _html_column(report: CheckReport, thread: Thread, embedded: dict[str, str]) 
     posts = "\n".join(_html_post(report, thread, post, embedded) for post in thread.posts)
     return (
         f'<section class="network {_e(name)}" data-platform="{_e(name)}">\n'
-        f"<h2>{_e(_NETWORK_NAMES.get(name, name))} "
+        f"<h2>{_e(rules_for(name).name)} "
         f'<span class="limit">{len(thread.posts)} posts · {_e(limit)}</span></h2>\n'
         f"{posts}\n</section>"
     )

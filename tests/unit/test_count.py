@@ -9,10 +9,9 @@ from hypothesis import strategies as st
 
 from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
 from threadpost.platforms.mastodon.rules import MASTODON_DEFAULT_LIMITS
+from threadpost.platforms.rules import countable_length, fits
 from threadpost.text.count import (
     bluesky_length,
-    countable_length,
-    fits,
     mastodon_countable_text,
     mastodon_length,
     short_url,

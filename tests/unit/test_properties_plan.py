@@ -11,7 +11,7 @@ from threadpost.draft import Draft, parse_draft
 from threadpost.plan import Thread, plan_thread
 from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
 from threadpost.platforms.mastodon.rules import MASTODON_DEFAULT_LIMITS
-from threadpost.text.count import fits
+from threadpost.platforms.rules import fits
 from threadpost.text.entities import protected_spans
 from threadpost.text.graphemes import grapheme_count
 from threadpost.values import PlatformLimits

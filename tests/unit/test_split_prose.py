@@ -13,7 +13,7 @@ from threadpost.draft import parse_draft
 from threadpost.plan import Thread, plan_thread
 from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
 from threadpost.platforms.mastodon.rules import MASTODON_DEFAULT_LIMITS
-from threadpost.text.count import fits
+from threadpost.platforms.rules import fits
 from threadpost.text.sentences import BreakKind, break_opportunities, sentence_spans
 from threadpost.values import PlatformLimits
 

@@ -1,4 +1,8 @@
-"""The text core (and the planner) import nothing from the network, the CLI or the SDKs."""
+"""The text core (and the planner) import nothing from the network, the CLI or the SDKs.
+
+The text core itself (`threadpost.text`) is held to an allowlist: the standard library, the
+grapheme package (ugrapheme) and its own `threadpost.text.*` modules, nothing else.
+"""
 
 from __future__ import annotations
 
@@ -94,3 +98,89 @@ def test_the_static_check_sees_lazy_imports(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("def f():\n    import httpx\n    from atproto import Client\n")
     assert _imported_names(sample) == {"httpx", "atproto"}
+
+
+# --- the text core's allowlist ----------------------------------------------------------
+
+TEXT_CORE = SRC / "text"
+#: Third-party packages the text core may import (graphemes: UAX #29 segmentation).
+ALLOWED_THIRD_PARTY = frozenset({"ugrapheme"})
+
+
+def _imports_outside_allowlist(path: Path) -> list[str]:
+    """Every import statement of `path` (lazy and TYPE_CHECKING ones included) that is not
+    the standard library, an allowed package or a `threadpost.text` module."""
+    bad: list[str] = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:  # relative: inside threadpost.text itself
+                continue
+            names = [node.module or ""]
+        else:
+            continue
+        for name in names:
+            root = name.split(".")[0]
+            if root in sys.stdlib_module_names or root in ALLOWED_THIRD_PARTY:
+                continue
+            if name == "threadpost.text" or name.startswith("threadpost.text."):
+                continue
+            bad.append(name)
+    return sorted(bad)
+
+
+@pytest.mark.parametrize("path", sorted(TEXT_CORE.glob("*.py")), ids=lambda p: p.name)
+def test_text_core_imports_only_the_allowlist(path: Path) -> None:
+    assert _imports_outside_allowlist(path) == [], path.name
+
+
+def test_the_allowlist_check_rejects_what_is_not_on_it(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "from __future__ import annotations\n"
+        "import re\n"
+        "from ugrapheme import grapheme_len\n"
+        "from threadpost.text.graphemes import grapheme_count\n"
+        "from threadpost.values import PlatformLimits\n"
+        "if TYPE_CHECKING:\n"
+        "    from threadpost.platforms.rules import NetworkRules\n"
+        "def f():\n"
+        "    import regex\n"
+    )
+    assert _imports_outside_allowlist(sample) == [
+        "regex",
+        "threadpost.platforms.rules",
+        "threadpost.values",
+    ]
+
+
+def test_importing_the_text_core_loads_only_the_allowlist() -> None:
+    """At run time too: what importing every text module adds, beyond the standard library
+    and what ugrapheme loads for itself, is `threadpost.text` (and the version-only
+    `threadpost` package)."""
+    modules = sorted(
+        f"threadpost.text.{p.stem}" for p in TEXT_CORE.glob("*.py") if p.stem != "__init__"
+    )
+    script = (
+        "import importlib, json, sys\n"
+        "before = set(sys.modules)\n"
+        "import ugrapheme\n"
+        "grapheme_package = set(sys.modules) - before\n"
+        f"for name in {modules!r}:\n"
+        "    importlib.import_module(name)\n"
+        "print(json.dumps(sorted(set(sys.modules) - before - grapheme_package)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    )
+    loaded = json.loads(result.stdout)
+    bad = [
+        name
+        for name in loaded
+        if name.split(".")[0] not in sys.stdlib_module_names
+        and name not in ("threadpost", "threadpost.text")
+        and not name.startswith("threadpost.text.")
+    ]
+    assert bad == []
+    assert set(modules) <= set(loaded) and len(modules) >= 5

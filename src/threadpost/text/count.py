@@ -1,5 +1,8 @@
 """Countable length per network: what each server compares with its limit.
 
+Pure functions per network; which one applies to a platform is that network's rules object
+(`threadpost.platforms.<network>.rules`) to say: the text core knows no platform names.
+
 Mastodon (`StatusLengthValidator`): graphemes of `spoiler_text + countable(text)`, where
 countable(text) replaces every http(s) URL twitter-text extracts (≤ 4096 characters) with
 `characters_reserved_per_url` placeholder characters and every `@user@domain` with `@user`;
@@ -15,7 +18,6 @@ from urllib.parse import quote, urlsplit
 
 from threadpost.text.entities import Entity, mastodon_counted_spans
 from threadpost.text.graphemes import grapheme_count
-from threadpost.values import PlatformLimits
 
 #: Mastodon's characters_reserved_per_url when the instance does not say.
 DEFAULT_URL_WEIGHT = 23
@@ -32,7 +34,7 @@ def utf8_length(text: str) -> int:
 
 
 def bluesky_length(text: str) -> int:
-    """Bluesky's countable length: graphemes (the 3000-byte cap is checked by `fits`)."""
+    """Bluesky's countable length: graphemes (the 3000-byte cap is a separate check)."""
     return grapheme_count(text)
 
 
@@ -61,31 +63,6 @@ def mastodon_length(
 ) -> int:
     """Mastodon's countable length of a status with this text and content warning."""
     return grapheme_count(spoiler_text + mastodon_countable_text(text, url_weight=url_weight))
-
-
-def countable_length(text: str, limits: PlatformLimits, *, spoiler_text: str = "") -> int:
-    """The length the network compares with `limits.max_graphemes`.
-
-    Mastodon: weighted (URLs, remote mentions, content warning). Bluesky: graphemes
-    (`spoiler_text` is ignored: Bluesky has no content warning text).
-    """
-    if limits.platform == "mastodon":
-        weight = DEFAULT_URL_WEIGHT if limits.url_weight is None else limits.url_weight
-        return mastodon_length(text, spoiler_text=spoiler_text, url_weight=weight)
-    return grapheme_count(text)
-
-
-def fits(text: str, limits: PlatformLimits, *, spoiler_text: str = "") -> bool:
-    """Whether the network accepts `text` as one post: countable length and byte cap."""
-    if limits.max_bytes is not None and utf8_length(text) > limits.max_bytes:
-        return False
-    if limits.platform == "mastodon":
-        # Without a URL the weighted length is at most the code-point length.
-        if "://" not in text and len(spoiler_text) + len(text) <= limits.max_graphemes:
-            return True
-    elif len(text) <= limits.max_graphemes:
-        return True
-    return countable_length(text, limits, spoiler_text=spoiler_text) <= limits.max_graphemes
 
 
 # --------------------------------------------------------------------------------------------

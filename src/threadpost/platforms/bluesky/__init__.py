@@ -1,1 +1,36 @@
-"""Bluesky: its rules (light) and its publisher (imports atproto lazily)."""
+"""Bluesky: its rules (`rules.py`, pure) and its publisher (imports atproto lazily).
+
+This package's functions are the network's I/O entry points for `threadpost.platforms`;
+they import what they need when called, so importing the package costs nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from threadpost.config import Settings
+    from threadpost.linkcheck import HandleResult
+    from threadpost.platforms.base import Publisher
+    from threadpost.values import PlatformLimits
+
+
+def open_publisher(settings: Settings) -> Publisher:
+    """A logged-in publisher for the configured account (raises AuthFailed / ConfigError)."""
+    from threadpost.platforms.bluesky.publisher import BlueskyPublisher
+
+    return BlueskyPublisher(settings)
+
+
+def read_limits(settings: Settings, *, offline: bool) -> PlatformLimits:
+    """Bluesky's limits are fixed: no server is asked."""
+    from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
+
+    return BLUESKY_LIMITS
+
+
+def resolve_handles(handles: list[str], settings: Settings) -> dict[str, HandleResult]:
+    """Each handle's DID, asked of the configured service (concurrently, over httpx)."""
+    from threadpost.linkcheck import resolve_handles as ask_service
+
+    return ask_service(handles, settings.bluesky.service)

@@ -17,12 +17,14 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import libipld
 
 from threadpost.images import ImageError, inspect_image
-from threadpost.plan import Facet, PlannedPost, Thread
+
+if TYPE_CHECKING:
+    from threadpost.thread import Facet, PlannedPost, Thread
 
 POST_COLLECTION: Final = "app.bsky.feed.post"
 #: Lexicon caps that the records must respect (the planner enforces the text limits).

@@ -1,10 +1,23 @@
-"""Bluesky's rules, pure: no I/O, no SDK."""
+"""Bluesky's rules, pure: no I/O, no SDK.
+
+Its fixed limits (300 graphemes and 3000 bytes), which entities become facets
+(`text.entities`), what `check` refuses or warns about (tags over 64 graphemes, @names that
+are no handle), and the records a dry run shows (`records.draft_records`).
+"""
 
 from __future__ import annotations
 
-from typing import Final
+import re
+from typing import TYPE_CHECKING, Any, Final
 
-from threadpost.values import PlatformLimits
+from threadpost.platforms.bluesky.records import draft_records
+from threadpost.text.count import utf8_length
+from threadpost.text.entities import Entity, bluesky_entities
+from threadpost.text.graphemes import grapheme_count
+from threadpost.values import PlatformLimits, PlatformName, Severity
+
+if TYPE_CHECKING:
+    from threadpost.thread import PlannedPost, Thread
 
 BLUESKY_LIMITS: Final = PlatformLimits(
     platform="bluesky",
@@ -14,3 +27,131 @@ BLUESKY_LIMITS: Final = PlatformLimits(
     max_images=4,
     max_image_bytes=2_000_000,
 )
+#: app.bsky.richtext.facet#tag: maxGraphemes 64.
+MAX_TAG_GRAPHEMES: Final = 64
+
+# An @name after start, whitespace or "(" — as a reader would see a mention. Trailing
+# sentence punctuation is not part of it.
+_AT_WORD: Final = re.compile(r"(?:(?<=^)|(?<=[\s(]))@([\w.\-]+(?:@[\w.\-]+)?)", re.UNICODE)
+_HASHTAG: Final = re.compile(r"(?:(?<=^)|(?<=\s))[#＃]([^\s#＃]+)", re.UNICODE)
+_TRAILING_PUNCTUATION: Final = ".,;:!?…'\"’”»)]}"
+
+_Finding = tuple[Severity, str, str]
+
+
+class BlueskyRules:
+    """Bluesky, as `platforms.rules.NetworkRules` describes a network."""
+
+    platform: PlatformName = "bluesky"
+    name = "Bluesky"
+    default_limits = BLUESKY_LIMITS
+    server_limits = False
+    content_warnings = False
+    shortens_links = True
+    max_alt_length: int | None = None
+    payload_kind = "app.bsky.feed.post records"
+    preview_style = "bright_blue"
+
+    def entities(self, text: str) -> list[Entity]:
+        """Links, mentions and tags as the Bluesky app makes them facets."""
+        return bluesky_entities(text)
+
+    def countable_length(self, text: str, limits: PlatformLimits, *, spoiler_text: str = "") -> int:
+        """Graphemes of the text as sent (Bluesky has no content warning text to count)."""
+        return grapheme_count(text)
+
+    def fits(self, text: str, limits: PlatformLimits, *, spoiler_text: str = "") -> bool:
+        """Whether the text is within both the grapheme and the UTF-8 byte limit."""
+        if limits.max_bytes is not None and utf8_length(text) > limits.max_bytes:
+            return False
+        if len(text) <= limits.max_graphemes:
+            return True
+        return grapheme_count(text) <= limits.max_graphemes
+
+    def post_findings(self, post: PlannedPost) -> list[_Finding]:
+        """Tags over Bluesky's length, and @names that will not become mentions."""
+        return _tag_findings(post) + _mention_findings(post)
+
+    def mention_handles(self, thread: Thread) -> list[str]:
+        """The handles of the thread's mention facets (a DID needs no resolving)."""
+        return list(
+            dict.fromkeys(
+                facet.value.removeprefix("@")
+                for post in thread.posts
+                for facet in post.facets
+                if facet.kind == "mention" and not facet.value.startswith("did:")
+            )
+        )
+
+    def draft_payloads(self, thread: Thread) -> list[dict[str, Any]]:
+        """The app.bsky.feed.post records, placeholders standing in for the network's part."""
+        return draft_records(thread)
+
+
+def _tag_findings(post: PlannedPost) -> list[_Finding]:
+    encoded = post.text.encode("utf-8")
+    tag_facets = {
+        encoded[facet.byte_start : facet.byte_end].decode("utf-8", "replace").lstrip("#＃")
+        for facet in post.facets
+        if facet.kind == "tag"
+    } | {facet.value for facet in post.facets if facet.kind == "tag"}
+    found: list[_Finding] = []
+    for match in _HASHTAG.finditer(post.text):
+        tag = match.group(1).rstrip(_TRAILING_PUNCTUATION)
+        if not tag or tag.isdigit():
+            continue
+        count = grapheme_count(tag)
+        if count <= MAX_TAG_GRAPHEMES:
+            continue
+        if tag in tag_facets:
+            # Such a facet would make the PDS reject the whole record.
+            found.append(
+                (
+                    "error",
+                    "tag-too-long",
+                    f"#{tag[:20]}… is {count} characters; Bluesky tags are at most "
+                    f"{MAX_TAG_GRAPHEMES}",
+                )
+            )
+        else:
+            found.append(
+                (
+                    "warning",
+                    "tag-too-long",
+                    f"#{tag[:20]}… is {count} characters, over Bluesky's {MAX_TAG_GRAPHEMES}: "
+                    "it stays plain text, not a tag",
+                )
+            )
+    return found
+
+
+def _mention_findings(post: PlannedPost) -> list[_Finding]:
+    """@names that Bluesky will not turn into mentions (they stay plain text)."""
+    mention_spans = [(f.byte_start, f.byte_end) for f in post.facets if f.kind == "mention"]
+    found: list[_Finding] = []
+    for match in _AT_WORD.finditer(post.text):
+        name = match.group(1).rstrip(_TRAILING_PUNCTUATION)
+        if not name:
+            continue
+        start = len(post.text[: match.start()].encode("utf-8"))
+        if any(begin <= start < end for begin, end in mention_spans):
+            continue
+        if "@" in name:
+            reason = (
+                f"@{name} is a Mastodon address, not a Bluesky handle: on Bluesky it stays "
+                "plain text"
+            )
+        elif "." not in name:
+            reason = (
+                f"@{name} cannot be a Bluesky handle (handles are domain names such as "
+                f"{name.lower().replace('_', '-')}.bsky.social): it stays plain text; "
+                f'map it to an account under [aliases] in the config ("@{name}" = '
+                '{ bluesky = "@handle" })'
+            )
+        else:
+            reason = f"@{name} is not a valid Bluesky handle: it stays plain text"
+        found.append(("warning", "mention-not-handle", reason))
+    return found
+
+
+BLUESKY_RULES: Final = BlueskyRules()

@@ -4,7 +4,8 @@ Every request goes through one choke point (`MastodonPublisher._call` → the in
 `MastodonHttp` of `http.py`, toot's pattern) that turns Mastodon.py's exceptions into
 errors.py's `PlatformError`s, so the retry policy in publish.py never sees a library type.
 Mastodon.py (~140 ms to import) is imported only inside the methods that talk to the
-network; `draft_statuses` (the dry run) needs none of it.
+network; the status parameters come from `statuses.py` (pure, shared with the dry run's
+`draft_statuses`).
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from threadpost.platforms.mastodon.http import (
     parse_reset,
 )
 from threadpost.platforms.mastodon.instance import instance_limits
+from threadpost.platforms.mastodon.statuses import draft_statuses, status_params
 from threadpost.values import PlatformLimits, PlatformName, PostKey, PostRef, Problem
 
 if TYPE_CHECKING:
@@ -70,35 +72,6 @@ LOOKUP_MAX_PAGES: Final = 50
 LOOKUP_MAX_SOURCES: Final = 10
 #: Without a first attempt time (a ledger from before it was kept), search this far back.
 LOOKUP_FALLBACK_WINDOW: Final = timedelta(days=2)
-
-
-def draft_statuses(thread: Thread) -> list[dict[str, Any]]:
-    """The parameters each status POST will carry, in order, for the dry run. Pure.
-
-    `in_reply_to_id` of post N > 1 is the placeholder "<id of post N-1>"; `media` lists the
-    files that are uploaded first (each becomes one of `media_ids`). A None value is not
-    sent at all.
-    """
-    return [_status_params(thread, post) for post in thread.posts]
-
-
-def _status_params(thread: Thread, post: PlannedPost) -> dict[str, Any]:
-    return {
-        "status": post.text,
-        "in_reply_to_id": None if post.index == 1 else f"<id of post {post.index - 1}>",
-        "visibility": thread.visibility if post.index == 1 else thread.reply_visibility,
-        "spoiler_text": thread.spoiler_text or None,
-        "sensitive": thread.sensitive,
-        "language": _language(thread.lang),
-        "media": [{"path": str(image.path), "description": image.alt} for image in post.images],
-    }
-
-
-def _language(lang: str | None) -> str | None:
-    # Mastodon takes an ISO 639 code and silently drops anything else: "fr-CA" → "fr".
-    if not lang:
-        return None
-    return lang.replace("_", "-").split("-")[0].lower() or None
 
 
 def idempotency_key(account: str, thread_id: str, post: PlannedPost, thread: Thread) -> str:
@@ -220,7 +193,7 @@ class MastodonPublisher:
         media_ids = self._upload_all(posts)
         parent_id = parent.remote_id if parent is not None else None
         for post in posts:
-            params = _status_params(thread, post)
+            params = status_params(thread, post)
             status = self._post_status(
                 post.index, params, parent_id, media_ids[post.index], key_of[post.index]
             )

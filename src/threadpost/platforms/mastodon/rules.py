@@ -1,17 +1,91 @@
-"""Mastodon's rules, pure: no I/O, no SDK."""
+"""Mastodon's rules, pure: no I/O, no SDK.
+
+What an instance counts (the weighted length of `text.count`), which entities it links
+(`text.entities`), what `check` warns about, and the status parameters a dry run shows.
+The instance's own limits are read by `instance.py`; the defaults below stand in offline.
+"""
 
 from __future__ import annotations
 
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final
 
-from threadpost.values import PlatformLimits
+from threadpost.aliases import TWITTER_MENTION
+from threadpost.platforms.mastodon.statuses import draft_statuses
+from threadpost.text.count import DEFAULT_URL_WEIGHT, mastodon_length, utf8_length
+from threadpost.text.entities import Entity, mastodon_entities
+from threadpost.values import PlatformLimits, PlatformName, Severity
+
+if TYPE_CHECKING:
+    from threadpost.thread import PlannedPost, Thread
 
 #: The offline fallback: the instance's own limits replace it whenever they can be read.
 MASTODON_DEFAULT_LIMITS: Final = PlatformLimits(
     platform="mastodon",
     max_graphemes=500,
     max_bytes=None,
-    url_weight=23,
+    url_weight=DEFAULT_URL_WEIGHT,
     max_images=4,
     max_image_bytes=16 * 1024 * 1024,
 )
+#: Mastodon refuses media descriptions longer than this (MediaAttachment::MAX_DESCRIPTION_LENGTH).
+MASTODON_MAX_ALT: Final = 1500
+
+
+class MastodonRules:
+    """Mastodon, as `platforms.rules.NetworkRules` describes a network."""
+
+    platform: PlatformName = "mastodon"
+    name = "Mastodon"
+    default_limits = MASTODON_DEFAULT_LIMITS
+    server_limits = True
+    content_warnings = True
+    shortens_links = False
+    max_alt_length: int | None = MASTODON_MAX_ALT
+    payload_kind = "POST /api/v1/statuses parameters"
+    preview_style = "magenta"
+
+    def entities(self, text: str) -> list[Entity]:
+        """Links, mentions and tags as Mastodon links them."""
+        return mastodon_entities(text)
+
+    def countable_length(self, text: str, limits: PlatformLimits, *, spoiler_text: str = "") -> int:
+        """Weighted: each URL as the instance's `url_weight`, remote mentions as `@user`,
+        the content warning included."""
+        weight = DEFAULT_URL_WEIGHT if limits.url_weight is None else limits.url_weight
+        return mastodon_length(text, spoiler_text=spoiler_text, url_weight=weight)
+
+    def fits(self, text: str, limits: PlatformLimits, *, spoiler_text: str = "") -> bool:
+        """Whether the instance accepts `text` with this content warning as one status."""
+        if limits.max_bytes is not None and utf8_length(text) > limits.max_bytes:
+            return False
+        # Without a URL the weighted length is at most the code-point length.
+        if "://" not in text and len(spoiler_text) + len(text) <= limits.max_graphemes:
+            return True
+        return (
+            self.countable_length(text, limits, spoiler_text=spoiler_text) <= limits.max_graphemes
+        )
+
+    def post_findings(self, post: PlannedPost) -> list[tuple[Severity, str, str]]:
+        """X/Twitter-style @names (no domain): they name no account elsewhere on Mastodon."""
+        return [
+            (
+                "warning",
+                "mention-not-handle",
+                f"@{name} is not an account there: on Mastodon a name without a domain only "
+                "reaches a user of that name on your own instance, otherwise it stays plain "
+                f'text; map it under [aliases] in the config ("@{name}" = '
+                '{ mastodon = "@user@instance" })',
+            )
+            for name in dict.fromkeys(m.group("name") for m in TWITTER_MENTION.finditer(post.text))
+        ]
+
+    def mention_handles(self, thread: Thread) -> list[str]:
+        """None: the instance resolves mentions itself when the status is posted."""
+        return []
+
+    def draft_payloads(self, thread: Thread) -> list[dict[str, Any]]:
+        """The POST /api/v1/statuses parameters, in posting order."""
+        return draft_statuses(thread)
+
+
+MASTODON_RULES: Final = MastodonRules()

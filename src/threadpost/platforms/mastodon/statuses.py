@@ -1,0 +1,42 @@
+"""The parameters of Mastodon status POSTs, built from a planned thread. Pure.
+
+The publisher sends them; the dry run shows them (`draft_statuses`), so what is shown is
+what would go out. Nothing here imports Mastodon.py or talks to the network.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from threadpost.thread import PlannedPost, Thread
+
+
+def draft_statuses(thread: Thread) -> list[dict[str, Any]]:
+    """The parameters each status POST will carry, in order, for the dry run. Pure.
+
+    `in_reply_to_id` of post N > 1 is the placeholder "<id of post N-1>"; `media` lists the
+    files that are uploaded first (each becomes one of `media_ids`). A None value is not
+    sent at all.
+    """
+    return [status_params(thread, post) for post in thread.posts]
+
+
+def status_params(thread: Thread, post: PlannedPost) -> dict[str, Any]:
+    """The parameters of one status POST (the reply target still a placeholder)."""
+    return {
+        "status": post.text,
+        "in_reply_to_id": None if post.index == 1 else f"<id of post {post.index - 1}>",
+        "visibility": thread.visibility if post.index == 1 else thread.reply_visibility,
+        "spoiler_text": thread.spoiler_text or None,
+        "sensitive": thread.sensitive,
+        "language": _language(thread.lang),
+        "media": [{"path": str(image.path), "description": image.alt} for image in post.images],
+    }
+
+
+def _language(lang: str | None) -> str | None:
+    # Mastodon takes an ISO 639 code and silently drops anything else: "fr-CA" → "fr".
+    if not lang:
+        return None
+    return lang.replace("_", "-").split("-")[0].lower() or None

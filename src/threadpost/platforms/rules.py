@@ -1,0 +1,101 @@
+"""What threadpost knows about each network, without I/O: one rules object per network.
+
+The core (plan, check, preview, dryrun) asks `rules_for(platform)` and never tests a
+platform's name. Each network's rules live next to its publisher, in
+`platforms/<network>/rules.py`; the I/O half of a network (its publisher, reading limits a
+server states, resolving handles) is reached through `platforms/__init__.py`'s `NETWORKS`.
+The two registries stay apart so that neither half loads the other: `threadpost run` needs
+the I/O half without the text core, planning needs the rules without any adapter. Adding a
+network: its folder (`__init__.py` entry points, `rules.py`, its publisher), its name in
+`values.PlatformName`, one line in `RULES` below and one in `NETWORKS`.
+
+Light on purpose: neither this module nor a rules module imports an SDK, httpx or an
+adapter, so planning and checking load nothing of the network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+from threadpost.platforms.bluesky.rules import BLUESKY_RULES
+from threadpost.platforms.mastodon.rules import MASTODON_RULES
+from threadpost.values import PlatformLimits, PlatformName, Severity
+
+if TYPE_CHECKING:
+    from threadpost.text.entities import Entity
+    from threadpost.thread import PlannedPost, Thread
+
+#: One finding about one post: (severity, code, message); check.py adds where it is.
+Finding = tuple[Severity, str, str]
+
+
+class NetworkRules(Protocol):
+    """One network's rules: its limits, how it finds entities and counts, what it refuses
+    or warns about, and the payloads it would be sent. Pure: no I/O, no SDK."""
+
+    platform: PlatformName
+    #: The network's name for people ("Bluesky").
+    name: str
+    #: The limits to plan with when nothing better is known (Bluesky: its only limits).
+    default_limits: PlatformLimits
+    #: True when each server states its own limits (a Mastodon instance: read by the
+    #: network's adapter, see `platforms.limits_for`), so where they came from is worth
+    #: showing; False when `default_limits` are the network's, fixed.
+    server_limits: bool
+    #: Whether a post can carry a content warning (counted in its length).
+    content_warnings: bool
+    #: Whether the `shorten_links` option applies (links shown shortened, the app's way).
+    shortens_links: bool
+    #: Longest image description the network accepts (code points); None: no limit.
+    max_alt_length: int | None
+    #: What `draft_payloads` returns, for the reader of a dry run.
+    payload_kind: str
+    #: The network's colour in terminal previews (a rich style).
+    preview_style: str
+
+    def entities(self, text: str) -> list[Entity]:
+        """Links, mentions and tags as this network detects them, sorted, non-overlapping."""
+        ...
+
+    def countable_length(self, text: str, limits: PlatformLimits, *, spoiler_text: str = "") -> int:
+        """The length the network compares with `limits.max_graphemes`."""
+        ...
+
+    def fits(self, text: str, limits: PlatformLimits, *, spoiler_text: str = "") -> bool:
+        """Whether the network accepts `text` as one post (length and any byte cap)."""
+        ...
+
+    def post_findings(self, post: PlannedPost) -> list[Finding]:
+        """This network's own problems with a planned post (tags, mentions), offline."""
+        ...
+
+    def mention_handles(self, thread: Thread) -> list[str]:
+        """The mentioned handles a check online should resolve (distinct, in order)."""
+        ...
+
+    def draft_payloads(self, thread: Thread) -> list[dict[str, Any]]:
+        """What publishing `thread` would send, post by post, built without the network."""
+        ...
+
+
+#: The registry: every network's rules, by name.
+RULES: Final[Mapping[PlatformName, NetworkRules]] = {
+    "mastodon": MASTODON_RULES,
+    "bluesky": BLUESKY_RULES,
+}
+
+
+def rules_for(platform: PlatformName) -> NetworkRules:
+    """The rules of `platform`."""
+    return RULES[platform]
+
+
+def countable_length(text: str, limits: PlatformLimits, *, spoiler_text: str = "") -> int:
+    """`text`'s countable length on `limits.platform` (see `NetworkRules.countable_length`)."""
+    return RULES[limits.platform].countable_length(text, limits, spoiler_text=spoiler_text)
+
+
+def fits(text: str, limits: PlatformLimits, *, spoiler_text: str = "") -> bool:
+    """Whether `limits.platform` accepts `text` as one post (see `NetworkRules.fits`)."""
+    return RULES[limits.platform].fits(text, limits, spoiler_text=spoiler_text)

@@ -1,0 +1,81 @@
+"""A planned thread: the posts exactly as they will be sent to one network (values only).
+
+`plan.py` makes them; the network rules, the adapters, preview and the ledger read them.
+A leaf beside `values.py`, so that what reads a plan need not import the planner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from threadpost.draft import Image
+from threadpost.values import PlatformLimits, PlatformName, Problem
+
+FacetKind = Literal["link", "mention", "tag"]
+
+
+@dataclass(frozen=True)
+class Facet:
+    """A link, mention or tag in a post's text, located in UTF-8 bytes (end exclusive)."""
+
+    kind: FacetKind
+    byte_start: int
+    byte_end: int
+    #: link: the full URI (even when the text shows it shortened); mention: the handle
+    #: without "@" (Bluesky) or "user@domain" (Mastodon); tag: the tag without "#".
+    value: str
+
+    def to_json(self) -> dict[str, object]:
+        key = {"link": "uri", "mention": "handle", "tag": "tag"}[self.kind]
+        return {
+            "type": self.kind,
+            "byteStart": self.byte_start,
+            "byteEnd": self.byte_end,
+            key: self.value,
+        }
+
+
+@dataclass(frozen=True)
+class PlannedPost:
+    """One post of a planned thread."""
+
+    index: int  # 1-based
+    text: str  # exactly what is sent, numbering included
+    length: int  # countable length on the platform
+    bytes: int  # UTF-8 bytes of `text`
+    facets: tuple[Facet, ...]
+    images: tuple[Image, ...]
+    source_post: int  # 1-based index of the draft post it comes from
+    source_line: int  # draft line of that post
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "index": self.index,
+            "text": self.text,
+            "length": self.length,
+            "bytes": self.bytes,
+            "facets": [facet.to_json() for facet in self.facets],
+            "images": [{"path": str(image.path), "alt": image.alt} for image in self.images],
+            "source_post": self.source_post,
+            "source_line": self.source_line,
+        }
+
+
+@dataclass(frozen=True)
+class Thread:
+    """A draft planned for one platform."""
+
+    platform: PlatformName
+    limits: PlatformLimits
+    posts: tuple[PlannedPost, ...]
+    lang: str | None
+    spoiler_text: str | None  # Mastodon content warning (counted in each post's length)
+    #: Problems found while planning (e.g. an unbreakable token longer than the limit).
+    problems: tuple[Problem, ...] = ()
+    #: Mastodon visibility of the first post and of the replies.
+    visibility: str = "public"
+    reply_visibility: str = "unlisted"
+    sensitive: bool = False
+    #: Bluesky: attach a link card (OpenGraph) to posts with a link and no image.
+    link_cards: bool = True
