@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import stat
+import struct
 import zipfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -98,4 +99,18 @@ def write_bomb_zip(path: Path, name: str, size: int, *, prefix: bytes = b"") -> 
         while left > 0:
             member.write(chunk[: min(left, len(chunk))])
             left -= len(chunk)
+    return path
+
+
+def lie_about_size(path: Path, name: str, declared: int) -> Path:
+    """Rewrite the zip so that `name` claims `declared` bytes (both of its headers)."""
+    data = bytearray(path.read_bytes())
+    encoded = name.encode()
+    central = data.index(b"PK\x01\x02")
+    while data[central + 46 : central + 46 + len(encoded)] != encoded:
+        central = data.index(b"PK\x01\x02", central + 4)
+    struct.pack_into("<I", data, central + 24, declared)
+    local = int.from_bytes(data[central + 42 : central + 46], "little")
+    struct.pack_into("<I", data, local + 22, declared)
+    path.write_bytes(bytes(data))
     return path

@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from archive_builders import (
     account_js,
+    lie_about_size,
     tweet_entry,
     tweets_js,
     two_tweet_thread,
@@ -280,6 +281,24 @@ def test_a_deflate_bomb_is_refused_with_little_memory(tmp_path: Path) -> None:
     assert "100:1" in message  # the limit it broke
     assert peak < 16 * MiB, f"peak {peak / MiB:.1f} MiB"
     assert not out.exists()
+
+
+def test_a_zip_that_understates_a_size_is_cut_there(tmp_path: Path) -> None:
+    # A header claiming 1,000 bytes for 8 MiB of data: only 1,000 bytes are ever inflated,
+    # and the CRC check then refuses the member.
+    path = write_zip(
+        tmp_path / "liar.zip",
+        {"data/tweets.js": b"window.YTD.tweets.part0 = [" + b" " * (8 * MiB) + b"]"},
+    )
+    lie_about_size(path, "data/tweets.js", 1000)
+    tracemalloc.start()
+    try:
+        with pytest.raises(ArchiveError, match=r"liar\.zip: data/tweets\.js: cannot read: Bad CRC"):
+            Archive(path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * MiB, f"peak {peak / MiB:.1f} MiB"
 
 
 def test_per_entry_total_and_count_limits(tmp_path: Path) -> None:

@@ -223,6 +223,7 @@ class ArchiveFiles:
             raise ArchiveError(f"{self.path}: {name}: cannot read: {exc}") from None
         except (RuntimeError, NotImplementedError) as exc:  # encrypted, unknown compression
             raise ArchiveError(f"{self.path}: {name}: cannot read: {exc}") from None
+        self._read_total += got
         return b"".join(chunks)
 
     def _entry(self, name: str) -> _Entry:
