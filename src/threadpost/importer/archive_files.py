@@ -258,15 +258,15 @@ class ArchiveFiles:
             ratio = size // max(entry.compressed, 1)
             raise self._refuse(
                 entry.name,
-                f"expands {ratio:,}:1 or more once decompressed (the limit is "
-                f"{limits.max_ratio}:1): a zip bomb?",
+                f"expands {ratio:,}:1 or more when decompressed (the limit is "
+                f"{limits.max_ratio}:1)",
             )
 
     def _over_entry(self, name: str) -> ArchiveError:
         return self._refuse(
             name,
             f"more than {_size(self.limits.max_entry_bytes)} (the limit for one file) "
-            "once decompressed",
+            "when decompressed",
         )
 
     def _over_total(self, name: str) -> ArchiveError:
