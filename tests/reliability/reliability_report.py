@@ -144,7 +144,9 @@ def render(outcomes: list[CellOutcome], *, notes: str, runtime: float | None) ->
 
 #: Hand-written rows, not fault cells: `threadpost import archive` against hostile archives
 #: (issues 17, 18); each row names the test that builds the archive.
-HOSTILE_ARCHIVES: Final = (Path(__file__).parent / "hostile_archives.md").read_text(encoding="utf-8")
+HOSTILE_ARCHIVES: Final = (Path(__file__).parent / "hostile_archives.md").read_text(
+    encoding="utf-8"
+)
 
 NOTES: Final = """
 ## How each fault is injected
