@@ -261,6 +261,20 @@ def test_a_file_swapped_for_a_link_after_listing_is_not_read(tmp_path: Path) -> 
             archive.read_media("1002-MapB.jpg")
 
 
+def test_a_folder_file_that_grows_after_listing_is_cut_at_the_limit(tmp_path: Path) -> None:
+    root = tmp_path / "archive"
+    shutil.copytree(ARCHIVE, root)
+    with Archive(root, limits=ArchiveLimits(max_entry_bytes=2 * MiB)) as archive:
+        photo = root / "data" / "tweets_media" / "1002-MapB.jpg"
+        listed = photo.stat().st_size
+        with photo.open("ab") as file:
+            file.write(b"\0" * 16)
+        with pytest.raises(ArchiveError, match=r"1002-MapB\.jpg: longer than its listed size"):
+            archive.read_media("1002-MapB.jpg")
+        photo.write_bytes(b"\0" * listed)  # same size again: read as listed
+        assert archive.read_media("1002-MapB.jpg") == b"\0" * listed
+
+
 # --- bounded reads (issue 18: a 1.5 MB zip reached 3.1 GB) ---------------------------------
 
 

@@ -20,7 +20,16 @@ from typing import Any, Final, Self
 
 from threadpost.importer.archive_files import ArchiveError, ArchiveFiles, ArchiveLimits
 
-__all__ = ["Account", "Archive", "ArchiveError", "ArchiveLimits", "Media", "Tweet"]
+__all__ = [
+    "Account",
+    "Archive",
+    "ArchiveError",
+    "ArchiveLimits",
+    "Media",
+    "Tweet",
+    "parse_created_at",
+    "parse_tweets_js",
+]
 
 _YTD_PREFIX: Final = re.compile(r"^\s*window\.YTD\.[\w.]+\s*=\s*")
 _TWEET_FILES: Final = re.compile(r"(?:^|/)data/tweets?(?:-part\d+)?\.js$")

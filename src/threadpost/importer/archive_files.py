@@ -119,10 +119,12 @@ class ArchiveFiles:
             self._zip.close()
             self._zip = None
 
-    @property
-    def names(self) -> list[str]:
-        """Every regular file's archive-relative name."""
-        return list(self._entries)
+    def entries_matching(self, pattern: re.Pattern[str]) -> Iterator[tuple[str, re.Match[str]]]:
+        """Each name `pattern` finds something in, with the match."""
+        for name in self._entries:
+            match = pattern.search(name)
+            if match:
+                yield name, match
 
     def _refuse(self, name: str, why: str) -> ArchiveError:
         return ArchiveError(
@@ -323,10 +325,3 @@ class ArchiveFiles:
                     name, "is a symbolic link (threadpost never follows links)"
                 ) from None
             raise
-
-    def entries_matching(self, pattern: re.Pattern[str]) -> Iterator[tuple[str, re.Match[str]]]:
-        """Each name `pattern` finds something in, with the match."""
-        for name in self._entries:
-            match = pattern.search(name)
-            if match:
-                yield name, match

@@ -23,7 +23,16 @@ from threadpost.importer.names import MAX_NAME, numbered, safe_file_name
 from threadpost.importer.output_folder import ImportWriteError, OutputFolder
 from threadpost.importer.toml_text import toml_comment, toml_string, without_lone_surrogates
 
-__all__ = ["ImportWriteError", "WrittenDraft", "draft_stem", "render_draft", "write_drafts"]
+__all__ = [
+    "TODO_ALT",
+    "ImportWriteError",
+    "WrittenDraft",
+    "draft_stem",
+    "render_draft",
+    "slug",
+    "title",
+    "write_drafts",
+]
 
 TODO_ALT: Final = "TODO: describe this image"
 _SLUG_WORDS: Final = 6
