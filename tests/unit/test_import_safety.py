@@ -476,3 +476,18 @@ def test_regular_archive_files_stay_regular(tmp_path: Path) -> None:
     assert not list((tmp_path / "out").glob(".*"))  # no temp file left behind
     with pytest.raises(ImportWriteError, match="not a folder"):
         write_drafts([], draft.path)
+
+
+def test_reimport_finds_drafts_by_their_front_matter_not_by_links(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    first = import_archive(ARCHIVE, out)
+    # A draft renamed by the user is still the same import; a link is never read.
+    renamed = out / "my-night-trains.md"
+    first.written[0].path.rename(renamed)
+    (tmp_path / "elsewhere.md").write_bytes(first.written[1].path.read_bytes())
+    first.written[1].path.unlink()
+    (out / "planted.md").symlink_to(tmp_path / "elsewhere.md")
+    again = import_archive(ARCHIVE, out)
+    skipped = [note.message for note in again.notes if note.kind == "already-imported"]
+    assert skipped == [f"thread 1001 is already in {renamed}: not written again"]
+    assert [draft.source_id for draft in again.written] == ["2001"]

@@ -11,6 +11,7 @@ inside `--out`, and undoes the whole import if any part of it fails.
 
 from __future__ import annotations
 
+import os
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -41,7 +42,7 @@ _TITLE_CHARS: Final = 70
 #: A draft's stem leaves room for "-9999.md" within `MAX_NAME`.
 _STEM_CHARS: Final = MAX_NAME - 8
 _ID_CHARS: Final = 24
-#: The front matter is at the top: an existing draft is searched for its marker only there.
+#: An existing draft's front matter (where its source is noted) is looked for only this far.
 _MARKER_SCAN_BYTES: Final = 64 * 1024
 _DRAFT_SEPARATOR: Final = re.compile(r"^(\s*)(-{3,})(\s*)$")
 _IMAGE_LIKE: Final = re.compile(r"^(\s*)!\[")
@@ -152,9 +153,11 @@ def write_drafts(
     written: list[WrittenDraft] = []
     notes: list[Note] = []
     folder = OutputFolder(out_dir)
+    markers = _imported_markers(out_dir)
     try:
         for thread in threads:
-            existing = _already_imported(out_dir, thread)
+            marker = _marker(thread)
+            existing = markers.get(marker) if marker is not None else None
             if existing is not None:
                 notes.append(
                     Note(
@@ -164,7 +167,10 @@ def write_drafts(
                     )
                 )
                 continue
-            written.append(_write_draft(folder, thread, read_image))
+            draft = _write_draft(folder, thread, read_image)
+            written.append(draft)
+            if marker is not None:
+                markers[marker] = draft.path
     except BaseException:
         folder.rollback()
         raise
@@ -217,21 +223,40 @@ def _write_image(
     raise ImportWriteError(f"{image_dir}: too many images named {base}")
 
 
-def _already_imported(out_dir: Path, thread: ImportedThread) -> Path | None:
-    if thread.source_id is None or not thread.comments:
-        return None
-    marker = (toml_comment(thread.comments[0]) + "\n").encode("utf-8")
-    source = safe_file_name(thread.source_id, fallback="")
-    patterns = [f"{draft_stem(thread)}*.md"] + ([f"*{source}*.md"] if source else [])
-    candidates = {path for pattern in patterns for path in out_dir.glob(pattern)}
-    for candidate in sorted(candidates):
-        # Only regular files: a link there is not followed, even to read it.
-        if candidate.is_symlink() or not candidate.is_file():
+def _imported_markers(out_dir: Path) -> dict[bytes, Path]:
+    """The front-matter comment lines of every draft already in `out_dir`, to its file.
+
+    Read once per import (not once per thread: an archive of 10,000 threads would read the
+    folder 10,000 times), only from regular files, links not followed.
+    """
+    markers: dict[bytes, Path] = {}
+    try:
+        with os.scandir(out_dir) as scan:
+            entries = sorted(scan, key=lambda entry: entry.name)
+    except OSError:
+        return markers
+    for entry in entries:
+        if not entry.name.endswith(".md") or not entry.is_file(follow_symlinks=False):
             continue
         try:
-            with candidate.open("rb") as file:
-                if marker in file.read(_MARKER_SCAN_BYTES):
-                    return candidate
+            descriptor = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+            with os.fdopen(descriptor, "rb") as file:
+                head = file.read(_MARKER_SCAN_BYTES)
         except OSError:
             continue
-    return None
+        lines = [line.rstrip(b"\r") for line in head.split(b"\n")]
+        if not lines or lines[0].strip() != b"+++":
+            continue
+        for line in lines[1:]:
+            if line.strip() == b"+++":
+                break
+            if line.startswith(b"# "):
+                markers.setdefault(line, Path(entry.path))
+    return markers
+
+
+def _marker(thread: ImportedThread) -> bytes | None:
+    """The comment line naming where an imported thread came from (its first)."""
+    if thread.source_id is None or not thread.comments:
+        return None
+    return toml_comment(thread.comments[0]).encode("utf-8")
