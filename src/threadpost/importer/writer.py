@@ -239,11 +239,13 @@ def _imported_markers(out_dir: Path) -> dict[bytes, Path]:
         if not entry.name.endswith(".md") or not entry.is_file(follow_symlinks=False):
             continue
         try:
-            descriptor = os.open(entry.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
-            with os.fdopen(descriptor, "rb") as file:
+            # No link followed, and no wait on a FIFO put there since the listing.
+            flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+            with os.fdopen(os.open(entry.path, flags), "rb") as file:
                 head = file.read(_MARKER_SCAN_BYTES)
         except OSError:
             continue
+        head = head.removeprefix(b"\xef\xbb\xbf")
         lines = [line.rstrip(b"\r") for line in head.split(b"\n")]
         if not lines or lines[0].strip() != b"+++":
             continue
