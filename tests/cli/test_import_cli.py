@@ -6,6 +6,14 @@ import json
 import shutil
 from pathlib import Path
 
+from archive_builders import (
+    account_js,
+    tweet_entry,
+    tweets_js,
+    two_tweet_thread,
+    write_bomb_zip,
+    write_zip,
+)
 from cli_support import run_cli
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "import"
@@ -118,3 +126,69 @@ def test_long_unrolled_posts_are_split_by_the_planner(isolated_env: Path) -> Non
     assert len(platforms["mastodon"]["posts"]) == 3
     assert len(platforms["bluesky"]["posts"]) == 3
     assert f"{draft}: mastodon 3 posts, bluesky 3 posts; 0 errors" in result.stdout
+
+
+# --- hostile archives (issues 17, 18): a clear error, exit 1, nothing written ------------
+
+
+def test_hostile_archives_are_refused_by_name_and_write_nothing(isolated_env: Path) -> None:
+    elsewhere = isolated_env / "elsewhere"
+    elsewhere.mkdir()
+    bomb = write_bomb_zip(
+        isolated_env / "bomb.zip",
+        "data/tweets.js",
+        16 << 20,
+        prefix=b"window.YTD.tweets.part0 = [",
+    )
+    slip = write_zip(
+        isolated_env / "slip.zip", {"data/tweets.js": two_tweet_thread(), "../evil.md": b"x"}
+    )
+    climb = write_zip(
+        isolated_env / "climb.zip",
+        {
+            "data/tweets.js": tweets_js(
+                tweet_entry(f"/../../../..{elsewhere}/x-pwned", "日本語"),
+                tweet_entry("2", "again", reply_to=f"/../../../..{elsewhere}/x-pwned"),
+            )
+        },
+    )
+    folder = isolated_env / "folder"
+    shutil.copytree(DATA / "archive", folder)
+    photo = folder / "data" / "tweets_media" / "1002-MapB.jpg"
+    photo.unlink()
+    photo.symlink_to(isolated_env / "config.toml")
+    cases = {
+        bomb: "bomb.zip: data/tweets.js: expands 1,",  # ...:1 or more (the limit is 100:1)
+        slip: "slip.zip: ../evil.md: its name points outside the archive",
+        climb: "climb.zip: data/tweets.js: entry 1: id_str",
+        folder: "folder: data/tweets_media/1002-MapB.jpg: is a symbolic link",
+    }
+    out = isolated_env / "drafts"
+    for archive, message in cases.items():
+        result = run_cli("import", "archive", str(archive), "--out", str(out))
+        assert result.exit_code == 1, (archive, result.stdout, result.stderr)
+        assert f"Error: {archive.parent}/{message}" in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+        assert not out.exists()
+    assert list(elsewhere.iterdir()) == []
+
+
+def test_a_hostile_username_stays_a_comment(isolated_env: Path) -> None:
+    archive = write_zip(
+        isolated_env / "a.zip",
+        {
+            "data/tweets.js": two_tweet_thread(),
+            "data/account.js": account_js(
+                'x"\nschedule = 2030-01-01T00:00:00Z\nplatforms = ["x"] #'
+            ),
+        },
+    )
+    out = isolated_env / "drafts"
+    result = run_cli("import", "archive", str(archive), "--out", str(out))
+    assert result.exit_code == 0, result.stderr
+    [draft] = out.glob("*.md")
+    checked = run_cli("check", "--offline", "--json", str(draft))
+    assert checked.exit_code == 0, checked.stdout
+    assert set(json.loads(checked.stdout)["platforms"]) == {"mastodon", "bluesky"}
+    front = draft.read_text().split("+++\n")[1]
+    assert [line.split(" ")[0] for line in front.splitlines()] == ["#", "#", "title", "lang"]

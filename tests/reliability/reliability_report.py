@@ -138,9 +138,15 @@ def render(outcomes: list[CellOutcome], *, notes: str, runtime: float | None) ->
         lines += [f"- {o}" for o in failed]
         lines.append("")
     lines.append(notes.strip())
-    lines.append("")
+    lines += ["", HOSTILE_ARCHIVES.strip(), ""]
     return "\n".join(lines)
 
+
+#: Hand-written rows, not fault cells: `threadpost import archive` against hostile archives
+#: (issues 17, 18); each row names the test that builds the archive.
+HOSTILE_ARCHIVES: Final = (Path(__file__).parent / "hostile_archives.md").read_text(
+    encoding="utf-8"
+)
 
 NOTES: Final = """
 ## How each fault is injected

@@ -11,19 +11,31 @@ from __future__ import annotations
 
 import json
 import re
-import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import Any, Final, Self
 
-from threadpost.errors import ThreadpostError
+from threadpost.importer.archive_files import ArchiveError, ArchiveFiles, ArchiveLimits
+
+__all__ = [
+    "Account",
+    "Archive",
+    "ArchiveError",
+    "ArchiveLimits",
+    "Media",
+    "Tweet",
+    "parse_created_at",
+    "parse_tweets_js",
+]
 
 _YTD_PREFIX: Final = re.compile(r"^\s*window\.YTD\.[\w.]+\s*=\s*")
 _TWEET_FILES: Final = re.compile(r"(?:^|/)data/tweets?(?:-part\d+)?\.js$")
 _ACCOUNT_FILE: Final = re.compile(r"(?:^|/)data/account\.js$")
 _MEDIA_FOLDER: Final = re.compile(r"(?:^|/)data/tweets?_media/([^/]+)$")
+_TWEET_ID: Final = re.compile(r"^[0-9]{1,20}$")
 _MONTHS: Final = {
     name: number
     for number, name in enumerate(
@@ -31,10 +43,6 @@ _MONTHS: Final = {
         start=1,
     )
 }
-
-
-class ArchiveError(ThreadpostError):
-    """The archive cannot be read: not an archive, a damaged zip, invalid JSON."""
 
 
 @dataclass(frozen=True)
@@ -78,37 +86,25 @@ class Account:
 
 
 class Archive:
-    """An opened archive: its tweets, its author (when account.js says) and its media."""
+    """An opened archive: its tweets, its author (when account.js says) and its media.
 
-    def __init__(self, path: Path) -> None:
+    Every file is read through `ArchiveFiles`: names inside the archive only, no links,
+    bounded sizes (see `ArchiveLimits`).
+    """
+
+    def __init__(self, path: Path, limits: ArchiveLimits | None = None) -> None:
         self.path = path
-        self._zip: zipfile.ZipFile | None = None
-        self._files: dict[str, str] = {}  # archive-relative name → member name or file path
-        if path.is_dir():
-            for file in path.rglob("*"):
-                if file.is_file():
-                    self._files[file.relative_to(path).as_posix()] = str(file)
-        elif path.is_file():
-            try:
-                self._zip = zipfile.ZipFile(path)
-            except zipfile.BadZipFile:
-                raise ArchiveError(
-                    f"{path}: not a zip file or a folder: give the archive's .zip or the "
-                    "folder it extracts to"
-                ) from None
-            except OSError as exc:
-                raise ArchiveError(f"{path}: cannot read: {exc.strerror or exc}") from None
-            self._files = {name: name for name in self._zip.namelist() if not name.endswith("/")}
-        else:
-            raise ArchiveError(f"{path}: no such file or folder")
-        self.media_names: frozenset[str] = frozenset(
-            match.group(1) for name in self._files if (match := _MEDIA_FOLDER.search(name))
-        )
-        self._media = {
-            match.group(1): name for name in self._files if (match := _MEDIA_FOLDER.search(name))
-        }
-        self.tweets = self._read_tweets()
-        self.account = self._read_account()
+        self._files = ArchiveFiles(path, limits)
+        try:
+            self._media = {
+                match.group(1): name for name, match in self._files.entries_matching(_MEDIA_FOLDER)
+            }
+            self.media_names: frozenset[str] = frozenset(self._media)
+            self.tweets = self._read_tweets()
+            self.account = self._read_account()
+        except BaseException:
+            self._files.close()
+            raise
 
     def __enter__(self) -> Self:
         return self
@@ -123,41 +119,45 @@ class Archive:
 
     def close(self) -> None:
         """Close the zip (a folder needs nothing)."""
-        if self._zip is not None:
-            self._zip.close()
-            self._zip = None
+        self._files.close()
+
+    def check_media(self, names: Iterable[str]) -> None:
+        """Refuse now, before anything is written, media that reading would refuse."""
+        self._files.check(self._media[name] for name in names)
 
     def read_media(self, name: str) -> bytes:
         """The bytes of `name` in tweets_media/."""
-        return self._read(self._media[name])
+        return self._files.read(self._media[name])
 
-    def _read(self, name: str) -> bytes:
+    def _read_text(self, name: str) -> str:
+        data = self._files.read(name)
         try:
-            if self._zip is not None:
-                return self._zip.read(self._files[name])
-            return Path(self._files[name]).read_bytes()
-        except (OSError, zipfile.BadZipFile, KeyError) as exc:
-            raise ArchiveError(f"{self.path}: cannot read {name}: {exc}") from None
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ArchiveError(
+                f"{self.path}: {name}: is not valid UTF-8 (byte offset {exc.start})"
+            ) from None
 
     def _read_tweets(self) -> tuple[Tweet, ...]:
         names = sorted(
-            (name for name in self._files if _TWEET_FILES.search(name)), key=_part_number
+            (name for name, _ in self._files.entries_matching(_TWEET_FILES)), key=_part_number
         )
         if not names:
             raise ArchiveError(
                 f"{self.path}: no data/tweets.js in it: is this an X/Twitter archive?",
                 hint="download it from X: Settings → Your account → Download an archive",
             )
+        self._files.check(names)
         tweets: list[Tweet] = []
         for name in names:
-            tweets += parse_tweets_js(self._read(name).decode("utf-8-sig"), f"{self.path}: {name}")
+            tweets += parse_tweets_js(self._read_text(name), f"{self.path}: {name}")
         return tuple(tweets)
 
     def _read_account(self) -> Account | None:
-        names = [name for name in self._files if _ACCOUNT_FILE.search(name)]
+        names = [name for name, _ in self._files.entries_matching(_ACCOUNT_FILE)]
         if not names:
             return None
-        entries = _ytd_json(self._read(names[0]).decode("utf-8-sig"), f"{self.path}: {names[0]}")
+        entries = _ytd_json(self._read_text(names[0]), f"{self.path}: {names[0]}")
         for entry in entries:
             account = entry.get("account") if isinstance(entry, dict) else None
             if isinstance(account, dict) and account.get("accountId"):
@@ -179,6 +179,8 @@ def _ytd_json(text: str, where: str) -> list[Any]:
     except json.JSONDecodeError as exc:
         line = text.count("\n", 0, match.end() + exc.pos) + 1
         raise ArchiveError(f"{where}:{line}: invalid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise ArchiveError(f"{where}: JSON nested too deeply to be an archive file") from None
     if not isinstance(value, list):
         raise ArchiveError(f"{where}: expected a JSON array after the window.YTD prefix")
     return value
@@ -191,7 +193,18 @@ def parse_tweets_js(text: str, where: str = "tweets.js") -> list[Tweet]:
         data = entry.get("tweet", entry) if isinstance(entry, dict) else None
         if not isinstance(data, dict) or not data.get("id_str") or "full_text" not in data:
             raise ArchiveError(f"{where}: entry {number} is not a tweet (no id_str or full_text)")
-        tweets.append(_tweet(data, f"{where}: tweet {data['id_str']}"))
+        tweet_id = str(data["id_str"])
+        if not _TWEET_ID.match(tweet_id):
+            # The id names drafts and images and goes into URLs: digits only, as X writes it.
+            raise ArchiveError(
+                f"{where}: entry {number}: id_str {tweet_id[:60]!r} is not a tweet id (digits)"
+            )
+        try:
+            tweets.append(_tweet(data, f"{where}: tweet {tweet_id}"))
+        except (AttributeError, TypeError, ValueError) as exc:
+            raise ArchiveError(
+                f"{where}: tweet {tweet_id}: not shaped like an archived tweet ({exc})"
+            ) from None
     return tweets
 
 
@@ -200,7 +213,7 @@ def _tweet(data: dict[str, Any], where: str) -> Tweet:
     media_list = (data.get("extended_entities") or {}).get("media") or entities.get("media") or []
     display = data.get("display_text_range")
     display_start = None
-    if isinstance(display, list) and display and str(display[0]).isdigit():
+    if isinstance(display, list) and display and str(display[0]).isdecimal():
         display_start = int(display[0])
     return Tweet(
         id=str(data["id_str"]),
@@ -239,11 +252,14 @@ def parse_created_at(value: str, where: str = "tweet") -> datetime:
         moment = datetime(int(year), _MONTHS[month], int(day), hour, minute, second, tzinfo=UTC)
         sign = -1 if offset.startswith("-") else 1
         shift = sign * (int(offset[1:3]) * 3600 + int(offset[3:5]) * 60)
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, OverflowError):
         raise ArchiveError(
             f'{where}: created_at {value!r} is not like "Wed Oct 10 20:19:24 +0000 2018"'
         ) from None
-    return datetime.fromtimestamp(moment.timestamp() - shift, tz=UTC)
+    try:
+        return datetime.fromtimestamp(moment.timestamp() - shift, tz=UTC)
+    except (ValueError, OverflowError, OSError):
+        raise ArchiveError(f"{where}: created_at {value!r} is out of range") from None
 
 
 def _str(value: object) -> str | None:

@@ -7,6 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from threadpost.errors import ThreadpostError, UsageError
+from threadpost.importer.archive_files import ArchiveLimits
 from threadpost.importer.model import Note
 from threadpost.importer.unrolled import DroppedLine
 from threadpost.importer.writer import WrittenDraft, write_drafts
@@ -32,8 +33,12 @@ def import_archive(
     until: date | None = None,
     min_posts: int = 2,
     thread_id: str | None = None,
+    limits: ArchiveLimits | None = None,
 ) -> ImportReport:
-    """Write a draft for each self-thread of the X/Twitter archive at `path`."""
+    """Write a draft for each self-thread of the X/Twitter archive at `path`.
+
+    An archive refused as unsafe or too large (see `ArchiveLimits`) writes nothing.
+    """
     from threadpost.importer.archive import Archive
     from threadpost.importer.threads import author_id, chain_thread, select_chains, self_threads
 
@@ -41,7 +46,7 @@ def import_archive(
         raise UsageError(f"--min-posts must be 1 or more, not {min_posts}")
     if since is not None and until is not None and since > until:
         raise UsageError(f"--since {since} is after --until {until}")
-    with Archive(path) as archive:
+    with Archive(path, limits) as archive:
         chains = self_threads(archive.tweets, author_id(archive.tweets, archive.account))
         selection = select_chains(
             chains, since=since, until=until, min_posts=min_posts, thread_id=thread_id
@@ -55,6 +60,13 @@ def import_archive(
             notes += lost
             if thread.posts:
                 threads.append(thread)
+        # Every photo is checked against the limits before the first file is written.
+        archive.check_media(
+            image.source_name
+            for thread in threads
+            for post in thread.posts
+            for image in post.images
+        )
         written, skipped = write_drafts(threads, out_dir, archive.read_media)
     return ImportReport(tuple(written), tuple(notes + skipped), tweets=len(archive.tweets))
 

@@ -36,6 +36,10 @@ _NO_LANGUAGE: Final = frozenset({"und", "zxx", "qme", "qht", "qam", "qct", "qst"
 _LEGACY_LANG: Final = {"in": "id", "iw": "he", "ji": "yi"}
 _ENTITY: Final = re.compile(r"&(amp|lt|gt|quot|apos|#39);")
 _ENTITY_TEXT: Final = {"amp": "&", "lt": "<", "gt": ">", "quot": '"', "apos": "'", "#39": "'"}
+#: X handles are letters, digits and `_` (15 at most today; older ones a little longer).
+_HANDLE: Final = re.compile(r"^[A-Za-z0-9_]{1,50}$")
+#: A BCP 47 tag's shape ("en", "pt-BR", "zh-Hant"): anything else is not a language.
+_LANGUAGE_TAG: Final = re.compile(r"^[A-Za-z]{2,8}(?:-[A-Za-z0-9]{1,8})*$")
 _LEADING_MENTIONS: Final = re.compile(r"^(?:\s*@\w{1,15})+\s*$")
 
 
@@ -164,8 +168,13 @@ def select_chains(
 
 
 def status_url(tweet_id: str, screen_name: str | None) -> str:
-    """The original tweet's address."""
-    return f"https://x.com/{screen_name or 'i'}/status/{tweet_id}"
+    """The original tweet's address (by `/i/`, which X redirects, when the name is odd)."""
+    return f"https://x.com/{_screen_name(screen_name) or 'i'}/status/{tweet_id}"
+
+
+def _screen_name(name: str | None) -> str | None:
+    """`name` if it is shaped like an X handle, else None: it goes into the draft."""
+    return name if name is not None and _HANDLE.match(name) else None
 
 
 def chain_thread(
@@ -186,7 +195,7 @@ def chain_thread(
     if chain.branch_of:
         comments.append(f"Continues {status_url(chain.branch_of, name)}")
     if chain.replies_to_other:
-        whom = root.reply_to_screen_name
+        whom = _screen_name(root.reply_to_screen_name)
         comments.append(f"Was a reply to {'@' + whom if whom else 'another account'}")
     return (
         ImportedThread(
@@ -203,7 +212,9 @@ def chain_thread(
 def thread_lang(langs: Iterable[str | None]) -> str | None:
     """The most common language of the tweets ("und" and X's other non-languages ignored)."""
     counted = Counter(
-        _LEGACY_LANG.get(lang, lang) for lang in langs if lang and lang not in _NO_LANGUAGE
+        _LEGACY_LANG.get(lang, lang)
+        for lang in langs
+        if lang and lang not in _NO_LANGUAGE and _LANGUAGE_TAG.match(lang)
     )
     return counted.most_common(1)[0][0] if counted else None
 
