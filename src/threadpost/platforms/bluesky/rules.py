@@ -14,3 +14,6 @@ BLUESKY_LIMITS: Final = PlatformLimits(
     max_images=4,
     max_image_bytes=2_000_000,
 )
+
+#: app.bsky.embed.external thumb: maxSize 1,000,000 bytes (link-card images are made to fit).
+MAX_THUMB_BYTES: Final = 1_000_000
