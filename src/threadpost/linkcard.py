@@ -75,9 +75,14 @@ def fetch_link_card(url: str, *, timeout: float = DEFAULT_TIMEOUT_S) -> LinkCard
     bytes, pixels) raises LinkCardRefused. `timeout` bounds the whole fetch in wall-clock
     time. Safe to call from several threads at once (each call runs its own event loop).
     """
-    if urlsplit(url).scheme not in ("http", "https"):
+    try:
+        scheme = urlsplit(url).scheme
+        policy = AddressPolicy.for_link(url)
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 address
+        raise LinkCardError(f"{url}: not a valid link") from None
+    if scheme not in ("http", "https"):
         raise LinkCardError(f"{url}: not an http(s) link")
-    meta, image = asyncio.run(_fetch_page_and_image(url, timeout))
+    meta, image = asyncio.run(_fetch_page_and_image(url, policy, timeout))
     # Decoding happens here, after the fetch: its cost is bounded by MAX_IMAGE_PIXELS.
     thumb = _thumbnail_or_none(image) if image is not None else None
     return LinkCard(
@@ -89,11 +94,12 @@ def fetch_link_card(url: str, *, timeout: float = DEFAULT_TIMEOUT_S) -> LinkCard
     )
 
 
-async def _fetch_page_and_image(url: str, timeout: float) -> tuple[dict[str, str], Fetched | None]:
+async def _fetch_page_and_image(
+    url: str, policy: AddressPolicy, timeout: float
+) -> tuple[dict[str, str], Fetched | None]:
     """The page's meta tags and (when it names one that arrives in time) its image."""
     import httpx
 
-    policy = AddressPolicy.for_link(url)
     deadline = asyncio.get_running_loop().time() + timeout
     async with httpx.AsyncClient(
         follow_redirects=False,  # webfetch follows them, judging each hop's address
@@ -135,7 +141,7 @@ async def _fetch_page_and_image(url: str, timeout: float) -> tuple[dict[str, str
                 )
         except AddressRefused as exc:
             raise LinkCardRefused(f"{url}: its image: {exc}") from None
-        except (TimeoutError, FetchError, httpx.HTTPError):
+        except (TimeoutError, FetchError, httpx.HTTPError, ValueError):
             return meta, None  # a card without a thumbnail is still a card
     if image.truncated:
         raise LinkCardRefused(f"{url}: its image is larger than {MAX_IMAGE_DOWNLOAD_BYTES:,} bytes")

@@ -72,7 +72,10 @@ async def fetch(
 
     current = url
     for _hop in range(MAX_REDIRECTS + 1):
-        target = httpx.URL(current)
+        try:
+            target = httpx.URL(current)
+        except (httpx.InvalidURL, ValueError):
+            raise FetchError(f"{current}: not a valid URL") from None
         if target.scheme not in _DEFAULT_PORTS:
             raise FetchError(f"{current}: not an http(s) link")
         addresses = await _vetted_addresses(target, policy)
@@ -80,7 +83,10 @@ async def fetch(
         try:
             location = response.headers.get("location")
             if response.status_code in _REDIRECT_STATUSES and location:
-                current = urljoin(current, location)
+                try:
+                    current = urljoin(current, location)
+                except ValueError:  # e.g. an unclosed "[" of an IPv6 address
+                    raise FetchError(f"{current}: redirects to an invalid URL") from None
                 continue
             body, truncated = await _read_bounded(response, max_bytes, current)
             content_type = response.headers.get("content-type", "")

@@ -145,3 +145,15 @@ def test_resolve_handles_service_down() -> None:
     assert results["alice.test"].did is None
     assert not results["alice.test"].missing
     assert results["alice.test"].reason
+
+
+def test_headers_dripped_a_byte_at_a_time_are_cut_at_the_deadline(server: LinkServer) -> None:
+    # One header byte every 0.25 s never trips a per-read timeout; the check's wall-clock
+    # deadline (asyncio.timeout around the whole link) must end it anyway.
+    import time
+
+    server.drip_seconds, server.drip_bytes = 0.25, 16  # 4 s of drip
+    started = time.monotonic()
+    result = check_links([server.url("/drip-headers")], timeout=1.0)[server.url("/drip-headers")]
+    assert result.outcome == "timeout"
+    assert time.monotonic() - started < 2.5
