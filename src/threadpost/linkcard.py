@@ -84,7 +84,7 @@ def fetch_link_card(url: str, *, timeout: float = DEFAULT_TIMEOUT_S) -> LinkCard
         raise LinkCardError(f"{url}: not an http(s) link")
     meta, image = asyncio.run(_fetch_page_and_image(url, policy, timeout))
     # Decoding happens here, after the fetch: its cost is bounded by MAX_IMAGE_PIXELS.
-    thumb = _thumbnail_or_none(image) if image is not None else None
+    thumb = _thumbnail_or_none(url, image) if image is not None else None
     return LinkCard(
         uri=url,
         title=_clip(_title(meta), MAX_TITLE_CHARS),
@@ -143,9 +143,11 @@ async def _fetch_page_and_image(
             raise LinkCardRefused(f"{url}: its image: {exc}") from None
         except (TimeoutError, FetchError, httpx.HTTPError, ValueError):
             return meta, None  # a card without a thumbnail is still a card
+    if image.status >= 400:
+        return meta, None
     if image.truncated:
         raise LinkCardRefused(f"{url}: its image is larger than {MAX_IMAGE_DOWNLOAD_BYTES:,} bytes")
-    return meta, image if image.status < 400 else None
+    return meta, image
 
 
 def _check_page(url: str, page: Fetched) -> None:
@@ -175,12 +177,12 @@ def _description(meta: dict[str, str]) -> str:
     )
 
 
-def _thumbnail_or_none(image: Fetched) -> tuple[bytes, str] | None:
-    """The thumbnail; None when the image is unusable (refusals by a bound propagate)."""
+def _thumbnail_or_none(url: str, image: Fetched) -> tuple[bytes, str] | None:
+    """`url`'s card thumbnail; None when the image is unusable (refusals by a bound raise)."""
     try:
         return thumbnail(image.body)
     except LinkCardRefused as exc:
-        raise LinkCardRefused(f"{image.url}: {exc}") from None
+        raise LinkCardRefused(f"{url}: its image: {exc}") from None
     except LinkCardError:
         return None
 

@@ -66,18 +66,20 @@ async def fetch(
 ) -> Fetched:
     """GET `url` (following redirects) to a final answer; raise FetchError when refused.
 
-    `client` must not follow redirects itself (each hop is judged here).
+    `client` must not follow redirects itself (each hop is judged here). Error messages
+    leave `url` for the caller to name, and name the hop when a redirect led there.
     """
     import httpx
 
     current = url
     for _hop in range(MAX_REDIRECTS + 1):
+        where = "" if current == url else f"redirected to {current}: "
         try:
             target = httpx.URL(current)
         except (httpx.InvalidURL, ValueError):
-            raise FetchError(f"{current}: not a valid URL") from None
+            raise FetchError(f"{where}not a valid URL") from None
         if target.scheme not in _DEFAULT_PORTS:
-            raise FetchError(f"{current}: not an http(s) link")
+            raise FetchError(f"{where}not an http(s) link")
         addresses = await _vetted_addresses(target, policy)
         response = await _send_pinned(client, target, addresses, accept)
         try:
@@ -86,9 +88,9 @@ async def fetch(
                 try:
                     current = urljoin(current, location)
                 except ValueError:  # e.g. an unclosed "[" of an IPv6 address
-                    raise FetchError(f"{current}: redirects to an invalid URL") from None
+                    raise FetchError(f"{where}redirects to an invalid URL") from None
                 continue
-            body, truncated = await _read_bounded(response, max_bytes, current)
+            body, truncated = await _read_bounded(response, max_bytes, where)
             content_type = response.headers.get("content-type", "")
             return Fetched(
                 url=current,
@@ -100,7 +102,7 @@ async def fetch(
             )
         finally:
             await response.aclose()
-    raise FetchError(f"{url}: more than {MAX_REDIRECTS} redirects")
+    raise FetchError(f"more than {MAX_REDIRECTS} redirects")
 
 
 async def _vetted_addresses(target: httpx.URL, policy: AddressPolicy) -> list[IPAddress]:
@@ -186,7 +188,7 @@ async def _send_pinned(
     raise failure
 
 
-async def _read_bounded(response: httpx.Response, max_bytes: int, url: str) -> tuple[bytes, bool]:
+async def _read_bounded(response: httpx.Response, max_bytes: int, where: str) -> tuple[bytes, bool]:
     """The decoded body up to `max_bytes`, and whether there was more.
 
     Decoding is bounded as well: a few KB of gzip can inflate to gigabytes, so no more than
@@ -198,7 +200,7 @@ async def _read_bounded(response: httpx.Response, max_bytes: int, url: str) -> t
     elif encoding in ("gzip", "x-gzip", "deflate"):
         inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 32)  # gzip or zlib header
     else:
-        raise FetchError(f"{url}: unsupported content encoding {encoding!r}")
+        raise FetchError(f"{where}unsupported content encoding {encoding!r}")
     wanted = max_bytes + 1  # one byte more than the bound tells "longer than the bound"
     chunks: list[bytes] = []
     size = 0
@@ -211,7 +213,7 @@ async def _read_bounded(response: httpx.Response, max_bytes: int, url: str) -> t
                 # which is only ever needed when the bound has not been reached.
                 piece = inflater.decompress(inflater.unconsumed_tail + raw, wanted - size)
             except zlib.error:
-                raise FetchError(f"{url}: damaged compressed body") from None
+                raise FetchError(f"{where}damaged compressed body") from None
         chunks.append(piece)
         size += len(piece)
         if size >= wanted:
