@@ -15,6 +15,7 @@ Pillow are imported only when a card is actually fetched.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Final
@@ -195,6 +196,15 @@ def _describe(exc: Exception) -> str:
     if isinstance(exc, httpx.TimeoutException):
         return "timed out"
     if isinstance(exc, httpx.ConnectError):
+        # httpx wraps httpcore's error, which wraps the ssl module's.
+        cause: BaseException | None = exc
+        for _depth in range(4):
+            if cause is None:
+                break
+            if isinstance(cause, ssl.SSLError):
+                reason = getattr(cause, "verify_message", None) or cause.reason or cause
+                return f"TLS failure: {reason}"
+            cause = cause.__cause__ or cause.__context__
         return "cannot connect"
     return type(exc).__name__
 

@@ -13,12 +13,13 @@ import socket
 import time
 import tracemalloc
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bluesky_support import card_page, png_bytes
-from linkserver import LinkServer, png_claiming, serve
+from linkserver import LinkServer, png_claiming, serve, tls_certificate
 from threadpost.linkcard import (
     MAX_IMAGE_DOWNLOAD_BYTES,
     MAX_IMAGE_PIXELS,
@@ -258,3 +259,21 @@ def test_redirects_are_bounded(server: LinkServer) -> None:
 def test_a_malformed_link_is_a_link_card_error() -> None:
     with pytest.raises(LinkCardError, match="not a valid link"):
         fetch_link_card("http://[::1/article")
+
+
+def test_https_to_a_pinned_address_still_verifies_the_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The connection goes to the vetted address (127.0.0.1), but TLS must still be made with
+    # and checked against the link's name: the certificate names only "localhost".
+    import certifi
+
+    context, ca_file = tls_certificate(tmp_path, "localhost")
+    monkeypatch.setattr(certifi, "where", lambda: str(ca_file))  # trust the test CA only
+    with serve(tls=context) as secure:
+        secure.pages["/article"] = (200, HTML, card_page("Secure", "Over TLS", None))
+        port = secure.base.rsplit(":", 1)[1]
+        assert fetch_link_card(f"https://localhost:{port}/article").title == "Secure"
+        # The same server by address: the certificate does not name 127.0.0.1.
+        with pytest.raises(LinkCardError, match=r"TLS failure: .*mismatch"):
+            fetch_link_card(secure.url("/article"))
