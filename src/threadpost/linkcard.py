@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Final
 from urllib.parse import urljoin, urlsplit
 
 from threadpost.addresses import AddressPolicy
+from threadpost.eventloop import run_bounded
 from threadpost.images import ACCEPTED_TYPES
 from threadpost.platforms.bluesky.rules import MAX_THUMB_BYTES
 from threadpost.webfetch import AddressRefused, FetchError, fetch
@@ -83,7 +84,7 @@ def fetch_link_card(url: str, *, timeout: float = DEFAULT_TIMEOUT_S) -> LinkCard
         raise LinkCardError(f"{url}: not a valid link") from None
     if scheme not in ("http", "https"):
         raise LinkCardError(f"{url}: not an http(s) link")
-    meta, image = asyncio.run(_fetch_page_and_image(url, policy, timeout))
+    meta, image = run_bounded(_fetch_page_and_image(url, policy, timeout))
     # Decoding happens here, after the fetch: its cost is bounded by MAX_IMAGE_PIXELS.
     thumb = _thumbnail_or_none(url, image) if image is not None else None
     return LinkCard(

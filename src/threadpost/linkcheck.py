@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
+from threadpost.eventloop import run_bounded
+
 if TYPE_CHECKING:
     import httpx
 
@@ -101,7 +103,7 @@ def check_links(
         if progress is not None:
             progress.start(len(todo))
         try:
-            fresh = asyncio.run(_check_all(todo, timeout, concurrency, progress, now))
+            fresh = run_bounded(_check_all(todo, timeout, concurrency, progress, now))
         finally:
             if progress is not None:
                 progress.stop()
@@ -289,7 +291,7 @@ def resolve_handles(
     wanted = list(dict.fromkeys(handles))
     if not wanted:
         return {}
-    return asyncio.run(_resolve_all(wanted, service.rstrip("/"), timeout, concurrency))
+    return run_bounded(_resolve_all(wanted, service.rstrip("/"), timeout, concurrency))
 
 
 async def _resolve_all(

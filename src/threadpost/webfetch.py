@@ -8,16 +8,14 @@
 - Bytes: the body (after gzip/deflate decoding, which is bounded too) is cut at `max_bytes`.
 - Time: none here. The caller wraps its whole fetch in `asyncio.timeout`, which also
   interrupts a server that drips its headers a byte at a time (httpx's timeouts are per
-  read and never fire then). Name resolution runs in a daemon thread so that a hanging
-  resolver cannot hold the caller past its deadline either.
+  read and never fire then), and runs it with `eventloop.run_bounded`, so that a hanging
+  name look-up cannot hold it past its deadline either.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import socket
-import threading
 import zlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
@@ -126,41 +124,23 @@ async def _vetted_addresses(target: httpx.URL, policy: AddressPolicy) -> list[IP
 
 
 async def _resolve(host: str, port: int) -> list[IPAddress]:
-    """The addresses `host` resolves to, in the resolver's order, without duplicates."""
-    loop = asyncio.get_running_loop()
-    answer: asyncio.Future[list[IPAddress]] = loop.create_future()
+    """The addresses `host` resolves to, in the resolver's order, without duplicates.
 
-    def settle(addresses: list[IPAddress] | None, error: OSError | None) -> None:
-        if answer.done():  # the caller's deadline passed: nobody is waiting any more
-            return
-        if error is not None:
-            answer.set_exception(error)
-        else:
-            answer.set_result(addresses or [])
-
-    def look_up() -> None:
-        addresses: list[IPAddress] = []
-        error: OSError | None = None
-        try:
-            for *_, sockaddr in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM):
-                address = parse_address(str(sockaddr[0]))
-                if address is not None and address not in addresses:
-                    addresses.append(address)
-        except OSError as exc:
-            error = exc
-        # The loop is gone when the fetch gave up before the resolver answered.
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(settle, addresses, error)
-
-    # A daemon thread, not the loop's executor: asyncio.run() waits for its executor's
-    # threads on the way out, which would let a hanging resolver outlast the deadline.
-    threading.Thread(target=look_up, name="threadpost-resolve", daemon=True).start()
+    The look-up runs in the loop's executor: under `eventloop.run_bounded` a daemon thread,
+    so that a resolver that never answers cannot outlast the caller's deadline.
+    """
     try:
-        return await answer
+        answers = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror:
         raise FetchError(f"the name {host} does not resolve (DNS)") from None
     except OSError as exc:
         raise FetchError(f"the name {host} cannot be looked up: {exc}") from None
+    addresses: list[IPAddress] = []
+    for *_, sockaddr in answers:
+        address = parse_address(str(sockaddr[0]))
+        if address is not None and address not in addresses:
+            addresses.append(address)
+    return addresses
 
 
 async def _send_pinned(

@@ -58,7 +58,8 @@ def elsewhere() -> Iterator[LinkServer]:
 
 @pytest.fixture
 def fake_dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
-    """name → addresses, answered by socket.getaddrinfo; other names go to the real one."""
+    """name → addresses, answered by socket.getaddrinfo (["hang"]: 3 s, then no answer);
+    other names go to the real one."""
     names: dict[str, list[str]] = {}
     real = socket.getaddrinfo
 
@@ -68,6 +69,9 @@ def fake_dns(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str]]:
         if host not in names:
             return real(host, port, *args, **kwargs)
         answers: list[Any] = []
+        if names[host] == ["hang"]:  # a DNS server that never answers (in time)
+            time.sleep(3.0)
+            raise socket.gaierror(socket.EAI_AGAIN, "the resolver gave up")
         for address in names[host]:
             if ":" in address:
                 answers.append((socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, port, 0, 0)))
@@ -112,6 +116,14 @@ def test_the_deadline_covers_the_image_too(server: LinkServer) -> None:
     assert not isinstance(card, Exception), card
     assert getattr(card, "title", None) == "Slow"
     assert getattr(card, "image", "?") is None  # the page's card, without its late image
+    assert seconds < WITHIN_DEADLINE
+
+
+def test_a_hanging_name_look_up_is_cut_at_the_deadline(fake_dns: dict[str, list[str]]) -> None:
+    fake_dns["hangs.example.com"] = ["hang"]  # the patched resolver sleeps 3 s on it
+    outcome, seconds = timed_fetch("http://hangs.example.com/article")
+    assert isinstance(outcome, LinkCardError), outcome
+    assert "timed out" in str(outcome)
     assert seconds < WITHIN_DEADLINE
 
 
