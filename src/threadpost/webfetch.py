@@ -156,16 +156,18 @@ async def _send_pinned(
         "Accept-Encoding": "gzip, deflate",
     }
     extensions = {"sni_hostname": target.raw_host.decode("ascii")}
-    failure: httpx.ConnectError | None = None
-    for address in addresses:
+
+    async def send_to(address: IPAddress) -> httpx.Response:
         pinned = target.copy_with(host=str(address).split("%", 1)[0])
         request = client.build_request("GET", pinned, headers=headers, extensions=extensions)
+        return await client.send(request, stream=True)
+
+    for address in addresses[:-1]:
         try:
-            return await client.send(request, stream=True)
-        except httpx.ConnectError as exc:
-            failure = exc  # this address does not answer: the next one may
-    assert failure is not None  # addresses is never empty
-    raise failure
+            return await send_to(address)
+        except httpx.ConnectError:
+            continue  # this address does not answer: the next one may
+    return await send_to(addresses[-1])  # the last one's failure is the one reported
 
 
 async def _read_bounded(response: httpx.Response, max_bytes: int, where: str) -> tuple[bytes, bool]:
