@@ -12,7 +12,7 @@ from typing import Final
 
 from threadpost.errors import ExitStatus, ThreadpostError
 
-#: Pillow format name → the MIME type both networks accept.
+#: Pillow format name → the MIME type both networks accept (attachments and link-card images).
 ACCEPTED_TYPES: Final = {
     "PNG": "image/png",
     "JPEG": "image/jpeg",
@@ -62,6 +62,8 @@ def inspect_image(path: Path | str) -> ImageInfo:
     from PIL import Image, UnidentifiedImageError
 
     try:
+        # open() reads the header only; Pillow refuses (raises) when it claims far more
+        # pixels than any photo (over ~179 M), the mark of a decompression bomb.
         with Image.open(path) as image:
             kind = image.format or ""
             width, height = image.size
@@ -70,6 +72,8 @@ def inspect_image(path: Path | str) -> ImageInfo:
             image.verify()
     except UnidentifiedImageError:
         raise ImageError(path, "image-invalid", "is not an image Pillow recognises") from None
+    except Image.DecompressionBombError as exc:
+        raise ImageError(path, "image-invalid", f"has too many pixels: {exc}") from None
     except PermissionError:
         raise ImageError(path, "image-unreadable", "permission denied") from None
     except OSError as exc:

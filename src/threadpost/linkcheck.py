@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
+from threadpost.eventloop import run_bounded
 from threadpost.platforms.bluesky.xrpc import HandleResult
 from threadpost.platforms.bluesky.xrpc import resolve_handles as _resolve_bluesky_handles
 
@@ -104,7 +105,7 @@ def check_links(
         if progress is not None:
             progress.start(len(todo))
         try:
-            fresh = asyncio.run(_check_all(todo, timeout, concurrency, progress, now))
+            fresh = run_bounded(_check_all(todo, timeout, concurrency, progress, now))
         finally:
             if progress is not None:
                 progress.stop()

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from linkserver import png_claiming
 from threadpost.images import ImageError, ImageInfo, inspect_image
 
 
@@ -63,3 +64,13 @@ def test_a_folder(tmp_path: Path) -> None:
     with pytest.raises(ImageError) as caught:
         inspect_image(tmp_path)
     assert caught.value.code == "image-unreadable"
+
+
+def test_a_decompression_bomb_is_an_image_error(tmp_path: Path) -> None:
+    # A 15000×15000 PNG header: Pillow refuses to open it; that must be a clear ImageError.
+    path = tmp_path / "bomb.png"
+    path.write_bytes(png_claiming(15000, 15000))
+    with pytest.raises(ImageError) as caught:
+        inspect_image(path)
+    assert caught.value.code == "image-invalid"
+    assert "too many pixels" in caught.value.reason

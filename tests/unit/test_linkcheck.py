@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -145,3 +146,37 @@ def test_resolve_handles_service_down() -> None:
     assert results["alice.test"].did is None
     assert not results["alice.test"].missing
     assert results["alice.test"].reason
+
+
+def test_headers_dripped_a_byte_at_a_time_are_cut_at_the_deadline(server: LinkServer) -> None:
+    # One header byte every 0.25 s never trips a per-read timeout; the check's wall-clock
+    # deadline (asyncio.timeout around the whole link) must end it anyway.
+    import time
+
+    server.drip_seconds, server.drip_bytes = 0.25, 16  # 4 s of drip
+    started = time.monotonic()
+    result = check_links([server.url("/drip-headers")], timeout=1.0)[server.url("/drip-headers")]
+    assert result.outcome == "timeout"
+    assert time.monotonic() - started < 2.5
+
+
+def test_a_hanging_name_look_up_is_cut_at_the_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The resolver runs in a thread; a deadline that abandons it must not then wait for it
+    # on the way out. A patched resolver stands in for a DNS server that never answers.
+    import socket
+    import time
+
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host in ("hangs.example.com", b"hangs.example.com"):  # anyio passes bytes
+            time.sleep(3.0)
+            raise socket.gaierror(socket.EAI_AGAIN, "the resolver gave up")
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    url = "http://hangs.example.com/"
+    started = time.monotonic()
+    result = check_links([url], timeout=0.5)[url]
+    assert result.outcome == "timeout"
+    assert time.monotonic() - started < 2.0

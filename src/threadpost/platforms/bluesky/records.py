@@ -30,8 +30,6 @@ POST_COLLECTION: Final = "app.bsky.feed.post"
 #: Lexicon caps that the records must respect (the planner enforces the text limits).
 MAX_LANGS: Final = 3
 MAX_WRITES_PER_CALL: Final = 200
-#: app.bsky.embed.external thumb: maxSize 1,000,000 bytes.
-MAX_THUMB_BYTES: Final = 1_000_000
 
 _B32_SORTABLE: Final = "234567abcdefghijklmnopqrstuvwxyz"
 _TID_LENGTH: Final = 13

@@ -155,3 +155,6 @@ def _mention_findings(post: PlannedPost) -> list[_Finding]:
 
 
 BLUESKY_RULES: Final = BlueskyRules()
+
+#: app.bsky.embed.external thumb: maxSize 1,000,000 bytes (link-card images are made to fit).
+MAX_THUMB_BYTES: Final = 1_000_000
