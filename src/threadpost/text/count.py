@@ -20,6 +20,9 @@ from threadpost.values import PlatformLimits
 #: Mastodon's characters_reserved_per_url when the instance does not say.
 DEFAULT_URL_WEIGHT = 23
 
+# What Ruby's String#strip removes (Status#text and #spoiler_text are stripped before
+# validation): NUL and ASCII whitespace only, not U+00A0 or U+3000.
+_RUBY_STRIP = "\x00\t\n\v\f\r "
 # Ruby's [[:space:]] (White_Space), for String#blank?.
 _BLANK = re.compile(r"[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*\Z")
 
@@ -59,8 +62,12 @@ def mastodon_countable_text(text: str, *, url_weight: int = DEFAULT_URL_WEIGHT) 
 def mastodon_length(
     text: str, *, spoiler_text: str = "", url_weight: int = DEFAULT_URL_WEIGHT
 ) -> int:
-    """Mastodon's countable length of a status with this text and content warning."""
-    return grapheme_count(spoiler_text + mastodon_countable_text(text, url_weight=url_weight))
+    """Mastodon's countable length of a status with this text and content warning.
+
+    The text is stripped first, as the server does before validating (Ruby `strip`).
+    """
+    countable = mastodon_countable_text(text.strip(_RUBY_STRIP), url_weight=url_weight)
+    return grapheme_count(spoiler_text + countable)
 
 
 def countable_length(text: str, limits: PlatformLimits, *, spoiler_text: str = "") -> int:

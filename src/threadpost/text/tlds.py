@@ -35,14 +35,30 @@ def npm_tlds() -> frozenset[str]:
     return frozenset(values)
 
 
-@cache
-def word_extra_class() -> str:
-    """A regex class body of Mn/Mc/Me/Pc code points: what Ruby's [[:word:]] has beyond `\\w`."""
-    text = resources.files("threadpost").joinpath("data/word_extra.txt").read_text(encoding="ascii")
+def _class_body(name: str) -> str:
+    """A regex class body for a data file of `first-last` hex code point ranges."""
+    text = resources.files("threadpost").joinpath(f"data/{name}").read_text(encoding="ascii")
     parts: list[str] = []
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue
         first, _, last = line.partition("-")
-        parts.append(f"{chr(int(first, 16))}-{chr(int(last, 16))}")
+        parts.append(f"{_class_char(int(first, 16))}-{_class_char(int(last, 16))}")
     return "".join(parts)
+
+
+def _class_char(code: int) -> str:
+    ch = chr(code)
+    return "\\" + ch if ch in "\\]^-[" else ch
+
+
+@cache
+def ruby_word_class() -> str:
+    """A regex class body matching Ruby's `[[:word:]]` (not Python's `\\w`: no `²½①`, with `Ⓐ`)."""
+    return _class_body("ruby_word.txt")
+
+
+@cache
+def punctuation_class() -> str:
+    """A regex class body matching `\\p{P}` of current Unicode (17), as the Bluesky reference has it."""
+    return _class_body("punctuation.txt")
