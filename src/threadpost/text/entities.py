@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import re
 import stringprep
-import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Literal
 
+from threadpost.text.graphemes import grapheme_count
 from threadpost.text.split import merge_spans
 from threadpost.text.tlds import npm_tlds, punctuation_class, ruby_word_class, twitter_text_tlds
 
@@ -62,15 +62,23 @@ def _utf8_len(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
-def _finish(text: str, raw: Iterable[_Raw]) -> list[Entity]:
-    """Sort, drop overlaps (the earlier entity wins, as twitter-text does), add byte offsets."""
-    kept: list[_Raw] = []
-    last_end = -1
-    for item in sorted(raw, key=lambda r: (r[0], -r[1])):
-        if item[0] < last_end:
-            continue
-        kept.append(item)
-        last_end = item[1]
+def _finish(text: str, raw: Iterable[_Raw], *, overlaps: bool = False) -> list[Entity]:
+    """Sort by start and add byte offsets.
+
+    Overlapping entities are dropped (the earlier wins, as twitter-text does) unless `overlaps`
+    (Bluesky's reference keeps them all; its sort is stable, so at one start the detection
+    order stands).
+    """
+    if overlaps:
+        kept = sorted(raw, key=lambda r: r[0])
+    else:
+        kept = []
+        last_end = -1
+        for item in sorted(raw, key=lambda r: (r[0], -r[1])):
+            if item[0] < last_end:
+                continue
+            kept.append(item)
+            last_end = item[1]
     ascii_text = text.isascii()
     entities: list[Entity] = []
     cp = 0
@@ -79,10 +87,10 @@ def _finish(text: str, raw: Iterable[_Raw]) -> list[Entity]:
         if ascii_text:
             byte_start, byte_end = start, end
         else:
-            # Entities are sorted and disjoint, so each slice is encoded once: linear overall.
+            # Starts are sorted, so the prefix is encoded once: linear overall.
             byte_start = byte + _utf8_len(text[cp:start])
             byte_end = byte_start + _utf8_len(text[start:end])
-            cp, byte = end, byte_end
+            cp, byte = start, byte_start
         entities.append(Entity(kind, start, end, byte_start, byte_end, text[start:end], value))
     return entities
 
@@ -108,8 +116,8 @@ _BSKY_CASHTAG = re.compile(
     rf"(?=[{_JS_WS}]|$|[.,;:!?)\"'\u2019])"
 )
 _LINK_TRAILING = frozenset(".,;:!?")
-#: The reference client caps a tag at 64 UTF-16 code units (`tag.length > 64`).
-BLUESKY_TAG_MAX_UTF16 = 64
+#: The reference client drops a tag longer than 64 graphemes.
+BLUESKY_TAG_MAX_GRAPHEMES = 64
 
 
 def _npm_domain(domain: str) -> bool:
@@ -118,12 +126,15 @@ def _npm_domain(domain: str) -> bool:
     return dot >= 0 and domain[dot + 1 :] in npm_tlds()
 
 
-def _utf16_len(text: str) -> int:
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+@cache
+def _punct() -> re.Pattern[str]:
+    # \p{P} of current Unicode (the reference runs on a current Node): Python 3.11's unicodedata
+    # is Unicode 14 and misses U+11F43 and the other punctuation added since.
+    return re.compile(f"[{punctuation_class()}]")
 
 
 def _is_punct(ch: str) -> bool:
-    return unicodedata.category(ch).startswith("P")
+    return _punct().match(ch) is not None
 
 
 def _bluesky_raw(text: str) -> list[_Raw]:
@@ -133,7 +144,7 @@ def _bluesky_raw(text: str) -> list[_Raw]:
             handle = m.group(1)
             if _npm_domain(handle) or handle.endswith(".test"):
                 raw.append((m.start(), m.end(), "mention", handle))
-    if "." in text:
+    if "." in text or "://" in text:  # a scheme needs no dot: http://localhost:3000/x
         for m in _BSKY_LINK.finditer(text):
             uri = m.group(0)
             start, end = m.start(), m.end()
@@ -159,7 +170,7 @@ def _bluesky_raw(text: str) -> list[_Raw]:
             tag = body
             while tag and _is_punct(tag[-1]):
                 tag = tag[:-1]
-            if not tag or _utf16_len(tag) > BLUESKY_TAG_MAX_UTF16:
+            if not tag or grapheme_count(tag) > BLUESKY_TAG_MAX_GRAPHEMES:
                 continue
             raw.append((m.start(), m.start() + 1 + len(tag), "tag", tag))
     if "$" in text:
@@ -171,9 +182,11 @@ def _bluesky_raw(text: str) -> list[_Raw]:
 def bluesky_entities(text: str) -> list[Entity]:
     """Links, @handle mentions, #tags and $cashtags as Bluesky's reference client detects them.
 
-    Sorted by start, never overlapping. Mentions are not resolved to DIDs here.
+    Sorted by start. Like the reference, overlapping detections are all kept (a mention or a
+    cashtag inside a link, a link inside a tag). Mentions are not resolved to DIDs here; a
+    cashtag is the reference's tag facet with the value `$` + ticker in upper case.
     """
-    return _finish(text, _bluesky_raw(text))
+    return _finish(text, _bluesky_raw(text), overlaps=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -230,7 +243,7 @@ def _ruby_ci(ch: str) -> str:
     """
     variants = {ch, ch.lower(), ch.upper(), ch.casefold()}
     variants |= {c.lower() for c in variants} | {c.upper() for c in variants}
-    folded = {v for v in variants if len(v) == 1 and v not in "ıİ" or v == ch}
+    folded = {v for v in variants if (len(v) == 1 and v not in "ıİ") or v == ch}
     if ch.lower() == "s":
         folded.add("ſ")
     elif ch.lower() == "k":
