@@ -14,7 +14,7 @@ import re
 from urllib.parse import quote, urlsplit
 
 from threadpost.text.entities import Entity, mastodon_counted_spans
-from threadpost.text.graphemes import grapheme_count
+from threadpost.text.graphemes import grapheme_count, grapheme_count_without_conjuncts
 from threadpost.values import PlatformLimits
 
 #: Mastodon's characters_reserved_per_url when the instance does not say.
@@ -64,10 +64,11 @@ def mastodon_length(
 ) -> int:
     """Mastodon's countable length of a status with this text and content warning.
 
-    The text is stripped first, as the server does before validating (Ruby `strip`).
+    The text is stripped first, as the server does before validating (Ruby `strip`). Clusters
+    are counted without Indic conjuncts (Ruby's Unicode may predate them): never fewer.
     """
     countable = mastodon_countable_text(text.strip(_RUBY_STRIP), url_weight=url_weight)
-    return grapheme_count(spoiler_text + countable)
+    return grapheme_count_without_conjuncts(spoiler_text + countable)
 
 
 def countable_length(text: str, limits: PlatformLimits, *, spoiler_text: str = "") -> int:

@@ -1,8 +1,9 @@
-"""The TLD lists each network's link detection relies on, loaded once from package data.
+"""The TLD lists and character tables the networks' detection relies on, from package data.
 
 `data/tlds.json` holds two lists, as data: twitter-text's `tld_lib.yml` (Mastodon extracts URLs
 with twitter-text) and the npm `tlds` package (Bluesky's `detectFacets` imports it). They differ,
-and each platform must use its own.
+and each platform must use its own. `data/ruby_word.txt` is Ruby's `[[:word:]]` (Mastodon's
+mention and hashtag regexes) and `data/punctuation.txt` Unicode 17's `\\p{P}` (Bluesky tags).
 """
 
 from __future__ import annotations
@@ -60,5 +61,5 @@ def ruby_word_class() -> str:
 
 @cache
 def punctuation_class() -> str:
-    """A regex class body matching `\\p{P}` of current Unicode (17), as the Bluesky reference has it."""
+    """A regex class body matching `\\p{P}` of Unicode 17, as the Bluesky reference has it."""
     return _class_body("punctuation.txt")
