@@ -15,6 +15,7 @@ from collections.abc import Callable
 import pytest
 
 from conformance import record_pass_rate
+from mastodon_server.length import status_length
 from threadpost.text.count import mastodon_countable_text, mastodon_length
 from threadpost.text.graphemes import grapheme_count
 
@@ -281,5 +282,22 @@ def test_mastodon_counts_as_the_server(name: str) -> None:
             failures.append((text, mastodon_countable_text(text.strip()), expected))
     record_pass_rate(
         f"differential Mastodon {name}", CASES_PER_CLASS - len(failures), CASES_PER_CLASS
+    )
+    assert failures[:5] == []
+
+
+@pytest.mark.parametrize("name", list(CLASSES))
+def test_the_mastodon_test_server_counts_as_the_server(name: str) -> None:
+    """The adapter tests' server (tests/mastodon_server) must hold to the same rules."""
+    rng = random.Random(f"mastodon {name}")
+    failures = []
+    for _ in range(CASES_PER_CLASS):
+        text, expected = CLASSES[name](rng)
+        if status_length(text) != grapheme_count(expected):
+            failures.append((text, expected))
+    record_pass_rate(
+        f"differential Mastodon test server {name}",
+        CASES_PER_CLASS - len(failures),
+        CASES_PER_CLASS,
     )
     assert failures[:5] == []
