@@ -54,6 +54,7 @@ from threadpost.platforms.bluesky.records import (
 )
 from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
 from threadpost.platforms.bluesky.session import SavedSession, load_session, save_session
+from threadpost.redact import register_secrets
 from threadpost.values import PlatformLimits, PlatformName, PostKey, PostRef, Problem
 
 if TYPE_CHECKING:
@@ -308,6 +309,7 @@ class BlueskyPublisher:
                 hint="set THREADPOST_BLUESKY_APP_PASSWORD or type it when asked",
             )
         self._secrets.add(secret)
+        register_secrets(secret)
         with self._lock:
             self._client = self._new_client()
             self._create_session(secret)
@@ -398,6 +400,7 @@ class BlueskyPublisher:
     def _remember(self, session_string: str) -> None:
         self._secrets.add(session_string)
         self._secrets.update(part for part in session_string.split(":::") if part.count(".") == 2)
+        register_secrets(*self._secrets)
 
     def _refresh_if_due(self) -> None:
         """Refresh the access token ourselves when it is (nearly) expired, so that a failed

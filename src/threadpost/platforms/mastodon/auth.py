@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from threadpost.errors import AuthFailed
 from threadpost.private_files import write_private_file
+from threadpost.redact import register_secrets
 
 CREDENTIALS_FILE: Final = "mastodon-credentials.json"
 APP_NAME: Final = "threadpost"
@@ -113,6 +114,7 @@ def register_app(instance: str) -> AppRegistration:
             platform="mastodon",
             hint="check the instance address; some instances close app registration",
         ) from None
+    register_secrets(client_secret)
     return AppRegistration(instance=instance, client_id=client_id, client_secret=client_secret)
 
 
@@ -151,6 +153,7 @@ def exchange_code(app: AppRegistration, code: str) -> str:
     """Trade the authorization code for an access token (POST /oauth/token)."""
     from mastodon.errors import MastodonError, MastodonIllegalArgumentError
 
+    register_secrets(code)
     try:
         token: str = _client(app).log_in(
             code=code,
@@ -168,6 +171,7 @@ def exchange_code(app: AppRegistration, code: str) -> str:
     except MastodonError as exc:
         secrets = (app.client_secret, code)
         raise _classify(exc, "logging in", app.instance, secrets) from exc
+    register_secrets(token)
     return token
 
 
