@@ -176,7 +176,10 @@ HARDENING: Final[tuple[tuple[str, str, str], ...]] = (
         "the same funnel: `Error:`, hints, warnings, tracebacks and all of stderr (library"
         " warnings, logging) go through `redact`; stdout through the registered secrets only",
         "`test_secrets.py::test_a_password_the_server_echoes_json_escaped_is_not_printed_even_"
-        "with_traceback` (401, 400: a createSession stand-in that echoes its request)",
+        "with_traceback` (401, 400: a createSession stand-in that echoes its request);"
+        " in a cron `run` the message reached the ledger too: every ThreadpostError's message"
+        " is redacted when made (`test_a_password_echoed_to_a_scheduled_run_stays_out_of_the_"
+        "ledger`)",
     ),
     (
         "`http://127.evil.example` was accepted as a loopback instance",

@@ -13,9 +13,11 @@ import base64
 import json
 import os
 import signal
+import sqlite3
 import stat
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -306,3 +308,28 @@ def test_a_password_the_server_echoes_json_escaped_is_not_printed_even_with_trac
     assert "Traceback (most recent call last)" in result.stderr
     assert f"HTTP {echoing_pds.status}" in result.stderr and "Invalid login" in result.stderr
     assert_no_form_of(ESCAPED_PASSWORD, result.stdout, result.stderr)
+
+
+def test_a_password_echoed_to_a_scheduled_run_stays_out_of_the_ledger(tmp_path: Path) -> None:
+    with _EchoingPds(401) as pds:
+        env = cli_env(
+            tmp_path,
+            THREADPOST_BLUESKY_SERVICE=pds.url,
+            THREADPOST_BLUESKY_HANDLE="echo.test",
+            THREADPOST_BLUESKY_APP_PASSWORD=ESCAPED_PASSWORD,
+        )
+        draft = write_thread_draft(tmp_path / "draft", "bluesky", "echo")
+        scheduled = _cli(env, "schedule", "--offline", "--at", "+1m", str(draft))
+        assert scheduled.exit_code == 0, scheduled.stderr
+        # Due now: the schedule moved a minute back (no clock to inject into the CLI).
+        due = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+        with sqlite3.connect(tmp_path / "threadpost.db") as conn:
+            conn.execute("UPDATE threads SET schedule_at = ?", (due,))
+        conn.close()
+        ran = _cli(env, "run")
+        status = _cli(env, "status")
+    assert pds.bodies, "run did log in and the server echoed the password"
+    assert ran.exit_code == 4 and "incomplete" in ran.stdout + ran.stderr
+    assert_no_form_of(ESCAPED_PASSWORD, ran.stdout, ran.stderr, status.stdout, status.stderr)
+    ledger = b"".join(p.read_bytes() for p in tmp_path.glob("threadpost.db*"))
+    assert_no_form_of(ESCAPED_PASSWORD, ledger.decode("utf-8", errors="replace"))
