@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from threadpost.clock import format_utc, parse_utc
 from threadpost.errors import StoreError
+from threadpost.private_files import make_private_dir
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -754,7 +755,7 @@ def _create_file(path: Path) -> bool:
             raise StoreError(f"{path} is a folder; --db takes a database file")
         return False
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dir(path.parent)
     except (FileExistsError, NotADirectoryError):
         # mkdir(exist_ok=True) raises FileExistsError only when a file stands in the way.
         raise StoreError(

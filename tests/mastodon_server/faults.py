@@ -16,6 +16,11 @@ status). Kinds:
 - "reset":      read the request, store nothing, close the connection without answering.
 - "refuse":     like "reset", and from then on the server refuses connections (its listening
                 socket is closed) until `server.resume()`, or for `refuse_for` seconds.
+- "echo_authorization": answer `status` (default 401; 403 and 400 are the other usual ones)
+                before the token is checked, storing nothing, with an error that quotes the
+                request's Authorization header as received, as some servers and proxies do
+                ({"error": "... (Authorization: Bearer <token>)"}). The recorded request
+                keeps the header redacted all the same.
 
 `on_path` is an fnmatch pattern ("/api/v1/media/*"); `method` defaults to POST for
 /api/v1/statuses and /api/v2/media, else to "*" (any). `at_count` counts the matching
@@ -31,8 +36,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Literal
 
-FaultKind = Literal["error", "rate_limit", "delay", "drop_after_commit", "reset", "refuse"]
-FAULT_KINDS: Final = ("error", "rate_limit", "delay", "drop_after_commit", "reset", "refuse")
+FaultKind = Literal[
+    "error", "rate_limit", "delay", "drop_after_commit", "reset", "refuse", "echo_authorization"
+]
+FAULT_KINDS: Final = (
+    "error",
+    "rate_limit",
+    "delay",
+    "drop_after_commit",
+    "reset",
+    "refuse",
+    "echo_authorization",
+)
 _WRITE_PATHS: Final = ("/api/v1/statuses", "/api/v2/media")
 
 
@@ -76,7 +91,7 @@ class FaultPlan:
         *,
         method: str | None = None,
         times: int | None = 1,
-        status: int = 500,
+        status: int | None = None,
         commit: bool = False,
         delay: float = 0.0,
         reset_at: datetime | None = None,
@@ -85,6 +100,8 @@ class FaultPlan:
         """Arm a fault (see the module docstring); returns it so tests can read `fired`."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r} (known: {', '.join(FAULT_KINDS)})")
+        if status is None:
+            status = 401 if kind == "echo_authorization" else 500
         if at_count < 1:
             raise ValueError("at_count counts from 1")
         if method is None:

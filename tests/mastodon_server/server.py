@@ -944,6 +944,12 @@ class _Handler(BaseHTTPRequestHandler):
         fault = owner.faults.take(request.method, request.path)
         if fault is not None:
             request.fault = fault.kind
+        if fault is not None and fault.kind == "echo_authorization":
+            # Quoted from the raw request (the recorded copy is redacted).
+            echoed = self.headers.get("Authorization", "(none)")
+            request.status = fault.status
+            self._send(fault.status, {"error": f"Not allowed (Authorization: {echoed})"}, {})
+            return
         if token:
             request.account = owner._tokens.get(token)
             if request.account is None:

@@ -138,6 +138,8 @@ def render(outcomes: list[CellOutcome], *, notes: str, runtime: float | None) ->
         lines += [f"- {o}" for o in failed]
         lines.append("")
     lines.append(notes.strip())
+    lines.append("")
+    lines += hardening_table()
     lines += ["", HOSTILE_ARCHIVES.strip(), ""]
     return "\n".join(lines)
 
@@ -147,6 +149,63 @@ def render(outcomes: list[CellOutcome], *, notes: str, runtime: float | None) ->
 HOSTILE_ARCHIVES: Final = (Path(__file__).parent / "hostile_archives.md").read_text(
     encoding="utf-8"
 )
+
+
+def hardening_table() -> list[str]:
+    """The holes closed outside the fault matrix, one row each with the test that guards it."""
+    lines = [
+        "## Holes closed outside the fault matrix",
+        "",
+        "Each row names the test that reproduces the hole; it fails on the code before the fix.",
+        "",
+        "| found | now | test |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {found} | {now} | {test} |" for found, now, test in HARDENING]
+    lines.append("")
+    return lines
+
+
+#: (what was found, what happens now, the test) for every hole closed outside the matrix.
+HARDENING: Final[tuple[tuple[str, str, str], ...]] = (
+    (
+        "with `--traceback`, the chained Mastodon.py exception showed the raw token when the"
+        " server quoted the `Authorization` header in a 401/403/400",
+        "all output passes through `threadpost.redact`: the secrets this run loaded (token,"
+        " app password, session JWTs, OAuth client secret and code) are replaced raw, JSON-"
+        " and Python-escaped, URL-encoded and base64; Bearer/Basic values, JWTs and"
+        " `password`/`access_token` fields are blanked in diagnostics",
+        "`test_secrets.py::test_a_token_the_server_echoes_in_a_refusal_is_not_printed_even_"
+        "with_traceback` (401, 403, 400: the test server's `echo_authorization` fault)",
+    ),
+    (
+        'a Bluesky app password containing `"` or `\\` was printed JSON-escaped when the'
+        " createSession error body quoted the request",
+        "the same funnel: `Error:`, hints, warnings, tracebacks and all of stderr (library"
+        " warnings, logging) go through `redact`; stdout through the registered secrets only",
+        "`test_secrets.py::test_a_password_the_server_echoes_json_escaped_is_not_printed_even_"
+        "with_traceback` (401, 400: a createSession stand-in that echoes its request);"
+        " in a cron `run` the message reached the ledger too: every ThreadpostError's message"
+        " is redacted when made (`test_a_password_echoed_to_a_scheduled_run_stays_out_of_the_"
+        "ledger`)",
+    ),
+    (
+        "`http://127.evil.example` was accepted as a loopback instance",
+        "`http://` only for `localhost` and loopback addresses (127.0.0.0/8, `::1`,"
+        " IPv4-mapped 127.x)",
+        "`tests/unit/test_config.py::test_http_is_refused_unless_the_host_is_really_loopback`",
+    ),
+    (
+        "the state folder was created 0755 (0777 under umask 000), its missing parents too,"
+        " and the link-check cache 0644",
+        "every folder threadpost creates (the state folder, its parents, the ledger's folder)"
+        " is 0700 and every file it writes there (link-check and instance caches, sessions,"
+        " saved login) 0600, whatever the umask",
+        "`tests/cli/test_private_state.py` (umask 000, 022),"
+        " `tests/unit/test_private_files.py` (000, 022, 277)",
+    ),
+)
+
 
 NOTES: Final = """
 ## How each fault is injected

@@ -27,6 +27,7 @@ from threadpost.errors import (
     TransientError,
     UnclearOutcome,
 )
+from threadpost.redact import register_secrets
 from threadpost.values import PlatformName
 
 T = TypeVar("T")
@@ -50,6 +51,7 @@ class MastodonHttp:
         self.instance = instance.rstrip("/")
         self.timeout = timeout
         self._secrets = tuple(secret for secret in secrets if secret)
+        register_secrets(*self._secrets)
         self._session: Any = None
         self._lock = threading.Lock()
 
