@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from typing import TYPE_CHECKING, Final, Literal
 
@@ -63,8 +63,7 @@ def plan_thread(
     `reply_visibility`, `link_cards`, `lang`, `numbering`, `sensitive`); left out (None, or
     False for `numbering`), the front matter's value or the default applies. The replies'
     visibility is narrowed to the first post's; the network's rules choose the posts'
-    labels (Bluesky self-labels) and add their problems with the thread as a whole (a
-    visibility or content warning the network cannot honour) to `Thread.problems`.
+    labels (Bluesky self-labels).
 
     Each draft post is split on its own (a draft post boundary is always a post boundary),
     its images go on its first chunk. Within it a post is whole paragraphs or part of one,
@@ -106,7 +105,7 @@ def plan_thread(
 
     first_visibility = visibility or front.visibility or "public"
     is_sensitive = sensitive if sensitive is not None else front.sensitive
-    thread = Thread(
+    return Thread(
         platform=platform,
         limits=limits,
         posts=tuple(posts),
@@ -115,7 +114,7 @@ def plan_thread(
         problems=tuple(problems),
         visibility=first_visibility,
         # Replies never reach further than the first post. A wider reply_visibility written
-        # in the draft is also an error (the network's thread_problems); a default is not.
+        # in the draft is also an error (`check`: the network's thread_problems).
         reply_visibility=narrowed_reply(
             first_visibility, reply_visibility or front.reply_visibility or "unlisted"
         ),
@@ -131,13 +130,6 @@ def plan_thread(
             if link_cards is not None
             else (front.link_cards if front.link_cards is not None else True)
         ),
-    )
-    # Problems with the thread as a whole go with the plan, so that freezing it refuses them.
-    thread_problems = rules.thread_problems(thread, front, cw=wanted_cw)
-    return (
-        replace(thread, problems=thread.problems + tuple(thread_problems))
-        if thread_problems
-        else thread
     )
 
 

@@ -79,11 +79,9 @@ class NetworkRules(Protocol):
         the content warning `cw`, the draft's images); () for a network without labels."""
         ...
 
-    def thread_problems(
-        self, thread: Thread, front: FrontMatter, *, cw: str | None
-    ) -> list[Problem]:
+    def thread_problems(self, thread: Thread, front: FrontMatter) -> list[Problem]:
         """This network's problems with the thread as a whole: an audience it cannot give
-        (`thread.visibility`), a content warning it cannot show (`cw`, the draft's). Offline."""
+        (`thread.visibility`), a content warning it cannot show (`front.cw`). Offline."""
         ...
 
     def mention_handles(self, thread: Thread) -> list[str]:

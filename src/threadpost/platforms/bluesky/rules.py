@@ -88,12 +88,10 @@ class BlueskyRules:
             return front.bluesky_labels
         return default_labels(sensitive=sensitive, cw=cw, has_images=has_images)
 
-    def thread_problems(
-        self, thread: Thread, front: FrontMatter, *, cw: str | None
-    ) -> list[Problem]:
+    def thread_problems(self, thread: Thread, front: FrontMatter) -> list[Problem]:
         """An error for a thread that is not public (Bluesky would make it public); a
         warning for a content warning without a label chosen (it is not shown there)."""
-        return _audience_problems(thread, front) + _content_warning_problems(thread, front, cw)
+        return _audience_problems(thread, front) + _content_warning_problems(thread, front)
 
     def mention_handles(self, thread: Thread) -> list[str]:
         """The handles of the thread's mention facets (a DID needs no resolving)."""
@@ -158,7 +156,8 @@ def _audience_problems(thread: Thread, front: FrontMatter) -> list[Problem]:
     ]
 
 
-def _content_warning_problems(thread: Thread, front: FrontMatter, cw: str | None) -> list[Problem]:
+def _content_warning_problems(thread: Thread, front: FrontMatter) -> list[Problem]:
+    cw = front.cw
     if not cw or front.bluesky_labels is not None:
         return []
     choose = (

@@ -87,9 +87,7 @@ class MastodonRules:
         """None: Mastodon marks content with `spoiler_text` and `sensitive` instead."""
         return ()
 
-    def thread_problems(
-        self, thread: Thread, front: FrontMatter, *, cw: str | None
-    ) -> list[Problem]:
+    def thread_problems(self, thread: Thread, front: FrontMatter) -> list[Problem]:
         """A reply_visibility written in the draft that is wider than the first post's
         visibility (which then came from the configuration: the draft parser refuses the
         two keys in contradiction). A default from the configuration is narrowed instead."""
