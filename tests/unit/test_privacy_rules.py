@@ -230,3 +230,17 @@ def test_mastodon_refuses_a_written_reply_visibility_wider_than_the_configured_o
     default = plan_thread(_draft(""), MASTODON_DEFAULT_LIMITS, visibility="private")
     assert default.reply_visibility == "private"
     assert MASTODON_RULES.thread_problems(default, _draft("").front) == []
+
+
+# -- the frozen plan -----------------------------------------------------------------------
+
+
+def test_the_ledger_keeps_a_plans_labels_and_reads_older_plans_as_unlabelled() -> None:
+    from threadpost.store import thread_from_json, thread_to_json
+
+    thread = plan_thread(_draft('bluesky_labels = ["porn", "sexual"]\n'), BLUESKY_LIMITS)
+    stored = thread_to_json(thread)
+    assert stored["labels"] == ["porn", "sexual"]
+    assert thread_from_json(stored) == thread
+    older = {key: value for key, value in stored.items() if key != "labels"}
+    assert thread_from_json(older).labels == ()
