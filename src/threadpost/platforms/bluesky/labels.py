@@ -4,7 +4,8 @@ field that carries them. Pure, imports nothing (the draft parser checks values w
 A self-label is how Bluesky marks content that Mastodon hides behind a content warning or a
 sensitive-media flag: the app blurs (or hides, as each reader chooses) a labelled post's
 media. The lexicon (`com.atproto.label.defs#selfLabels`) allows up to 10 values of up to
-128 characters; the app offers these four, the ones its moderation settings understand.
+128 characters; the app offers these four, the ones its moderation settings understand
+(so a thread's labels, without repeats, always fit).
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ SELF_LABELS: Final = ("graphic-media", "nudity", "sexual", "porn")
 SENSITIVE_MEDIA_LABEL: Final = "graphic-media"
 #: The `$type` of the record's `labels` union member.
 SELF_LABELS_TYPE: Final = "com.atproto.label.defs#selfLabels"
-#: com.atproto.label.defs#selfLabels: values maxLength 10.
-MAX_SELF_LABELS: Final = 10
 
 
 def self_labels_field(values: Sequence[str]) -> dict[str, Any]:

@@ -84,7 +84,7 @@ class MastodonRules:
     def content_labels(
         self, front: FrontMatter, *, sensitive: bool, cw: str | None, has_images: bool
     ) -> tuple[str, ...]:
-        """None: Mastodon marks content with `spoiler_text` and `sensitive` instead."""
+        """No labels: Mastodon marks content with `spoiler_text` and `sensitive` instead."""
         return ()
 
     def thread_problems(self, thread: Thread, front: FrontMatter) -> list[Problem]:

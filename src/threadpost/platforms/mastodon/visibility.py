@@ -28,11 +28,6 @@ def reply_visibility(visibility: str, wanted: str) -> str:
     return narrower(visibility, wanted)
 
 
-def is_public(visibility: str) -> bool:
-    """Whether anyone can read a status of this visibility (public or unlisted)."""
-    return not is_wider("unlisted", visibility)
-
-
 def _rank(visibility: str) -> int:
     try:
         return VISIBILITIES.index(visibility)
