@@ -1064,6 +1064,7 @@ def thread_to_json(thread: Thread) -> dict[str, Any]:
         "visibility": thread.visibility,
         "reply_visibility": thread.reply_visibility,
         "sensitive": thread.sensitive,
+        "labels": list(thread.labels),
         "link_cards": thread.link_cards,
     }
 
@@ -1104,5 +1105,7 @@ def thread_from_json(data: Mapping[str, Any]) -> Thread:
         visibility=data["visibility"],
         reply_visibility=data["reply_visibility"],
         sensitive=data["sensitive"],
+        # Plans frozen before labels existed have none.
+        labels=tuple(data.get("labels", ())),
         link_cards=data["link_cards"],
     )
