@@ -65,6 +65,23 @@ FAULTS: Final = {
     " Idempotency-Keys forgotten",
     "unclear-unsent-resumed-later": "connection closed before the server stored the post, no"
     " retry; `run` 1 day later, Idempotency-Keys forgotten",
+    "non-json-after-commit": "HTTP 200 with a body that is not JSON after the server stored"
+    " the post",
+    "non-json-after-commit-resumed-later": "HTTP 200 not JSON after the server stored the"
+    " post, no retry; `run` 1 day later, Idempotency-Keys forgotten",
+    "skew-lost-client-1h-ahead": "client clock 1 h ahead of the instance, response lost after"
+    " commit",
+    "skew-lost-client-3min-ahead": "client clock 3 min ahead, response lost after commit",
+    "skew-lost-client-3min-behind": "client clock 3 min behind, response lost after commit",
+    "skew-lost-client-1h-behind": "client clock 1 h behind, response lost after commit",
+    "skew-resumed-client-1h-ahead": "client clock 1 h ahead, response lost, no retry; `run` 1"
+    " day later, Idempotency-Keys forgotten",
+    "skew-resumed-client-3min-ahead": "client clock 3 min ahead, response lost, no retry;"
+    " `run` 1 day later, Idempotency-Keys forgotten",
+    "skew-resumed-client-3min-behind": "client clock 3 min behind, response lost, no retry;"
+    " `run` 1 day later, Idempotency-Keys forgotten",
+    "skew-resumed-client-1h-behind": "client clock 1 h behind, response lost, no retry; `run`"
+    " 1 day later, Idempotency-Keys forgotten",
     "sigkill": "process SIGKILLed between the server's commit and the ledger write; `run`"
     " at once (dead holder's lease taken over)",
     "sigkill-keys-forgotten": "SIGKILL as above, then the server forgets every"
