@@ -34,6 +34,7 @@ from threadpost.store import FINISHED_STATES, Ledger, PlatformRecord, ThreadReco
 
 if TYPE_CHECKING:
     from threadpost.draft import Draft
+    from threadpost.lease import Lease
     from threadpost.plan import Thread
     from threadpost.platforms.base import Publisher
     from threadpost.retry import RetryPolicy
@@ -243,10 +244,20 @@ def publish_thread(
     policy: RetryPolicy | None = None,
     clock: Clock = utc_now,
     on_confirm: Callable[[PostRef], None] | None = None,
+    lease: Lease | None = None,
 ) -> PublishResult:
     """Publish (or resume) every platform of the thread that is not finished yet.
 
-    The caller holds the thread's lease (see `schedule.py`)."""
+    The caller holds the thread's `lease` (`lease.thread_lease`), renewed here on every
+    confirmed post; `on_confirm` hears of each confirmed post too."""
+    if lease is not None:
+        renew, hook = lease, on_confirm
+
+        def on_confirm(ref: PostRef) -> None:
+            renew.renew()
+            if hook is not None:
+                hook(ref)
+
     from threadpost.retry import RetryPolicy
 
     policy = policy or RetryPolicy(clock=clock)

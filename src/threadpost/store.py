@@ -691,11 +691,18 @@ class Ledger:
         if not is_running(other):
             self.conn.execute("DELETE FROM leases WHERE name = ?", (name,))
 
-    def lease_holder(self, name: str, now: datetime) -> tuple[str, str | None, int | None] | None:
-        """(owner, host, pid) of an unexpired lease `name`, if anyone holds it."""
+    def lease_holder(
+        self, name: str, now: datetime | None
+    ) -> tuple[str, str | None, int | None] | None:
+        """(owner, host, pid) of an unexpired lease `name` (any row when `now` is None: its
+        holder's file lock says it is alive), if anyone holds it."""
         rows = self._rows(
-            "SELECT owner, host, pid FROM leases WHERE name = ? AND expires_at > ?",
-            (name, format_utc(now)),
+            "SELECT owner, host, pid FROM leases WHERE name = ? AND (? IS NULL OR expires_at > ?)",
+            (
+                name,
+                None if now is None else format_utc(now),
+                None if now is None else format_utc(now),
+            ),
         )
         if not rows:
             return None

@@ -172,7 +172,7 @@ def test_cancel_and_delete_refuse_a_thread_another_process_is_publishing(
 ) -> None:
     """A cancel under a running publisher used to be overwritten by the publisher's final
     state (and a later run resumed the thread); a delete could be followed by resends."""
-    from threadpost.schedule import lease_name
+    from threadpost.lease import lease_name
 
     scheduled = run_cli("schedule", str(_draft(isolated_env)), "--at", "+2h")
     thread_id = scheduled.stdout.split()[2]
@@ -192,6 +192,66 @@ def test_cancel_and_delete_refuse_a_thread_another_process_is_publishing(
         assert network["mastodon"].calls == []
         ledger.release_lease(lease_name(thread_id), "other-run")
     assert run_cli("cancel", thread_id).exit_code == 0
+
+
+THREE_POST_DRAFT = """+++
+platforms = ["mastodon"]
++++
+One.
+
+---
+
+Two.
+
+---
+
+Three.
+"""
+
+
+def test_a_run_long_after_the_lease_duration_never_takes_over_a_publish_still_sending(
+    isolated_env: Path, network: dict[str, FakePublisher]
+) -> None:
+    """`publish` never renewed its lease, and a lease was only as good as its expiry: a cron
+    `run` whose clock had passed it took the thread over and sent the remaining posts while
+    `publish` was still sending them. A live holder must never be taken over."""
+    from zoneinfo import ZoneInfo
+
+    from threadpost.clock import FrozenClock
+    from threadpost.config import Settings
+    from threadpost.retry import RetryPolicy
+    from threadpost.schedule import run_due
+
+    db = isolated_env / "threadpost.db"
+    settings = Settings(
+        config_path=None, db_path=db, state_dir=isolated_env, timezone=ZoneInfo("UTC")
+    )
+    cron_publisher = FakePublisher("mastodon", network["mastodon"].server)
+    actions: list[str] = []
+
+    def cron_run_meanwhile(index: int) -> None:
+        # publish has sent post 1 and is slow with post 2: two hours later, far past any
+        # lease duration, cron starts `run` on the same ledger.
+        if index != 2 or actions:
+            return
+        later = FrozenClock(datetime.now(UTC) + timedelta(hours=2))
+        with open_ledger(db) as other:
+            report = run_due(
+                other,
+                settings,
+                lambda platform: cron_publisher,
+                clock=later,
+                policy=RetryPolicy(attempts=1).without_sleep(),
+            )
+        actions.extend(item.action for item in report.items)
+
+    network["mastodon"].before_post = cron_run_meanwhile
+    result = run_cli("publish", str(_draft(isolated_env, THREE_POST_DRAFT)), "--yes")
+    assert actions == ["busy"], "the run left the thread to its live publisher"
+    assert result.exit_code == 0, result.stderr
+    keys = [p["key"] for p in network["mastodon"].server.posts("mastodon")]
+    assert len(keys) == 3 and len(set(keys)) == 3, "every post sent exactly once"
+    assert cron_publisher.calls == []
 
 
 def test_a_ledger_locked_past_the_busy_timeout_is_a_store_error(

@@ -30,6 +30,7 @@ from threadpost.errors import ExitStatus, StoreError, ThreadpostError, UsageErro
 
 if TYPE_CHECKING:
     from threadpost.config import Settings
+    from threadpost.lease import Lease
     from threadpost.platforms.base import Publisher
     from threadpost.publish import PublishResult
     from threadpost.retry import RetryPolicy
@@ -179,32 +180,16 @@ def _verify_accounts(open_publisher: Any, platforms: list[PlatformName]) -> None
 
 
 @contextlib.contextmanager
-def _thread_lease(ledger: Ledger, thread_id: str, settings: Settings, doing: str) -> Iterator[None]:
+def _thread_lease(
+    ledger: Ledger, thread_id: str, settings: Settings, doing: str
+) -> Iterator[Lease]:
     """Hold the thread's lease for the block, or refuse while another process publishes it:
     `publish`, `cancel` and `delete` must never change a thread under a running publisher
     (which would overwrite a cancel with its own final state, or resend deleted posts)."""
-    from threadpost.clock import utc_now
-    from threadpost.schedule import (
-        busy_message,
-        claim_thread_lease,
-        lease_duration,
-        lease_name,
-        lease_owner_id,
-    )
+    from threadpost.lease import lease_duration, thread_lease
 
-    owner = lease_owner_id()
-    if not claim_thread_lease(ledger, thread_id, owner, lease_duration(settings), utc_now()):
-        busy = busy_message(ledger, thread_id, utc_now())
-        raise StoreError(
-            f"thread {thread_id} is being published by another threadpost process"
-            + busy.removeprefix("another run is publishing it")
-            + f"; cannot {doing} it now",
-            hint="try again once that run has finished",
-        )
-    try:
-        yield
-    finally:
-        ledger.release_lease(lease_name(thread_id), owner)
+    with thread_lease(ledger, thread_id, ttl=lease_duration(settings), doing=doing) as lease:
+        yield lease
 
 
 def _publish_now(
@@ -212,13 +197,14 @@ def _publish_now(
 ) -> PublishResult:
     from threadpost.publish import publish_thread
 
-    with _thread_lease(ledger, thread_id, settings, "publish"):
+    with _thread_lease(ledger, thread_id, settings, "publish") as lease:
         return publish_thread(
             ledger,
             thread_id,
             open_publisher or _opener(settings),
             max_attempts=settings.max_attempts,
             policy=_policy(settings),
+            lease=lease,
         )
 
 
