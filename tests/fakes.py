@@ -56,6 +56,7 @@ FaultKind = Literal[
     "crash",  # the server commits, then the client process dies before confirming
     "doubts",  # the server commits, the post is confirmed, then LandedWithDoubts (CIDs)
     "warn",  # a non-fatal warning (like a link card that could not be made), then sent
+    "unexpected",  # the server commits, then the adapter fails in a way nobody foresaw
 ]
 
 
@@ -207,6 +208,8 @@ class FakePublisher:
                 )
             if fault == "crash":
                 raise Crash(f"killed after the server committed post {post.index}")
+            if fault == "unexpected":
+                raise RuntimeError(f"cannot read the answer to post {post.index}")
             ref = PostRef(
                 platform=self.platform,
                 index=post.index,

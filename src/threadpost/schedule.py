@@ -179,12 +179,16 @@ def run_due(
     Each thread is published under its lease, so overlapping runs never publish the same
     thread; a missed schedule is published late (with a warning) up to `max_lateness`,
     and skipped beyond it."""
+    from threadpost.publish import Publishers
+
     due = ledger.due_thread_ids(clock())
     items: list[RunItem] = []
     if due:
         me = owner or lease_owner_id()
-        for thread_id in due:
-            items.append(_run_one(ledger, settings, open_publisher, thread_id, clock, policy, me))
+        # One login per network for the whole run; the connections are closed at its end.
+        with Publishers(open_publisher) as publishers:
+            for thread_id in due:
+                items.append(_run_one(ledger, settings, publishers, thread_id, clock, policy, me))
     waiting, next_due = ledger.next_due()
     return RunReport(tuple(items), waiting, next_due)
 

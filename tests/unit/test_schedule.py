@@ -244,6 +244,25 @@ def test_failures_back_off_between_runs_then_give_up(ledger: Ledger, tmp_path: P
     assert ledger.thread(thread_id).state == "failed"
 
 
+def test_run_closes_the_publishers_it_opened_when_it_ends(ledger: Ledger, tmp_path: Path) -> None:
+    _schedule(ledger, NOW)
+    _schedule(ledger, NOW)
+    fake = FakePublisher("mastodon", FakeServer())
+    opened: list[str] = []
+
+    def open_publisher(platform: PlatformName) -> Publisher:
+        assert not fake.closed, "closed while the run still needed it"
+        opened.append(platform)
+        return fake
+
+    report = run_due(
+        ledger, _settings(tmp_path), open_publisher, clock=FrozenClock(NOW), policy=POLICY
+    )
+    assert [i.action for i in report.items] == ["published", "published"]
+    assert opened == ["mastodon"], "one login for the whole run"
+    assert fake.closed
+
+
 def test_a_thread_leased_by_another_run_is_left_alone(ledger: Ledger, tmp_path: Path) -> None:
     thread_id = _schedule(ledger, NOW)
     ledger.claim_lease(f"thread:{thread_id}", "other", until=NOW + timedelta(minutes=5), now=NOW)

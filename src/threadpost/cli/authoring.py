@@ -26,7 +26,8 @@ from threadpost.cli.app import (
     print_json,
     state,
 )
-from threadpost.errors import ThreadpostError, UsageError, ValidationFailed
+from threadpost.errors import ThreadpostError, UsageError
+from threadpost.refusal import refuse_errors
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -105,12 +106,7 @@ def run_checks(
 
 def fail_on_errors(reports: list[CheckReport]) -> None:
     """Exit 3 (through the error funnel) when any draft has errors."""
-    failing = [report for report in reports if not report.ok]
-    if not failing:
-        return
-    errors = sum(report.errors for report in failing)
-    names = ", ".join(str(report.draft.path) for report in failing)
-    raise ValidationFailed(f"{errors} error{'s' if errors != 1 else ''} in {names}")
+    refuse_errors({report.draft.path: report.problems for report in reports}, sending=False)
 
 
 @app.command()

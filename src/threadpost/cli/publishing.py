@@ -26,7 +26,8 @@ from threadpost.cli.app import (
     print_json,
     state,
 )
-from threadpost.errors import ExitStatus, StoreError, ThreadpostError, UsageError, ValidationFailed
+from threadpost.errors import ExitStatus, StoreError, ThreadpostError, UsageError
+from threadpost.refusal import refuse_errors
 
 if TYPE_CHECKING:
     from threadpost.config import Settings
@@ -86,16 +87,7 @@ def _checked(
     from threadpost.check import check_draft
 
     report = check_draft(draft_path, settings, platforms, offline=offline)
-    errors = [p for p in report.problems if p.is_error]
-    if errors:
-        lines = [
-            f"  {p.platform or 'draft'}{f' post {p.post}' if p.post else ''}: {p.message}"
-            for p in errors[:10]
-        ]
-        raise ValidationFailed(
-            f"{draft_path} has {len(errors)} error(s); nothing was sent:\n" + "\n".join(lines),
-            hint=f"threadpost check {draft_path} shows every problem",
-        )
+    refuse_errors({draft_path: report.problems})
     for problem in report.problems:
         where = f"{problem.platform or 'draft'}{f' post {problem.post}' if problem.post else ''}"
         echo(f"Warning: {where}: {problem.message}", err=True)

@@ -74,3 +74,7 @@ class Publisher(Protocol):
     def delete(self, refs: Sequence[PostRef]) -> None:
         """Delete published posts (last first)."""
         ...
+
+    def close(self) -> None:
+        """Release the connections; called once the orchestration is done with it."""
+        ...

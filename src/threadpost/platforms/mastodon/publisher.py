@@ -376,6 +376,12 @@ class MastodonPublisher:
                 post=ref.index,
             )
 
+    def close(self) -> None:
+        """Close the HTTP connections (a later call opens new ones)."""
+        if self._api is not None:
+            self._api.session.close()
+            self._api = None
+
     def _delete_status(self, status_id: str) -> None:
         from mastodon.errors import MastodonNotFoundError
 
