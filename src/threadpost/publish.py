@@ -195,6 +195,21 @@ def freeze_thread(
     was edited), resumed when posting has begun with the same content, and refused when
     posting has begun and the draft has changed since."""
     refuse_plan_errors(draft, plans)
+    # One transaction under the write lock: two processes freezing the same draft at once
+    # (two `publish`, or `schedule` racing `publish`) find the same thread, never make two.
+    with ledger.transaction():
+        return _freeze(ledger, draft, plans, schedule_at=schedule_at, now=now, again=again)
+
+
+def _freeze(
+    ledger: Ledger,
+    draft: Draft,
+    plans: Mapping[PlatformName, Thread],
+    *,
+    schedule_at: datetime | None,
+    now: datetime,
+    again: bool,
+) -> Frozen:
     refuse_conflicts(ledger, draft, again=again)
     path = str(draft.path.resolve())
     title = draft.front.title

@@ -171,7 +171,12 @@ class Ledger:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Ledger]:
-        """All-or-nothing; takes the database's write lock at once (BEGIN IMMEDIATE)."""
+        """All-or-nothing; takes the database's write lock at once (BEGIN IMMEDIATE). Inside
+        another transaction it is part of that one (a read-then-write like `freeze_thread`
+        wraps the writes it decides on)."""
+        if self.conn.in_transaction:
+            yield self
+            return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self
