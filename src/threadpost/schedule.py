@@ -8,6 +8,7 @@ is imported only once a thread is actually due.
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Final, Literal
@@ -209,6 +210,16 @@ def _run_one(
             return _run_leased(ledger, settings, open_publisher, lease, policy)
     except ThreadBusy as busy:
         return RunItem(thread_id, "", "busy", busy.busy_line)
+    except sqlite3.Error:
+        raise  # the ledger itself: no thread can be recorded, the funnel names the file
+    except Exception as error:
+        # Beyond what the engine records per network (an unreadable frozen plan, a bug):
+        # this thread fails with the reason recorded, and the run goes on to the next.
+        from threadpost.publish import error_text
+
+        reason = f"could not publish: {error_text(error)}"
+        ledger.set_thread_state(thread_id, "failed", clock(), error=reason)
+        return RunItem(thread_id, ledger.thread(thread_id).draft_path, "failed", reason)
 
 
 def _run_leased(

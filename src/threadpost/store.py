@@ -365,10 +365,14 @@ class Ledger:
 
     def due_thread_ids(self, now: datetime) -> list[str]:
         """Threads `run` should work on now: scheduled ones whose time has come, and
-        incomplete ones whose next retry has come. Cheap on a large ledger (indexed)."""
+        incomplete ones whose next retry has come. Cheap on a large ledger (indexed).
+
+        A scheduled thread with no time was being published now when its process died
+        (right after claiming it, or on a full disk): it is due at once, not never."""
         stamp = format_utc(now)
         rows = self._rows(
-            "SELECT id FROM threads WHERE state = 'scheduled' AND schedule_at <= :now"
+            "SELECT id FROM threads WHERE state = 'scheduled'"
+            " AND (schedule_at IS NULL OR schedule_at <= :now)"
             " UNION SELECT DISTINCT t.id FROM threads t JOIN platforms p ON p.thread_id = t.id"
             " WHERE t.state = 'incomplete' AND p.state IN ('pending', 'incomplete')"
             " AND (p.next_retry_at IS NULL OR p.next_retry_at <= :now)",
