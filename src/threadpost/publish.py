@@ -736,6 +736,39 @@ def _with_refs(
     )
 
 
+# -- cancelling and checking accounts -------------------------------------------------------
+
+
+def cancel_thread(ledger: Ledger, thread_id: str, *, clock: Clock = utc_now) -> int:
+    """Cancel a scheduled or unfinished thread so that `run` never posts it; return how
+    many of its posts are already online (they stay: `delete` removes them). The caller
+    holds the thread's lease, so no publisher overwrites the cancel with its own state."""
+    record = ledger.thread(thread_id)
+    if record.state not in ("scheduled", "incomplete"):
+        raise StoreError(
+            f"thread {thread_id} is {record.state}; only scheduled or "
+            "unfinished threads can be cancelled"
+        )
+    published = sum(
+        1
+        for platform in record.platforms
+        for post in ledger.posts(thread_id, platform)
+        if post.state == "confirmed"
+    )
+    ledger.set_thread_state(thread_id, "cancelled", clock())
+    return published
+
+
+def verify_accounts(open_publisher: OpenPublisher, platforms: Sequence[PlatformName]) -> None:
+    """Log in to each network before anything is recorded: missing or refused credentials
+    raise (AuthFailed / ConfigError) instead of leaving a thread that every later `run`
+    would fail on. A transient failure is left to the publishing pass, which retries it and
+    keeps the thread resumable."""
+    for platform in platforms:
+        with contextlib.suppress(TransientError):
+            open_publisher(platform).account_id()
+
+
 # -- deleting ----------------------------------------------------------------------------
 
 

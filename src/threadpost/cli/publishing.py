@@ -26,7 +26,7 @@ from threadpost.cli.app import (
     print_json,
     state,
 )
-from threadpost.errors import ExitStatus, StoreError, ThreadpostError, UsageError
+from threadpost.errors import ExitStatus, ThreadpostError, UsageError
 from threadpost.refusal import refuse_errors
 
 if TYPE_CHECKING:
@@ -157,20 +157,6 @@ def _warning_text(warning: dict[str, Any]) -> str:
     return f"post {post}: " + message.removeprefix(f"post {post}: ")
 
 
-def _verify_accounts(open_publisher: Any, platforms: list[PlatformName]) -> None:
-    """Log in to each network before anything is recorded: missing or refused credentials
-    stop `publish` with "log in again" (exit 1) instead of leaving a thread that every
-    later `run` would fail on. A transient failure is left to the publishing run, which
-    retries it and keeps the thread resumable."""
-    import contextlib
-
-    from threadpost.errors import TransientError
-
-    for platform in platforms:
-        with contextlib.suppress(TransientError):
-            open_publisher(platform).account_id()
-
-
 @contextlib.contextmanager
 def _thread_lease(
     ledger: Ledger, thread_id: str, settings: Settings, doing: str
@@ -219,7 +205,7 @@ def publish(
 ) -> None:
     """Publish a draft now, as a reply chain on each of its networks."""
     from threadpost.clock import utc_now
-    from threadpost.publish import freeze_thread, refuse_conflicts
+    from threadpost.publish import Publishers, freeze_thread, refuse_conflicts, verify_accounts
 
     settings = state.settings()
     platforms = platforms_option(platform)
@@ -245,14 +231,19 @@ def publish(
                 confirmed = False
             if not confirmed:
                 raise ThreadpostError("not confirmed; nothing was sent", hint="pass --yes")
-        open_publisher = _opener(settings)
-        _verify_accounts(open_publisher, list(checked.threads))
-        frozen = freeze_thread(
-            ledger, checked.draft, checked.threads, schedule_at=None, now=utc_now(), again=again
-        )
-        if frozen.message:
-            echo(frozen.message, err=True)
-        result = _publish_now(ledger, frozen.thread_id, settings, open_publisher)
+        with Publishers(_opener(settings)) as open_publisher:
+            verify_accounts(open_publisher, list(checked.threads))
+            frozen = freeze_thread(
+                ledger,
+                checked.draft,
+                checked.threads,
+                schedule_at=None,
+                now=utc_now(),
+                again=again,
+            )
+            if frozen.message:
+                echo(frozen.message, err=True)
+            result = _publish_now(ledger, frozen.thread_id, settings, open_publisher)
     if as_json:
         print_json(result.to_json())
     else:
@@ -360,25 +351,13 @@ def cancel(
     thread: Annotated[str, typer.Argument(help="Thread id (a unique prefix is enough).")],
 ) -> None:
     """Cancel a scheduled (or unfinished) thread: `run` will not post it."""
-    from threadpost.clock import utc_now
+    from threadpost.publish import cancel_thread
 
     settings = state.settings()
     with _ledger(settings) as ledger:
         thread_id = ledger.resolve_id(thread)
         with _thread_lease(ledger, thread_id, settings, "cancel"):
-            record = ledger.thread(thread_id)
-            if record.state not in ("scheduled", "incomplete"):
-                raise StoreError(
-                    f"thread {thread_id} is {record.state}; only scheduled or "
-                    "unfinished threads can be cancelled"
-                )
-            published = sum(
-                1
-                for p in record.platforms
-                for post in ledger.posts(thread_id, p)
-                if post.state == "confirmed"
-            )
-            ledger.set_thread_state(thread_id, "cancelled", utc_now())
+            published = cancel_thread(ledger, thread_id)
     echo(f"Cancelled thread {thread_id}.")
     if published:
         echo(
