@@ -12,6 +12,7 @@ from typing import NoReturn
 
 # Importing the command modules registers their commands on `app`.
 from threadpost.cli import accounts, authoring, bluesky, importing, mastodon, publishing  # noqa: F401
+from threadpost.cli import watching  # noqa: F401
 from threadpost.cli.app import app, report_unexpected, state
 from threadpost.errors import ExitStatus, ThreadpostError
 
