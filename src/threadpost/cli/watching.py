@@ -8,6 +8,7 @@ not pay for the checker.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -70,21 +71,27 @@ def watch(
     signal.signal(signal.SIGTERM, on_term)
     try:
         first = running.server.revision
-        echo(f"Watching {draft}: {first.summary}")
-        echo(f"Preview at {running.url}  (Ctrl-C to stop)", err=False)
+        say(f"Watching {draft}: {first.summary}")
+        say(f"Preview at {running.url}  (Ctrl-C to stop)")
         if open_browser:
             import webbrowser
 
             webbrowser.open(running.url)
         for revision in running.updates(stop):
             stamp = datetime.now().strftime("%H:%M:%S")
-            echo(f"{stamp}  re-planned in {revision.seconds * 1000:.0f} ms: {revision.summary}")
+            say(f"{stamp}  re-planned in {revision.seconds * 1000:.0f} ms: {revision.summary}")
     except KeyboardInterrupt:
         pass  # Ctrl-C is how watching ends
     finally:
         running.close()
         signal.signal(signal.SIGTERM, previous)
-    echo("Stopped watching.")
+    say("Stopped watching.")
+
+
+def say(line: str) -> None:
+    """A line on stdout at once, even into a pipe (a script waits for the address)."""
+    echo(line)
+    sys.stdout.flush()
 
 
 @app.command()
