@@ -11,6 +11,7 @@ Every read is bounded in time: a hung browser fails the test, it never hangs it.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import select
@@ -80,7 +81,7 @@ class Browser:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            preexec_fn=as_fds_3_and_4,  # noqa: PLW1509 - the test process has no other threads
+            preexec_fn=as_fds_3_and_4,
             # close_fds runs after preexec_fn: 3 and 4 must be kept.
             close_fds=True,
             pass_fds=(3, 4),
@@ -186,10 +187,8 @@ class Browser:
 
     def close(self) -> None:
         """End the browser (and wait for it)."""
-        try:
+        with contextlib.suppress(BrowserError, OSError):
             self.call("Browser.close")
-        except (BrowserError, OSError):
-            pass
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:

@@ -274,9 +274,7 @@ def _column(
         )
     if not account.known:
         notes.append("placeholder account: log in to see yours")
-    posts = "\n".join(
-        _post(report, thread, post, account, look, images) for post in thread.posts
-    )
+    posts = "\n".join(_post(report, thread, post, account, look, images) for post in thread.posts)
     note = "".join(f'<p class="column-note">{_e(text)}</p>' for text in notes)
     return (
         f'<section class="network {_e(name)}" data-platform="{_e(name)}">\n'
@@ -348,8 +346,7 @@ def _labels(thread: Thread, post: PlannedPost) -> str:
     if post.index > 1:
         labels.append(("reply", f"reply to {post.index - 1}"))
     items = "".join(
-        f'<span class="label {kind}" data-label="{kind}">{_e(text)}</span>'
-        for kind, text in labels
+        f'<span class="label {kind}" data-label="{kind}">{_e(text)}</span>' for kind, text in labels
     )
     return f'<div class="labels">{items}</div>' if items else ""
 
@@ -400,7 +397,7 @@ def _image(image: Image, images: ImageSource) -> str:
     badge = (
         '<span class="alt-badge" title="has alt text">ALT</span>'
         if image.alt.strip()
-        else '<span class="alt-badge missing" title="no alt text">no ALT</span>'
+        else '<span class="alt-badge no-alt" title="no alt text">no ALT</span>'
     )
     if source is None:
         return (

@@ -297,9 +297,7 @@ class Watch:
     def url(self) -> str:
         return self.server.url
 
-    def updates(
-        self, stop: threading.Event, poll: float = POLL_SECONDS
-    ) -> Iterator[Revision]:
+    def updates(self, stop: threading.Event, poll: float = POLL_SECONDS) -> Iterator[Revision]:
         """Re-plan on every change of the watched files until `stop` is set; yields each
         new revision after the open pages have been sent it."""
         revision = self.server.revision
@@ -352,4 +350,3 @@ def start_watch(
     thread = threading.Thread(target=server.serve_forever, name="threadpost-watch", daemon=True)
     thread.start()
     return Watch(builder, server, thread)
-

@@ -148,9 +148,7 @@ def save(path: Path, text: str) -> None:
 
 
 def column_text(platform: str) -> str:
-    return (
-        f"(document.querySelector('section[data-platform=\"{platform}\"]')?.textContent ?? '')"
-    )
+    return f"(document.querySelector('section[data-platform=\"{platform}\"]')?.textContent ?? '')"
 
 
 def test_the_page_shows_each_network_and_follows_every_save(
@@ -168,19 +166,26 @@ def test_the_page_shows_each_network_and_follows_every_save(
         text = browser.evaluate(column_text(platform))
         assert "1/3" in text and "3/3" in text
         assert re.search(rf"\d+/{limit}", text)
-        assert browser.evaluate(
-            f"document.querySelectorAll('section[data-platform=\"{platform}\"] .avatar').length"
-        ) == 3
+        assert (
+            browser.evaluate(
+                f"document.querySelectorAll('section[data-platform=\"{platform}\"] .avatar').length"
+            )
+            == 3
+        )
     # Mastodon: the CW is collapsed, the link shows without scheme/www, cut at 30 with "…".
-    assert browser.evaluate(
-        "document.querySelector('[data-platform=mastodon] details.cw').open"
-    ) is False
+    assert (
+        browser.evaluate("document.querySelector('[data-platform=mastodon] details.cw').open")
+        is False
+    )
     assert browser.evaluate(
         "document.querySelector('[data-platform=mastodon] details.cw summary').textContent"
     ).startswith("CW: long thread")
-    assert browser.evaluate(
-        "document.querySelector('[data-platform=mastodon] a.link .shown').textContent"
-    ) == "example.com/a/very/long/path/t"  # 30 characters
+    assert (
+        browser.evaluate(
+            "document.querySelector('[data-platform=mastodon] a.link .shown').textContent"
+        )
+        == "example.com/a/very/long/path/t"
+    )  # 30 characters
     # Opened, the CW shows the text; the scheme and the cut-off rest take no room.
     browser.evaluate("document.querySelector('[data-platform=mastodon] details.cw').open = true")
     assert browser.evaluate(
@@ -195,9 +200,10 @@ def test_the_page_shows_each_network_and_follows_every_save(
     # Bluesky has no CW (the column says so) and shows the link text as sent, with a card.
     assert browser.evaluate("document.querySelector('[data-platform=bluesky] details')") is None
     assert "no content warnings" in browser.evaluate(column_text("bluesky"))
-    assert browser.evaluate(
-        "document.querySelector('[data-platform=bluesky] .card').dataset.card"
-    ) == "placeholder"
+    assert (
+        browser.evaluate("document.querySelector('[data-platform=bluesky] .card').dataset.card")
+        == "placeholder"
+    )
     # Images in their grid, with ALT badges; the image without alt text is flagged.
     assert browser.evaluate(
         "Array.from(document.querySelectorAll('[data-platform=bluesky] .images'))"
@@ -212,8 +218,8 @@ def test_the_page_shows_each_network_and_follows_every_save(
         ".every(i => i.complete && i.naturalWidth === 90)"
     )
     assert browser.evaluate(
-        "document.querySelector('[data-platform=bluesky] article[data-index=\"3\"] "
-        "li[data-code=\"missing-alt\"]') !== null"
+        'document.querySelector(\'[data-platform=bluesky] article[data-index="3"] '
+        'li[data-code="missing-alt"]\') !== null'
     )
 
     latencies = []
@@ -253,7 +259,7 @@ def test_a_post_over_the_limit_is_marked_live(
         within=SAVE_TO_PAGE_SECONDS,
     )
     for platform in ("mastodon", "bluesky"):
-        post = f"section[data-platform=\"{platform}\"] article[data-level=\"over\"]"
+        post = f'section[data-platform="{platform}"] article[data-level="over"]'
         assert "x" * 520 in browser.evaluate(f"document.querySelector('{post} .text').textContent")
         # The problem is beside the post it concerns, and the count says by how much.
         problem = f"document.querySelector('{post} li[data-code=\"too-long\"]')?.textContent"
@@ -299,6 +305,8 @@ def test_no_horizontal_overflow_on_a_phone_or_a_desktop(
     watching: Watching, browser: Browser, tmp_path: Path
 ) -> None:
     browser.open(watching.url)
+    # The first content warning opened, the others left closed: both states in the pictures.
+    browser.evaluate("document.querySelector('details.cw').open = true")
     overflow = "document.documentElement.scrollWidth <= window.innerWidth"
     for width, height, mobile, shot in (
         (420, 900, True, PHONE_SHOT),
@@ -335,8 +343,9 @@ def test_ctrl_c_stops_cleanly_and_closes_the_socket(watching: Watching) -> None:
     assert code == 0, err
     assert "Stopped watching." in out
     assert "Traceback" not in err and "Error" not in err, err
-    with pytest.raises(ConnectionRefusedError), socket.create_connection(
-        ("127.0.0.1", watching.port), timeout=5
+    with (
+        pytest.raises(ConnectionRefusedError),
+        socket.create_connection(("127.0.0.1", watching.port), timeout=5),
     ):
         pass
 

@@ -96,9 +96,9 @@ def say(line: str) -> None:
 
 @app.command()
 def drafts(
-    folder: Annotated[
-        Path, typer.Argument(help="The drafts folder.", metavar="FOLDER")
-    ] = Path("drafts"),
+    folder: Annotated[Path, typer.Argument(help="The drafts folder.", metavar="FOLDER")] = Path(
+        "drafts"
+    ),
     json_output: JsonOption = False,
 ) -> None:
     """List the drafts in FOLDER: each one's state (new, scheduled for when, published with
