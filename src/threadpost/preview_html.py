@@ -25,6 +25,7 @@ from string import Template
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
+from threadpost.linkcard_cache import CachedCard, CardSource
 from threadpost.platforms.rules import rules_for
 from threadpost.preview_accounts import PreviewAccount, placeholder_accounts
 from threadpost.preview_parts import (
@@ -148,14 +149,18 @@ def render_html(
     accounts: Mapping[PlatformName, PreviewAccount] | None = None,
     *,
     images: ImageSource | None = None,
+    cards: CardSource | None = None,
 ) -> str:
-    """The self-contained page (inline CSS, images as data: URIs): the networks side by side."""
+    """The self-contained page (inline CSS, images as data: URIs): the networks side by side.
+
+    `accounts`: each column's author (default: placeholders); `cards`: the link cards kept
+    on this machine (default: none, every card a placeholder)."""
     head = f'<meta http-equiv="Content-Security-Policy" content="{STATIC_CSP}">\n'
     head += f"<style>\n{stylesheet()}\n</style>"
     return _page(
         report,
         head=head,
-        body=render_preview(report, accounts, images=images or data_uri_images()),
+        body=render_preview(report, accounts, images=images or data_uri_images(), cards=cards),
         live="",
     )
 
@@ -204,6 +209,7 @@ def render_preview(
     accounts: Mapping[PlatformName, PreviewAccount] | None = None,
     *,
     images: ImageSource,
+    cards: CardSource | None = None,
 ) -> str:
     """The preview itself (header, draft-wide problems, one column per network): what the
     live page swaps in on every save."""
@@ -218,7 +224,7 @@ def render_preview(
     meta.append("links not checked (offline)" if report.offline else "links checked")
     summary_class = "errors" if report.errors else "warnings" if report.warnings else "clean"
     columns = "\n".join(
-        _column(report, thread, accounts.get(thread.platform), images)
+        _column(report, thread, accounts.get(thread.platform), images, cards)
         for thread in report.threads.values()
     )
     return (
@@ -257,6 +263,7 @@ def _column(
     thread: Thread,
     account: PreviewAccount | None,
     images: ImageSource,
+    cards: CardSource | None,
 ) -> str:
     name = thread.platform
     rules = rules_for(name)
@@ -274,7 +281,9 @@ def _column(
         )
     if not account.known:
         notes.append("placeholder account: log in to see yours")
-    posts = "\n".join(_post(report, thread, post, account, look, images) for post in thread.posts)
+    posts = "\n".join(
+        _post(report, thread, post, account, look, images, cards) for post in thread.posts
+    )
     note = "".join(f'<p class="column-note">{_e(text)}</p>' for text in notes)
     return (
         f'<section class="network {_e(name)}" data-platform="{_e(name)}">\n'
@@ -292,6 +301,7 @@ def _post(
     account: PreviewAccount,
     look: NetworkLook,
     images: ImageSource,
+    cards: CardSource | None,
 ) -> str:
     level = count_level(post, thread)
     problems = post_problems(report, thread.platform, post.index)
@@ -302,7 +312,7 @@ def _post(
     content = [f'<div class="text">{_text(post, look)}</div>']
     if post.images:
         content.append(_image_grid(post.images, images))
-    elif (card := _card(thread, post, look)) is not None:
+    elif (card := _card(thread, post, look, cards)) is not None:
         content.append(card)
     if thread.spoiler_text:
         content = [
@@ -407,9 +417,11 @@ def _image(image: Image, images: ImageSource) -> str:
     return f'<figure><img src="{_e(source)}" alt="{_e(image.alt)}">{badge}{caption}</figure>'
 
 
-def _card(thread: Thread, post: PlannedPost, look: NetworkLook) -> str | None:
-    """The link card under a post with a link and no images, as a placeholder: the page
-    behind the link is never fetched for a preview."""
+def _card(
+    thread: Thread, post: PlannedPost, look: NetworkLook, cards: CardSource | None
+) -> str | None:
+    """The link card under a post with a link and no images: the card kept on this machine
+    when there is one, otherwise a placeholder marked as such (a preview never fetches)."""
     if look.card_maker == "client" and not thread.link_cards:
         return None
     link = next((facet.value for facet in post.facets if facet.kind == "link"), None)
@@ -419,6 +431,9 @@ def _card(thread: Thread, post: PlannedPost, look: NetworkLook) -> str | None:
         host = (urlsplit(link).hostname or link).removeprefix("www.")
     except ValueError:
         host = link
+    cached = cards(link) if cards is not None else None
+    if cached is not None:
+        return _cached_card(cached, host)
     made = (
         "the instance makes this card from the page"
         if look.card_maker == "instance"
@@ -430,6 +445,25 @@ def _card(thread: Thread, post: PlannedPost, look: NetworkLook) -> str | None:
         f'<div class="card-text"><span class="card-host">{_e(host)}</span>'
         f'<span class="card-title">Link card (placeholder)</span>'
         f'<span class="card-description">{_e(made)}</span></div></div>'
+    )
+
+
+def _cached_card(card: CachedCard, host: str) -> str:
+    thumb = card.image_data_uri
+    picture = (
+        f'<img class="card-image" src="{_e(thumb)}" alt="">'
+        if thumb
+        else '<div class="card-thumb" aria-hidden="true"></div>'
+    )
+    description = (
+        f'<span class="card-description cached">{_e(card.description)}</span>'
+        if card.description
+        else ""
+    )
+    return (
+        f'<div class="card" data-card="cached" data-uri="{_e(card.uri)}">{picture}'
+        f'<div class="card-text"><span class="card-host">{_e(host)}</span>'
+        f'<span class="card-title">{_e(card.title)}</span>{description}</div></div>'
     )
 
 

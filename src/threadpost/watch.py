@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 
 from threadpost.check import CheckReport, check_draft
 from threadpost.errors import DraftError, ThreadpostError
+from threadpost.linkcard_cache import cached_cards, fill_cache
 from threadpost.preview_accounts import preview_accounts
 from threadpost.preview_html import (
     LIVE_CSP,
@@ -104,6 +105,8 @@ class PreviewBuilder:
         self.platforms = platforms
         self.offline = offline
         self._watched: tuple[Path, ...] = (draft,)
+        #: Links whose card could not be made: not fetched again on every save.
+        self.card_failures: dict[str, str] = {}
 
     def build(self, version: int) -> Revision:
         """The preview of the draft as it is now; an unreadable draft draws its error."""
@@ -134,7 +137,14 @@ class PreviewBuilder:
             # A new query on every change of the file: the page shows the new picture.
             return f"{key}?v={stamp[0] if stamp else 0}"
 
-        html = render_preview(report, preview_accounts(self.settings), images=source)
+        if not self.offline:
+            self._fill_cards(report)
+        html = render_preview(
+            report,
+            preview_accounts(self.settings),
+            images=source,
+            cards=cached_cards(self.settings.state_dir),
+        )
         self._watched = (self.draft, *self._images(report))
 
         return Revision(
@@ -148,6 +158,16 @@ class PreviewBuilder:
             media=media,
             seconds=time.perf_counter() - started,
         )
+
+    def _fill_cards(self, report: CheckReport) -> None:
+        """Online: fetch (once) the card of each post's first link, where it gets one."""
+        links: list[str] = []
+        for thread in report.threads.values():
+            for post in thread.posts:
+                first = next((f.value for f in post.facets if f.kind == "link"), None)
+                if first and not post.images and first not in self.card_failures:
+                    links.append(first)
+        self.card_failures.update(fill_cache(self.settings.state_dir, links))
 
     @staticmethod
     def _images(report: CheckReport) -> list[Path]:

@@ -175,3 +175,70 @@ def test_both_pages_forbid_everything_but_their_own_origin(tmp_path: Path) -> No
     assert '<script src="/live.js" defer></script>' in live
     assert "default-src 'none'" in LIVE_CSP and "connect-src 'self'" in LIVE_CSP
     assert "http" not in LIVE_CSP + STATIC_CSP
+
+
+def test_a_cached_card_shows_as_it_will_appear(tmp_path: Path) -> None:
+    from threadpost.linkcard import LinkCard
+    from threadpost.linkcard_cache import cached_cards, fill_cache, load_card, save_card
+
+    state = tmp_path / "state"
+    thumb = tmp_path / "t.png"
+    from PIL import Image
+
+    Image.new("RGB", (4, 4), (0, 0, 255)).save(thumb)
+    save_card(
+        state,
+        LinkCard(
+            "https://example.com/page",
+            "The <page>",
+            "What it says",
+            thumb.read_bytes(),
+            "image/png",
+        ),
+    )
+    assert load_card(state, "https://example.com/page") is not None
+    draft = tmp_path / "d.md"
+    draft.write_text("Read https://example.com/page please.\n", encoding="utf-8")
+    report = check_draft(draft, settings(tmp_path), offline=True)
+    page = render_html(report, cards=cached_cards(state))
+    for platform in ("mastodon", "bluesky"):
+        card = section(page, platform)
+        assert '<div class="card" data-card="cached" data-uri="https://example.com/page">' in card
+        assert '<img class="card-image" src="data:image/png;base64,' in card
+        assert '<span class="card-title">The &lt;page&gt;</span>' in card
+        assert 'data-card="placeholder"' not in card
+    # Filling the cache fetches only what is missing, and reports what failed.
+    asked: list[str] = []
+
+    def fetch(uri: str) -> LinkCard:
+        from threadpost.linkcard import LinkCardError
+
+        asked.append(uri)
+        if "bad" in uri:
+            raise LinkCardError(f"{uri}: HTTP 404")
+        return LinkCard(uri, "Other", "")
+
+    failed = fill_cache(
+        state,
+        ["https://example.com/page", "https://example.com/other", "https://bad.test/"],
+        fetch=fetch,
+    )
+    assert sorted(asked) == ["https://bad.test/", "https://example.com/other"]
+    assert failed == {"https://bad.test/": "https://bad.test/: HTTP 404"}
+    assert load_card(state, "https://example.com/other").title == "Other"  # type: ignore[union-attr]
+
+
+def test_the_static_page_uses_the_saved_login_and_cached_cards(tmp_path: Path) -> None:
+    from threadpost.authoring import preview_draft
+    from threadpost.linkcard import LinkCard
+    from threadpost.linkcard_cache import save_card
+
+    plain = settings(tmp_path, handle="ada.example.org")
+    save_card(plain.state_dir, LinkCard("https://example.com/page", "Cached title", ""))
+    draft = tmp_path / "d.md"
+    draft.write_text("Read https://example.com/page please.\n", encoding="utf-8")
+    page = tmp_path / "page.html"
+    preview_draft(draft, plain, offline=True, html=page)
+    text = page.read_text(encoding="utf-8")
+    assert '<span class="handle">@ada.example.org</span>' in text
+    assert text.count('<span class="card-title">Cached title</span>') == 2
