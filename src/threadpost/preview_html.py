@@ -72,12 +72,18 @@ class NetworkLook:
     #: "instance": the server makes a card for the first link of a post without media;
     #: "client": threadpost attaches one when publishing (when the thread's link_cards).
     card_maker: str
+    #: Whether a post shows its visibility (public, unlisted, …) and a sensitive-media mark.
+    visibility_labels: bool
 
 
 #: The registry of looks, beside `platforms.rules.RULES`: one entry per network.
 LOOKS: Final[Mapping[PlatformName, NetworkLook]] = {
-    "mastodon": NetworkLook(avatar="square", shortens_link_text=True, card_maker="instance"),
-    "bluesky": NetworkLook(avatar="round", shortens_link_text=False, card_maker="client"),
+    "mastodon": NetworkLook(
+        avatar="square", shortens_link_text=True, card_maker="instance", visibility_labels=True
+    ),
+    "bluesky": NetworkLook(
+        avatar="round", shortens_link_text=False, card_maker="client", visibility_labels=False
+    ),
 }
 
 
@@ -165,7 +171,7 @@ def render_html(
     )
 
 
-def render_live_page(report: CheckReport | None, body: str, *, title: str, lang: str) -> str:
+def render_live_page(body: str, *, title: str, lang: str) -> str:
     """The page `watch` serves: its CSS and script from the same origin, `body` inside."""
     head = (
         f'<meta http-equiv="Content-Security-Policy" content="{LIVE_CSP}">\n'
@@ -176,7 +182,7 @@ def render_live_page(report: CheckReport | None, body: str, *, title: str, lang:
         '<div class="live-status" id="live-status" role="status" aria-live="polite">'
         "Watching the draft: the page follows every save.</div>"
     )
-    return _page(report, head=head, body=body, live=live, title=title, lang=lang)
+    return _page(None, head=head, body=body, live=live, title=title, lang=lang)
 
 
 def _page(
@@ -331,7 +337,7 @@ def _post(
         '<div class="body">',
         f'<div class="author"><span class="display-name">{_e(account.display_name)}</span> '
         f'<span class="handle">{_e(account.handle)}</span></div>',
-        _labels(thread, post),
+        _labels(thread, post, look),
         *content,
         f'<div class="head"><span class="number">{post.index}/{len(thread.posts)}</span>'
         f'<span class="count {level}">{_e(count_label(post, thread))}</span></div>',
@@ -342,11 +348,10 @@ def _post(
     return "\n".join(part for part in parts if part)
 
 
-def _labels(thread: Thread, post: PlannedPost) -> str:
+def _labels(thread: Thread, post: PlannedPost, look: NetworkLook) -> str:
     """What the app shows around the post: visibility, language, sensitive media, reply."""
-    rules = rules_for(thread.platform)
     labels: list[tuple[str, str]] = []
-    if rules.content_warnings:  # the networks with visibility and a sensitive flag
+    if look.visibility_labels:
         visibility = thread.visibility if post.index == 1 else thread.reply_visibility
         labels.append(("visibility", visibility))
         if thread.sensitive and post.images:

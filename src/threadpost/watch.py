@@ -84,6 +84,9 @@ class Revision:
     errors: int
     #: Every file whose change means re-planning (the draft, then its images).
     watched: tuple[Path, ...]
+    #: The watched files' signature when they were read: a save after it is a change,
+    #: even one made while this revision was being drawn.
+    stamp: tuple[Signature, ...] = ()
     #: The images the page may load, by URL path ("/media/0").
     media: dict[str, Path] = field(default_factory=dict)
     seconds: float = 0.0
@@ -111,6 +114,9 @@ class PreviewBuilder:
     def build(self, version: int) -> Revision:
         """The preview of the draft as it is now; an unreadable draft draws its error."""
         started = time.perf_counter()
+        # Taken before reading: a save during the build is seen by the next poll.
+        before = dict(zip(self._watched, signature(self._watched), strict=True))
+        draft_stamp = (before[self.draft],)
         try:
             report = check_draft(self.draft, self.settings, self.platforms, offline=self.offline)
         except ThreadpostError as error:
@@ -123,10 +129,15 @@ class PreviewBuilder:
                 summary=f"cannot read the draft: {error.message}",
                 errors=1,
                 watched=self._watched,
+                stamp=tuple(before.values()),
                 seconds=time.perf_counter() - started,
             )
         media: dict[str, Path] = {}
-        stamps = dict(zip(self._images(report), signature(self._images(report)), strict=True))
+        images = self._images(report)
+        image_stamps = tuple(
+            before[path] if path in before else signature([path])[0] for path in images
+        )
+        stamps = dict(zip(images, image_stamps, strict=True))
 
         def source(image: Image) -> str:
             key = f"/media/{len(media)}"
@@ -145,7 +156,7 @@ class PreviewBuilder:
             images=source,
             cards=cached_cards(self.settings.state_dir),
         )
-        self._watched = (self.draft, *self._images(report))
+        self._watched = (self.draft, *images)
 
         return Revision(
             version=version,
@@ -155,6 +166,7 @@ class PreviewBuilder:
             summary=summary_text(report),
             errors=report.errors,
             watched=self._watched,
+            stamp=draft_stamp + image_stamps,
             media=media,
             seconds=time.perf_counter() - started,
         )
@@ -233,7 +245,7 @@ class _Handler(BaseHTTPRequestHandler):
         revision = self.server.revision
         if path == "/":
             page = render_live_page(
-                None, revision.html, title=revision.title, lang=revision.lang
+                revision.html, title=revision.title, lang=revision.lang
             ).replace("<html ", f'<html data-version="{revision.version}" ', 1)
             self._send(HTTPStatus.OK, page.encode(), "text/html; charset=utf-8")
         elif path == "/preview.css":
@@ -321,7 +333,7 @@ class Watch:
         """Re-plan on every change of the watched files until `stop` is set; yields each
         new revision after the open pages have been sent it."""
         revision = self.server.revision
-        seen = signature(revision.watched)
+        seen = revision.stamp
         while not stop.wait(poll):
             now = signature(revision.watched)
             if now == seen:
@@ -334,7 +346,7 @@ class Watch:
                 now = again
             revision = self.builder.build(revision.version + 1)
             # The images may have changed with the draft: watch the new set from here on.
-            seen = signature(revision.watched)
+            seen = revision.stamp
             self.server.publish(revision)
             yield revision
 

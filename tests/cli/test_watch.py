@@ -8,6 +8,7 @@ THREADPOST_UPDATE_SCREENSHOTS=1, so a test run never dirties the tree.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -339,7 +340,12 @@ def test_ctrl_c_stops_cleanly_and_closes_the_socket(watching: Watching) -> None:
         assert answer.status == 200
         policy = answer.headers["Content-Security-Policy"]
     assert "default-src 'none'" in policy and "connect-src 'self'" in policy
+    # A page still following the event stream does not keep the server up.
+    stream = http.client.HTTPConnection("127.0.0.1", watching.port, timeout=10)
+    stream.request("GET", "/events")
+    assert stream.getresponse().status == 200
     code, out, err = stop(watching)
+    stream.close()
     assert code == 0, err
     assert "Stopped watching." in out
     assert "Traceback" not in err and "Error" not in err, err

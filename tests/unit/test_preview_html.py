@@ -170,7 +170,7 @@ def test_both_pages_forbid_everything_but_their_own_origin(tmp_path: Path) -> No
     page = link_report(tmp_path)
     assert f'content="{STATIC_CSP}"' in page
     assert "<script" not in page
-    live = render_live_page(None, "<p>x</p>", title="T", lang="en")
+    live = render_live_page("<p>x</p>", title="T", lang="en")
     assert f'content="{LIVE_CSP}"' in live
     assert '<script src="/live.js" defer></script>' in live
     assert "default-src 'none'" in LIVE_CSP and "connect-src 'self'" in LIVE_CSP

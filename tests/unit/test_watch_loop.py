@@ -140,3 +140,11 @@ def test_online_a_card_is_fetched_once_and_shown(tmp_path: Path) -> None:
             assert pages.hits["/og.png"] == 1
         finally:
             watch.close()
+
+
+def test_a_save_before_the_loop_first_looks_is_not_missed(running: Watch, draft: Path) -> None:
+    """The loop compares with the files as the revision read them, not as they are when
+    it starts polling (a save in between was lost)."""
+    draft.write_text("Saved before the first poll.\n", encoding="utf-8")
+    [revision] = next_revisions(running, 1, lambda: None)
+    assert "Saved before the first poll." in revision.html
