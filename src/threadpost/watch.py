@@ -132,21 +132,18 @@ class PreviewBuilder:
                 stamp=tuple(before.values()),
                 seconds=time.perf_counter() - started,
             )
-        media: dict[str, Path] = {}
         images = self._images(report)
         image_stamps = tuple(
             before[path] if path in before else signature([path])[0] for path in images
         )
+        # Only these paths are served: the page names an image by its number, never a path.
+        keys = {path: f"/media/{number}" for number, path in enumerate(images)}
         stamps = dict(zip(images, image_stamps, strict=True))
 
         def source(image: Image) -> str:
-            key = f"/media/{len(media)}"
-            if image.path in media.values():
-                key = next(k for k, v in media.items() if v == image.path)
-            media[key] = image.path
-            stamp = stamps.get(image.path)
+            stamp = stamps[image.path]
             # A new query on every change of the file: the page shows the new picture.
-            return f"{key}?v={stamp[0] if stamp else 0}"
+            return f"{keys[image.path]}?v={stamp[0] if stamp else 0}"
 
         if not self.offline:
             self._fill_cards(report)
@@ -167,7 +164,7 @@ class PreviewBuilder:
             errors=report.errors,
             watched=self._watched,
             stamp=draft_stamp + image_stamps,
-            media=media,
+            media={key: path for path, key in keys.items()},
             seconds=time.perf_counter() - started,
         )
 

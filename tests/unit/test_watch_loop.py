@@ -148,3 +148,26 @@ def test_a_save_before_the_loop_first_looks_is_not_missed(running: Watch, draft:
     draft.write_text("Saved before the first poll.\n", encoding="utf-8")
     [revision] = next_revisions(running, 1, lambda: None)
     assert "Saved before the first poll." in revision.html
+
+
+def test_a_port_in_use_is_a_clear_error(running: Watch, draft: Path, tmp_path: Path) -> None:
+    from threadpost.errors import ThreadpostError
+
+    taken = int(running.server.server_address[1])
+    with pytest.raises(ThreadpostError, match=rf"cannot serve the preview on 127\.0\.0\.1:{taken}"):
+        start_watch(draft, settings(tmp_path), offline=True, port=taken)
+
+
+def test_only_the_drafts_images_are_served_by_number(tmp_path: Path) -> None:
+    from PIL import Image
+
+    Image.new("RGB", (5, 5)).save(tmp_path / "a.png")
+    draft = tmp_path / "d.md"
+    draft.write_text("One.\n![a](a.png)\n\n---\n\nTwo.\n![again](a.png)\n", encoding="utf-8")
+    watch = start_watch(draft, settings(tmp_path), offline=True)
+    try:
+        revision = watch.server.revision
+        assert revision.media == {"/media/0": tmp_path / "a.png"}
+        assert revision.html.count('src="/media/0?v=') == 4  # two posts, two networks
+    finally:
+        watch.close()
