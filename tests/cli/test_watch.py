@@ -303,7 +303,7 @@ def test_a_changed_image_is_shown_anew(watching: Watching, draft: Path, browser:
 
 
 def test_no_horizontal_overflow_on_a_phone_or_a_desktop(
-    watching: Watching, browser: Browser, tmp_path: Path
+    watching: Watching, draft: Path, browser: Browser, tmp_path: Path
 ) -> None:
     browser.open(watching.url)
     # The first content warning opened, the others left closed: both states in the pictures.
@@ -333,6 +333,14 @@ def test_no_horizontal_overflow_on_a_phone_or_a_desktop(
         if UPDATE_SCREENSHOTS:
             shot.parent.mkdir(exist_ok=True)
             shutil.copyfile(picture, shot)
+    # Nor with a word far wider than a phone (a long token, a long link).
+    browser.viewport(420, 900, mobile=True)
+    save(draft, DRAFT.replace("a short thread.", "x" * 400 + " https://example.com/" + "y" * 300))
+    browser.wait_for("document.querySelector('article[data-level=\"over\"]') !== null", within=5)
+    browser.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    assert browser.evaluate(overflow), browser.evaluate(
+        "[document.documentElement.scrollWidth, window.innerWidth]"
+    )
 
 
 def test_ctrl_c_stops_cleanly_and_closes_the_socket(watching: Watching) -> None:
@@ -354,6 +362,14 @@ def test_ctrl_c_stops_cleanly_and_closes_the_socket(watching: Watching) -> None:
         socket.create_connection(("127.0.0.1", watching.port), timeout=5),
     ):
         pass
+
+
+def test_sigterm_stops_cleanly_too(watching: Watching) -> None:
+    watching.process.send_signal(signal.SIGTERM)
+    out, err = watching.process.communicate(timeout=20)
+    assert watching.process.returncode == 0, err
+    assert "Stopped watching." in out
+    assert "Traceback" not in err
 
 
 def test_requests_for_another_host_or_file_are_refused(watching: Watching) -> None:
