@@ -5,8 +5,9 @@ images as data: URIs) and the live page `watch` serves (CSS and script from its 
 127.0.0.1 origin, images through it). Either way the page loads nothing from elsewhere.
 
 What each network shows differently (`NetworkLook`): the avatar's shape, how a link's text
-is displayed (Mastodon hides the scheme and cuts the rest at 30 characters; Bluesky shows
-the text as sent, which the planner has already shortened when `shorten_links` is on), and
+is displayed (Mastodon hides the scheme and cuts the rest at 30 characters; the Bluesky app
+shows every link facet's text through its `toShortUrl`, host + path cut at 13 + "...", the
+planner's `short_url`, whether or not `shorten_links` already shortened the text sent), and
 who makes a link card (the Mastodon instance fetches the page itself; on Bluesky threadpost
 attaches one when publishing, if `link_cards` is on). Everything else comes from the plan
 and the check: no second planner.
@@ -36,6 +37,7 @@ from threadpost.preview_parts import (
     post_problems,
     summary_text,
 )
+from threadpost.text.count import short_url
 from threadpost.values import PlatformName, Problem
 
 if TYPE_CHECKING:
@@ -67,24 +69,13 @@ class NetworkLook:
 
     #: "square" (Mastodon's rounded squares) or "round" (Bluesky's circles).
     avatar: str
-    #: Mastodon-style link text (scheme hidden, cut at 30) instead of the text as sent.
-    shortens_link_text: bool
+    #: How the app shows a link facet's text.
+    link_display: Callable[[str], LinkDisplay]
     #: "instance": the server makes a card for the first link of a post without media;
     #: "client": threadpost attaches one when publishing (when the thread's link_cards).
     card_maker: str
     #: Whether a post shows its visibility (public, unlisted, …) and a sensitive-media mark.
     visibility_labels: bool
-
-
-#: The registry of looks, beside `platforms.rules.RULES`: one entry per network.
-LOOKS: Final[Mapping[PlatformName, NetworkLook]] = {
-    "mastodon": NetworkLook(
-        avatar="square", shortens_link_text=True, card_maker="instance", visibility_labels=True
-    ),
-    "bluesky": NetworkLook(
-        avatar="round", shortens_link_text=False, card_maker="client", visibility_labels=False
-    ),
-}
 
 
 @dataclass(frozen=True)
@@ -109,6 +100,29 @@ def mastodon_link_display(url: str) -> LinkDisplay:
     return LinkDisplay(
         prefix, body[:MASTODON_LINK_DISPLAY_CHARS], body[MASTODON_LINK_DISPLAY_CHARS:]
     )
+
+
+def bluesky_link_display(text: str) -> LinkDisplay:
+    """How the Bluesky app shows a link's text: `toShortUrl` (host + path cut to 13 + "...");
+    text that is not an http(s) URL (already shortened) is shown as it is."""
+    return LinkDisplay("", short_url(text), "")
+
+
+#: The registry of looks, beside `platforms.rules.RULES`: one entry per network.
+LOOKS: Final[Mapping[PlatformName, NetworkLook]] = {
+    "mastodon": NetworkLook(
+        avatar="square",
+        link_display=mastodon_link_display,
+        card_maker="instance",
+        visibility_labels=True,
+    ),
+    "bluesky": NetworkLook(
+        avatar="round",
+        link_display=bluesky_link_display,
+        card_maker="client",
+        visibility_labels=False,
+    ),
+}
 
 
 def data_uri_images() -> ImageSource:
@@ -387,9 +401,8 @@ def _text(post: PlannedPost, look: NetworkLook) -> str:
 
 
 def _link_text(written: str, look: NetworkLook) -> str:
-    if not look.shortens_link_text:
-        return _e(written)
-    shown = mastodon_link_display(written)
+    # Mastodon's markup: the hidden parts stay in the text, so copying gives the whole link.
+    shown = look.link_display(written)
     text = f'<span class="invisible">{_e(shown.prefix)}</span>' if shown.prefix else ""
     text += f'<span class="shown">{_e(shown.shown)}</span>'
     if shown.cut:

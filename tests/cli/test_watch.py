@@ -198,7 +198,11 @@ def test_the_page_shows_each_network_and_follows_every_save(
         ["ellipsis", "…", True],
         ["invisible", "o/the/article/about/trains", False],
     ]
-    # Bluesky has no CW (the column says so) and shows the link text as sent, with a card.
+    # Bluesky has no CW (the column says so); its app shortens the link text; a card.
+    assert (
+        browser.evaluate("document.querySelector('[data-platform=bluesky] a.link').textContent")
+        == "www.example.com/a/very/long/..."  # the host, 13 characters of the path
+    )
     assert browser.evaluate("document.querySelector('[data-platform=bluesky] details')") is None
     assert "no content warnings" in browser.evaluate(column_text("bluesky"))
     assert (

@@ -103,16 +103,24 @@ def test_link_cards_are_placeholders_where_each_network_makes_them(tmp_path: Pat
     assert 'class="card' in section(off, "mastodon")
 
 
-def test_bluesky_shows_the_link_text_as_sent(tmp_path: Path) -> None:
+def test_bluesky_shows_link_text_shortened_as_its_app_does(tmp_path: Path) -> None:
+    """The app shows every link facet through toShortUrl, whatever the text sent."""
     long = "https://example.com/" + "segment/" * 8
     draft = tmp_path / "d.md"
     draft.write_text(f"Read {long}\n", encoding="utf-8")
+    shown = '<span class="shown">example.com/segment/segm...</span></a>'
     page = render_html(check_draft(draft, settings(tmp_path), offline=True))
-    assert f'rel="noopener noreferrer nofollow">{long}</a>' in section(page, "bluesky")
-    # With shorten_links the planner shortens the text sent, and that is what shows.
+    bluesky = section(page, "bluesky")
+    assert f'<a class="link" href="{long}" rel="noopener noreferrer nofollow">{shown}' in bluesky
+    assert f"Read {long}" not in bluesky  # the text sent is the full link, not what shows
+    # With shorten_links the text sent is already short: it shows the same.
     draft.write_text(f"+++\nshorten_links = true\n+++\nRead {long}\n", encoding="utf-8")
     page = render_html(check_draft(draft, settings(tmp_path), offline=True))
-    assert 'nofollow">example.com/segment/segm...</a>' in section(page, "bluesky")
+    assert shown in section(page, "bluesky")
+    # A short link shows whole, without its scheme.
+    draft.write_text("Read https://example.com/a\n", encoding="utf-8")
+    page = render_html(check_draft(draft, settings(tmp_path), offline=True))
+    assert '<span class="shown">example.com/a</span></a>' in section(page, "bluesky")
 
 
 def test_cw_collapses_mastodon_posts_and_labels_show(tmp_path: Path) -> None:
