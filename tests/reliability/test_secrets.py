@@ -331,5 +331,5 @@ def test_a_password_echoed_to_a_scheduled_run_stays_out_of_the_ledger(tmp_path: 
     assert pds.bodies, "run did log in and the server echoed the password"
     assert ran.exit_code == 4 and "incomplete" in ran.stdout + ran.stderr
     assert_no_form_of(ESCAPED_PASSWORD, ran.stdout, ran.stderr, status.stdout, status.stderr)
-    ledger = b"".join(p.read_bytes() for p in tmp_path.glob("threadpost.db*"))
+    ledger = b"".join(p.read_bytes() for p in tmp_path.glob("threadpost.db*") if p.is_file())
     assert_no_form_of(ESCAPED_PASSWORD, ledger.decode("utf-8", errors="replace"))

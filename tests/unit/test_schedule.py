@@ -288,9 +288,14 @@ def test_one_threads_unexpected_errors_do_not_stop_the_run(ledger: Ledger, tmp_p
     server = FakeServer()
     fake = FakePublisher("mastodon", server)
 
+    def sending(thread_id: str) -> bool:
+        return any(p.state == "sending" for p in ledger.posts(thread_id, "mastodon"))
+
     def before_post(index: int) -> None:
-        # Only while the broken adapter's thread is being sent (threads run in id order).
-        if any(p.state == "sending" for p in ledger.posts(broken_adapter, "mastodon")):
+        # Only while the broken adapter's thread is being sent. Its post stays "sending"
+        # afterwards (in doubt until the next pass looks it up), so the healthy thread's own
+        # "sending" post tells the two apart whichever order the run takes them in.
+        if sending(broken_adapter) and not sending(healthy):
             raise RuntimeError("DecompressionBombError: 225000000 pixels")
 
     fake.before_post = before_post

@@ -42,6 +42,8 @@ CLOCK_NOISE: Final = timedelta(seconds=2)
 #: A 429 without a reset time to trust is retried this long after (Mastodon's general API
 #: limit has 5-minute windows).
 RATE_LIMIT_FALLBACK: Final = timedelta(minutes=5)
+#: A reset at most this far behind our clock has simply passed while the answer was read.
+RECENTLY_PAST: Final = timedelta(minutes=1)
 #: Mastodon's longest rate-limit window for what threadpost does is 3 hours (statuses);
 #: a reset further than this is a broken header, not a limit.
 MAX_RATE_LIMIT_RESET: Final = timedelta(days=1)
@@ -377,6 +379,10 @@ def rate_limit_reset(response: Any, *, now: datetime | None = None) -> tuple[dat
     except OverflowError:
         local = reset
     if local <= now:
+        # Just past: the answer took a moment to read (a loaded machine), the window is open
+        # again. Long past: the header is wrong, so it says nothing about when to retry.
+        if now - local <= RECENTLY_PAST:
+            return local, f"it reset at {local.isoformat(timespec='seconds')}"
         return now + RATE_LIMIT_FALLBACK, f"X-RateLimit-Reset {shown} is already past; {pause}"
     if local - now > MAX_RATE_LIMIT_RESET:
         return (
