@@ -65,6 +65,23 @@ FAULTS: Final = {
     " Idempotency-Keys forgotten",
     "unclear-unsent-resumed-later": "connection closed before the server stored the post, no"
     " retry; `run` 1 day later, Idempotency-Keys forgotten",
+    "non-json-after-commit": "HTTP 200 with a body that is not JSON after the server stored"
+    " the post",
+    "non-json-after-commit-resumed-later": "HTTP 200 not JSON after the server stored the"
+    " post, no retry; `run` 1 day later, Idempotency-Keys forgotten",
+    "skew-lost-client-1h-ahead": "client clock 1 h ahead of the instance, response lost after"
+    " commit",
+    "skew-lost-client-3min-ahead": "client clock 3 min ahead, response lost after commit",
+    "skew-lost-client-3min-behind": "client clock 3 min behind, response lost after commit",
+    "skew-lost-client-1h-behind": "client clock 1 h behind, response lost after commit",
+    "skew-resumed-client-1h-ahead": "client clock 1 h ahead, response lost, no retry; `run` 1"
+    " day later, Idempotency-Keys forgotten",
+    "skew-resumed-client-3min-ahead": "client clock 3 min ahead, response lost, no retry;"
+    " `run` 1 day later, Idempotency-Keys forgotten",
+    "skew-resumed-client-3min-behind": "client clock 3 min behind, response lost, no retry;"
+    " `run` 1 day later, Idempotency-Keys forgotten",
+    "skew-resumed-client-1h-behind": "client clock 1 h behind, response lost, no retry; `run`"
+    " 1 day later, Idempotency-Keys forgotten",
     "sigkill": "process SIGKILLed between the server's commit and the ledger write; `run`"
     " at once (dead holder's lease taken over)",
     "sigkill-keys-forgotten": "SIGKILL as above, then the server forgets every"
@@ -260,7 +277,9 @@ NOTES: Final = """
   POSTs and fires the fault on the k-th: `error` (500/502/503, optionally after storing the
   status), `rate_limit` (429, `X-RateLimit-Reset` in ISO-8601 1 s ahead), `delay` (the
   answer comes after the client's 0.3 s timeout; the status is stored late),
-  `drop_after_commit` (stored, connection closed without an answer). "Connection refused":
+  `drop_after_commit` (stored, connection closed without an answer),
+  `non_json_after_commit` (stored, then a 200 whose body is an HTML page, not the status:
+  issue 18). "Connection refused":
   the server stops listening right after post k-1 is confirmed and stays down for the
   whole first run; the first run ends incomplete (exit 4), a later `run` resumes from post k.
 - **Bluesky**: the real reference PDS runs locally; it has no fault switches, so
@@ -316,7 +335,9 @@ NOTES: Final = """
   another. Because the hour may be long gone when a cron `run` resumes, every post left in
   doubt (unclear failure, crash) is first looked up: the account's statuses are read
   newest first (`GET /api/v1/accounts/:id/statuses`, replies included, paged with
-  `max_id`) back to the post's first attempt (kept in the ledger), and a status matches
+  `max_id`) back to the confirmed post before it (`since_id`, the instance compares ids)
+  or, for post 1, to its first attempt (kept in the ledger) on the instance's clock (see
+  "Clock skew" below), and a status matches
   when it replies to the right parent (none for post 1) and carries the same text: its
   HTML `content` reduced to words (Mastodon renders links, mentions and hashtags as
   markup, and `@user@domain` as `@user`), or else its source text
@@ -327,6 +348,30 @@ NOTES: Final = """
   first attempt, so a resend is byte-identical; after an unclear failure the planned keys
   are read back first and whatever landed is confirmed, not resent. The reply chain is
   checked with the CIDs the PDS returns (each reply's root and parent strong refs).
+
+## Clock skew (issue 17)
+
+- The skew cells set the test server's clock (`MastodonTestServer.clock_offset`: its
+  `created_at`, `Date` header, rate-limit resets and Idempotency-Key hour all follow it)
+  1 h and 3 min behind the publishing machine's ("client ahead") and 3 min and 1 h ahead
+  of it ("client behind"); post k's answer is lost after commit, and the thread is resumed
+  in the same run (the key still remembered: the cells also check post k was POSTed once)
+  or a day later with every key forgotten. Before the fix, the look-up searched back from
+  the local time of the first attempt less 2 minutes: with the client ahead it missed
+  post k and resent it (11 statuses for 10 posts once the keys were forgotten).
+- Now the look-up never compares our clock with the instance's: after a confirmed post it
+  reads only statuses newer than that post's id; for post 1 it translates the first
+  attempt into the instance's time by the offset the instance's own `Date` header shows
+  (ignored under 2 s), reads 2 minutes before that, and prefers a match after the first
+  attempt to one inside the margin (a twin published just before). Without a readable
+  `Date`, or when the first attempt lies in the local clock's future (it was set back),
+  it reads 2 days back: wide, not blind. A look-up that cannot read the statuses raises a
+  transient error: the post stays in doubt, nothing is resent.
+- A 200 whose body is not the JSON asked for (a status, a media) is an unclear outcome,
+  looked up before any resend; a 429 whose `X-RateLimit-Reset` is missing, unreadable,
+  already past or more than a day away is retried 5 minutes later, the reason in the
+  message (`tests/adapters/test_mastodon_rate_limits.py`); a skewed instance's reset is
+  read on its own clock.
 
 ## Faults that end a run without retrying
 
