@@ -248,7 +248,10 @@ def test_an_unexpected_exception_inside_the_http_stack_is_a_named_platform_error
     net, client = wire(handler)
     with pytest.raises(UnclearOutcome) as caught:
         net.invoke(client, "com.atproto.repo.applyWrites", body={}, what="publishing", write=True)
-    assert "the atproto SDK failed unexpectedly (AssertionError in " in caught.value.message
+    assert (
+        "the request failed unexpectedly inside the atproto SDK or httpx (AssertionError in "
+        in caught.value.message
+    )
     assert JWT not in caught.value.message
     with pytest.raises(TransientError) as read:
         net.invoke(client, "com.atproto.repo.getRecord", params={"rkey": "x"}, what="looking up")

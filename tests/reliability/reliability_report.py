@@ -89,8 +89,7 @@ FAULTS: Final = {
     # Issue 18, Bluesky: unreadable successes, broken rate-limit resets, a failed login.
     "non-json": "HTTP 200 with an HTML page instead of the answer (nothing stored)",
     "garbled-json": "HTTP 200 whose body claims to be JSON and is not (nothing stored)",
-    "non-json-after-commit": "HTTP 200 with a body that is not JSON after the server stored"
-    " the post",
+    # ("non-json-after-commit", shared with the Mastodon cells, is listed above.)
     "garbled-json-after-commit": "HTTP 200 whose body claims to be JSON and is not, after the"
     " server stored the post",
     "wrong-shape-after-commit": "HTTP 200 with a JSON object that is not the answer (no"

@@ -306,8 +306,8 @@ class XrpcTransport:
                 # for a write). Its type and place are named; its text (which may quote a
                 # token) is not.
                 raise failed_call(
-                    f"Bluesky: {what}: the atproto SDK failed unexpectedly "
-                    f"({type(exc).__name__} in {_where(exc)})",
+                    f"Bluesky: {what}: the request failed unexpectedly inside the atproto SDK "
+                    f"or httpx ({type(exc).__name__} in {_where(exc)})",
                     may_have_landed=write,
                     post=post,
                 ) from None
