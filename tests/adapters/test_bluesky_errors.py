@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -65,14 +66,14 @@ def raise_(exc: BaseException) -> Any:
 
 
 def test_rate_limit_carries_the_epoch_reset(tmp_path: Path) -> None:
+    # Ten minutes ahead: a reset more than a day away is not trusted (issue 18).
+    reset = int(time.time()) + 600
     exc = sdk.RateLimitExceededError(
-        response(
-            429, "RateLimitExceeded", "Rate Limit Exceeded", **{"ratelimit-reset": "1900000000"}
-        )
+        response(429, "RateLimitExceeded", "Rate Limit Exceeded", **{"ratelimit-reset": str(reset)})
     )
     with pytest.raises(RateLimited) as caught:
         publisher(tmp_path)._xrpc_call(raise_(exc), what="publishing posts 1–3", write=True, post=1)
-    assert caught.value.reset_at == datetime.fromtimestamp(1900000000, UTC)
+    assert caught.value.reset_at == datetime.fromtimestamp(reset, UTC)
     assert caught.value.post == 1
     assert "HTTP 429 RateLimitExceeded" in caught.value.message
 

@@ -86,6 +86,32 @@ FAULTS: Final = {
     " at once (dead holder's lease taken over)",
     "sigkill-keys-forgotten": "SIGKILL as above, then the server forgets every"
     " Idempotency-Key (the hour passed) before `run`",
+    # Issue 18, Bluesky: unreadable successes, broken rate-limit resets, a failed login.
+    "non-json": "HTTP 200 with an HTML page instead of the answer (nothing stored)",
+    "garbled-json": "HTTP 200 whose body claims to be JSON and is not (nothing stored)",
+    # ("non-json-after-commit", shared with the Mastodon cells, is listed above.)
+    "garbled-json-after-commit": "HTTP 200 whose body claims to be JSON and is not, after the"
+    " server stored the post",
+    "wrong-shape-after-commit": "HTTP 200 with a JSON object that is not the answer (no"
+    " `results`), after the server stored the post",
+    "lost-then-non-json-look-up": "response lost after commit, then the look-up (getRecord)"
+    " answers 200 with an HTML page",
+    "lost-then-garbled-json-look-up": "response lost after commit, then the look-up answers"
+    " 200 with a body that claims to be JSON and is not",
+    "lost-then-wrong-shape-look-up": "response lost after commit, then the look-up answers"
+    " 200 with a JSON object that is not a record",
+    "rate-limit-reset-ms": "HTTP 429, RateLimit-Reset in epoch milliseconds, 1 s ahead (waits"
+    " ≤ 1 s)",
+    "rate-limit-reset-absurd": "HTTP 429, RateLimit-Reset `99999999999999999999` (year out"
+    " of range): waits 5 min instead",
+    "rate-limit-reset-unreadable": "HTTP 429, RateLimit-Reset `soon`: waits 5 min",
+    "rate-limit-reset-past": "HTTP 429, RateLimit-Reset in 2001: waits 5 min",
+    "rate-limit-retry-after": "HTTP 429, RateLimit-Reset absurd, `Retry-After: 1`: waits 1 s",
+    "create-session-500-once": "the first createSession answers 500 (k: the login)",
+    "create-session-non-json-once": "the first createSession answers 200 with an HTML page",
+    "create-session-garbled-json-once": "the first createSession answers 200, claims JSON, is not",
+    "create-session-wrong-shape-once": "the first createSession answers 200 with a JSON"
+    " object that is not a session",
 }
 
 
@@ -221,6 +247,25 @@ HARDENING: Final[tuple[tuple[str, str, str], ...]] = (
         "`tests/cli/test_private_state.py` (umask 000, 022),"
         " `tests/unit/test_private_files.py` (000, 022, 277)",
     ),
+    (
+        "one Bluesky fault aborted every `run`: a `ratelimit-reset` in milliseconds or absurd"
+        " (`year … is out of range` from the SDK's `reset_at`), a 200 whose body is not JSON"
+        " from applyWrites (the SDK's ValueError; or, without a JSON content type, posts"
+        " confirmed that were never stored), from getRecord (KeyError) or from createSession,"
+        " and one failed createSession (a client left without a session: AssertionError)",
+        "resets are read by `answers.parse_reset` (epoch seconds; past 10**11 milliseconds;"
+        " `retry-after` too; missing, unreadable, long past or over a day away: 5 min, reason"
+        " in the message); a 2xx the SDK cannot read is `UnclearOutcome` for a write (looked"
+        " up, then resumed) and `TransientError` for a read or a login; any other exception"
+        " raised inside the SDK or httpx is a retryable error naming its type and place; the"
+        " client is kept only once logged in. The faulted thread is deferred with its reason"
+        " in the ledger and `run` publishes the next",
+        "`test_faults_bluesky.py::test_run_goes_on_to_the_next_thread_when_one_hits_a_fault`"
+        " (4 faults), `test_run_with_one_failed_login_publishes_both_threads`,"
+        " `test_run_with_logins_that_keep_failing_defers_every_thread_with_its_reason`;"
+        " `tests/adapters/test_bluesky_transport_errors.py` (`test_parse_reset`, the"
+        " unreadable-success tests)",
+    ),
 )
 
 
@@ -244,6 +289,13 @@ NOTES: Final = """
   `RateLimit-Reset` 1 s ahead, a read timeout after the write landed, a connection closed
   without an answer after the write landed, and "refused" (this call and all later ones go
   to a closed port on 127.0.0.1: a real ECONNREFUSED, until the next run).
+- **Bluesky, issue 18**: the same transport also answers 200 without forwarding (an HTML
+  page; a body whose content type says JSON and is not) or after forwarding (those two, or
+  a JSON object without `results`), answers getRecord that way after a lost applyWrites
+  answer, sends 429s whose `RateLimit-Reset` is in milliseconds, absurd
+  (`99999999999999999999`), unreadable or long past (with or without `Retry-After`), and
+  fails the first createSession (500, or a 200 that is not a session). These cells run the
+  retry policy in test mode: a 5-minute wait for an untrusted reset is recorded, not slept.
 - **Bluesky is atomic per applyWrites call**: a thread is normally one call (≤ 200 posts),
   all or nothing, so "a fault at post k" cannot happen inside it. The matrix therefore
   publishes in chunks of one post (`MAX_WRITES_PER_CALL = 1`, the code path of threads

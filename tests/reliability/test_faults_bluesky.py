@@ -11,6 +11,9 @@ are already committed and confirmed when the fault hits. The SIGKILL cells
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,13 +25,21 @@ from reliability_support import (
     ServerPost,
     assert_cell_ok,
     bluesky_server_posts,
+    fast_policy,
     run_cell,
+    write_thread_draft,
 )
 
 import pds_harness
 import threadpost.platforms.bluesky.publisher as bluesky_module
+from threadpost.clock import utc_now
 from threadpost.config import BlueskySettings, Settings
+from threadpost.draft import read_draft
+from threadpost.plan import plan_thread
 from threadpost.platforms.bluesky.publisher import BlueskyPublisher
+from threadpost.publish import freeze_thread
+from threadpost.schedule import run_due
+from threadpost.store import open_ledger
 
 POST = "app.bsky.feed.post"
 
@@ -79,7 +90,15 @@ def per_post_writes(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(bluesky_module, "MAX_WRITES_PER_CALL", 1)
 
 
-def _run(cell: Cell, fault: str, k: int, tmp_path: Path, armed: Fault, **kw: Any) -> Any:
+def _run(
+    cell: Cell,
+    fault: str,
+    k: int,
+    tmp_path: Path,
+    armed: Fault,
+    arm_also: tuple[Fault, ...] = (),
+    **kw: Any,
+) -> Any:
     return run_cell(
         platform="bluesky",
         fault=fault,
@@ -88,7 +107,7 @@ def _run(cell: Cell, fault: str, k: int, tmp_path: Path, armed: Fault, **kw: Any
         settings=cell.settings,
         open_publisher=cell.open_publisher,
         read_server=cell.read_server,
-        arm=lambda: cell.transport.arm(armed),
+        arm=lambda: cell.transport.arm(armed, *arm_also),
         disarm=cell.transport.heal,
         **kw,
     )
@@ -152,3 +171,270 @@ def test_response_lost_after_commit_at_post_k(shared_pds: Any, tmp_path: Path, k
     outcome = _run(cell, "lost-response", k, tmp_path, Fault("lost", k))
     assert_cell_ok(outcome)
     assert outcome.runs == 1
+
+
+# -- issue 18: unreadable successes, broken rate-limit resets, a failed login ---------------
+
+APPLY_WRITES = "com.atproto.repo.applyWrites"
+GET_RECORD = "com.atproto.repo.getRecord"
+CREATE_SESSION = "com.atproto.server.createSession"
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "non-json",
+        "garbled-json",
+        "non-json-after-commit",
+        "garbled-json-after-commit",
+        "wrong-shape-after-commit",
+    ],
+)
+@pytest.mark.parametrize("k", KS)
+def test_an_unreadable_success_at_post_k(
+    shared_pds: Any, tmp_path: Path, k: int, kind: str
+) -> None:
+    """A 200 whose body is not applyWrites' answer (an HTML page, a body that only claims to
+    be JSON, a JSON object of another shape), before or after the commit: unclear, so post k
+    is looked up (getRecord) and sent only if it is not there."""
+    cell = Cell(shared_pds, tmp_path)
+    outcome = _run(cell, kind, k, tmp_path, Fault(kind, k))
+    assert_cell_ok(outcome)
+    assert outcome.runs == 1
+    assert cell.transport.fired == 1
+
+
+@pytest.mark.parametrize("kind", ["non-json", "garbled-json", "wrong-shape"])
+@pytest.mark.parametrize("k", KS)
+def test_an_unreadable_look_up_after_a_lost_answer_at_post_k(
+    shared_pds: Any, tmp_path: Path, k: int, kind: str
+) -> None:
+    """Post k's answer is lost after the commit, then the look-up (getRecord) of post k
+    answers 200 with a body that is not a record: a transient failure of the look-up, not a
+    crash; the next attempt looks again and confirms post k without a second write."""
+    cell = Cell(shared_pds, tmp_path)
+    outcome = _run(
+        cell,
+        f"lost-then-{kind}-look-up",
+        k,
+        tmp_path,
+        Fault("lost", k),
+        arm_also=(Fault(kind, 1, nsid=GET_RECORD),),
+    )
+    assert_cell_ok(outcome)
+    assert outcome.runs == 1
+    assert cell.transport.fired == 2
+
+
+def _ms(seconds_ahead: float) -> str:
+    return str(int((time.time() + seconds_ahead) * 1000))
+
+
+@pytest.mark.parametrize(
+    ("fault", "reset", "retry_after", "low", "high"),
+    [
+        # Milliseconds are read as milliseconds: the same 1 s wait as epoch seconds.
+        ("rate-limit-reset-ms", "ms", None, 0.0, 2.2),
+        # Absurd (the year 3170 billion), unreadable, long past: not trusted, 5 min instead.
+        ("rate-limit-reset-absurd", "99999999999999999999", None, 300.0, 300.2),
+        ("rate-limit-reset-unreadable", "soon", None, 300.0, 300.2),
+        ("rate-limit-reset-past", "1000000000", None, 300.0, 300.2),
+        # A usable Retry-After stands in for a broken reset.
+        ("rate-limit-retry-after", "99999999999999999999", "1", 1.0, 1.2),
+    ],
+)
+@pytest.mark.parametrize("k", KS)
+def test_a_rate_limit_with_a_broken_reset_at_post_k(
+    shared_pds: Any,
+    tmp_path: Path,
+    k: int,
+    fault: str,
+    reset: str,
+    retry_after: str | None,
+    low: float,
+    high: float,
+) -> None:
+    """429 whose RateLimit-Reset is in milliseconds, absurdly far, unreadable or long past:
+    a bounded wait (test mode: recorded, not slept), never an OverflowError/ValueError."""
+    cell = Cell(shared_pds, tmp_path)
+    sleep = Recorder(real=False)
+    armed = Fault(
+        "rate_limit",
+        k,
+        reset_value=_ms(1.0) if reset == "ms" else reset,
+        retry_after=retry_after,
+    )
+    outcome = _run(cell, fault, k, tmp_path, armed, sleep=sleep)
+    assert_cell_ok(outcome)
+    assert outcome.runs == 1
+    assert len(sleep.waits) == 1
+    assert low <= sleep.waits[0] <= high, sleep.waits
+
+
+@pytest.mark.parametrize(
+    ("fault", "armed"),
+    [
+        ("create-session-500-once", Fault("error", 1, nsid=CREATE_SESSION, status=500)),
+        ("create-session-non-json-once", Fault("non-json", 1, nsid=CREATE_SESSION)),
+        ("create-session-garbled-json-once", Fault("garbled-json", 1, nsid=CREATE_SESSION)),
+        ("create-session-wrong-shape-once", Fault("wrong-shape", 1, nsid=CREATE_SESSION)),
+    ],
+)
+def test_one_failed_login_is_retried(
+    shared_pds: Any, tmp_path: Path, fault: str, armed: Fault
+) -> None:
+    """The first createSession fails (a 500, or a 200 that is not a session): the next
+    attempt logs in again and publishes (before: an AssertionError on a client left
+    without a session, or the SDK's ValueError)."""
+    cell = Cell(shared_pds, tmp_path)
+    outcome = _run(cell, fault, 1, tmp_path, armed)
+    assert_cell_ok(outcome)
+    assert outcome.runs == 1
+    assert cell.transport.fired == 1
+
+
+# -- end to end: `run` with two due threads, the first one faulted -------------------------
+
+
+@dataclass(frozen=True)
+class DueThread:
+    id: str
+    #: A word in every one of its posts (what a fault's `match` names).
+    tag: str
+    plan: Any
+
+
+def _two_due_threads(cell: Cell, tmp_path: Path, ledger: Any) -> list[DueThread]:
+    """Two 10-post Bluesky threads, both due now, in the order `run` takes them."""
+    made: dict[str, DueThread] = {}
+    for tag in ("alpha", "bravo"):
+        draft = read_draft(write_thread_draft(tmp_path / tag, "bluesky", f"thread-{tag}"))
+        plan = plan_thread(draft, cell.open_publisher("bluesky").limits())
+        frozen = freeze_thread(
+            ledger,
+            draft,
+            {"bluesky": plan},
+            schedule_at=utc_now() - timedelta(minutes=1),
+            now=utc_now(),
+        )
+        made[frozen.thread_id] = DueThread(frozen.thread_id, f"thread-{tag}", plan)
+    order = ledger.due_thread_ids(utc_now())
+    assert sorted(order) == sorted(made)
+    return [made[thread_id] for thread_id in order]
+
+
+#: The `match` of a fault aimed at the thread `run` takes first.
+FIRST = "<the first thread>"
+PERSISTENT = 1000  # "every matching call" for the whole run
+
+
+@pytest.mark.parametrize(
+    ("fault", "faults", "reason"),
+    [
+        (
+            "rate-limit-reset-ms",
+            (Fault("rate_limit", 1, reset_value="ms", times=PERSISTENT, match=FIRST),),
+            "HTTP 429 RateLimitExceeded",
+        ),
+        (
+            "rate-limit-reset-absurd",
+            (
+                Fault(
+                    "rate_limit",
+                    1,
+                    reset_value="99999999999999999999",
+                    times=PERSISTENT,
+                    match=FIRST,
+                ),
+            ),
+            "is more than a day away; trying again in 300 s",
+        ),
+        (
+            "apply-writes-non-json",
+            (Fault("garbled-json", 1, times=PERSISTENT, match=FIRST),),
+            "answered HTTP 200 with a body that is not the expected JSON",
+        ),
+        (
+            "get-record-non-json",
+            (
+                Fault("lost", 1, times=PERSISTENT, match=FIRST),
+                Fault("non-json", 1, nsid=GET_RECORD, times=PERSISTENT),
+            ),
+            "looking up post 1: answered HTTP 200 with a body that is not the expected JSON",
+        ),
+    ],
+)
+def test_run_goes_on_to_the_next_thread_when_one_hits_a_fault(
+    shared_pds: Any, tmp_path: Path, fault: str, faults: tuple[Fault, ...], reason: str
+) -> None:
+    """Issue 18: a fault that keeps hitting thread 1 (a 429 reset in milliseconds or
+    absurd, a 200 that is not JSON from applyWrites or from the look-up) defers thread 1
+    with its reason recorded; `run` goes on and publishes thread 2 in full."""
+    cell = Cell(shared_pds, tmp_path)
+    sleep = Recorder(real=False)
+    with open_ledger(cell.settings.db_path) as ledger:
+        first, second = _two_due_threads(cell, tmp_path, ledger)
+        cell.transport.arm(
+            *(
+                replace(
+                    f,
+                    match=first.tag if f.match == FIRST else f.match,
+                    reset_value=_ms(1.0) if f.reset_value == "ms" else f.reset_value,
+                )
+                for f in faults
+            )
+        )
+        report = run_due(ledger, cell.settings, cell.open_publisher, policy=fast_policy(sleep))
+        assert [item.thread_id for item in report.items] == [first.id, second.id]
+        assert report.items[0].action == "incomplete", report.items[0]
+        assert report.items[1].action == "published", report.items[1]
+        assert int(report.exit_status) == 4
+        (platform,) = ledger.platforms(first.id)
+        assert platform.state == "incomplete"
+        assert platform.last_error is not None and reason in platform.last_error, platform
+        assert platform.next_retry_at is not None
+        assert all(p.state == "confirmed" for p in ledger.posts(second.id, "bluesky"))
+    assert cell.transport.fired >= 1
+    texts = [post.text for post in cell.read_server()]
+    assert len(texts) == len(set(texts)), "no duplicates"
+    assert [t for t in texts if second.tag in t] == [p.text for p in second.plan.posts]
+
+
+def test_run_with_one_failed_login_publishes_both_threads(shared_pds: Any, tmp_path: Path) -> None:
+    """Issue 18: one transient createSession failure (a 200 that is not a session) no longer
+    leaves a client without a session (the AssertionError): both threads are published."""
+    cell = Cell(shared_pds, tmp_path)
+    with open_ledger(cell.settings.db_path) as ledger:
+        first, second = _two_due_threads(cell, tmp_path, ledger)
+        cell.transport.arm(Fault("garbled-json", 1, nsid=CREATE_SESSION))
+        report = run_due(
+            ledger, cell.settings, cell.open_publisher, policy=fast_policy(Recorder(real=False))
+        )
+        assert [item.thread_id for item in report.items] == [first.id, second.id]
+        assert [item.action for item in report.items] == ["published", "published"]
+        assert int(report.exit_status) == 0
+    assert cell.transport.fired == 1
+    assert len(cell.read_server()) == 20
+
+
+def test_run_with_logins_that_keep_failing_defers_every_thread_with_its_reason(
+    shared_pds: Any, tmp_path: Path
+) -> None:
+    """Every createSession answers 200 with a page: each thread is deferred on its own with
+    the reason recorded, and `run` ends normally (exit 4), not with a traceback."""
+    cell = Cell(shared_pds, tmp_path)
+    with open_ledger(cell.settings.db_path) as ledger:
+        threads = _two_due_threads(cell, tmp_path, ledger)
+        cell.transport.arm(Fault("non-json", 1, nsid=CREATE_SESSION, times=PERSISTENT))
+        report = run_due(
+            ledger, cell.settings, cell.open_publisher, policy=fast_policy(Recorder(real=False))
+        )
+        assert [item.action for item in report.items] == ["incomplete", "incomplete"]
+        assert int(report.exit_status) == 4
+        for thread in threads:
+            (platform,) = ledger.platforms(thread.id)
+            assert platform.last_error is not None
+            assert platform.last_error.startswith(
+                "Bluesky: logging in: answered HTTP 200 with a body that is not the expected JSON"
+            )
+    assert cell.read_server() == []

@@ -33,6 +33,7 @@ from threadpost.errors import (
 from threadpost.images import ImageError, inspect_image
 from threadpost.linkcard import LinkCard, LinkCardError, fetch_link_card
 from threadpost.platforms.base import ConfirmPost
+from threadpost.platforms.bluesky.answers import string_field, unreadable_answer
 from threadpost.platforms.bluesky.records import (
     MAX_WRITES_PER_CALL,
     POST_COLLECTION,
@@ -289,7 +290,14 @@ class BlueskyPublisher:
             except NotFound:
                 found.append(None)
                 continue
-            found.append(self._ref(key.index, str(got["uri"]), str(got["cid"])))
+            what = f"looking up post {key.index}"
+            found.append(
+                self._ref(
+                    key.index,
+                    string_field(got, "uri", what=what, post=key.index),
+                    string_field(got, "cid", what=what, post=key.index),
+                )
+            )
         return found
 
     def delete(self, refs: Sequence[PostRef]) -> None:
@@ -336,8 +344,8 @@ class BlueskyPublisher:
             )
         self._net.add_secret(secret)
         with self._lock:
-            self._client = self._net.new_client(self._session_changed)
-            self._create_session(secret)
+            self._client = None
+            self._client = self._create_session(self._net.new_client(self._session_changed), secret)
         assert self._session is not None
         return LoginResult(
             handle=str(self._session.handle),
@@ -377,17 +385,26 @@ class BlueskyPublisher:
                     platform=PLATFORM,
                     hint="run: threadpost login bluesky (or set THREADPOST_BLUESKY_APP_PASSWORD)",
                 )
-            self._client = client
-            self._create_session(self._password)
+            # Kept only once logged in: after a failed createSession (a 5xx, an unreadable
+            # answer) the next call must log in again, not use a client without a session.
+            self._client = self._create_session(client, self._password)
             return client
 
-    def _create_session(self, password: str) -> None:
-        client = self._client
+    def _create_session(self, client: Any, password: str) -> Any:
+        """createSession on `client` (the SDK reports the session to `_session_changed`);
+        `client` once the session is there, else a TransientError."""
 
         def create() -> Any:
             return client.login(self._handle, password, fetch_bsky_profile=False)
 
+        before = self._session
         self._xrpc_call(create, what="logging in", auth_call=True)
+        if self._session is None or self._session is before:
+            raise TransientError(
+                f"Bluesky: logging in: the server's answer gave no session for {self._handle}",
+                platform=PLATFORM,
+            )
+        return client
 
     def _session_changed(self, event: Any, session: Any) -> None:
         """Keep the client's current session (the SDK hands a copy to this public callback)
@@ -432,7 +449,8 @@ class BlueskyPublisher:
                     platform=PLATFORM,
                     hint=LOGIN_HINT,
                 ) from None
-            self._create_session(self._password)
+            # On the same client: the call that was refused is retried with it.
+            self._create_session(self._client, self._password)
 
     def _refresh_session(self) -> None:
         """com.atproto.server.refreshSession with the refresh token, then the rotated
@@ -653,11 +671,21 @@ class BlueskyPublisher:
             write=True,
         )
         results = got.get("results")
-        if not isinstance(results, list) or len(results) != len(chunk):
-            # The commit is all or nothing and it answered 200: it landed. Confirm from
-            # the planned keys by reading them back rather than guessing.
-            found = self.find_published([PostKey(post.index, rkey) for post, rkey, _, _ in chunk])
-            results = [{"uri": ref.remote_id, "cid": ref.cid} if ref else {} for ref in found]
+        if not (
+            isinstance(results, list)
+            and len(results) == len(chunk)
+            and all(isinstance(result, Mapping) for result in results)
+        ):
+            # A 200 that does not say what it committed (a proxy's page, a truncated
+            # body): it may or may not have landed. Confirm nothing here; the engine reads
+            # the planned record keys back (`find_published`) before any resend.
+            raise unreadable_answer(
+                f"publishing {label} (one atomic write)",
+                200,
+                write=True,
+                post=first,
+                detail="no result per write",
+            )
         mismatches: list[str] = []
         for (post, rkey, _, cid), result in zip(chunk, results, strict=True):
             uri = str(result.get("uri") or at_uri(did, rkey))

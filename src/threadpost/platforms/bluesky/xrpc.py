@@ -8,16 +8,23 @@ out of every message. The publisher (logged in) and the handle look-up of `check
 
 Only public SDK API is used: `Client(base_url, request=Request(...))`, `invoke_query`,
 `invoke_procedure`, `login`, `on_session_change`, the `com.atproto.*` namespaces, and
-`Request.close`. atproto is imported lazily (it costs ~0.65 s).
+`Request.close`, and httpx's public `event_hooks` (to know whether an answer arrived and
+with which status). atproto is imported lazily (it costs ~0.65 s).
+
+What an answer means (the reset of a 429, the JSON of a success) is decided by the pure
+functions of `answers.py`, which any other transport can call as well.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlencode, urlsplit
 
@@ -29,6 +36,7 @@ from threadpost.errors import (
     TransientError,
     UnclearOutcome,
 )
+from threadpost.platforms.bluesky.answers import parse_reset, read_json_body, unreadable_answer
 from threadpost.redact import register_secrets
 from threadpost.values import PlatformName
 
@@ -42,6 +50,22 @@ RESOLVE_HANDLE: Final = "com.atproto.identity.resolveHandle"
 TOKEN_ERRORS: Final = frozenset({"ExpiredToken", "InvalidToken", "AuthenticationRequired"})
 _JWT_LIKE: Final = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.?[A-Za-z0-9_-]*")
 _MISSING_ERRORS: Final = frozenset({"RecordNotFound", "InvalidRequest", "NotFound"})
+#: The third-party code a call runs through: an exception raised in there (and not in
+#: threadpost's own code) is a failure of the call, however odd its type.
+_TRANSPORT_PACKAGES: Final = frozenset(
+    {
+        "atproto",
+        "atproto_client",
+        "atproto_core",
+        "httpx",
+        "httpcore",
+        "h11",
+        "pydantic",
+        "pydantic_core",
+        "libipld",
+        "anyio",
+    }
+)
 
 
 class NotFound(Exception):
@@ -66,10 +90,15 @@ class XrpcTransport:
         timeout: float,
         transport: httpx.BaseTransport | None = None,
         secrets: Iterable[str] = (),
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.service = service.rstrip("/")
         self.timeout = timeout
         self._transport = transport
+        #: Reads rate-limit resets; the real time unless a test freezes it.
+        self._now = clock or (lambda: datetime.now(UTC))
+        #: The status of the last answer this thread received (`_AnswerLog`).
+        self._answers = _AnswerLog()
         self._secrets: set[str] = set()
         for secret in secrets:
             self.add_secret(secret)
@@ -96,7 +125,10 @@ class XrpcTransport:
         if self._request is None:
             from atproto_client.request import Request
 
-            kwargs: dict[str, Any] = {"timeout": self.timeout}
+            kwargs: dict[str, Any] = {
+                "timeout": self.timeout,
+                "event_hooks": {"response": [self._answers.record]},
+            }
             if self._transport is not None:
                 kwargs["transport"] = self._transport
             else:
@@ -148,7 +180,13 @@ class XrpcTransport:
             return client.invoke_query(url_nsid)
 
         response = self.guarded(call, what=what, post=post, write=write, missing_ok=missing_ok)
-        return _json_object(getattr(response, "content", None))
+        return read_json_body(
+            getattr(response, "content", None),
+            what=what,
+            write=write,
+            post=post,
+            status=getattr(response, "status_code", None),
+        )
 
     def guarded(
         self,
@@ -168,13 +206,16 @@ class XrpcTransport:
         `TokenRejected`."""
         from atproto_client import exceptions as sdk
 
+        self._answers.forget()
         try:
             return call()
         except sdk.RateLimitExceededError as exc:
+            # Never `exc.reset_at`: it raises on a reset in milliseconds or far away.
+            reset = parse_reset(getattr(exc.response, "headers", None), self._now())
             raise RateLimited(
-                self._message(what, exc, "rate limited by the server"),
+                self._message(what, exc, "rate limited by the server") + f"; {reset.reason}",
                 platform=PLATFORM,
-                reset_at=exc.reset_at,
+                reset_at=reset.at,
                 post=post,
             ) from None
         except sdk.InvokeTimeoutError:
@@ -237,6 +278,13 @@ class XrpcTransport:
             import httpx
             from atproto_core.exceptions import AtProtocolError  # type: ignore[import-untyped]
 
+            status = self._answers.status()
+            if status is not None and 200 <= status < 300 and _raised_in_transport(exc):
+                # A success the SDK could not read (not JSON, not the model it expects):
+                # ModelError, pydantic's ValidationError, a JSON ValueError alike.
+                raise unreadable_answer(
+                    what, status, write=write, post=post, detail=type(exc).__name__
+                ) from None
             if isinstance(exc, httpx.TransportError):
                 # The SDK converts only timeouts and httpx.NetworkError; a server that
                 # closes the connection without answering raises RemoteProtocolError
@@ -251,6 +299,19 @@ class XrpcTransport:
                 raise TransientError(
                     f"Bluesky: {what}: {type(exc).__name__}", platform=PLATFORM, post=post
                 ) from None
+            if _raised_in_transport(exc):
+                # An exception of an unexpected type raised inside the SDK or the HTTP
+                # library (an AssertionError, a pydantic error): a failure of this call,
+                # driven by what the server sent, so retried like one (and looked up first
+                # for a write). Its type and place are named; its text (which may quote a
+                # token) is not.
+                raise failed_call(
+                    f"Bluesky: {what}: the request failed unexpectedly inside the atproto SDK "
+                    f"or httpx ({type(exc).__name__} in {_where(exc)})",
+                    may_have_landed=write,
+                    post=post,
+                ) from None
+            # Raised in threadpost's own code: a bug, which retries would only hide.
             raise
 
     # -- secrets ---------------------------------------------------------------------------
@@ -389,6 +450,63 @@ def _json_object(content: Any) -> dict[str, Any]:
             return {}
         return decoded if isinstance(decoded, dict) else {}
     return {}
+
+
+class _AnswerLog:
+    """The status of the last HTTP answer received, per thread (an httpx response hook):
+    tells a success the SDK failed to read apart from a call that got no answer."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+
+    def forget(self) -> None:
+        """Start of a call: nothing received yet."""
+        self._local.status = None
+
+    def record(self, response: httpx.Response) -> None:
+        """httpx response hook (the headers have arrived, the body not yet read)."""
+        self._local.status = response.status_code
+
+    def status(self) -> int | None:
+        """The status of the last answer since `forget`, or None."""
+        status: int | None = getattr(self._local, "status", None)
+        return status
+
+
+def _frames(exc: BaseException) -> list[TracebackType]:
+    frames: list[TracebackType] = []
+    tb = exc.__traceback__
+    while tb is not None:
+        frames.append(tb)
+        tb = tb.tb_next
+    return frames
+
+
+def _module_of(tb: TracebackType) -> str:
+    return str(tb.tb_frame.f_globals.get("__name__", ""))
+
+
+def _raised_in_transport(exc: BaseException) -> bool:
+    """True when `exc` was raised inside the SDK or the HTTP stack, not in threadpost's own
+    code (a session callback the SDK called, say): of the frames that belong to either, the
+    innermost decides (standard-library frames, as `tempfile` under a callback, do not)."""
+    owner = None
+    for tb in _frames(exc):
+        package = _module_of(tb).split(".")[0]
+        if package == "threadpost":
+            owner = "threadpost"
+        elif package in _TRANSPORT_PACKAGES:
+            owner = "transport"
+    return owner == "transport"
+
+
+def _where(exc: BaseException) -> str:
+    """module:line of the innermost frame of `exc` (no text of the exception itself)."""
+    frames = _frames(exc)
+    if not frames:
+        return "unknown place"
+    last = frames[-1]
+    return f"{_module_of(last)}:{last.tb_lineno}"
 
 
 def _connect_failed(exc: BaseException) -> bool:
