@@ -33,8 +33,14 @@ __all__ = ["Facet", "FacetKind", "PlannedPost", "Thread", "numbering_suffix", "p
 # Planning
 
 
-#: The entity kinds that become facets (cashtags do not, in threadpost's plan).
-_FACET_KINDS: Final[dict[str, FacetKind]] = {"link": "link", "mention": "mention", "tag": "tag"}
+#: The entity kinds that become facets: a cashtag is a tag facet (`$AAPL`), as Bluesky's
+#: reference client makes it.
+_FACET_KINDS: Final[dict[str, FacetKind]] = {
+    "link": "link",
+    "mention": "mention",
+    "tag": "tag",
+    "cashtag": "tag",
+}
 #: Rounds of re-planning when the numbering's width changes the post count. A split is kept
 #: as soon as its own total is no wider than the total it was fitted for, which happens in
 #: a round or two (a wider number can also make a split use fewer posts); the cap is a guard.

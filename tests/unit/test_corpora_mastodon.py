@@ -18,13 +18,14 @@ CORPUS = Path(__file__).parent.parent / "data" / "corpora" / "mastodon"
 # Web-composer cases where the server (and so threadpost) counts differently, and why:
 #  client-2, 4, 14..45: the composer collapses bare domains (`example.com`); the server's
 #    extractor runs with extract_url_without_protocol: false and counts them as typed.
-#  client-3: the composer's newer URL regex keeps "🐪/#camel" in the URL; twitter-text's path
-#    characters exclude emoji, so the server's URL ends at "https://example.com/".
+#  (client-3, "🐪/#camel" inside a URL, used to be listed: the server's path characters are
+#    Mastodon's own (config/initializers/twitter_regex.rb: any non-space but `<>()?`), so the
+#    server keeps the emoji in the URL as the composer does.)
 #  client-13: the composer refuses the host "invalid"; the server's MENTION_RE accepts any
 #    word characters as a domain, so "@arnt@invalid" counts as "@arnt".
 #  client-77: the Tibetan tsheg (U+0F0B, punctuation) is not a [[:word:]] character, so the
 #    server's mention domain stops before it and the rest of the host is counted.
-CLIENT_ONLY = {f"client-{i}" for i in (2, 3, 4, 13, 77, *range(14, 46))}
+CLIENT_ONLY = {f"client-{i}" for i in (2, 4, 13, 77, *range(14, 46))}
 
 
 def _load() -> dict[str, dict[str, object]]:

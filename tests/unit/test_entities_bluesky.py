@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import itertools
+import re
+import sys
+import unicodedata
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from entities_support import check_entities
 from threadpost.text.entities import bluesky_entities, protected_spans
+from threadpost.text.tlds import punctuation_class
 
 ENTITY_TEXT = st.lists(
     st.sampled_from(
@@ -67,7 +71,7 @@ def test_unknown_tld_is_not_a_link_or_mention() -> None:
 
 @given(ENTITY_TEXT)
 def test_offsets_and_order(text: str) -> None:
-    check_entities(text, bluesky_entities(text))
+    check_entities(text, bluesky_entities(text), disjoint=False)
 
 
 @given(ENTITY_TEXT)
@@ -77,3 +81,31 @@ def test_protected_spans_cover_every_entity(text: str) -> None:
         assert any(a <= entity.start and entity.end <= b for a, b in spans)
     for (a, b), (c, _) in itertools.pairwise(spans):
         assert a < b < c
+
+
+def test_punctuation_table_is_current_unicode() -> None:
+    """data/punctuation.txt holds every P character Python 3.11 knows (Unicode 14) and those
+    added since, such as U+11F43 KAWI DANDA (15.0) and U+10D6E GARAY HYPHEN (16.0)."""
+    punct = re.compile(f"[{punctuation_class()}]")
+    for code in range(sys.maxunicode + 1):
+        if unicodedata.category(chr(code)).startswith("P"):
+            assert punct.match(chr(code)), hex(code)
+    for ch in ("\U00011f43", "\U00010d6e", "\u1b7f", "\U0001e5ff"):
+        assert punct.match(ch)
+    assert not punct.match("a") and not punct.match("$")
+
+
+def test_reference_examples() -> None:
+    """The issue's examples, as @atproto/api 0.21 emits them."""
+    assert kinds("http://localhost:3000/x") == [
+        ("link", "http://localhost:3000/x", "http://localhost:3000/x")
+    ]
+    assert kinds("$a") == [("cashtag", "$a", "$A")]
+    assert kinds("#a\U00011f43") == [("tag", "#a", "a")]
+    assert kinds("https://x.com/(@bob.test)") == [
+        ("link", "https://x.com/(@bob.test)", "https://x.com/(@bob.test)"),
+        ("mention", "@bob.test", "bob.test"),
+    ]
+    long_tag = "t" + "e\u0301" * 63  # 64 graphemes, 127 UTF-16 units
+    assert kinds("#" + long_tag) == [("tag", "#" + long_tag, long_tag)]
+    assert kinds("#" + long_tag + "x") == []

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
+import sys
+import unicodedata
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from entities_support import check_entities
+from threadpost.text.count import mastodon_countable_text, mastodon_length
 from threadpost.text.entities import mastodon_entities, protected_spans
+from threadpost.text.tlds import ruby_word_class
 
 ENTITY_TEXT = st.lists(
     st.sampled_from(
@@ -98,3 +104,30 @@ def test_protected_spans_cover_every_entity(text: str) -> None:
     spans = protected_spans(text)
     for entity in mastodon_entities(text):
         assert any(a <= entity.start and entity.end <= b for a, b in spans)
+
+
+def test_ruby_word_table_is_derived_from_the_rule() -> None:
+    """data/ruby_word.txt is Ruby's [[:word:]]: L*, Nl, Nd, M*, Pc, Other_Alphabetic symbols
+    (circled and squared Latin letters) and the joiners; Python's \\w differs (², ½, ①)."""
+    word = re.compile(f"[{ruby_word_class()}]")
+    categories = {"Lu", "Ll", "Lt", "Lm", "Lo", "Nl", "Nd", "Mn", "Mc", "Me", "Pc"}
+    extra = {*range(0x24B6, 0x24EA), *range(0x1F130, 0x1F14A), *range(0x1F150, 0x1F16A)}
+    extra |= {*range(0x1F170, 0x1F18A), 0x200C, 0x200D}
+    for code in range(sys.maxunicode + 1):
+        ch = chr(code)
+        expected = unicodedata.category(ch) in categories or code in extra
+        assert (word.match(ch) is not None) == expected, hex(code)
+    assert not word.match("²") and not word.match("½") and not word.match("①")
+    assert word.match("Ⓐ") and word.match("\u0301") and word.match("_")
+
+
+def test_mastodon_url_rules_examples() -> None:
+    """Mastodon's own URL rules (twitter_regex.rb), pinned on the issue's examples."""
+    assert mastodon_countable_text("https://ja.wikipedia.org/wiki/東京都") == "x" * 23
+    assert mastodon_countable_text("https://example.com/日本語.") == "x" * 23 + "."
+    assert mastodon_countable_text("https://example.com/search?q=café&lang=fr") == "x" * 23
+    assert mastodon_countable_text("gemini://gemini.circumlunar.space") == "x" * 23
+    assert mastodon_countable_text("@alice@mastodon.social@x") == "@alice@mastodon.social@x"
+    assert mastodon_countable_text("https://t.co/abc?amp=1") == "x" * 23 + "?amp=1"
+    assert mastodon_countable_text("https://🦄.example.com") == "https://🦄.example.com"
+    assert mastodon_length("  \n hello") == 5

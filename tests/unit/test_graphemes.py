@@ -7,7 +7,12 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from threadpost.text.graphemes import grapheme_boundaries, grapheme_count, graphemes
+from threadpost.text.graphemes import (
+    grapheme_boundaries,
+    grapheme_count,
+    grapheme_count_without_conjuncts,
+    graphemes,
+)
 
 # Text rich in what makes clusters hard: combining marks, ZWJ emoji, flags, CR LF, Hangul.
 HARD_CHARS = "ae \r\n#@.é\u0301\u200d\ufe0f\u1100\u1161\u11a8\u0915\u094d\u0937" + (
@@ -50,3 +55,16 @@ def test_boundaries_agree_with_graphemes(text: str) -> None:
 @given(st.text(alphabet=st.characters(max_codepoint=127)))
 def test_ascii_fast_path_matches_library(text: str) -> None:
     assert grapheme_count(text) == len(graphemes(text))
+
+
+def test_unicode_17_conjuncts() -> None:
+    """Unicode 17's GB9c joins Khmer, Myanmar, Balinese and Javanese conjuncts (ICU 78 does);
+    Mastodon's count keeps every conjunct apart (Ruby's Unicode may predate GB9c)."""
+    for text in ("ក្ក", "မ္မ", "ᬓ᭄ᬓ", "ꦏ꧀ꦏ", "क्ष"):
+        assert grapheme_count(text) == 1
+        assert graphemes(text) == [text]
+        assert grapheme_boundaries(text) == [0, len(text)]
+        assert grapheme_count_without_conjuncts(text) == 2
+    assert grapheme_count("ក្រុម") == 2
+    assert grapheme_count_without_conjuncts("नमस्ते") == 4
+    assert grapheme_count_without_conjuncts("hello 👩🏽‍🔬") == 7

@@ -64,6 +64,11 @@ def test_not_separators(line: str) -> None:
     [
         "Missing some Tweet in this thread?",
         "You can try to force a refresh",
+        # The reader's footer as it wraps, each line alone.
+        "Missing some Tweet in this thread? You can try to",
+        "force a refresh",
+        "Help us keep this service running!",
+        "Don't want to be a Premium member but still want to support us?",
         "Read on Twitter",
         "Keep Current with Someone Else",
         "Follow @someone",
@@ -81,7 +86,12 @@ def test_boilerplate(line: str) -> None:
 
 @pytest.mark.parametrize(
     "line",
-    ["Follow the money", "I read on Twitter that trains are back", "Enjoy reading this!!! More"],
+    [
+        "Follow the money",
+        "I read on Twitter that trains are back",
+        "Enjoy reading this!!! More",
+        "Why does nobody force a refresh of the budget?",
+    ],
 )
 def test_the_authors_own_words_are_kept(line: str) -> None:
     assert not is_boilerplate(line)

@@ -22,8 +22,10 @@ _SEPARATOR: Final = re.compile(r"^[\s•·∙●◦⋅*＊\-–—―_]*[•·�
 BOILERPLATE: Final = tuple(
     re.compile(rf"(?<!\w)(?:{pattern})(?!\w)", re.IGNORECASE)
     for pattern in (
-        r"missing some tweets? in this thread\?*",
-        r"you can try to force a refresh\.?",
+        # The reader's footer wraps as "Missing some Tweet in this thread? You can try to" and
+        # "force a refresh": each line is boilerplate alone.
+        r"missing some (?:tweets?|posts?) in this thread\?*(?:\s+you can try to)?",
+        r"(?:you can try to\s+)?force a refresh\.?",
         r"read on (?:twitter|x)",
         r"keep current with .+",
         r"stay in touch and get notified when new unrolls are available from this author!?",
@@ -38,7 +40,16 @@ BOILERPLATE: Final = tuple(
         r"save as pdf",
         r"enjoy reading",
         r"did thread reader help you today\?*",
+        r"don't want to be a premium member but still want to support us\?*",  # before its tail
         r"support us!?.*",
+        r"get real-time email alerts when new unrolls are available from this author!?",
+        r"help us keep this service running!?",
+        r"this site is made by just two indie developers.*",
+        r"become (?:a )?premium(?: member)?\b.*",
+        r"make a small donation by buying us coffee.*",
+        r"(?:or )?donate (?:via paypal|anonymously using crypto)!?",
+        r"thank you for your support!?",
+        r"make your own unrolls!?",
         r"more from @\w+",
         r"subscribe to .* thread reader.*",
         r"\S.* \d+ tweets?\s*[•·]\s*\d+ min read",

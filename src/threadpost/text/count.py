@@ -17,11 +17,14 @@ import re
 from urllib.parse import quote, urlsplit
 
 from threadpost.text.entities import Entity, mastodon_counted_spans
-from threadpost.text.graphemes import grapheme_count
+from threadpost.text.graphemes import grapheme_count, grapheme_count_without_conjuncts
 
 #: Mastodon's characters_reserved_per_url when the instance does not say.
 DEFAULT_URL_WEIGHT = 23
 
+# What Ruby's String#strip removes (Status#text and #spoiler_text are stripped before
+# validation): NUL and ASCII whitespace only, not U+00A0 or U+3000.
+_RUBY_STRIP = "\x00\t\n\v\f\r "
 # Ruby's [[:space:]] (White_Space), for String#blank?.
 _BLANK = re.compile(r"[\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*\Z")
 
@@ -61,8 +64,13 @@ def mastodon_countable_text(text: str, *, url_weight: int = DEFAULT_URL_WEIGHT) 
 def mastodon_length(
     text: str, *, spoiler_text: str = "", url_weight: int = DEFAULT_URL_WEIGHT
 ) -> int:
-    """Mastodon's countable length of a status with this text and content warning."""
-    return grapheme_count(spoiler_text + mastodon_countable_text(text, url_weight=url_weight))
+    """Mastodon's countable length of a status with this text and content warning.
+
+    The text is stripped first, as the server does before validating (Ruby `strip`). Clusters
+    are counted without Indic conjuncts (Ruby's Unicode may predate them): never fewer.
+    """
+    countable = mastodon_countable_text(text.strip(_RUBY_STRIP), url_weight=url_weight)
+    return grapheme_count_without_conjuncts(spoiler_text + countable)
 
 
 # --------------------------------------------------------------------------------------------
@@ -109,35 +117,62 @@ def short_url(url: str) -> str:
 def shorten_links_for_display(text: str, entities: list[Entity]) -> tuple[str, list[Entity]]:
     """Replace each link's visible text by its short form; every entity re-offset.
 
-    `entities` must be sorted and non-overlapping (as `bluesky_entities` returns them). Links
-    keep their full URI in `value`; the 300-grapheme limit applies to the returned text.
+    `entities` must be sorted by start (as `bluesky_entities` returns them); links never overlap
+    one another. Links keep their full URI in `value`; the 300-grapheme limit applies to the
+    returned text. An entity overlapping a link whose text was shortened is dropped: the text it
+    covered is gone.
     """
+    shortened = [
+        (entity, shown)
+        for entity in entities
+        if entity.kind == "link" and (shown := short_url(entity.text)) != entity.text
+    ]
+    if not shortened:
+        return text, list(entities)
     parts: list[str] = []
-    result: list[Entity] = []
     last = 0
-    cp = 0  # code points written so far
-    byte = 0  # bytes written so far
-    for entity in entities:
+    # (old start, old end, new start, new end) of each shortened link, in order.
+    moves: list[tuple[int, int, int, int]] = []
+    written = 0
+    for entity, shown in shortened:
         gap = text[last : entity.start]
         parts.append(gap)
-        cp += len(gap)
-        byte += utf8_length(gap)
-        shown = short_url(entity.text) if entity.kind == "link" else entity.text
+        written += len(gap)
         parts.append(shown)
-        size = utf8_length(shown)
+        moves.append((entity.start, entity.end, written, written + len(shown)))
+        written += len(shown)
+        last = entity.end
+    parts.append(text[last:])
+    result_text = "".join(parts)
+
+    def moved(position: int) -> int:
+        """Where an offset outside every shortened link lands in the new text."""
+        shift = 0
+        for old_start, old_end, new_start, new_end in moves:
+            if position < old_end:
+                break
+            shift += (new_end - new_start) - (old_end - old_start)
+        return position + shift
+
+    result: list[Entity] = []
+    for entity in entities:
+        move = next((m for m in moves if m[0] == entity.start and m[1] == entity.end), None)
+        if move is not None and entity.kind == "link":
+            start, end = move[2], move[3]
+        elif any(entity.start < m[1] and m[0] < entity.end for m in moves):
+            continue
+        else:
+            start, end = moved(entity.start), moved(entity.end)
+        byte_start = utf8_length(result_text[:start])
         result.append(
             Entity(
                 kind=entity.kind,
-                start=cp,
-                end=cp + len(shown),
-                byte_start=byte,
-                byte_end=byte + size,
-                text=shown,
+                start=start,
+                end=end,
+                byte_start=byte_start,
+                byte_end=byte_start + utf8_length(result_text[start:end]),
+                text=result_text[start:end],
                 value=entity.value,
             )
         )
-        cp += len(shown)
-        byte += size
-        last = entity.end
-    parts.append(text[last:])
-    return "".join(parts), result
+    return result_text, result

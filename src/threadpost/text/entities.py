@@ -19,14 +19,15 @@ incremental pass per text.
 from __future__ import annotations
 
 import re
-import unicodedata
+import stringprep
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import Literal
 
+from threadpost.text.graphemes import grapheme_count
 from threadpost.text.split import merge_spans
-from threadpost.text.tlds import npm_tlds, twitter_text_tlds, word_extra_class
+from threadpost.text.tlds import npm_tlds, punctuation_class, ruby_word_class, twitter_text_tlds
 
 EntityKind = Literal["link", "mention", "tag", "cashtag"]
 
@@ -61,15 +62,23 @@ def _utf8_len(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
-def _finish(text: str, raw: Iterable[_Raw]) -> list[Entity]:
-    """Sort, drop overlaps (the earlier entity wins, as twitter-text does), add byte offsets."""
-    kept: list[_Raw] = []
-    last_end = -1
-    for item in sorted(raw, key=lambda r: (r[0], -r[1])):
-        if item[0] < last_end:
-            continue
-        kept.append(item)
-        last_end = item[1]
+def _finish(text: str, raw: Iterable[_Raw], *, overlaps: bool = False) -> list[Entity]:
+    """Sort by start and add byte offsets.
+
+    Overlapping entities are dropped (the earlier wins, as twitter-text does) unless `overlaps`
+    (Bluesky's reference keeps them all; its sort is stable, so at one start the detection
+    order stands).
+    """
+    if overlaps:
+        kept = sorted(raw, key=lambda r: r[0])
+    else:
+        kept = []
+        last_end = -1
+        for item in sorted(raw, key=lambda r: (r[0], -r[1])):
+            if item[0] < last_end:
+                continue
+            kept.append(item)
+            last_end = item[1]
     ascii_text = text.isascii()
     entities: list[Entity] = []
     cp = 0
@@ -78,10 +87,10 @@ def _finish(text: str, raw: Iterable[_Raw]) -> list[Entity]:
         if ascii_text:
             byte_start, byte_end = start, end
         else:
-            # Entities are sorted and disjoint, so each slice is encoded once: linear overall.
+            # Starts are sorted, so the prefix is encoded once: linear overall.
             byte_start = byte + _utf8_len(text[cp:start])
             byte_end = byte_start + _utf8_len(text[start:end])
-            cp, byte = end, byte_end
+            cp, byte = start, byte_start
         entities.append(Entity(kind, start, end, byte_start, byte_end, text[start:end], value))
     return entities
 
@@ -107,8 +116,8 @@ _BSKY_CASHTAG = re.compile(
     rf"(?=[{_JS_WS}]|$|[.,;:!?)\"'\u2019])"
 )
 _LINK_TRAILING = frozenset(".,;:!?")
-#: The reference client caps a tag at 64 UTF-16 code units (`tag.length > 64`).
-BLUESKY_TAG_MAX_UTF16 = 64
+#: The reference client drops a tag longer than 64 graphemes.
+BLUESKY_TAG_MAX_GRAPHEMES = 64
 
 
 def _npm_domain(domain: str) -> bool:
@@ -117,12 +126,15 @@ def _npm_domain(domain: str) -> bool:
     return dot >= 0 and domain[dot + 1 :] in npm_tlds()
 
 
-def _utf16_len(text: str) -> int:
-    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+@cache
+def _punct() -> re.Pattern[str]:
+    # \p{P} of current Unicode (the reference runs on a current Node): Python 3.11's unicodedata
+    # is Unicode 14 and misses U+11F43 and the other punctuation added since.
+    return re.compile(f"[{punctuation_class()}]")
 
 
 def _is_punct(ch: str) -> bool:
-    return unicodedata.category(ch).startswith("P")
+    return _punct().match(ch) is not None
 
 
 def _bluesky_raw(text: str) -> list[_Raw]:
@@ -132,7 +144,7 @@ def _bluesky_raw(text: str) -> list[_Raw]:
             handle = m.group(1)
             if _npm_domain(handle) or handle.endswith(".test"):
                 raw.append((m.start(), m.end(), "mention", handle))
-    if "." in text:
+    if "." in text or "://" in text:  # a scheme needs no dot: http://localhost:3000/x
         for m in _BSKY_LINK.finditer(text):
             uri = m.group(0)
             start, end = m.start(), m.end()
@@ -158,7 +170,7 @@ def _bluesky_raw(text: str) -> list[_Raw]:
             tag = body
             while tag and _is_punct(tag[-1]):
                 tag = tag[:-1]
-            if not tag or _utf16_len(tag) > BLUESKY_TAG_MAX_UTF16:
+            if not tag or grapheme_count(tag) > BLUESKY_TAG_MAX_GRAPHEMES:
                 continue
             raw.append((m.start(), m.start() + 1 + len(tag), "tag", tag))
     if "$" in text:
@@ -170,9 +182,11 @@ def _bluesky_raw(text: str) -> list[_Raw]:
 def bluesky_entities(text: str) -> list[Entity]:
     """Links, @handle mentions, #tags and $cashtags as Bluesky's reference client detects them.
 
-    Sorted by start, never overlapping. Mentions are not resolved to DIDs here.
+    Sorted by start. Like the reference, overlapping detections are all kept (a mention or a
+    cashtag inside a link, a link inside a tag). Mentions are not resolved to DIDs here; a
+    cashtag is the reference's tag facet with the value `$` + ticker in upper case.
     """
-    return _finish(text, _bluesky_raw(text))
+    return _finish(text, _bluesky_raw(text), overlaps=True)
 
 
 # --------------------------------------------------------------------------------------------
@@ -196,15 +210,57 @@ _DASH_PUNCT = (
 )
 #: twitter-text's MAX_URL_LENGTH: a longer URL is not an entity (so Mastodon counts it in full).
 MAX_URL_LENGTH = 4096
-_MAX_TCO_SLUG_LENGTH = 40
 #: Mastodon's Extractor::MAX_DOMAIN_LENGTH: a longer mention domain makes no mention.
 MAX_MENTION_DOMAIN_LENGTH = 253
 
-_TT_TOKEN = re.compile(f"[^{_TT_SPACES}]+")
-_TCO = re.compile(
-    r"https?://t\.co/([a-z0-9]+)(?:\?[a-z0-9!?*'();:&=+$/%#\[\]\-_.,~|@]*[a-z0-9_&=#/\-])?",
-    re.IGNORECASE,
+# Ruby's \p{White_Space}: Mastodon's URL paths run over anything else.
+_WHITE_SPACE = "\t-\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+# RFC 3987 ucschar + iprivate, as Mastodon's twitter_regex.rb lists them: valid in a query (IRI).
+_UCHARS = (
+    "\xa0-\ud7ff\uf900-\ufdcf\ufdf0-\uffef\U00010000-\U0001fffd\U00020000-\U0002fffd"
+    "\U00030000-\U0003fffd\U00040000-\U0004fffd\U00050000-\U0005fffd\U00060000-\U0006fffd"
+    "\U00070000-\U0007fffd\U00080000-\U0008fffd\U00090000-\U0009fffd\U000a0000-\U000afffd"
+    "\U000b0000-\U000bfffd\U000c0000-\U000cfffd\U000d0000-\U000dfffd\U000e1000-\U000efffd"
+    "\ue000-\uf8ff\U000f0000-\U000ffffd\U00100000-\U0010fffd"
 )
+#: The schemes Mastodon's valid_url accepts (twitter_regex.rb); each such URL counts as 23.
+URL_SCHEMES = ("https", "http", "dat", "dweb", "ipfs", "ipns", "ssb", "gopher", "gemini")
+
+# A URL holds no ASCII whitespace (nor U+0085); other spaces can sit in an IRI query.
+_TT_TOKEN = re.compile("[^\t-\r \x85]+")
+# Ruby's valid_tco_url (the gem's, unlike the JavaScript port, takes no query part).
+_TCO = re.compile(r"[hH][tT][tT][pP][sSſ]?://[tT]\.[cC][oO]/([a-zA-Z0-9ſK]+)")
+# twitter-text's conformance data refuses a t.co slug over 40 characters; whether the Ruby gem
+# enforces it is not certain, and refusing counts the URL in full (more): keep it.
+_MAX_TCO_SLUG_LENGTH = 40
+
+
+def _ruby_ci(ch: str) -> str:
+    """A class matching what Ruby's /i matches for `ch`: its case variants, by Unicode folding.
+
+    Not Python's IGNORECASE, which also lets `ı` and `İ` match `i` (Ruby does not); like Ruby,
+    `ſ` matches `s` and the Kelvin sign `K` matches `k`.
+    """
+    variants = {ch, ch.lower(), ch.upper(), ch.casefold()}
+    variants |= {c.lower() for c in variants} | {c.upper() for c in variants}
+    folded = {v for v in variants if (len(v) == 1 and v not in "ıİ") or v == ch}
+    if ch.lower() == "s":
+        folded.add("ſ")
+    elif ch.lower() == "k":
+        folded.add("K")
+    elif ch in "σς":
+        folded |= {"σ", "ς", "Σ"}
+    if len(folded) == 1:
+        return re.escape(ch)
+    return "[" + "".join(re.escape(v) for v in sorted(folded)) + "]"
+
+
+def _ruby_ci_word(word: str) -> str:
+    return "".join(_ruby_ci(ch) for ch in word)
+
+
+# Ruby's case-insensitive [a-z]: the Latin letters, ſ and K.
+_AZ = "a-zA-Zſ\u212a"
 
 
 _TrieNode = dict[str, "_TrieNode"]
@@ -227,7 +283,7 @@ def _trie(words: Iterable[str]) -> str:
 
     def build(node: _TrieNode) -> str:
         ends_here = "" in node
-        branches = [re.escape(ch) + build(node[ch]) for ch in sorted(k for k in node if k)]
+        branches = [_ruby_ci(ch) + build(node[ch]) for ch in sorted(k for k in node if k)]
         if not branches:
             return ""
         body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
@@ -238,26 +294,37 @@ def _trie(words: Iterable[str]) -> str:
 
 @cache
 def _tt_url_regex() -> re.Pattern[str]:
-    """twitter-text's `valid_url`, compiled on first use (1,574 TLD alternatives)."""
+    """Mastodon's `valid_url` (twitter-text's, with twitter_regex.rb's overrides), compiled once.
+
+    The overrides: a path runs over any non-space character but `<>()?`, ends on one that is not
+    sentence punctuation; a query takes IRI characters and `^`; more schemes than http(s).
+    Case-insensitive the way Ruby's /i is (see `_ruby_ci`), so compiled without IGNORECASE.
+    """
     generic, country = twitter_text_tlds()
     d = f"[^{_TT_DIRECTIONAL}{_TT_PUNCT}{_TT_CTRL}{_TT_INVALID}{_TT_SPACES}]"
     subdomain = rf"(?:(?:{d}(?:[_-]|{d})*)?{d}\.)"
     domain_name = rf"(?:(?:{d}(?:-|{d})*)?{d}\.)"
-    gtld = rf"(?:{_trie(generic)}(?=[^0-9a-z@+-]|$))"
-    cctld = rf"(?:{_trie(country)}(?=[^0-9a-z@+-]|$))"
-    punycode = r"(?:xn--[0-9a-z]+)"
+    after_tld = rf"(?=[^0-9{_AZ}@+-]|$)"
+    gtld = rf"(?:{_trie(generic)}{after_tld})"
+    cctld = rf"(?:{_trie(country)}{after_tld})"
+    punycode = rf"(?:{_ruby_ci_word('xn--')}[0-9{_AZ}]+)"
     domain = rf"(?:{subdomain}*{domain_name}(?:{gtld}|{cctld}|{punycode}))"
-    g = rf"[a-z{_CYRILLIC}0-9!*';:=+,.$/%#\[\]{_DASH_PUNCT}_~&|@{_TT_LATIN_ACCENTS}]"
+    # twitter-text's own path characters: twitter_regex.rb redefines the balanced parentheses
+    # only after interpolating the old ones into the path-ending class, so both are in use.
+    g_old = rf"[{_AZ}{_CYRILLIC}0-9!*';:=+,.$/%#\[\]{_DASH_PUNCT}_~&|@{_TT_LATIN_ACCENTS}]"
+    balanced_old = rf"(?:\((?:{g_old}+|(?:{g_old}*\({g_old}+\){g_old}*))\))"
+    g = rf"[^{_WHITE_SPACE}<>()?]"
     balanced = rf"(?:\((?:{g}+|(?:{g}*\({g}+\){g}*))\))"
-    path_end = rf"(?:[a-z{_CYRILLIC}0-9=_#/+\-{_TT_LATIN_ACCENTS}]|{balanced})"
+    path_end = rf"(?:[^{_WHITE_SPACE}()?!*\"'「」<>;:=,.$%\[\]~&|@]|{balanced_old})"
     path = rf"(?:(?:{g}*(?:{balanced}{g}*)*{path_end})|(?:{g}+/))"
-    query = r"[a-z0-9!?*'();:&=+$/%#\[\]\-_.,~|@]"
-    query_end = r"[a-z0-9_&=#/\-]"
+    query = rf"[{_AZ}0-9!?*'();:&=+$/%#\[\]\-_.,~|@^{_UCHARS}]"
+    query_end = rf"[{_AZ}0-9_&=#/\-{_UCHARS}]"
+    schemes = "|".join(_ruby_ci_word(scheme) for scheme in URL_SCHEMES)
     return re.compile(
-        rf"(?:[^A-Z0-9@＠$#＃{_TT_INVALID}]|[{_TT_DIRECTIONAL}]|^)"
-        rf"(?P<url>(?P<protocol>https?://)?(?P<domain>{domain})"
+        rf"(?:[^{_AZ}0-9@＠$#＃{_TT_INVALID}]|[{_TT_DIRECTIONAL}]|^)"
+        rf"(?P<url>(?P<protocol>(?:{schemes})://)?(?P<domain>{domain})"
         rf"(?::[0-9]+)?(?P<path>/{path}*)?(?:\?{query}*{query_end})?)",
-        re.IGNORECASE | re.MULTILINE,
+        re.MULTILINE,
     )
 
 
@@ -266,6 +333,11 @@ def _idna_growth(domain: str) -> int | None:
     """How many characters IDNA (punycode) encoding adds to `domain`; None if it cannot."""
     if domain.isascii():
         return 0 if all(0 < len(label) < 64 for label in domain.split(".")) else None
+    # Mastodon's IDN library is libidn's IDNA2003, which refuses code points unassigned in
+    # Unicode 3.2 (emoji, most scripts added since). Python's codec is IDNA2003 too (nameprep on
+    # unicodedata.ucd_3_2_0) but allows unassigned code points: check them first.
+    if any(stringprep.in_table_a1(ch) for ch in domain):
+        return None
     try:
         encoded = domain.encode("idna")
     except UnicodeError:
@@ -280,12 +352,16 @@ def _valid_url_length(url_length: int, domain: str) -> bool:
 
 
 def _mastodon_urls(text: str) -> list[_Raw]:
-    """URLs with an http(s) scheme, as twitter-text extracts them (indices in code points)."""
+    """URLs with a scheme (`URL_SCHEMES`), as Mastodon's twitter-text extracts them.
+
+    Indices in code points. A t.co URL stops after its slug; a URL whose domain IDNA2003
+    refuses, or that is longer than 4096 characters once punycoded, is no URL (counted as typed).
+    """
     if "://" not in text:
         return []
     pattern = _tt_url_regex()
     found: list[_Raw] = []
-    # A URL never contains twitter-text's spaces, so each whitespace-separated token can be
+    # A URL never contains ASCII whitespace, so each whitespace-separated token can be
     # scanned alone, and only tokens holding "://" can yield a URL with a scheme. Inside a
     # token the match is tried only where a URL can begin (see _url_candidates): trying every
     # position, as re.finditer does, is quadratic on long runs of letters (CJK text).
@@ -301,7 +377,7 @@ def _mastodon_urls(text: str) -> list[_Raw]:
             if tco:
                 if len(tco.group(1)) > _MAX_TCO_SLUG_LENGTH:
                     continue
-                url = tco.group(0)
+                url = tco.group(0)  # a t.co URL ends with its slug
                 end = start + len(url)
             if not _valid_url_length(len(url), m.group("domain")):
                 continue
@@ -331,7 +407,7 @@ def _scan_token(pattern: re.Pattern[str], text: str, start: int, end: int) -> li
     return matches
 
 
-_SCHEME = re.compile(r"https?://", re.IGNORECASE)
+_SCHEME = re.compile("(?:" + "|".join(_ruby_ci_word(s) for s in URL_SCHEMES) + ")://")
 
 
 @cache
@@ -345,7 +421,7 @@ def _url_candidates(text: str, start: int, end: int) -> list[int]:
 
     A match is one preceding character (or a line start) and then either a scheme or a domain.
     A domain runs over domain characters, "_" and "-" up to a ".", so it can only begin inside
-    a maximal run of those that is followed by "."; a scheme begins at "http(s)://". Both
+    a maximal run of those that is followed by "."; a scheme begins at "<scheme>://". Both
     positions and the ones just before them (the preceding character) are returned, sorted.
     """
     starts: set[int] = set()
@@ -362,10 +438,9 @@ def _url_candidates(text: str, start: int, end: int) -> list[int]:
     return sorted(candidates)
 
 
-@cache
 def _word() -> str:
-    # Ruby's [[:word:]] (letters, marks, decimal digits, connector punctuation) as a class body.
-    return r"\w" + word_extra_class()
+    # Ruby's [[:word:]]: Python's \w also has ² ½ ① (No) and lacks marks and Ⓐ.
+    return ruby_word_class()
 
 
 # Each Mastodon pattern is (what may not precede the sigil, the pattern from the sigil on).
@@ -378,7 +453,8 @@ _Anchored = tuple[re.Pattern[str], re.Pattern[str]]
 def _mastodon_mention_regex() -> _Anchored:
     # Account::MENTION_RE: (?<![=/[:word:]])@((USERNAME_RE)(?:@[[:word:]]+([.-]+[[:word:]]+)*)?)
     w = _word()
-    username = r"[a-zA-Z0-9_]+(?:[.-]+[a-zA-Z0-9_]+)*"
+    # USERNAME_RE is /i: in Ruby that lets ſ and K (Kelvin) match s and k.
+    username = rf"[{_AZ}0-9_]+(?:[.-]+[{_AZ}0-9_]+)*"
     return re.compile(f"[=/{w}]"), re.compile(rf"@({username}(?:@[{w}]+(?:[.-]+[{w}]+)*)?)")
 
 
@@ -422,6 +498,8 @@ def _scan_anchored(text: str, sigils: str, anchored: _Anchored) -> list[re.Match
     return matches
 
 
+# twitter-text's end_mention_match: a mention followed by one of these is no mention at all.
+_END_MENTION = re.compile(f"[@＠{_TT_LATIN_ACCENTS}]|://")
 _TRAILING_HTTP = re.compile(r"(.+?)(https?)\Z", re.DOTALL)
 
 
@@ -430,6 +508,8 @@ def _mastodon_mentions(text: str) -> list[_Raw]:
         return []
     found: list[_Raw] = []
     for m in _scan_anchored(text, "@", _mastodon_mention_regex()):
+        if _END_MENTION.match(text, m.end()):
+            continue  # "@alice@example.com@x", "@alicé", "@alice://": counted as typed
         screen_name = m.group(1)
         _, _, domain = screen_name.partition("@")
         if domain and len(domain) > MAX_MENTION_DOMAIN_LENGTH:

@@ -1,8 +1,9 @@
-"""The TLD lists each network's link detection relies on, loaded once from package data.
+"""The TLD lists and character tables the networks' detection relies on, from package data.
 
 `data/tlds.json` holds two lists, as data: twitter-text's `tld_lib.yml` (Mastodon extracts URLs
 with twitter-text) and the npm `tlds` package (Bluesky's `detectFacets` imports it). They differ,
-and each platform must use its own.
+and each platform must use its own. `data/ruby_word.txt` is Ruby's `[[:word:]]` (Mastodon's
+mention and hashtag regexes) and `data/punctuation.txt` Unicode 17's `\\p{P}` (Bluesky tags).
 """
 
 from __future__ import annotations
@@ -35,14 +36,30 @@ def npm_tlds() -> frozenset[str]:
     return frozenset(values)
 
 
-@cache
-def word_extra_class() -> str:
-    """A regex class body of Mn/Mc/Me/Pc code points: what Ruby's [[:word:]] has beyond `\\w`."""
-    text = resources.files("threadpost").joinpath("data/word_extra.txt").read_text(encoding="ascii")
+def _class_body(name: str) -> str:
+    """A regex class body for a data file of `first-last` hex code point ranges."""
+    text = resources.files("threadpost").joinpath(f"data/{name}").read_text(encoding="ascii")
     parts: list[str] = []
     for line in text.splitlines():
         if not line or line.startswith("#"):
             continue
         first, _, last = line.partition("-")
-        parts.append(f"{chr(int(first, 16))}-{chr(int(last, 16))}")
+        parts.append(f"{_class_char(int(first, 16))}-{_class_char(int(last, 16))}")
     return "".join(parts)
+
+
+def _class_char(code: int) -> str:
+    ch = chr(code)
+    return "\\" + ch if ch in "\\]^-[" else ch
+
+
+@cache
+def ruby_word_class() -> str:
+    """A regex class body matching Ruby's `[[:word:]]` (not Python's `\\w`: no `²½①`, with `Ⓐ`)."""
+    return _class_body("ruby_word.txt")
+
+
+@cache
+def punctuation_class() -> str:
+    """A regex class body matching `\\p{P}` of Unicode 17, as the Bluesky reference has it."""
+    return _class_body("punctuation.txt")
