@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
-from itertools import accumulate
+from itertools import accumulate, pairwise
 
 from threadpost.platforms.rules import NetworkRules
 from threadpost.text.count import short_url, utf8_length
@@ -43,39 +43,66 @@ class SpanCounter:
         self.cluster_starts = cluster_starts
         self.rules = rules
         self.limits = limits
+        # A cluster of several code points may count otherwise than 1 (Mastodon counts an
+        # Indic conjunct as the clusters of older Unicode rules): its own count, measured
+        # between two letters so that no stripping or joining at the edges gets in the way.
+        marker = rules.countable_length("xx", limits)
+        fix_at: list[int] = []
+        fixes: list[int] = []
+        for head, tail in pairwise(cluster_starts):
+            if tail - head > 1:
+                delta = rules.countable_length(f"x{text[head:tail]}x", limits) - marker - 1
+                if delta:
+                    fix_at.append(head)
+                    fixes.append(delta)
+        self.fix_at = fix_at
+        self.fix_before = [0, *accumulate(fixes)]
         entities = rules.entities(text)
         self.starts = [entity.start for entity in entities]
         self.ends = [entity.end for entity in entities]
-        # What each entity adds to the count and the bytes beyond its own graphemes and bytes.
+        # What each entity adds to the count and the bytes beyond its own clusters and bytes.
         extra_count: list[int] = []
         extra_bytes: list[int] = []
         for entity in entities:
             shown = short_url(entity.text) if shorten and entity.kind == "link" else entity.text
-            graphemes = bisect_left(cluster_starts, entity.end) - bisect_left(
-                cluster_starts, entity.start
+            extra_count.append(
+                rules.countable_length(f"x {shown} x", limits)
+                - rules.countable_length("x  x", limits)
+                - self.clusters(entity.start, entity.end)
             )
-            extra_count.append(rules.countable_length(shown, limits) - graphemes)
             extra_bytes.append(utf8_length(shown) - utf8_length(entity.text))
         self.count_before = [0, *accumulate(extra_count)]
         self.bytes_before = [0, *accumulate(extra_bytes)]
         self.base = rules.countable_length("", limits, spoiler_text=spoiler_text)
 
+    def clusters(self, start: int, end: int) -> int:
+        """What the network counts for text[start:end], entities aside (offsets at clusters)."""
+        starts, fix_at, fix_before = self.cluster_starts, self.fix_at, self.fix_before
+        count = bisect_left(starts, end) - bisect_left(starts, start)
+        if fix_at:
+            count += fix_before[bisect_left(fix_at, end)] - fix_before[bisect_left(fix_at, start)]
+        return count
+
     def fits_with(self, suffix: Callable[[int], str]) -> Callable[[int, int, int], bool]:
         """fits(start, end, chunk_index) for pieces cut at break points, as the rules' `fits`
         would answer for `text[start:end]` followed by " " + suffix(chunk_index) (nothing
         when the suffix is "")."""
-        text, clusters, rules, limits = self.text, self.cluster_starts, self.rules, self.limits
+        text, clusters, rules, limits = self.text, self.clusters, self.rules, self.limits
         starts, ends = self.starts, self.ends
         count_before, bytes_before = self.count_before, self.bytes_before
         base, max_count, max_bytes = self.base, limits.max_graphemes, limits.max_bytes
         suffixes: dict[int, tuple[int, int]] = {}
+        letter = rules.countable_length("x", limits)
 
         def suffix_size(index: int) -> tuple[int, int]:
             size = suffixes.get(index)
             if size is None:
                 tail = suffix(index)
                 tail = f" {tail}" if tail else ""
-                size = suffixes[index] = (rules.countable_length(tail, limits), utf8_length(tail))
+                # After a letter, as it will be: a network that strips the text would not
+                # count the space at the start of the suffix alone.
+                counted = rules.countable_length(f"x{tail}", limits) - letter
+                size = suffixes[index] = (counted, utf8_length(tail))
             return size
 
         # Each break's offsets are asked about again and again: remember where they fall.
@@ -97,12 +124,13 @@ class SpanCounter:
                     size += bytes_before[last] - bytes_before[first]
                 if size > max_bytes:
                     return False
+            # Counted clusters before each offset (from the text's start).
             head = cluster_at.get(start)
             if head is None:
-                head = cluster_at[start] = bisect_left(clusters, start)
+                head = cluster_at[start] = clusters(0, start)
             tail = cluster_at.get(end)
             if tail is None:
-                tail = cluster_at[end] = bisect_left(clusters, end)
+                tail = cluster_at[end] = clusters(0, end)
             count = tail - head
             if last > first:
                 count += count_before[last] - count_before[first]
