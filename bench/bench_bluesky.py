@@ -6,7 +6,8 @@ other tools do).
 
 Starts the reference PDS with tests/pds_harness.py, a latency proxy on 127.0.0.1
 (bench/latency_proxy.py), and routes every request of both clients through the proxy.
-The session is created once beforehand: neither timing includes a login.
+The session is created once beforehand: neither timing includes a login. The comparison
+is the atproto SDK's client (createRecord per post) on the same saved session.
 """
 
 from __future__ import annotations
@@ -34,14 +35,15 @@ from threadpost.draft import parse_draft  # noqa: E402
 from threadpost.plan import Thread, plan_thread  # noqa: E402
 from threadpost.platforms.bluesky.publisher import BlueskyPublisher  # noqa: E402
 from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS  # noqa: E402
+from threadpost.platforms.bluesky.session import load_session  # noqa: E402
 from threadpost.values import PostRef  # noqa: E402
 
 POST = "app.bsky.feed.post"
 
 
 class ThroughProxy(httpx.BaseTransport):
-    """Send every request to the proxy's port whatever host the client aims at (the SDK
-    switches to the PDS endpoint named in the session's DID document)."""
+    """Send every request to the proxy's port whatever host the client aims at (both clients
+    switch to the PDS endpoint named in the session's DID document)."""
 
     def __init__(self, port: int) -> None:
         self._inner = httpx.HTTPTransport()
@@ -55,6 +57,19 @@ class ThroughProxy(httpx.BaseTransport):
 
     def close(self) -> None:
         self._inner.close()
+
+
+def sdk_client(settings: Settings, service: str, transport: httpx.BaseTransport) -> Any:
+    """The atproto SDK's client on the saved session, through the proxy (the comparison)."""
+    from atproto_client import Client
+    from atproto_client.request import Request
+
+    assert settings.bluesky.handle is not None
+    saved = load_session(settings.state_dir, service, settings.bluesky.handle)
+    assert saved is not None
+    client = Client(base_url=service, request=Request(transport=transport))
+    client.login(session_string=saved.session_string, fetch_bsky_profile=False)
+    return client
 
 
 def make_thread(posts: int, folder: Path, run: int) -> Thread:
@@ -130,7 +145,7 @@ def main() -> None:
             transport = ThroughProxy(proxy.port)
             publisher = BlueskyPublisher(settings, transport=transport)
             publisher.account_id()
-            client = publisher._client  # the same logged-in SDK client, through the proxy
+            client = sdk_client(settings, pds.url, transport)
             did = account["did"]
 
             atomic: list[float] = []

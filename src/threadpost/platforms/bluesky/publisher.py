@@ -6,11 +6,13 @@ CIDs; each reply's root/parent strong refs use CIDs computed here, and every CID
 returns is compared with the computed one. After an unclear failure `find_published`
 reads the planned rkeys back: never a duplicate, never a gap.
 
-Every XRPC call goes through `_xrpc` and the account's `XrpcTransport` (`xrpc.py`), the
-one place where SDK errors become the `PlatformError`s of `errors.py` and where secrets are
-kept out of messages. The session is reused from the state directory (`session.py`) and
-followed through the SDK's public `on_session_change`; createSession is called only when
-there is no usable session. atproto is imported lazily (it costs ~0.65 s).
+Every XRPC call goes through `_xrpc` and the account's `XrpcTransport` (`xrpc.py`), plain
+HTTP calls and the one place where failures become the `PlatformError`s of `errors.py` and
+where secrets are kept out of messages. The session is reused from the state directory
+(`session.py`), refreshed here when its access token is (nearly) expired and saved after every
+change; createSession is called only when there is no usable session. The atproto SDK's
+client is not imported: publishing a thread needs only the CIDs and DAG-CBOR of
+`records.py` (libipld, ~1 ms) and one applyWrites call.
 """
 
 from __future__ import annotations
@@ -54,9 +56,11 @@ from threadpost.platforms.bluesky.records import (
 )
 from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
 from threadpost.platforms.bluesky.session import (
+    BlueskySession,
     SavedSession,
     load_session,
     save_session,
+    session_from_answer,
     session_path,
 )
 from threadpost.platforms.bluesky.xrpc import (
@@ -103,11 +107,6 @@ class LoginResult:
     session_path: Path
 
 
-def _access_expiry(session: Any) -> datetime:
-    """When the session's access token expires (raises when it cannot be read)."""
-    return datetime.fromtimestamp(int(session.access_jwt_payload.exp), UTC)
-
-
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -146,9 +145,8 @@ class BlueskyPublisher:
             transport=transport,
             secrets=[self._password] if self._password else [],
         )
-        self._client: Any = None
-        #: The client's current session, as the SDK last reported it (`_session_changed`).
-        self._session: Any = None
+        #: The current session (None: not loaded or logged in yet).
+        self._session: BlueskySession | None = None
         self._lock = threading.RLock()
         #: Non-fatal findings of the calls so far (mentions left as text, cards not made);
         #: only appended to, the orchestration reads what each call added.
@@ -161,9 +159,7 @@ class BlueskyPublisher:
 
     def account_id(self) -> str:
         """The account's DID (from the saved session, or a login)."""
-        self._ensure_client()
-        assert self._session is not None
-        return str(self._session.did)
+        return self._ensure_session().did
 
     def limits(self) -> PlatformLimits:
         """Bluesky's limits are the lexicon's: the same for every account."""
@@ -327,12 +323,10 @@ class BlueskyPublisher:
             )
         self._net.add_secret(secret)
         with self._lock:
-            self._client = self._net.new_client(self._session_changed)
-            self._create_session(secret)
-        assert self._session is not None
+            session = self._create_session(secret)
         return LoginResult(
-            handle=str(self._session.handle),
-            did=str(self._session.did),
+            handle=session.handle,
+            did=session.did,
             service=self._service,
             session_path=session_path(self._state_dir, self._service, self._handle),
         )
@@ -341,73 +335,74 @@ class BlueskyPublisher:
         """Release the HTTP connections. Idempotent; a later call logs in from the saved
         session again."""
         with self._lock:
-            self._client = None
+            self._session = None
             self._net.close()
 
-    def _ensure_client(self) -> Any:
+    def _ensure_session(self) -> BlueskySession:
         with self._lock:
-            if self._client is not None:
-                return self._client
-            client = self._net.new_client(self._session_changed)
+            if self._session is not None:
+                return self._session
             saved = load_session(self._state_dir, self._service, self._handle)
             if saved is not None:
                 self._net.add_secret(saved.session_string)
-                # An import makes no request: the tokens are checked on first use. A file
-                # the SDK cannot read (damaged, old format) counts as no session at all.
+                # Loading makes no request: the tokens are checked on first use. A file that
+                # cannot be read (damaged, old format) counts as no session at all.
                 try:
-                    client.login(session_string=saved.session_string, fetch_bsky_profile=False)
-                    _access_expiry(self._session)
-                    self._client = client
-                    return client
-                except Exception:  # any failure here only means "log in"
-                    self._session = None
-                    client = self._net.new_client(self._session_changed)
+                    session = BlueskySession.decode(saved.session_string)
+                    session.access_expiry()
+                except ValueError:
+                    pass
+                else:
+                    self._session = session
+                    return session
             if not self._password:
                 raise AuthFailed(
                     f"not logged in to Bluesky as {self._handle} on {self._service}",
                     platform=PLATFORM,
                     hint="run: threadpost login bluesky (or set THREADPOST_BLUESKY_APP_PASSWORD)",
                 )
-            self._client = client
-            self._create_session(self._password)
-            return client
+            return self._create_session(self._password)
 
-    def _create_session(self, password: str) -> None:
-        client = self._client
+    def _create_session(self, password: str) -> BlueskySession:
+        """com.atproto.server.createSession on the service; the session kept and saved."""
+        answer = self._net.call(
+            "com.atproto.server.createSession",
+            body={"identifier": self._handle, "password": password},
+            what="logging in",
+            auth_call=True,
+        )
+        return self._use(self._session_of(answer, self._service))
 
-        def create() -> Any:
-            return client.login(self._handle, password, fetch_bsky_profile=False)
+    def _session_of(self, answer: Mapping[str, Any], service: str) -> BlueskySession:
+        try:
+            return session_from_answer(answer, service)
+        except ValueError as exc:
+            raise TransientError(f"Bluesky: logging in: {exc}", platform=PLATFORM) from None
 
-        self._xrpc_call(create, what="logging in", auth_call=True)
-
-    def _session_changed(self, event: Any, session: Any) -> None:
-        """Keep the client's current session (the SDK hands a copy to this public callback)
-        and save every new or refreshed one (atomically, 0600); an import is already saved."""
-        self._session = session
+    def _use(self, session: BlueskySession) -> BlueskySession:
+        """Make `session` current and save it (atomically, 0600)."""
         self._net.add_secret(session.export())
-        if getattr(event, "value", event) != "import":
-            self._save(session)
-
-    def _save(self, session: Any) -> None:
+        self._session = session
         save_session(
             self._state_dir,
             SavedSession(
                 service=self._service,
-                handle=str(session.handle),
-                did=str(session.did),
+                handle=session.handle,
+                did=session.did,
                 session_string=session.export(),
             ),
             handle=self._handle,
         )
+        return session
 
     def _refresh_if_due(self) -> None:
-        """Refresh the access token ourselves when it is (nearly) expired, so that a failed
-        refresh is told apart from a failed call (and the SDK's own refresh never runs)."""
+        """Refresh the access token when it is (nearly) expired, so that a failed refresh is
+        told apart from a failed call."""
         if self._session is None:
             return
         try:
-            expires = _access_expiry(self._session)
-        except Exception:  # an unreadable token is as good as expired
+            expires = self._session.access_expiry()
+        except ValueError:  # an unreadable token is as good as expired
             expires = self._clock()
         if self._clock() < expires - REFRESH_MARGIN:
             return
@@ -426,13 +421,8 @@ class BlueskyPublisher:
             self._create_session(self._password)
 
     def _refresh_session(self) -> None:
-        """com.atproto.server.refreshSession with the refresh token, then the rotated
-        session imported into the client and saved.
-
-        Sent by a client without a session of its own: the logged-in client would first
-        try its own refresh, spending the (single-use) refresh token."""
-        from atproto_client import Session
-
+        """com.atproto.server.refreshSession with the (single-use) refresh token on the
+        account's PDS, then the rotated session kept and saved."""
         current = self._session
         if current is None or not current.refresh_jwt:
             raise AuthFailed(
@@ -440,24 +430,15 @@ class BlueskyPublisher:
                 platform=PLATFORM,
                 hint=LOGIN_HINT,
             )
-        # The account's PDS (the SDK moved the logged-in client there), as the SDK would.
-        anonymous = self._net.new_client(base_url=current.pds_endpoint or None)
-        answer = self._xrpc_call(
-            lambda: anonymous.com.atproto.server.refresh_session(
-                headers={"Authorization": f"Bearer {current.refresh_jwt}"}
-            ),
+        answer = self._net.call(
+            "com.atproto.server.refreshSession",
+            base_url=current.pds_endpoint,
+            token=current.refresh_jwt,
+            procedure=True,
             what="refreshing the session",
             auth_call=True,
         )
-        rotated = Session(
-            handle=str(answer.handle),
-            did=str(answer.did),
-            access_jwt=str(answer.access_jwt),
-            refresh_jwt=str(answer.refresh_jwt),
-            pds_endpoint=current.pds_endpoint,
-        )
-        self._client.login(session_string=rotated.export(), fetch_bsky_profile=False)
-        self._save(rotated)
+        self._use(self._session_of(answer, current.pds_endpoint or self._service))
 
     # -- the choke point -------------------------------------------------------------------
 
@@ -477,12 +458,13 @@ class BlueskyPublisher:
         """One XRPC call as this account (see `XrpcTransport.invoke`). Refreshes the session
         when due; on a rejected token, refreshes (or logs in again with the app password)
         and retries once: a 401 means nothing was applied."""
-        client = self._ensure_client()
 
         def call() -> dict[str, Any]:
-            return self._net.invoke(
-                client,
+            session = self._ensure_session()
+            return self._net.call(
                 nsid,
+                base_url=session.pds_endpoint,
+                token=session.access_jwt,
                 params=params,
                 body=body,
                 content=content,
@@ -494,6 +476,7 @@ class BlueskyPublisher:
             )
 
         with self._lock:
+            self._ensure_session()
             self._refresh_if_due()
         try:
             return call()
@@ -665,7 +648,7 @@ class BlueskyPublisher:
             )
 
     def _ref(self, index: int, uri: str, cid: str) -> PostRef:
-        handle = str(self._session.handle) if self._session is not None else self._handle
+        handle = self._session.handle if self._session is not None else self._handle
         return PostRef(
             platform=PLATFORM,
             index=index,

@@ -1,25 +1,28 @@
 """Every Bluesky request passes through here: one XRPC transport per service.
 
-`XrpcTransport` owns the atproto `Client` (the SDK's HTTP session, its timeout, the proxy
-policy) and `guarded`, the one place where SDK and httpx failures become the
-`PlatformError`s of `errors.py`, with secrets (app password, tokens, session strings) kept
-out of every message. The publisher (logged in) and the handle look-up of `check`
-(anonymous) both use it, so timeouts, error classification and scrubbing are decided once.
+`XrpcTransport` owns the HTTP client (httpx: its timeout, the proxy policy) and `guarded`,
+the one place where failures become the `PlatformError`s of `errors.py`, with secrets (app
+password, tokens, session strings) kept out of every message. The publisher (logged in) and
+the handle look-up of `check` (anonymous) both use it, so timeouts, error classification and
+scrubbing are decided once.
 
-Only public SDK API is used: `Client(base_url, request=Request(...))`, `invoke_query`,
-`invoke_procedure`, `login`, `on_session_change`, the `com.atproto.*` namespaces, and
-`Request.close`. atproto is imported lazily (it costs ~0.65 s).
+Calls are plain XRPC over HTTP (`call`): a GET for a query, a POST for a procedure, the
+answer's JSON. The atproto SDK's client is not used: importing it costs ~0.9 s, more than a
+whole thread's applyWrites round trip; the light parts of the atproto distribution (CIDs,
+DAG-CBOR in `records.py`) are. `guarded` still classifies the SDK's exceptions, for a caller
+that makes an SDK call through it, without importing the SDK when none was raised.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 from threadpost.errors import (
     AuthFailed,
@@ -32,6 +35,8 @@ from threadpost.errors import (
 from threadpost.values import PlatformName
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     import httpx
 
 PLATFORM: Final[PlatformName] = "bluesky"
@@ -55,8 +60,18 @@ class TokenRejected(Exception):
     """The access token was refused: the caller refreshes (or logs in) and retries once."""
 
 
+class XrpcStatusError(Exception):
+    """An XRPC answer that is not a success (classified by `XrpcTransport.guarded`)."""
+
+    def __init__(self, status: int, headers: Mapping[str, str], content: bytes) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+        self.headers = headers
+        self.content = content
+
+
 class XrpcTransport:
-    """The HTTP side of one Bluesky service: the SDK client and the error funnel."""
+    """The HTTP side of one Bluesky service: the HTTP client and the error funnel."""
 
     def __init__(
         self,
@@ -70,28 +85,13 @@ class XrpcTransport:
         self.timeout = timeout
         self._transport = transport
         self._secrets: set[str] = {secret for secret in secrets if secret}
-        self._request: Any = None
+        self._http: httpx.Client | None = None
 
-    # -- clients ---------------------------------------------------------------------------
+    # -- the HTTP client -------------------------------------------------------------------
 
-    def new_client(
-        self,
-        on_session_change: Callable[[Any, Any], None] | None = None,
-        *,
-        base_url: str | None = None,
-    ) -> Any:
-        """A fresh atproto `Client` on this service (or on `base_url`, the account's own PDS
-        behind an entryway), sharing the transport's HTTP session."""
-        from atproto_client import Client
-
-        client = Client(base_url=base_url or self.service, request=self._shared_request())
-        if on_session_change is not None:
-            client.on_session_change(on_session_change)
-        return client
-
-    def _shared_request(self) -> Any:
-        if self._request is None:
-            from atproto_client.request import Request
+    def _client(self) -> httpx.Client:
+        if self._http is None:
+            import httpx
 
             kwargs: dict[str, Any] = {"timeout": self.timeout}
             if self._transport is not None:
@@ -100,52 +100,62 @@ class XrpcTransport:
                 # Never send tokens through a proxy picked up from the environment for a
                 # loopback PDS (tests, local development).
                 kwargs["trust_env"] = not is_loopback(self.service)
-            self._request = Request(**kwargs)
-        return self._request
+            self._http = httpx.Client(**kwargs)
+        return self._http
 
     def close(self) -> None:
         """Release the HTTP connections (idempotent; a later call opens new ones)."""
-        request, self._request = self._request, None
-        if request is not None:
-            request.close()
+        client, self._http = self._http, None
+        if client is not None:
+            client.close()
 
     # -- requests --------------------------------------------------------------------------
 
-    def invoke(
+    def call(
         self,
-        client: Any,
         nsid: str,
         *,
+        base_url: str | None = None,
+        token: str | None = None,
         params: Mapping[str, Any] | None = None,
         body: Any = None,
         content: bytes | None = None,
         content_type: str | None = None,
+        procedure: bool = False,
         what: str,
         post: int | None = None,
         write: bool = False,
         missing_ok: bool = False,
+        auth_call: bool = False,
     ) -> dict[str, Any]:
-        """One XRPC call through `client` (a query unless `body` or `content` is given),
-        its failures classified; the answer's JSON object ({} when it has none)."""
-        url_nsid = f"{nsid}?{urlencode(params, doseq=True)}" if params else nsid
-        procedure = body is not None or content is not None
-        payload = (
-            json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
-            if body is not None
-            else content
+        """One XRPC call on `base_url` (default: the service) with `token` as its bearer: a
+        procedure (POST) when `body` (JSON) or `content` is given or `procedure` is set, else
+        a query (GET). Its failures classified (see `guarded`); the answer's JSON object ({}
+        when it has none)."""
+        url = f"{xrpc_root(base_url or self.service)}/{nsid}"
+        headers: dict[str, str] = {}
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        payload = content
+        if body is not None:
+            payload = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+        if payload is not None:
+            headers["Content-Type"] = content_type or "application/json"
+
+        def send() -> dict[str, Any]:
+            client = self._client()
+            if payload is not None or procedure:
+                response = client.post(url, params=params, content=payload, headers=headers)
+            else:
+                response = client.get(url, params=params, headers=headers)
+            if not response.is_success:
+                raise XrpcStatusError(response.status_code, response.headers, response.content)
+            return _json_object(response.content)
+
+        result: dict[str, Any] = self.guarded(
+            send, what=what, post=post, write=write, missing_ok=missing_ok, auth_call=auth_call
         )
-
-        def call() -> Any:
-            if procedure:
-                return client.invoke_procedure(
-                    url_nsid,
-                    content=payload,
-                    headers={"Content-Type": content_type or "application/json"},
-                )
-            return client.invoke_query(url_nsid)
-
-        response = self.guarded(call, what=what, post=post, write=write, missing_ok=missing_ok)
-        return _json_object(getattr(response, "content", None))
+        return result
 
     def guarded(
         self,
@@ -157,98 +167,164 @@ class XrpcTransport:
         missing_ok: bool = False,
         auth_call: bool = False,
     ) -> Any:
-        """Run `call` and turn every SDK/transport failure into a PlatformError.
+        """Run `call` and turn every HTTP, transport (and SDK) failure into a PlatformError.
 
         `write`: the call changes the repository (a failure after sending is unclear).
         `missing_ok`: "not found" raises `NotFound` instead of an error. `auth_call`: the
         call is itself a login or refresh, so a refused token is AuthFailed, not
         `TokenRejected`."""
-        from atproto_client import exceptions as sdk
-
         try:
             return call()
-        except sdk.RateLimitExceededError as exc:
-            raise RateLimited(
-                self._message(what, exc, "rate limited by the server"),
+        except XrpcStatusError as exc:
+            name, detail = _body_fields(exc.content)
+            answer = _Answer(exc.status, exc.headers, name, detail)
+            raise self._classified(answer, what, post, write, missing_ok, auth_call) from None
+        except Exception as exc:
+            # The SDK's exceptions only exist once a caller imported it: never import it here.
+            sdk_module = sys.modules.get("atproto_client.exceptions")
+            if sdk_module is not None and isinstance(exc, sdk_module.AtProtocolError):
+                raise self._sdk_error(
+                    exc, sdk_module, what, post, write, missing_ok, auth_call
+                ) from None
+            if "httpx" in sys.modules:
+                import httpx
+
+                if isinstance(exc, httpx.TimeoutException):
+                    raise failed_call(
+                        f"Bluesky: {what}: no answer within {self.timeout:g} s",
+                        may_have_landed=write,
+                        post=post,
+                    ) from None
+                if isinstance(exc, httpx.NetworkError):
+                    # Refused or unresolved: the request never left, so it is safe to resend.
+                    sent = not isinstance(exc, httpx.ConnectError)
+                    raise failed_call(
+                        f"Bluesky: {what}: network error",
+                        may_have_landed=write and sent,
+                        post=post,
+                    ) from None
+                if isinstance(exc, httpx.TransportError):
+                    # A server that closes the connection without answering raises
+                    # RemoteProtocolError ("Server disconnected without sending a
+                    # response"): the write may have landed (reconciled by reading the
+                    # planned rkeys back).
+                    raise failed_call(
+                        f"Bluesky: {what}: the connection closed without an answer",
+                        may_have_landed=write,
+                        post=post,
+                    ) from None
+            raise
+
+    def _classified(
+        self,
+        answer: _Answer,
+        what: str,
+        post: int | None,
+        write: bool,
+        missing_ok: bool,
+        auth_call: bool,
+    ) -> Exception:
+        """The error an unsuccessful answer means (the SDK's classes, status by status)."""
+        status = answer.kind if answer.kind is not None else answer.status
+        name = answer.name
+        if status == 429:
+            return RateLimited(
+                self._message(what, answer, "rate limited by the server"),
                 platform=PLATFORM,
-                reset_at=exc.reset_at,
+                reset_at=answer.reset_at(),
                 post=post,
-            ) from None
-        except sdk.InvokeTimeoutError:
-            raise failed_call(
-                f"Bluesky: {what}: no answer within {self.timeout:g} s",
-                may_have_landed=write,
-                post=post,
-            ) from None
-        except sdk.UnauthorizedError as exc:
-            if not auth_call and error_name(exc) in TOKEN_ERRORS:
-                raise TokenRejected from None
-            raise AuthFailed(
-                self._message(what, exc, "the server refused the credentials"),
+            )
+        if status in (401, 403):
+            if not auth_call and name in TOKEN_ERRORS:
+                return TokenRejected()
+            return AuthFailed(
+                self._message(what, answer, "the server refused the credentials"),
                 platform=PLATFORM,
                 post=post,
                 hint=LOGIN_HINT,
-            ) from None
-        except sdk.BadRequestError as exc:
-            name = error_name(exc)
+            )
+        if status == 400:
             if name in TOKEN_ERRORS:
                 if not auth_call:
-                    raise TokenRejected from None
-                raise AuthFailed(
-                    self._message(what, exc, "the session was refused"),
+                    return TokenRejected()
+                return AuthFailed(
+                    self._message(what, answer, "the session was refused"),
                     platform=PLATFORM,
                     hint=LOGIN_HINT,
-                ) from None
+                )
             if missing_ok and name in _MISSING_ERRORS:
-                raise NotFound(_server_detail(exc)) from None
-            raise PermanentError(
-                self._message(what, exc, "the server refused the request"),
+                return NotFound(answer.detail or name)
+            return PermanentError(
+                self._message(what, answer, "the server refused the request"),
                 platform=PLATFORM,
                 post=post,
-            ) from None
-        except sdk.NetworkError as exc:
-            status = exc.response.status_code if exc.response is not None else None
-            if status == 413:
-                raise PermanentError(
-                    self._message(what, exc, "the request is too large"),
-                    platform=PLATFORM,
-                    post=post,
-                ) from None
-            sent = status is not None or not _connect_failed(exc)
-            raise failed_call(
-                self._message(what, exc, "network error"), may_have_landed=write and sent, post=post
-            ) from None
-        except sdk.RequestException as exc:  # 5xx and anything unexpected with a response
-            if missing_ok and exc.response is not None and exc.response.status_code == 404:
-                raise NotFound(_server_detail(exc)) from None
-            raise failed_call(
-                self._message(what, exc, "server error"), may_have_landed=write, post=post
-            ) from None
-        except sdk.LoginRequiredError:
-            raise AuthFailed(
-                f"Bluesky: {what}: not logged in", platform=PLATFORM, hint=LOGIN_HINT
-            ) from None
-        except Exception as exc:
-            # Anything else from the SDK (a malformed answer, a session string it cannot
-            # parse): never let its text (which may hold a token) through.
-            import httpx
-            from atproto_core.exceptions import AtProtocolError  # type: ignore[import-untyped]
+            )
+        if status == 413:
+            return PermanentError(
+                self._message(what, answer, "the request is too large"),
+                platform=PLATFORM,
+                post=post,
+            )
+        if status in (409, 502):
+            return failed_call(
+                self._message(what, answer, "network error"), may_have_landed=write, post=post
+            )
+        # 5xx and anything unexpected with an answer.
+        if missing_ok and status == 404:
+            return NotFound(answer.detail or name)
+        return failed_call(
+            self._message(what, answer, "server error"), may_have_landed=write, post=post
+        )
 
-            if isinstance(exc, httpx.TransportError):
-                # The SDK converts only timeouts and httpx.NetworkError; a server that
-                # closes the connection without answering raises RemoteProtocolError
-                # ("Server disconnected without sending a response"), and the write may
-                # have landed (reconciled by reading the planned rkeys back).
-                raise failed_call(
-                    f"Bluesky: {what}: the connection closed without an answer",
-                    may_have_landed=write,
-                    post=post,
-                ) from None
-            if isinstance(exc, AtProtocolError):
-                raise TransientError(
-                    f"Bluesky: {what}: {type(exc).__name__}", platform=PLATFORM, post=post
-                ) from None
-            raise
+    def _sdk_error(
+        self,
+        exc: Exception,
+        sdk: Any,
+        what: str,
+        post: int | None,
+        write: bool,
+        missing_ok: bool,
+        auth_call: bool,
+    ) -> Exception:
+        """An SDK exception (raised by an SDK call run through `guarded`) as a PlatformError."""
+        if isinstance(exc, sdk.InvokeTimeoutError):
+            return failed_call(
+                f"Bluesky: {what}: no answer within {self.timeout:g} s",
+                may_have_landed=write,
+                post=post,
+            )
+        if isinstance(exc, sdk.LoginRequiredError):
+            return AuthFailed(f"Bluesky: {what}: not logged in", platform=PLATFORM, hint=LOGIN_HINT)
+        response = getattr(exc, "response", None)
+        if isinstance(exc, sdk.NetworkError) and response is None:
+            sent = not _connect_failed(exc)
+            return failed_call(
+                self._message(what, _Answer(None, {}, None, None), "network error"),
+                may_have_landed=write and sent,
+                post=post,
+            )
+        if isinstance(exc, sdk.RequestErrorBase):
+            name, detail = _error_fields(exc)
+            headers = getattr(response, "headers", None) or {}
+            status = int(response.status_code) if response is not None else None
+            # Classified as the SDK's class says (it chose it from the status).
+            if isinstance(exc, sdk.RateLimitExceededError):
+                kind = 429
+            elif isinstance(exc, sdk.UnauthorizedError):
+                kind = 401
+            elif isinstance(exc, sdk.BadRequestError):
+                kind = 400
+            elif isinstance(exc, sdk.NetworkError):
+                kind = 413 if status == 413 else 502
+            else:
+                kind = status if status is not None else 500
+            answer = _Answer(status, headers, name, detail, kind=kind)
+            return self._classified(answer, what, post, write, missing_ok, auth_call)
+        # Anything else from the SDK (a malformed answer, a session string it cannot parse):
+        # never let its text (which may hold a token) through.
+        return TransientError(
+            f"Bluesky: {what}: {type(exc).__name__}", platform=PLATFORM, post=post
+        )
 
     # -- secrets ---------------------------------------------------------------------------
 
@@ -265,13 +341,41 @@ class XrpcTransport:
             text = text.replace(secret, "[redacted]")
         return _JWT_LIKE.sub("[redacted]", text)
 
-    def _message(self, what: str, exc: Any, fallback: str) -> str:
-        status = getattr(getattr(exc, "response", None), "status_code", None)
-        name, detail = _error_fields(exc)
-        parts = [str(part) for part in (name, detail) if part]
+    def _message(self, what: str, answer: _Answer, fallback: str) -> str:
+        parts = [str(part) for part in (answer.name, answer.detail) if part]
         reason = ": ".join(parts) if parts else fallback
-        prefix = f"HTTP {status} " if status is not None else ""
+        prefix = f"HTTP {answer.status} " if answer.status is not None else ""
         return self.scrub(f"Bluesky: {what}: {prefix}{reason}")
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """What an unsuccessful answer said: its status, headers and XRPC error fields."""
+
+    status: int | None
+    headers: Mapping[str, str]
+    name: str | None
+    detail: str | None
+    #: The status to classify by, when not `status` (an SDK exception's class says it).
+    kind: int | None = None
+
+    def reset_at(self) -> datetime | None:
+        """`RateLimit-Reset` (epoch seconds) as a UTC time, if the answer has one."""
+        from datetime import UTC, datetime
+
+        value = _header(self.headers, "ratelimit-reset")
+        try:
+            return datetime.fromtimestamp(int(value), UTC) if value is not None else None
+        except (ValueError, OverflowError, OSError):
+            return None
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    value = headers.get(name)
+    if value is None:
+        lowered = {str(key).lower(): item for key, item in headers.items()}
+        value = lowered.get(name)
+    return None if value is None else str(value)
 
 
 # -- handles ---------------------------------------------------------------------------------
@@ -320,10 +424,9 @@ def resolve_handles(
         return {}
     transport = XrpcTransport(service, timeout=timeout)
     try:
-        client = transport.new_client()
 
         def query(nsid: str, params: Mapping[str, Any], what: str) -> dict[str, Any]:
-            return transport.invoke(client, nsid, params=params, what=what, missing_ok=True)
+            return transport.call(nsid, params=params, what=what, missing_ok=True)
 
         def one(handle: str) -> HandleResult:
             try:
@@ -351,18 +454,21 @@ def failed_call(message: str, *, may_have_landed: bool, post: int | None) -> Tra
     return TransientError(message, platform=PLATFORM, post=post)
 
 
-def error_name(exc: Any) -> str | None:
-    """The XRPC error name of an SDK exception's answer ("ExpiredToken", ...), if any."""
-    return _error_fields(exc)[0]
+def xrpc_root(base_url: str) -> str:
+    """`base_url`'s XRPC root: `https://host/xrpc` (the SDK saved PDS endpoints either way)."""
+    root = base_url.rstrip("/")
+    return root if root.endswith("/xrpc") else f"{root}/xrpc"
 
 
-def _server_detail(exc: Any) -> str | None:
-    name, detail = _error_fields(exc)
-    return detail or name
+def _body_fields(content: bytes) -> tuple[str | None, str | None]:
+    """The `error` and `message` of an XRPC error body, if it is JSON."""
+    fields = _json_object(content)
+    name, detail = fields.get("error"), fields.get("message")
+    return (str(name) if name else None, str(detail) if detail else None)
 
 
 def _error_fields(exc: Any) -> tuple[str | None, str | None]:
-    """The `error` and `message` of an XRPC error answer: the SDK's parsed model, or the
+    """The `error` and `message` of an SDK exception's answer: the SDK's parsed model, or the
     raw JSON body when the server sent it without a JSON content type."""
     content = getattr(getattr(exc, "response", None), "content", None)
     if isinstance(content, bytes | str):
