@@ -178,6 +178,7 @@ def _check(
     images: dict[Path, ImageInfo | ImageError] = {}
     for thread in threads:
         problems += thread.problems
+        problems += rules_for(thread.platform).thread_problems(thread, draft.front)
         problems += check_thread(thread, settings, image_cache=images)
     links: dict[str, LinkResult] = {}
     if not offline:

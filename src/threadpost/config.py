@@ -6,6 +6,7 @@ either; a config file holding a secret that others can read draws a warning.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import stat
@@ -19,13 +20,12 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from threadpost.errors import ConfigError
+from threadpost.redact import register_secrets
 from threadpost.saved_login import load_credentials
 
 APP_NAME: Final = "threadpost"
 DEFAULT_MASTODON_INSTANCE: Final = "https://mastodon.social"
 DEFAULT_BLUESKY_SERVICE: Final = "https://bsky.social"
-
-_LOOPBACK_HOSTS: Final = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
 
 
 @dataclass(frozen=True)
@@ -195,6 +195,7 @@ def load_settings(
     if missing_alt not in ("error", "warning"):
         raise ConfigError(f'{path}: general.missing_alt must be "error" or "warning"')
 
+    register_secrets(mastodon.access_token, bluesky.app_password)
     return Settings(
         config_path=path if path.exists() else None,
         db_path=db,
@@ -229,20 +230,30 @@ def _saved_mastodon_login(
 
 
 def check_instance_url(url: str, what: str) -> str:
-    """Accept https:// anywhere and http:// only on loopback; return it without a trailing /."""
+    """Accept https:// anywhere and http:// only on loopback; return it without a trailing /.
+
+    Loopback means `localhost` or a loopback IP address (127.0.0.0/8, ::1, and 127.x mapped
+    into IPv6), never a name that merely starts like one: `127.evil.example` is anyone's.
+    """
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"{what} {url!r} is not an http(s) URL, e.g. https://mastodon.social")
-    if (
-        parts.scheme == "http"
-        and parts.hostname not in _LOOPBACK_HOSTS
-        and not (parts.hostname.startswith("127."))
-    ):
+    if parts.scheme == "http" and not _is_loopback_host(parts.hostname):
         raise ConfigError(
             f"{what} {url!r} uses http://, which would send your credentials unencrypted; "
             "use https:// (http:// is allowed only for localhost)"
         )
     return url.strip().rstrip("/")
+
+
+def _is_loopback_host(host: str) -> bool:
+    """`localhost` or a loopback address (`host` as urlsplit gives it: lowercase, no [])."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host == "localhost"
+    mapped = getattr(address, "ipv4_mapped", None)
+    return address.is_loopback or bool(mapped and mapped.is_loopback)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

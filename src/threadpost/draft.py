@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from threadpost.errors import DraftError
+from threadpost.platforms.bluesky.labels import SELF_LABELS
+from threadpost.platforms.mastodon.visibility import VISIBILITIES, is_wider
 from threadpost.values import PLATFORMS, PlatformName
 
 #: Larger drafts are refused before parsing: no thread is that long, and a 10 MB file is
@@ -24,7 +26,6 @@ from threadpost.values import PLATFORMS, PlatformName
 MAX_DRAFT_BYTES: Final = 8 * 1024 * 1024
 
 DEFAULT_NUMBERING: Final = "{i}/{n}"
-VISIBILITIES: Final = ("public", "unlisted", "private", "direct")
 
 _SEPARATOR = re.compile(r"^-{3,}\s*$")
 _FRONT_MATTER_FENCE = re.compile(r"^\+\+\+\s*$")
@@ -76,6 +77,10 @@ class FrontMatter:
     visibility: str | None = None
     reply_visibility: str | None = None
     sensitive: bool = False
+    #: Bluesky self-labels for every post (`platforms.bluesky.labels.SELF_LABELS`); None:
+    #: not given, so Bluesky's rules choose from `sensitive`, `cw` and the images; ():
+    #: explicitly none.
+    bluesky_labels: tuple[str, ...] | None = None
     link_cards: bool | None = None
     #: Bluesky: show long links shortened as the official app does (the facet keeps the
     #: full URI). None: the configuration decides.
@@ -202,6 +207,7 @@ _KNOWN_KEYS: Final = frozenset(
         "visibility",
         "reply_visibility",
         "sensitive",
+        "bluesky_labels",
         "link_cards",
         "shorten_links",
     }
@@ -209,8 +215,8 @@ _KNOWN_KEYS: Final = frozenset(
 
 
 def _front_matter(data: dict[str, Any], key_lines: dict[str, int], path: Path) -> FrontMatter:
-    def fail(key: str, message: str) -> DraftError:
-        return DraftError(path, message, line=key_lines.get(key, 1))
+    def fail(key: str, message: str, hint: str | None = None) -> DraftError:
+        return DraftError(path, message, line=key_lines.get(key, 1), hint=hint)
 
     for key in data:
         if key not in _KNOWN_KEYS:
@@ -236,6 +242,15 @@ def _front_matter(data: dict[str, Any], key_lines: dict[str, int], path: Path) -
     for key, value in (("visibility", visibility), ("reply_visibility", reply_visibility)):
         if value is not None and value not in VISIBILITIES:
             raise fail(key, f"{key} must be one of {', '.join(VISIBILITIES)}, not {value!r}")
+    if visibility and reply_visibility and is_wider(reply_visibility, visibility):
+        # Replies are read by whoever reads the thread: they may hide more, never less.
+        narrower = ", ".join(v for v in VISIBILITIES if not is_wider(v, visibility))
+        raise fail(
+            "reply_visibility",
+            f"reply_visibility {reply_visibility!r} is wider than visibility {visibility!r}: "
+            "the replies would reach people the first post does not",
+            hint=f"use one of {narrower}, or leave reply_visibility out",
+        )
 
     cw = optional_str("cw")
     return FrontMatter(
@@ -248,6 +263,7 @@ def _front_matter(data: dict[str, Any], key_lines: dict[str, int], path: Path) -
         visibility=visibility,
         reply_visibility=reply_visibility,
         sensitive=bool(optional_bool("sensitive")),
+        bluesky_labels=_bluesky_labels(data, fail),
         link_cards=optional_bool("link_cards"),
         shorten_links=optional_bool("shorten_links"),
         lines=key_lines,
@@ -278,6 +294,28 @@ def _platforms(data: dict[str, Any], fail: Any) -> tuple[PlatformName, ...]:
         if item not in chosen:
             chosen.append(item)
     return tuple(chosen)
+
+
+def _bluesky_labels(data: dict[str, Any], fail: Any) -> tuple[str, ...] | None:
+    if "bluesky_labels" not in data:
+        return None
+    value = data["bluesky_labels"]
+    if isinstance(value, str):
+        value = [value]
+    known = ", ".join(SELF_LABELS)
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise fail(
+            "bluesky_labels",
+            f'bluesky_labels must be a list such as ["graphic-media"] (labels: {known}), '
+            "or [] for none",
+        )
+    for item in value:
+        if item not in SELF_LABELS:
+            raise fail(
+                "bluesky_labels",
+                f"unknown Bluesky label {item!r} in bluesky_labels (labels: {known})",
+            )
+    return tuple(dict.fromkeys(value))
 
 
 def _schedule(value: object, fail: Any) -> datetime | None:

@@ -44,6 +44,7 @@ def dry_run(
             name: {
                 "limit": thread.limits.max_graphemes,
                 "kind": rules_for(name).payload_kind,
+                "labels": list(thread.labels),
                 "payloads": jsonable(payloads_for(thread)),
             }
             for name, thread in report.threads.items()
@@ -84,7 +85,9 @@ def render(report: Mapping[str, Any]) -> RenderableType:
     ]
     for name, platform in report["platforms"].items():
         payloads = platform["payloads"]
-        parts.append(Rule(f"{name} · {len(payloads)} × {platform['kind']}"))
+        labels = platform.get("labels") or []
+        shown = f" · labels: {', '.join(labels)}" if labels else ""
+        parts.append(Rule(f"{name} · {len(payloads)} × {platform['kind']}{shown}"))
         for number, payload in enumerate(payloads, start=1):
             as_json = JSON.from_data(payload, ensure_ascii=False)
             # rich crops long JSON lines by default; a dry run must show every character.

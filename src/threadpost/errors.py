@@ -10,6 +10,7 @@ from datetime import datetime
 from enum import IntEnum
 from pathlib import Path
 
+from threadpost.redact import redact_known
 from threadpost.values import PlatformName
 
 
@@ -30,9 +31,12 @@ class ThreadpostError(Exception):
     exit_status: ExitStatus = ExitStatus.ERROR
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
+        # Redacted here, once, because a message also goes into the ledger (last_error) and
+        # from there into `status`: a server's answer quoted in it may hold a secret.
+        message = redact_known(message)
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = redact_known(hint) if hint else hint
 
     def __str__(self) -> str:
         return self.message

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 from threadpost.eventloop import run_bounded
 from threadpost.platforms.bluesky.xrpc import HandleResult
 from threadpost.platforms.bluesky.xrpc import resolve_handles as _resolve_bluesky_handles
+from threadpost.private_files import write_private_file
 
 if TYPE_CHECKING:
     import httpx
@@ -255,17 +255,11 @@ def _save_cache(cache_dir: Path, cache: Mapping[str, LinkResult]) -> None:
         entry = asdict(result)
         del entry["url"], entry["cached"]
         entries[url] = entry
-    path = cache_dir / CACHE_FILE
-    temporary = path.with_suffix(f".{os.getpid()}.tmp")
-    try:
-        cache_dir.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(json.dumps({"version": 1, "links": entries}), encoding="utf-8")
-        # Atomic: a concurrent check reads either the old cache or the new one.
-        temporary.replace(path)
-    except OSError:
-        # Not being able to cache is not worth failing a check over.
-        with contextlib.suppress(OSError):
-            temporary.unlink()
+    # Atomic (a concurrent check reads either the old cache or the new one) and private:
+    # the links of unpublished drafts are the writer's business. Not being able to cache
+    # is not worth failing a check over.
+    with contextlib.suppress(OSError):
+        write_private_file(cache_dir / CACHE_FILE, json.dumps({"version": 1, "links": entries}))
 
 
 # --- Bluesky handles --------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Final, Literal
 
 from threadpost.aliases import alias_draft
 from threadpost.draft import Draft, DraftPost
+from threadpost.platforms.mastodon.visibility import reply_visibility as narrowed_reply
 from threadpost.platforms.rules import NetworkRules, rules_for
 from threadpost.span_fit import SpanCounter
 from threadpost.text.count import shorten_links_for_display, utf8_length
@@ -67,7 +68,9 @@ def plan_thread(
 
     Keyword arguments override the draft's front matter (`cw`, `visibility`,
     `reply_visibility`, `link_cards`, `lang`, `numbering`, `sensitive`); left out (None, or
-    False for `numbering`), the front matter's value or the default applies.
+    False for `numbering`), the front matter's value or the default applies. The replies'
+    visibility is narrowed to the first post's; the network's rules choose the posts'
+    labels (Bluesky self-labels).
 
     Each draft post is split on its own (a draft post boundary is always a post boundary),
     its images go on its first chunk. Within it a post is whole paragraphs or part of one,
@@ -88,9 +91,9 @@ def plan_thread(
     if aliases:
         # Mentions become each network's account before anything is split or counted.
         draft = alias_draft(draft, aliases, platform)
-    cw = spoiler_text if spoiler_text is not None else front.cw
+    wanted_cw = (spoiler_text if spoiler_text is not None else front.cw) or None
     # A network without content warnings (Bluesky) has nowhere to put one.
-    cw = (cw or None) if rules.content_warnings else None
+    cw = wanted_cw if rules.content_warnings else None
     number_format = front.numbering if numbering is False else numbering
     shorten = shorten_links and rules.shortens_links
 
@@ -107,6 +110,8 @@ def plan_thread(
         posts.append(post)
         problems.extend(_piece_problems(post, piece, rules, limits, cw or ""))
 
+    first_visibility = visibility or front.visibility or "public"
+    is_sensitive = sensitive if sensitive is not None else front.sensitive
     return Thread(
         platform=platform,
         limits=limits,
@@ -114,9 +119,19 @@ def plan_thread(
         lang=lang if lang is not None else front.lang,
         spoiler_text=cw,
         problems=tuple(problems),
-        visibility=visibility or front.visibility or "public",
-        reply_visibility=reply_visibility or front.reply_visibility or "unlisted",
-        sensitive=sensitive if sensitive is not None else front.sensitive,
+        visibility=first_visibility,
+        # Replies never reach further than the first post. A wider reply_visibility written
+        # in the draft is also an error (`check`: the network's thread_problems).
+        reply_visibility=narrowed_reply(
+            first_visibility, reply_visibility or front.reply_visibility or "unlisted"
+        ),
+        sensitive=is_sensitive,
+        labels=rules.content_labels(
+            front,
+            sensitive=is_sensitive,
+            cw=wanted_cw,
+            has_images=any(post.images for post in draft.posts),
+        ),
         link_cards=(
             link_cards
             if link_cards is not None

@@ -75,6 +75,11 @@ def facet_spans(text: str, facets: Sequence[Facet]) -> list[tuple[int, int, str,
     return spans
 
 
+def labels_text(thread: Thread) -> str:
+    """ "Labels: graphic-media, nudity": the self-labels on each of the thread's posts."""
+    return f"Label{'s' if len(thread.labels) > 1 else ''}: {', '.join(thread.labels)}"
+
+
 def _post_problems(report: CheckReport, platform: str, index: int) -> list[Problem]:
     return [p for p in report.problems if p.platform == platform and p.post == index]
 
@@ -111,6 +116,8 @@ def to_json(report: CheckReport) -> dict[str, Any]:
                 "max_bytes": thread.limits.max_bytes,
                 "limit_source": thread.limits.source,
                 "lang": thread.lang,
+                # Bluesky self-labels on every post ([] where none, and on Mastodon).
+                "labels": list(thread.labels),
                 "posts": [post.to_json() for post in thread.posts],
             }
             for name, thread in report.threads.items()
@@ -159,6 +166,8 @@ def post_card(report: CheckReport, thread: Thread, post: PlannedPost) -> Rendera
     parts: list[RenderableType] = []
     if thread.spoiler_text:
         parts.append(Text(f"CW: {thread.spoiler_text}", style="black on yellow"))
+    if thread.labels:
+        parts.append(Text(labels_text(thread), style="black on yellow"))
     parts.append(highlighted(post))
     for image in post.images:
         alt = image.alt or "(no alt text)"
@@ -190,6 +199,7 @@ def render_terminal(report: CheckReport) -> RenderableType:
         rule = f"{rules.name} · {len(thread.posts)} posts · limit {limits.max_graphemes}"
         # Where the limit came from matters only where each server states its own.
         rule += f" ({limits.source})" if rules.server_limits else ""
+        rule += f" · {labels_text(thread).lower()}" if thread.labels else ""
         parts.append(Rule(rule, style=rules.preview_style))
         parts += [post_card(report, thread, post) for post in thread.posts]
     parts.append(summary_renderable(report))
@@ -291,6 +301,8 @@ def _html_post(
     ]
     if thread.spoiler_text:
         parts.append(f'<div class="cw">CW: {_e(thread.spoiler_text)}</div>')
+    if thread.labels:
+        parts.append(f'<div class="labels">{_e(labels_text(thread))}</div>')
     parts.append(f'<div class="text">{_html_text(post)}</div>')
     if post.images:
         parts.append('<div class="images">')

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from threadpost.clock import format_utc, parse_utc
 from threadpost.errors import StoreError
+from threadpost.private_files import make_private_dir
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
@@ -754,7 +755,7 @@ def _create_file(path: Path) -> bool:
             raise StoreError(f"{path} is a folder; --db takes a database file")
         return False
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dir(path.parent)
     except (FileExistsError, NotADirectoryError):
         # mkdir(exist_ok=True) raises FileExistsError only when a file stands in the way.
         raise StoreError(
@@ -1063,6 +1064,7 @@ def thread_to_json(thread: Thread) -> dict[str, Any]:
         "visibility": thread.visibility,
         "reply_visibility": thread.reply_visibility,
         "sensitive": thread.sensitive,
+        "labels": list(thread.labels),
         "link_cards": thread.link_cards,
     }
 
@@ -1103,5 +1105,7 @@ def thread_from_json(data: Mapping[str, Any]) -> Thread:
         visibility=data["visibility"],
         reply_visibility=data["reply_visibility"],
         sensitive=data["sensitive"],
+        # Plans frozen before labels existed have none.
+        labels=tuple(data.get("labels", ())),
         link_cards=data["link_cards"],
     )

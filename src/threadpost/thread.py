@@ -73,9 +73,14 @@ class Thread:
     spoiler_text: str | None  # Mastodon content warning (counted in each post's length)
     #: Problems found while planning (e.g. an unbreakable token longer than the limit).
     problems: tuple[Problem, ...] = ()
-    #: Mastodon visibility of the first post and of the replies.
+    #: Mastodon visibility of the first post and of the replies (never wider than the
+    #: first post's: `platforms.mastodon.visibility`). Bluesky has no visibility: its rules
+    #: refuse a thread that is not public.
     visibility: str = "public"
     reply_visibility: str = "unlisted"
     sensitive: bool = False
+    #: Bluesky self-labels on every post's record (`platforms.bluesky.labels`); () for none
+    #: and on networks without labels.
+    labels: tuple[str, ...] = ()
     #: Bluesky: attach a link card (OpenGraph) to posts with a link and no image.
     link_cards: bool = True

@@ -312,3 +312,115 @@ def test_an_ignored_image_focus_is_a_warning(
     (warning,) = publisher.warnings
     assert warning.code == "image-focus-ignored" and warning.post == 1
     assert warning.message.startswith("post 1: ") and "pic.png" in warning.message
+
+
+# -- clock skew (issue 17) -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "offset",
+    [timedelta(hours=-1), timedelta(minutes=-3), timedelta(minutes=3), timedelta(hours=1)],
+    ids=["client-1h-ahead", "client-3min-ahead", "client-3min-behind", "client-1h-behind"],
+)
+@pytest.mark.parametrize("k", [1, 3])
+def test_a_post_in_doubt_is_found_whatever_the_clock_skew(
+    tmp_path: Path, k: int, offset: timedelta
+) -> None:
+    """The first attempt is on our clock, created_at on the instance's: the look-up must not
+    need them to agree (before: an instance 3 min behind us made post k 'missing')."""
+    with running_server(clock_offset=offset) as server:
+        publisher = make_publisher(settings_for(server, tmp_path))
+        thread = _thread(tmp_path, publisher, [f"Skewed {i}." for i in range(1, 6)])
+        keys = _with_first_attempt(publisher.post_keys("t1", thread), datetime.now(UTC))
+        refs = _send_until_lost(server, publisher, thread, keys, k)
+        server.expire_idempotency_keys()
+        found = publisher.find_published(
+            keys[k - 1 :], thread=thread, parent=refs[-1] if refs else None
+        )
+        assert found[0] is not None and found[0].remote_id == server.published()[k - 1].id
+        assert found[1:] == [None] * (5 - k)
+
+
+def test_after_a_confirmed_parent_only_newer_statuses_are_read(
+    mastodon_server: MastodonTestServer, mastodon_settings: Any, tmp_path: Path
+) -> None:
+    """Post k > 1 is bounded by its parent's id (the instance filters, `since_id`), not by
+    any clock: a first attempt recorded a day 'later' than the instance's time still finds it."""
+    publisher = make_publisher(mastodon_settings)
+    thread = _thread(tmp_path, publisher, ["P1.", "P2.", "P3."])
+    keys = _with_first_attempt(publisher.post_keys("t1", thread), datetime.now(UTC))
+    refs = _send_until_lost(mastodon_server, publisher, thread, keys, 2)
+    mastodon_server.expire_idempotency_keys()
+    later = _with_first_attempt(keys, datetime.now(UTC) + timedelta(days=1))
+    found = publisher.find_published(later[1:], thread=thread, parent=refs[0])
+    assert found[0] is not None and found[0].remote_id == mastodon_server.published()[1].id
+    (page, *_) = mastodon_server.requests_to("GET", r"/api/v1/accounts/\d+/statuses")
+    assert page.query["since_id"] == [refs[0].remote_id]
+
+
+def test_a_first_attempt_later_than_the_local_clock_searches_wide(
+    mastodon_server: MastodonTestServer, mastodon_settings: Any, tmp_path: Path
+) -> None:
+    """The local clock was set back since the first attempt (it lies in our future): its
+    time cannot bound the search, which reads a wide window instead of missing post 1."""
+    publisher = make_publisher(mastodon_settings)
+    thread = _thread(tmp_path, publisher, ["Set back 1/2", "Then 2/2"])
+    keys = _with_first_attempt(publisher.post_keys("t1", thread), datetime.now(UTC))
+    _send_until_lost(mastodon_server, publisher, thread, keys, 1)
+    mastodon_server.expire_idempotency_keys()
+    future = _with_first_attempt(keys, datetime.now(UTC) + timedelta(hours=1))
+    found = publisher.find_published(future, thread=thread, parent=None)
+    assert found[0] is not None and found[0].remote_id == mastodon_server.published()[0].id
+
+
+def test_a_twin_just_before_the_first_attempt_is_not_preferred(
+    clocked: tuple[MastodonTestServer, Clock], tmp_path: Path
+) -> None:
+    """An identical post 1 published a minute before the first attempt lies inside the
+    margin read before it; the one after the first attempt is the thread's post 1."""
+    server, clock = clocked
+    publisher = make_publisher(settings_for(server, tmp_path))
+    thread = _thread(tmp_path, publisher, ["Twin opening 1/2", "Then 2/2"])
+    client = publisher._client()
+    clock.now = datetime.now(UTC) - timedelta(minutes=1)
+    client.status_post(thread.posts[0].text)  # the twin, inside the 2-minute margin
+    clock.now = datetime.now(UTC)
+    keys = _with_first_attempt(publisher.post_keys("t1", thread), clock.now)
+    clock.now += timedelta(seconds=5)
+    mine = client.status_post(thread.posts[0].text)
+    clock.now = datetime.now(UTC)
+    found = publisher.find_published(keys, thread=thread, parent=None)
+    assert found[0] is not None and found[0].remote_id == str(mine["id"])
+
+
+def test_without_a_readable_date_the_search_reads_wide_rather_than_trust_our_clock(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with running_server(clock_offset=timedelta(hours=-1)) as server:
+        publisher = make_publisher(settings_for(server, tmp_path))
+        monkeypatch.setattr(publisher._http, "last_clock_offset", lambda: None)
+        thread = _thread(tmp_path, publisher, ["No Date 1/2", "Then 2/2"])
+        keys = _with_first_attempt(publisher.post_keys("t1", thread), datetime.now(UTC))
+        _send_until_lost(server, publisher, thread, keys, 1)
+        server.expire_idempotency_keys()
+        found = publisher.find_published(keys, thread=thread, parent=None)
+        assert found[0] is not None and found[0].remote_id == server.published()[0].id
+
+
+def test_an_unreadable_status_list_stops_the_look_up_as_transient(
+    mastodon_server: MastodonTestServer, mastodon_settings: Any, tmp_path: Path
+) -> None:
+    """A look-up that cannot read the account's statuses decides nothing: it raises (the
+    orchestration keeps the post in doubt and retries later), it never answers 'missing'."""
+    from threadpost.errors import TransientError
+
+    publisher = make_publisher(mastodon_settings)
+    thread = _thread(tmp_path, publisher, ["Unread 1/2", "Then 2/2"])
+    keys = _with_first_attempt(publisher.post_keys("t1", thread), datetime.now(UTC))
+    _send_until_lost(mastodon_server, publisher, thread, keys, 1)
+    mastodon_server.faults.add(
+        "non_json_after_commit", r"/api/v1/accounts/*/statuses", method="GET"
+    )
+    with pytest.raises(TransientError) as raised:
+        publisher.find_published(keys, thread=thread, parent=None)
+    assert raised.value.post == 1 and not raised.value.unclear

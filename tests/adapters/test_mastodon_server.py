@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +148,15 @@ def test_fault_plan_counts_matching_requests_only() -> None:
 
 def test_runs_as_a_module() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "mastodon_server", "--max-characters", "1234"],
+        [
+            sys.executable,
+            "-m",
+            "mastodon_server",
+            "--max-characters",
+            "1234",
+            "--clock-offset",
+            "-3600",
+        ],
         cwd=TESTS,
         stdout=subprocess.PIPE,
         text=True,
@@ -158,6 +167,29 @@ def test_runs_as_a_module() -> None:
         assert started["url"].startswith("http://127.0.0.1:")
         instance = httpx.get(started["url"] + "/api/v2/instance", timeout=10).json()
         assert instance["configuration"]["statuses"]["max_characters"] == 1234
+        date = httpx.get(started["url"] + "/api/v1/instance", timeout=10).headers["Date"]
+        behind = datetime.now(UTC) - parsedate_to_datetime(date)
+        assert timedelta(minutes=59) < behind < timedelta(minutes=61)
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_a_skewed_clock_stamps_created_at_date_and_resets_from_the_instances_time() -> None:
+    """`clock_offset` is the instance's clock against the real one: everything the instance
+    dates follows it, as on a real server whose clock is off."""
+    with running_server(clock_offset=timedelta(hours=-1)) as server:
+        answer = _post(server, server.token, status="skewed")
+        now = datetime.now(UTC)
+        created = datetime.fromisoformat(answer.json()["created_at"].replace("Z", "+00:00"))
+        assert timedelta(minutes=59) < now - created < timedelta(minutes=61)
+        date = parsedate_to_datetime(answer.headers["Date"])
+        assert timedelta(minutes=59) < now - date < timedelta(minutes=61)
+        reset = datetime.fromisoformat(answer.headers["X-RateLimit-Reset"].replace("Z", "+00:00"))
+        assert reset < now  # the instance's window ends 5 min after its own "now"
+        # The control API moves it (here: 3 minutes ahead of the real clock).
+        moved = httpx.post(f"{server.url}/_control/clock", json={"offset_seconds": 180}, timeout=10)
+        assert moved.json() == {"offset_seconds": 180.0}
+        later = _post(server, server.token, status="ahead").json()["created_at"]
+        ahead = datetime.fromisoformat(later.replace("Z", "+00:00")) - datetime.now(UTC)
+        assert timedelta(minutes=2) < ahead <= timedelta(minutes=3)

@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 import threading
+from datetime import timedelta
 
 from mastodon_server.server import MastodonTestServer
 
@@ -21,6 +22,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate-limit", type=int, default=300)
     parser.add_argument("--username", default="alice")
     parser.add_argument("--token", default="test-token")
+    parser.add_argument(
+        "--clock-offset",
+        type=float,
+        default=0.0,
+        help="seconds the instance's clock runs ahead of the real one (negative: behind)",
+    )
     args = parser.parse_args(argv)
     server = MastodonTestServer(
         username=args.username,
@@ -28,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
         max_characters=args.max_characters,
         media_polls=args.media_polls,
         rate_limit=args.rate_limit,
+        clock_offset=timedelta(seconds=args.clock_offset),
     ).start()
     print(json.dumps({"url": server.url, "token": server.token}), flush=True)
     try:

@@ -8,14 +8,22 @@ status). Kinds:
 - "error":      answer `status` (default 500) with {"error": ...}; `commit=True` stores the
                 status first (a 5xx after the write landed).
 - "rate_limit": answer 429 with X-RateLimit-Remaining 0 and an ISO-8601 X-RateLimit-Reset
-                (`reset_at`, default 60 s from now).
+                (`reset_at`, default 60 s from now); `reset_header` sends that text as the
+                header instead ("" leaves the header out: a broken proxy or server).
 - "delay":      wait `delay` seconds, then handle the request normally (the write lands
                 after the client may have timed out).
 - "drop_after_commit": handle the request (the status is stored), then close the connection
                 without answering.
+- "non_json_after_commit": handle the request (the status or media is stored), then answer
+                200 with an HTML body instead of the JSON one (the success is unreadable).
 - "reset":      read the request, store nothing, close the connection without answering.
 - "refuse":     like "reset", and from then on the server refuses connections (its listening
                 socket is closed) until `server.resume()`, or for `refuse_for` seconds.
+- "echo_authorization": answer `status` (default 401; 403 and 400 are the other usual ones)
+                before the token is checked, storing nothing, with an error that quotes the
+                request's Authorization header as received, as some servers and proxies do
+                ({"error": "... (Authorization: Bearer <token>)"}). The recorded request
+                keeps the header redacted all the same.
 
 `on_path` is an fnmatch pattern ("/api/v1/media/*"); `method` defaults to POST for
 /api/v1/statuses and /api/v2/media, else to "*" (any). `at_count` counts the matching
@@ -31,8 +39,26 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Literal
 
-FaultKind = Literal["error", "rate_limit", "delay", "drop_after_commit", "reset", "refuse"]
-FAULT_KINDS: Final = ("error", "rate_limit", "delay", "drop_after_commit", "reset", "refuse")
+FaultKind = Literal[
+    "error",
+    "rate_limit",
+    "delay",
+    "drop_after_commit",
+    "non_json_after_commit",
+    "reset",
+    "refuse",
+    "echo_authorization",
+]
+FAULT_KINDS: Final = (
+    "error",
+    "rate_limit",
+    "delay",
+    "drop_after_commit",
+    "non_json_after_commit",
+    "reset",
+    "refuse",
+    "echo_authorization",
+)
 _WRITE_PATHS: Final = ("/api/v1/statuses", "/api/v2/media")
 
 
@@ -47,6 +73,7 @@ class Fault:
     commit: bool = False
     delay: float = 0.0
     reset_at: datetime | None = None
+    reset_header: str | None = None
     refuse_for: float | None = None
     seen: int = 0  # matching requests so far
     fired: int = 0
@@ -76,15 +103,18 @@ class FaultPlan:
         *,
         method: str | None = None,
         times: int | None = 1,
-        status: int = 500,
+        status: int | None = None,
         commit: bool = False,
         delay: float = 0.0,
         reset_at: datetime | None = None,
+        reset_header: str | None = None,
         refuse_for: float | None = None,
     ) -> Fault:
         """Arm a fault (see the module docstring); returns it so tests can read `fired`."""
         if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r} (known: {', '.join(FAULT_KINDS)})")
+        if status is None:
+            status = 401 if kind == "echo_authorization" else 500
         if at_count < 1:
             raise ValueError("at_count counts from 1")
         if method is None:
@@ -99,6 +129,7 @@ class FaultPlan:
             commit=commit,
             delay=delay,
             reset_at=reset_at,
+            reset_header=reset_header,
             refuse_for=refuse_for,
         )
         with self._lock:

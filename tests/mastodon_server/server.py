@@ -33,12 +33,15 @@ Control API (for a server run as a subprocess, `python -m mastodon_server`):
     POST /_control/faults/clear
     POST /_control/config            {"max_characters": 5000, "media_polls": 2, ...}
     POST /_control/idempotency/expire  forget every Idempotency-Key (the hour has passed)
+    POST /_control/clock             {"offset_seconds": -3600}: the instance's clock runs
+                                     this far from the real one (created_at, Date, resets)
 """
 
 from __future__ import annotations
 
 import email.parser
 import email.policy
+import email.utils
 import hashlib
 import json
 import re
@@ -58,6 +61,9 @@ from mastodon_server.rendering import render_status
 IDEMPOTENCY_WINDOW: Final = timedelta(hours=1)
 VISIBILITIES: Final = ("public", "unlisted", "private", "direct")
 MAX_DESCRIPTION: Final = 1500  # Mastodon's MediaAttachment::MAX_DESCRIPTION_LENGTH
+#: The "non_json_after_commit" fault's answer: what a proxy's error page in front of a
+#: stored write looks like to the client (a 200 whose body is not the status).
+NON_JSON_BODY: Final = b"<html><body><h1>200 OK</h1><p>Request accepted.</p></body></html>\n"
 
 
 class _Reply(Exception):
@@ -195,6 +201,7 @@ class MastodonTestServer:
         token: str = "test-token",
         domain: str | None = None,
         now: Callable[[], datetime] | None = None,
+        clock_offset: timedelta = timedelta(0),
         **config: Any,
     ) -> None:
         self.config = InstanceConfig(**config)
@@ -210,7 +217,12 @@ class MastodonTestServer:
         self._rate: dict[str, _RateWindow] = {}
         self._next_id = 110_000_000_000_000_000
         self._lock = threading.RLock()
-        self._now = now or (lambda: datetime.now(UTC))
+        self._clock = now or (lambda: datetime.now(UTC))
+        #: How far the instance's clock is from the test's (`now`, else the real clock):
+        #: created_at, the Date header, rate-limit resets and the Idempotency-Key hour all
+        #: follow it, as they follow the server's own clock on a real instance. A negative
+        #: offset is a publishing machine whose clock runs ahead of the instance's.
+        self.clock_offset = clock_offset
         self._domain = domain
         self._http: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -351,6 +363,10 @@ class MastodonTestServer:
             return self._status_json(self.statuses[status_id])
 
     # -- internals -------------------------------------------------------------------------
+
+    def _now(self) -> datetime:
+        """The instance's own clock."""
+        return self._clock() + self.clock_offset
 
     def _new_id(self) -> str:
         with self._lock:
@@ -888,6 +904,12 @@ class MastodonTestServer:
             return 200, {"kind": fault.kind, "on_path": fault.on_path, "at_count": fault.at_count}
         if request.method == "POST" and path == "/idempotency/expire":
             return 200, {"forgotten": self.expire_idempotency_keys(body.get("username"))}
+        if request.method == "POST" and path == "/clock":
+            try:
+                self.clock_offset = timedelta(seconds=float(body.get("offset_seconds", 0)))
+            except (TypeError, ValueError) as exc:
+                raise _Reply(422, str(exc)) from None
+            return 200, {"offset_seconds": self.clock_offset.total_seconds()}
         if request.method == "POST" and path == "/faults/clear":
             self.faults.clear()
             return 200, {}
@@ -918,6 +940,13 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # silence stderr
         return
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        # The Date header comes from the instance's clock (which may be skewed), like the
+        # created_at of what it stores.
+        if timestamp is None:
+            timestamp = self.server.owner._now().timestamp()
+        return email.utils.formatdate(timestamp, usegmt=True)
+
     def do_GET(self) -> None:
         self._handle()
 
@@ -944,6 +973,12 @@ class _Handler(BaseHTTPRequestHandler):
         fault = owner.faults.take(request.method, request.path)
         if fault is not None:
             request.fault = fault.kind
+        if fault is not None and fault.kind == "echo_authorization":
+            # Quoted from the raw request (the recorded copy is redacted).
+            echoed = self.headers.get("Authorization", "(none)")
+            request.status = fault.status
+            self._send(fault.status, {"error": f"Not allowed (Authorization: {echoed})"}, {})
+            return
         if token:
             request.account = owner._tokens.get(token)
             if request.account is None:
@@ -962,6 +997,10 @@ class _Handler(BaseHTTPRequestHandler):
                 rate_headers.update(
                     {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": owner._iso(reset)}
                 )
+                if fault.reset_header == "":
+                    del rate_headers["X-RateLimit-Reset"]
+                elif fault.reset_header is not None:
+                    rate_headers["X-RateLimit-Reset"] = fault.reset_header
                 request.status = 429
                 self._send(429, {"error": "Too many requests"}, rate_headers)
                 return
@@ -987,6 +1026,10 @@ class _Handler(BaseHTTPRequestHandler):
             status, body = reply.status, {"error": reply.message}
         if fault is not None and fault.kind == "drop_after_commit":
             return
+        if fault is not None and fault.kind == "non_json_after_commit":
+            request.status = 200
+            self._send_raw(200, NON_JSON_BODY, "text/html; charset=utf-8", rate_headers)
+            return
         if fault is not None and fault.kind == "error":  # commit=True: stored, then 5xx
             status, body = fault.status, {"error": "Something went wrong"}
         if status == 200:
@@ -1009,9 +1052,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: Any, headers: dict[str, str]) -> None:
         payload = json.dumps(body, default=str).encode()
+        self._send_raw(status, payload, "application/json; charset=utf-8", headers)
+
+    def _send_raw(
+        self, status: int, payload: bytes, content_type: str, headers: dict[str, str]
+    ) -> None:
         try:
             self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(payload)))
             for name, value in headers.items():
                 self.send_header(name, value)

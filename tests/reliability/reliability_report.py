@@ -65,6 +65,23 @@ FAULTS: Final = {
     " Idempotency-Keys forgotten",
     "unclear-unsent-resumed-later": "connection closed before the server stored the post, no"
     " retry; `run` 1 day later, Idempotency-Keys forgotten",
+    "non-json-after-commit": "HTTP 200 with a body that is not JSON after the server stored"
+    " the post",
+    "non-json-after-commit-resumed-later": "HTTP 200 not JSON after the server stored the"
+    " post, no retry; `run` 1 day later, Idempotency-Keys forgotten",
+    "skew-lost-client-1h-ahead": "client clock 1 h ahead of the instance, response lost after"
+    " commit",
+    "skew-lost-client-3min-ahead": "client clock 3 min ahead, response lost after commit",
+    "skew-lost-client-3min-behind": "client clock 3 min behind, response lost after commit",
+    "skew-lost-client-1h-behind": "client clock 1 h behind, response lost after commit",
+    "skew-resumed-client-1h-ahead": "client clock 1 h ahead, response lost, no retry; `run` 1"
+    " day later, Idempotency-Keys forgotten",
+    "skew-resumed-client-3min-ahead": "client clock 3 min ahead, response lost, no retry;"
+    " `run` 1 day later, Idempotency-Keys forgotten",
+    "skew-resumed-client-3min-behind": "client clock 3 min behind, response lost, no retry;"
+    " `run` 1 day later, Idempotency-Keys forgotten",
+    "skew-resumed-client-1h-behind": "client clock 1 h behind, response lost, no retry; `run`"
+    " 1 day later, Idempotency-Keys forgotten",
     "sigkill": "process SIGKILLed between the server's commit and the ledger write; `run`"
     " at once (dead holder's lease taken over)",
     "sigkill-keys-forgotten": "SIGKILL as above, then the server forgets every"
@@ -138,6 +155,8 @@ def render(outcomes: list[CellOutcome], *, notes: str, runtime: float | None) ->
         lines += [f"- {o}" for o in failed]
         lines.append("")
     lines.append(notes.strip())
+    lines.append("")
+    lines += hardening_table()
     lines += ["", HOSTILE_ARCHIVES.strip(), ""]
     return "\n".join(lines)
 
@@ -148,6 +167,63 @@ HOSTILE_ARCHIVES: Final = (Path(__file__).parent / "hostile_archives.md").read_t
     encoding="utf-8"
 )
 
+
+def hardening_table() -> list[str]:
+    """The holes closed outside the fault matrix, one row each with the test that guards it."""
+    lines = [
+        "## Holes closed outside the fault matrix",
+        "",
+        "Each row names the test that reproduces the hole; it fails on the code before the fix.",
+        "",
+        "| found | now | test |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {found} | {now} | {test} |" for found, now, test in HARDENING]
+    lines.append("")
+    return lines
+
+
+#: (what was found, what happens now, the test) for every hole closed outside the matrix.
+HARDENING: Final[tuple[tuple[str, str, str], ...]] = (
+    (
+        "with `--traceback`, the chained Mastodon.py exception showed the raw token when the"
+        " server quoted the `Authorization` header in a 401/403/400",
+        "all output passes through `threadpost.redact`: the secrets this run loaded (token,"
+        " app password, session JWTs, OAuth client secret and code) are replaced raw, JSON-"
+        " and Python-escaped, URL-encoded and base64; Bearer/Basic values, JWTs and"
+        " `password`/`access_token` fields are blanked in diagnostics",
+        "`test_secrets.py::test_a_token_the_server_echoes_in_a_refusal_is_not_printed_even_"
+        "with_traceback` (401, 403, 400: the test server's `echo_authorization` fault)",
+    ),
+    (
+        'a Bluesky app password containing `"` or `\\` was printed JSON-escaped when the'
+        " createSession error body quoted the request",
+        "the same funnel: `Error:`, hints, warnings, tracebacks and all of stderr (library"
+        " warnings, logging) go through `redact`; stdout through the registered secrets only",
+        "`test_secrets.py::test_a_password_the_server_echoes_json_escaped_is_not_printed_even_"
+        "with_traceback` (401, 400: a createSession stand-in that echoes its request);"
+        " in a cron `run` the message reached the ledger too: every ThreadpostError's message"
+        " is redacted when made (`test_a_password_echoed_to_a_scheduled_run_stays_out_of_the_"
+        "ledger`)",
+    ),
+    (
+        "`http://127.evil.example` was accepted as a loopback instance",
+        "`http://` only for `localhost` and loopback addresses (127.0.0.0/8, `::1`,"
+        " IPv4-mapped 127.x)",
+        "`tests/unit/test_config.py::test_http_is_refused_unless_the_host_is_really_loopback`",
+    ),
+    (
+        "the state folder was created 0755 (0777 under umask 000), its missing parents too,"
+        " and the link-check cache 0644",
+        "every folder threadpost creates (the state folder, its parents, the ledger's folder)"
+        " is 0700 and every file it writes there (link-check and instance caches, sessions,"
+        " saved login) 0600, whatever the umask",
+        "`tests/cli/test_private_state.py` (umask 000, 022),"
+        " `tests/unit/test_private_files.py` (000, 022, 277)",
+    ),
+)
+
+
 NOTES: Final = """
 ## How each fault is injected
 
@@ -155,7 +231,9 @@ NOTES: Final = """
   POSTs and fires the fault on the k-th: `error` (500/502/503, optionally after storing the
   status), `rate_limit` (429, `X-RateLimit-Reset` in ISO-8601 1 s ahead), `delay` (the
   answer comes after the client's 0.3 s timeout; the status is stored late),
-  `drop_after_commit` (stored, connection closed without an answer). "Connection refused":
+  `drop_after_commit` (stored, connection closed without an answer),
+  `non_json_after_commit` (stored, then a 200 whose body is an HTML page, not the status:
+  issue 18). "Connection refused":
   the server stops listening right after post k-1 is confirmed and stays down for the
   whole first run; the first run ends incomplete (exit 4), a later `run` resumes from post k.
 - **Bluesky**: the real reference PDS runs locally; it has no fault switches, so
@@ -204,7 +282,9 @@ NOTES: Final = """
   another. Because the hour may be long gone when a cron `run` resumes, every post left in
   doubt (unclear failure, crash) is first looked up: the account's statuses are read
   newest first (`GET /api/v1/accounts/:id/statuses`, replies included, paged with
-  `max_id`) back to the post's first attempt (kept in the ledger), and a status matches
+  `max_id`) back to the confirmed post before it (`since_id`, the instance compares ids)
+  or, for post 1, to its first attempt (kept in the ledger) on the instance's clock (see
+  "Clock skew" below), and a status matches
   when it replies to the right parent (none for post 1) and carries the same text: its
   HTML `content` reduced to words (Mastodon renders links, mentions and hashtags as
   markup, and `@user@domain` as `@user`), or else its source text
@@ -215,6 +295,30 @@ NOTES: Final = """
   first attempt, so a resend is byte-identical; after an unclear failure the planned keys
   are read back first and whatever landed is confirmed, not resent. The reply chain is
   checked with the CIDs the PDS returns (each reply's root and parent strong refs).
+
+## Clock skew (issue 17)
+
+- The skew cells set the test server's clock (`MastodonTestServer.clock_offset`: its
+  `created_at`, `Date` header, rate-limit resets and Idempotency-Key hour all follow it)
+  1 h and 3 min behind the publishing machine's ("client ahead") and 3 min and 1 h ahead
+  of it ("client behind"); post k's answer is lost after commit, and the thread is resumed
+  in the same run (the key still remembered: the cells also check post k was POSTed once)
+  or a day later with every key forgotten. Before the fix, the look-up searched back from
+  the local time of the first attempt less 2 minutes: with the client ahead it missed
+  post k and resent it (11 statuses for 10 posts once the keys were forgotten).
+- Now the look-up never compares our clock with the instance's: after a confirmed post it
+  reads only statuses newer than that post's id; for post 1 it translates the first
+  attempt into the instance's time by the offset the instance's own `Date` header shows
+  (ignored under 2 s), reads 2 minutes before that, and prefers a match after the first
+  attempt to one inside the margin (a twin published just before). Without a readable
+  `Date`, or when the first attempt lies in the local clock's future (it was set back),
+  it reads 2 days back: wide, not blind. A look-up that cannot read the statuses raises a
+  transient error: the post stays in doubt, nothing is resent.
+- A 200 whose body is not the JSON asked for (a status, a media) is an unclear outcome,
+  looked up before any resend; a 429 whose `X-RateLimit-Reset` is missing, unreadable,
+  already past or more than a day away is retried 5 minutes later, the reason in the
+  message (`tests/adapters/test_mastodon_rate_limits.py`); a skewed instance's reset is
+  read on its own clock.
 
 ## Faults that end a run without retrying
 

@@ -7,6 +7,7 @@ the real ledger and orchestration. Each cell gets a fresh account on the shared 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -303,3 +304,102 @@ def test_without_the_look_up_a_resume_after_the_hour_duplicates(
         publish_thread(ledger, frozen.thread_id, cell.open_publisher, max_attempts=8, policy=policy)
     texts = [s.text for s in mastodon_cell.published(cell.username)]
     assert len(texts) == 11 and len(set(texts)) == 10  # post 5 twice
+
+
+#: The publishing machine's clock against the instance's (issue 17): the instance's clock
+#: is set this far from the test's, so a negative offset is a client running ahead.
+SKEWS = {
+    "client-1h-ahead": timedelta(hours=-1),
+    "client-3min-ahead": timedelta(minutes=-3),
+    "client-3min-behind": timedelta(minutes=3),
+    "client-1h-behind": timedelta(hours=1),
+}
+
+
+@pytest.fixture
+def skewed(mastodon_cell: MastodonTestServer) -> Iterator[MastodonTestServer]:
+    """The shared server; each cell sets its clock offset, put back to zero afterwards."""
+    yield mastodon_cell
+    mastodon_cell.clock_offset = timedelta(0)
+
+
+def _status_posts(cell: Cell) -> list[Any]:
+    return [r for r in cell.server.requests_to("POST", STATUSES) if r.account == cell.username]
+
+
+@pytest.mark.parametrize("skew", SKEWS)
+@pytest.mark.parametrize("k", KS)
+def test_clock_skew_with_a_lost_answer_at_post_k(
+    skewed: MastodonTestServer, tmp_path: Path, k: int, skew: str
+) -> None:
+    """Post k is stored, its answer lost; the retry in the same run must find it although
+    the instance's created_at disagrees with the ledger's first attempt by the skew. Before
+    issue 17's fix the look-up missed it (searching from the local time) and resent it:
+    the Idempotency-Key saved this cell from a duplicate, not the look-up."""
+    skewed.clock_offset = SKEWS[skew]
+    cell = Cell(skewed, tmp_path)
+    skewed.faults.add("drop_after_commit", STATUSES, at_count=k)
+    outcome = _run(cell, f"skew-lost-{skew}", k, tmp_path)
+    assert_cell_ok(outcome)
+    assert outcome.runs == 1
+    keys = [r.idempotency_key for r in _status_posts(cell)]
+    assert len(keys) == 10 and len(set(keys)) == 10  # post k found, never POSTed again
+
+
+@pytest.mark.parametrize("skew", SKEWS)
+@pytest.mark.parametrize("k", KS)
+def test_clock_skew_with_a_lost_answer_resumed_after_the_hour_at_post_k(
+    skewed: MastodonTestServer, tmp_path: Path, k: int, skew: str
+) -> None:
+    """The issue's duplicate: post k's answer is lost, no retry; `run` comes when the
+    instance no longer remembers the keys. Only a look-up that does not trust the local
+    clock stands between post k and an 11th status."""
+    skewed.clock_offset = SKEWS[skew]
+    cell = Cell(skewed, tmp_path)
+    skewed.faults.add("drop_after_commit", STATUSES, at_count=k)
+    outcome = _run(
+        cell,
+        f"skew-resumed-{skew}",
+        k,
+        tmp_path,
+        attempts=1,
+        disarm=lambda: skewed.expire_idempotency_keys(cell.username),
+    )
+    assert_cell_ok(outcome)
+    assert outcome.runs == 2 and outcome.exit_codes == (4, 0)
+    assert len(_status_posts(cell)) == 10
+
+
+@pytest.mark.parametrize("k", KS)
+def test_unreadable_success_after_commit_at_post_k(
+    mastodon_cell: MastodonTestServer, tmp_path: Path, k: int
+) -> None:
+    """Issue 18: post k is stored and the answer is a 200 whose body is not JSON. Before the
+    fix the platform was marked failed with post k on the server but not in the ledger (a
+    permanent gap); now it is an unclear outcome: looked up, found, and the thread goes on."""
+    cell = Cell(mastodon_cell, tmp_path)
+    mastodon_cell.faults.add("non_json_after_commit", STATUSES, at_count=k)
+    outcome = _run(cell, "non-json-after-commit", k, tmp_path)
+    assert_cell_ok(outcome)
+    assert outcome.runs == 1
+    assert len(_status_posts(cell)) == 10  # post k was found, not resent
+
+
+@pytest.mark.parametrize("k", KS)
+def test_unreadable_success_resumed_after_the_hour_at_post_k(
+    mastodon_cell: MastodonTestServer, tmp_path: Path, k: int
+) -> None:
+    """The same unreadable 200, no retry in the first run; `run` a day later, keys forgotten."""
+    cell = Cell(mastodon_cell, tmp_path)
+    mastodon_cell.faults.add("non_json_after_commit", STATUSES, at_count=k)
+    outcome = _run(
+        cell,
+        "non-json-after-commit-resumed-later",
+        k,
+        tmp_path,
+        attempts=1,
+        disarm=lambda: mastodon_cell.expire_idempotency_keys(cell.username),
+    )
+    assert_cell_ok(outcome)
+    assert outcome.runs == 2 and outcome.exit_codes == (4, 0)
+    assert len(_status_posts(cell)) == 10

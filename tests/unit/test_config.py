@@ -118,6 +118,11 @@ def test_explicit_missing_config_is_an_error(tmp_path: Path) -> None:
     [
         ("http://127.0.0.1:8080", "http://127.0.0.1:8080"),
         ("http://localhost:3000/", "http://localhost:3000"),
+        ("http://LOCALHOST:3000", "http://LOCALHOST:3000"),
+        ("http://127.8.9.10:3000", "http://127.8.9.10:3000"),
+        ("http://[::1]:8080/", "http://[::1]:8080"),
+        ("http://[::ffff:127.0.0.1]:8080", "http://[::ffff:127.0.0.1]:8080"),
+        ("https://127.evil.example", "https://127.evil.example"),
         (" https://example.social/ ", "https://example.social"),
         ("https://example.social/sub", "https://example.social/sub"),
     ],
@@ -129,6 +134,26 @@ def test_instance_urls_accepted(url: str, normalised: str) -> None:
 @pytest.mark.parametrize("url", ["http://example.social", "ftp://x.org", "example.social"])
 def test_instance_urls_refused(url: str) -> None:
     with pytest.raises(ConfigError):
+        check_instance_url(url, "mastodon.instance")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        # Names anyone can register that merely look like loopback.
+        "http://127.evil.example",
+        "http://127.0.0.1.evil.example:8080",
+        "http://localhost.evil.example",
+        "http://127.localhost.evil.example",
+        # Addresses that are not loopback.
+        "http://0.0.0.0:8080",
+        "http://10.0.0.1",
+        "http://[::2]",
+        "http://[::ffff:10.0.0.1]",
+    ],
+)
+def test_http_is_refused_unless_the_host_is_really_loopback(url: str) -> None:
+    with pytest.raises(ConfigError, match="uses http://"):
         check_instance_url(url, "mastodon.instance")
 
 
@@ -272,3 +297,10 @@ def test_well_formed_alias_targets_are_accepted(tmp_path: Path) -> None:
         "@some.one@social.example.org",
         "@some-one.bsky.social",
     )
+
+
+def test_a_lookalike_loopback_instance_in_the_environment_is_refused(tmp_path: Path) -> None:
+    path = write(tmp_path, "")
+    for name in ("THREADPOST_MASTODON_INSTANCE", "THREADPOST_BLUESKY_SERVICE"):
+        with pytest.raises(ConfigError, match=r"127\.evil\.example' uses http://"):
+            load_settings(path, environ={name: "http://127.evil.example"})

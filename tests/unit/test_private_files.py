@@ -1,13 +1,17 @@
-"""Secret files are written whole, 0600, in a 0700 folder."""
+"""Secret files are written whole, 0600, in a 0700 folder; every folder created on the way is
+0700 too, whatever the umask."""
 
 from __future__ import annotations
 
+import os
 import stat
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from threadpost.private_files import write_private_file
+from threadpost.private_files import make_private_dir, write_private_file
 
 
 def test_creates_owner_only_file_and_folder(tmp_path: Path) -> None:
@@ -41,3 +45,45 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(
         write_private_file(path, "new")
     assert path.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["session.json"]
+
+
+@contextmanager
+def umask(value: int) -> Iterator[None]:
+    old = os.umask(value)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.parametrize("mask", [0o000, 0o022, 0o277], ids=["umask-000", "umask-022", "umask-277"])
+def test_every_folder_it_creates_is_0700_and_the_file_0600_whatever_the_umask(
+    tmp_path: Path, mask: int
+) -> None:
+    path = tmp_path / "state" / "bluesky" / "session.json"
+    with umask(mask):
+        write_private_file(path, "secret")
+    assert _mode(path) == 0o600
+    assert _mode(tmp_path / "state" / "bluesky") == 0o700
+    assert _mode(tmp_path / "state") == 0o700, "a parent it created is private too"
+
+
+def test_folders_that_already_exist_keep_their_mode(tmp_path: Path) -> None:
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine").chmod(0o755)
+    with umask(0o000):
+        make_private_dir(tmp_path / "mine" / "state")
+    assert _mode(tmp_path / "mine") == 0o755
+    assert _mode(tmp_path / "mine" / "state") == 0o700
+
+
+def test_a_file_where_a_folder_should_be_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "state").write_text("not a folder")
+    with pytest.raises(FileExistsError):
+        make_private_dir(tmp_path / "state")
+    with pytest.raises(NotADirectoryError):
+        make_private_dir(tmp_path / "state" / "bluesky")

@@ -2,7 +2,8 @@
 
 Each command calls one library function and lets `ThreadpostError`s reach `main`, the
 single error funnel, which prints `Error: …` (plus a hint) and exits with the error's
-status. Command groups live in sibling modules and register themselves on `app`.
+status. Command groups live in sibling modules and register themselves on `app`. Whatever
+a command run prints passes through `threadpost.redact`: no secret reaches the terminal.
 """
 
 from __future__ import annotations
@@ -14,23 +15,28 @@ from typing import NoReturn
 from threadpost.cli import accounts, authoring, bluesky, importing, mastodon, publishing  # noqa: F401
 from threadpost.cli.app import app, report_unexpected, state
 from threadpost.errors import ExitStatus, ThreadpostError
+from threadpost.redact import forget_secrets, redacting_streams
 
 __all__ = ["app", "main"]
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """Run the CLI and exit with its status (the console script's entry point)."""
-    # Standalone mode: click itself turns usage errors into exit 2 and --help into exit 0;
-    # what reaches us here is ours.
-    try:
-        app(args=argv, prog_name="threadpost")
-    except ThreadpostError as error:
-        state.report_error(error)
-        sys.exit(int(error.exit_status))
-    except KeyboardInterrupt:
-        print("Interrupted.", file=sys.stderr)
-        sys.exit(int(ExitStatus.INTERRUPTED))
-    except Exception as error:
-        report_unexpected(error)
-        sys.exit(int(ExitStatus.ERROR))
+    # The secrets of this run are registered as they are loaded; the streams scrub them
+    # from everything printed, by us or by a library (warnings, logging's last resort).
+    forget_secrets()
+    with redacting_streams():
+        # Standalone mode: click itself turns usage errors into exit 2 and --help into
+        # exit 0; what reaches us here is ours.
+        try:
+            app(args=argv, prog_name="threadpost")
+        except ThreadpostError as error:
+            state.report_error(error)
+            sys.exit(int(error.exit_status))
+        except KeyboardInterrupt:
+            print("Interrupted.", file=sys.stderr)
+            sys.exit(int(ExitStatus.INTERRUPTED))
+        except Exception as error:
+            report_unexpected(error)
+            sys.exit(int(ExitStatus.ERROR))
     sys.exit(0)

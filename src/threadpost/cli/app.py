@@ -14,6 +14,7 @@ import typer
 from threadpost import __version__
 from threadpost.config import Settings, load_settings
 from threadpost.errors import ThreadpostError, UsageError
+from threadpost.redact import redact
 from threadpost.values import PLATFORMS, PlatformName
 
 app = typer.Typer(
@@ -40,15 +41,15 @@ class CliState:
         if self._settings is None:
             self._settings = load_settings(self.config_path, self.db_path)
             for warning in self._settings.warnings:
-                print(f"Warning: {warning}", file=sys.stderr)
+                print(redact(f"Warning: {warning}"), file=sys.stderr)
         return self._settings
 
     def report_error(self, error: ThreadpostError) -> None:
         if self.show_traceback:
-            traceback.print_exception(error)
-        print(f"Error: {error.message}", file=sys.stderr)
+            print_traceback(error)
+        print(redact(f"Error: {error.message}"), file=sys.stderr)
         if error.hint:
-            print(f"Hint: {error.hint}", file=sys.stderr)
+            print(redact(f"Hint: {error.hint}"), file=sys.stderr)
 
 
 state = CliState()
@@ -90,13 +91,19 @@ def global_options(
 def report_unexpected(error: Exception) -> None:
     """A bug: say so briefly (the traceback only with --traceback)."""
     if state.show_traceback:
-        traceback.print_exception(error)
+        print_traceback(error)
     else:
         print(
-            f"Error: unexpected {type(error).__name__}: {error}\n"
-            "Hint: run again with --traceback and report it as a bug.",
+            redact(f"Error: unexpected {type(error).__name__}: {error}")
+            + "\nHint: run again with --traceback and report it as a bug.",
             file=sys.stderr,
         )
+
+
+def print_traceback(error: BaseException) -> None:
+    """The traceback of `error` and of the exceptions it chains, secrets redacted (a library's
+    exception quotes what the server answered, which may be the credentials sent)."""
+    sys.stderr.write(redact("".join(traceback.format_exception(error))))
 
 
 def echo(message: Any = "", *, err: bool = False) -> None:

@@ -20,9 +20,10 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from threadpost.platforms.bluesky.rules import BLUESKY_RULES
 from threadpost.platforms.mastodon.rules import MASTODON_RULES
-from threadpost.values import PlatformLimits, PlatformName, Severity
+from threadpost.values import PlatformLimits, PlatformName, Problem, Severity
 
 if TYPE_CHECKING:
+    from threadpost.draft import FrontMatter
     from threadpost.text.entities import Entity
     from threadpost.thread import PlannedPost, Thread
 
@@ -68,6 +69,19 @@ class NetworkRules(Protocol):
 
     def post_findings(self, post: PlannedPost) -> list[Finding]:
         """This network's own problems with a planned post (tags, mentions), offline."""
+        ...
+
+    def content_labels(
+        self, front: FrontMatter, *, sensitive: bool, cw: str | None, has_images: bool
+    ) -> tuple[str, ...]:
+        """The labels this network puts on every post (Bluesky's self-labels), from the
+        front matter's choice or, without one, from what Mastodon would hide (`sensitive`,
+        the content warning `cw`, the draft's images); () for a network without labels."""
+        ...
+
+    def thread_problems(self, thread: Thread, front: FrontMatter) -> list[Problem]:
+        """This network's problems with the thread as a whole: an audience it cannot give
+        (`thread.visibility`), a content warning it cannot show (`front.cw`). Offline."""
         ...
 
     def mention_handles(self, thread: Thread) -> list[str]:

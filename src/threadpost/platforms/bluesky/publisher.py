@@ -54,7 +54,7 @@ from threadpost.platforms.bluesky.records import (
     strong_ref,
     web_url,
 )
-from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
+from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS, not_public
 from threadpost.platforms.bluesky.session import (
     BlueskySession,
     SavedSession,
@@ -187,6 +187,14 @@ class BlueskyPublisher:
     ) -> None:
         """Write posts `start`..end in applyWrites calls of ≤ 200 (each atomic), confirming
         each post once its call has committed and its CID checked."""
+        refused = not_public(thread)
+        if refused is not None:
+            # `check` refuses such a draft; this stops a plan frozen by an older threadpost.
+            raise PermanentError(
+                f"the thread's {refused[0]} is {refused[1]!r}: Bluesky has no "
+                f"{refused[1]} posts, so nothing was sent there",
+                platform=PLATFORM,
+            )
         total = len(thread.posts)
         if not 1 <= start <= total:
             raise PermanentError(
@@ -236,6 +244,7 @@ class BlueskyPublisher:
                 mention_dids=dids,
                 reply=reply,
                 embed=embeds[post.index],
+                labels=thread.labels,
             )
             for mention in dropped:
                 self._warn(

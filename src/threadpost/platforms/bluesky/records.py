@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Final
 import libipld
 
 from threadpost.images import ImageError, inspect_image
+from threadpost.platforms.bluesky.labels import self_labels_field
 
 if TYPE_CHECKING:
     from threadpost.thread import Facet, PlannedPost, Thread
@@ -281,11 +282,13 @@ def post_record(
     mention_dids: Mapping[str, str | None],
     reply: tuple[Mapping[str, str], Mapping[str, str]] | None = None,
     embed: Mapping[str, Any] | None = None,
+    labels: Sequence[str] = (),
 ) -> tuple[dict[str, Any], list[DroppedMention]]:
     """The `app.bsky.feed.post` record of one planned post, exactly as it will be sent.
 
-    `reply` is (root, parent) strong refs. Returns the record and the mentions left as
-    plain text. The same inputs always give the same record (hence the same CID).
+    `reply` is (root, parent) strong refs; `labels` the self-labels (none: no field).
+    Returns the record and the mentions left as plain text. The same inputs always give
+    the same record (hence the same CID).
     """
     record: dict[str, Any] = {
         "$type": POST_COLLECTION,
@@ -303,6 +306,8 @@ def post_record(
         record["reply"] = {"root": dict(root), "parent": dict(parent)}
     if embed is not None:
         record["embed"] = dict(embed)
+    if labels:
+        record["labels"] = self_labels_field(labels)
     return record, [DroppedMention(post.index, handle) for handle in dropped]
 
 
@@ -355,6 +360,7 @@ def draft_records(thread: Thread, *, now: datetime | None = None) -> list[dict[s
             mention_dids=mentions,
             reply=(root, parent) if root is not None and parent is not None else None,
             embed=embed,
+            labels=thread.labels,
         )
         records.append(record)
         ref = strong_ref(at_uri(did, rkey), record_cid(record))

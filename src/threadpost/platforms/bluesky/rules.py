@@ -2,7 +2,8 @@
 
 Its fixed limits (300 graphemes and 3000 bytes), which entities become facets
 (`text.entities`), what `check` refuses or warns about (tags over 64 graphemes, @names that
-are no handle), and the records a dry run shows (`records.draft_records`).
+are no handle, a thread that is not public, a content warning it cannot show), which
+self-labels a thread's posts carry, and the records a dry run shows (`records.draft_records`).
 """
 
 from __future__ import annotations
@@ -10,13 +11,15 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Final
 
+from threadpost.platforms.bluesky.labels import SELF_LABELS, SENSITIVE_MEDIA_LABEL
 from threadpost.platforms.bluesky.records import draft_records
 from threadpost.text.count import utf8_length
 from threadpost.text.entities import Entity, bluesky_entities
 from threadpost.text.graphemes import grapheme_count
-from threadpost.values import PlatformLimits, PlatformName, Severity
+from threadpost.values import PlatformLimits, PlatformName, Problem, Severity
 
 if TYPE_CHECKING:
+    from threadpost.draft import FrontMatter
     from threadpost.thread import PlannedPost, Thread
 
 BLUESKY_LIMITS: Final = PlatformLimits(
@@ -35,6 +38,9 @@ MAX_TAG_GRAPHEMES: Final = 64
 _AT_WORD: Final = re.compile(r"(?:(?<=^)|(?<=[\s(]))@([\w.\-]+(?:@[\w.\-]+)?)", re.UNICODE)
 _HASHTAG: Final = re.compile(r"(?:(?<=^)|(?<=\s))[#＃]([^\s#＃]+)", re.UNICODE)
 _TRAILING_PUNCTUATION: Final = ".,;:!?…'\"’”»)]}"
+#: Mastodon visibilities whose audience Bluesky cannot give: every Bluesky post is public
+#: (an `unlisted` status is readable by anyone with its link, so it has an equivalent).
+_NOT_PUBLIC: Final = ("private", "direct")
 
 _Finding = tuple[Severity, str, str]
 
@@ -72,6 +78,21 @@ class BlueskyRules:
         """Tags over Bluesky's length, and @names that will not become mentions."""
         return _tag_findings(post) + _mention_findings(post)
 
+    def content_labels(
+        self, front: FrontMatter, *, sensitive: bool, cw: str | None, has_images: bool
+    ) -> tuple[str, ...]:
+        """The front matter's `bluesky_labels`; without it, `graphic-media` for a draft
+        with images that Mastodon hides (`sensitive`, or a content warning, which makes
+        Mastodon mark media sensitive), else none."""
+        if front.bluesky_labels is not None:
+            return front.bluesky_labels
+        return default_labels(sensitive=sensitive, cw=cw, has_images=has_images)
+
+    def thread_problems(self, thread: Thread, front: FrontMatter) -> list[Problem]:
+        """An error for a thread that is not public (Bluesky would make it public); a
+        warning for a content warning without a label chosen (it is not shown there)."""
+        return _audience_problems(thread, front) + _content_warning_problems(thread, front)
+
     def mention_handles(self, thread: Thread) -> list[str]:
         """The handles of the thread's mention facets (a DID needs no resolving)."""
         return list(
@@ -86,6 +107,79 @@ class BlueskyRules:
     def draft_payloads(self, thread: Thread) -> list[dict[str, Any]]:
         """The app.bsky.feed.post records, placeholders standing in for the network's part."""
         return draft_records(thread)
+
+
+def default_labels(*, sensitive: bool, cw: str | None, has_images: bool) -> tuple[str, ...]:
+    """The labels of a draft that chose none: its media blurred where Mastodon hides it."""
+    if has_images and (sensitive or cw):
+        return (SENSITIVE_MEDIA_LABEL,)
+    return ()
+
+
+_TO_MASTODON_ONLY: Final = (
+    'to publish to Mastodon only, set platforms = ["mastodon"] in the front matter or pass '
+    "--platform mastodon"
+)
+
+
+def not_public(thread: Thread) -> tuple[str, str] | None:
+    """(key, visibility) of the first of `visibility`/`reply_visibility` that Bluesky cannot
+    honour (followers or mentioned accounts only), or None when the thread is public."""
+    for key, visibility in (
+        ("visibility", thread.visibility),
+        ("reply_visibility", thread.reply_visibility),
+    ):
+        if visibility in _NOT_PUBLIC:
+            return key, visibility
+    return None
+
+
+def _audience_problems(thread: Thread, front: FrontMatter) -> list[Problem]:
+    """An error when the first post or the replies are meant for followers or mentioned
+    accounts only: Bluesky has no such posts, so nothing may be sent there."""
+    found = not_public(thread)
+    if found is None:
+        return []
+    key, visibility = found
+    written = getattr(front, key) is not None
+    source = key if written else f"the configuration's [mastodon] {key}"
+    posts = "the first post" if key == "visibility" else "the replies"
+    return [
+        Problem(
+            "error",
+            "visibility-not-on-bluesky",
+            f"{source} is {visibility!r}, but Bluesky has no {visibility} posts: "
+            f"{posts} would be public there, so nothing is sent; {_TO_MASTODON_ONLY}",
+            platform="bluesky",
+            line=front.lines.get(key) if written else None,
+        )
+    ]
+
+
+def _content_warning_problems(thread: Thread, front: FrontMatter) -> list[Problem]:
+    cw = front.cw
+    if not cw or front.bluesky_labels is not None:
+        return []
+    choose = (
+        f"choose with bluesky_labels = [...] ({', '.join(SELF_LABELS)}), "
+        "or bluesky_labels = [] for none"
+    )
+    if thread.labels:
+        labelled = (
+            f"its posts are labelled {', '.join(thread.labels)} (the default for images "
+            f"behind a content warning or marked sensitive); {choose}"
+        )
+    else:
+        labelled = f"its posts go out with no label; {choose}"
+    return [
+        Problem(
+            "warning",
+            "content-warning-not-on-bluesky",
+            f"the content warning {cw!r} is not shown on Bluesky (it has none): {labelled}",
+            platform="bluesky",
+            line=front.lines.get("cw"),
+        )
+    ]
 
 
 def _tag_findings(post: PlannedPost) -> list[_Finding]:

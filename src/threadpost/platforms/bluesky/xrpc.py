@@ -32,6 +32,7 @@ from threadpost.errors import (
     TransientError,
     UnclearOutcome,
 )
+from threadpost.redact import register_secrets
 from threadpost.values import PlatformName
 
 if TYPE_CHECKING:
@@ -84,7 +85,9 @@ class XrpcTransport:
         self.service = service.rstrip("/")
         self.timeout = timeout
         self._transport = transport
-        self._secrets: set[str] = {secret for secret in secrets if secret}
+        self._secrets: set[str] = set()
+        for secret in secrets:
+            self.add_secret(secret)
         self._http: httpx.Client | None = None
 
     # -- the HTTP client -------------------------------------------------------------------
@@ -329,11 +332,13 @@ class XrpcTransport:
     # -- secrets ---------------------------------------------------------------------------
 
     def add_secret(self, secret: str) -> None:
-        """Never let `secret` (nor, for a session string, its tokens) into a message."""
+        """Never let `secret` (nor, for a session string, its tokens) into a message, this
+        transport's or any output of the process (`threadpost.redact`)."""
         if not secret:
             return
-        self._secrets.add(secret)
-        self._secrets.update(part for part in secret.split(":::") if part.count(".") == 2)
+        tokens = {secret} | {part for part in secret.split(":::") if part.count(".") == 2}
+        self._secrets.update(tokens)
+        register_secrets(*tokens)
 
     def scrub(self, text: str) -> str:
         """`text` with every known secret and anything shaped like a JWT redacted."""

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from threadpost.errors import AuthFailed
 from threadpost.platforms.mastodon.http import USER_AGENT, MastodonHttp
+from threadpost.redact import register_secrets
 from threadpost.saved_login import (
     CREDENTIALS_FILE,
     SavedLogin,
@@ -75,6 +76,7 @@ def register_app(instance: str) -> AppRegistration:
         ) from None
     finally:
         http.close()
+    register_secrets(client_secret)
     return AppRegistration(instance=instance, client_id=client_id, client_secret=client_secret)
 
 
@@ -121,10 +123,13 @@ def exchange_code(app: AppRegistration, code: str) -> str:
             ) from None
         return token
 
+    register_secrets(code)
     try:
-        return http.call("logging in", log_in)
+        token = http.call("logging in", log_in)
     finally:
         http.close()
+    register_secrets(token)
+    return token
 
 
 def verify_token(instance: str, token: str) -> str:

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from functools import cache
 from typing import Any, Final, TypeVar
 
@@ -27,6 +28,7 @@ from threadpost.errors import (
     TransientError,
     UnclearOutcome,
 )
+from threadpost.redact import register_secrets
 from threadpost.values import PlatformName
 
 T = TypeVar("T")
@@ -35,6 +37,14 @@ PLATFORM: Final[PlatformName] = "mastodon"
 LOGIN_HINT: Final = "log in again: threadpost login mastodon --instance URL"
 USER_AGENT: Final = "threadpost"
 DEFAULT_TIMEOUT: Final = 30.0
+#: Clock offsets below this are measurement noise (Date has whole seconds): ignored.
+CLOCK_NOISE: Final = timedelta(seconds=2)
+#: A 429 without a reset time to trust is retried this long after (Mastodon's general API
+#: limit has 5-minute windows).
+RATE_LIMIT_FALLBACK: Final = timedelta(minutes=5)
+#: Mastodon's longest rate-limit window for what threadpost does is 3 hours (statuses);
+#: a reset further than this is a broken header, not a limit.
+MAX_RATE_LIMIT_RESET: Final = timedelta(days=1)
 
 
 class MastodonHttp:
@@ -50,6 +60,7 @@ class MastodonHttp:
         self.instance = instance.rstrip("/")
         self.timeout = timeout
         self._secrets = tuple(secret for secret in secrets if secret)
+        register_secrets(*self._secrets)
         self._session: Any = None
         self._lock = threading.Lock()
 
@@ -103,14 +114,18 @@ class MastodonHttp:
         post: int | None = None,
         write: bool = False,
         not_found: str | None = None,
+        expect: str | None = None,
     ) -> T:
-        """Run one Mastodon.py call; every failure leaves as a PlatformError."""
+        """Run one Mastodon.py call; every failure leaves as a PlatformError.
+
+        `expect`: a field the answer must have (a status's or media's "id"); a success
+        without it is an unreadable answer, unclear for a write (issue 18)."""
         from mastodon.errors import MastodonError
 
         session = self.session()
         session.forget_response()
         try:
-            return call()
+            answer = call()
         except MastodonError as exc:
             raise classify_error(
                 exc,
@@ -122,6 +137,20 @@ class MastodonHttp:
                 response=session.last_response(),
                 secrets=self._secrets,
             ) from exc
+        if expect is not None and not (isinstance(answer, dict) and answer.get(expect)):
+            raise unreadable_answer(
+                action,
+                self.instance,
+                getattr(session.last_response(), "status_code", None),
+                post=post,
+                write=write,
+            )
+        return answer
+
+    def last_clock_offset(self) -> timedelta | None:
+        """How far the instance's clock is ahead of ours, from the Date of the last answer
+        this thread received (None without a readable one)."""
+        return clock_offset(self.session().last_response())
 
     def get(self, path: str, *, action: str) -> Any:
         """GET `path` of the instance without Mastodon.py; the `requests.Response` whatever
@@ -150,7 +179,16 @@ def _recording_session_class() -> type[Any]:
             self._last = threading.local()
 
         def request(self, *args: Any, **kwargs: Any) -> Any:
-            response = super().request(*args, **kwargs)
+            response: Any = super().request(*args, **kwargs)
+            # When it arrived by our clock: with its Date header, how far the instance's
+            # clock is from ours (see `clock_offset`).
+            response.threadpost_received_at = datetime.now(UTC)
+            # Mastodon.py raises on any answer whose X-RateLimit-Reset it cannot parse, a
+            # success included: hide such a header from it (kept for the 429's reason).
+            reset = response.headers.get("X-RateLimit-Reset")
+            response.threadpost_reset = reset
+            if reset is not None and parse_reset(reset) is None:
+                del response.headers["X-RateLimit-Reset"]
             self._last.response = response
             return response
 
@@ -204,13 +242,9 @@ def classify_error(
                 platform=PLATFORM,
                 post=post,
             )
-        # (`if response` would be wrong: a requests Response is falsy when not ok.)
-        reset_at = (
-            parse_reset(response.headers.get("X-RateLimit-Reset")) if response is not None else None
-        )
-        when = f"; it resets at {reset_at.isoformat(timespec='seconds')}" if reset_at else ""
+        reset_at, when = rate_limit_reset(response)
         return RateLimited(
-            clean(f"{action}: {instance} says too many requests (HTTP 429){when}"),
+            clean(f"{action}: {instance} says too many requests (HTTP 429); {when}"),
             platform=PLATFORM,
             reset_at=reset_at,
             post=post,
@@ -240,6 +274,10 @@ def classify_error(
     if isinstance(exc, MastodonAPIError):
         args = exc.args
         code = args[1] if len(args) > 1 and isinstance(args[1], int) else status
+        if code is not None and 200 <= code < 300:
+            # Mastodon.py could not parse a success: the request was carried out (a status
+            # stored, an image uploaded) but what it made cannot be read.
+            return unreadable_answer(action, instance, code, post=post, write=write)
         server_reason = args[3] if len(args) > 3 and args[3] else None
         said = f": {server_reason}" if server_reason else ""
         if code in (401, 403):
@@ -277,17 +315,90 @@ def classify_error(
     )
 
 
+def unreadable_answer(
+    action: str, instance: str, code: int | None, *, post: int | None, write: bool
+) -> TransientError:
+    """A success whose body is not what was asked for (not JSON, not a status): for a write,
+    an unclear outcome (look it up, then resume); for a read, worth a retry."""
+    said = f"HTTP {code}" if code else "success"
+    if write:
+        return UnclearOutcome(
+            f"{action}: {instance} answered {said} with a body that is not the expected JSON; "
+            "the write may have been carried out, so it is looked up before any resend",
+            platform=PLATFORM,
+            post=post,
+        )
+    return TransientError(
+        f"{action}: {instance} answered {said} with a body that is not the expected JSON",
+        platform=PLATFORM,
+        post=post,
+    )
+
+
+def clock_offset(response: Any) -> timedelta | None:
+    """The instance's clock minus ours, from an answer's Date header and the moment it was
+    received; zero when under CLOCK_NOISE (Date has whole seconds), None without a Date."""
+    received = getattr(response, "threadpost_received_at", None)
+    if response is None or not isinstance(received, datetime):
+        return None
+    try:
+        date = parsedate_to_datetime(response.headers.get("Date") or "")
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    if date.tzinfo is None:
+        date = date.replace(tzinfo=UTC)
+    offset = date - received
+    return timedelta(0) if abs(offset) < CLOCK_NOISE else offset
+
+
+def rate_limit_reset(response: Any, *, now: datetime | None = None) -> tuple[datetime, str]:
+    """When to try again after a 429, on our clock, and the reason in words.
+
+    The instance's X-RateLimit-Reset is on its own clock: moved by the offset its Date
+    shows. A reset that is missing, unreadable, not after the answer, or further than
+    MAX_RATE_LIMIT_RESET away cannot be trusted: the answer is then RATE_LIMIT_FALLBACK from
+    now (a bounded wait, or a deferral the retry policy can hold), never an exception."""
+    now = now or datetime.now(UTC)
+    header = (
+        getattr(response, "threadpost_reset", response.headers.get("X-RateLimit-Reset"))
+        if response is not None
+        else None
+    )
+    shown = repr(header[:40]) if isinstance(header, str) else ""
+    pause = f"trying again after {int(RATE_LIMIT_FALLBACK.total_seconds())} s"
+    if not header:
+        return now + RATE_LIMIT_FALLBACK, f"no X-RateLimit-Reset header; {pause}"
+    reset = parse_reset(header)
+    if reset is None:
+        return now + RATE_LIMIT_FALLBACK, f"unreadable X-RateLimit-Reset {shown}; {pause}"
+    offset = clock_offset(response) or timedelta(0)
+    try:
+        local = reset - offset
+    except OverflowError:
+        local = reset
+    if local <= now:
+        return now + RATE_LIMIT_FALLBACK, f"X-RateLimit-Reset {shown} is already past; {pause}"
+    if local - now > MAX_RATE_LIMIT_RESET:
+        return (
+            now + RATE_LIMIT_FALLBACK,
+            f"X-RateLimit-Reset {shown} is implausibly far away; {pause}",
+        )
+    return local, f"it resets at {local.isoformat(timespec='seconds')}"
+
+
 def parse_reset(value: str | None) -> datetime | None:
     """X-RateLimit-Reset → aware UTC datetime: Mastodon's ISO-8601 (with microseconds), or
-    epoch seconds (GoToSocial)."""
+    epoch seconds (GoToSocial), or epoch milliseconds; None for anything else."""
     if not value:
         return None
     value = value.strip()
     try:
         if value.isdigit():
-            return datetime.fromtimestamp(int(value), UTC)
+            number = int(value)
+            # Seconds past 10**11 would be the year 5138: that is milliseconds.
+            return datetime.fromtimestamp(number / 1000 if number > 10**11 else number, UTC)
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except (ValueError, OverflowError):
+    except (ValueError, OverflowError, OSError):
         return None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
@@ -351,4 +462,13 @@ def _network_reason(cause: BaseException | None) -> str:
     return "network error"
 
 
-__all__ = ["LOGIN_HINT", "PLATFORM", "MastodonHttp", "classify_error", "parse_reset"]
+__all__ = [
+    "LOGIN_HINT",
+    "PLATFORM",
+    "MastodonHttp",
+    "classify_error",
+    "clock_offset",
+    "parse_reset",
+    "rate_limit_reset",
+    "unreadable_answer",
+]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final
 from threadpost.errors import ConfigError, TransientError
 from threadpost.platforms.mastodon.http import MastodonHttp
 from threadpost.platforms.mastodon.rules import MASTODON_DEFAULT_LIMITS
+from threadpost.private_files import write_private_file
 from threadpost.values import PlatformLimits
 
 if TYPE_CHECKING:
@@ -149,7 +149,4 @@ def _write_cache(state_dir: Path, instance: str, limits: PlatformLimits, now: da
     entries[instance] = {"fetched_at": now.isoformat(), "limits": asdict(limits)}
     # A failed write only costs a fetch next time; never fail a command over the cache.
     with contextlib.suppress(OSError):
-        state_dir.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(entries, indent=1, sort_keys=True), encoding="utf-8")
-        tmp.replace(path)
+        write_private_file(path, json.dumps(entries, indent=1, sort_keys=True))

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from html.parser import HTMLParser
@@ -64,8 +65,9 @@ _KEY_RECIPE: Final = "threadpost-mastodon-idempotency-v1"
 _UPLOAD_WORKERS: Final = 4
 #: How long the instance remembers an Idempotency-Key (Mastodon: one hour), less a margin.
 IDEMPOTENCY_MEMORY: Final = timedelta(minutes=55)
-#: A status's created_at is the server's clock, the ledger's first attempt ours: allow this
-#: much disagreement when deciding that a status is older than the first attempt.
+#: A status's created_at is the instance's clock, the ledger's first attempt ours: the first
+#: attempt is translated by the offset the instance's Date header shows, and this much more
+#: is read before it (Date is in whole seconds; the offset may have drifted since).
 CLOCK_SKEW: Final = timedelta(minutes=2)
 #: Look-ups read the account's statuses newest first, this many per page, at most this many
 #: pages: an account posting more than 2,000 statuses since the first attempt is not
@@ -75,7 +77,8 @@ LOOKUP_MAX_PAGES: Final = 50
 #: Statuses whose rendered text does not match but whose parent does are compared through
 #: their source text (one request each), at most this many per look-up.
 LOOKUP_MAX_SOURCES: Final = 10
-#: Without a first attempt time (a ledger from before it was kept), search this far back.
+#: Without a first attempt time to trust (a ledger from before it was kept, no readable Date
+#: from the instance, a local clock set back since), search this far back.
 LOOKUP_FALLBACK_WINDOW: Final = timedelta(days=2)
 
 
@@ -232,16 +235,24 @@ class MastodonPublisher:
         Mastodon cannot look a status up by its Idempotency-Key, and remembers the key for
         only an hour: a post left in doubt and resumed later would be posted twice if the
         resend were trusted to be deduplicated. So the account's statuses are read newest
-        first (GET /api/v1/accounts/:id/statuses, replies included, paged with max_id) back
-        to the posts' first attempt, and a post is found when a status replies to the right
-        parent (none for post 1) with the same text: its rendered HTML reduced to plain
-        words, or, when that differs (formatting the instance applies), its source text
-        (GET /api/v1/statuses/:id/source), which is exactly what was sent.
+        first (GET /api/v1/accounts/:id/statuses, replies included, paged with max_id), and a
+        post is found when a status replies to the right parent (none for post 1) with the
+        same text: its rendered HTML reduced to plain words, or, when that differs
+        (formatting the instance applies), its source text (GET /api/v1/statuses/:id/source),
+        which is exactly what was sent.
+
+        How far back to read never trusts the local clock to agree with the instance's
+        (issue 17): after post k-1 (a confirmed status) only what is newer than it is read,
+        the instance filtering by id (`since_id`); for post 1 the search goes back to the
+        first attempt translated into the instance's time by the offset its own `Date`
+        header shows, less CLOCK_SKEW. When that time cannot be trusted (no readable Date,
+        or a first attempt later than the local clock now: it was set back), the search goes
+        back LOOKUP_FALLBACK_WINDOW, wide rather than blind.
 
         Without the plan (`thread`) nothing can be matched: every post is reported missing,
-        and only the Idempotency-Key protects a resend. When the search cannot reach the
-        first attempt (more than LOOKUP_MAX_PAGES pages since), the answer is "missing" while
-        the instance still remembers the keys, and an error naming the post after that.
+        and only the Idempotency-Key protects a resend. When the search cannot reach its
+        bound (more than LOOKUP_MAX_PAGES pages), the answer is "missing" while the instance
+        still remembers the keys, and an error naming the post after that.
         """
         if not keys:
             return []
@@ -253,8 +264,9 @@ class MastodonPublisher:
         now = datetime.now(UTC)
         known = [k.first_attempt_at for k in ordered if k.first_attempt_at is not None]
         since = min(known) if known else now - LOOKUP_FALLBACK_WINDOW
-        statuses, complete = self._statuses_since(since - CLOCK_SKEW, first=ordered[0].index)
-        if not complete and now - since >= IDEMPOTENCY_MEMORY:
+        parent_id = parent.remote_id if parent is not None else None
+        search = self._statuses_since(since, now=now, after_id=parent_id, first=ordered[0].index)
+        if not search.complete and now - since >= IDEMPOTENCY_MEMORY:
             raise PermanentError(
                 f"cannot tell whether post {ordered[0].index} was published: the account has "
                 f"posted more than {LOOKUP_PAGE_SIZE * LOOKUP_MAX_PAGES} statuses since its "
@@ -267,12 +279,11 @@ class MastodonPublisher:
             )
         budget = [LOOKUP_MAX_SOURCES]
         found: dict[int, PostRef] = {}
-        parent_id = parent.remote_id if parent is not None else None
         for key in ordered:
             post = posts.get(key.index)
             if post is None:
                 break
-            status = self._find_status(statuses, post, thread, parent_id, budget)
+            status = self._find_status(search, post, thread, parent_id, budget)
             if status is None:
                 break  # later posts reply to this one: they cannot exist either
             ref = PostRef(
@@ -285,13 +296,18 @@ class MastodonPublisher:
             parent_id = ref.remote_id
         return [found.get(key.index) for key in keys]
 
-    def _statuses_since(self, cutoff: datetime, *, first: int) -> tuple[list[Any], bool]:
-        """The account's statuses created at or after `cutoff`, newest first; and whether
-        the search reached `cutoff` (False when the page budget ran out first)."""
+    def _statuses_since(
+        self, since: datetime, *, now: datetime, after_id: str | None, first: int
+    ) -> _Search:
+        """The account's statuses newer than status `after_id` (when given) or else created
+        at or after the first attempt `since` (local clock) on the instance's clock, less
+        the margin; newest first."""
         self.account_id()
         account = self._account_number
         collected: list[Any] = []
         max_id: str | None = None
+        cutoff: datetime | None = None
+        anchor: datetime | None = None
         for _ in range(LOOKUP_MAX_PAGES):
             page = self._call(
                 f"looking for post {first} among the account's statuses",
@@ -301,35 +317,61 @@ class MastodonPublisher:
                     exclude_replies=False,
                     limit=LOOKUP_PAGE_SIZE,
                     max_id=max_id,
+                    since_id=after_id,
                 ),
                 post=first,
             )
+            if after_id is None and cutoff is None:
+                anchor, cutoff = self._lookup_bound(since, now)
             if not page:
-                return collected, True
-            for status in page:
-                if _created_at(status) >= cutoff:
-                    collected.append(status)
-            if _created_at(page[-1]) < cutoff:
-                return collected, True
+                return _Search(collected, True, anchor)
+            if after_id is not None:
+                # The instance filtered by id already; an older one means it ignored since_id.
+                newer = [s for s in page if _id_order(str(s["id"])) > _id_order(after_id)]
+                collected.extend(newer)
+                if len(newer) < len(page):
+                    return _Search(collected, True, None)
+            else:
+                assert cutoff is not None
+                collected.extend(s for s in page if _created_at(s) >= cutoff)
+                if _created_at(page[-1]) < cutoff:
+                    return _Search(collected, True, anchor)
             max_id = str(page[-1]["id"])
-        return collected, False
+        return _Search(collected, False, anchor)
+
+    def _lookup_bound(self, since: datetime, now: datetime) -> tuple[datetime, datetime]:
+        """(the first attempt on the instance's clock, the oldest created_at to read),
+        judged from the Date of the answer just received."""
+        offset = self._http.last_clock_offset()
+        if offset is None or since > now + CLOCK_SKEW:
+            # No instance time to translate by, or the local clock was set back since the
+            # first attempt: read a wide window rather than trust the local time.
+            start = now + (offset or timedelta(0)) - LOOKUP_FALLBACK_WINDOW
+            return start, start
+        anchor = since + offset
+        return anchor, anchor - CLOCK_SKEW
 
     def _find_status(
         self,
-        statuses: Sequence[Any],
+        search: _Search,
         post: PlannedPost,
         thread: Thread,
         parent_id: str | None,
         budget: list[int],
     ) -> Any:
-        """The oldest status replying to `parent_id` whose text is `post`'s, or None."""
+        """The oldest status replying to `parent_id` whose text is `post`'s, or None; one
+        created after the first attempt is preferred to one only inside the margin before
+        it (an identical post 1 published just before is a twin, not this post)."""
         candidates = [
             status
-            for status in reversed(statuses)  # oldest first: a duplicate is never preferred
+            for status in reversed(search.statuses)  # oldest first: never prefer a duplicate
             if not status.get("reblog")
             and _id_or_none(status.get("in_reply_to_id")) == parent_id
             and words(status.get("spoiler_text") or "") == words(thread.spoiler_text or "")
         ]
+        if parent_id is None and search.anchor is not None:
+            anchor = search.anchor
+            candidates.sort(key=lambda status: _created_at(status) < anchor)  # stable
         wanted = words(post.text)
         for status in candidates:
             if words(html_to_text(str(status.get("content") or ""))) == wanted:
@@ -412,6 +454,7 @@ class MastodonPublisher:
             post=index,
             write=True,
             not_found=not_found,
+            expect="id",
         )
 
     def _upload_all(self, posts: Sequence[PlannedPost]) -> dict[int, list[str]]:
@@ -460,6 +503,10 @@ class MastodonPublisher:
                 file_name=Path(image.path).name,
             ),
             post=index,
+            # An upload whose answer is lost or unreadable may have created the media: the
+            # attempt is unclear (an unattached media is harmless; the retry uploads anew).
+            write=True,
+            expect="id",
         )
         media_id = str(media["id"])
         if focus is not None and not (media.get("meta") or {}).get("focus"):
@@ -490,6 +537,7 @@ class MastodonPublisher:
                 f"waiting for image {image.written_path} of post {index}",
                 lambda: self._client().media(media_id),
                 post=index,
+                expect="id",
             )
         return media_id
 
@@ -520,10 +568,13 @@ class MastodonPublisher:
         post: int | None = None,
         write: bool = False,
         not_found: str | None = None,
+        expect: str | None = None,
     ) -> T:
         """Run one Mastodon.py call through the instance's transport (`http.py`): every
         failure leaves as a PlatformError."""
-        return self._http.call(action, call, post=post, write=write, not_found=not_found)
+        return self._http.call(
+            action, call, post=post, write=write, not_found=not_found, expect=expect
+        )
 
 
 def html_to_text(html: str) -> str:
@@ -578,6 +629,22 @@ def _created_at(status: Any) -> datetime:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class _Search:
+    """What a look-up read: statuses newest first, whether it reached its bound, and the
+    first attempt on the instance's clock (None when bounded by the parent's id)."""
+
+    statuses: list[Any]
+    complete: bool
+    anchor: datetime | None
+
+
+def _id_order(status_id: str) -> tuple[int, str]:
+    # Mastodon's ids are decimal snowflakes, other servers' fixed-width sortable strings
+    # (ULIDs, flake ids): by length, then text, orders both by creation.
+    return len(status_id), status_id
 
 
 def _id_or_none(value: Any) -> str | None:

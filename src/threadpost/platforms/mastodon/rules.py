@@ -11,11 +11,13 @@ from typing import TYPE_CHECKING, Any, Final
 
 from threadpost.aliases import TWITTER_MENTION
 from threadpost.platforms.mastodon.statuses import draft_statuses
+from threadpost.platforms.mastodon.visibility import VISIBILITIES, is_wider
 from threadpost.text.count import DEFAULT_URL_WEIGHT, mastodon_length, utf8_length
 from threadpost.text.entities import Entity, mastodon_entities
-from threadpost.values import PlatformLimits, PlatformName, Severity
+from threadpost.values import PlatformLimits, PlatformName, Problem, Severity
 
 if TYPE_CHECKING:
+    from threadpost.draft import FrontMatter
     from threadpost.thread import PlannedPost, Thread
 
 #: The offline fallback: the instance's own limits replace it whenever they can be read.
@@ -77,6 +79,33 @@ class MastodonRules:
                 '{ mastodon = "@user@instance" })',
             )
             for name in dict.fromkeys(m.group("name") for m in TWITTER_MENTION.finditer(post.text))
+        ]
+
+    def content_labels(
+        self, front: FrontMatter, *, sensitive: bool, cw: str | None, has_images: bool
+    ) -> tuple[str, ...]:
+        """No labels: Mastodon marks content with `spoiler_text` and `sensitive` instead."""
+        return ()
+
+    def thread_problems(self, thread: Thread, front: FrontMatter) -> list[Problem]:
+        """A reply_visibility written in the draft that is wider than the first post's
+        visibility (which then came from the configuration: the draft parser refuses the
+        two keys in contradiction). A default from the configuration is narrowed instead."""
+        wanted = front.reply_visibility
+        if wanted is None or not is_wider(wanted, thread.visibility):
+            return []
+        source = "visibility" if front.visibility else "the configuration's [mastodon] visibility"
+        narrower = ", ".join(v for v in VISIBILITIES if not is_wider(v, thread.visibility))
+        return [
+            Problem(
+                "error",
+                "reply-visibility-wider",
+                f"reply_visibility {wanted!r} is wider than {source} {thread.visibility!r}: the "
+                f"replies would reach people the first post does not; use one of {narrower}, "
+                "or leave reply_visibility out",
+                platform=self.platform,
+                line=front.lines.get("reply_visibility"),
+            )
         ]
 
     def mention_handles(self, thread: Thread) -> list[str]:

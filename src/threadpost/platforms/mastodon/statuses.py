@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from threadpost.platforms.mastodon.visibility import reply_visibility
+
 if TYPE_CHECKING:
     from threadpost.thread import PlannedPost, Thread
 
@@ -27,7 +29,12 @@ def status_params(thread: Thread, post: PlannedPost) -> dict[str, Any]:
     return {
         "status": post.text,
         "in_reply_to_id": None if post.index == 1 else f"<id of post {post.index - 1}>",
-        "visibility": thread.visibility if post.index == 1 else thread.reply_visibility,
+        # Narrowed here too: a plan frozen by an older threadpost may hold a wider one.
+        "visibility": (
+            thread.visibility
+            if post.index == 1
+            else reply_visibility(thread.visibility, thread.reply_visibility)
+        ),
         "spoiler_text": thread.spoiler_text or None,
         "sensitive": thread.sensitive,
         "language": _language(thread.lang),
