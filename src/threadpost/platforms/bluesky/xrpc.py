@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -96,10 +97,11 @@ class XrpcTransport:
         if self._http is None:
             import httpx
 
-            kwargs: dict[str, Any] = {"timeout": self.timeout}
-            if self._transport is not None:
-                kwargs["transport"] = self._transport
-            else:
+            kwargs: dict[str, Any] = {
+                "timeout": self.timeout,
+                "transport": self._transport or _tls_when_needed(),
+            }
+            if self._transport is None:
                 # Never send tokens through a proxy picked up from the environment for a
                 # loopback PDS (tests, local development).
                 kwargs["trust_env"] = not is_loopback(self.service)
@@ -503,6 +505,37 @@ def _connect_failed(exc: BaseException) -> bool:
 
     cause = exc.__cause__
     return isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout))
+
+
+def _tls_when_needed() -> httpx.BaseTransport:
+    """A transport that sets TLS up (loading the CA bundle: ~0.1-0.2 s) only for the first
+    https:// request: a PDS on http://localhost (tests, development, the benchmarks) never
+    pays for it. https:// is verified as httpx always does."""
+    import httpx
+
+    class TlsWhenNeeded(httpx.BaseTransport):
+        def __init__(self) -> None:
+            # Used for http:// only, so no certificate is ever checked with it: verify=False
+            # just skips loading the CA bundle.
+            self._plain = httpx.HTTPTransport(verify=False)
+            self._tls: httpx.HTTPTransport | None = None
+            self._lock = threading.Lock()
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if request.url.scheme != "https":
+                return self._plain.handle_request(request)
+            with self._lock:
+                if self._tls is None:
+                    self._tls = httpx.HTTPTransport()
+                tls = self._tls
+            return tls.handle_request(request)
+
+        def close(self) -> None:
+            self._plain.close()
+            if self._tls is not None:
+                self._tls.close()
+
+    return TlsWhenNeeded()
 
 
 def is_loopback(url: str) -> bool:
