@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -56,6 +56,7 @@ FaultKind = Literal[
     "crash",  # the server commits, then the client process dies before confirming
     "doubts",  # the server commits, the post is confirmed, then LandedWithDoubts (CIDs)
     "warn",  # a non-fatal warning (like a link card that could not be made), then sent
+    "unexpected",  # the server commits, then the adapter fails in a way nobody foresaw
 ]
 
 
@@ -132,6 +133,10 @@ class FakePublisher:
     warnings: list[Problem] = field(default_factory=list)
     #: What find_published was given besides the keys: (first index, parent remote id).
     lookups: list[tuple[int, str | None, bool]] = field(default_factory=list)
+    #: Called with the post's index just before each post is sent (what happens meanwhile).
+    before_post: Callable[[int], None] | None = None
+    #: True once `close()` was called.
+    closed: bool = False
 
     def fail_at(self, post: int, kind: FaultKind, times: int = 1, **extra: object) -> FakePublisher:
         """Add a fault at post `post` (1-based) for the next `times` sends of it."""
@@ -171,6 +176,8 @@ class FakePublisher:
         for post in thread.posts[start - 1 :]:
             if self.delay:
                 time.sleep(self.delay)
+            if self.before_post is not None:
+                self.before_post(post.index)
             key = by_index[post.index].key
             fault = self._fault(post.index)
             if fault in ("transient", "unclear", "rate-limited", "permanent", "auth"):
@@ -201,6 +208,8 @@ class FakePublisher:
                 )
             if fault == "crash":
                 raise Crash(f"killed after the server committed post {post.index}")
+            if fault == "unexpected":
+                raise RuntimeError(f"cannot read the answer to post {post.index}")
             ref = PostRef(
                 platform=self.platform,
                 index=post.index,

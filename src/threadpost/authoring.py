@@ -20,8 +20,10 @@ from typing import Any, Final
 from threadpost.check import CheckReport, check_draft
 from threadpost.config import Settings
 from threadpost.errors import ThreadpostError, UsageError
+from threadpost.linkcard_cache import cached_cards
 from threadpost.linkcheck import ProgressSink
 from threadpost.preview import render_html, to_json
+from threadpost.preview_accounts import preview_accounts
 from threadpost.values import PlatformName
 
 #: Makes the progress sink for one draft's link checks (None: no progress shown).
@@ -88,7 +90,11 @@ def preview_draft(
     showing the networks side by side there."""
     [report] = check_drafts([path], settings, platforms, offline=offline, progress=progress).reports
     if html is not None:
-        _write_page(html, render_html(report))
+        # The author line and link cards from what is saved on this machine (no network).
+        page = render_html(
+            report, preview_accounts(settings), cards=cached_cards(settings.state_dir)
+        )
+        _write_page(html, page)
     return report
 
 

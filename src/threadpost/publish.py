@@ -22,22 +22,44 @@ the ledger and returned in the platform's outcome.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+import contextlib
+import sqlite3
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 from threadpost.clock import Clock, utc_now
-from threadpost.errors import ExitStatus, StoreError, ThreadpostError, ValidationFailed
-from threadpost.store import FINISHED_STATES, Ledger, PlatformRecord, ThreadRecord, ThreadState
+from threadpost.errors import (
+    AuthFailed,
+    ExitStatus,
+    LandedWithDoubts,
+    PermanentError,
+    RateLimited,
+    StoreError,
+    ThreadpostError,
+    TransientError,
+    UnclearOutcome,
+)
+from threadpost.refusal import refuse_errors
+from threadpost.store import (
+    FINISHED_STATES,
+    Ledger,
+    PlatformRecord,
+    PlatformState,
+    PostRecord,
+    ThreadState,
+)
+from threadpost.values import Problem
 
 if TYPE_CHECKING:
     from threadpost.draft import Draft
+    from threadpost.lease import Lease
     from threadpost.plan import Thread
     from threadpost.platforms.base import Publisher
     from threadpost.retry import RetryPolicy
-    from threadpost.values import PlatformName, PostRef, Problem
+    from threadpost.values import PlatformName, PostRef
 
 #: Opens the publisher of one platform (logs in); may raise AuthFailed / ConfigError.
 OpenPublisher = Callable[["PlatformName"], "Publisher"]
@@ -131,15 +153,7 @@ class PublishResult:
 
 def refuse_plan_errors(draft: Draft, plans: Mapping[PlatformName, Thread]) -> None:
     """Refuse plans with errors (nothing is recorded, nothing sent)."""
-    errors = [p for thread in plans.values() for p in thread.problems if p.is_error]
-    if errors:
-        first = errors[0]
-        where = f"{first.platform} post {first.post}: " if first.post else ""
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise ValidationFailed(
-            f"{draft.path}: {where}{first.message}{more}; nothing was sent",
-            hint=f"threadpost check {draft.path} lists every problem",
-        )
+    refuse_errors({draft.path: [p for thread in plans.values() for p in thread.problems]})
 
 
 def refuse_conflicts(ledger: Ledger, draft: Draft, *, again: bool) -> None:
@@ -181,6 +195,21 @@ def freeze_thread(
     was edited), resumed when posting has begun with the same content, and refused when
     posting has begun and the draft has changed since."""
     refuse_plan_errors(draft, plans)
+    # One transaction under the write lock: two processes freezing the same draft at once
+    # (two `publish`, or `schedule` racing `publish`) find the same thread, never make two.
+    with ledger.transaction():
+        return _freeze(ledger, draft, plans, schedule_at=schedule_at, now=now, again=again)
+
+
+def _freeze(
+    ledger: Ledger,
+    draft: Draft,
+    plans: Mapping[PlatformName, Thread],
+    *,
+    schedule_at: datetime | None,
+    now: datetime,
+    again: bool,
+) -> Frozen:
     refuse_conflicts(ledger, draft, again=again)
     path = str(draft.path.resolve())
     title = draft.front.title
@@ -231,6 +260,104 @@ def _has_started(ledger: Ledger, thread_id: str) -> bool:
     )
 
 
+# -- publishers: opened once per pass, closed at the end ------------------------------------
+
+
+class Publishers:
+    """The publishers of one publishing pass (one `publish`, one `run`): each network's is
+    opened on first use, reused by every thread of the pass (a `run` logs in once), and
+    closed when the pass ends. Itself an `OpenPublisher`."""
+
+    def __init__(self, open_publisher: OpenPublisher) -> None:
+        self._open = open_publisher
+        self._opened: dict[PlatformName, Publisher] = {}
+
+    def __call__(self, platform: PlatformName) -> Publisher:
+        if platform not in self._opened:
+            self._opened[platform] = self._open(platform)
+        return self._opened[platform]
+
+    def __enter__(self) -> Publishers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every publisher opened so far (a failing close hides nothing it follows)."""
+        opened, self._opened = list(self._opened.values()), {}
+        for publisher in opened:
+            with contextlib.suppress(Exception):
+                publisher.close()
+
+
+# -- what each kind of error does to the ledger ---------------------------------------------
+
+AttemptOutcome = Literal[
+    "ok",
+    "landed-with-doubts",
+    "auth",
+    "permanent",
+    "rate-limited",
+    "unclear",
+    "transient",
+    "error",
+    "unexpected",
+]
+#: What becomes of the posts an attempt left 'sending': looked up by the next attempt (they
+#: may have landed), back to 'planned' (surely not sent), or 'planned' with the server's
+#: refusal noted on the post.
+PostsAfter = Literal["look-up", "planned", "refused"]
+#: What the platform becomes once this run's retries are over: failed at once, left for a
+#: later run (attempts counted, given up after `max_attempts`), or carry on sending.
+PlatformAfter = Literal["failed", "retry-later", "carry-on"]
+
+
+@dataclass(frozen=True)
+class ErrorRule:
+    """How the engine records one kind of failure."""
+
+    kind: type[Exception]
+    attempt: AttemptOutcome
+    posts: PostsAfter
+    platform: PlatformAfter
+    #: Retried within this run (`retry.is_retryable` agrees: a test holds them together).
+    retry: bool
+
+
+#: The one table from error kind to ledger writes; the first row whose kind matches wins.
+ERROR_RULES: Final = (
+    # Every post landed and is confirmed, something about it is off: warn, go on.
+    ErrorRule(LandedWithDoubts, "landed-with-doubts", "planned", "carry-on", retry=False),
+    # Log in again: nothing is wrong with the thread itself.
+    ErrorRule(AuthFailed, "auth", "refused", "retry-later", retry=False),
+    ErrorRule(PermanentError, "permanent", "refused", "failed", retry=False),
+    ErrorRule(RateLimited, "rate-limited", "planned", "retry-later", retry=True),
+    ErrorRule(UnclearOutcome, "unclear", "look-up", "retry-later", retry=True),
+    ErrorRule(TransientError, "transient", "planned", "retry-later", retry=True),
+    # The ledger, the config, an adapter breaking its contract: whatever was being sent
+    # may have landed.
+    ErrorRule(ThreadpostError, "error", "look-up", "retry-later", retry=False),
+    # A bug or an unforeseen failure (a decoder's bomb check, a malformed answer): this
+    # thread is deferred with the reason recorded; other threads and networks go on.
+    ErrorRule(Exception, "unexpected", "look-up", "retry-later", retry=False),
+)
+
+
+def error_rule(error: Exception) -> ErrorRule:
+    """The row of `ERROR_RULES` for `error` (a transient error that says it is unclear is
+    an unclear outcome, whatever its class)."""
+    kind = UnclearOutcome if isinstance(error, TransientError) and error.unclear else type(error)
+    return next(rule for rule in ERROR_RULES if issubclass(kind, rule.kind))
+
+
+def error_text(error: Exception) -> str:
+    """An error's message as recorded: an unexpected one is named by its type."""
+    if isinstance(error, ThreadpostError):
+        return error.message
+    return f"unexpected error: {type(error).__name__}: {error}"
+
+
 # -- publishing a recorded thread ----------------------------------------------------------
 
 
@@ -243,10 +370,13 @@ def publish_thread(
     policy: RetryPolicy | None = None,
     clock: Clock = utc_now,
     on_confirm: Callable[[PostRef], None] | None = None,
+    lease: Lease | None = None,
 ) -> PublishResult:
     """Publish (or resume) every platform of the thread that is not finished yet.
 
-    The caller holds the thread's lease (see `schedule.py`)."""
+    The caller holds the thread's `lease` (`lease.thread_lease`), renewed here on every
+    confirmed post; `on_confirm` hears of each confirmed post too. The publishers stay open:
+    closing them is for whoever owns the pass (`Publishers`)."""
     from threadpost.retry import RetryPolicy
 
     policy = policy or RetryPolicy(clock=clock)
@@ -255,25 +385,27 @@ def publish_thread(
         raise StoreError(f"thread {thread_id} is {record.state}; nothing to publish")
     if record.state == "scheduled":
         ledger.set_thread_state(thread_id, "incomplete", clock())
+
+    def confirmed(ref: PostRef) -> None:
+        if lease is not None:
+            lease.renew()
+        if on_confirm is not None:
+            on_confirm(ref)
+
     outcomes: list[PlatformOutcome] = []
     for platform_record in ledger.platforms(thread_id):
-        platform = platform_record.platform
         if platform_record.state in ("published", "failed", "deleted"):
             outcomes.append(_outcome_from_ledger(ledger, platform_record))
             continue
-        outcomes.append(
-            _publish_platform(
-                ledger,
-                record,
-                platform,
-                open_publisher,
-                policy=policy,
-                clock=clock,
-                max_attempts=max_attempts,
-                previous_attempts=platform_record.attempts,
-                on_confirm=on_confirm,
-            )
+        engine = PlatformEngine(
+            ledger,
+            platform_record,
+            open_publisher,
+            clock=clock,
+            max_attempts=max_attempts,
+            on_confirm=confirmed,
         )
+        outcomes.append(engine.publish(policy))
     result = PublishResult(thread_id, thread_state(outcomes), tuple(outcomes))
     ledger.set_thread_state(thread_id, result.state, clock(), error=result.error)
     return result
@@ -287,6 +419,264 @@ def thread_state(outcomes: Sequence[PlatformOutcome]) -> ThreadState:
     if "failed" in statuses:
         return "failed"
     return "published"
+
+
+class PlatformEngine:
+    """Publishing one thread on one network, in four named steps: ensure keys, reconcile,
+    send pending (one attempt = these three, retried per `RetryPolicy`), then settle the
+    platform's state from how the attempts ended (`ERROR_RULES`)."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        record: PlatformRecord,
+        publishers: OpenPublisher,
+        *,
+        clock: Clock,
+        max_attempts: int,
+        on_confirm: Callable[[PostRef], None],
+    ) -> None:
+        self.ledger = ledger
+        self.thread_id = record.thread_id
+        self.platform = record.platform
+        self.previous_attempts = record.attempts
+        self.max_attempts = max_attempts
+        self.clock = clock
+        self.plan = ledger.plan(record.thread_id, record.platform)
+        self._publishers = publishers
+        self._on_confirm = on_confirm
+        #: Every warning of this pass, in order, each once.
+        self.warned: list[Problem] = []
+
+    def publish(self, policy: RetryPolicy) -> PlatformOutcome:
+        """Run the attempts, then settle; never raises for a failure of this platform
+        (a broken ledger excepted: nothing could be recorded)."""
+        from threadpost.retry import call_with_retries
+
+        try:
+            call_with_retries(self.attempt, policy)
+        except sqlite3.Error:
+            raise
+        except Exception as error:
+            return self.settle_failure(error)
+        return self.settle_published()
+
+    def attempt(self) -> None:
+        """One attempt: ensure keys, reconcile, send pending."""
+        # Opened inside the attempt so that a transient login failure is retried too.
+        publisher = self._publishers(self.platform)
+        self.ensure_keys(publisher)
+        self.reconcile(publisher)
+        self.send_pending(publisher)
+
+    # -- the steps ---------------------------------------------------------------------
+
+    def ensure_keys(self, publisher: Publisher) -> None:
+        """Store the posts' keys before anything is sent; never replace stored ones."""
+        if any(p.key is None for p in self._posts()):
+            keys = publisher.post_keys(self.thread_id, self.plan)
+            self.ledger.store_keys(self.thread_id, self.platform, keys)
+
+    def reconcile(self, publisher: Publisher) -> None:
+        """Posts left 'sending' (a crash, an unclear failure) may have landed: look them up,
+        confirm those found, and put the others back to 'planned'."""
+        posts = self._posts()
+        in_doubt = [p for p in posts if p.state == "sending"]
+        if not in_doubt:
+            return
+        refs = {p.index: p.ref for p in posts if p.state == "confirmed"}
+        with self._watching(publisher, None):
+            found = publisher.find_published(
+                [p.post_key for p in in_doubt],
+                thread=self.plan,
+                parent=refs.get(in_doubt[0].index - 1),
+            )
+        for ref in found:
+            if ref is not None:
+                self._confirm(ref)
+        self.ledger.clear_sending(self.thread_id, self.platform)
+
+    def send_pending(self, publisher: Publisher) -> None:
+        """Send from the first unconfirmed post, replying to the last confirmed one, until
+        every post is confirmed. Bounded: each round confirms at least one more or leaves."""
+        for _ in range(len(self.plan.posts) + 1):
+            posts = self._posts()
+            pending = [p for p in posts if p.state != "confirmed"]
+            if not pending:
+                return
+            start = pending[0].index
+            if self._send_from(publisher, posts, start) == "done":
+                return
+
+    def settle_published(self) -> PlatformOutcome:
+        """Every post is confirmed."""
+        self.ledger.set_platform(
+            self.thread_id,
+            self.platform,
+            state="published",
+            attempts=self.previous_attempts,
+            last_error=None,
+        )
+        return self._outcome("published")
+
+    def settle_failure(self, error: Exception) -> PlatformOutcome:
+        """This run's attempts are over and `error` ended the last: failed at once, or left
+        for a later run until `max_attempts` runs have failed."""
+        from threadpost.retry import next_retry_after
+
+        attempts = self.previous_attempts + 1
+        if error_rule(error).platform == "failed":
+            message = _permanent_message(self.platform, error)
+            self._set_platform("failed", attempts, message)
+            return self._outcome("failed", error=message)
+        hint = (
+            f"log in again: threadpost login {self.platform}"
+            if isinstance(error, AuthFailed)
+            else None
+        )
+        post = getattr(error, "post", None)
+        message = f"post {post}: {error_text(error)}" if post else error_text(error)
+        if attempts >= self.max_attempts:
+            message = f"gave up after {attempts} failed attempts: {message}"
+            self._set_platform("failed", attempts, message)
+            return self._outcome("failed", error=message, hint=hint)
+        next_retry = next_retry_after(error, attempts, self.clock())
+        self._set_platform("incomplete", attempts, message, next_retry)
+        return self._outcome("incomplete", error=message, hint=hint, next_retry=next_retry)
+
+    # -- one send --------------------------------------------------------------------------
+
+    def _send_from(
+        self, publisher: Publisher, posts: Sequence[PostRecord], start: int
+    ) -> Literal["done", "again"]:
+        """One `send` from post `start`, its attempt logged and its failure recorded by
+        `ERROR_RULES`; "again" when it landed with doubts and the rest is still to send."""
+        confirmed = {p.index: p.ref for p in posts if p.state == "confirmed"}
+        self.ledger.mark_sending(self.thread_id, self.platform, start, self.clock())
+        attempt_id = self.ledger.start_attempt(self.thread_id, self.platform, start, self.clock())
+        try:
+            with self._watching(publisher, attempt_id):
+                publisher.send(
+                    self.plan,
+                    [p.post_key for p in posts],
+                    start=start,
+                    root=confirmed.get(1),
+                    parent=confirmed.get(start - 1),
+                    confirm=self._confirm,
+                )
+        except sqlite3.Error:
+            raise
+        except Exception as error:
+            rule = error_rule(error)
+            self._record_failure(attempt_id, rule, error, start)
+            if rule.platform != "carry-on":
+                raise
+            assert isinstance(error, LandedWithDoubts)
+            if not self._confirmed_more_than(confirmed):
+                # Nothing new was confirmed: a plain refusal after all.
+                raise PermanentError(
+                    error.message, platform=self.platform, post=error.post, hint=error.hint
+                ) from error
+            return "again"
+        self.ledger.finish_attempt(attempt_id, "ok", self.clock())
+        # The adapter returned: whatever it did not confirm did not land.
+        self.ledger.clear_sending(self.thread_id, self.platform)
+        left = [p for p in self._posts() if p.state != "confirmed"]
+        if left:
+            raise StoreError(
+                f"the {self.platform} adapter returned without confirming post {left[0].index}"
+            )
+        return "done"
+
+    def _record_failure(
+        self, attempt_id: int, rule: ErrorRule, error: Exception, start: int
+    ) -> None:
+        message = error_text(error)
+        self.ledger.finish_attempt(attempt_id, rule.attempt, self.clock(), message)
+        if rule.posts == "planned":
+            self.ledger.clear_sending(self.thread_id, self.platform)
+        elif rule.posts == "refused":
+            post = getattr(error, "post", None) or start
+            self.ledger.clear_sending(self.thread_id, self.platform, error=message, error_post=post)
+        if isinstance(error, LandedWithDoubts):
+            # Not a failure, but something the person must hear about.
+            doubt = Problem(
+                severity="warning",
+                code="landed-with-doubts",
+                message=error.message,
+                platform=self.platform,
+                post=error.post,
+            )
+            self._keep_warnings([doubt], attempt_id)
+
+    # -- plumbing ----------------------------------------------------------------------
+
+    def _posts(self) -> list[PostRecord]:
+        return self.ledger.posts(self.thread_id, self.platform)
+
+    def _confirmed_more_than(self, before: Mapping[int, PostRef | None]) -> bool:
+        now = {p.index for p in self._posts() if p.state == "confirmed"}
+        return not now <= set(before)
+
+    def _confirm(self, ref: PostRef) -> None:
+        """The adapter's `confirm`: the post is in the ledger before the next one is sent."""
+        if ref.platform != self.platform:
+            raise StoreError(f"the {self.platform} adapter confirmed a {ref.platform} post")
+        self.ledger.confirm_post(self.thread_id, ref, self.clock())
+        self._on_confirm(ref)
+
+    @contextlib.contextmanager
+    def _watching(self, publisher: Publisher, attempt_id: int | None) -> Iterator[None]:
+        """Around one adapter call: record the warnings it added to `publisher.warnings`
+        (the list lives as long as the publisher, which `run` reuses across threads)."""
+        mark = len(publisher.warnings)
+        try:
+            yield
+        finally:
+            self._keep_warnings(publisher.warnings[mark:], attempt_id)
+
+    def _keep_warnings(self, problems: Sequence[Problem], attempt_id: int | None) -> None:
+        fresh = [p for p in problems if p not in self.warned]
+        if fresh:
+            self.warned.extend(fresh)
+            self.ledger.add_warnings(
+                self.thread_id, self.platform, fresh, self.clock(), attempt_id=attempt_id
+            )
+
+    def _set_platform(
+        self,
+        state: PlatformState,
+        attempts: int,
+        message: str,
+        next_retry: datetime | None = None,
+    ) -> None:
+        self.ledger.set_platform(
+            self.thread_id,
+            self.platform,
+            state=state,
+            attempts=attempts,
+            next_retry_at=next_retry,
+            last_error=message,
+        )
+
+    def _outcome(
+        self,
+        status: OutcomeStatus,
+        *,
+        error: str | None = None,
+        hint: str | None = None,
+        next_retry: datetime | None = None,
+    ) -> PlatformOutcome:
+        outcome = _with_refs(
+            self.ledger,
+            self.thread_id,
+            self.platform,
+            status,
+            error=error,
+            hint=hint,
+            next_retry=next_retry,
+        )
+        return replace(outcome, warnings=tuple(_warning_line(p) for p in self.warned))
 
 
 def _outcome_from_ledger(ledger: Ledger, record: PlatformRecord) -> PlatformOutcome:
@@ -307,210 +697,6 @@ def _outcome_from_ledger(ledger: Ledger, record: PlatformRecord) -> PlatformOutc
     )
 
 
-def _publish_platform(
-    ledger: Ledger,
-    record: ThreadRecord,
-    platform: PlatformName,
-    open_publisher: OpenPublisher,
-    *,
-    policy: RetryPolicy,
-    clock: Clock,
-    max_attempts: int,
-    previous_attempts: int,
-    on_confirm: Callable[[PostRef], None] | None,
-) -> PlatformOutcome:
-    from dataclasses import replace
-
-    from threadpost.errors import (
-        AuthFailed,
-        LandedWithDoubts,
-        PermanentError,
-        RateLimited,
-        TransientError,
-    )
-    from threadpost.retry import call_with_retries, next_retry_after
-    from threadpost.values import Problem
-
-    thread_id = record.id
-    plan = ledger.plan(thread_id, platform)
-    total = len(plan.posts)
-    warned: list[Problem] = []
-
-    def confirm(ref: PostRef) -> None:
-        if ref.platform != platform:
-            raise StoreError(f"the {platform} adapter confirmed a {ref.platform} post")
-        ledger.confirm_post(thread_id, ref, clock())
-        if on_confirm is not None:
-            on_confirm(ref)
-
-    def keep_warnings(problems: Sequence[Problem], attempt_id: int | None) -> None:
-        fresh = [p for p in problems if p not in warned]
-        if fresh:
-            warned.extend(fresh)
-            ledger.add_warnings(thread_id, platform, fresh, clock(), attempt_id=attempt_id)
-
-    def watching(publisher: Publisher, attempt_id: int | None) -> _WarningWatch:
-        return _WarningWatch(publisher, lambda found: keep_warnings(found, attempt_id))
-
-    opened: list[Publisher] = []
-
-    def attempt() -> None:
-        # Opened inside the attempt so that a transient login failure is retried too.
-        if not opened:
-            opened.append(open_publisher(platform))
-        publisher = opened[0]
-        posts = ledger.posts(thread_id, platform)
-        if any(p.key is None for p in posts):
-            ledger.store_keys(thread_id, platform, publisher.post_keys(thread_id, plan))
-            posts = ledger.posts(thread_id, platform)
-        in_doubt = [p for p in posts if p.state == "sending"]
-        if in_doubt:
-            # A crash or an unclear failure: some of these may have landed. Look first.
-            refs = {p.index: p.ref for p in posts if p.state == "confirmed"}
-            with watching(publisher, None):
-                found = publisher.find_published(
-                    [p.post_key for p in in_doubt],
-                    thread=plan,
-                    parent=refs.get(in_doubt[0].index - 1),
-                )
-            for ref in found:
-                if ref is not None:
-                    confirm(ref)
-            ledger.clear_sending(thread_id, platform)
-        # Bounded: each round either confirms at least one more post or leaves.
-        for _ in range(total + 1):
-            posts = ledger.posts(thread_id, platform)
-            pending = [p for p in posts if p.state != "confirmed"]
-            if not pending:
-                return
-            start = pending[0].index
-            confirmed = {p.index: p.ref for p in posts if p.state == "confirmed"}
-            ledger.mark_sending(thread_id, platform, start, clock())
-            attempt_id = ledger.start_attempt(thread_id, platform, start, clock())
-            try:
-                with watching(publisher, attempt_id):
-                    publisher.send(
-                        plan,
-                        [p.post_key for p in posts],
-                        start=start,
-                        root=confirmed.get(1),
-                        parent=confirmed.get(start - 1),
-                        confirm=confirm,
-                    )
-            except TransientError as error:
-                outcome = (
-                    "rate-limited"
-                    if isinstance(error, RateLimited)
-                    else "unclear"
-                    if error.unclear
-                    else "transient"
-                )
-                ledger.finish_attempt(attempt_id, outcome, clock(), error.message)
-                if not error.unclear:
-                    ledger.clear_sending(thread_id, platform)
-                raise
-            except LandedWithDoubts as error:
-                # The posts are there and confirmed (with the server's own references):
-                # not a failure, but something the person must hear about.
-                ledger.finish_attempt(attempt_id, "landed-with-doubts", clock(), error.message)
-                ledger.clear_sending(thread_id, platform)
-                keep_warnings(
-                    [
-                        Problem(
-                            severity="warning",
-                            code="landed-with-doubts",
-                            message=error.message,
-                            platform=platform,
-                            post=error.post,
-                        )
-                    ],
-                    attempt_id,
-                )
-                before = {p.index for p in posts if p.state == "confirmed"}
-                after = {
-                    p.index for p in ledger.posts(thread_id, platform) if p.state == "confirmed"
-                }
-                if after <= before:
-                    raise replace_error(error) from error
-                continue
-            except PermanentError as error:
-                ledger.finish_attempt(
-                    attempt_id,
-                    "auth" if isinstance(error, AuthFailed) else "permanent",
-                    clock(),
-                    error.message,
-                )
-                ledger.clear_sending(
-                    thread_id, platform, error=error.message, error_post=error.post or start
-                )
-                raise
-            ledger.finish_attempt(attempt_id, "ok", clock())
-            # The adapter returned: whatever it did not confirm did not land.
-            ledger.clear_sending(thread_id, platform)
-            left = [p for p in ledger.posts(thread_id, platform) if p.state != "confirmed"]
-            if left:
-                raise StoreError(
-                    f"the {platform} adapter returned without confirming post {left[0].index}"
-                )
-            return
-
-    def replace_error(error: LandedWithDoubts) -> PermanentError:
-        # Nothing new was confirmed: this is a plain refusal after all.
-        return PermanentError(error.message, platform=platform, post=error.post, hint=error.hint)
-
-    def finish(outcome: PlatformOutcome) -> PlatformOutcome:
-        return replace(outcome, warnings=tuple(_warning_line(p) for p in warned))
-
-    try:
-        call_with_retries(attempt, policy)
-    except ThreadpostError as error:
-        # A refusal gives the platform up at once; anything else (transient, a login to
-        # renew, a ConfigError opening the publisher, the ledger) is left for a later run.
-        if isinstance(error, PermanentError) and not isinstance(error, AuthFailed):
-            message = _permanent_message(platform, error)
-            ledger.set_platform(
-                thread_id,
-                platform,
-                state="failed",
-                attempts=previous_attempts + 1,
-                last_error=message,
-            )
-            return finish(_with_refs(ledger, thread_id, platform, "failed", error=message))
-        return finish(
-            _incomplete(
-                ledger,
-                thread_id,
-                platform,
-                error,
-                previous_attempts + 1,
-                max_attempts,
-                next_retry_after(error, previous_attempts + 1, clock()),
-            )
-        )
-    ledger.set_platform(
-        thread_id, platform, state="published", attempts=previous_attempts, last_error=None
-    )
-    return finish(_with_refs(ledger, thread_id, platform, "published"))
-
-
-class _WarningWatch:
-    """Around one adapter call: hands on the warnings the call added to `publisher.warnings`
-    (the list lives as long as the publisher, which `run` reuses across threads)."""
-
-    def __init__(self, publisher: Publisher, keep: Callable[[list[Problem]], None]) -> None:
-        self._warnings: list[Problem] = getattr(publisher, "warnings", [])
-        self._keep = keep
-        self._mark = 0
-
-    def __enter__(self) -> None:
-        self._mark = len(self._warnings)
-
-    def __exit__(self, *exc: object) -> None:
-        added = list(self._warnings[self._mark :])
-        if added:
-            self._keep(added)
-
-
 def _warning_line(problem: Problem) -> str:
     """ "post N: message" (without repeating a "post N: " the adapter already wrote)."""
     if problem.post is None:
@@ -519,49 +705,10 @@ def _warning_line(problem: Problem) -> str:
     return prefix + problem.message.removeprefix(prefix)
 
 
-def _permanent_message(platform: PlatformName, error: ThreadpostError) -> str:
+def _permanent_message(platform: PlatformName, error: Exception) -> str:
     post = getattr(error, "post", None)
     where = f"{platform} post {post}" if post else platform
-    return f"{where} was refused: {error.message}"
-
-
-def _incomplete(
-    ledger: Ledger,
-    thread_id: str,
-    platform: PlatformName,
-    error: ThreadpostError,
-    attempts: int,
-    max_attempts: int,
-    next_retry: datetime,
-) -> PlatformOutcome:
-    from threadpost.errors import AuthFailed
-
-    hint = f"log in again: threadpost login {platform}" if isinstance(error, AuthFailed) else None
-    post = getattr(error, "post", None)
-    message = f"post {post}: {error.message}" if post else error.message
-    if attempts >= max_attempts:
-        message = f"gave up after {attempts} failed attempts: {message}"
-        ledger.set_platform(
-            thread_id, platform, state="failed", attempts=attempts, last_error=message
-        )
-        return _with_refs(ledger, thread_id, platform, "failed", error=message, hint=hint)
-    ledger.set_platform(
-        thread_id,
-        platform,
-        state="incomplete",
-        attempts=attempts,
-        next_retry_at=next_retry,
-        last_error=message,
-    )
-    return _with_refs(
-        ledger,
-        thread_id,
-        platform,
-        "incomplete",
-        error=message,
-        hint=hint,
-        next_retry=next_retry,
-    )
+    return f"{where} was refused: {error_text(error)}"
 
 
 def _with_refs(
@@ -587,6 +734,39 @@ def _with_refs(
         hint=hint,
         next_retry_at=next_retry,
     )
+
+
+# -- cancelling and checking accounts -------------------------------------------------------
+
+
+def cancel_thread(ledger: Ledger, thread_id: str, *, clock: Clock = utc_now) -> int:
+    """Cancel a scheduled or unfinished thread so that `run` never posts it; return how
+    many of its posts are already online (they stay: `delete` removes them). The caller
+    holds the thread's lease, so no publisher overwrites the cancel with its own state."""
+    record = ledger.thread(thread_id)
+    if record.state not in ("scheduled", "incomplete"):
+        raise StoreError(
+            f"thread {thread_id} is {record.state}; only scheduled or "
+            "unfinished threads can be cancelled"
+        )
+    published = sum(
+        1
+        for platform in record.platforms
+        for post in ledger.posts(thread_id, platform)
+        if post.state == "confirmed"
+    )
+    ledger.set_thread_state(thread_id, "cancelled", clock())
+    return published
+
+
+def verify_accounts(open_publisher: OpenPublisher, platforms: Sequence[PlatformName]) -> None:
+    """Log in to each network before anything is recorded: missing or refused credentials
+    raise (AuthFailed / ConfigError) instead of leaving a thread that every later `run`
+    would fail on. A transient failure is left to the publishing pass, which retries it and
+    keeps the thread resumable."""
+    for platform in platforms:
+        with contextlib.suppress(TransientError):
+            open_publisher(platform).account_id()
 
 
 # -- deleting ----------------------------------------------------------------------------

@@ -7,10 +7,8 @@ is imported only once a thread is actually due.
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import uuid
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Final, Literal
@@ -18,9 +16,11 @@ from zoneinfo import ZoneInfo
 
 from threadpost.clock import Clock, utc_now
 from threadpost.errors import ExitStatus, UsageError
+from threadpost.lease import ThreadBusy, lease_duration, lease_owner_id, thread_lease
 
 if TYPE_CHECKING:
     from threadpost.config import Settings
+    from threadpost.lease import Lease
     from threadpost.publish import OpenPublisher, PublishResult
     from threadpost.retry import RetryPolicy
     from threadpost.store import Ledger
@@ -166,45 +166,6 @@ class RunReport:
         return ExitStatus.OK
 
 
-def lease_owner_id() -> str:
-    """This process's name on leases: host, pid and a random tag."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-def claim_thread_lease(
-    ledger: Ledger, thread_id: str, owner: str, ttl: timedelta, now: datetime
-) -> bool:
-    """Take (or renew) the lease on publishing one thread, recording this process (host,
-    pid, start time) so that a run on the same host can take over from one that was killed
-    instead of waiting `ttl` for it to expire."""
-    from threadpost.processes import this_process
-
-    return ledger.claim_lease(
-        lease_name(thread_id), owner, until=now + ttl, now=now, holder=this_process()
-    )
-
-
-def busy_message(ledger: Ledger, thread_id: str, now: datetime) -> str:
-    """Who holds a thread's lease, for the "busy" line of `run` and `publish`."""
-    holder = ledger.lease_holder(lease_name(thread_id), now)
-    if holder is None or holder[2] is None:
-        return "another run is publishing it"
-    _, host, pid = holder
-    where = "on this machine" if host == socket.gethostname() else f"on {host}"
-    return f"another run is publishing it (process {pid} {where})"
-
-
-def lease_name(thread_id: str) -> str:
-    """The lease that guards publishing one thread."""
-    return f"thread:{thread_id}"
-
-
-def lease_duration(settings: Settings) -> timedelta:
-    """Long enough for a whole publication, rate-limit waits included; renewed on every
-    confirmed post, so only a crashed run's lease ever expires."""
-    return settings.max_rate_limit_wait + timedelta(minutes=10)
-
-
 def run_due(
     ledger: Ledger,
     settings: Settings,
@@ -219,12 +180,16 @@ def run_due(
     Each thread is published under its lease, so overlapping runs never publish the same
     thread; a missed schedule is published late (with a warning) up to `max_lateness`,
     and skipped beyond it."""
+    from threadpost.publish import Publishers
+
     due = ledger.due_thread_ids(clock())
     items: list[RunItem] = []
     if due:
         me = owner or lease_owner_id()
-        for thread_id in due:
-            items.append(_run_one(ledger, settings, open_publisher, thread_id, clock, policy, me))
+        # One login per network for the whole run; the connections are closed at its end.
+        with Publishers(open_publisher) as publishers:
+            for thread_id in due:
+                items.append(_run_one(ledger, settings, publishers, thread_id, clock, policy, me))
     waiting, next_due = ledger.next_due()
     return RunReport(tuple(items), waiting, next_due)
 
@@ -238,57 +203,73 @@ def _run_one(
     policy: RetryPolicy | None,
     owner: str,
 ) -> RunItem:
+    try:
+        with thread_lease(
+            ledger, thread_id, ttl=lease_duration(settings), clock=clock, owner=owner
+        ) as lease:
+            return _run_leased(ledger, settings, open_publisher, lease, policy)
+    except ThreadBusy as busy:
+        return RunItem(thread_id, "", "busy", busy.busy_line)
+    except sqlite3.Error:
+        raise  # the ledger itself: no thread can be recorded, the funnel names the file
+    except Exception as error:
+        # Beyond what the engine records per network (an unreadable frozen plan, a bug):
+        # this thread fails with the reason recorded, and the run goes on to the next.
+        from threadpost.publish import error_text
+
+        reason = f"could not publish: {error_text(error)}"
+        ledger.set_thread_state(thread_id, "failed", clock(), error=reason)
+        return RunItem(thread_id, ledger.thread(thread_id).draft_path, "failed", reason)
+
+
+def _run_leased(
+    ledger: Ledger,
+    settings: Settings,
+    open_publisher: OpenPublisher,
+    lease: Lease,
+    policy: RetryPolicy | None,
+) -> RunItem:
     from threadpost.publish import publish_thread
 
-    name = lease_name(thread_id)
-    ttl = lease_duration(settings)
-    if not claim_thread_lease(ledger, thread_id, owner, ttl, clock()):
-        return RunItem(thread_id, "", "busy", busy_message(ledger, thread_id, clock()))
-    try:
-        # Re-read under the lease: another run may have finished it since we listed it.
-        record = ledger.thread(thread_id)
-        now = clock()
-        if thread_id not in ledger.due_thread_ids(now):
-            return RunItem(thread_id, record.draft_path, "gone", f"already {record.state}")
-        warning = None
-        if record.state == "scheduled" and record.schedule_at is not None:
-            late = now - record.schedule_at
-            if late > settings.max_lateness:
-                skipped = (
-                    f"missed its time ({local_time(record.schedule_at, settings.timezone)}) by "
-                    f"{_human(late)}, more than max_lateness ({_human(settings.max_lateness)}): "
-                    f"skipped; publish it with: threadpost publish {record.draft_path}"
-                )
-                ledger.set_thread_state(thread_id, "skipped", now, error=skipped)
-                return RunItem(thread_id, record.draft_path, "skipped", skipped)
-            if late > LATE_WARNING_AFTER:
-                warning = (
-                    f"thread {thread_id} is {_human(late)} late (was due "
-                    f"{local_time(record.schedule_at, settings.timezone)}); publishing it now"
-                )
-
-        def renew(_: object) -> None:
-            claim_thread_lease(ledger, thread_id, owner, ttl, clock())
-
-        result = publish_thread(
-            ledger,
-            thread_id,
-            open_publisher,
-            max_attempts=settings.max_attempts,
-            policy=policy,
-            clock=clock,
-            on_confirm=renew,
-        )
-        action: RunAction = (
-            "incomplete"
-            if result.state == "incomplete"
-            else "failed"
-            if result.state == "failed"
-            else "published"
-        )
-        return RunItem(thread_id, record.draft_path, action, result.error, warning, result)
-    finally:
-        ledger.release_lease(name, owner)
+    thread_id, clock = lease.thread_id, lease.clock
+    # Re-read under the lease: another run may have finished it since we listed it.
+    record = ledger.thread(thread_id)
+    now = clock()
+    if thread_id not in ledger.due_thread_ids(now):
+        return RunItem(thread_id, record.draft_path, "gone", f"already {record.state}")
+    warning = None
+    if record.state == "scheduled" and record.schedule_at is not None:
+        late = now - record.schedule_at
+        if late > settings.max_lateness:
+            skipped = (
+                f"missed its time ({local_time(record.schedule_at, settings.timezone)}) by "
+                f"{_human(late)}, more than max_lateness ({_human(settings.max_lateness)}): "
+                f"skipped; publish it with: threadpost publish {record.draft_path}"
+            )
+            ledger.set_thread_state(thread_id, "skipped", now, error=skipped)
+            return RunItem(thread_id, record.draft_path, "skipped", skipped)
+        if late > LATE_WARNING_AFTER:
+            warning = (
+                f"thread {thread_id} is {_human(late)} late (was due "
+                f"{local_time(record.schedule_at, settings.timezone)}); publishing it now"
+            )
+    result = publish_thread(
+        ledger,
+        thread_id,
+        open_publisher,
+        max_attempts=settings.max_attempts,
+        policy=policy,
+        clock=clock,
+        lease=lease,
+    )
+    action: RunAction = (
+        "incomplete"
+        if result.state == "incomplete"
+        else "failed"
+        if result.state == "failed"
+        else "published"
+    )
+    return RunItem(thread_id, record.draft_path, action, result.error, warning, result)
 
 
 def local_time(moment: datetime, tz: ZoneInfo) -> str:

@@ -172,7 +172,12 @@ class Ledger:
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[Ledger]:
-        """All-or-nothing; takes the database's write lock at once (BEGIN IMMEDIATE)."""
+        """All-or-nothing; takes the database's write lock at once (BEGIN IMMEDIATE). Inside
+        another transaction it is part of that one (a read-then-write like `freeze_thread`
+        wraps the writes it decides on)."""
+        if self.conn.in_transaction:
+            yield self
+            return
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self
@@ -361,10 +366,14 @@ class Ledger:
 
     def due_thread_ids(self, now: datetime) -> list[str]:
         """Threads `run` should work on now: scheduled ones whose time has come, and
-        incomplete ones whose next retry has come. Cheap on a large ledger (indexed)."""
+        incomplete ones whose next retry has come. Cheap on a large ledger (indexed).
+
+        A scheduled thread with no time was being published now when its process died
+        (right after claiming it, or on a full disk): it is due at once, not never."""
         stamp = format_utc(now)
         rows = self._rows(
-            "SELECT id FROM threads WHERE state = 'scheduled' AND schedule_at <= :now"
+            "SELECT id FROM threads WHERE state = 'scheduled'"
+            " AND (schedule_at IS NULL OR schedule_at <= :now)"
             " UNION SELECT DISTINCT t.id FROM threads t JOIN platforms p ON p.thread_id = t.id"
             " WHERE t.state = 'incomplete' AND p.state IN ('pending', 'incomplete')"
             " AND (p.next_retry_at IS NULL OR p.next_retry_at <= :now)",
@@ -692,11 +701,18 @@ class Ledger:
         if not is_running(other):
             self.conn.execute("DELETE FROM leases WHERE name = ?", (name,))
 
-    def lease_holder(self, name: str, now: datetime) -> tuple[str, str | None, int | None] | None:
-        """(owner, host, pid) of an unexpired lease `name`, if anyone holds it."""
+    def lease_holder(
+        self, name: str, now: datetime | None
+    ) -> tuple[str, str | None, int | None] | None:
+        """(owner, host, pid) of an unexpired lease `name` (any row when `now` is None: its
+        holder's file lock says it is alive), if anyone holds it."""
         rows = self._rows(
-            "SELECT owner, host, pid FROM leases WHERE name = ? AND expires_at > ?",
-            (name, format_utc(now)),
+            "SELECT owner, host, pid FROM leases WHERE name = ? AND (? IS NULL OR expires_at > ?)",
+            (
+                name,
+                None if now is None else format_utc(now),
+                None if now is None else format_utc(now),
+            ),
         )
         if not rows:
             return None

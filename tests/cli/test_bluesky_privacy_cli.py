@@ -370,8 +370,8 @@ def test_preview_and_dry_run_show_the_labels(isolated_env: Path) -> None:
     assert run_cli("preview", "--offline", "--html", str(page), str(draft)).exit_code == 0
     html = page.read_text(encoding="utf-8")
     bluesky = html[html.index('data-platform="bluesky"') :]
-    assert bluesky.count('<div class="labels">Label: graphic-media</div>') == 2
-    assert '<div class="labels">' not in html[: html.index('data-platform="bluesky"')]
+    assert bluesky.count('<div class="self-labels">Label: graphic-media</div>') == 2
+    assert 'class="self-labels"' not in html[: html.index('data-platform="bluesky"')]
 
     dry = run_cli("publish", "--dry-run", "--offline", str(draft))
     assert dry.exit_code == 0, dry.stderr

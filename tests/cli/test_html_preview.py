@@ -2,7 +2,8 @@
 
 Chromium comes from Debian's packages (`scripts/install-chromium.sh`, run by `make test`).
 The screenshot in docs/ is rewritten only when THREADPOST_UPDATE_SCREENSHOTS=1, so a test
-run never dirties the tree.
+run never dirties the tree. The static page and the live one (`watch`, tests/cli/
+test_watch.py) are drawn by the same renderer.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from browser import Browser, chromium
 from cli_support import REPO_ROOT, run_cli
 
 pytestmark = pytest.mark.browser
@@ -37,16 +39,6 @@ Why night trains came back in Europe: a short thread. #NightTrains https://examp
 Sleeper cars cost more per seat, but they replace a hotel night. Thanks @Some_Name for the numbers.
 ![A sleeper compartment with two bunks](bunks.png)
 """
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        pytest.fail(
-            "headless Chromium is not installed: run `bash scripts/install-chromium.sh` "
-            "(`make test` does it)"
-        )
-    return found
 
 
 def run_chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -126,3 +118,28 @@ def test_screenshot_of_the_example_draft(tmp_path: Path, isolated_env: Path) -> 
     if UPDATE_SCREENSHOT:
         SCREENSHOT.parent.mkdir(exist_ok=True)
         shutil.copyfile(shot, SCREENSHOT)
+
+
+def test_the_static_page_fits_a_phone_and_loads_nothing_from_outside(
+    isolated_env: Path, tmp_path: Path
+) -> None:
+    Image.new("RGB", (60, 40), (30, 90, 200)).save(isolated_env / "bunks.png")
+    draft = isolated_env / "trains.md"
+    long_link = "https://example.com/" + "a-long-path-segment/" * 6
+    draft.write_text(DRAFT.replace("https://example.com/trains", long_link), encoding="utf-8")
+    page = tmp_path / "preview.html"
+    assert run_cli("preview", "--offline", "--html", str(page), str(draft)).exit_code == 0
+    with Browser(tmp_path / "profile") as browser:
+        browser.page("Network.enable")
+        browser.viewport(420, 900, mobile=True)
+        browser.open(page.as_uri())
+        assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        # One look for both pages: the author line, the avatars, the reply-chain line.
+        assert browser.evaluate("document.querySelectorAll('.post .avatar').length") == 4
+        assert browser.evaluate("document.querySelectorAll('.post .chain').length") == 2
+        requested = [
+            event["params"]["request"]["url"]
+            for event in browser.events
+            if event.get("method") == "Network.requestWillBeSent"
+        ]
+    assert requested and all(url.startswith(("file:", "data:")) for url in requested), requested

@@ -7,17 +7,22 @@ import os
 import sqlite3
 import subprocess
 import sys
+import textwrap
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+import threadpost
 from cli_support import run_cli
 from fakes import TWO_POST_DRAFT, FakePublisher, FakeServer, install_fake_network, make_thread
 from threadpost.store import open_ledger
 
 REPO = Path(__file__).resolve().parents[2]
+#: Rounds of racing processes per race test (each round: five processes at once).
+RACE_REPETITIONS = 3
 
 
 @pytest.fixture
@@ -172,7 +177,7 @@ def test_cancel_and_delete_refuse_a_thread_another_process_is_publishing(
 ) -> None:
     """A cancel under a running publisher used to be overwritten by the publisher's final
     state (and a later run resumed the thread); a delete could be followed by resends."""
-    from threadpost.schedule import lease_name
+    from threadpost.lease import lease_name
 
     scheduled = run_cli("schedule", str(_draft(isolated_env)), "--at", "+2h")
     thread_id = scheduled.stdout.split()[2]
@@ -192,6 +197,66 @@ def test_cancel_and_delete_refuse_a_thread_another_process_is_publishing(
         assert network["mastodon"].calls == []
         ledger.release_lease(lease_name(thread_id), "other-run")
     assert run_cli("cancel", thread_id).exit_code == 0
+
+
+THREE_POST_DRAFT = """+++
+platforms = ["mastodon"]
++++
+One.
+
+---
+
+Two.
+
+---
+
+Three.
+"""
+
+
+def test_a_run_long_after_the_lease_duration_never_takes_over_a_publish_still_sending(
+    isolated_env: Path, network: dict[str, FakePublisher]
+) -> None:
+    """`publish` never renewed its lease, and a lease was only as good as its expiry: a cron
+    `run` whose clock had passed it took the thread over and sent the remaining posts while
+    `publish` was still sending them. A live holder must never be taken over."""
+    from zoneinfo import ZoneInfo
+
+    from threadpost.clock import FrozenClock
+    from threadpost.config import Settings
+    from threadpost.retry import RetryPolicy
+    from threadpost.schedule import run_due
+
+    db = isolated_env / "threadpost.db"
+    settings = Settings(
+        config_path=None, db_path=db, state_dir=isolated_env, timezone=ZoneInfo("UTC")
+    )
+    cron_publisher = FakePublisher("mastodon", network["mastodon"].server)
+    actions: list[str] = []
+
+    def cron_run_meanwhile(index: int) -> None:
+        # publish has sent post 1 and is slow with post 2: two hours later, far past any
+        # lease duration, cron starts `run` on the same ledger.
+        if index != 2 or actions:
+            return
+        later = FrozenClock(datetime.now(UTC) + timedelta(hours=2))
+        with open_ledger(db) as other:
+            report = run_due(
+                other,
+                settings,
+                lambda platform: cron_publisher,
+                clock=later,
+                policy=RetryPolicy(attempts=1).without_sleep(),
+            )
+        actions.extend(item.action for item in report.items)
+
+    network["mastodon"].before_post = cron_run_meanwhile
+    result = run_cli("publish", str(_draft(isolated_env, THREE_POST_DRAFT)), "--yes")
+    assert actions == ["busy"], "the run left the thread to its live publisher"
+    assert result.exit_code == 0, result.stderr
+    keys = [p["key"] for p in network["mastodon"].server.posts("mastodon")]
+    assert len(keys) == 3 and len(set(keys)) == 3, "every post sent exactly once"
+    assert cron_publisher.calls == []
 
 
 def test_a_ledger_locked_past_the_busy_timeout_is_a_store_error(
@@ -347,3 +412,74 @@ def test_run_with_nothing_due_imports_no_network_library(
     assert done.returncode == 0, done.stderr
     assert "LOADED []" in done.stderr, done.stderr
     assert "Nothing due" in done.stdout
+
+
+_RACER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    import threadpost.platforms as platforms
+    from fakes import FakePublisher, FakeServer
+    from threadpost.cli import main
+    from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
+    from threadpost.platforms.mastodon.rules import MASTODON_DEFAULT_LIMITS
+
+    network, start, args = sys.argv[1], Path(sys.argv[2]), sys.argv[3:]
+    server = FakeServer(network)
+    publishers = {p: FakePublisher(p, server, delay=0.01) for p in ("mastodon", "bluesky")}
+    platforms.open_publisher = lambda platform, settings: publishers[platform]
+    platforms.limits_for = lambda platform, settings, offline: (
+        BLUESKY_LIMITS if platform == "bluesky" else MASTODON_DEFAULT_LIMITS
+    )
+    deadline = time.monotonic() + 60
+    while not start.exists() and time.monotonic() < deadline:
+        time.sleep(0.001)
+    main(args)
+    """
+)
+
+
+@pytest.mark.parametrize("mix", ["publish", "schedule-and-publish"])
+def test_concurrent_publish_and_schedule_of_one_draft_make_one_thread(
+    isolated_env: Path, mix: str
+) -> None:
+    """Five `publish --yes` of one draft started at once (or `schedule` racing `publish`)
+    each found no thread and created their own: the whole thread was posted twice."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": f"{REPO / 'tests'}{os.pathsep}{Path(threadpost.__file__).parents[1]}",
+        "THREADPOST_CONFIG": str(isolated_env / "config.toml"),
+        "THREADPOST_STATE_DIR": str(isolated_env / "state"),
+        "THREADPOST_TIMEZONE": "UTC",
+    }
+    for repetition in range(RACE_REPETITIONS):
+        folder = isolated_env / f"r{repetition}"
+        folder.mkdir()
+        draft, start = _draft(folder), folder / "start"
+        db, network = folder / "threadpost.db", folder / "network.db"
+        open_ledger(db).close()
+        FakeServer(network).conn.close()
+        commands = [["publish", str(draft), "--yes"]] * 5
+        if mix == "schedule-and-publish":
+            commands[1] = commands[3] = ["schedule", str(draft), "--at", "+1h"]
+        racers = [
+            subprocess.Popen(
+                [sys.executable, "-c", _RACER, str(network), str(start), *command],
+                env={**env, "THREADPOST_DB": str(db)},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            for command in commands
+        ]
+        time.sleep(1.5)  # every racer is waiting at the start line
+        start.touch()
+        for racer in racers:
+            _, err = racer.communicate(timeout=120)
+            assert racer.returncode in (0, 1), err
+        with open_ledger(db) as ledger:
+            threads = ledger.threads(draft_path=str(draft.resolve()))
+        assert len(threads) == 1, f"repetition {repetition}: {len(threads)} threads"
+        keys = [p["key"] for p in FakeServer(network).posts()]
+        assert len(keys) == len(set(keys)), f"repetition {repetition}: a post sent twice"
+        assert len(keys) in (0, 4), "nothing sent, or each network's two posts once"

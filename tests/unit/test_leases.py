@@ -173,3 +173,97 @@ def test_a_version_1_ledger_is_migrated(tmp_path: Path) -> None:
         assert sent == {1: NOW, 2: NOW, 3: None}
         assert ledger.warnings("abcd1234") == []
         assert ledger.claim_lease("l", "me", until=UNTIL, now=NOW, holder=this_process())
+
+
+# -- thread_lease: the one way publish, run, cancel and delete hold a thread ----------------
+
+TTL = timedelta(minutes=25)
+
+
+def test_a_held_lease_is_never_taken_over_even_long_after_it_expired(tmp_path: Path) -> None:
+    from threadpost.clock import FrozenClock
+    from threadpost.lease import ThreadBusy, thread_lease
+
+    clock = FrozenClock(NOW)
+    with open_ledger(tmp_path / "l.db") as mine, open_ledger(tmp_path / "l.db") as theirs:
+        with thread_lease(mine, "abcd1234", ttl=TTL, clock=clock):
+            far_later = FrozenClock(NOW + TTL * 10)
+            with (
+                pytest.raises(ThreadBusy, match="cannot cancel it now") as busy,
+                thread_lease(theirs, "abcd1234", ttl=TTL, doing="cancel", clock=far_later),
+            ):
+                pass  # pragma: no cover - never entered
+            assert busy.value.holder == f"process {this_process().pid} on this machine"
+            # Another thread is not affected.
+            with thread_lease(theirs, "ffff0000", ttl=TTL, clock=far_later):
+                pass
+        # Released on exit: the next holder takes it at once.
+        with thread_lease(theirs, "abcd1234", ttl=TTL, clock=clock):
+            pass
+        assert mine.conn.execute("SELECT count(*) FROM leases").fetchone()[0] == 0
+
+
+def test_a_lease_is_released_when_its_block_raises(tmp_path: Path) -> None:
+    from threadpost.lease import thread_lease
+
+    with open_ledger(tmp_path / "l.db") as ledger:
+        with pytest.raises(RuntimeError), thread_lease(ledger, "abcd1234", ttl=TTL):
+            raise RuntimeError("boom")
+        with thread_lease(ledger, "abcd1234", ttl=TTL):
+            pass
+
+
+def test_renewing_pushes_the_ledger_row_forward(tmp_path: Path) -> None:
+    from threadpost.clock import FrozenClock
+    from threadpost.lease import lease_name, thread_lease
+
+    clock = FrozenClock(NOW)
+    with (
+        open_ledger(tmp_path / "l.db") as ledger,
+        thread_lease(ledger, "abcd1234", ttl=TTL, clock=clock) as lease,
+    ):
+        clock.advance(minutes=20)
+        lease.renew()
+        # Without the renewal the row would have expired at NOW + 25 min.
+        assert ledger.lease_owner(lease_name("abcd1234"), NOW + timedelta(minutes=40)) == (
+            lease.owner
+        )
+
+
+_HOLDER = """
+import sys, time
+from datetime import timedelta
+from threadpost.lease import thread_lease
+from threadpost.store import open_ledger
+with open_ledger(sys.argv[1]) as ledger, thread_lease(ledger, "abcd1234", ttl=timedelta(hours=1)):
+    print("held", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_killed_holder_is_taken_over_at_once(tmp_path: Path) -> None:
+    """The kernel drops the file lock of a killed process; the row it left (unexpired, an
+    hour to go) names a dead process: taken over at once, no waiting."""
+    import os
+
+    from threadpost.lease import ThreadBusy, thread_lease
+
+    db = tmp_path / "l.db"
+    open_ledger(db).close()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(db)], stdout=subprocess.PIPE, text=True, env=env
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with open_ledger(db) as ledger:
+            with pytest.raises(ThreadBusy), thread_lease(ledger, "abcd1234", ttl=TTL):
+                pass  # pragma: no cover - never entered
+            holder.kill()
+            holder.wait(timeout=10)
+            assert ledger.conn.execute("SELECT count(*) FROM leases").fetchone()[0] == 1
+            with thread_lease(ledger, "abcd1234", ttl=TTL) as lease:
+                assert lease.owner
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)

@@ -12,7 +12,7 @@ import pytest
 from fakes import Crash, FakePublisher, FakeServer, make_thread
 from threadpost.clock import FrozenClock
 from threadpost.draft import parse_draft
-from threadpost.errors import ExitStatus, StoreError, ValidationFailed
+from threadpost.errors import ExitStatus, PlatformError, RateLimited, StoreError, ValidationFailed
 from threadpost.platforms.base import Publisher
 from threadpost.publish import Freeze, delete_thread, freeze_thread, publish_thread
 from threadpost.retry import RetryPolicy
@@ -145,6 +145,55 @@ def test_a_failing_platform_does_not_stop_the_others(ledger: Ledger) -> None:
     assert ledger.thread(thread_id).state == "failed"
     _chain_ok(server, "bluesky", 5)
     assert mastodon.calls == [("send", 1)], "permanent errors are not retried"
+
+
+def test_an_unexpected_error_defers_its_platform_and_the_next_pass_finds_the_post(
+    ledger: Ledger,
+) -> None:
+    """An exception no rule foresaw (a RuntimeError from an adapter) escaped publish_thread:
+    the other network was never published and nothing recorded why."""
+    server = FakeServer()
+    mastodon = FakePublisher("mastodon", server).fail_at(2, "unexpected")
+    bluesky = FakePublisher("bluesky", server)
+    thread_id = _new(ledger, platforms=("mastodon", "bluesky"))
+    result = publish_thread(
+        ledger, thread_id, _opener(mastodon, bluesky), max_attempts=8, policy=POLICY
+    )
+    statuses = {o.platform: o.status for o in result.outcomes}
+    assert statuses == {"mastodon": "incomplete", "bluesky": "published"}
+    assert result.outcomes[0].error == (
+        "unexpected error: RuntimeError: cannot read the answer to post 2"
+    )
+    assert result.outcomes[0].next_retry_at is not None
+    assert mastodon.calls == [("send", 1)], "an unexpected error is not retried in the run"
+    assert [a["outcome"] for a in ledger.attempts(thread_id) if a["platform"] == "mastodon"] == [
+        "unexpected"
+    ]
+    # Post 2 may have landed (it did): the next pass looks it up instead of resending it.
+    again = publish_thread(
+        ledger, thread_id, _opener(mastodon, bluesky), max_attempts=8, policy=POLICY
+    )
+    assert again.state == "published"
+    assert mastodon.calls[1] == ("find", [2, 3, 4, 5])
+    _chain_ok(server, "mastodon", 5)
+
+
+def test_the_error_table_agrees_with_the_retry_policy() -> None:
+    """`ERROR_RULES.retry` states what `retry.is_retryable` decides, row by row."""
+    from threadpost.publish import ERROR_RULES, error_rule
+    from threadpost.retry import is_retryable
+
+    def sample(kind: type[Exception]) -> Exception:
+        if issubclass(kind, RateLimited):
+            return kind("x", platform="mastodon", reset_at=None)
+        if issubclass(kind, PlatformError):
+            return kind("x", platform="mastodon")
+        return kind("x")
+
+    for rule in ERROR_RULES:
+        error = sample(rule.kind)
+        assert error_rule(error) == rule
+        assert is_retryable(error) == rule.retry, rule
 
 
 def test_auth_failure_says_log_in_again_and_stays_resumable(ledger: Ledger) -> None:

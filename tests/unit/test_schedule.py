@@ -244,6 +244,69 @@ def test_failures_back_off_between_runs_then_give_up(ledger: Ledger, tmp_path: P
     assert ledger.thread(thread_id).state == "failed"
 
 
+def test_run_closes_the_publishers_it_opened_when_it_ends(ledger: Ledger, tmp_path: Path) -> None:
+    _schedule(ledger, NOW)
+    _schedule(ledger, NOW)
+    fake = FakePublisher("mastodon", FakeServer())
+    opened: list[str] = []
+
+    def open_publisher(platform: PlatformName) -> Publisher:
+        assert not fake.closed, "closed while the run still needed it"
+        opened.append(platform)
+        return fake
+
+    report = run_due(
+        ledger, _settings(tmp_path), open_publisher, clock=FrozenClock(NOW), policy=POLICY
+    )
+    assert [i.action for i in report.items] == ["published", "published"]
+    assert opened == ["mastodon"], "one login for the whole run"
+    assert fake.closed
+
+
+def test_a_thread_left_scheduled_with_no_time_is_due_at_once(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    """`publish` freezes a thread "scheduled, no time" and claims it; killed (or out of disk)
+    right then, the thread was never due again: "1 waiting, next at now" forever."""
+    thread_id = _schedule(ledger, NOW)
+    ledger.set_schedule(thread_id, None, NOW)
+    fake = FakePublisher("mastodon", FakeServer())
+    report = run_due(
+        ledger, _settings(tmp_path), _opener(fake), clock=FrozenClock(NOW), policy=POLICY
+    )
+    assert [(i.thread_id, i.action) for i in report.items] == [(thread_id, "published")]
+    assert ledger.next_due() == (0, None)
+
+
+def test_one_threads_unexpected_errors_do_not_stop_the_run(ledger: Ledger, tmp_path: Path) -> None:
+    """A RuntimeError from an adapter, or an unreadable frozen plan, escaped `run`: it
+    exited 1 every tick and the threads after it stayed scheduled forever."""
+    broken_adapter = _schedule(ledger, NOW - timedelta(minutes=3))
+    broken_plan = _schedule(ledger, NOW - timedelta(minutes=2))
+    healthy = _schedule(ledger, NOW - timedelta(minutes=1))
+    ledger.conn.execute("UPDATE platforms SET plan = '{' WHERE thread_id = ?", (broken_plan,))
+    server = FakeServer()
+    fake = FakePublisher("mastodon", server)
+
+    def before_post(index: int) -> None:
+        # Only while the broken adapter's thread is being sent (threads run in id order).
+        if any(p.state == "sending" for p in ledger.posts(broken_adapter, "mastodon")):
+            raise RuntimeError("DecompressionBombError: 225000000 pixels")
+
+    fake.before_post = before_post
+    report = run_due(
+        ledger, _settings(tmp_path), _opener(fake), clock=FrozenClock(NOW), policy=POLICY
+    )
+    by_id = {item.thread_id: item for item in report.items}
+    assert set(by_id) == {broken_adapter, broken_plan, healthy}
+    assert by_id[broken_adapter].action == "incomplete"
+    assert "RuntimeError: DecompressionBombError" in (by_id[broken_adapter].message or "")
+    assert by_id[broken_plan].action == "failed"
+    assert "frozen plan" in (ledger.thread(broken_plan).last_error or "")
+    assert by_id[healthy].action == "published"
+    assert ledger.thread(healthy).state == "published"
+
+
 def test_a_thread_leased_by_another_run_is_left_alone(ledger: Ledger, tmp_path: Path) -> None:
     thread_id = _schedule(ledger, NOW)
     ledger.claim_lease(f"thread:{thread_id}", "other", until=NOW + timedelta(minutes=5), now=NOW)

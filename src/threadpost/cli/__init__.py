@@ -12,7 +12,15 @@ import sys
 from typing import NoReturn
 
 # Importing the command modules registers their commands on `app`.
-from threadpost.cli import accounts, authoring, bluesky, importing, mastodon, publishing  # noqa: F401
+from threadpost.cli import (  # noqa: F401
+    accounts,
+    authoring,
+    bluesky,
+    importing,
+    mastodon,
+    publishing,
+    watching,
+)
 from threadpost.cli.app import app, report_unexpected, state
 from threadpost.errors import ExitStatus, ThreadpostError
 from threadpost.redact import forget_secrets, redacting_streams

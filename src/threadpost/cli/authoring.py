@@ -26,7 +26,8 @@ from threadpost.cli.app import (
     print_json,
     state,
 )
-from threadpost.errors import ThreadpostError, ValidationFailed
+from threadpost.errors import ThreadpostError
+from threadpost.refusal import refuse_errors
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -86,12 +87,7 @@ def progress_for(json_output: bool) -> DelayedProgress | None:
 
 def fail_on_errors(reports: Sequence[CheckReport]) -> None:
     """Exit 3 (through the error funnel) when any draft has errors."""
-    failing = [report for report in reports if not report.ok]
-    if not failing:
-        return
-    errors = sum(report.errors for report in failing)
-    names = ", ".join(str(report.draft.path) for report in failing)
-    raise ValidationFailed(f"{errors} error{'s' if errors != 1 else ''} in {names}")
+    refuse_errors({report.draft.path: report.problems for report in reports}, sending=False)
 
 
 @app.command()

@@ -26,10 +26,12 @@ from threadpost.cli.app import (
     print_json,
     state,
 )
-from threadpost.errors import ExitStatus, StoreError, ThreadpostError, UsageError, ValidationFailed
+from threadpost.errors import ExitStatus, ThreadpostError, UsageError
+from threadpost.refusal import refuse_errors
 
 if TYPE_CHECKING:
     from threadpost.config import Settings
+    from threadpost.lease import Lease
     from threadpost.platforms.base import Publisher
     from threadpost.publish import PublishResult
     from threadpost.retry import RetryPolicy
@@ -85,16 +87,7 @@ def _checked(
     from threadpost.check import check_draft
 
     report = check_draft(draft_path, settings, platforms, offline=offline)
-    errors = [p for p in report.problems if p.is_error]
-    if errors:
-        lines = [
-            f"  {p.platform or 'draft'}{f' post {p.post}' if p.post else ''}: {p.message}"
-            for p in errors[:10]
-        ]
-        raise ValidationFailed(
-            f"{draft_path} has {len(errors)} error(s); nothing was sent:\n" + "\n".join(lines),
-            hint=f"threadpost check {draft_path} shows every problem",
-        )
+    refuse_errors({draft_path: report.problems})
     for problem in report.problems:
         where = f"{problem.platform or 'draft'}{f' post {problem.post}' if problem.post else ''}"
         echo(f"Warning: {where}: {problem.message}", err=True)
@@ -164,47 +157,17 @@ def _warning_text(warning: dict[str, Any]) -> str:
     return f"post {post}: " + message.removeprefix(f"post {post}: ")
 
 
-def _verify_accounts(open_publisher: Any, platforms: list[PlatformName]) -> None:
-    """Log in to each network before anything is recorded: missing or refused credentials
-    stop `publish` with "log in again" (exit 1) instead of leaving a thread that every
-    later `run` would fail on. A transient failure is left to the publishing run, which
-    retries it and keeps the thread resumable."""
-    import contextlib
-
-    from threadpost.errors import TransientError
-
-    for platform in platforms:
-        with contextlib.suppress(TransientError):
-            open_publisher(platform).account_id()
-
-
 @contextlib.contextmanager
-def _thread_lease(ledger: Ledger, thread_id: str, settings: Settings, doing: str) -> Iterator[None]:
+def _thread_lease(
+    ledger: Ledger, thread_id: str, settings: Settings, doing: str
+) -> Iterator[Lease]:
     """Hold the thread's lease for the block, or refuse while another process publishes it:
     `publish`, `cancel` and `delete` must never change a thread under a running publisher
     (which would overwrite a cancel with its own final state, or resend deleted posts)."""
-    from threadpost.clock import utc_now
-    from threadpost.schedule import (
-        busy_message,
-        claim_thread_lease,
-        lease_duration,
-        lease_name,
-        lease_owner_id,
-    )
+    from threadpost.lease import lease_duration, thread_lease
 
-    owner = lease_owner_id()
-    if not claim_thread_lease(ledger, thread_id, owner, lease_duration(settings), utc_now()):
-        busy = busy_message(ledger, thread_id, utc_now())
-        raise StoreError(
-            f"thread {thread_id} is being published by another threadpost process"
-            + busy.removeprefix("another run is publishing it")
-            + f"; cannot {doing} it now",
-            hint="try again once that run has finished",
-        )
-    try:
-        yield
-    finally:
-        ledger.release_lease(lease_name(thread_id), owner)
+    with thread_lease(ledger, thread_id, ttl=lease_duration(settings), doing=doing) as lease:
+        yield lease
 
 
 def _publish_now(
@@ -212,13 +175,14 @@ def _publish_now(
 ) -> PublishResult:
     from threadpost.publish import publish_thread
 
-    with _thread_lease(ledger, thread_id, settings, "publish"):
+    with _thread_lease(ledger, thread_id, settings, "publish") as lease:
         return publish_thread(
             ledger,
             thread_id,
             open_publisher or _opener(settings),
             max_attempts=settings.max_attempts,
             policy=_policy(settings),
+            lease=lease,
         )
 
 
@@ -241,7 +205,7 @@ def publish(
 ) -> None:
     """Publish a draft now, as a reply chain on each of its networks."""
     from threadpost.clock import utc_now
-    from threadpost.publish import freeze_thread, refuse_conflicts
+    from threadpost.publish import Publishers, freeze_thread, refuse_conflicts, verify_accounts
 
     settings = state.settings()
     platforms = platforms_option(platform)
@@ -267,14 +231,19 @@ def publish(
                 confirmed = False
             if not confirmed:
                 raise ThreadpostError("not confirmed; nothing was sent", hint="pass --yes")
-        open_publisher = _opener(settings)
-        _verify_accounts(open_publisher, list(checked.threads))
-        frozen = freeze_thread(
-            ledger, checked.draft, checked.threads, schedule_at=None, now=utc_now(), again=again
-        )
-        if frozen.message:
-            echo(frozen.message, err=True)
-        result = _publish_now(ledger, frozen.thread_id, settings, open_publisher)
+        with Publishers(_opener(settings)) as open_publisher:
+            verify_accounts(open_publisher, list(checked.threads))
+            frozen = freeze_thread(
+                ledger,
+                checked.draft,
+                checked.threads,
+                schedule_at=None,
+                now=utc_now(),
+                again=again,
+            )
+            if frozen.message:
+                echo(frozen.message, err=True)
+            result = _publish_now(ledger, frozen.thread_id, settings, open_publisher)
     if as_json:
         print_json(result.to_json())
     else:
@@ -382,25 +351,13 @@ def cancel(
     thread: Annotated[str, typer.Argument(help="Thread id (a unique prefix is enough).")],
 ) -> None:
     """Cancel a scheduled (or unfinished) thread: `run` will not post it."""
-    from threadpost.clock import utc_now
+    from threadpost.publish import cancel_thread
 
     settings = state.settings()
     with _ledger(settings) as ledger:
         thread_id = ledger.resolve_id(thread)
         with _thread_lease(ledger, thread_id, settings, "cancel"):
-            record = ledger.thread(thread_id)
-            if record.state not in ("scheduled", "incomplete"):
-                raise StoreError(
-                    f"thread {thread_id} is {record.state}; only scheduled or "
-                    "unfinished threads can be cancelled"
-                )
-            published = sum(
-                1
-                for p in record.platforms
-                for post in ledger.posts(thread_id, p)
-                if post.state == "confirmed"
-            )
-            ledger.set_thread_state(thread_id, "cancelled", utc_now())
+            published = cancel_thread(ledger, thread_id)
     echo(f"Cancelled thread {thread_id}.")
     if published:
         echo(

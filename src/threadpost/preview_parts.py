@@ -1,0 +1,87 @@
+"""What every preview shows, whatever it is drawn with: counts against each limit, the
+facets located in the text, the problems of each post, the summary line.
+
+A leaf below `preview` (terminal and JSON) and `preview_html` (the page), so that neither
+imports the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Final
+
+from threadpost.values import Problem
+
+if TYPE_CHECKING:
+    from threadpost.check import CheckReport
+    from threadpost.thread import Facet, PlannedPost, Thread
+
+#: Fraction of the limit from which a count shows as "near" (yellow).
+NEAR_LIMIT: Final = 0.9
+
+
+def count_level(post: PlannedPost, thread: Thread) -> str:
+    """ "ok", "near" (≥ 90 % of a limit) or "over", by characters and (Bluesky) bytes."""
+    limits = thread.limits
+    ratios = [post.length / limits.max_graphemes]
+    if limits.max_bytes:
+        ratios.append(post.bytes / limits.max_bytes)
+    worst = max(ratios)
+    if worst > 1:
+        return "over"
+    return "near" if worst >= NEAR_LIMIT else "ok"
+
+
+def count_label(post: PlannedPost, thread: Thread) -> str:
+    """ "123/300" (plus the bytes where the network caps them)."""
+    limits = thread.limits
+    label = f"{post.length}/{limits.max_graphemes}"
+    if limits.max_bytes:
+        label += f" · {post.bytes}/{limits.max_bytes} bytes"
+    return label
+
+
+def facet_spans(text: str, facets: Sequence[Facet]) -> list[tuple[int, int, str, str]]:
+    """Facets located in code points: (start, end, kind, value), sorted, overlaps dropped."""
+    offsets: dict[int, int] = {}
+    position = 0
+    for index, char in enumerate(text):
+        offsets[position] = index
+        position += len(char.encode("utf-8"))
+    offsets[position] = len(text)
+    spans: list[tuple[int, int, str, str]] = []
+    for facet in sorted(facets, key=lambda f: f.byte_start):
+        start, end = offsets.get(facet.byte_start), offsets.get(facet.byte_end)
+        # A facet off a character boundary is the planner's bug; show the text plain.
+        if start is None or end is None or end <= start:
+            continue
+        if spans and start < spans[-1][1]:
+            continue
+        spans.append((start, end, facet.kind, facet.value))
+    return spans
+
+
+def post_problems(report: CheckReport, platform: str, index: int) -> list[Problem]:
+    """The problems of post `index` on `platform`."""
+    return [p for p in report.problems if p.platform == platform and p.post == index]
+
+
+def draft_problems(report: CheckReport) -> list[Problem]:
+    """Problems not tied to one post (draft-wide or platform-wide)."""
+    return [p for p in report.problems if p.post is None]
+
+
+def summary_text(report: CheckReport) -> str:
+    """ "mastodon: 3 posts · bluesky: 4 posts · 1 error · 2 warnings"."""
+    parts = [
+        f"{name}: {len(thread.posts)} post{'s' if len(thread.posts) != 1 else ''}"
+        for name, thread in report.threads.items()
+    ]
+    parts.append(f"{report.errors} error{'s' if report.errors != 1 else ''}")
+    parts.append(f"{report.warnings} warning{'s' if report.warnings != 1 else ''}")
+    return " · ".join(parts)
+
+
+def labels_text(thread: Thread) -> str:
+    """ "Labels: graphic-media, nudity": the self-labels on each of the thread's posts."""
+    return f"Label{'s' if len(thread.labels) > 1 else ''}: {', '.join(thread.labels)}"
