@@ -62,7 +62,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "config.toml").write_text("")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("THREADPOST_")}
+        # As installed: bytecode cached (an environment that forbids writing it would make
+        # every run compile threadpost from source while typer's is cached).
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("THREADPOST_") and k != "PYTHONDONTWRITEBYTECODE"
+        }
         env |= {
             "THREADPOST_CONFIG": str(folder / "config.toml"),
             "THREADPOST_STATE_DIR": str(folder / "state"),

@@ -16,11 +16,12 @@ from threadpost.aliases import alias_draft
 from threadpost.draft import Draft, DraftPost
 from threadpost.platforms.mastodon.visibility import reply_visibility as narrowed_reply
 from threadpost.platforms.rules import NetworkRules, rules_for
+from threadpost.span_fit import SpanCounter
 from threadpost.text.count import shorten_links_for_display, utf8_length
 from threadpost.text.entities import Entity, protected_spans
 from threadpost.text.graphemes import grapheme_boundaries
 from threadpost.text.sentences import Break
-from threadpost.text.split import Chunk, allowed_breaks, split_text
+from threadpost.text.split import Chunk, SpanFitsFn, allowed_breaks, split_text
 from threadpost.thread import Facet, FacetKind, PlannedPost, Thread
 from threadpost.values import PlatformLimits, Problem
 
@@ -171,15 +172,31 @@ def _split_all(
     shorten: bool,
 ) -> list[_Piece]:
     """Split every draft post; re-plan until the numbering's total is the real total."""
-    # Break points are computed lazily, once per draft post, and reused by every round.
+    # Break points, cluster boundaries and prefix counts are computed lazily, once per draft
+    # post, and reused by every round.
     breaks: dict[int, list[Break]] = {}
+    clusters: dict[int, list[int]] = {}
+
+    def clusters_of(post: DraftPost) -> list[int]:
+        if post.index not in clusters:
+            clusters[post.index] = grapheme_boundaries(post.text)
+        return clusters[post.index]
+
+    counters: dict[int, SpanCounter] = {}
+
+    def counter_of(post: DraftPost) -> SpanCounter:
+        if post.index not in counters:
+            counters[post.index] = SpanCounter(
+                post.text, clusters_of(post), rules, limits, spoiler_text=cw, shorten=shorten
+            )
+        return counters[post.index]
 
     def breaks_of(post: DraftPost) -> list[Break]:
         if post.index not in breaks:
             breaks[post.index] = allowed_breaks(
                 post.text,
                 protected=protected_spans(post.text),
-                cluster_starts=grapheme_boundaries(post.text),
+                cluster_starts=clusters_of(post),
             )
         return breaks[post.index]
 
@@ -194,7 +211,19 @@ def _split_all(
                     text = shorten_links_for_display(text, rules.entities(text))[0]
                 return rules.fits(text, limits, spoiler_text=cw)
 
-            chunks = split_text(post.text, fits_numbered, breaks=partial(breaks_of, post))
+            def fits_span(post: DraftPost = post, offset: int = offset) -> SpanFitsFn:
+                # The same question from prefix counts: a long paragraph is probed a few
+                # times per break, too often to recount every candidate.
+                return counter_of(post).fits_with(
+                    lambda i: numbering_suffix(number_format, offset + i + 1, total)
+                )
+
+            chunks = split_text(
+                post.text,
+                fits_numbered,
+                breaks=partial(breaks_of, post),
+                fits_span=fits_span,
+            )
             pieces.extend(_Piece(post, chunk, n == 0) for n, chunk in enumerate(chunks))
         return pieces
 

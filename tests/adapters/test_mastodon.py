@@ -255,10 +255,11 @@ def test_server_errors_are_transient_and_unclear_on_writes(
     assert f"HTTP {status}" in raised.value.message
     assert len(refs) == 1
 
-    # On a read, the same answer is transient but not unclear.
+    # On a read, the same answer is transient but not unclear (a fresh state directory: the
+    # account is not known yet, so it is asked).
     mastodon_server.faults.add("error", on_path="/api/v1/accounts/*", status=status)
     with pytest.raises(TransientError) as read_error:
-        make_publisher(mastodon_settings).account_id()
+        make_publisher(replace(mastodon_settings, state_dir=tmp_path / "fresh")).account_id()
     assert not read_error.value.unclear
 
 

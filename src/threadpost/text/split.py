@@ -57,6 +57,11 @@ from threadpost.text.sentences import Break, BreakKind, break_opportunities
 #: fits(candidate_text, chunk_index) -> bool; chunk_index counts from 0 within this text, so a
 #: caller can account for per-post numbering.
 FitsFn = Callable[[str, int], bool]
+#: fits_span(start, end, chunk_index) -> bool: `fits(text[start:end], chunk_index)` answered
+#: from offsets (start and end always at break points), e.g. from prefix counts, in O(1) or
+#: O(log n) instead of recounting the candidate: the search probes `fits` a few times per
+#: break, so recounting every candidate makes a split cost O(text x post length).
+SpanFitsFn = Callable[[int, int, int], bool]
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,7 @@ def split_text(
     protected: Sequence[tuple[int, int]] = (),
     cluster_starts: Sequence[int] | None = None,
     breaks: Callable[[], Sequence[Break]] | None = None,
+    fits_span: Callable[[], SpanFitsFn] | None = None,
 ) -> list[Chunk]:
     """Split `text` into chunks for which `fits(chunk.text, index)` holds, at the best breaks.
 
@@ -84,14 +90,24 @@ def split_text(
     breaks that would cut a cluster are moved or dropped. `breaks`: called (only when the text
     does not fit whole) for the break points, e.g. cached `allowed_breaks` (the planner splits
     each text once per numbering width); `protected` and `cluster_starts` are then unused.
+    `fits_span`: called (only when the text does not fit whole) for a faster stand-in for
+    `fits` (see `SpanFitsFn`) that the search uses. It must agree with `fits` at break points;
+    every chunk it chooses is checked with `fits` itself, and if one disagrees the text is
+    split again with `fits` alone, so a wrong stand-in costs time, never a chunk that does not
+    fit.
     """
     if fits(text, 0):
         return [Chunk(0, len(text), text)]
-    if breaks is not None:
-        return _pack(text, list(breaks()), fits)
-    return _pack(
-        text, allowed_breaks(text, protected=protected, cluster_starts=cluster_starts), fits
+    found = (
+        list(breaks())
+        if breaks is not None
+        else allowed_breaks(text, protected=protected, cluster_starts=cluster_starts)
     )
+    if fits_span is not None:
+        fast = _Packer(text, found, fits, fits_span()).pack()
+        if all(fits(chunk.text, index) == chunk.fits for index, chunk in enumerate(fast)):
+            return fast
+    return _pack(text, found, fits)
 
 
 def allowed_breaks(
@@ -125,11 +141,14 @@ class _Packer:
     A chunk from node u to node v (u < v) is text[start_of(u):end_of(v)].
     """
 
-    def __init__(self, text: str, breaks: list[Break], fits: FitsFn) -> None:
+    def __init__(
+        self, text: str, breaks: list[Break], fits: FitsFn, fits_span: SpanFitsFn | None = None
+    ) -> None:
         self.text = text
         self.breaks = breaks
         self.count = len(breaks)
         self.fits = fits
+        self.fits_span = fits_span
         self.chunks: list[Chunk] = []
 
     def start_of(self, node: int) -> int:
@@ -139,6 +158,8 @@ class _Packer:
         return len(self.text) if node >= self.count else self.breaks[node].end
 
     def ok(self, u: int, v: int, index: int) -> bool:
+        if self.fits_span is not None:
+            return self.fits_span(self.start_of(u), self.end_of(v), index)
         return self.fits(self.text[self.start_of(u) : self.end_of(v)], index)
 
     def chunk(self, u: int, v: int, fit: bool = True) -> Chunk:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from functools import cache
 from typing import Any, Final, TypeVar
 
@@ -340,6 +339,9 @@ def unreadable_answer(
 def clock_offset(response: Any) -> timedelta | None:
     """The instance's clock minus ours, from an answer's Date header and the moment it was
     received; zero when under CLOCK_NOISE (Date has whole seconds), None without a Date."""
+    # Imported here: email.utils (with socket) would cost every `threadpost run` ~7 ms.
+    from email.utils import parsedate_to_datetime
+
     received = getattr(response, "threadpost_received_at", None)
     if response is None or not isinstance(received, datetime):
         return None

@@ -43,6 +43,11 @@ from threadpost.platforms.mastodon.http import (
     parse_reset,
 )
 from threadpost.platforms.mastodon.instance import instance_limits
+from threadpost.platforms.mastodon.known_account import (
+    KnownAccount,
+    known_account,
+    remember_account,
+)
 from threadpost.platforms.mastodon.statuses import draft_statuses, status_params
 from threadpost.values import PlatformLimits, PlatformName, PostKey, PostRef, Problem
 
@@ -139,14 +144,22 @@ class MastodonPublisher:
     # -- the Publisher protocol ------------------------------------------------------------
 
     def account_id(self) -> str:
-        """`username@host` of the token's account (asked once, then remembered)."""
+        """`username@host` of the token's account: asked once (verify_credentials), then
+        remembered in the state directory, so that a publish sends nothing before its first
+        status (a revoked token is refused at that status, before anything is posted)."""
         if self._account is None:
-            account = self._call(
-                "checking the account", lambda: self._client().account_verify_credentials()
-            )
-            host = urlsplit(self._instance).hostname or self._instance
-            self._account = f"{account['username']}@{host}"
-            self._account_number = str(account["id"])
+            state_dir = self._settings.state_dir
+            known = known_account(state_dir, self._instance, self._token)
+            if known is None:
+                account = self._call(
+                    "checking the account", lambda: self._client().account_verify_credentials()
+                )
+                host = urlsplit(self._instance).hostname or self._instance
+                known = KnownAccount(f"{account['username']}@{host}", str(account["id"]))
+                with contextlib.suppress(OSError):  # not remembered: asked again next time
+                    remember_account(state_dir, self._instance, self._token, known)
+            self._account = known.name
+            self._account_number = known.number
         return self._account
 
     def limits(self) -> PlatformLimits:
