@@ -258,9 +258,7 @@ class Ledger:
         else:
             self.conn.execute("COMMIT")
 
-    def _write(
-        self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()
-    ) -> sqlite3.Cursor:
+    def _write(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> sqlite3.Cursor:
         """One write statement outside `transaction()`, to the file the ledger opened."""
         if not self.conn.in_transaction:
             self.check_file()
@@ -937,8 +935,7 @@ def _database_error(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
             f"{path}: cannot write the ledger: "
             + ("the disk is full" if "full" in text else "disk I/O error")
             + "; stopped before sending anything that could not be recorded",
-            hint="free some space on that disk; threadpost run then resumes where this run "
-            "stopped",
+            hint="free some space on that disk; threadpost run then resumes where this run stopped",
         )
     if "readonly" in text or "read-only" in text or "unable to open" in text:
         return StoreError(

@@ -10,7 +10,6 @@ to aim at); the full-disk cells on a real small tmpfs are in `test_full_disk.py`
 
 from __future__ import annotations
 
-import os
 import shutil
 import sqlite3
 from collections.abc import Iterator
@@ -129,7 +128,7 @@ def test_a_ledger_replaced_mid_run_stops_the_run_and_the_replacement_resumes(
         if index == 2 and network["mastodon"].before_post is not None:
             copy = isolated_env / "copy.db"
             _copy_ledger(db, copy)
-            os.replace(copy, db)  # e.g. a sync tool putting back its own version
+            copy.replace(db)  # e.g. a sync tool putting back its own version
             Path(f"{db}-wal").unlink(missing_ok=True)
             Path(f"{db}-shm").unlink(missing_ok=True)
 
