@@ -35,7 +35,9 @@ if TYPE_CHECKING:
     from threadpost.processes import ProcessId
     from threadpost.values import PlatformName, PostKey, PostRef, Problem
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
+#: At most one unfinished thread per draft, once the ledger holds no duplicates (schema 3).
+ONE_ACTIVE_INDEX: Final = "threads_one_active_per_draft"
 APPLICATION: Final = "threadpost"
 _SQLITE_HEADER: Final = b"SQLite format 3\x00"
 #: Milliseconds a writer waits for another process's lock before giving up.
@@ -209,6 +211,22 @@ class Ledger:
                 hint="threadpost status shows what the ledger now holds",
             )
 
+    def duplicate_active_threads(self) -> list[tuple[str, str]]:
+        """Drafts with more than one unfinished thread, as (draft path, "id, id"): only a
+        ledger from before schema 3 can hold them; cancel all but one of each."""
+        return _duplicate_active_rows(self.conn)
+
+    def ensure_one_active_index(self) -> bool:
+        """Create the one-unfinished-thread-per-draft index if it is missing and no
+        duplicates stand in the way; True if it exists now."""
+        present = self._rows(
+            "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (ONE_ACTIVE_INDEX,)
+        )
+        if present:
+            return True
+        with self.transaction():
+            return _create_one_active_index(self.conn)
+
     def ensure_sound(self) -> None:
         """Refuse (a `StoreError` naming the ledger) to go on from a damaged ledger: the
         first call on a connection runs SQLite's `PRAGMA integrity_check` (about 65 ms on a
@@ -292,8 +310,40 @@ class Ledger:
         state: ThreadState,
         now: datetime,
     ) -> str:
-        """Record a new thread with its frozen plans and planned posts; return its id."""
+        """Record a new thread with its frozen plans and planned posts; return its id.
+
+        A second unfinished thread of the same draft is refused by SQLite itself (schema 3)."""
+        try:
+            return self._create_thread(
+                draft_path=draft_path,
+                content_hash=content_hash,
+                title=title,
+                plans=plans,
+                schedule_at=schedule_at,
+                state=state,
+                now=now,
+            )
+        except sqlite3.IntegrityError as exc:
+            if ONE_ACTIVE_INDEX not in str(exc) and "threads.draft_path" not in str(exc):
+                raise
+            raise StoreError(
+                f"{draft_path} already has an unfinished thread in the ledger {self.path}",
+                hint="threadpost queue lists it; cancel it first to start over",
+            ) from None
+
+    def _create_thread(
+        self,
+        *,
+        draft_path: str,
+        content_hash: str,
+        title: str | None,
+        plans: Mapping[PlatformName, Thread],
+        schedule_at: datetime | None,
+        state: ThreadState,
+        now: datetime,
+    ) -> str:
         with self.transaction():
+            self.ensure_one_active_index()
             thread_id = self.new_thread_id()
             stamp = format_utc(now)
             self.db.table("threads").insert(
@@ -1105,7 +1155,34 @@ def _migration_2(db: Database) -> None:
     db.table("warnings").create_index(["thread_id"])
 
 
-_MIGRATIONS: Final = {1: _migration_1, 2: _migration_2}
+def _migration_3(db: Database) -> None:
+    """One unfinished thread per draft, enforced by SQLite (a partial unique index), when
+    the ledger holds no duplicates; a ledger that does (made by two racing `publish` before
+    find-or-create was atomic) keeps working without it, and gains it on the first open
+    after the duplicates are cancelled (`ensure_one_active_index`)."""
+    _create_one_active_index(db.conn)
+
+
+def _create_one_active_index(conn: sqlite3.Connection) -> bool:
+    """Create the partial unique index unless duplicates exist; True if it exists now."""
+    if _duplicate_active_rows(conn):
+        return False
+    conn.execute(
+        f"CREATE UNIQUE INDEX IF NOT EXISTS {ONE_ACTIVE_INDEX} ON threads (draft_path)"
+        " WHERE state IN ('scheduled', 'incomplete')"
+    )
+    return True
+
+
+def _duplicate_active_rows(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    rows = conn.execute(
+        "SELECT draft_path, group_concat(id, ', ') FROM threads"
+        " WHERE state IN ('scheduled', 'incomplete') GROUP BY draft_path HAVING count(*) > 1"
+    ).fetchall()
+    return [(str(row[0]), str(row[1])) for row in rows]
+
+
+_MIGRATIONS: Final = {1: _migration_1, 2: _migration_2, 3: _migration_3}
 
 
 # -- records -----------------------------------------------------------------------------

@@ -89,8 +89,7 @@ def test_a_full_disk_mid_thread_stops_the_send_and_run_resumes_once_space_is_fre
             "anything that could not be recorded`; Mastodon 2 or 3 of 3 sent (the first write "
             "that needs a new block fails; every post sent is `sending` in the ledger), "
             "Bluesky 0",
-            "space freed, `run` exit 0: 3/3 on each network, the posts in doubt found, "
-            "not resent",
+            "space freed, `run` exit 0: 3/3 on each network, the posts in doubt found, not resent",
             "test_a_full_disk_mid_thread_stops_the_send_and_run_resumes_once_space_is_freed",
         )
     )
