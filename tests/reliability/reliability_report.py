@@ -258,7 +258,8 @@ the fake network of `tests/fakes.py` (in process); the full-disk mid-thread and 
 cells run `threadpost` as a subprocess in a user and mount namespace of its own, with the
 ledger on a real 2 MiB tmpfs filled up between two posts, or bind-mounted read-only (tests
 run as root, whom file modes do not stop); the final-state cell makes that one write raise
-SQLite's `database or disk is full`.
+SQLite's `database or disk is full`. Every case but the read-only one failed on the code
+before the fix (the read-only one already held: it guards it).
 """
 
 
@@ -299,6 +300,18 @@ HARDENING: Final[tuple[tuple[str, str, str], ...]] = (
         " saved login) 0600, whatever the umask",
         "`tests/cli/test_private_state.py` (umask 000, 022),"
         " `tests/unit/test_private_files.py` (000, 022, 277)",
+    ),
+    (
+        "an image replaced after `schedule` by a link to a text file was uploaded byte for"
+        " byte; one replaced by a too-large image was sent to one network and refused by the"
+        " other",
+        "before the first post of a thread goes out, every image of every network still to"
+        " publish is re-checked: a regular file (no link, no linked folder) inside the"
+        " draft's folder, a type the networks take (`images.inspect_image`), within each"
+        " network's size limit; otherwise the thread fails with the reason recorded and"
+        " nothing is sent anywhere",
+        "`tests/cli/test_image_recheck.py` (link to a text file, too large, text file; on the"
+        " Mastodon test server)",
     ),
 )
 
