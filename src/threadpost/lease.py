@@ -107,7 +107,11 @@ def thread_lease(
     owner: str | None = None,
 ) -> Iterator[Lease]:
     """Hold the lease on `thread_id` for the block; raise `ThreadBusy` (nothing changed)
-    while another live process holds it. `doing` names the refused action in the message."""
+    while another live process holds it. `doing` names the refused action in the message.
+
+    Whoever holds a lease is about to change the thread or send it: a ledger that fails its
+    integrity check (`Ledger.ensure_sound`, once per connection) is refused first."""
+    ledger.ensure_sound()
     lock = _lock_file(ledger.path, thread_id)
     fd = _acquire(lock)
     if fd is None:

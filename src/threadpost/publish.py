@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
+import stat
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
+from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
 
 from threadpost.clock import Clock, utc_now
@@ -41,6 +43,7 @@ from threadpost.errors import (
     ThreadpostError,
     TransientError,
     UnclearOutcome,
+    ValidationFailed,
 )
 from threadpost.refusal import refuse_errors
 from threadpost.store import (
@@ -383,6 +386,7 @@ def publish_thread(
     record = ledger.thread(thread_id)
     if record.state in ("cancelled", "skipped", "deleted"):
         raise StoreError(f"thread {thread_id} is {record.state}; nothing to publish")
+    recheck_images(ledger, thread_id, clock())
     if record.state == "scheduled":
         ledger.set_thread_state(thread_id, "incomplete", clock())
 
@@ -409,6 +413,67 @@ def publish_thread(
     result = PublishResult(thread_id, thread_state(outcomes), tuple(outcomes))
     ledger.set_thread_state(thread_id, result.state, clock(), error=result.error)
     return result
+
+
+def recheck_images(ledger: Ledger, thread_id: str, now: datetime) -> None:
+    """Before anything is sent, on every network still to publish: each image of the frozen
+    plans is still a regular file (not a link) inside the draft's folder, of a type the
+    networks take and within the network's size limit. An image swapped since `check`
+    (for a link to another file, a larger one) fails the thread with the reason recorded
+    and raises `ValidationFailed` (exit 3): nothing is sent, on any network."""
+    from threadpost.images import ImageError, inspect_image
+
+    record = ledger.thread(thread_id)
+    folder = Path(record.draft_path).parent.resolve()
+    for platform in ledger.platforms(thread_id):
+        if platform.state in ("published", "failed", "deleted"):
+            continue
+        plan = ledger.plan(thread_id, platform.platform)
+        for post in plan.posts:
+            for image in post.images:
+                where = f"{platform.platform} post {post.index}: image {image.written_path}"
+                try:
+                    reason = _image_place_problem(image.path, folder)
+                    if reason is None:
+                        size = inspect_image(image.path).size_bytes
+                        if size > plan.limits.max_image_bytes:
+                            reason = (
+                                f"is now {size:,} bytes; {platform.platform} accepts at most "
+                                f"{plan.limits.max_image_bytes:,}"
+                            )
+                except ImageError as error:
+                    reason = error.reason
+                if reason is not None:
+                    message = (
+                        f"{record.draft_path}: {where} changed since the thread was checked: "
+                        f"{reason}; nothing was sent"
+                    )
+                    ledger.set_thread_state(thread_id, "failed", now, error=message)
+                    raise ValidationFailed(
+                        message,
+                        hint=f"fix the image, then threadpost publish --again {record.draft_path}",
+                    )
+
+
+def _image_place_problem(path: Path, folder: Path) -> str | None:
+    """Why `path` may not be uploaded from the draft's `folder` (None if it may): a link
+    (or a linked folder on the way), not a regular file, or outside the folder."""
+    if not path.is_absolute() or not path.is_relative_to(folder):
+        return f"is outside the draft's folder {folder}"
+    try:
+        status = path.lstat()
+    except FileNotFoundError:
+        return "image file not found"
+    except OSError as exc:
+        return f"cannot read: {exc.strerror or exc}"
+    if stat.S_ISLNK(status.st_mode) or path.resolve() != path:
+        return (
+            "is now a symbolic link (or inside a linked folder); images are never read "
+            "through links"
+        )
+    if not stat.S_ISREG(status.st_mode):
+        return "is not a regular file"
+    return None
 
 
 def thread_state(outcomes: Sequence[PlatformOutcome]) -> ThreadState:

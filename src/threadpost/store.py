@@ -35,7 +35,9 @@ if TYPE_CHECKING:
     from threadpost.processes import ProcessId
     from threadpost.values import PlatformName, PostKey, PostRef, Problem
 
-SCHEMA_VERSION: Final = 2
+SCHEMA_VERSION: Final = 3
+#: At most one unfinished thread per draft, once the ledger holds no duplicates (schema 3).
+ONE_ACTIVE_INDEX: Final = "threads_one_active_per_draft"
 APPLICATION: Final = "threadpost"
 _SQLITE_HEADER: Final = b"SQLite format 3\x00"
 #: Milliseconds a writer waits for another process's lock before giving up.
@@ -135,6 +137,26 @@ class PostRecord:
         )
 
 
+class LedgerUnusable(sqlite3.DatabaseError):
+    """The ledger cannot be trusted any more: its file was deleted or replaced while open,
+    or it fails SQLite's integrity check. A `sqlite3.DatabaseError`, so that the engine and
+    `run` treat it as any failing ledger (stop at once, record nothing more, no thread marked
+    failed in it); `Ledger.__exit__` turns it into a `StoreError` with this message and hint."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+class LedgerFileChanged(LedgerUnusable):
+    """The ledger's path no longer names the file that was opened (deleted or replaced)."""
+
+
+class LedgerDamaged(LedgerUnusable):
+    """The ledger fails `PRAGMA integrity_check`."""
+
+
 class Ledger:
     """An open ledger database. Use `open_ledger`; close it (or use `with`)."""
 
@@ -142,6 +164,10 @@ class Ledger:
         self.path = path
         self.conn = conn
         self._db: Database | None = None
+        #: The file this connection opened, as (st_dev, st_ino): checked before each write.
+        self._identity = _file_identity(path)
+        #: Whether `ensure_sound` already ran its integrity check on this connection.
+        self._verified = False
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -155,8 +181,69 @@ class Ledger:
         return self._db
 
     def close(self) -> None:
-        """Close the connection."""
-        self.conn.close()
+        """Close the connection (a failing final checkpoint, a full disk, is not an error:
+        every committed transaction is already in the WAL file)."""
+        with contextlib.suppress(sqlite3.Error):
+            self.conn.close()
+
+    def check_file(self) -> None:
+        """Raise `LedgerFileChanged` when the ledger's path no longer names the file this
+        connection opened (deleted, or replaced by another file): called before every write,
+        so that nothing is sent that only a lost file would remember."""
+        try:
+            current = _file_identity(self.path)
+        except FileNotFoundError:
+            raise LedgerFileChanged(
+                f"{self.path}: the ledger was deleted while threadpost was using it; stopped "
+                "before sending anything more. What was sent in this run is recorded only in "
+                "the deleted file: restore the ledger from a backup before publishing again "
+                "(publishing the draft into a new ledger would post it twice)",
+                hint="threadpost run resumes from the restored ledger",
+            ) from None
+        except OSError:
+            return  # unreadable folder: SQLite's own error says more when it writes
+        if current != self._identity:
+            raise LedgerFileChanged(
+                f"{self.path}: the ledger was replaced by another file while threadpost "
+                "was using it; stopped before sending anything more. This run's last writes went "
+                "to the replaced file: restore the ledger that was there before, then "
+                "threadpost run resumes",
+                hint="threadpost status shows what the ledger now holds",
+            )
+
+    def duplicate_active_threads(self) -> list[tuple[str, str]]:
+        """Drafts with more than one unfinished thread, as (draft path, "id, id"): only a
+        ledger from before schema 3 can hold them; cancel all but one of each."""
+        return _duplicate_active_rows(self.conn)
+
+    def ensure_one_active_index(self) -> bool:
+        """Create the one-unfinished-thread-per-draft index if it is missing and no
+        duplicates stand in the way; True if it exists now."""
+        present = self._rows(
+            "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", (ONE_ACTIVE_INDEX,)
+        )
+        if present:
+            return True
+        with self.transaction():
+            return _create_one_active_index(self.conn)
+
+    def ensure_sound(self) -> None:
+        """Refuse (a `StoreError` naming the ledger) to go on from a damaged ledger: the
+        first call on a connection runs SQLite's `PRAGMA integrity_check` (about 65 ms on a
+        10 MB ledger of 1,000 threads × 20 posts; `quick_check` would miss an index whose
+        entries no longer match their table, which hides rows from indexed queries)."""
+        if self._verified:
+            return
+        try:
+            rows = self.conn.execute("PRAGMA integrity_check(20)").fetchall()
+        except LedgerUnusable:
+            raise
+        except sqlite3.DatabaseError as exc:
+            raise damaged_ledger(self.path, str(exc)) from None
+        findings = [str(row[0]) for row in rows]
+        if findings != ["ok"]:
+            raise damaged_ledger(self.path, "; ".join(findings[:3]))
+        self._verified = True
 
     def __enter__(self) -> Ledger:
         return self
@@ -178,6 +265,7 @@ class Ledger:
         if self.conn.in_transaction:
             yield self
             return
+        self.check_file()
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield self
@@ -187,6 +275,12 @@ class Ledger:
             raise
         else:
             self.conn.execute("COMMIT")
+
+    def _write(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> sqlite3.Cursor:
+        """One write statement outside `transaction()`, to the file the ledger opened."""
+        if not self.conn.in_transaction:
+            self.check_file()
+        return self.conn.execute(sql, params)
 
     def _rows(self, sql: str, params: Sequence[Any] | Mapping[str, Any] = ()) -> list[sqlite3.Row]:
         return list(self.conn.execute(sql, params))
@@ -216,8 +310,40 @@ class Ledger:
         state: ThreadState,
         now: datetime,
     ) -> str:
-        """Record a new thread with its frozen plans and planned posts; return its id."""
+        """Record a new thread with its frozen plans and planned posts; return its id.
+
+        A second unfinished thread of the same draft is refused by SQLite itself (schema 3)."""
+        try:
+            return self._create_thread(
+                draft_path=draft_path,
+                content_hash=content_hash,
+                title=title,
+                plans=plans,
+                schedule_at=schedule_at,
+                state=state,
+                now=now,
+            )
+        except sqlite3.IntegrityError as exc:
+            if ONE_ACTIVE_INDEX not in str(exc) and "threads.draft_path" not in str(exc):
+                raise
+            raise StoreError(
+                f"{draft_path} already has an unfinished thread in the ledger {self.path}",
+                hint="threadpost queue lists it; cancel it first to start over",
+            ) from None
+
+    def _create_thread(
+        self,
+        *,
+        draft_path: str,
+        content_hash: str,
+        title: str | None,
+        plans: Mapping[PlatformName, Thread],
+        schedule_at: datetime | None,
+        state: ThreadState,
+        now: datetime,
+    ) -> str:
         with self.transaction():
+            self.ensure_one_active_index()
             thread_id = self.new_thread_id()
             stamp = format_utc(now)
             self.db.table("threads").insert(
@@ -309,7 +435,7 @@ class Ledger:
 
     def set_schedule(self, thread_id: str, schedule_at: datetime | None, now: datetime) -> None:
         """Move a thread's publication time."""
-        self.conn.execute(
+        self._write(
             "UPDATE threads SET schedule_at = ?, updated_at = ? WHERE id = ?",
             (format_utc(schedule_at) if schedule_at else None, format_utc(now), thread_id),
         )
@@ -318,7 +444,7 @@ class Ledger:
         self, thread_id: str, state: ThreadState, now: datetime, *, error: str | None = None
     ) -> None:
         """Record a thread's new state (and why, for failed / skipped)."""
-        self.conn.execute(
+        self._write(
             "UPDATE threads SET state = ?, last_error = ?, updated_at = ? WHERE id = ?",
             (state, error, format_utc(now), thread_id),
         )
@@ -369,14 +495,19 @@ class Ledger:
         incomplete ones whose next retry has come. Cheap on a large ledger (indexed).
 
         A scheduled thread with no time was being published now when its process died
-        (right after claiming it, or on a full disk): it is due at once, not never."""
+        (right after claiming it, or on a full disk): it is due at once, not never. So is an
+        incomplete thread none of whose networks is left to publish: its final state could
+        not be written (a full disk after the last post), and `run` settles it."""
         stamp = format_utc(now)
         rows = self._rows(
             "SELECT id FROM threads WHERE state = 'scheduled'"
             " AND (schedule_at IS NULL OR schedule_at <= :now)"
             " UNION SELECT DISTINCT t.id FROM threads t JOIN platforms p ON p.thread_id = t.id"
             " WHERE t.state = 'incomplete' AND p.state IN ('pending', 'incomplete')"
-            " AND (p.next_retry_at IS NULL OR p.next_retry_at <= :now)",
+            " AND (p.next_retry_at IS NULL OR p.next_retry_at <= :now)"
+            " UNION SELECT t.id FROM threads t WHERE t.state = 'incomplete' AND NOT EXISTS"
+            " (SELECT 1 FROM platforms p WHERE p.thread_id = t.id"
+            " AND p.state IN ('pending', 'incomplete'))",
             {"now": stamp},
         )
         return sorted(str(row[0]) for row in rows)
@@ -452,7 +583,7 @@ class Ledger:
         if attempts is not None:
             values["attempts"] = attempts
         sets = ", ".join(f"{name} = :{name}" for name in values)
-        self.conn.execute(
+        self._write(
             f"UPDATE platforms SET {sets} WHERE thread_id = :thread_id AND platform = :platform",
             {**values, "thread_id": thread_id, "platform": platform},
         )
@@ -562,7 +693,7 @@ class Ledger:
         self, thread_id: str, platform: PlatformName, index: int | None, now: datetime
     ) -> int:
         """Log the start of a network attempt; returns its id."""
-        cursor = self.conn.execute(
+        cursor = self._write(
             "INSERT INTO attempts (thread_id, platform, idx, started_at) VALUES (?, ?, ?, ?)",
             (thread_id, platform, index, format_utc(now)),
         )
@@ -572,7 +703,7 @@ class Ledger:
         self, attempt_id: int, outcome: str, now: datetime, error: str | None = None
     ) -> None:
         """Log how an attempt ended: ok, transient, unclear, rate-limited, permanent, auth."""
-        self.conn.execute(
+        self._write(
             "UPDATE attempts SET finished_at = ?, outcome = ?, error = ? WHERE id = ?",
             (format_utc(now), outcome, error, attempt_id),
         )
@@ -808,6 +939,22 @@ def _create_file(path: Path) -> bool:
     return True
 
 
+def _file_identity(path: Path) -> tuple[int, int]:
+    status = path.stat()
+    return status.st_dev, status.st_ino
+
+
+def damaged_ledger(path: Path, finding: str) -> LedgerDamaged:
+    """The refusal to publish from a ledger that fails SQLite's integrity check."""
+    return LedgerDamaged(
+        f"{path}: the ledger is damaged (SQLite's integrity check: {finding}); nothing was "
+        "sent. A damaged index can hide posts already published, and publishing from it "
+        "could post them twice",
+        hint=f"restore {path} from a backup, or rebuild it with "
+        f"`sqlite3 {path} .recover | sqlite3 recovered.db` and pass --db recovered.db",
+    )
+
+
 def _first_non_folder(folder: Path) -> Path:
     """The first ancestor of `folder` (outermost first) that exists but is not a folder."""
     for parent in reversed([folder, *folder.parents]):
@@ -830,7 +977,16 @@ def _check_header(path: Path) -> None:
 
 
 def _database_error(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
+    if isinstance(exc, LedgerUnusable):
+        return StoreError(exc.message, hint=exc.hint)
     text = str(exc).lower()
+    if "disk is full" in text or "disk i/o error" in text:
+        return StoreError(
+            f"{path}: cannot write the ledger: "
+            + ("the disk is full" if "full" in text else "disk I/O error")
+            + "; stopped before sending anything that could not be recorded",
+            hint="free some space on that disk; threadpost run then resumes where this run stopped",
+        )
     if "readonly" in text or "read-only" in text or "unable to open" in text:
         return StoreError(
             f"the ledger {path} cannot be written (read-only file or folder)",
@@ -838,7 +994,11 @@ def _database_error(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
             "files beside it); choose another place with --db",
         )
     if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return StoreError(f"{path} is corrupt or not SQLite")
+        return StoreError(
+            f"{path} is corrupt or not SQLite",
+            hint=f"restore {path} from a backup, or rebuild it with "
+            f"`sqlite3 {path} .recover | sqlite3 recovered.db` and pass --db recovered.db",
+        )
     if "locked" in text or "busy" in text:
         return StoreError(f"the ledger {path} is locked by another process; try again")
     return StoreError(f"{path}: ledger error: {exc}")
@@ -995,7 +1155,34 @@ def _migration_2(db: Database) -> None:
     db.table("warnings").create_index(["thread_id"])
 
 
-_MIGRATIONS: Final = {1: _migration_1, 2: _migration_2}
+def _migration_3(db: Database) -> None:
+    """One unfinished thread per draft, enforced by SQLite (a partial unique index), when
+    the ledger holds no duplicates; a ledger that does (made by two racing `publish` before
+    find-or-create was atomic) keeps working without it, and gains it on the first open
+    after the duplicates are cancelled (`ensure_one_active_index`)."""
+    _create_one_active_index(db.conn)
+
+
+def _create_one_active_index(conn: sqlite3.Connection) -> bool:
+    """Create the partial unique index unless duplicates exist; True if it exists now."""
+    if _duplicate_active_rows(conn):
+        return False
+    conn.execute(
+        f"CREATE UNIQUE INDEX IF NOT EXISTS {ONE_ACTIVE_INDEX} ON threads (draft_path)"
+        " WHERE state IN ('scheduled', 'incomplete')"
+    )
+    return True
+
+
+def _duplicate_active_rows(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    rows = conn.execute(
+        "SELECT draft_path, group_concat(id, ', ') FROM threads"
+        " WHERE state IN ('scheduled', 'incomplete') GROUP BY draft_path HAVING count(*) > 1"
+    ).fetchall()
+    return [(str(row[0]), str(row[1])) for row in rows]
+
+
+_MIGRATIONS: Final = {1: _migration_1, 2: _migration_2, 3: _migration_3}
 
 
 # -- records -----------------------------------------------------------------------------

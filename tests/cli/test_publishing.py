@@ -384,9 +384,10 @@ def test_run_with_nothing_due_imports_no_network_library(
 ) -> None:
     db = isolated_env / "threadpost.db"
     with open_ledger(db) as ledger:
-        for _ in range(scheduled):
+        for i in range(scheduled):
             ledger.create_thread(
-                draft_path="/d.md",
+                # One unfinished thread per draft (the ledger's unique index).
+                draft_path=f"/d{i}.md",
                 content_hash="h",
                 title=None,
                 plans={"mastodon": make_thread("mastodon", 2)},

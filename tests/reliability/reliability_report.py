@@ -48,8 +48,48 @@ class CellOutcome:
         )
 
 
+@dataclass(frozen=True)
+class LedgerCase:
+    """One damaged-ledger case (issues 17, 18): what was done to the ledger, how the run
+    ended, how the thread was finished once the file was healthy, and the test."""
+
+    damage: str
+    outcome: str
+    afterwards: str
+    test: str
+
+
 _lock = threading.Lock()
 _rows: list[CellOutcome] = []
+_ledger_cases: list[LedgerCase] = []
+
+
+def record_ledger_case(case: LedgerCase) -> None:
+    """Add one damaged-ledger case to the report."""
+    with _lock:
+        _ledger_cases.append(case)
+
+
+def ledger_cases() -> list[LedgerCase]:
+    """The damaged-ledger cases recorded so far, in the order of `LEDGER_ORDER`'s tests."""
+    with _lock:
+        return sorted(_ledger_cases, key=lambda c: (LEDGER_ORDER.get(c.test, 99), c.damage))
+
+
+#: The damaged-ledger table's row order (by test name).
+LEDGER_ORDER: Final = {
+    name: i
+    for i, name in enumerate(
+        (
+            "test_an_index_bit_flip_is_refused_instead_of_hiding_a_platform",
+            "test_a_ledger_deleted_mid_run_stops_the_run_and_a_restored_backup_resumes_it",
+            "test_a_ledger_replaced_mid_run_stops_the_run_and_the_replacement_resumes",
+            "test_a_full_disk_mid_thread_stops_the_send_and_run_resumes_once_space_is_freed",
+            "test_a_final_state_lost_to_a_full_disk_is_settled_by_the_next_run",
+            "test_a_ledger_made_read_only_refuses_run_and_resumes_once_writable",
+        )
+    )
+}
 
 #: Order and wording of the faults in the table.
 FAULTS: Final = {
@@ -183,6 +223,7 @@ def render(outcomes: list[CellOutcome], *, notes: str, runtime: float | None) ->
     lines.append(notes.strip())
     lines.append("")
     lines += hardening_table()
+    lines += damaged_ledger_table(ledger_cases())
     lines += ["", HOSTILE_ARCHIVES.strip(), ""]
     return "\n".join(lines)
 
@@ -207,6 +248,45 @@ def hardening_table() -> list[str]:
     lines += [f"| {found} | {now} | {test} |" for found, now, test in HARDENING]
     lines.append("")
     return lines
+
+
+def damaged_ledger_table(cases: list[LedgerCase]) -> list[str]:
+    """The damaged-ledger cases (`tests/reliability/test_damaged_ledger.py`,
+    `test_full_disk.py`), one row each, as recorded by the run that wrote the document."""
+    if not cases:
+        return []
+    lines = [
+        "## A damaged ledger (issues 17, 18)",
+        "",
+        LEDGER_NOTES.strip(),
+        "",
+        "| damage | this run | once the file is healthy | test |",
+        "|---|---|---|---|",
+    ]
+    lines += [f"| {c.damage} | {c.outcome} | {c.afterwards} | `{c.test}` |" for c in cases]
+    lines.append("")
+    return lines
+
+
+LEDGER_NOTES: Final = """
+Every case ends in `Error: <ledger path>: …` with what to do, exit 1, no traceback, and
+nothing sent that the ledger does not record (each post is marked `sending` before it goes
+out, and a failing ledger write stops the send before the next post); `run` then finishes
+the thread with every post online once. How: before every write the ledger checks that its
+path still names the file it opened (`(st_dev, st_ino)` at open; a missing path is a
+deletion); every command that takes a thread's lease (`publish`, `run` with something due,
+`cancel`, `delete`) first runs `PRAGMA integrity_check` once per connection (65 ms median on
+a 10 MB ledger of 1,000 threads × 20 posts, where `quick_check` takes 36 ms but misses an
+index entry that no longer matches its row: the bit flip below); `run` with nothing due runs
+no check. A thread whose networks are all settled but whose own state could not be written
+is due at once. The deleted/replaced/bit-flip cells damage the ledger between two posts of
+the fake network of `tests/fakes.py` (in process); the full-disk mid-thread and read-only
+cells run `threadpost` as a subprocess in a user and mount namespace of its own, with the
+ledger on a real 2 MiB tmpfs filled up between two posts, or bind-mounted read-only (tests
+run as root, whom file modes do not stop); the final-state cell makes that one write raise
+SQLite's `database or disk is full`. Every case but the read-only one failed on the code
+before the fix (the read-only one already held: it guards it).
+"""
 
 
 #: (what was found, what happens now, the test) for every hole closed outside the matrix.
@@ -265,6 +345,18 @@ HARDENING: Final[tuple[tuple[str, str, str], ...]] = (
         " `test_run_with_logins_that_keep_failing_defers_every_thread_with_its_reason`;"
         " `tests/adapters/test_bluesky_transport_errors.py` (`test_parse_reset`, the"
         " unreadable-success tests)",
+    ),
+    (
+        "an image replaced after `schedule` by a link to a text file was uploaded byte for"
+        " byte; one replaced by a too-large image was sent to one network and refused by the"
+        " other",
+        "before the first post of a thread goes out, every image of every network still to"
+        " publish is re-checked: a regular file (no link, no linked folder) inside the"
+        " draft's folder, a type the networks take (`images.inspect_image`), within each"
+        " network's size limit; otherwise the thread fails with the reason recorded and"
+        " nothing is sent anywhere",
+        "`tests/cli/test_image_recheck.py` (link to a text file, too large, text file; on the"
+        " Mastodon test server)",
     ),
 )
 

@@ -31,7 +31,8 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
 
 def _new(ledger: Ledger, platform: PlatformName = "bluesky", n: int = 5) -> str:
     return ledger.create_thread(
-        draft_path="/drafts/t.md",
+        # A draft of its own: the ledger allows one unfinished thread per draft.
+        draft_path=f"/drafts/t{len(ledger.threads())}.md",
         content_hash="h1",
         title=None,
         plans={platform: make_thread(platform, n)},

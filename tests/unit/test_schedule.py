@@ -119,7 +119,8 @@ def ledger(tmp_path: Path) -> Iterator[Ledger]:
 
 def _schedule(ledger: Ledger, at: datetime, n: int = 3) -> str:
     return ledger.create_thread(
-        draft_path="/d.md",
+        # A draft of its own: the ledger allows one unfinished thread per draft.
+        draft_path=f"/d{len(ledger.threads())}.md",
         content_hash="h",
         title=None,
         plans={"mastodon": make_thread("mastodon", n)},
@@ -356,9 +357,9 @@ def test_overlapping_run_processes_publish_each_thread_exactly_once(tmp_path: Pa
     db, network = tmp_path / "ledger.db", tmp_path / "network.db"
     threads = 12
     with open_ledger(db) as ledger:
-        for _ in range(threads):
+        for i in range(threads):
             ledger.create_thread(
-                draft_path="/d.md",
+                draft_path=f"/d{i}.md",
                 content_hash="h",
                 title=None,
                 plans={

@@ -17,6 +17,7 @@ from threadpost.errors import StoreError
 from threadpost.plan import PlannedPost, Thread
 from threadpost.store import (
     SCHEMA_VERSION,
+    Ledger,
     _database_error,
     open_ledger,
     thread_from_json,
@@ -209,3 +210,57 @@ def test_lease_is_exclusive_until_it_expires(tmp_path: Path) -> None:
     assert ledger.lease_owner("thread:x", later) == "b"
     other.release_lease("thread:x", "b")
     assert ledger.lease_owner("thread:x", later) is None
+
+
+# -- one unfinished thread per draft (schema 3) ---------------------------------------------
+
+
+def _active_thread(ledger: Ledger, draft: str) -> str:
+    return str(
+        ledger.create_thread(
+            draft_path=draft,
+            content_hash="h",
+            title=None,
+            plans={"mastodon": make_thread("mastodon", 1)},
+            schedule_at=None,
+            state="scheduled",
+            now=datetime(2026, 1, 1, tzinfo=UTC),
+        )
+    )
+
+
+def test_sqlite_itself_refuses_a_second_unfinished_thread_of_a_draft(tmp_path: Path) -> None:
+    with open_ledger(tmp_path / "l.db") as ledger:
+        first = _active_thread(ledger, "/d/a.md")
+        with pytest.raises(StoreError, match="already has an unfinished thread"):
+            _active_thread(ledger, "/d/a.md")
+        # A finished thread does not count: the draft may be published again.
+        ledger.set_thread_state(first, "published", datetime(2026, 1, 2, tzinfo=UTC))
+        _active_thread(ledger, "/d/a.md")
+        assert len(ledger.threads(["scheduled"], draft_path="/d/a.md")) == 1
+
+
+def test_a_ledger_with_duplicates_migrates_and_gains_the_index_once_they_are_cancelled(
+    tmp_path: Path,
+) -> None:
+    db = tmp_path / "l.db"
+    with open_ledger(db) as ledger:  # a schema-2 ledger that two racing publishes filled
+        first = _active_thread(ledger, "/d/a.md")
+        ledger.conn.execute("DROP INDEX threads_one_active_per_draft")
+        ledger.conn.execute("UPDATE threadpost_meta SET value = '2' WHERE key = 'schema_version'")
+        second = "ffff0000"
+        ledger.conn.execute(
+            "INSERT INTO threads SELECT ?, draft_path, content_hash, title, platforms,"
+            " schedule_at, state, last_error, created_at, updated_at FROM threads WHERE id = ?",
+            (second, first),
+        )
+    with open_ledger(db) as ledger:  # migration 3 runs; the duplicates stand in the way
+        (duplicate,) = ledger.duplicate_active_threads()
+        assert duplicate[0] == "/d/a.md"
+        assert sorted(duplicate[1].split(", ")) == sorted([first, second])
+        assert not ledger.ensure_one_active_index()
+        ledger.set_thread_state(second, "cancelled", datetime(2026, 1, 2, tzinfo=UTC))
+        _active_thread(ledger, "/d/b.md")  # any new thread heals the ledger
+        assert ledger.duplicate_active_threads() == []
+        with pytest.raises(StoreError, match="already has an unfinished thread"):
+            _active_thread(ledger, "/d/a.md")

@@ -456,7 +456,7 @@ def run(as_json: JsonOption = False) -> None:
             )
             if item.result is not None:
                 _print_result(item.result, settings)
-            elif item.message and item.action == "skipped":
+            elif item.message and item.action in ("skipped", "failed"):
                 echo(f"  {item.message}", err=True)
     raise typer.Exit(int(report.exit_status))
 
