@@ -80,6 +80,27 @@ def labels_text(thread: Thread) -> str:
     return f"Label{'s' if len(thread.labels) > 1 else ''}: {', '.join(thread.labels)}"
 
 
+def controls_text(thread: Thread) -> str | None:
+    """ "Replies: mentioned, following · no quotes": who may reply to and quote the thread
+    (Bluesky's threadgate and postgates), or None when both are open."""
+    parts = []
+    if thread.reply_rules is not None:
+        parts.append(f"replies: {', '.join(thread.reply_rules) or 'nobody'}")
+    if not thread.quotes_allowed:
+        parts.append("no quotes")
+    return " · ".join(parts).capitalize() if parts else None
+
+
+def extras_lines(post: PlannedPost) -> list[str]:
+    """ "Quotes: <address>" and "Tags: #a #b": what the post carries beyond its text."""
+    lines = []
+    if post.quote is not None:
+        lines.append(f"Quotes: {post.quote}")
+    if post.tags:
+        lines.append("Tags: " + " ".join(f"#{tag}" for tag in post.tags))
+    return lines
+
+
 def _post_problems(report: CheckReport, platform: str, index: int) -> list[Problem]:
     return [p for p in report.problems if p.platform == platform and p.post == index]
 
@@ -118,6 +139,9 @@ def to_json(report: CheckReport) -> dict[str, Any]:
                 "lang": thread.lang,
                 # Bluesky self-labels on every post ([] where none, and on Mastodon).
                 "labels": list(thread.labels),
+                # Who may reply (null: everyone, []: nobody) and whether posts may be quoted.
+                "replies": None if thread.reply_rules is None else list(thread.reply_rules),
+                "quotes": thread.quotes_allowed,
                 "posts": [post.to_json() for post in thread.posts],
             }
             for name, thread in report.threads.items()
@@ -172,6 +196,7 @@ def post_card(report: CheckReport, thread: Thread, post: PlannedPost) -> Rendera
     for image in post.images:
         alt = image.alt or "(no alt text)"
         parts.append(Text(f"🖼  {image.written_path} — {alt}", style="dim"))
+    parts += [Text(line, style="cyan") for line in extras_lines(post)]
     parts += [_problem_line(p) for p in _post_problems(report, thread.platform, post.index)]
     return Panel(
         Group(*parts),
@@ -200,6 +225,8 @@ def render_terminal(report: CheckReport) -> RenderableType:
         # Where the limit came from matters only where each server states its own.
         rule += f" ({limits.source})" if rules.server_limits else ""
         rule += f" · {labels_text(thread).lower()}" if thread.labels else ""
+        controls = controls_text(thread)
+        rule += f" · {controls.lower()}" if controls else ""
         parts.append(Rule(rule, style=rules.preview_style))
         parts += [post_card(report, thread, post) for post in thread.posts]
     parts.append(summary_renderable(report))
@@ -303,7 +330,11 @@ def _html_post(
         parts.append(f'<div class="cw">CW: {_e(thread.spoiler_text)}</div>')
     if thread.labels:
         parts.append(f'<div class="labels">{_e(labels_text(thread))}</div>')
+    controls = controls_text(thread)
+    if controls and post.index == 1:
+        parts.append(f'<div class="controls">{_e(controls)}</div>')
     parts.append(f'<div class="text">{_html_text(post)}</div>')
+    parts += [f'<div class="extras">{_e(line)}</div>' for line in extras_lines(post)]
     if post.images:
         parts.append('<div class="images">')
         parts += [_html_image(image, embedded) for image in post.images]

@@ -33,6 +33,7 @@ from threadpost.errors import (
 from threadpost.images import ImageError, inspect_image
 from threadpost.linkcard import LinkCard, LinkCardError, fetch_link_card
 from threadpost.platforms.base import ConfirmPost
+from threadpost.platforms.bluesky.quotes import quoted_post, record_embed
 from threadpost.platforms.bluesky.records import (
     MAX_WRITES_PER_CALL,
     POST_COLLECTION,
@@ -44,6 +45,7 @@ from threadpost.platforms.bluesky.records import (
     created_at_sequence,
     draft_records,
     external_embed,
+    gate_records,
     images_embed,
     is_tid,
     mention_handles,
@@ -230,9 +232,14 @@ class BlueskyPublisher:
             )
         did = self.account_id()
         pending = list(thread.posts[start - 1 :])
+        # Before anything is uploaded or written: a quoted post that is not there stops it.
+        quotes = self._resolve_quotes(pending)
         dids = self.resolve_handles(mention_handles(thread, start))
         cards = self._fetch_cards(thread, pending)
-        embeds = {post.index: self._embed(post, cards.get(post.index)) for post in pending}
+        embeds = {
+            post.index: self._embed(post, cards.get(post.index), quotes.get(post.index))
+            for post in pending
+        }
 
         root_ref = strong_ref(root.remote_id, root.cid or "") if root is not None else None
         parent_ref = strong_ref(parent.remote_id, parent.cid or "") if parent is not None else None
@@ -263,8 +270,16 @@ class BlueskyPublisher:
             parent_ref = ref
             planned.append((post, key.key, record, cid))
 
-        for chunk in _chunks(planned):
-            self._apply_chunk(did, chunk, confirm)
+        # Reply and quote controls go in the same atomic write as their post (the
+        # threadgate with the root): a thread is never visible without them.
+        gates = gate_records(
+            thread,
+            [at_uri(did, rkey) for _, rkey, _, _ in planned],
+            [str(by_index[post.index].created_at) for post, _, _, _ in planned],
+            start=start,
+        )
+        for chunk in _chunks(planned, gates):
+            self._apply_chunk(did, chunk, gates, confirm)
 
     def find_published(
         self,
@@ -555,13 +570,62 @@ class BlueskyPublisher:
         return dict(blob)
 
     def _embed(
-        self, post: PlannedPost, card: LinkCard | LinkCardError | None
+        self,
+        post: PlannedPost,
+        card: LinkCard | LinkCardError | None,
+        quote: Mapping[str, str] | None = None,
     ) -> dict[str, Any] | None:
         if post.images:
-            return images_embed([self._upload_image(post, image) for image in post.images])
+            images = images_embed([self._upload_image(post, image) for image in post.images])
+            return record_embed(quote, images) if quote is not None else images
+        if quote is not None:
+            return record_embed(quote)
         if card is None:
             return None
         return self._link_card(post, card)
+
+    def _resolve_quotes(self, posts: Sequence[PlannedPost]) -> dict[int, dict[str, str]]:
+        """The strong ref {uri, cid} of each post's quoted post (handle → DID, then
+        getRecord for the CID); PermanentError naming the post and its draft line when a
+        quoted post does not exist."""
+
+        def query(nsid: str, params: Mapping[str, Any], what: str) -> dict[str, Any]:
+            return self._xrpc(nsid, params=params, what=what, missing_ok=True)
+
+        refs: dict[int, dict[str, str]] = {}
+        for post in posts:
+            if post.quote is None:
+                continue
+            where = f"post {post.index} (draft line {post.quote_line or post.source_line})"
+
+            def refuse(reason: str, where: str = where, post: PlannedPost = post) -> PermanentError:
+                return PermanentError(
+                    f"{where} quotes {post.quote}, {reason}; nothing was sent to Bluesky",
+                    platform=PLATFORM,
+                    post=post.index,
+                )
+
+            target = quoted_post(post.quote)
+            if target is None:
+                raise refuse("which is not a Bluesky post address")
+            did = target.actor
+            if not target.is_did:
+                found = resolve_handle(query, target.actor)
+                if found.did is None:
+                    raise refuse(f"but @{target.actor} is not a Bluesky account")
+                did = found.did
+            try:
+                got = self._xrpc(
+                    "com.atproto.repo.getRecord",
+                    params={"repo": did, "collection": POST_COLLECTION, "rkey": target.rkey},
+                    what=f"reading the post quoted by post {post.index}",
+                    post=post.index,
+                    missing_ok=True,
+                )
+            except NotFound:
+                raise refuse("but that post does not exist (deleted, or a wrong address)") from None
+            refs[post.index] = strong_ref(str(got["uri"]), str(got["cid"]))
+        return refs
 
     def _fetch_cards(
         self, thread: Thread, posts: Sequence[PlannedPost]
@@ -632,18 +696,18 @@ class BlueskyPublisher:
         self,
         did: str,
         chunk: Sequence[tuple[PlannedPost, str, dict[str, Any], str]],
+        gates: Mapping[int, Sequence[Mapping[str, Any]]],
         confirm: ConfirmPost,
     ) -> None:
         first, last = chunk[0][0].index, chunk[-1][0].index
-        writes = [
-            {
-                "$type": "com.atproto.repo.applyWrites#create",
-                "collection": POST_COLLECTION,
-                "rkey": rkey,
-                "value": record,
-            }
-            for _, rkey, record, _ in chunk
-        ]
+        writes: list[dict[str, Any]] = []
+        #: Position in `writes` (and in the answer's results) of each post's create.
+        post_writes: list[int] = []
+        for post, rkey, record, _ in chunk:
+            post_writes.append(len(writes))
+            writes.append(_create(POST_COLLECTION, rkey, record))
+            # A gate's rkey is its post's (the threadgate's, the root's).
+            writes += [_create(gate["$type"], rkey, gate) for gate in gates.get(post.index, ())]
         label = f"post {first}" if first == last else f"posts {first}–{last}"
         got = self._xrpc(
             "com.atproto.repo.applyWrites",
@@ -652,8 +716,10 @@ class BlueskyPublisher:
             post=first,
             write=True,
         )
-        results = got.get("results")
-        if not isinstance(results, list) or len(results) != len(chunk):
+        answered = got.get("results")
+        if isinstance(answered, list) and len(answered) == len(writes):
+            results = [answered[n] for n in post_writes]
+        else:
             # The commit is all or nothing and it answered 200: it landed. Confirm from
             # the planned keys by reading them back rather than guessing.
             found = self.find_published([PostKey(post.index, rkey) for post, rkey, _, _ in chunk])
@@ -688,19 +754,34 @@ class BlueskyPublisher:
         return [ref is not None for ref in self.find_published(keys)]
 
 
+def _create(collection: str, rkey: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "$type": "com.atproto.repo.applyWrites#create",
+        "collection": collection,
+        "rkey": rkey,
+        "value": record,
+    }
+
+
 def _chunks(
     planned: Sequence[tuple[PlannedPost, str, dict[str, Any], str]],
+    gates: Mapping[int, Sequence[Mapping[str, Any]]],
 ) -> Iterator[Sequence[tuple[PlannedPost, str, dict[str, Any], str]]]:
-    """Consecutive runs of ≤ 200 writes and ≤ ~0.9 MB of JSON (applyWrites' bounds)."""
+    """Consecutive runs of posts whose writes (each post's create and its gates', which
+    never go in another call) are ≤ 200 and ≤ ~0.9 MB of JSON (applyWrites' bounds)."""
     chunk: list[tuple[PlannedPost, str, dict[str, Any], str]] = []
-    size = 0
+    size = count = 0
     for item in planned:
-        item_size = len(json.dumps(item[2], ensure_ascii=False).encode()) + 200
-        if chunk and (len(chunk) >= MAX_WRITES_PER_CALL or size + item_size > MAX_WRITE_JSON_BYTES):
+        records = [item[2], *gates.get(item[0].index, ())]
+        item_size = sum(len(json.dumps(r, ensure_ascii=False).encode()) + 200 for r in records)
+        if chunk and (
+            count + len(records) > MAX_WRITES_PER_CALL or size + item_size > MAX_WRITE_JSON_BYTES
+        ):
             yield chunk
-            chunk, size = [], 0
+            chunk, size, count = [], 0, 0
         chunk.append(item)
         size += item_size
+        count += len(records)
     if chunk:
         yield chunk
 
