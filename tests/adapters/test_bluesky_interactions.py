@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 from PIL import Image
+from test_bluesky import APPLY_WRITES, POST, make_publisher, make_settings, make_thread, publish
 
 import pds_harness
-from test_bluesky import APPLY_WRITES, POST, make_publisher, make_settings, make_thread, publish
 from threadpost.errors import PermanentError
 from threadpost.platforms.bluesky import publisher as bluesky_module
 from threadpost.platforms.bluesky.records import record_cid
