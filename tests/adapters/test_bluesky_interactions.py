@@ -165,3 +165,19 @@ def test_a_missing_quoted_post_is_refused_before_anything_is_sent(
         publish(publisher, make_thread(f"Hm.\n> quote {unknown}\n", tmp_path))
     assert "not a Bluesky account" in caught.value.message
     assert pds.list_records(pds_account["did"], POST) == []
+
+
+def test_deleting_a_gated_thread_deletes_its_gates(
+    pds: pds_harness.LocalPDS, pds_account: dict[str, Any], tmp_path: Path
+) -> None:
+    thread = make_thread(
+        '+++\nbluesky_replies = "nobody"\nbluesky_quotes = false\n+++\nA\n---\nB', tmp_path
+    )
+    publisher = make_publisher(make_settings(pds, pds_account, tmp_path / "state"))
+    _, refs = publish(publisher, thread)
+    did = pds_account["did"]
+    assert len(pds.list_records(did, POSTGATE)) == 2
+    publisher.delete(refs)
+    assert pds.list_records(did, POST) == []
+    assert pds.list_records(did, THREADGATE) == []
+    assert pds.list_records(did, POSTGATE) == []

@@ -33,6 +33,7 @@ from threadpost.errors import (
 from threadpost.images import ImageError, inspect_image
 from threadpost.linkcard import LinkCard, LinkCardError, fetch_link_card
 from threadpost.platforms.base import ConfirmPost
+from threadpost.platforms.bluesky.interactions import POSTGATE_COLLECTION, THREADGATE_COLLECTION
 from threadpost.platforms.bluesky.quotes import quoted_post, record_embed
 from threadpost.platforms.bluesky.records import (
     MAX_WRITES_PER_CALL,
@@ -317,15 +318,18 @@ class BlueskyPublisher:
             for ref, now in zip(ordered, self._exists([_rkey(ref) for ref in ordered]), strict=True)
             if now
         ]
-        for start in range(0, len(present), MAX_WRITES_PER_CALL):
-            batch = present[start : start + MAX_WRITES_PER_CALL]
+        # A post's threadgate/postgate (same rkey) goes with it, in the same atomic call.
+        gates = self._gates_of([_rkey(ref) for ref in ordered])
+        for start in range(0, len(present), MAX_WRITES_PER_CALL // 3):
+            batch = present[start : start + MAX_WRITES_PER_CALL // 3]
             writes = [
                 {
                     "$type": "com.atproto.repo.applyWrites#delete",
-                    "collection": POST_COLLECTION,
+                    "collection": collection,
                     "rkey": _rkey(ref),
                 }
                 for ref in batch
+                for collection in (POST_COLLECTION, *gates.get(_rkey(ref), ()))
             ]
             self._xrpc(
                 "com.atproto.repo.applyWrites",
@@ -748,6 +752,23 @@ class BlueskyPublisher:
             url=web_url(handle, _rkey_of_uri(uri)),
             cid=cid,
         )
+
+    def _gates_of(self, rkeys: Sequence[str]) -> dict[str, list[str]]:
+        """Per rkey, the gate collections holding a record under it (to delete with it)."""
+        found: dict[str, list[str]] = {}
+        for rkey in rkeys:
+            for collection in (THREADGATE_COLLECTION, POSTGATE_COLLECTION):
+                try:
+                    self._xrpc(
+                        "com.atproto.repo.getRecord",
+                        params={"repo": self.account_id(), "collection": collection, "rkey": rkey},
+                        what=f"looking up the {collection} of {rkey}",
+                        missing_ok=True,
+                    )
+                except NotFound:
+                    continue
+                found.setdefault(rkey, []).append(collection)
+        return found
 
     def _exists(self, rkeys: Sequence[str]) -> list[bool]:
         keys = [PostKey(index=n, key=rkey) for n, rkey in enumerate(rkeys, start=1)]
