@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from threadpost.errors import DraftError
+from threadpost.platforms.bluesky.interactions import REPLY_RULES, parse_reply_setting
 from threadpost.platforms.bluesky.labels import SELF_LABELS
 from threadpost.platforms.mastodon.visibility import VISIBILITIES, is_wider
 from threadpost.values import PLATFORMS, PlatformName
@@ -53,6 +54,13 @@ class DraftPost:
     images: tuple[Image, ...] = ()
     #: File line of each line of `text` (image lines are not in `text`), for messages.
     text_lines: tuple[int, ...] = ()
+    #: The post it quotes, as written on its `> quote <address>` line (a post URL or an
+    #: at:// URI; each network decides what it can quote), and that line.
+    quote: str | None = None
+    quote_line: int | None = None
+    #: Record tags from its `> tags #one #two` line (without "#"); None: no such line.
+    tags: tuple[str, ...] | None = None
+    tags_line: int | None = None
 
     def line_at(self, offset: int) -> int:
         """The file line holding code-point `offset` of `text`."""
@@ -85,6 +93,13 @@ class FrontMatter:
     #: Bluesky: show long links shortened as the official app does (the facet keeps the
     #: full URI). None: the configuration decides.
     shorten_links: bool | None = None
+    #: Bluesky reply controls (a threadgate): None lets everyone reply (no threadgate);
+    #: () nobody; else the allowed groups (`platforms.bluesky.interactions.REPLY_RULES`).
+    bluesky_replies: tuple[str, ...] | None = None
+    #: Bluesky quote controls: False puts a postgate forbidding quotes on every post.
+    bluesky_quotes: bool = True
+    #: Bluesky record tags (hashtags not in the text) of the first post, without "#".
+    bluesky_tags: tuple[str, ...] = ()
     #: Line of each key in the file, for messages about values that pass parsing.
     lines: dict[str, int] = field(default_factory=dict, compare=False)
 
@@ -210,6 +225,9 @@ _KNOWN_KEYS: Final = frozenset(
         "bluesky_labels",
         "link_cards",
         "shorten_links",
+        "bluesky_replies",
+        "bluesky_quotes",
+        "bluesky_tags",
     }
 )
 
@@ -266,6 +284,9 @@ def _front_matter(data: dict[str, Any], key_lines: dict[str, int], path: Path) -
         bluesky_labels=_bluesky_labels(data, fail),
         link_cards=optional_bool("link_cards"),
         shorten_links=optional_bool("shorten_links"),
+        bluesky_replies=_bluesky_replies(data, fail),
+        bluesky_quotes=optional_bool("bluesky_quotes") is not False,
+        bluesky_tags=_bluesky_tags(data, fail),
         lines=key_lines,
     )
 
@@ -316,6 +337,47 @@ def _bluesky_labels(data: dict[str, Any], fail: Any) -> tuple[str, ...] | None:
                 f"unknown Bluesky label {item!r} in bluesky_labels (labels: {known})",
             )
     return tuple(dict.fromkeys(value))
+
+
+def _bluesky_replies(data: dict[str, Any], fail: Any) -> tuple[str, ...] | None:
+    if "bluesky_replies" not in data:
+        return None
+    value = data["bluesky_replies"]
+    known = ", ".join(("everyone", "nobody", *REPLY_RULES))
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise fail(
+            "bluesky_replies",
+            f'bluesky_replies must be a string or a list such as ["mentioned", "following"] '
+            f"(of: {known})",
+        )
+    try:
+        return parse_reply_setting(value)
+    except ValueError as exc:
+        raise fail("bluesky_replies", f"bluesky_replies: {exc}") from None
+
+
+def _bluesky_tags(data: dict[str, Any], fail: Any) -> tuple[str, ...]:
+    value = data.get("bluesky_tags", [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise fail(
+            "bluesky_tags", 'bluesky_tags must be a list of tags such as ["cities", "privacy"]'
+        )
+    tags = [_tag_value(item) for item in value]
+    if not all(tags):
+        raise fail("bluesky_tags", "bluesky_tags has an empty tag")
+    if any(re.search(r"\s", tag) for tag in tags):
+        raise fail("bluesky_tags", "a tag in bluesky_tags contains a space")
+    return tuple(dict.fromkeys(tags))
+
+
+def _tag_value(written: str) -> str:
+    """A tag as written, without one leading "#" (the record's tags have none)."""
+    tag = written.strip()
+    return tag[1:] if tag[:1] in ("#", "＃") else tag
 
 
 def _schedule(value: object, fail: Any) -> datetime | None:
@@ -421,11 +483,12 @@ def _parse_posts(lines: list[str], start: int, path: Path) -> tuple[DraftPost, .
 def _parse_post(body: list[tuple[int, str]], index: int, path: Path) -> DraftPost | None:
     text_lines: list[tuple[int, str]] = []
     images: list[Image] = []
+    directives = _PostDirectives()
     for number, line in body:
         match = _IMAGE_LINE.match(line)
         if match:
             images.append(_image(match, number, path))
-        else:
+        elif not directives.take(line, number, path):
             text_lines.append((number, line.rstrip()))
     while text_lines and not text_lines[0][1]:
         text_lines.pop(0)
@@ -433,14 +496,64 @@ def _parse_post(body: list[tuple[int, str]], index: int, path: Path) -> DraftPos
         text_lines.pop()
     if not text_lines and not images:
         return None
-    first_line = min([n for n, _ in text_lines[:1]] + [image.line for image in images[:1]])
+    first_line = min(
+        [n for n, _ in text_lines[:1]]
+        + [image.line for image in images[:1]]
+        + ([directives.quote_line] if directives.quote_line is not None else [])
+    )
     return DraftPost(
         index=index,
         line=first_line,
         text="\n".join(line for _, line in text_lines),
         images=tuple(images),
         text_lines=tuple(number for number, _ in text_lines),
+        quote=directives.quote,
+        quote_line=directives.quote_line,
+        tags=directives.tags,
+        tags_line=directives.tags_line,
     )
+
+
+# Per-post lines (network-neutral): `> quote <address>` and `> tags #one #two`, each alone
+# on its line. Recognised by their shape only (an address with "://", words that are all
+# hashtags), so that a quoted line of prose starting with "> quote" stays text.
+_QUOTE_LINE = re.compile(r"^\s*>\s*quote:?\s+(?P<target>\S+://\S+)\s*$")
+_TAGS_LINE = re.compile(r"^\s*>\s*tags:?(?P<tags>(?:[\s,]+[#＃][^\s,#＃]+)+)[\s,]*$")
+
+
+@dataclass
+class _PostDirectives:
+    """The per-post lines of one draft post, as they are read."""
+
+    quote: str | None = None
+    quote_line: int | None = None
+    tags: tuple[str, ...] | None = None
+    tags_line: int | None = None
+
+    def take(self, line: str, number: int, path: Path) -> bool:
+        """Record `line` when it is a per-post line (True), else leave it as text."""
+        if match := _QUOTE_LINE.match(line):
+            if self.quote is not None:
+                raise DraftError(
+                    path,
+                    f"a post can quote one post; this one already quotes {self.quote} "
+                    f"(line {self.quote_line})",
+                    line=number,
+                )
+            self.quote, self.quote_line = match.group("target"), number
+            return True
+        if match := _TAGS_LINE.match(line):
+            if self.tags is not None:
+                raise DraftError(
+                    path,
+                    f"a post has one '> tags' line; this one has one at line {self.tags_line}",
+                    line=number,
+                )
+            words = re.split(r"[\s,]+", match.group("tags").strip(" \t,"))
+            self.tags = tuple(dict.fromkeys(_tag_value(word) for word in words))
+            self.tags_line = number
+            return True
+        return False
 
 
 def _image(match: re.Match[str], line: int, path: Path) -> Image:

@@ -45,7 +45,12 @@ def dry_run(
                 "limit": thread.limits.max_graphemes,
                 "kind": rules_for(name).payload_kind,
                 "labels": list(thread.labels),
+                "replies": None if thread.reply_rules is None else list(thread.reply_rules),
+                "quotes": thread.quotes_allowed,
                 "payloads": jsonable(payloads_for(thread)),
+                # Written in the same atomic calls as the posts (Bluesky's threadgate and
+                # postgates); [] where there are none.
+                "gates": jsonable(rules_for(name).side_records(thread)),
             }
             for name, thread in report.threads.items()
         },
@@ -87,6 +92,11 @@ def render(report: Mapping[str, Any]) -> RenderableType:
         payloads = platform["payloads"]
         labels = platform.get("labels") or []
         shown = f" · labels: {', '.join(labels)}" if labels else ""
+        replies = platform.get("replies")
+        if replies is not None:
+            shown += f" · replies: {', '.join(replies) or 'nobody'}"
+        if platform.get("quotes") is False:
+            shown += " · no quotes"
         parts.append(Rule(f"{name} · {len(payloads)} × {platform['kind']}{shown}"))
         for number, payload in enumerate(payloads, start=1):
             as_json = JSON.from_data(payload, ensure_ascii=False)
@@ -97,6 +107,19 @@ def render(report: Mapping[str, Any]) -> RenderableType:
                 Panel(
                     as_json,
                     title=f"{name} {number}/{len(payloads)}",
+                    title_align="left",
+                    border_style="bright_black",
+                )
+            )
+        gates = platform.get("gates") or []
+        for number, gate in enumerate(gates, start=1):
+            gate_json = JSON.from_data(gate, ensure_ascii=False)
+            gate_json.text.no_wrap = False
+            gate_json.text.overflow = "fold"
+            parts.append(
+                Panel(
+                    gate_json,
+                    title=f"{name} {gate.get('$type', 'record')} {number}/{len(gates)}",
                     title_align="left",
                     border_style="bright_black",
                 )

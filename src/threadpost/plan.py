@@ -13,7 +13,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Final, Literal
 
 from threadpost.aliases import alias_draft
-from threadpost.draft import Draft, DraftPost
+from threadpost.draft import Draft, DraftPost, FrontMatter
 from threadpost.platforms.mastodon.visibility import reply_visibility as narrowed_reply
 from threadpost.platforms.rules import NetworkRules, rules_for
 from threadpost.span_fit import SpanCounter
@@ -106,12 +106,13 @@ def plan_thread(
         entities = rules.entities(text)
         if shorten:
             text, entities = shorten_links_for_display(text, entities)
-        post = _planned_post(index, text, entities, piece, rules, limits, cw or "")
+        post = _planned_post(index, text, entities, piece, rules, limits, cw or "", front)
         posts.append(post)
         problems.extend(_piece_problems(post, piece, rules, limits, cw or ""))
 
     first_visibility = visibility or front.visibility or "public"
     is_sensitive = sensitive if sensitive is not None else front.sensitive
+    reply_rules, quotes_allowed = rules.interaction_controls(front)
     return Thread(
         platform=platform,
         limits=limits,
@@ -137,6 +138,8 @@ def plan_thread(
             if link_cards is not None
             else (front.link_cards if front.link_cards is not None else True)
         ),
+        reply_rules=reply_rules,
+        quotes_allowed=quotes_allowed,
     )
 
 
@@ -250,6 +253,7 @@ def _planned_post(
     rules: NetworkRules,
     limits: PlatformLimits,
     cw: str,
+    front: FrontMatter,
 ) -> PlannedPost:
     facets = tuple(
         Facet(
@@ -270,6 +274,10 @@ def _planned_post(
         images=piece.post.images if piece.first else (),
         source_post=piece.post.index,
         source_line=piece.post.line,
+        # Like its images, a draft post's tags and quote go on its first post.
+        tags=rules.record_tags(front, piece.post) if piece.first else (),
+        quote=piece.post.quote if piece.first else None,
+        quote_line=piece.post.quote_line if piece.first else None,
     )
 
 

@@ -13,9 +13,11 @@ from threadpost.platforms.rules import rules_for
 from threadpost.preview_html import render_html
 from threadpost.preview_parts import (
     NEAR_LIMIT,
+    controls_text,
     count_label,
     count_level,
     draft_problems,
+    extras_lines,
     facet_spans,
     labels_text,
     post_problems,
@@ -66,6 +68,9 @@ def to_json(report: CheckReport) -> dict[str, Any]:
                 "lang": thread.lang,
                 # Bluesky self-labels on every post ([] where none, and on Mastodon).
                 "labels": list(thread.labels),
+                # Who may reply (null: everyone, []: nobody) and whether posts may be quoted.
+                "replies": None if thread.reply_rules is None else list(thread.reply_rules),
+                "quotes": thread.quotes_allowed,
                 "posts": [post.to_json() for post in thread.posts],
             }
             for name, thread in report.threads.items()
@@ -117,6 +122,7 @@ def post_card(report: CheckReport, thread: Thread, post: PlannedPost) -> Rendera
     if thread.labels:
         parts.append(Text(labels_text(thread), style="black on yellow"))
     parts.append(highlighted(post))
+    parts += [Text(line, style="cyan") for line in extras_lines(post)]
     for image in post.images:
         alt = image.alt or "(no alt text)"
         parts.append(Text(f"🖼  {image.written_path} — {alt}", style="dim"))
@@ -148,6 +154,8 @@ def render_terminal(report: CheckReport) -> RenderableType:
         # Where the limit came from matters only where each server states its own.
         rule += f" ({limits.source})" if rules.server_limits else ""
         rule += f" · {labels_text(thread).lower()}" if thread.labels else ""
+        controls = controls_text(thread)
+        rule += f" · {controls.lower()}" if controls else ""
         parts.append(Rule(rule, style=rules.preview_style))
         parts += [post_card(report, thread, post) for post in thread.posts]
     parts.append(summary_renderable(report))

@@ -30,9 +30,11 @@ from threadpost.linkcard_cache import CachedCard, CardSource
 from threadpost.platforms.rules import rules_for
 from threadpost.preview_accounts import PreviewAccount, placeholder_accounts
 from threadpost.preview_parts import (
+    controls_text,
     count_label,
     count_level,
     draft_problems,
+    extras_lines,
     facet_spans,
     labels_text,
     post_problems,
@@ -335,6 +337,10 @@ def _post(
         content.append(_image_grid(post.images, images))
     elif (card := _card(thread, post, look, cards)) is not None:
         content.append(card)
+    content += [f'<div class="extras">{_e(line)}</div>' for line in extras_lines(post)]
+    controls = controls_text(thread)
+    if controls and post.index == 1:
+        content.insert(0, f'<div class="controls">{_e(controls)}</div>')
     if thread.labels:
         # Bluesky self-labels: readers' apps hide or blur the post behind them.
         content.insert(0, f'<div class="self-labels">{_e(labels_text(thread))}</div>')

@@ -85,3 +85,24 @@ def summary_text(report: CheckReport) -> str:
 def labels_text(thread: Thread) -> str:
     """ "Labels: graphic-media, nudity": the self-labels on each of the thread's posts."""
     return f"Label{'s' if len(thread.labels) > 1 else ''}: {', '.join(thread.labels)}"
+
+
+def controls_text(thread: Thread) -> str | None:
+    """ "Replies: mentioned, following · no quotes": who may reply to and quote the thread
+    (Bluesky's threadgate and postgates), or None when both are open."""
+    parts = []
+    if thread.reply_rules is not None:
+        parts.append(f"replies: {', '.join(thread.reply_rules) or 'nobody'}")
+    if not thread.quotes_allowed:
+        parts.append("no quotes")
+    return " · ".join(parts).capitalize() if parts else None
+
+
+def extras_lines(post: PlannedPost) -> list[str]:
+    """ "Quotes: <address>" and "Tags: #a #b": what the post carries beyond its text."""
+    lines = []
+    if post.quote is not None:
+        lines.append(f"Quotes: {post.quote}")
+    if post.tags:
+        lines.append("Tags: " + " ".join(f"#{tag}" for tag in post.tags))
+    return lines

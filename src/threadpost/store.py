@@ -1258,6 +1258,9 @@ def thread_to_json(thread: Thread) -> dict[str, Any]:
                 ],
                 "source_post": post.source_post,
                 "source_line": post.source_line,
+                "tags": list(post.tags),
+                "quote": post.quote,
+                "quote_line": post.quote_line,
             }
             for post in thread.posts
         ],
@@ -1269,6 +1272,8 @@ def thread_to_json(thread: Thread) -> dict[str, Any]:
         "sensitive": thread.sensitive,
         "labels": list(thread.labels),
         "link_cards": thread.link_cards,
+        "reply_rules": None if thread.reply_rules is None else list(thread.reply_rules),
+        "quotes_allowed": thread.quotes_allowed,
     }
 
 
@@ -1299,6 +1304,10 @@ def thread_from_json(data: Mapping[str, Any]) -> Thread:
                 ),
                 source_post=post["source_post"],
                 source_line=post["source_line"],
+                # Plans frozen before tags and quotes existed have none.
+                tags=tuple(post.get("tags", ())),
+                quote=post.get("quote"),
+                quote_line=post.get("quote_line"),
             )
             for post in data["posts"]
         ),
@@ -1311,4 +1320,7 @@ def thread_from_json(data: Mapping[str, Any]) -> Thread:
         # Plans frozen before labels existed have none.
         labels=tuple(data.get("labels", ())),
         link_cards=data["link_cards"],
+        # Plans frozen before reply and quote controls existed left both open.
+        reply_rules=(None if data.get("reply_rules") is None else tuple(data["reply_rules"])),
+        quotes_allowed=data.get("quotes_allowed", True),
     )

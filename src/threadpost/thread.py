@@ -48,6 +48,12 @@ class PlannedPost:
     images: tuple[Image, ...]
     source_post: int  # 1-based index of the draft post it comes from
     source_line: int  # draft line of that post
+    #: Bluesky record tags (hashtags beyond the text, without "#"); () on other networks.
+    tags: tuple[str, ...] = ()
+    #: The post it quotes, as the draft's `> quote` line wrote it (on the first post made
+    #: from that draft post), and that line; each network decides how it quotes.
+    quote: str | None = None
+    quote_line: int | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -59,6 +65,8 @@ class PlannedPost:
             "images": [{"path": str(image.path), "alt": image.alt} for image in self.images],
             "source_post": self.source_post,
             "source_line": self.source_line,
+            "tags": list(self.tags),
+            "quote": self.quote,
         }
 
 
@@ -84,3 +92,8 @@ class Thread:
     labels: tuple[str, ...] = ()
     #: Bluesky: attach a link card (OpenGraph) to posts with a link and no image.
     link_cards: bool = True
+    #: Bluesky reply controls (`platforms.bluesky.interactions`): None, everyone may reply
+    #: (no threadgate); (), nobody; else the groups allowed. None on other networks.
+    reply_rules: tuple[str, ...] | None = None
+    #: False: no post of the thread may be quoted (a Bluesky postgate on each).
+    quotes_allowed: bool = True

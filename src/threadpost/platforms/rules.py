@@ -23,7 +23,7 @@ from threadpost.platforms.mastodon.rules import MASTODON_RULES
 from threadpost.values import PlatformLimits, PlatformName, Problem, Severity
 
 if TYPE_CHECKING:
-    from threadpost.draft import FrontMatter
+    from threadpost.draft import DraftPost, FrontMatter
     from threadpost.text.entities import Entity
     from threadpost.thread import PlannedPost, Thread
 
@@ -82,6 +82,21 @@ class NetworkRules(Protocol):
     def thread_problems(self, thread: Thread, front: FrontMatter) -> list[Problem]:
         """This network's problems with the thread as a whole: an audience it cannot give
         (`thread.visibility`), a content warning it cannot show (`front.cw`). Offline."""
+        ...
+
+    def interaction_controls(self, front: FrontMatter) -> tuple[tuple[str, ...] | None, bool]:
+        """(`Thread.reply_rules`, `Thread.quotes_allowed`) this network honours from the
+        front matter: who may reply (None: everyone) and whether posts may be quoted."""
+        ...
+
+    def record_tags(self, front: FrontMatter, post: DraftPost) -> tuple[str, ...]:
+        """The tags beyond the text on the first post made from draft `post` (Bluesky's
+        record `tags`); () for a network without them."""
+        ...
+
+    def side_records(self, thread: Thread) -> list[dict[str, Any]]:
+        """What publishing `thread` would send besides its posts (Bluesky's threadgate and
+        postgates), built without the network, for the dry run."""
         ...
 
     def mention_handles(self, thread: Thread) -> list[str]:

@@ -34,6 +34,8 @@ from threadpost.images import ImageError, inspect_image
 from threadpost.linkcard import LinkCard, LinkCardError, fetch_link_card
 from threadpost.platforms.base import ConfirmPost
 from threadpost.platforms.bluesky.answers import string_field, unreadable_answer
+from threadpost.platforms.bluesky.interactions import POSTGATE_COLLECTION, THREADGATE_COLLECTION
+from threadpost.platforms.bluesky.quotes import quoted_post, record_embed
 from threadpost.platforms.bluesky.records import (
     MAX_WRITES_PER_CALL,
     POST_COLLECTION,
@@ -45,6 +47,7 @@ from threadpost.platforms.bluesky.records import (
     created_at_sequence,
     draft_records,
     external_embed,
+    gate_records,
     images_embed,
     is_tid,
     mention_handles,
@@ -231,9 +234,14 @@ class BlueskyPublisher:
             )
         did = self.account_id()
         pending = list(thread.posts[start - 1 :])
+        # Before anything is uploaded or written: a quoted post that is not there stops it.
+        quotes = self._resolve_quotes(pending)
         dids = self.resolve_handles(mention_handles(thread, start))
         cards = self._fetch_cards(thread, pending)
-        embeds = {post.index: self._embed(post, cards.get(post.index)) for post in pending}
+        embeds = {
+            post.index: self._embed(post, cards.get(post.index), quotes.get(post.index))
+            for post in pending
+        }
 
         root_ref = strong_ref(root.remote_id, root.cid or "") if root is not None else None
         parent_ref = strong_ref(parent.remote_id, parent.cid or "") if parent is not None else None
@@ -264,8 +272,16 @@ class BlueskyPublisher:
             parent_ref = ref
             planned.append((post, key.key, record, cid))
 
-        for chunk in _chunks(planned):
-            self._apply_chunk(did, chunk, confirm)
+        # Reply and quote controls go in the same atomic write as their post (the
+        # threadgate with the root): a thread is never visible without them.
+        gates = gate_records(
+            thread,
+            [at_uri(did, rkey) for _, rkey, _, _ in planned],
+            [str(by_index[post.index].created_at) for post, _, _, _ in planned],
+            start=start,
+        )
+        for chunk in _chunks(planned, gates):
+            self._apply_chunk(did, chunk, gates, confirm)
 
     def find_published(
         self,
@@ -310,15 +326,18 @@ class BlueskyPublisher:
             for ref, now in zip(ordered, self._exists([_rkey(ref) for ref in ordered]), strict=True)
             if now
         ]
-        for start in range(0, len(present), MAX_WRITES_PER_CALL):
-            batch = present[start : start + MAX_WRITES_PER_CALL]
+        # A post's threadgate/postgate (same rkey) goes with it, in the same atomic call.
+        gates = self._gates_of([_rkey(ref) for ref in ordered])
+        for start in range(0, len(present), MAX_WRITES_PER_CALL // 3):
+            batch = present[start : start + MAX_WRITES_PER_CALL // 3]
             writes = [
                 {
                     "$type": "com.atproto.repo.applyWrites#delete",
-                    "collection": POST_COLLECTION,
+                    "collection": collection,
                     "rkey": _rkey(ref),
                 }
                 for ref in batch
+                for collection in (POST_COLLECTION, *gates.get(_rkey(ref), ()))
             ]
             self._xrpc(
                 "com.atproto.repo.applyWrites",
@@ -573,13 +592,62 @@ class BlueskyPublisher:
         return dict(blob)
 
     def _embed(
-        self, post: PlannedPost, card: LinkCard | LinkCardError | None
+        self,
+        post: PlannedPost,
+        card: LinkCard | LinkCardError | None,
+        quote: Mapping[str, str] | None = None,
     ) -> dict[str, Any] | None:
         if post.images:
-            return images_embed([self._upload_image(post, image) for image in post.images])
+            images = images_embed([self._upload_image(post, image) for image in post.images])
+            return record_embed(quote, images) if quote is not None else images
+        if quote is not None:
+            return record_embed(quote)
         if card is None:
             return None
         return self._link_card(post, card)
+
+    def _resolve_quotes(self, posts: Sequence[PlannedPost]) -> dict[int, dict[str, str]]:
+        """The strong ref {uri, cid} of each post's quoted post (handle → DID, then
+        getRecord for the CID); PermanentError naming the post and its draft line when a
+        quoted post does not exist."""
+
+        def query(nsid: str, params: Mapping[str, Any], what: str) -> dict[str, Any]:
+            return self._xrpc(nsid, params=params, what=what, missing_ok=True)
+
+        refs: dict[int, dict[str, str]] = {}
+        for post in posts:
+            if post.quote is None:
+                continue
+            where = f"post {post.index} (draft line {post.quote_line or post.source_line})"
+
+            def refuse(reason: str, where: str = where, post: PlannedPost = post) -> PermanentError:
+                return PermanentError(
+                    f"{where} quotes {post.quote}, {reason}; nothing was sent to Bluesky",
+                    platform=PLATFORM,
+                    post=post.index,
+                )
+
+            target = quoted_post(post.quote)
+            if target is None:
+                raise refuse("which is not a Bluesky post address")
+            did = target.actor
+            if not target.is_did:
+                found = resolve_handle(query, target.actor)
+                if found.did is None:
+                    raise refuse(f"but @{target.actor} is not a Bluesky account")
+                did = found.did
+            try:
+                got = self._xrpc(
+                    "com.atproto.repo.getRecord",
+                    params={"repo": did, "collection": POST_COLLECTION, "rkey": target.rkey},
+                    what=f"reading the post quoted by post {post.index}",
+                    post=post.index,
+                    missing_ok=True,
+                )
+            except NotFound:
+                raise refuse("but that post does not exist (deleted, or a wrong address)") from None
+            refs[post.index] = strong_ref(str(got["uri"]), str(got["cid"]))
+        return refs
 
     def _fetch_cards(
         self, thread: Thread, posts: Sequence[PlannedPost]
@@ -650,18 +718,18 @@ class BlueskyPublisher:
         self,
         did: str,
         chunk: Sequence[tuple[PlannedPost, str, dict[str, Any], str]],
+        gates: Mapping[int, Sequence[Mapping[str, Any]]],
         confirm: ConfirmPost,
     ) -> None:
         first, last = chunk[0][0].index, chunk[-1][0].index
-        writes = [
-            {
-                "$type": "com.atproto.repo.applyWrites#create",
-                "collection": POST_COLLECTION,
-                "rkey": rkey,
-                "value": record,
-            }
-            for _, rkey, record, _ in chunk
-        ]
+        writes: list[dict[str, Any]] = []
+        #: Position in `writes` (and in the answer's results) of each post's create.
+        post_writes: list[int] = []
+        for post, rkey, record, _ in chunk:
+            post_writes.append(len(writes))
+            writes.append(_create(POST_COLLECTION, rkey, record))
+            # A gate's rkey is its post's (the threadgate's, the root's).
+            writes += [_create(gate["$type"], rkey, gate) for gate in gates.get(post.index, ())]
         label = f"post {first}" if first == last else f"posts {first}–{last}"
         got = self._xrpc(
             "com.atproto.repo.applyWrites",
@@ -670,11 +738,11 @@ class BlueskyPublisher:
             post=first,
             write=True,
         )
-        results = got.get("results")
+        answered = got.get("results")
         if not (
-            isinstance(results, list)
-            and len(results) == len(chunk)
-            and all(isinstance(result, Mapping) for result in results)
+            isinstance(answered, list)
+            and len(answered) == len(writes)
+            and all(isinstance(result, Mapping) for result in answered)
         ):
             # A 200 that does not say what it committed (a proxy's page, a truncated
             # body): it may or may not have landed. Confirm nothing here; the engine reads
@@ -686,6 +754,8 @@ class BlueskyPublisher:
                 post=first,
                 detail="no result per write",
             )
+        # The answer has one result per write, gates included: keep the posts'.
+        results = [answered[n] for n in post_writes]
         mismatches: list[str] = []
         for (post, rkey, _, cid), result in zip(chunk, results, strict=True):
             uri = str(result.get("uri") or at_uri(did, rkey))
@@ -711,24 +781,56 @@ class BlueskyPublisher:
             cid=cid,
         )
 
+    def _gates_of(self, rkeys: Sequence[str]) -> dict[str, list[str]]:
+        """Per rkey, the gate collections holding a record under it (to delete with it)."""
+        found: dict[str, list[str]] = {}
+        for rkey in rkeys:
+            for collection in (THREADGATE_COLLECTION, POSTGATE_COLLECTION):
+                try:
+                    self._xrpc(
+                        "com.atproto.repo.getRecord",
+                        params={"repo": self.account_id(), "collection": collection, "rkey": rkey},
+                        what=f"looking up the {collection} of {rkey}",
+                        missing_ok=True,
+                    )
+                except NotFound:
+                    continue
+                found.setdefault(rkey, []).append(collection)
+        return found
+
     def _exists(self, rkeys: Sequence[str]) -> list[bool]:
         keys = [PostKey(index=n, key=rkey) for n, rkey in enumerate(rkeys, start=1)]
         return [ref is not None for ref in self.find_published(keys)]
 
 
+def _create(collection: str, rkey: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "$type": "com.atproto.repo.applyWrites#create",
+        "collection": collection,
+        "rkey": rkey,
+        "value": record,
+    }
+
+
 def _chunks(
     planned: Sequence[tuple[PlannedPost, str, dict[str, Any], str]],
+    gates: Mapping[int, Sequence[Mapping[str, Any]]],
 ) -> Iterator[Sequence[tuple[PlannedPost, str, dict[str, Any], str]]]:
-    """Consecutive runs of ≤ 200 writes and ≤ ~0.9 MB of JSON (applyWrites' bounds)."""
+    """Consecutive runs of posts whose writes (each post's create and its gates', which
+    never go in another call) are ≤ 200 and ≤ ~0.9 MB of JSON (applyWrites' bounds)."""
     chunk: list[tuple[PlannedPost, str, dict[str, Any], str]] = []
-    size = 0
+    size = count = 0
     for item in planned:
-        item_size = len(json.dumps(item[2], ensure_ascii=False).encode()) + 200
-        if chunk and (len(chunk) >= MAX_WRITES_PER_CALL or size + item_size > MAX_WRITE_JSON_BYTES):
+        records = [item[2], *gates.get(item[0].index, ())]
+        item_size = sum(len(json.dumps(r, ensure_ascii=False).encode()) + 200 for r in records)
+        if chunk and (
+            count + len(records) > MAX_WRITES_PER_CALL or size + item_size > MAX_WRITE_JSON_BYTES
+        ):
             yield chunk
-            chunk, size = [], 0
+            chunk, size, count = [], 0, 0
         chunk.append(item)
         size += item_size
+        count += len(records)
     if chunk:
         yield chunk
 

@@ -22,7 +22,9 @@ from typing import TYPE_CHECKING, Any, Final
 import libipld
 
 from threadpost.images import ImageError, inspect_image
+from threadpost.platforms.bluesky.interactions import postgate_record, threadgate_record
 from threadpost.platforms.bluesky.labels import self_labels_field
+from threadpost.platforms.bluesky.quotes import quoted_post, record_embed
 
 if TYPE_CHECKING:
     from threadpost.thread import Facet, PlannedPost, Thread
@@ -214,8 +216,9 @@ def blob_ref(cid: str, mime: str, size: int) -> dict[str, Any]:
 
 
 def card_link(post: PlannedPost) -> str | None:
-    """The link a card is made for: the post's first link, when it has no images."""
-    if post.images:
+    """The link a card is made for: the post's first link, when it has no images and
+    quotes no post (the quote is the post's embed)."""
+    if post.images or post.quote is not None:
         return None
     for facet in post.facets:
         if facet.kind == "link":
@@ -286,7 +289,8 @@ def post_record(
 ) -> tuple[dict[str, Any], list[DroppedMention]]:
     """The `app.bsky.feed.post` record of one planned post, exactly as it will be sent.
 
-    `reply` is (root, parent) strong refs; `labels` the self-labels (none: no field).
+    `reply` is (root, parent) strong refs; `labels` the self-labels (none: no field); the
+    post's own `tags` become the record's (none: no field).
     Returns the record and the mentions left as plain text. The same inputs always give
     the same record (hence the same CID).
     """
@@ -308,6 +312,8 @@ def post_record(
         record["embed"] = dict(embed)
     if labels:
         record["labels"] = self_labels_field(labels)
+    if post.tags:
+        record["tags"] = list(post.tags)
     return record, [DroppedMention(post.index, handle) for handle in dropped]
 
 
@@ -349,6 +355,10 @@ def draft_records(thread: Thread, *, now: datetime | None = None) -> list[dict[s
             embed = images_embed(
                 [_placeholder_image(image.path, image.alt) for image in post.images]
             )
+        if post.quote is not None and (quoted := quoted_post(post.quote)) is not None:
+            did_shown = None if quoted.is_did else f"did:?:{quoted.actor}"
+            ref = strong_ref(quoted.uri(did_shown), "(read when publishing)")
+            embed = record_embed(ref, embed)
         elif thread.link_cards and (link := card_link(post)) is not None:
             embed = external_embed(
                 LinkCardData(uri=link, title="(fetched when publishing)", description="")
@@ -367,6 +377,37 @@ def draft_records(thread: Thread, *, now: datetime | None = None) -> list[dict[s
         root = root or ref
         parent = ref
     return records
+
+
+def gate_records(
+    thread: Thread, post_uris: Sequence[str], created_at: Sequence[str], *, start: int = 1
+) -> dict[int, list[dict[str, Any]]]:
+    """Per post index, the threadgate/postgate records written with it (in its applyWrites):
+    the threadgate with the first post (when `start` is 1 and replies are limited), a
+    postgate with every post when quotes are off. `post_uris`/`created_at` are those of
+    posts `start`..end; each gate takes its post's createdAt (the same on every retry)."""
+    gates: dict[int, list[dict[str, Any]]] = {}
+    posts = thread.posts[start - 1 :]
+    for post, uri, created in zip(posts, post_uris, created_at, strict=True):
+        records: list[dict[str, Any]] = []
+        if post.index == 1 and thread.reply_rules is not None:
+            records.append(threadgate_record(uri, thread.reply_rules, created))
+        if not thread.quotes_allowed:
+            records.append(postgate_record(uri, created))
+        if records:
+            gates[post.index] = records
+    return gates
+
+
+def draft_gate_records(thread: Thread, *, now: datetime | None = None) -> list[dict[str, Any]]:
+    """The threadgate and postgates a publish would write (for `publish --dry-run`), the
+    posts' URIs shown as placeholders."""
+    created = created_at_sequence(now or datetime.now(UTC), len(thread.posts))
+    uris = [
+        at_uri("did:plc:(your-account)", f"(rkey of post {post.index})") for post in thread.posts
+    ]
+    gates = gate_records(thread, uris, created)
+    return [record for post in thread.posts for record in gates.get(post.index, [])]
 
 
 def _placeholder_image(path: Any, alt: str) -> UploadedImage:

@@ -12,14 +12,15 @@ import re
 from typing import TYPE_CHECKING, Any, Final
 
 from threadpost.platforms.bluesky.labels import SELF_LABELS, SENSITIVE_MEDIA_LABEL
-from threadpost.platforms.bluesky.records import draft_records
+from threadpost.platforms.bluesky.quotes import quoted_post
+from threadpost.platforms.bluesky.records import draft_gate_records, draft_records
 from threadpost.text.count import utf8_length
 from threadpost.text.entities import Entity, bluesky_entities
 from threadpost.text.graphemes import grapheme_count
 from threadpost.values import PlatformLimits, PlatformName, Problem, Severity
 
 if TYPE_CHECKING:
-    from threadpost.draft import FrontMatter
+    from threadpost.draft import DraftPost, FrontMatter
     from threadpost.thread import PlannedPost, Thread
 
 BLUESKY_LIMITS: Final = PlatformLimits(
@@ -32,6 +33,9 @@ BLUESKY_LIMITS: Final = PlatformLimits(
 )
 #: app.bsky.richtext.facet#tag: maxGraphemes 64.
 MAX_TAG_GRAPHEMES: Final = 64
+#: app.bsky.feed.post `tags`: maxLength 8, each maxGraphemes 64 and maxLength 640 (bytes).
+MAX_RECORD_TAGS: Final = 8
+MAX_RECORD_TAG_BYTES: Final = 640
 
 # An @name after start, whitespace or "(" — as a reader would see a mention. Trailing
 # sentence punctuation is not part of it.
@@ -91,7 +95,28 @@ class BlueskyRules:
     def thread_problems(self, thread: Thread, front: FrontMatter) -> list[Problem]:
         """An error for a thread that is not public (Bluesky would make it public); a
         warning for a content warning without a label chosen (it is not shown there)."""
-        return _audience_problems(thread, front) + _content_warning_problems(thread, front)
+        return (
+            _audience_problems(thread, front)
+            + _content_warning_problems(thread, front)
+            + _record_tag_problems(thread, front)
+            + _quote_problems(thread)
+        )
+
+    def interaction_controls(self, front: FrontMatter) -> tuple[tuple[str, ...] | None, bool]:
+        """`bluesky_replies` (None: everyone) and `bluesky_quotes` (default: allowed)."""
+        return front.bluesky_replies, front.bluesky_quotes
+
+    def record_tags(self, front: FrontMatter, post: DraftPost) -> tuple[str, ...]:
+        """A draft post's `> tags` line; without one, the first post carries `bluesky_tags`
+        (the app puts tags on the post they were added to: on every post, each reply would
+        show in the tag's feed)."""
+        if post.tags is not None:
+            return post.tags
+        return front.bluesky_tags if post.index == 1 else ()
+
+    def side_records(self, thread: Thread) -> list[dict[str, Any]]:
+        """The threadgate and postgates publishing `thread` would write with its posts."""
+        return draft_gate_records(thread)
 
     def mention_handles(self, thread: Thread) -> list[str]:
         """The handles of the thread's mention facets (a DID needs no resolving)."""
@@ -179,6 +204,57 @@ def _content_warning_problems(thread: Thread, front: FrontMatter) -> list[Proble
             platform="bluesky",
             line=front.lines.get("cw"),
         )
+    ]
+
+
+def _record_tag_problems(thread: Thread, front: FrontMatter) -> list[Problem]:
+    """Record tags over the lexicon's caps: the PDS would refuse the whole thread."""
+    found: list[Problem] = []
+    for post in thread.posts:
+        if not post.tags:
+            continue
+        from_front = post.index == 1 and post.tags == front.bluesky_tags
+        line = front.lines.get("bluesky_tags") if from_front else post.source_line
+        where = "bluesky_tags" if from_front else "the '> tags' line"
+
+        def problem(message: str, line: int | None = line, index: int = post.index) -> Problem:
+            return Problem("error", "tags-invalid", message, "bluesky", index, line)
+
+        if len(post.tags) > MAX_RECORD_TAGS:
+            found.append(
+                problem(
+                    f"{where} gives post {post.index} {len(post.tags)} tags; Bluesky allows "
+                    f"at most {MAX_RECORD_TAGS} per post"
+                )
+            )
+        for tag in post.tags:
+            graphemes, size = grapheme_count(tag), utf8_length(tag)
+            if graphemes > MAX_TAG_GRAPHEMES or size > MAX_RECORD_TAG_BYTES:
+                found.append(
+                    problem(
+                        f"tag #{tag[:20]}… in {where} is {graphemes} characters ({size} "
+                        f"bytes); Bluesky tags are at most {MAX_TAG_GRAPHEMES} characters "
+                        f"and {MAX_RECORD_TAG_BYTES} bytes"
+                    )
+                )
+    return found
+
+
+def _quote_problems(thread: Thread) -> list[Problem]:
+    """A quote of something that is not a Bluesky post: Bluesky can quote nothing else."""
+    return [
+        Problem(
+            "error",
+            "quote-not-bluesky",
+            f"post {post.index} quotes {post.quote}, which is not a Bluesky post: Bluesky "
+            "quotes posts by their bsky.app address (https://bsky.app/profile/<handle>/post/"
+            "<id>) or at:// URI",
+            "bluesky",
+            post.index,
+            post.quote_line or post.source_line,
+        )
+        for post in thread.posts
+        if post.quote is not None and quoted_post(post.quote) is None
     ]
 
 

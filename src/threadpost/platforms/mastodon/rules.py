@@ -17,7 +17,7 @@ from threadpost.text.entities import Entity, mastodon_entities
 from threadpost.values import PlatformLimits, PlatformName, Problem, Severity
 
 if TYPE_CHECKING:
-    from threadpost.draft import FrontMatter
+    from threadpost.draft import DraftPost, FrontMatter
     from threadpost.thread import PlannedPost, Thread
 
 #: The offline fallback: the instance's own limits replace it whenever they can be read.
@@ -110,6 +110,18 @@ class MastodonRules:
 
     def mention_handles(self, thread: Thread) -> list[str]:
         """None: the instance resolves mentions itself when the status is posted."""
+        return []
+
+    def interaction_controls(self, front: FrontMatter) -> tuple[tuple[str, ...] | None, bool]:
+        """Bluesky's reply and quote controls do not apply here: replies and quotes open."""
+        return None, True
+
+    def record_tags(self, front: FrontMatter, post: DraftPost) -> tuple[str, ...]:
+        """No tags beyond the text: a Mastodon status has none."""
+        return ()
+
+    def side_records(self, thread: Thread) -> list[dict[str, Any]]:
+        """Nothing but the statuses."""
         return []
 
     def draft_payloads(self, thread: Thread) -> list[dict[str, Any]]:
