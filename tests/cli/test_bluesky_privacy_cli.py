@@ -94,7 +94,7 @@ def test_a_private_thread_for_bluesky_is_refused_and_nothing_is_sent_anywhere(
     scheduled = run_cli("schedule", "--at", "+2h", str(draft), env=env)
     assert scheduled.exit_code == 3, scheduled.stdout + scheduled.stderr
     assert run_cli("queue", env=env).stdout.strip() == "Nothing scheduled."
-    ran = run_cli("run", env=env)
+    ran = run_cli("run", "-v", env=env)
     assert (ran.exit_code, ran.stdout.strip()) == (0, "Nothing due.")
 
     # Nothing reached either network (not even a Mastodon status before Bluesky refused).

@@ -126,7 +126,7 @@ def test_incomplete_publish_exits_4_and_run_resumes_it(
     queue = json.loads(run_cli("queue", "--json").stdout)["threads"]
     assert [t["state"] for t in queue] == ["incomplete"]
     # Not yet time: run does nothing and says when.
-    idle = run_cli("run")
+    idle = run_cli("run", "-v")
     assert idle.exit_code == 0
     assert "Nothing due; 1 waiting" in idle.stdout
     # Time passes (the retry time is moved into the past) and the network recovers.
@@ -374,7 +374,7 @@ _PROBE = (
     "atexit.register(lambda: print('LOADED', [m for m in heavy if m in sys.modules],"
     " file=sys.stderr))\n"
     "from threadpost.cli import main\n"
-    "main(['run'])\n"
+    "main(['run', '-v'])\n"
 )
 
 

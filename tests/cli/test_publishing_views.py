@@ -116,8 +116,11 @@ def test_status_of_an_unfinished_thread_says_what_failed_and_when_it_resumes(
 def test_run_and_queue_with_nothing_to_do(
     isolated_env: Path, network: dict[str, FakePublisher]
 ) -> None:
-    idle = run_cli("run")
+    idle = run_cli("run", "-v")
     assert (idle.exit_code, idle.stdout.strip()) == (0, "Nothing due.")
+    # Without -v a cron tick with nothing due is silent.
+    quiet = run_cli("run")
+    assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, "", "")
     idle_json = json.loads(run_cli("run", "--json").stdout)
     assert idle_json == {"items": [], "waiting": 0, "next_due": None}
     queue = run_cli("queue")

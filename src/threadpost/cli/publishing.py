@@ -414,8 +414,17 @@ def status(
 
 
 @app.command()
-def run(as_json: JsonOption = False) -> None:
+def run(
+    as_json: JsonOption = False,
+    verbose: Annotated[
+        bool,
+        typer.Option("--verbose", "-v", help="Say so when nothing is due (quiet by default)."),
+    ] = False,
+) -> None:
     """Publish every due thread and resume unfinished ones (the cron entry point).
+
+    With nothing due it prints nothing unless `-v` is given, so that a cron job run every
+    few minutes does not fill its log (or mailbox) with "Nothing due".
 
     Exit status: 0 all well, 4 something remains unfinished (a later run resumes it),
     1 a thread was given up."""
@@ -430,6 +439,8 @@ def run(as_json: JsonOption = False) -> None:
                 print_json(
                     {"items": [], "waiting": waiting, "next_due": _iso_local(next_due, settings)}
                 )
+            elif not verbose:
+                pass
             elif waiting:
                 echo(f"Nothing due; {waiting} waiting, next at {_local(next_due, settings)}.")
             else:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from threadpost.errors import AuthFailed
 from threadpost.platforms.mastodon.http import USER_AGENT, MastodonHttp
@@ -81,22 +81,22 @@ def register_app(instance: str) -> AppRegistration:
 
 
 def authorization_url(app: AppRegistration) -> str:
-    """The address where the person authorizes threadpost and is shown a code."""
-    http = MastodonHttp(app.instance, timeout=TIMEOUT, secrets=(app.client_secret,))
-    client = http.client(client_id=app.client_id, client_secret=app.client_secret)
-    try:
-        url: str = http.call(
-            "preparing the login",
-            lambda: client.auth_request_url(
-                scopes=SCOPES,
-                redirect_uris=REDIRECT_OOB,
-                force_login=True,
-                allow_http=_allow_http(app.instance),
-            ),
-        )
-    finally:
-        http.close()
-    return url
+    """The address where the person authorizes threadpost and is shown a code.
+
+    Built here rather than by Mastodon.py's `auth_request_url`, which appends every
+    optional parameter it was not given as `state=None&lang=None`.
+    """
+    query = urlencode(
+        {
+            "client_id": app.client_id,
+            "response_type": "code",
+            "redirect_uri": REDIRECT_OOB,
+            "scope": " ".join(SCOPES),
+            "force_login": "true",
+        },
+        quote_via=quote,
+    )
+    return f"{app.instance.rstrip('/')}/oauth/authorize?{query}"
 
 
 def exchange_code(app: AppRegistration, code: str) -> str:
