@@ -330,6 +330,7 @@ def test_a_thread_leased_by_another_run_is_left_alone(ledger: Ledger, tmp_path: 
 _WORKER = textwrap.dedent(
     """
     import sys
+    import time
     from pathlib import Path
     from zoneinfo import ZoneInfo
     from fakes import FakePublisher, FakeServer
@@ -345,10 +346,18 @@ _WORKER = textwrap.dedent(
     publishers = {}
     def open_publisher(platform):
         return publishers.setdefault(platform, FakePublisher(platform, server, delay=0.02))
+    # A barrier (bounded): every worker is started before any runs, so they really overlap.
+    barrier, workers = Path(sys.argv[3]), int(sys.argv[4])
+    (barrier / f"ready-{sys.argv[5]}").touch()
+    deadline = time.monotonic() + 60
+    while len(list(barrier.iterdir())) < workers and time.monotonic() < deadline:
+        time.sleep(0.01)
+    start = time.time()
     with open_ledger(db) as ledger:
         report = run_due(ledger, settings, open_publisher,
                          policy=RetryPolicy().without_sleep())
-    print(sum(1 for item in report.items if item.action == "published"))
+    end = time.time()
+    print(sum(1 for item in report.items if item.action == "published"), start, end)
     """
 )
 
@@ -371,21 +380,28 @@ def test_overlapping_run_processes_publish_each_thread_exactly_once(tmp_path: Pa
                 now=datetime.now(UTC),
             )
     env = {**os.environ, "PYTHONPATH": f"{REPO / 'tests'}{os.pathsep}{REPO / 'src'}"}
+    barrier = tmp_path / "barrier"
+    barrier.mkdir()
     workers = [
         subprocess.Popen(
-            [sys.executable, "-c", _WORKER, str(db), str(network)],
+            [sys.executable, "-c", _WORKER, str(db), str(network), str(barrier), "4", str(n)],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for _ in range(4)
+        for n in range(4)
     ]
     published = 0
+    spans: list[tuple[float, float]] = []
     for worker in workers:
         out, err = worker.communicate(timeout=120)
         assert worker.returncode == 0, err
-        published += int(out.strip())
+        count, start, end = out.split()
+        published += int(count)
+        spans.append((float(start), float(end)))
+    # The runs overlapped in time (all four were running at once), so the lease was tested.
+    assert max(start for start, _ in spans) < min(end for _, end in spans)
     assert published == threads, "every thread published by exactly one process"
     server = FakeServer(network)
     keys = [p["key"] for p in server.posts()]
