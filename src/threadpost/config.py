@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from threadpost.errors import ConfigError
+from threadpost.platforms.mastodon.visibility import VISIBILITIES
 from threadpost.redact import register_secrets
 from threadpost.saved_login import load_credentials
 
@@ -304,8 +305,9 @@ def _int(table: dict[str, Any], key: str, path: Path, default: int) -> int:
 
 def _visibility(table: dict[str, Any], key: str, path: Path, default: str) -> str:
     value = _str(table, key, path, default)
-    if value not in ("public", "unlisted", "private", "direct"):
-        raise ConfigError(f"{path}: {key} must be public, unlisted, private or direct")
+    if value not in VISIBILITIES:
+        choices = ", ".join(VISIBILITIES[:-1]) + " or " + VISIBILITIES[-1]
+        raise ConfigError(f"{path}: {key} must be {choices}")
     return str(value)
 
 
