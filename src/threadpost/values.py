@@ -13,6 +13,11 @@ from typing import Final, Literal
 PlatformName = Literal["mastodon", "bluesky"]
 PLATFORMS: Final[tuple[PlatformName, ...]] = ("mastodon", "bluesky")
 
+#: Mastodon's visibilities, from the widest audience to the narrowest. Here, not in the
+#: Mastodon package, because config validates them and config sits below the platforms;
+#: the rules about them are in `platforms/mastodon/visibility.py`.
+MASTODON_VISIBILITIES: Final = ("public", "unlisted", "private", "direct")
+
 
 @dataclass(frozen=True)
 class PlatformLimits:
