@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from cli_support import run_cli
+from cli_support import run_cli, write_cron_logins
 from fakes import TWO_POST_DRAFT, FakePublisher, FakeServer, install_fake_network
 
 
@@ -24,6 +24,7 @@ def network(
     isolated_env: Path, monkeypatch: pytest.MonkeyPatch, server: FakeServer
 ) -> Iterator[dict[str, FakePublisher]]:
     """Fake publishers behind `platforms.open_publisher`; fixed limits, no network."""
+    write_cron_logins(isolated_env / "config.toml")  # `schedule` wants logins cron has
     yield install_fake_network(monkeypatch, server)
 
 

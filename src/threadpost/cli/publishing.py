@@ -8,6 +8,7 @@ tenacity nor rich. Everything heavier is imported inside the branch that needs i
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from datetime import datetime
@@ -271,6 +272,7 @@ def schedule(
 ) -> None:
     """Schedule a draft for `threadpost run` (cron) to publish at a given time."""
     from threadpost.clock import utc_now
+    from threadpost.cron_readiness import require_cron_logins
     from threadpost.draft import read_draft
     from threadpost.publish import Freeze, freeze_thread
     from threadpost.schedule import parse_when, resolve_schedule
@@ -293,6 +295,9 @@ def schedule(
                 f"{_local(when, settings)} is in the past; choose a later time"
             )
     checked = _checked(draft, settings, platforms_option(platform), offline)
+    require_cron_logins(
+        checked.threads, config_path=state.config_path, db_path=state.db_path, environ=os.environ
+    )
     with _ledger(settings) as ledger:
         frozen = freeze_thread(
             ledger, checked.draft, checked.threads, schedule_at=when, now=now, again=again
@@ -475,25 +480,47 @@ def run(
 def cron(
     every: Annotated[int, typer.Option("--every", help="Minutes between runs.", min=1, max=59)] = 5,
 ) -> None:
-    """Print a crontab line (and a systemd timer alternative) that runs `threadpost run`."""
+    """Print a crontab line (and a systemd timer alternative) that runs `threadpost run`,
+    and whether that job will be able to log in to each network."""
+    import shlex
     import shutil
+
+    from threadpost.config import cron_environment
+    from threadpost.cron_readiness import cron_logins
+    from threadpost.values import PLATFORMS
 
     settings = state.settings()
     exe = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "threadpost" else None
     found = shutil.which("threadpost")
-    command = str(exe or (Path(found).resolve() if found else f"{sys.executable} -m threadpost"))
+    program = exe or (Path(found).resolve() if found else None)
+    command = (
+        shlex.quote(str(program)) if program else f"{shlex.quote(sys.executable)} -m threadpost"
+    )
     log = (settings.state_dir / "run.log").resolve()
     options = ""
     if state.config_path:
-        options += f" --config {state.config_path.resolve()}"
+        options += f" --config {shlex.quote(str(state.config_path.resolve()))}"
     if state.db_path:
-        options += f" --db {state.db_path.resolve()}"
+        options += f" --db {shlex.quote(str(state.db_path.resolve()))}"
+    # cron starts jobs with an almost empty environment: the non-secret settings this shell
+    # has in THREADPOST_* variables go into the line itself.
+    carried = " ".join(f"{k}={shlex.quote(v)}" for k, v in cron_environment(os.environ).items())
+    job = f"{carried + ' ' if carried else ''}{command}{options} run"
+    logins = cron_logins(
+        PLATFORMS, config_path=state.config_path, db_path=state.db_path, environ=os.environ
+    )
+    echo("# Logins a cron job will have (it does not see this shell's secrets):")
+    for login in logins:
+        echo(f"#   {login.platform}: {'ok, ' if login.ready else 'NO: '}{login.explanation}")
+    echo("")
     echo("# crontab -e, then add:")
-    echo(f"*/{every} * * * * {command}{options} run >> {log} 2>&1")
+    # In a crontab line an unescaped % ends the command.
+    echo(f"*/{every} * * * * {job} >> {shlex.quote(str(log))} 2>&1".replace("%", "\\%"))
     echo("")
     echo("# Or with systemd (user units): ~/.config/systemd/user/threadpost.service")
     echo("[Unit]\nDescription=Publish due threadpost threads\n")
-    echo(f"[Service]\nType=oneshot\nExecStart={command}{options} run\n")
+    environment = "".join(f"Environment={k}={v}\n" for k, v in cron_environment(os.environ).items())
+    echo(f"[Service]\nType=oneshot\n{environment}ExecStart={command}{options} run\n")
     echo("# ~/.config/systemd/user/threadpost.timer")
     echo(f"[Unit]\nDescription=Run threadpost every {every} minutes\n")
     echo(f"[Timer]\nOnCalendar=*:0/{every}\nPersistent=true\n")
