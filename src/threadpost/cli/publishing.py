@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from threadpost.publish import PublishResult
     from threadpost.retry import RetryPolicy
     from threadpost.store import Ledger, ThreadRecord
-    from threadpost.values import PlatformName
+    from threadpost.values import PlatformName, Severity
 
 # -- helpers -------------------------------------------------------------------------------
 
@@ -82,12 +82,19 @@ def _iso_local(moment: datetime | None, settings: Settings) -> str | None:
 
 
 def _checked(
-    draft_path: Path, settings: Settings, platforms: list[PlatformName] | None, offline: bool
+    draft_path: Path,
+    settings: Settings,
+    platforms: list[PlatformName] | None,
+    offline: bool,
+    *,
+    broken_links: Severity = "error",
 ) -> Any:
     """Read, plan and check the draft; refuse it (nothing recorded) when it has errors."""
     from threadpost.check import check_draft
 
-    report = check_draft(draft_path, settings, platforms, offline=offline)
+    report = check_draft(
+        draft_path, settings, platforms, offline=offline, broken_links=broken_links
+    )
     refuse_errors({draft_path: report.problems})
     for problem in report.problems:
         echo(f"Warning: {problem.where() or 'draft'}: {problem.message}", err=True)
@@ -201,9 +208,18 @@ def publish(
         bool, typer.Option("--dry-run", help="Show exactly what would be sent; send nothing.")
     ] = False,
     offline: OfflineOption = False,
+    allow_broken_links: Annotated[
+        bool,
+        typer.Option(
+            "--allow-broken-links",
+            help="Publish even if a link answers 404 or its host does not exist (a warning).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Publish a draft now, as a reply chain on each of its networks."""
+    """Publish a draft now, as a reply chain on each of its networks.
+
+    A dead link (404, no such host) is an error unless --allow-broken-links is given."""
     from threadpost.clock import utc_now
     from threadpost.publish import Publishers, freeze_thread, refuse_conflicts, verify_accounts
 
@@ -220,7 +236,13 @@ def publish(
             stdout_console().print(dryrun.render(report))
         raise typer.Exit(0 if report.get("ok", True) else int(ExitStatus.VALIDATION_FAILED))
 
-    checked = _checked(draft, settings, platforms, offline)
+    checked = _checked(
+        draft,
+        settings,
+        platforms,
+        offline,
+        broken_links="warning" if allow_broken_links else "error",
+    )
     with _ledger(settings) as ledger:
         refuse_conflicts(ledger, checked.draft, again=again)
         summary = ", ".join(f"{p} {len(t.posts)} posts" for p, t in checked.threads.items())
@@ -294,7 +316,9 @@ def schedule(
                 f"{draft}{f':{line}' if line else ''}: the schedule "
                 f"{_local(when, settings)} is in the past; choose a later time"
             )
-    checked = _checked(draft, settings, platforms_option(platform), offline)
+    # A dead link must not make a scheduled thread miss its time: a warning here, and
+    # checked again when `run` publishes it.
+    checked = _checked(draft, settings, platforms_option(platform), offline, broken_links="warning")
     require_cron_logins(
         checked.threads, config_path=state.config_path, db_path=state.db_path, environ=os.environ
     )
