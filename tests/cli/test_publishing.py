@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -140,6 +141,11 @@ def test_incomplete_publish_exits_4_and_run_resumes_it(
     assert resumed.exit_code == 0, resumed.stderr
     assert "bluesky: published, 2/2 posts" in resumed.stdout
     assert network["bluesky"].calls[-1] == ("send", 2)
+    # run's output goes to a log: every line, stdout and stderr, starts with the local time.
+    lines = (resumed.stdout + resumed.stderr).splitlines()
+    assert lines and all(
+        re.match(r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \w+\] ", line) for line in lines
+    )
 
 
 def test_schedule_queue_cancel(isolated_env: Path, network: dict[str, FakePublisher]) -> None:

@@ -5,6 +5,7 @@ nothing to do, `publish --dry-run`, and the publish prompt actually sending."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -118,7 +119,11 @@ def test_run_and_queue_with_nothing_to_do(
     isolated_env: Path, network: dict[str, FakePublisher]
 ) -> None:
     idle = run_cli("run", "-v")
-    assert (idle.exit_code, idle.stdout.strip()) == (0, "Nothing due.")
+    assert idle.exit_code == 0
+    # A log line: the local time (Europe/Paris in isolated_env), then the message.
+    assert re.fullmatch(
+        r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d CES?T\] Nothing due\.", idle.stdout.strip()
+    )
     # Without -v a cron tick with nothing due is silent.
     quiet = run_cli("run")
     assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, "", "")

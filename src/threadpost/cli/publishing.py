@@ -8,9 +8,10 @@ tenacity nor rich. Everything heavier is imported inside the branch that needs i
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -77,6 +78,13 @@ def _local(moment: datetime | None, settings: Settings) -> str:
     return "now" if moment is None else local_time(moment, settings.timezone)
 
 
+def _logged(message: str, *, settings: Settings, err: bool = False) -> None:
+    """A line of `run`'s output, which cron appends to a log: it starts with the local time,
+    e.g. "[2026-12-03 09:00:02 CET] Thread 3f2a91c0: published"."""
+    now = datetime.now(settings.timezone)
+    echo(f"[{now:%Y-%m-%d %H:%M:%S %Z}] {message}", err=err)
+
+
 def _iso_local(moment: datetime | None, settings: Settings) -> str | None:
     return moment.astimezone(settings.timezone).isoformat() if moment else None
 
@@ -101,21 +109,24 @@ def _checked(
     return report
 
 
-def _print_result(result: PublishResult, settings: Settings) -> None:
+def _print_result(
+    result: PublishResult, settings: Settings, say: Callable[..., None] = echo
+) -> None:
+    """Each network's outcome, through `say` (`run` passes one that timestamps lines)."""
     for outcome in result.outcomes:
         first = outcome.refs[0].url if outcome.refs else ""
-        echo(
+        say(
             f"{outcome.platform}: {outcome.status}, {outcome.published}/{outcome.total} posts "
             f"{first}".rstrip()
         )
         for warning in outcome.warnings:
-            echo(f"Warning: {outcome.platform} {warning}", err=True)
+            say(f"Warning: {outcome.platform} {warning}", err=True)
         if outcome.error:
-            echo(f"  {outcome.error}", err=True)
+            say(f"  {outcome.error}", err=True)
         if outcome.hint:
-            echo(f"  Hint: {outcome.hint}", err=True)
+            say(f"  Hint: {outcome.hint}", err=True)
         if outcome.status == "incomplete" and outcome.next_retry_at:
-            echo(
+            say(
                 f"  threadpost run resumes it from {_local(outcome.next_retry_at, settings)}",
                 err=True,
             )
@@ -470,9 +481,12 @@ def run(
             elif not verbose:
                 pass
             elif waiting:
-                echo(f"Nothing due; {waiting} waiting, next at {_local(next_due, settings)}.")
+                _logged(
+                    f"Nothing due; {waiting} waiting, next at {_local(next_due, settings)}.",
+                    settings=settings,
+                )
             else:
-                echo("Nothing due.")
+                _logged("Nothing due.", settings=settings)
             return
         from threadpost.schedule import run_due
 
@@ -486,17 +500,18 @@ def run(
             }
         )
     else:
+        say = functools.partial(_logged, settings=settings)
         for item in report.items:
             if item.warning:
-                echo(f"Warning: {item.warning}", err=True)
-            echo(
+                say(f"Warning: {item.warning}", err=True)
+            say(
                 f"Thread {item.thread_id}: {item.action}"
                 + (f" — {item.message}" if item.message and item.action in ("busy", "gone") else "")
             )
             if item.result is not None:
-                _print_result(item.result, settings)
+                _print_result(item.result, settings, say)
             elif item.message and item.action in ("skipped", "failed"):
-                echo(f"  {item.message}", err=True)
+                say(f"  {item.message}", err=True)
     raise typer.Exit(int(report.exit_status))
 
 
