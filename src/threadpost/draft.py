@@ -61,6 +61,10 @@ class DraftPost:
     #: Record tags from its `> tags #one #two` line (without "#"); None: no such line.
     tags: tuple[str, ...] | None = None
     tags_line: int | None = None
+    #: Its own content warning, from its `> cw <text>` line (Mastodon's spoiler_text for
+    #: the posts made from it, instead of the front matter's `cw`); None: no such line.
+    cw: str | None = None
+    cw_line: int | None = None
 
     def line_at(self, offset: int) -> int:
         """The file line holding code-point `offset` of `text`."""
@@ -511,14 +515,18 @@ def _parse_post(body: list[tuple[int, str]], index: int, path: Path) -> DraftPos
         quote_line=directives.quote_line,
         tags=directives.tags,
         tags_line=directives.tags_line,
+        cw=directives.cw,
+        cw_line=directives.cw_line,
     )
 
 
-# Per-post lines (network-neutral): `> quote <address>` and `> tags #one #two`, each alone
-# on its line. Recognised by their shape only (an address with "://", words that are all
-# hashtags), so that a quoted line of prose starting with "> quote" stays text.
+# Per-post lines (network-neutral): `> quote <address>`, `> tags #one #two` and
+# `> cw <text>`, each alone on its line. Recognised by their shape only (an address with
+# "://", words that are all hashtags, the word "cw" then a colon or a space), so that a
+# quoted line of prose starting with "> quote" stays text.
 _QUOTE_LINE = re.compile(r"^\s*>\s*quote:?\s+(?P<target>\S+://\S+)\s*$")
 _TAGS_LINE = re.compile(r"^\s*>\s*tags:?(?P<tags>(?:[\s,]+[#＃][^\s,#＃]+)+)[\s,]*$")
+_CW_LINE = re.compile(r"^\s*>\s*cw(?::\s*|\s+)(?P<text>\S.*?)\s*$", re.IGNORECASE)
 
 
 @dataclass
@@ -529,6 +537,8 @@ class _PostDirectives:
     quote_line: int | None = None
     tags: tuple[str, ...] | None = None
     tags_line: int | None = None
+    cw: str | None = None
+    cw_line: int | None = None
 
     def take(self, line: str, number: int, path: Path) -> bool:
         """Record `line` when it is a per-post line (True), else leave it as text."""
@@ -552,6 +562,15 @@ class _PostDirectives:
             words = re.split(r"[\s,]+", match.group("tags").strip(" \t,"))
             self.tags = tuple(dict.fromkeys(_tag_value(word) for word in words))
             self.tags_line = number
+            return True
+        if match := _CW_LINE.match(line):
+            if self.cw is not None:
+                raise DraftError(
+                    path,
+                    f"a post has one '> cw' line; this one has one at line {self.cw_line}",
+                    line=number,
+                )
+            self.cw, self.cw_line = match.group("text"), number
             return True
         return False
 

@@ -117,8 +117,9 @@ def post_card(report: CheckReport, thread: Thread, post: PlannedPost) -> Rendera
     level = count_level(post, thread)
     colour = {"ok": "green", "near": "yellow", "over": "bold red"}[level]
     parts: list[RenderableType] = []
-    if thread.spoiler_text:
-        parts.append(Text(f"CW: {thread.spoiler_text}", style="black on yellow"))
+    cw = thread.content_warning(post) if rules_for(thread.platform).content_warnings else None
+    if cw:
+        parts.append(Text(f"CW: {cw}", style="black on yellow"))
     if thread.labels:
         parts.append(Text(labels_text(thread), style="black on yellow"))
     parts.append(highlighted(post))

@@ -297,7 +297,8 @@ def _column(
     if limits.max_bytes:
         limit += f" characters, {limits.max_bytes} bytes"
     notes: list[str] = []
-    if report.draft.front.cw and not rules.content_warnings:
+    wants_cw = report.draft.front.cw or any(post.cw for post in report.draft.posts)
+    if wants_cw and not rules.content_warnings:
         notes.append(
             f"{rules.name} has no content warnings: the draft's CW is not shown there, "
             "and the text is not hidden"
@@ -344,10 +345,11 @@ def _post(
     if thread.labels:
         # Bluesky self-labels: readers' apps hide or blur the post behind them.
         content.insert(0, f'<div class="self-labels">{_e(labels_text(thread))}</div>')
-    if thread.spoiler_text:
+    cw = thread.content_warning(post) if rules_for(thread.platform).content_warnings else None
+    if cw:
         content = [
             '<details class="cw"><summary>'
-            f'<span class="cw-text">CW: {_e(thread.spoiler_text)}</span> '
+            f'<span class="cw-text">CW: {_e(cw)}</span> '
             '<span class="show-more">Show more</span></summary>',
             *content,
             "</details>",

@@ -54,6 +54,11 @@ class PlannedPost:
     #: from that draft post), and that line; each network decides how it quotes.
     quote: str | None = None
     quote_line: int | None = None
+    #: Its own content warning (the draft post's `> cw` line, on every post made from that
+    #: draft post), replacing the thread's `spoiler_text` there; None: the thread's. Carried
+    #: on every network; each decides how it shows one (Bluesky: labels and a warning).
+    cw: str | None = None
+    cw_line: int | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -67,6 +72,7 @@ class PlannedPost:
             "source_line": self.source_line,
             "tags": list(self.tags),
             "quote": self.quote,
+            "cw": self.cw,
         }
 
 
@@ -78,7 +84,9 @@ class Thread:
     limits: PlatformLimits
     posts: tuple[PlannedPost, ...]
     lang: str | None
-    spoiler_text: str | None  # Mastodon content warning (counted in each post's length)
+    #: The thread's Mastodon content warning (counted in each post's length); a post's own
+    #: `cw` replaces it on that post (`content_warning`).
+    spoiler_text: str | None
     #: Problems found while planning (e.g. an unbreakable token longer than the limit).
     problems: tuple[Problem, ...] = ()
     #: Mastodon visibility of the first post and of the replies (never wider than the
@@ -97,3 +105,8 @@ class Thread:
     reply_rules: tuple[str, ...] | None = None
     #: False: no post of the thread may be quoted (a Bluesky postgate on each).
     quotes_allowed: bool = True
+
+    def content_warning(self, post: PlannedPost) -> str | None:
+        """The content warning `post` carries: its own, else the thread's (None: none).
+        Only a network with content warnings sends it (Mastodon's spoiler_text)."""
+        return post.cw or self.spoiler_text or None

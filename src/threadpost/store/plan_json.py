@@ -46,6 +46,8 @@ def thread_to_json(thread: Thread) -> dict[str, Any]:
                 "tags": list(post.tags),
                 "quote": post.quote,
                 "quote_line": post.quote_line,
+                "cw": post.cw,
+                "cw_line": post.cw_line,
             }
             for post in thread.posts
         ],
@@ -93,6 +95,9 @@ def thread_from_json(data: Mapping[str, Any]) -> Thread:
                 tags=tuple(post.get("tags", ())),
                 quote=post.get("quote"),
                 quote_line=post.get("quote_line"),
+                # Plans frozen before per-post content warnings have the thread's only.
+                cw=post.get("cw"),
+                cw_line=post.get("cw_line"),
             )
             for post in data["posts"]
         ),

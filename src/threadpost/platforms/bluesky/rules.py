@@ -182,8 +182,9 @@ def _audience_problems(thread: Thread, front: FrontMatter) -> list[Problem]:
 
 
 def _content_warning_problems(thread: Thread, front: FrontMatter) -> list[Problem]:
-    cw = front.cw
-    if not cw or front.bluesky_labels is not None:
+    """A warning for the thread's content warning and one for each post's own (`> cw`),
+    unless labels were chosen: the text of a content warning is not shown on Bluesky."""
+    if front.bluesky_labels is not None:
         return []
     choose = (
         f"choose with bluesky_labels = [...] ({', '.join(SELF_LABELS)}), "
@@ -196,15 +197,37 @@ def _content_warning_problems(thread: Thread, front: FrontMatter) -> list[Proble
         )
     else:
         labelled = f"its posts go out with no label; {choose}"
-    return [
-        Problem(
-            "warning",
-            "content-warning-not-on-bluesky",
-            f"the content warning {cw!r} is not shown on Bluesky (it has none): {labelled}",
-            platform="bluesky",
-            line=front.lines.get("cw"),
+    found: list[Problem] = []
+    if front.cw:
+        found.append(
+            Problem(
+                "warning",
+                "content-warning-not-on-bluesky",
+                f"the content warning {front.cw!r} is not shown on Bluesky (it has none): "
+                f"{labelled}",
+                platform="bluesky",
+                line=front.lines.get("cw"),
+            )
         )
-    ]
+    seen: set[str] = set()
+    for post in thread.posts:
+        # Every post made from a draft post carries its `> cw`: warn once, on the first.
+        key = f"{post.source_post}"
+        if not post.cw or key in seen:
+            continue
+        seen.add(key)
+        found.append(
+            Problem(
+                "warning",
+                "content-warning-not-on-bluesky",
+                f"post {post.index}'s content warning {post.cw!r} is not shown on Bluesky "
+                f"(it has none): {labelled}",
+                platform="bluesky",
+                post=post.index,
+                line=post.cw_line or post.source_line,
+            )
+        )
+    return found
 
 
 def _record_tag_problems(thread: Thread, front: FrontMatter) -> list[Problem]:

@@ -92,7 +92,7 @@ def idempotency_key(account: str, thread_id: str, post: PlannedPost, thread: Thr
     content = json.dumps(
         {
             "text": post.text,
-            "spoiler_text": thread.spoiler_text or "",
+            "spoiler_text": thread.content_warning(post) or "",
             "media": [[str(image.path), image.alt] for image in post.images],
         },
         ensure_ascii=False,
@@ -367,7 +367,7 @@ class MastodonPublisher:
             for status in reversed(search.statuses)  # oldest first: never prefer a duplicate
             if not status.get("reblog")
             and _id_or_none(status.get("in_reply_to_id")) == parent_id
-            and words(status.get("spoiler_text") or "") == words(thread.spoiler_text or "")
+            and words(status.get("spoiler_text") or "") == words(thread.content_warning(post) or "")
         ]
         if parent_id is None and search.anchor is not None:
             anchor = search.anchor

@@ -35,7 +35,8 @@ def status_params(thread: Thread, post: PlannedPost) -> dict[str, Any]:
             if post.index == 1
             else reply_visibility(thread.visibility, thread.reply_visibility)
         ),
-        "spoiler_text": thread.spoiler_text or None,
+        # The post's own `> cw` line, else the thread's cw.
+        "spoiler_text": thread.content_warning(post),
         "sensitive": thread.sensitive,
         "language": _language(thread.lang),
         "media": [{"path": str(image.path), "description": image.alt} for image in post.images],
