@@ -294,6 +294,7 @@ def _planned_post(
         quote_line=piece.post.quote_line if piece.first else None,
         cw=piece.post.cw,
         cw_line=piece.post.cw_line,
+        poll=piece.post.poll if piece.first else None,
     )
 
 

@@ -123,7 +123,8 @@ def post_card(report: CheckReport, thread: Thread, post: PlannedPost) -> Rendera
     if thread.labels:
         parts.append(Text(labels_text(thread), style="black on yellow"))
     parts.append(highlighted(post))
-    parts += [Text(line, style="cyan") for line in extras_lines(post)]
+    polls = rules_for(thread.platform).polls
+    parts += [Text(line, style="cyan") for line in extras_lines(post, polls=polls)]
     for image in post.images:
         alt = image.alt or "(no alt text)"
         parts.append(Text(f"🖼  {image.written_path} — {alt}", style="dim"))

@@ -338,7 +338,8 @@ def _post(
         content.append(_image_grid(post.images, images))
     elif (card := _card(thread, post, look, cards)) is not None:
         content.append(card)
-    content += [f'<div class="extras">{_e(line)}</div>' for line in extras_lines(post)]
+    extras = extras_lines(post, polls=rules_for(thread.platform).polls)
+    content += [f'<div class="extras">{_e(line)}</div>' for line in extras]
     controls = controls_text(thread)
     if controls and post.index == 1:
         content.insert(0, f'<div class="controls">{_e(controls)}</div>')

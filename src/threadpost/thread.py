@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from threadpost.draft import Image
+from threadpost.draft import Image, Poll
 from threadpost.values import PlatformLimits, PlatformName, Problem
 
 FacetKind = Literal["link", "mention", "tag"]
@@ -59,6 +59,9 @@ class PlannedPost:
     #: on every network; each decides how it shows one (Bluesky: labels and a warning).
     cw: str | None = None
     cw_line: int | None = None
+    #: The draft post's poll, on the first post made from it; each network decides (only
+    #: Mastodon has polls).
+    poll: Poll | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -73,6 +76,7 @@ class PlannedPost:
             "tags": list(self.tags),
             "quote": self.quote,
             "cw": self.cw,
+            "poll": None if self.poll is None else self.poll.to_json(),
         }
 
 

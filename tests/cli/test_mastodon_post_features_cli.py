@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cli_support import run_cli
 from mastodon_server.fixtures import *  # noqa: F403
+from mastodon_server.fixtures import write_image
 from mastodon_server.server import MastodonTestServer
 
 
@@ -87,3 +88,94 @@ def test_check_warns_that_bluesky_does_not_show_a_post_cw(
     out = checked.stdout.replace("\n", " ")
     assert f"{path}:3 bluesky post 2: warning: post 2's content warning" in out
     assert "[content-warning-not-on-bluesky]" in out
+
+
+# -- polls --------------------------------------------------------------------------------
+
+POLL_BODY = (
+    "Intro post.\n---\nWhat do you drink?\n> poll Tea | Coffee | Water\n"
+    "> poll-duration 3d\n> poll-multiple\n> poll-hide-totals\n---\nThanks.\n"
+)
+
+
+def test_a_poll_is_published_on_its_status(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    draft = _draft(isolated_env, POLL_BODY)
+    published = run_cli("publish", "--yes", str(draft), env=_env(mastodon_server))
+    assert published.exit_code == 0, published.stderr
+    first, second, third = mastodon_server.published()
+    assert first.poll is None and third.poll is None
+    assert second.poll is not None
+    assert second.poll.options == ["Tea", "Coffee", "Water"]
+    assert (second.poll.multiple, second.poll.hide_totals) == (True, True)
+    assert round((second.poll.expires_at - second.created_at).total_seconds()) == 3 * 86_400
+    assert second.in_reply_to_id == first.id
+    shown = mastodon_server.status_json(second.id)["poll"]
+    assert [option["title"] for option in shown["options"]] == ["Tea", "Coffee", "Water"]
+
+
+def test_check_refuses_a_poll_over_the_instances_limits_and_nothing_is_sent(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    mastodon_server.set_config(poll_max_options=2)
+    draft = _draft(isolated_env, POLL_BODY)
+    env = _env(mastodon_server)
+    checked = run_cli("check", str(draft), env=env)
+    assert checked.exit_code == 3, checked.stdout
+    out = checked.stdout.replace("\n", " ")
+    assert f"{draft}:7 mastodon post 2: error: post 2's poll has 3 options; the instance" in out
+    published = run_cli("publish", "--yes", str(draft), env=env)
+    assert published.exit_code == 3
+    assert mastodon_server.status_posts() == []
+
+
+def test_a_poll_with_an_image_is_refused_before_anything_is_sent(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    write_image(isolated_env / "cat.png")
+    draft = _draft(isolated_env, "Q?\n![a cat](cat.png)\n> poll Yes | No\n")
+    published = run_cli("publish", "--yes", str(draft), env=_env(mastodon_server))
+    assert published.exit_code == 3
+    assert "mastodon post 1: post 1 has a poll and 1 image" in published.stderr
+    assert mastodon_server.requests_to("POST", "/api/v[12]/(statuses|media)") == []
+
+
+def test_preview_and_dry_run_show_the_poll(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    draft = _draft(isolated_env, POLL_BODY)
+    env = _env(mastodon_server)
+    preview = run_cli("preview", str(draft), env=env)
+    assert preview.exit_code == 0, preview.stderr
+    assert "Poll: Tea | Coffee | Water (3 days · multiple choice · totals hidden)" in preview.stdout
+    posts = json.loads(run_cli("preview", "--json", str(draft), env=env).stdout)["platforms"][
+        "mastodon"
+    ]["posts"]
+    assert [p["poll"] for p in posts] == [
+        None,
+        {
+            "options": ["Tea", "Coffee", "Water"],
+            "expires_in": 259_200,
+            "multiple": True,
+            "hide_totals": True,
+        },
+        None,
+    ]
+    dry = json.loads(run_cli("publish", "--dry-run", "--json", str(draft), env=env).stdout)
+    payloads = dry["platforms"]["mastodon"]["payloads"]
+    assert payloads[1]["poll"] == posts[1]["poll"]
+    assert payloads[0]["poll"] is None
+    assert mastodon_server.status_posts() == []
+
+
+def test_check_warns_that_a_poll_is_left_out_on_bluesky(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    path = isolated_env / "both.md"
+    path.write_text(POLL_BODY, encoding="utf-8")
+    checked = run_cli("check", "--offline", str(path), env=_env(mastodon_server))
+    assert checked.exit_code == 0, checked.stdout
+    out = checked.stdout.replace("\n", " ")
+    assert f"{path}:4 bluesky post 2: warning: post 2's poll (Tea | Coffee | Water)" in out
+    assert "[poll-not-on-bluesky]" in out

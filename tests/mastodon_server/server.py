@@ -18,6 +18,11 @@ authenticated response, reset in ISO-8601 with microseconds; 429 when spent), me
 processing (POST /api/v2/media answers 202 with url null; GET /api/v1/media/:id answers
 206 until `media_polls` polls have passed, then 200 with the url), media ids that are
 unknown, unprocessed or already attached → 422, more than max_media_attachments → 422.
+Polls (JSON `poll` or form `poll[options][]`, `poll[expires_in]`, `poll[multiple]`,
+`poll[hide_totals]`) are checked like PollValidator against configuration.polls (2 to
+max_options options, each at most max_characters_per_option graphemes, no duplicates,
+min_expiration..max_expiration seconds) and refused with media (422), stored, and returned
+as the status's Poll entity (counts null while hide_totals hides them).
 A status's `content` is HTML rendered the way Mastodon's TextFormatter does it (`<p>`
 paragraphs, `<br />`, linkified URLs split into invisible/ellipsis spans, mentions as h-card
 links showing only `@user`, hashtags), so comparing it with the text sent takes care; the
@@ -53,6 +58,8 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
+
+from ugrapheme import grapheme_len
 
 from mastodon_server.faults import FaultPlan
 from mastodon_server.length import status_length
@@ -124,6 +131,17 @@ class RecordedRequest:
 
 
 @dataclass
+class StoredPoll:
+    """A status's poll, as PollValidator let it through (no votes are ever cast here)."""
+
+    id: str
+    options: list[str]
+    expires_at: datetime
+    multiple: bool
+    hide_totals: bool
+
+
+@dataclass
 class StoredStatus:
     id: str
     account: str
@@ -137,6 +155,7 @@ class StoredStatus:
     created_at: datetime
     idempotency_key: str | None = None
     deleted: bool = False
+    poll: StoredPoll | None = None
 
 
 @dataclass
@@ -174,6 +193,11 @@ class InstanceConfig:
     serve_source: bool = True
     #: False: an uploaded image's focus point is dropped (meta has no "focus")
     keep_focus: bool = True
+    #: configuration.polls, enforced like Mastodon's PollValidator (these are its defaults)
+    poll_max_options: int = 4
+    poll_max_characters_per_option: int = 50
+    poll_min_expiration: int = 300
+    poll_max_expiration: int = 2_629_746
 
 
 @dataclass
@@ -456,7 +480,28 @@ class MastodonTestServer:
             "tags": self._rendered(status).tags,
             "emojis": [],
             "card": None,
-            "poll": None,
+            "poll": self._poll_json(status.poll),
+        }
+
+    def _poll_json(self, poll: StoredPoll | None) -> dict[str, Any] | None:
+        """Mastodon's Poll entity; with hide_totals the counts are null until it ends."""
+        if poll is None:
+            return None
+        expired = self._now() >= poll.expires_at
+        hidden = poll.hide_totals and not expired
+        return {
+            "id": poll.id,
+            "expires_at": self._iso(poll.expires_at),
+            "expired": expired,
+            "multiple": poll.multiple,
+            "votes_count": 0,
+            "voters_count": 0 if poll.multiple else None,
+            "options": [
+                {"title": option, "votes_count": None if hidden else 0} for option in poll.options
+            ],
+            "emojis": [],
+            "voted": False,
+            "own_votes": [],
         }
 
     def _rendered(self, status: StoredStatus) -> Any:
@@ -555,10 +600,10 @@ class MastodonTestServer:
                 "description_limit": MAX_DESCRIPTION,
             },
             "polls": {
-                "max_options": 4,
-                "max_characters_per_option": 50,
-                "min_expiration": 300,
-                "max_expiration": 2_629_746,
+                "max_options": c.poll_max_options,
+                "max_characters_per_option": c.poll_max_characters_per_option,
+                "min_expiration": c.poll_min_expiration,
+                "max_expiration": c.poll_max_expiration,
             },
             "translation": {"enabled": False},
         }
@@ -727,6 +772,13 @@ class MastodonTestServer:
                     f"Media with IDs {', '.join(missing)} not found or already attached "
                     "to another post",
                 )
+            poll = self._poll_from(request, now)
+            if poll is not None and media_ids:
+                # PostStatusService#validate_media!: a poll and media never go together.
+                raise _Reply(
+                    422,
+                    f"Cannot attach more than {self.config.max_media_attachments} files",
+                )
             if any(media is not None and media.polls_left > 0 for media in found):
                 raise _Reply(
                     422,
@@ -754,6 +806,7 @@ class MastodonTestServer:
                 media_ids=list(media_ids),
                 created_at=now,
                 idempotency_key=key,
+                poll=poll,
             )
             self.statuses[status.id] = status
             for media_id in media_ids:
@@ -763,6 +816,56 @@ class MastodonTestServer:
             if key is not None:
                 self._idempotency[(username, key)] = (status.id, now)
             return 200, self._status_json(status)
+
+    def _poll_from(self, request: RecordedRequest, now: datetime) -> StoredPoll | None:
+        """The poll of a status POST (JSON `poll` object, or form `poll[options][]`,
+        `poll[expires_in]`, `poll[multiple]`, `poll[hide_totals]`), validated like
+        Mastodon's PollValidator (422 "Validation failed: ..."); None without one."""
+        body = request.json if isinstance(request.json, dict) else {}
+        raw = body.get("poll")
+        if isinstance(raw, dict):
+            options = [str(option) for option in raw.get("options") or []]
+            expires_in, multiple, hide = (
+                raw.get("expires_in"),
+                raw.get("multiple"),
+                raw.get("hide_totals"),
+            )
+        elif "poll[options][]" in request.form:
+            options = request.form["poll[options][]"]
+            expires_in = request.value("poll[expires_in]")
+            multiple, hide = request.value("poll[multiple]"), request.value("poll[hide_totals]")
+        else:
+            return None
+        c = self.config
+        try:
+            seconds = int(str(expires_in))
+        except ValueError:
+            seconds = 0  # Rails' to_i of a non-number
+        errors = []
+        if len(options) < 2:
+            errors.append("Poll options must have more than one item")
+        if len(options) > c.poll_max_options:
+            errors.append(f"Poll options can't contain more than {c.poll_max_options} items")
+        if any(grapheme_len(option) > c.poll_max_characters_per_option for option in options):
+            errors.append(
+                f"Poll options cannot be longer than {c.poll_max_characters_per_option} "
+                "characters each"
+            )
+        if len(set(options)) != len(options):
+            errors.append("Poll options contain duplicate items")
+        if seconds > c.poll_max_expiration:
+            errors.append("Poll expires at is too far into the future")
+        if seconds < c.poll_min_expiration:
+            errors.append("Poll expires at is too soon")
+        if errors:
+            raise _Reply(422, "Validation failed: " + ", ".join(errors))
+        return StoredPoll(
+            id=self._new_id(),
+            options=list(options),
+            expires_at=now + timedelta(seconds=seconds),
+            multiple=_truthy(multiple),
+            hide_totals=_truthy(hide),
+        )
 
     def _post_media(self, request: RecordedRequest, username: str) -> tuple[int, Any]:
         file = request.files.get("file")
@@ -1102,6 +1205,13 @@ class _Handler(BaseHTTPRequestHandler):
         return recorded, token
 
 
+def _truthy(value: object) -> bool:
+    """Rails' boolean cast of a parameter ("1", "true", "t", "on", true → True)."""
+    if isinstance(value, bool):
+        return value
+    return str(value or "").strip().lower() in ("1", "true", "t", "on", "yes")
+
+
 def _parse_multipart(
     content_type: str, raw: bytes
 ) -> tuple[dict[str, list[str]], dict[str, UploadedFile]]:
@@ -1143,6 +1253,7 @@ __all__ = [
     "MastodonTestServer",
     "RecordedRequest",
     "StoredMedia",
+    "StoredPoll",
     "StoredStatus",
     "UploadedFile",
     "running_server",

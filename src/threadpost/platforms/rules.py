@@ -46,6 +46,8 @@ class NetworkRules(Protocol):
     server_limits: bool
     #: Whether a post can carry a content warning (counted in its length).
     content_warnings: bool
+    #: Whether a post can carry a poll (others leave it out, with a `check` warning).
+    polls: bool
     #: Whether the `shorten_links` option applies (links shown shortened, the app's way).
     shortens_links: bool
     #: Longest image description the network accepts (code points); None: no limit.

@@ -57,6 +57,7 @@ class BlueskyRules:
     default_limits = BLUESKY_LIMITS
     server_limits = False
     content_warnings = False
+    polls = False
     shortens_links = True
     max_alt_length: int | None = None
     payload_kind = "app.bsky.feed.post records"
@@ -100,6 +101,7 @@ class BlueskyRules:
             + _content_warning_problems(thread, front)
             + _record_tag_problems(thread, front)
             + _quote_problems(thread)
+            + _poll_problems(thread)
         )
 
     def interaction_controls(self, front: FrontMatter) -> tuple[tuple[str, ...] | None, bool]:
@@ -261,6 +263,24 @@ def _record_tag_problems(thread: Thread, front: FrontMatter) -> list[Problem]:
                     )
                 )
     return found
+
+
+def _poll_problems(thread: Thread) -> list[Problem]:
+    """Bluesky has no polls: a post's poll is left out there (the post goes without it)."""
+    return [
+        Problem(
+            "warning",
+            "poll-not-on-bluesky",
+            f"post {post.index}'s poll ({' | '.join(post.poll.options)}) is not sent to "
+            "Bluesky, which has no polls: the post goes there without it; write the "
+            "options into the text if Bluesky readers should see them",
+            "bluesky",
+            post.index,
+            post.poll.line,
+        )
+        for post in thread.posts
+        if post.poll is not None
+    ]
 
 
 def _quote_problems(thread: Thread) -> list[Problem]:

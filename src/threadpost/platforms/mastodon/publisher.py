@@ -48,6 +48,7 @@ from threadpost.platforms.mastodon.known_account import (
     known_account,
     remember_account,
 )
+from threadpost.platforms.mastodon.polls import poll_param
 from threadpost.platforms.mastodon.statuses import draft_statuses, status_params
 from threadpost.values import PlatformLimits, PlatformName, PostKey, PostRef, Problem
 
@@ -94,6 +95,8 @@ def idempotency_key(account: str, thread_id: str, post: PlannedPost, thread: Thr
             "text": post.text,
             "spoiler_text": thread.content_warning(post) or "",
             "media": [[str(image.path), image.alt] for image in post.images],
+            # Only with a poll, so that the keys of posts without one stay as they were.
+            **({"poll": poll_param(post.poll)} if post.poll is not None else {}),
         },
         ensure_ascii=False,
         sort_keys=True,
@@ -449,6 +452,7 @@ class MastodonPublisher:
                 visibility=params["visibility"],
                 spoiler_text=params["spoiler_text"],
                 language=params["language"],
+                poll=params["poll"],
                 idempotency_key=key,
             ),
             post=index,

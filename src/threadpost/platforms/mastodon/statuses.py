@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from threadpost.platforms.mastodon.polls import poll_param
 from threadpost.platforms.mastodon.visibility import reply_visibility
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ def status_params(thread: Thread, post: PlannedPost) -> dict[str, Any]:
         "sensitive": thread.sensitive,
         "language": _language(thread.lang),
         "media": [{"path": str(image.path), "description": image.alt} for image in post.images],
+        "poll": poll_param(post.poll),
     }
 
 
