@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Final, Literal
 
@@ -91,6 +91,8 @@ def plan_thread(
     if aliases:
         # Mentions become each network's account before anything is split or counted.
         draft = alias_draft(draft, aliases, platform)
+    # A quote the network (or server) cannot make natively is a link in the text: counted.
+    draft = _with_quote_links(draft, rules, limits)
     wanted_cw = (spoiler_text if spoiler_text is not None else front.cw) or None
     # A network without content warnings (Bluesky) has nowhere to put one.
     cw = wanted_cw if rules.content_warnings else None
@@ -155,6 +157,21 @@ def numbering_suffix(number_format: str | None, index: int, total: int) -> str:
     if number_format is None or total <= 1:
         return ""
     return number_format.format(i=index, n=total)
+
+
+def _with_quote_links(draft: Draft, rules: NetworkRules, limits: PlatformLimits) -> Draft:
+    """`draft` with each quote the network cannot make natively appended to its post's text
+    as a link (after a blank line; the quote line is where it was written)."""
+    posts = []
+    for post in draft.posts:
+        link = rules.quote_link(post, limits)
+        if link is not None:
+            line = post.quote_line or post.line
+            text = f"{post.text}\n\n{link}" if post.text else link
+            lines = (*post.text_lines, line, line) if post.text else (line,)
+            post = replace(post, text=text, text_lines=lines)
+        posts.append(post)
+    return replace(draft, posts=tuple(posts))
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,9 @@ class PlatformLimits:
     poll_max_characters_per_option: int = 50
     poll_min_expiration: int = 300
     poll_max_expiration: int = 2_629_746
+    #: Whether the server makes quote posts natively (a Mastodon instance with
+    #: api_versions.mastodon ≥ 7); False offline, where it is not known.
+    quote_posts: bool = False
 
 
 @dataclass(frozen=True)

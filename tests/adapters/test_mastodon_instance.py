@@ -138,3 +138,14 @@ def test_poll_limits_are_read_cached_and_default_for_older_cache_entries(tmp_pat
         old = instance_limits(settings, offline=True, now=NOW)
         assert (old.poll_max_options, old.poll_max_characters_per_option) == (4, 50)
         assert (old.poll_min_expiration, old.poll_max_expiration) == (300, 2_629_746)
+
+
+def test_quote_support_is_read_from_api_versions_and_cached(tmp_path: Path) -> None:
+    with running_server(api_version=7) as server:
+        settings = settings_for(server, tmp_path)
+        assert instance_limits(settings, offline=False, now=NOW).quote_posts is True
+        assert instance_limits(settings, offline=True, now=NOW).quote_posts is True
+    with running_server() as older:
+        assert (
+            instance_limits(settings_for(older, tmp_path / "b"), offline=False).quote_posts is False
+        )

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import httpx
+
 from cli_support import run_cli
 from mastodon_server.fixtures import *  # noqa: F403
 from mastodon_server.fixtures import write_image
@@ -179,3 +181,111 @@ def test_check_warns_that_a_poll_is_left_out_on_bluesky(
     out = checked.stdout.replace("\n", " ")
     assert f"{path}:4 bluesky post 2: warning: post 2's poll (Tea | Coffee | Water)" in out
     assert "[poll-not-on-bluesky]" in out
+
+
+# -- quotes -------------------------------------------------------------------------------
+
+
+def _existing_status(server: MastodonTestServer, text: str = "The original post.") -> str:
+    """A status already on the instance (as another thread of the author's); its url."""
+    answer = httpx.post(
+        f"{server.url}/api/v1/statuses",
+        data={"status": text},
+        headers={"Authorization": f"Bearer {server.token}"},
+        timeout=10,
+    )
+    answer.raise_for_status()
+    return str(answer.json()["url"])
+
+
+def test_a_quote_is_published_with_quoted_status_id_where_the_instance_quotes(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    mastodon_server.set_config(api_version=7)
+    address = _existing_status(mastodon_server)
+    (original,) = mastodon_server.published()
+    draft = _draft(isolated_env, f"First.\n---\nAbout this:\n> quote {address}\n")
+    env = _env(mastodon_server)
+    checked = run_cli("check", str(draft), env=env)
+    assert checked.exit_code == 0, checked.stdout
+    assert "quote" not in checked.stdout  # no warning: the instance quotes
+    published = run_cli("publish", "--yes", str(draft), env=env)
+    assert published.exit_code == 0, published.stderr
+    _, first, second = mastodon_server.published()
+    assert (first.quoted_status_id, second.quoted_status_id) == (None, original.id)
+    assert second.text == "About this: 2/2"  # the address is not in the text
+    (search,) = mastodon_server.requests_to("GET", "/api/v2/search")
+    assert search.query["q"] == [address]
+    assert search.query["type"] == ["statuses"]
+    assert search.query["resolve"] in (["1"], ["true"])
+    quote = mastodon_server.status_json(second.id)["quote"]
+    assert quote["quoted_status"]["id"] == original.id
+
+
+def test_without_quote_support_the_address_is_a_link_in_the_text_with_a_warning(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    address = _existing_status(mastodon_server)
+    draft = _draft(isolated_env, f"About this:\n> quote {address}\n---\nSecond.\n")
+    env = _env(mastodon_server)
+    checked = run_cli("check", str(draft), env=env)
+    assert checked.exit_code == 0, checked.stdout
+    out = checked.stdout.replace("\n", " ")
+    assert f"{draft}:5 mastodon post 1: warning: post 1 quotes {address}, but the instance" in out
+    assert "api_versions.mastodon ≥ 7" in out and "[quote-as-link]" in out
+    published = run_cli("publish", "--yes", str(draft), env=env)
+    assert published.exit_code == 0, published.stderr
+    _, first, _ = mastodon_server.published()
+    assert first.text == f"About this:\n\n{address} 1/2"
+    assert first.quoted_status_id is None
+    assert mastodon_server.requests_to("GET", "/api/v2/search") == []
+
+
+def test_a_quoted_post_the_instance_cannot_find_stops_the_thread_before_anything_is_sent(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    mastodon_server.set_config(api_version=7)
+    missing = f"{mastodon_server.url}/@alice/123456"
+    draft = _draft(isolated_env, f"First.\n---\nAbout this:\n> quote {missing}\n")
+    published = run_cli("publish", "--yes", str(draft), env=_env(mastodon_server))
+    assert published.exit_code not in (0, 3), published.stderr
+    assert f"post 2 (draft line 7) quotes {missing}" in published.stderr.replace("\n", " ")
+    assert "finds no such post" in published.stderr.replace("\n", " ")
+    assert mastodon_server.status_posts() == []
+
+
+def test_a_quote_that_is_no_web_address_is_a_check_error_for_mastodon(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    draft = _draft(isolated_env, "Look.\n> quote at://did:plc:abc/app.bsky.feed.post/3aaa\n")
+    published = run_cli("publish", "--yes", str(draft), env=_env(mastodon_server))
+    assert published.exit_code == 3
+    assert "which is no web address" in published.stderr.replace("\n", " ")
+    assert mastodon_server.status_posts() == []
+
+
+def test_preview_and_dry_run_show_the_quote(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    mastodon_server.set_config(api_version=7)
+    address = _existing_status(mastodon_server)
+    draft = _draft(isolated_env, f"About this:\n> quote {address}\n")
+    env = _env(mastodon_server)
+    # Offline, before the instance was ever read (nothing cached), it is unknown: the dry
+    # run shows the link in the text instead.
+    offline = json.loads(
+        run_cli("publish", "--dry-run", "--json", "--offline", str(draft), env=env).stdout
+    )
+    (payload,) = offline["platforms"]["mastodon"]["payloads"]
+    assert (payload["status"], payload["quoted_status_id"]) == (f"About this:\n\n{address}", None)
+    assert [p["code"] for p in offline["problems"]] == ["quote-as-link"]
+    assert "offline, the instance is not known" in offline["problems"][0]["message"]
+
+    preview = run_cli("preview", str(draft), env=env)
+    assert f"Quotes: {address}" in preview.stdout.replace("\n", "")
+    dry = json.loads(run_cli("publish", "--dry-run", "--json", str(draft), env=env).stdout)
+    (payload,) = dry["platforms"]["mastodon"]["payloads"]
+    assert payload["quoted_status_id"] == f"<id of {address}>"
+    assert payload["status"] == "About this:"
+    assert dry["problems"] == []
+    assert len(mastodon_server.published()) == 1  # only the quoted post

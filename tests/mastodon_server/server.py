@@ -23,6 +23,11 @@ Polls (JSON `poll` or form `poll[options][]`, `poll[expires_in]`, `poll[multiple
 max_options options, each at most max_characters_per_option graphemes, no duplicates,
 min_expiration..max_expiration seconds) and refused with media (422), stored, and returned
 as the status's Poll entity (counts null while hide_totals hides them).
+Quotes (Mastodon 4.5): with `api_version` ≥ 7 (announced as api_versions.mastodon),
+`quoted_status_id` must name a status that exists and is public or unlisted (404
+otherwise), is stored, and the status JSON carries `quote` {state, quoted_status}; below 7
+the parameter is ignored and `quote` absent. GET /api/v2/search?q=<address>&resolve=true
+finds a status by its url or uri.
 A status's `content` is HTML rendered the way Mastodon's TextFormatter does it (`<p>`
 paragraphs, `<br />`, linkified URLs split into invisible/ellipsis spans, mentions as h-card
 links showing only `@user`, hashtags), so comparing it with the text sent takes care; the
@@ -66,6 +71,8 @@ from mastodon_server.length import status_length
 from mastodon_server.rendering import render_status
 
 IDEMPOTENCY_WINDOW: Final = timedelta(hours=1)
+#: api_versions.mastodon of Mastodon 4.5, the first to take `quoted_status_id`.
+QUOTES_API_VERSION: Final = 7
 VISIBILITIES: Final = ("public", "unlisted", "private", "direct")
 MAX_DESCRIPTION: Final = 1500  # Mastodon's MediaAttachment::MAX_DESCRIPTION_LENGTH
 #: The "non_json_after_commit" fault's answer: what a proxy's error page in front of a
@@ -156,6 +163,9 @@ class StoredStatus:
     idempotency_key: str | None = None
     deleted: bool = False
     poll: StoredPoll | None = None
+    #: The status it quotes (Mastodon 4.5 `quoted_status_id`), accepted at once: here every
+    #: post keeps the default quote policy, which lets anyone quote a public post.
+    quoted_status_id: str | None = None
 
 
 @dataclass
@@ -198,6 +208,9 @@ class InstanceConfig:
     poll_max_characters_per_option: int = 50
     poll_min_expiration: int = 300
     poll_max_expiration: int = 2_629_746
+    #: /api/v2/instance `api_versions.mastodon`: from 7 (Mastodon 4.5) statuses take
+    #: `quoted_status_id`; below, the parameter is ignored as older Mastodon ignores it.
+    api_version: int = 2
 
 
 @dataclass
@@ -452,7 +465,7 @@ class MastodonTestServer:
             "blurhash": "UFBWY:8_0Jxv4mx]t8t64.%M-:IUWGWAt6M}",
         }
 
-    def _status_json(self, status: StoredStatus) -> dict[str, Any]:
+    def _status_json(self, status: StoredStatus, *, shallow: bool = False) -> dict[str, Any]:
         parent = self.statuses.get(status.in_reply_to_id or "")
         return {
             "id": status.id,
@@ -481,7 +494,22 @@ class MastodonTestServer:
             "emojis": [],
             "card": None,
             "poll": self._poll_json(status.poll),
+            **self._quote_json(status, shallow=shallow),
         }
+
+    def _quote_json(self, status: StoredStatus, *, shallow: bool) -> dict[str, Any]:
+        """Mastodon 4.5's `quote`: a Quote {state, quoted_status}, or inside a quoted status
+        a ShallowQuote {state, quoted_status_id}; absent before api version 7."""
+        if self.config.api_version < QUOTES_API_VERSION:
+            return {}
+        quoted = self.statuses.get(status.quoted_status_id or "")
+        if quoted is None:
+            return {"quote": None}
+        state = "deleted" if quoted.deleted else "accepted"
+        if shallow:
+            return {"quote": {"state": state, "quoted_status_id": quoted.id}}
+        shown = None if quoted.deleted else self._status_json(quoted, shallow=True)
+        return {"quote": {"state": state, "quoted_status": shown}}
 
     def _poll_json(self, poll: StoredPoll | None) -> dict[str, Any] | None:
         """Mastodon's Poll entity; with hide_totals the counts are null until it ends."""
@@ -620,7 +648,7 @@ class MastodonTestServer:
             "languages": ["en"],
             "configuration": self._configuration(),
             "registrations": {"enabled": False, "approval_required": False, "message": None},
-            "api_versions": {"mastodon": 2},
+            "api_versions": {"mastodon": self.config.api_version},
             "contact": {"email": "admin@example.org", "account": None},
             "rules": [],
         }
@@ -689,6 +717,8 @@ class MastodonTestServer:
             return 200, self._account_json(username, source=True)
         if method == "POST" and path == "/api/v1/statuses":
             return self._post_status(request, username)
+        if method == "GET" and path == "/api/v2/search":
+            return 200, self._search(request)
         if method == "POST" and path == "/api/v2/media":
             return self._post_media(request, username)
         match = re.fullmatch(r"/api/v1/media/(\w+)", path)
@@ -753,6 +783,14 @@ class MastodonTestServer:
                 parent = self.statuses.get(reply_to)
                 if parent is None or parent.deleted:
                     raise _Reply(404, "Record not found")
+            quoted_id = None
+            if self.config.api_version >= QUOTES_API_VERSION:
+                quoted_id = request.value("quoted_status_id") or None
+            if quoted_id is not None:
+                quoted = self.statuses.get(quoted_id)
+                if quoted is None or quoted.deleted or quoted.visibility in ("private", "direct"):
+                    # StatusesController#set_quoted_status: missing and not quotable alike.
+                    raise _Reply(404, "The post you are trying to quote does not appear to exist.")
 
             if len(media_ids) > self.config.max_media_attachments:
                 raise _Reply(
@@ -807,6 +845,7 @@ class MastodonTestServer:
                 created_at=now,
                 idempotency_key=key,
                 poll=poll,
+                quoted_status_id=quoted_id,
             )
             self.statuses[status.id] = status
             for media_id in media_ids:
@@ -816,6 +855,32 @@ class MastodonTestServer:
             if key is not None:
                 self._idempotency[(username, key)] = (status.id, now)
             return 200, self._status_json(status)
+
+    def _search(self, request: RecordedRequest) -> dict[str, Any]:
+        """GET /api/v2/search: a post's address (`url` or `uri`) with resolve=true finds
+        that status (a remote one would be fetched; none exists here); without resolve, an
+        address finds nothing, as on Mastodon. Accounts and hashtags are never found."""
+
+        def arg(name: str) -> str:
+            values = request.query.get(name)
+            return values[0] if values else ""
+
+        found: list[dict[str, Any]] = []
+        query = arg("q").strip()
+        kind = arg("type")
+        if _truthy(arg("resolve")) and kind in ("", "statuses"):
+            with self._lock:
+                found = [
+                    self._status_json(status)
+                    for status in self.published()
+                    if query
+                    in (
+                        f"{self.url}/@{status.account}/{status.id}",
+                        f"{self.url}/users/{status.account}/statuses/{status.id}",
+                    )
+                    and status.visibility in ("public", "unlisted")
+                ]
+        return {"accounts": [], "statuses": found, "hashtags": []}
 
     def _poll_from(self, request: RecordedRequest, now: datetime) -> StoredPoll | None:
         """The poll of a status POST (JSON `poll` object, or form `poll[options][]`,

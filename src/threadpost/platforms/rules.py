@@ -96,6 +96,11 @@ class NetworkRules(Protocol):
         record `tags`); () for a network without them."""
         ...
 
+    def quote_link(self, post: DraftPost, limits: PlatformLimits) -> str | None:
+        """The address of draft `post`'s quote to append to its text as a link, where the
+        network (or this server, by `limits`) cannot quote it natively; None otherwise."""
+        ...
+
     def side_records(self, thread: Thread) -> list[dict[str, Any]]:
         """What publishing `thread` would send besides its posts (Bluesky's threadgate and
         postgates), built without the network, for the dry run."""

@@ -116,6 +116,10 @@ class BlueskyRules:
             return post.tags
         return front.bluesky_tags if post.index == 1 else ()
 
+    def quote_link(self, post: DraftPost, limits: PlatformLimits) -> str | None:
+        """None: Bluesky quotes its posts natively (and refuses anything else in check)."""
+        return None
+
     def side_records(self, thread: Thread) -> list[dict[str, Any]]:
         """The threadgate and postgates publishing `thread` would write with its posts."""
         return draft_gate_records(thread)

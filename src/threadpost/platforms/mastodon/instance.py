@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from threadpost.errors import ConfigError, TransientError
 from threadpost.platforms.mastodon.http import MastodonHttp
+from threadpost.platforms.mastodon.quotes import QUOTES_API_VERSION
 from threadpost.platforms.mastodon.rules import MASTODON_DEFAULT_LIMITS
 from threadpost.private_files import write_private_file
 from threadpost.values import PlatformLimits
@@ -90,6 +91,7 @@ def limits_from_instance(data: dict[str, Any]) -> PlatformLimits:
     statuses = _dict(configuration.get("statuses"))
     media = _dict(configuration.get("media_attachments"))
     polls = _dict(configuration.get("polls"))
+    api_version = _positive(_dict(data.get("api_versions")).get("mastodon")) or 0
     max_characters = _positive(statuses.get("max_characters")) or _positive(
         data.get("max_toot_chars")  # Pleroma / glitch-soc v1 documents
     )
@@ -108,6 +110,7 @@ def limits_from_instance(data: dict[str, Any]) -> PlatformLimits:
         ),
         poll_min_expiration=(_positive(polls.get("min_expiration")) or default.poll_min_expiration),
         poll_max_expiration=(_positive(polls.get("max_expiration")) or default.poll_max_expiration),
+        quote_posts=api_version >= QUOTES_API_VERSION,
     )
 
 
@@ -153,6 +156,7 @@ def _read_cache(state_dir: Path, instance: str) -> tuple[datetime, PlatformLimit
                 name: int(fields.get(name, getattr(MASTODON_DEFAULT_LIMITS, name)))
                 for name in _POLL_FIELDS
             },
+            quote_posts=fields.get("quote_posts") is True,
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
