@@ -248,7 +248,8 @@ def test_a_quoted_post_the_instance_cannot_find_stops_the_thread_before_anything
     missing = f"{mastodon_server.url}/@alice/123456"
     draft = _draft(isolated_env, f"First.\n---\nAbout this:\n> quote {missing}\n")
     published = run_cli("publish", "--yes", str(draft), env=_env(mastodon_server))
-    assert published.exit_code not in (0, 3), published.stderr
+    assert published.exit_code == 1, published.stderr
+    assert "mastodon: failed, 0/2 posts" in published.stdout
     assert f"post 2 (draft line 7) quotes {missing}" in published.stderr.replace("\n", " ")
     assert "finds no such post" in published.stderr.replace("\n", " ")
     assert mastodon_server.status_posts() == []

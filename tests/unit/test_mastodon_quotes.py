@@ -67,6 +67,17 @@ def test_the_appended_link_can_make_a_post_split_and_the_quote_stays_on_the_firs
     assert all(post.length <= 500 for post in thread.posts)
 
 
+def test_a_bluesky_post_is_linked_even_where_the_instance_quotes() -> None:
+    address = "https://bsky.app/profile/alice.test/post/3jzfcijpj2z2a"
+    draft = _draft(f"Look.\n> quote {address}")
+    thread = plan_thread(draft, QUOTING)
+    (payload,) = draft_statuses(thread)
+    assert (payload["status"], payload["quoted_status_id"]) == (f"Look.\n\n{address}", None)
+    (problem,) = MASTODON_RULES.thread_problems(thread, draft.front)
+    assert problem.code == "quote-as-link"
+    assert "a Bluesky post, which no Mastodon instance can quote" in problem.message
+
+
 def test_an_address_already_in_the_text_is_not_repeated() -> None:
     thread = plan_thread(_draft(f"See {ADDRESS}\n> quote {ADDRESS}"), NOT_QUOTING)
     assert thread.posts[0].text == f"See {ADDRESS}"

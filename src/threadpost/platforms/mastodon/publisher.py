@@ -49,7 +49,7 @@ from threadpost.platforms.mastodon.known_account import (
     remember_account,
 )
 from threadpost.platforms.mastodon.polls import poll_param
-from threadpost.platforms.mastodon.quotes import is_web_address
+from threadpost.platforms.mastodon.quotes import quotes_natively
 from threadpost.platforms.mastodon.statuses import draft_statuses, status_params
 from threadpost.values import PlatformLimits, PlatformName, PostKey, PostRef, Problem
 
@@ -476,13 +476,11 @@ class MastodonPublisher:
         the instance makes quote posts (`limits.quote_posts`; otherwise the address is
         already a link in the text). PermanentError naming the post and its draft line when
         the instance finds no such post."""
-        if not thread.limits.quote_posts:
-            return {}
         ids: dict[int, str] = {}
         for post in posts:
             address = post.quote
-            if address is None or not is_web_address(address):
-                continue
+            if address is None or not quotes_natively(address, thread.limits):
+                continue  # nothing quoted, or quoted as a link in the text
             found = self._call(
                 f"looking up the post quoted by post {post.index}",
                 partial(

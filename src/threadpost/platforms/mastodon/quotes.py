@@ -15,6 +15,7 @@ says so.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
+from urllib.parse import urlsplit
 
 from threadpost.values import PlatformLimits, Problem
 
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
 
 #: The `api_versions.mastodon` from which an instance takes `quoted_status_id` (4.5).
 QUOTES_API_VERSION: Final = 7
+#: Hosts whose post addresses are no ActivityPub statuses, so no instance can quote them
+#: (a thread cross-posted to both networks may quote a Bluesky post): linked instead.
+UNQUOTABLE_HOSTS: Final = frozenset({"bsky.app", "www.bsky.app"})
 
 
 def is_web_address(address: str) -> bool:
@@ -31,19 +35,27 @@ def is_web_address(address: str) -> bool:
     return address.lower().startswith(("https://", "http://"))
 
 
+def quotes_natively(address: str, limits: PlatformLimits) -> bool:
+    """Whether a status quoting `address` is sent with `quoted_status_id`: the instance
+    makes quote posts and the address can name a status (a web address, not Bluesky's)."""
+    if not limits.quote_posts or not is_web_address(address):
+        return False
+    return (urlsplit(address).hostname or "").lower() not in UNQUOTABLE_HOSTS
+
+
 def quote_link(post: DraftPost, limits: PlatformLimits) -> str | None:
-    """The address to append to `post`'s text when the instance cannot quote it natively
-    (None: it can, the post quotes nothing, or the address is no web address, which
-    `check` refuses). An address already in the text is not repeated."""
+    """The address to append to `post`'s text when it is not quoted natively (None: it
+    is, the post quotes nothing, or the address is no web address, which `check`
+    refuses). An address already in the text is not repeated."""
     quote = post.quote
-    if quote is None or limits.quote_posts or not is_web_address(quote):
+    if quote is None or not is_web_address(quote) or quotes_natively(quote, limits):
         return None
     return None if quote in post.text else quote
 
 
 def quoted_status_param(thread: Thread, quote: str | None) -> str | None:
     """The dry run's `quoted_status_id`: a placeholder for the id the publisher resolves."""
-    if quote is None or not thread.limits.quote_posts or not is_web_address(quote):
+    if quote is None or not quotes_natively(quote, thread.limits):
         return None
     return f"<id of {quote}>"
 
@@ -70,13 +82,16 @@ def quote_problems(thread: Thread) -> list[Problem]:
                     line,
                 )
             )
-        elif not limits.quote_posts:
-            why = (
-                "the instance cannot make quote posts (it needs Mastodon 4.5: api_versions."
-                f"mastodon ≥ {QUOTES_API_VERSION})"
-                if limits.source != "default"
-                else "offline, the instance is not known to make quote posts"
-            )
+        elif not quotes_natively(post.quote, limits):
+            if limits.quote_posts:
+                why = "that is a Bluesky post, which no Mastodon instance can quote"
+            elif limits.source != "default":
+                why = (
+                    "the instance cannot make quote posts (it needs Mastodon 4.5: "
+                    f"api_versions.mastodon ≥ {QUOTES_API_VERSION})"
+                )
+            else:
+                why = "offline, the instance is not known to make quote posts"
             found.append(
                 Problem(
                     "warning",
