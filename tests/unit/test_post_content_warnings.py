@@ -103,3 +103,13 @@ def test_the_post_cw_survives_the_ledger_and_older_plans_have_none() -> None:
         del post["cw"], post["cw_line"]
     old = thread_from_json(data)
     assert [p["spoiler_text"] for p in draft_statuses(old)] == ["t", "t"]
+
+
+def test_bluesky_warns_once_for_a_split_post_with_a_cw() -> None:
+    long = " ".join(["A sentence that takes some room in the post."] * 20)
+    draft = _draft(f"> cw mine\n{long}")
+    thread = plan_thread(draft, BLUESKY_LIMITS)
+    assert len(thread.posts) > 2
+    assert all(post.cw == "mine" for post in thread.posts)
+    problems = BLUESKY_RULES.thread_problems(thread, draft.front)
+    assert [(p.post, p.line) for p in problems] == [(1, 1)]

@@ -215,13 +215,12 @@ def _content_warning_problems(thread: Thread, front: FrontMatter) -> list[Proble
                 line=front.lines.get("cw"),
             )
         )
-    seen: set[str] = set()
+    seen: set[int] = set()
     for post in thread.posts:
         # Every post made from a draft post carries its `> cw`: warn once, on the first.
-        key = f"{post.source_post}"
-        if not post.cw or key in seen:
+        if not post.cw or post.source_post in seen:
             continue
-        seen.add(key)
+        seen.add(post.source_post)
         found.append(
             Problem(
                 "warning",
