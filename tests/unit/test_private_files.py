@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from threadpost.private_files import make_private_dir, write_private_file
+from threadpost.atomic_write import write_atomically
+from threadpost.private_files import make_private_dir
 
 
 def test_creates_owner_only_file_and_folder(tmp_path: Path) -> None:
     path = tmp_path / "state" / "session.json"
-    write_private_file(path, '{"secret": 1}')
+    write_atomically(path, '{"secret": 1}', private=True)
     assert path.read_text() == '{"secret": 1}'
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
@@ -26,7 +27,7 @@ def test_replaces_an_existing_file_even_if_it_was_readable(tmp_path: Path) -> No
     path = tmp_path / "session.json"
     path.write_text("old")
     path.chmod(0o644)
-    write_private_file(path, "new")
+    write_atomically(path, "new", private=True)
     assert path.read_text() == "new"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
@@ -35,14 +36,14 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "session.json"
-    write_private_file(path, "old")
+    write_atomically(path, "old", private=True)
 
     def broken_fsync(fd: int) -> None:
         raise OSError("disk full")
 
     monkeypatch.setattr("os.fsync", broken_fsync)
     with pytest.raises(OSError, match="disk full"):
-        write_private_file(path, "new")
+        write_atomically(path, "new", private=True)
     assert path.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["session.json"]
 
@@ -66,7 +67,7 @@ def test_every_folder_it_creates_is_0700_and_the_file_0600_whatever_the_umask(
 ) -> None:
     path = tmp_path / "state" / "bluesky" / "session.json"
     with umask(mask):
-        write_private_file(path, "secret")
+        write_atomically(path, "secret", private=True)
     assert _mode(path) == 0o600
     assert _mode(tmp_path / "state" / "bluesky") == 0o700
     assert _mode(tmp_path / "state") == 0o700, "a parent it created is private too"
