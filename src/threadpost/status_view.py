@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from threadpost.schedule import local_time
 from threadpost.store import ACTIVE_STATES, Ledger, ThreadRecord
+from threadpost.values import Problem
 
 
 def local_or_now(moment: datetime | None, tz: ZoneInfo) -> str:
@@ -25,14 +26,6 @@ def local_or_now(moment: datetime | None, tz: ZoneInfo) -> str:
 def iso_local(moment: datetime | None, tz: ZoneInfo) -> str | None:
     """A time in `--json`: RFC 3339 in the configured timezone (None stays None)."""
     return moment.astimezone(tz).isoformat() if moment else None
-
-
-def warning_text(warning: dict[str, Any]) -> str:
-    """A recorded warning as `status` prints it: "post N: message", the post named once."""
-    post, message = warning["post"], str(warning["message"])
-    if post is None:
-        return message
-    return f"post {post}: " + message.removeprefix(f"post {post}: ")
 
 
 def thread_entry(
@@ -71,6 +64,11 @@ def thread_entry(
         "last_error": record.last_error,
         "platforms": platforms,
     }
+
+
+def _warning(entry: dict[str, Any]) -> Problem:
+    """A warning of the `--json` entry as the value it was read from."""
+    return Problem("warning", entry["code"], str(entry["message"]), post=entry["post"])
 
 
 def _progress(entry: dict[str, Any]) -> str:
@@ -127,7 +125,7 @@ class ThreadStatus:
             )
             if info["next_retry"]:
                 lines.append(f"  next retry: {info['next_retry']} (attempt {info['attempts'] + 1})")
-            lines.extend(f"  warning: {warning_text(w)}" for w in info["warnings"])
+            lines.extend(f"  warning: {_warning(w).post_line()}" for w in info["warnings"])
             for post in info["posts"]:
                 if post["url"]:
                     note = "" if post["state"] == "confirmed" else f" ({post['state']})"

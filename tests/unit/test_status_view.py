@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from fakes import make_thread
-from threadpost.status_view import ledger_view, queue_view, thread_status, warning_text
+from threadpost.status_view import ledger_view, queue_view, thread_status
 from threadpost.store import Ledger, open_ledger
 from threadpost.values import PostRef, Problem
 
@@ -101,9 +101,3 @@ def test_status_of_one_thread_shows_retry_warnings_and_addresses(ledger: Ledger)
         "code": "link-card-failed",
         "message": "post 2: no link card",
     }
-
-
-def test_a_warning_names_its_post_once() -> None:
-    assert warning_text({"post": 2, "message": "post 2: no card"}) == "post 2: no card"
-    assert warning_text({"post": 2, "message": "no card"}) == "post 2: no card"
-    assert warning_text({"post": None, "message": "late"}) == "late"
