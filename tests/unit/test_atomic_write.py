@@ -4,29 +4,13 @@ in several threads never writing into each other's temporary file."""
 
 from __future__ import annotations
 
-import os
-import stat
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from file_modes import mode, umask
 from threadpost.atomic_write import write_atomically
-
-
-@contextmanager
-def umask(value: int) -> Iterator[None]:
-    old = os.umask(value)
-    try:
-        yield
-    finally:
-        os.umask(old)
-
-
-def _mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
 
 
 def test_text_and_bytes_replace_the_file_and_missing_folders_are_made(tmp_path: Path) -> None:
@@ -43,30 +27,30 @@ def test_a_shared_file_gets_the_modes_open_and_mkdir_give(tmp_path: Path, mask: 
     path = tmp_path / "cache" / "card.json"
     with umask(mask):
         write_atomically(path, "{}")
-    assert _mode(path) == 0o666 & ~mask
-    assert _mode(path.parent) == 0o777 & ~mask
+    assert mode(path) == 0o666 & ~mask
+    assert mode(path.parent) == 0o777 & ~mask
 
 
 def test_private_overrides_the_umask(tmp_path: Path) -> None:
     path = tmp_path / "state" / "session.json"
     with umask(0o000):
         write_atomically(path, "secret", private=True)
-    assert (_mode(path), _mode(path.parent)) == (0o600, 0o700)
+    assert (mode(path), mode(path.parent)) == (0o600, 0o700)
 
 
-@pytest.mark.parametrize("private", [False, True], ids=["shared", "private"])
 def test_a_failed_write_keeps_the_old_file_and_leaves_no_temporary(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, private: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """(The private file's case: tests/unit/test_private_files.py.)"""
     path = tmp_path / "page.html"
-    write_atomically(path, "old", private=private)
+    write_atomically(path, "old")
 
     def full_disk(descriptor: int) -> None:
         raise OSError("disk full")
 
     monkeypatch.setattr("os.fsync", full_disk)
     with pytest.raises(OSError, match="disk full"):
-        write_atomically(path, "new", private=private)
+        write_atomically(path, "new")
     assert path.read_text() == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["page.html"]
 

@@ -3,14 +3,12 @@
 
 from __future__ import annotations
 
-import os
 import stat
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
+from file_modes import mode, umask
 from threadpost.atomic_write import write_atomically
 from threadpost.private_files import make_private_dir
 
@@ -48,19 +46,6 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["session.json"]
 
 
-@contextmanager
-def umask(value: int) -> Iterator[None]:
-    old = os.umask(value)
-    try:
-        yield
-    finally:
-        os.umask(old)
-
-
-def _mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
-
-
 @pytest.mark.parametrize("mask", [0o000, 0o022, 0o277], ids=["umask-000", "umask-022", "umask-277"])
 def test_every_folder_it_creates_is_0700_and_the_file_0600_whatever_the_umask(
     tmp_path: Path, mask: int
@@ -68,9 +53,9 @@ def test_every_folder_it_creates_is_0700_and_the_file_0600_whatever_the_umask(
     path = tmp_path / "state" / "bluesky" / "session.json"
     with umask(mask):
         write_atomically(path, "secret", private=True)
-    assert _mode(path) == 0o600
-    assert _mode(tmp_path / "state" / "bluesky") == 0o700
-    assert _mode(tmp_path / "state") == 0o700, "a parent it created is private too"
+    assert mode(path) == 0o600
+    assert mode(tmp_path / "state" / "bluesky") == 0o700
+    assert mode(tmp_path / "state") == 0o700, "a parent it created is private too"
 
 
 def test_folders_that_already_exist_keep_their_mode(tmp_path: Path) -> None:
@@ -78,8 +63,8 @@ def test_folders_that_already_exist_keep_their_mode(tmp_path: Path) -> None:
     (tmp_path / "mine").chmod(0o755)
     with umask(0o000):
         make_private_dir(tmp_path / "mine" / "state")
-    assert _mode(tmp_path / "mine") == 0o755
-    assert _mode(tmp_path / "mine" / "state") == 0o700
+    assert mode(tmp_path / "mine") == 0o755
+    assert mode(tmp_path / "mine" / "state") == 0o700
 
 
 def test_a_file_where_a_folder_should_be_is_an_error(tmp_path: Path) -> None:

@@ -163,6 +163,8 @@ class BlueskyPublisher:
             transport=transport,
             secrets=[self._password] if self._password else [],
         )
+        #: Run a call through the transport's error funnel (`XrpcTransport.guarded`).
+        self._xrpc_call = self._net.guarded
         self._client: Any = None
         #: The client's current session, as the SDK last reported it (`_session_changed`).
         self._session: Any = None
@@ -537,21 +539,6 @@ class BlueskyPublisher:
             with self._lock:
                 self._refresh_or_relogin()
             return call(client)
-
-    def _xrpc_call(
-        self,
-        call: Callable[[], Any],
-        *,
-        what: str,
-        post: int | None = None,
-        write: bool = False,
-        missing_ok: bool = False,
-        auth_call: bool = False,
-    ) -> Any:
-        """Run `call` through the transport's error funnel (`XrpcTransport.guarded`)."""
-        return self._net.guarded(
-            call, what=what, post=post, write=write, missing_ok=missing_ok, auth_call=auth_call
-        )
 
     # -- building blocks -------------------------------------------------------------------
 
