@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
-from threadpost.private_files import write_private_file
+from threadpost.atomic_write import write_atomically
 
 CREDENTIALS_FILE: Final = "mastodon-credentials.json"
 BLUESKY_ACCOUNT_FILE: Final = "bluesky-account.json"
@@ -61,7 +61,7 @@ def save_credentials(state_dir: Path, login: SavedLogin) -> Path:
         },
         indent=1,
     )
-    write_private_file(path, payload)
+    write_atomically(path, payload, private=True)
     return path
 
 
@@ -76,7 +76,8 @@ class SavedBlueskyAccount:
 def save_bluesky_account(state_dir: Path, account: SavedBlueskyAccount) -> Path:
     """Remember which Bluesky account logged in (0600 like every file in the state dir)."""
     path = state_dir / BLUESKY_ACCOUNT_FILE
-    write_private_file(path, json.dumps({"service": account.service, "handle": account.handle}))
+    payload = json.dumps({"service": account.service, "handle": account.handle})
+    write_atomically(path, payload, private=True)
     return path
 
 
