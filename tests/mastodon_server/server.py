@@ -74,6 +74,27 @@ IDEMPOTENCY_WINDOW: Final = timedelta(hours=1)
 #: api_versions.mastodon of Mastodon 4.5, the first to take `quoted_status_id`.
 QUOTES_API_VERSION: Final = 7
 VISIBILITIES: Final = ("public", "unlisted", "private", "direct")
+
+#: The scopes of a token made with add_account: everything, like an app registered for
+#: "read write follow push".
+FULL_SCOPES: Final = "read write follow push"
+
+#: The scope each endpoint asks of a token, as Mastodon's controllers declare it with
+#: doorkeeper_authorize! / authorize_if_got_token!: the granular scope, or its top-level
+#: one (`write` covers `write:statuses`; `profile` also opens verify_credentials).
+_ENDPOINT_SCOPES: Final = (
+    ("GET", re.compile(r"/api/v1/accounts/verify_credentials"), ("read:accounts", "profile")),
+    ("GET", re.compile(r"/api/v1/accounts/lookup"), ("read:accounts",)),
+    ("GET", re.compile(r"/api/v1/accounts/\w+/statuses"), ("read:statuses",)),
+    ("GET", re.compile(r"/api/v1/statuses/\w+(/context|/source)?"), ("read:statuses",)),
+    ("POST", re.compile(r"/api/v1/statuses"), ("write:statuses",)),
+    ("PUT", re.compile(r"/api/v1/statuses/\w+"), ("write:statuses",)),
+    ("DELETE", re.compile(r"/api/v1/statuses/\w+"), ("write:statuses",)),
+    ("POST", re.compile(r"/api/v[12]/media"), ("write:media",)),
+    ("GET", re.compile(r"/api/v1/media/\w+"), ("write:media",)),
+    ("PUT", re.compile(r"/api/v1/media/\w+"), ("write:media",)),
+    ("GET", re.compile(r"/api/v2/search"), ("read:search",)),
+)
 MAX_DESCRIPTION: Final = 1500  # Mastodon's MediaAttachment::MAX_DESCRIPTION_LENGTH
 #: The "non_json_after_commit" fault's answer: what a proxy's error page in front of a
 #: stored write looks like to the client (a 200 whose body is not the status).
@@ -104,6 +125,16 @@ class UploadedFile:
     sha256: str
 
 
+def _require_scope(request: RecordedRequest, method: str, path: str) -> None:
+    """403 like Mastodon's when the token lacks the scope the endpoint asks for."""
+    for wanted_method, pattern, scopes in _ENDPOINT_SCOPES:
+        if method == wanted_method and pattern.fullmatch(path):
+            granted = request.scopes
+            if not any(s in granted or s.split(":")[0] in granted for s in scopes):
+                raise _Reply(403, "This action is outside the authorized scopes")
+            return
+
+
 @dataclass
 class RecordedRequest:
     """One request as the server saw it."""
@@ -117,6 +148,8 @@ class RecordedRequest:
     files: dict[str, UploadedFile]
     json: Any
     account: str | None = None
+    #: the OAuth scopes of the request's token (empty without one)
+    scopes: frozenset[str] = frozenset()
     #: the answer's status; None when the connection was dropped without one
     status: int | None = None
     fault: str | None = None
@@ -248,6 +281,7 @@ class MastodonTestServer:
         self.media: dict[str, StoredMedia] = {}
         self.accounts: dict[str, Account] = {}
         self._tokens: dict[str, str] = {}  # token → username
+        self._token_scopes: dict[str, frozenset[str]] = {}  # token → its OAuth scopes
         self._apps: dict[str, _App] = {}
         self._codes: dict[str, str] = {}  # authorization code → username
         self._idempotency: dict[tuple[str, str], tuple[str, datetime]] = {}
@@ -336,8 +370,11 @@ class MastodonTestServer:
 
     # -- accounts and inspection -----------------------------------------------------------
 
-    def add_account(self, username: str, token: str | None = None) -> str:
-        """Create an account (if new) and a token for it; returns the token."""
+    def add_account(
+        self, username: str, token: str | None = None, scopes: str = FULL_SCOPES
+    ) -> str:
+        """Create an account (if new) and a token for it with `scopes` (space-separated,
+        as OAuth writes them); returns the token."""
         with self._lock:
             if username not in self.accounts:
                 self.accounts[username] = Account(
@@ -345,6 +382,7 @@ class MastodonTestServer:
                 )
             token = token or hashlib.sha256(f"{username}{len(self._tokens)}".encode()).hexdigest()
             self._tokens[token] = username
+            self._token_scopes[token] = frozenset(scopes.split())
             return token
 
     def revoke(self, token: str) -> None:
@@ -659,7 +697,16 @@ class MastodonTestServer:
             "authorization_endpoint": f"{self.url}/oauth/authorize",
             "token_endpoint": f"{self.url}/oauth/token",
             "revocation_endpoint": f"{self.url}/oauth/revoke",
-            "scopes_supported": ["read", "write", "follow", "push", "profile"],
+            "scopes_supported": [
+                "read",
+                "write",
+                "follow",
+                "push",
+                "profile",
+                *sorted(
+                    {scope for _, _, scopes in _ENDPOINT_SCOPES for scope in scopes} - {"profile"}
+                ),
+            ],
             "response_types_supported": ["code"],
             "grant_types_supported": ["authorization_code", "client_credentials"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
@@ -712,6 +759,7 @@ class MastodonTestServer:
         username = request.account
         if username is None:
             raise _Reply(401, "The access token is invalid")
+        _require_scope(request, method, path)
 
         if method == "GET" and path == "/api/v1/accounts/verify_credentials":
             return 200, self._account_json(username, source=True)
@@ -1040,15 +1088,19 @@ class MastodonTestServer:
             raise _Reply(401, "invalid_client")
         if request.value("grant_type") != "authorization_code":
             raise _Reply(400, "unsupported_grant_type")
+        scopes = request.value("scope") or app.scopes
+        # Doorkeeper: a token gets no scope its application was not registered with.
+        if not set(scopes.split()) <= set(app.scopes.split()):
+            raise _Reply(400, "invalid_scope")
         with self._lock:
             username = self._codes.get(request.value("code") or "")
             if username is None:
                 raise _Reply(400, "invalid_grant")
-            token = self.add_account(username)
+            token = self.add_account(username, scopes=scopes)
         return 200, {
             "access_token": token,
             "token_type": "Bearer",
-            "scope": request.value("scope") or app.scopes,
+            "scope": scopes,
             "created_at": int(self._now().timestamp()),
         }
 
@@ -1149,6 +1201,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if token:
             request.account = owner._tokens.get(token)
+            request.scopes = owner._token_scopes.get(token, frozenset())
             if request.account is None:
                 request.status = 401
                 self._send(401, {"error": "The access token is invalid"}, {})
