@@ -29,6 +29,9 @@ class PlatformLimits:
     max_image_bytes: int
     #: Where the numbers come from: "default" (offline fallback), "instance", "cache".
     source: str = "default"
+    #: Width × height an uploaded image may have (Mastodon's image_matrix_limit); None: no
+    #: pixel limit known. Larger images are downscaled before upload (image_upload.py).
+    max_image_pixels: int | None = None
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,7 @@ import email.parser
 import email.policy
 import email.utils
 import hashlib
+import io
 import json
 import re
 import threading
@@ -88,6 +89,8 @@ class UploadedFile:
     content_type: str
     size: int
     sha256: str
+    #: The bytes as received, so tests can check what the instance would store.
+    data: bytes = field(default=b"", repr=False)
 
 
 @dataclass
@@ -151,6 +154,8 @@ class StoredMedia:
     focus: tuple[float, float] | None
     polls_left: int
     status_id: str | None = None
+    #: The uploaded file's bytes (Mastodon keeps the original until it is processed).
+    data: bytes = field(default=b"", repr=False)
 
 
 @dataclass
@@ -777,6 +782,13 @@ class MastodonTestServer:
                 f"Validation failed: File file size must be less than "
                 f"{self.config.image_size_limit // (1024 * 1024)} MB",
             )
+        pixels = _pixel_count(file.data)
+        if pixels is not None and pixels > self.config.image_matrix_limit:
+            raise _Reply(
+                422,
+                f"Validation failed: File dimensions exceed the limit of "
+                f"{self.config.image_matrix_limit} pixels",
+            )
         description = request.value("description")
         if description is not None and len(description) > MAX_DESCRIPTION:
             raise _Reply(
@@ -797,6 +809,7 @@ class MastodonTestServer:
             content_type=content_type,
             size=size,
             sha256=file.sha256,
+            data=file.data,
             description=description,
             focus=focus,
             polls_left=self.config.media_polls,
@@ -891,7 +904,11 @@ class MastodonTestServer:
         body = request.json if isinstance(request.json, dict) else {}
         if request.method == "GET" and path == "/requests":
             with self._lock:
-                return 200, [asdict(r) for r in self.requests if not r.path.startswith("/_control")]
+                return 200, [
+                    _without_file_bytes(asdict(r))
+                    for r in self.requests
+                    if not r.path.startswith("/_control")
+                ]
         if request.method == "GET" and path == "/statuses":
             return 200, [
                 {**asdict(s), "created_at": self._iso(s.created_at)} for s in self.published()
@@ -1119,7 +1136,11 @@ def _parse_multipart(
         filename = part.get_filename()
         if filename is not None:
             files[name] = UploadedFile(
-                filename, part.get_content_type(), len(data), hashlib.sha256(data).hexdigest()
+                filename,
+                part.get_content_type(),
+                len(data),
+                hashlib.sha256(data).hexdigest(),
+                data,
             )
         else:
             form.setdefault(name, []).append(data.decode())
@@ -1147,3 +1168,21 @@ __all__ = [
     "UploadedFile",
     "running_server",
 ]
+
+
+def _pixel_count(data: bytes) -> int | None:
+    """Width × height of an uploaded image (None if Pillow cannot read it)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.size[0] * image.size[1]
+    except (UnidentifiedImageError, OSError):
+        return None
+
+
+def _without_file_bytes(request: dict[str, Any]) -> dict[str, Any]:
+    """A recorded request for the control API: file bytes left out (sizes and hashes stay)."""
+    for file in request["files"].values():
+        file.pop("data", None)
+    return request

@@ -100,6 +100,7 @@ def limits_from_instance(data: dict[str, Any]) -> PlatformLimits:
         max_images=_positive(statuses.get("max_media_attachments")) or default.max_images,
         max_image_bytes=_positive(media.get("image_size_limit")) or default.max_image_bytes,
         source="instance",
+        max_image_pixels=_positive(media.get("image_matrix_limit")) or default.max_image_pixels,
     )
 
 
@@ -132,6 +133,7 @@ def _read_cache(state_dir: Path, instance: str) -> tuple[datetime, PlatformLimit
             max_images=int(fields["max_images"]),
             max_image_bytes=int(fields["max_image_bytes"]),
             source="cache",
+            max_image_pixels=_positive(fields.get("max_image_pixels")),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -28,6 +28,8 @@ MASTODON_DEFAULT_LIMITS: Final = PlatformLimits(
     url_weight=DEFAULT_URL_WEIGHT,
     max_images=4,
     max_image_bytes=16 * 1024 * 1024,
+    # Mastodon's MAX_MATRIX_LIMIT (7680×4320), served as image_matrix_limit.
+    max_image_pixels=33_177_600,
 )
 #: Mastodon refuses media descriptions longer than this (MediaAttachment::MAX_DESCRIPTION_LENGTH).
 MASTODON_MAX_ALT: Final = 1500
