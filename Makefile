@@ -24,7 +24,7 @@ test-deps: $(STAMP)
 
 ## Lint, type-check, then the whole test suite, integration tests included.
 test: test-deps lint
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check src tests bench

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from threadpost.errors import ConfigError
 from threadpost.redact import register_secrets
 from threadpost.saved_login import load_credentials
+from threadpost.values import MASTODON_VISIBILITIES
 
 APP_NAME: Final = "threadpost"
 DEFAULT_MASTODON_INSTANCE: Final = "https://mastodon.social"
@@ -304,8 +305,9 @@ def _int(table: dict[str, Any], key: str, path: Path, default: int) -> int:
 
 def _visibility(table: dict[str, Any], key: str, path: Path, default: str) -> str:
     value = _str(table, key, path, default)
-    if value not in ("public", "unlisted", "private", "direct"):
-        raise ConfigError(f"{path}: {key} must be public, unlisted, private or direct")
+    if value not in MASTODON_VISIBILITIES:
+        choices = ", ".join(MASTODON_VISIBILITIES[:-1]) + " or " + MASTODON_VISIBILITIES[-1]
+        raise ConfigError(f"{path}: {key} must be {choices}")
     return str(value)
 
 

@@ -177,14 +177,7 @@ def problem_list(report: CheckReport) -> RenderableType:
 
     lines: list[RenderableType] = []
     for problem in report.problems:
-        where = str(report.draft.path)
-        if problem.line is not None:
-            where += f":{problem.line}"
-        if problem.platform:
-            where += f" {problem.platform}"
-        if problem.post is not None:
-            where += f" post {problem.post}"
-        line = Text(f"{where}: ", style="bold")
+        line = Text(f"{problem.where(str(report.draft.path))}: ", style="bold")
         line.append_text(_problem_line(problem))
         lines.append(line)
     lines.append(summary_renderable(report))

@@ -38,6 +38,5 @@ def refuse_errors(
 
 def _where(problem: Problem) -> str:
     """ "mastodon post 2: ", "bluesky: ", "draft post 3: " or nothing."""
-    if problem.post:
-        return f"{problem.platform or 'draft'} post {problem.post}: "
-    return f"{problem.platform}: " if problem.platform else ""
+    where = problem.where()
+    return f"{where}: " if where else ""

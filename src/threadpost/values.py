@@ -13,6 +13,11 @@ from typing import Final, Literal
 PlatformName = Literal["mastodon", "bluesky"]
 PLATFORMS: Final[tuple[PlatformName, ...]] = ("mastodon", "bluesky")
 
+#: Mastodon's visibilities, from the widest audience to the narrowest. Here, not in the
+#: Mastodon package, because config validates them and config sits below the platforms;
+#: the rules about them are in `platforms/mastodon/visibility.py`.
+MASTODON_VISIBILITIES: Final = ("public", "unlisted", "private", "direct")
+
 
 @dataclass(frozen=True)
 class PlatformLimits:
@@ -81,6 +86,21 @@ class Problem:
     @property
     def is_error(self) -> bool:
         return self.severity == "error"
+
+    def where(self, file: str | None = None) -> str:
+        """Where the problem is, as every message names it (the one formatter of issue 11).
+
+        Without `file`: "mastodon post 2", "draft post 3" (a post of the draft itself),
+        "bluesky", or "" for the whole draft. With `file`, the file and line come first and
+        the network and post follow: "notes.md:12 mastodon post 2", "notes.md:4 post 3",
+        "notes.md"."""
+        post = f"post {self.post}" if self.post is not None else None
+        if file is not None:
+            head = file if self.line is None else f"{file}:{self.line}"
+            return " ".join(part for part in (head, self.platform, post) if part)
+        if post is not None:
+            return f"{self.platform or 'draft'} {post}"
+        return self.platform or ""
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -263,11 +263,11 @@ def test_a_ledger_locked_past_the_busy_timeout_is_a_store_error(
     isolated_env: Path, network: dict[str, FakePublisher], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """sqlite3's "database is locked" escaped the funnel as an unexpected crash."""
-    import threadpost.store
+    import threadpost.store.ledger
 
     scheduled = run_cli("schedule", str(_draft(isolated_env)), "--at", "+2h")
     thread_id = scheduled.stdout.split()[2]
-    monkeypatch.setattr(threadpost.store, "BUSY_TIMEOUT_MS", 50)
+    monkeypatch.setattr(threadpost.store.ledger, "BUSY_TIMEOUT_MS", 50)
     other = sqlite3.connect(isolated_env / "threadpost.db", isolation_level=None)
     try:
         other.execute("BEGIN IMMEDIATE")

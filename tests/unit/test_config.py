@@ -79,6 +79,10 @@ def test_readable_secret_file_warns(tmp_path: Path) -> None:
     [
         ("[mastodon]\ninstance = 'http://example.social'", "http://"),
         ("[mastodon]\nvisibility = 'everyone'", "visibility"),
+        (
+            "[mastodon]\nreply_visibility = 'friends'",
+            "reply_visibility must be public, unlisted, private or direct",
+        ),
         ("[nonsense]\nx = 1", "unknown setting nonsense"),
         ("[bluesky]\nhandel = 'x'", "unknown setting bluesky.handel"),
         ("[general]\ntimezone = 'Mars/Olympus'", "unknown timezone"),

@@ -89,8 +89,7 @@ def _checked(
     report = check_draft(draft_path, settings, platforms, offline=offline)
     refuse_errors({draft_path: report.problems})
     for problem in report.problems:
-        where = f"{problem.platform or 'draft'}{f' post {problem.post}' if problem.post else ''}"
-        echo(f"Warning: {where}: {problem.message}", err=True)
+        echo(f"Warning: {problem.where() or 'draft'}: {problem.message}", err=True)
     return report
 
 

@@ -1,5 +1,5 @@
 """Who sees a Mastodon status: its visibilities, widest first, and the rule that a thread's
-replies never reach further than its first post. Pure, imports nothing.
+replies never reach further than its first post. Pure.
 
 `unlisted` is readable by anyone who has the link (it only stays out of the public
 timelines), so it is wider than `private` (followers) and `direct` (mentioned accounts).
@@ -7,10 +7,9 @@ timelines), so it is wider than `private` (followers) and `direct` (mentioned ac
 
 from __future__ import annotations
 
-from typing import Final
+from threadpost.values import MASTODON_VISIBILITIES as VISIBILITIES
 
-#: Mastodon's visibilities, from the widest audience to the narrowest.
-VISIBILITIES: Final = ("public", "unlisted", "private", "direct")
+__all__ = ["VISIBILITIES", "is_wider", "narrower", "reply_visibility"]
 
 
 def is_wider(visibility: str, than: str) -> bool:

@@ -1,0 +1,111 @@
+"""A frozen plan (`plan.Thread`) as JSON and back: what the ledger stores per network."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from threadpost.plan import Thread
+
+
+def thread_to_json(thread: Thread) -> dict[str, Any]:
+    """A planned thread as JSON-able data, everything needed to send it byte for byte."""
+    from dataclasses import asdict
+
+    return {
+        "platform": thread.platform,
+        "limits": asdict(thread.limits),
+        "posts": [
+            {
+                "index": post.index,
+                "text": post.text,
+                "length": post.length,
+                "bytes": post.bytes,
+                "facets": [
+                    {
+                        "kind": facet.kind,
+                        "byte_start": facet.byte_start,
+                        "byte_end": facet.byte_end,
+                        "value": facet.value,
+                    }
+                    for facet in post.facets
+                ],
+                "images": [
+                    {
+                        "path": str(image.path),
+                        "alt": image.alt,
+                        "line": image.line,
+                        "written_path": image.written_path,
+                    }
+                    for image in post.images
+                ],
+                "source_post": post.source_post,
+                "source_line": post.source_line,
+                "tags": list(post.tags),
+                "quote": post.quote,
+                "quote_line": post.quote_line,
+            }
+            for post in thread.posts
+        ],
+        "lang": thread.lang,
+        "spoiler_text": thread.spoiler_text,
+        "problems": [asdict(problem) for problem in thread.problems],
+        "visibility": thread.visibility,
+        "reply_visibility": thread.reply_visibility,
+        "sensitive": thread.sensitive,
+        "labels": list(thread.labels),
+        "link_cards": thread.link_cards,
+        "reply_rules": None if thread.reply_rules is None else list(thread.reply_rules),
+        "quotes_allowed": thread.quotes_allowed,
+    }
+
+
+def thread_from_json(data: Mapping[str, Any]) -> Thread:
+    """Inverse of `thread_to_json`."""
+    from threadpost.draft import Image
+    from threadpost.plan import Facet, PlannedPost, Thread
+    from threadpost.values import PlatformLimits, Problem
+
+    return Thread(
+        platform=data["platform"],
+        limits=PlatformLimits(**data["limits"]),
+        posts=tuple(
+            PlannedPost(
+                index=post["index"],
+                text=post["text"],
+                length=post["length"],
+                bytes=post["bytes"],
+                facets=tuple(Facet(**facet) for facet in post["facets"]),
+                images=tuple(
+                    Image(
+                        path=Path(image["path"]),
+                        alt=image["alt"],
+                        line=image["line"],
+                        written_path=image["written_path"],
+                    )
+                    for image in post["images"]
+                ),
+                source_post=post["source_post"],
+                source_line=post["source_line"],
+                # Plans frozen before tags and quotes existed have none.
+                tags=tuple(post.get("tags", ())),
+                quote=post.get("quote"),
+                quote_line=post.get("quote_line"),
+            )
+            for post in data["posts"]
+        ),
+        lang=data["lang"],
+        spoiler_text=data["spoiler_text"],
+        problems=tuple(Problem(**problem) for problem in data["problems"]),
+        visibility=data["visibility"],
+        reply_visibility=data["reply_visibility"],
+        sensitive=data["sensitive"],
+        # Plans frozen before labels existed have none.
+        labels=tuple(data.get("labels", ())),
+        link_cards=data["link_cards"],
+        # Plans frozen before reply and quote controls existed left both open.
+        reply_rules=(None if data.get("reply_rules") is None else tuple(data["reply_rules"])),
+        quotes_allowed=data.get("quotes_allowed", True),
+    )

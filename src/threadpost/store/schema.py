@@ -1,0 +1,147 @@
+"""The ledger's tables, one migration per schema version."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database
+
+SCHEMA_VERSION: Final = 3
+#: At most one unfinished thread per draft, once the ledger holds no duplicates (schema 3).
+ONE_ACTIVE_INDEX: Final = "threads_one_active_per_draft"
+APPLICATION: Final = "threadpost"
+
+
+def _migration_1(db: Database) -> None:
+    db.table("threadpost_meta").create({"key": str, "value": str}, pk="key")
+    db.table("threads").create(
+        {
+            "id": str,
+            "draft_path": str,
+            "content_hash": str,
+            "title": str,
+            "platforms": str,  # JSON list, in publishing order
+            "schedule_at": str,
+            "state": str,
+            "last_error": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"draft_path", "content_hash", "platforms", "state", "created_at"},
+    )
+    db.table("threads").create_index(["state", "schedule_at"])
+    db.table("threads").create_index(["draft_path"])
+    db.table("platforms").create(
+        {
+            "thread_id": str,
+            "platform": str,
+            "plan": str,  # the frozen Thread, JSON
+            "state": str,
+            "attempts": int,
+            "next_retry_at": str,
+            "last_error": str,
+            "total": int,
+        },
+        pk=("thread_id", "platform"),
+        foreign_keys=[("thread_id", "threads", "id")],
+        not_null={"plan", "state"},
+    )
+    db.table("platforms").create_index(["state", "next_retry_at"])
+    db.table("posts").create(
+        {
+            "thread_id": str,
+            "platform": str,
+            "idx": int,
+            "text_hash": str,
+            "key": str,  # Mastodon Idempotency-Key / Bluesky rkey, stored before sending
+            "key_created_at": str,
+            "state": str,
+            "remote_id": str,
+            "url": str,
+            "cid": str,
+            "attempts": int,
+            "last_error": str,
+            "confirmed_at": str,
+        },
+        pk=("thread_id", "platform", "idx"),
+        foreign_keys=[("thread_id", "threads", "id")],
+        not_null={"text_hash", "state"},
+    )
+    db.table("attempts").create(
+        {
+            "id": int,
+            "thread_id": str,
+            "platform": str,
+            "idx": int,
+            "started_at": str,
+            "finished_at": str,
+            "outcome": str,
+            "error": str,
+        },
+        pk="id",
+    )
+    db.table("attempts").create_index(["thread_id"])
+    db.table("leases").create({"name": str, "owner": str, "expires_at": str}, pk="name")
+
+
+def _migration_2(db: Database) -> None:
+    """Crash recovery without waiting or guessing: when each post was first sent (bounds a
+    network look-up), who holds a lease (host, pid, start time), and adapters' warnings."""
+    db.table("posts").add_column("first_sent_at", str)
+    # Posts already under way: the earliest attempt that may have sent them.
+    db.execute(
+        "UPDATE posts SET first_sent_at = (SELECT min(a.started_at) FROM attempts a"
+        " WHERE a.thread_id = posts.thread_id AND a.platform = posts.platform"
+        " AND a.idx <= posts.idx) WHERE state != 'planned'"
+    )
+    db.table("leases").add_column("host", str)
+    db.table("leases").add_column("pid", int)
+    db.table("leases").add_column("started", str)
+    db.table("warnings").create(
+        {
+            "id": int,
+            "thread_id": str,
+            "platform": str,
+            "idx": int,
+            "code": str,
+            "message": str,
+            "attempt_id": int,
+            "recorded_at": str,
+        },
+        pk="id",
+        not_null={"thread_id", "platform", "code", "message"},
+    )
+    db.table("warnings").create_index(["thread_id"])
+
+
+def _migration_3(db: Database) -> None:
+    """One unfinished thread per draft, enforced by SQLite (a partial unique index), when
+    the ledger holds no duplicates; a ledger that does (made by two racing `publish` before
+    find-or-create was atomic) keeps working without it, and gains it on the first open
+    after the duplicates are cancelled (`ensure_one_active_index`)."""
+    _create_one_active_index(db.conn)
+
+
+def _create_one_active_index(conn: sqlite3.Connection) -> bool:
+    """Create the partial unique index unless duplicates exist; True if it exists now."""
+    if _duplicate_active_rows(conn):
+        return False
+    conn.execute(
+        f"CREATE UNIQUE INDEX IF NOT EXISTS {ONE_ACTIVE_INDEX} ON threads (draft_path)"
+        " WHERE state IN ('scheduled', 'incomplete')"
+    )
+    return True
+
+
+def _duplicate_active_rows(conn: sqlite3.Connection) -> list[tuple[str, str]]:
+    rows = conn.execute(
+        "SELECT draft_path, group_concat(id, ', ') FROM threads"
+        " WHERE state IN ('scheduled', 'incomplete') GROUP BY draft_path HAVING count(*) > 1"
+    ).fetchall()
+    return [(str(row[0]), str(row[1])) for row in rows]
+
+
+_MIGRATIONS: Final = {1: _migration_1, 2: _migration_2, 3: _migration_3}
