@@ -133,7 +133,9 @@ def _read_cache(state_dir: Path, instance: str) -> tuple[datetime, PlatformLimit
             max_images=int(fields["max_images"]),
             max_image_bytes=int(fields["max_image_bytes"]),
             source="cache",
-            max_image_pixels=_positive(fields.get("max_image_pixels")),
+            # A cache written before the pixel limit was read: the default stands in.
+            max_image_pixels=_positive(fields.get("max_image_pixels"))
+            or MASTODON_DEFAULT_LIMITS.max_image_pixels,
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
