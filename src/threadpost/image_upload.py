@@ -61,11 +61,26 @@ class PreparedImage:
 
 
 class ImageWontFit(Exception):
-    """The image exceeds the limits even at the smallest size and lowest quality allowed."""
+    """The image exceeds the limits even at the smallest size and lowest quality allowed.
 
-    def __init__(self, reason: str) -> None:
+    `reason` starts with "is" (callers write "image NAME {reason}") and names the limit."""
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        original: tuple[int, int],
+        smallest: tuple[int, int] | None = None,
+        smallest_bytes: int | None = None,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
+        #: The image's own (width, height).
+        self.original = original
+        #: The smallest (width, height) tried and its encoded size; None for an animation
+        #: (never downscaled).
+        self.smallest = smallest
+        self.smallest_bytes = smallest_bytes
 
 
 def prepare_upload(
@@ -88,8 +103,9 @@ def prepare_upload(
         if animated:
             if too_big or too_many_pixels:
                 raise ImageWontFit(
-                    f"is an animated image of {width}×{height}, {len(raw):,} bytes; the limit is "
-                    f"{_limits_text(max_bytes, max_pixels)} and animations are not downscaled"
+                    f"is an animated image of {width}×{height}, {len(raw):,} bytes, over "
+                    f"{_limits_text(max_bytes, max_pixels)}, and animations are not downscaled",
+                    original=(width, height),
                 )
             return PreparedImage(raw, mime, width, height, stripped=False)
         if not (private or too_many_pixels or too_big):
@@ -168,10 +184,16 @@ def _downscale(
         smallest = at(bottom)
         data = best(smallest)
         if data is None:
+            lowest = saver.encode(smallest, MIN_QUALITY)
+            at_smallest = f"{smallest.size[0]}×{smallest.size[1]}"
             raise ImageWontFit(
-                f"is {original[0]}×{original[1]}; even at {smallest.size[0]}×{smallest.size[1]}"
-                + (f" and JPEG quality {MIN_QUALITY}" if saver.lossy else "")
-                + f" it is over {_limits_text(max_bytes, max_pixels)}"
+                f"is {original[0]}×{original[1]}; even at {at_smallest} (as small as threadpost "
+                "shrinks it)"
+                + (f" and quality {MIN_QUALITY}" if saver.lossy else "")
+                + f" it is {len(lowest):,} bytes, over {_limits_text(max_bytes, max_pixels)}",
+                original=original,
+                smallest=smallest.size,
+                smallest_bytes=len(lowest),
             )
         scaled, good, low, high = smallest, data, bottom, top
         for _ in range(SCALE_STEPS):
@@ -183,8 +205,15 @@ def _downscale(
             else:
                 scaled, good, low = candidate, attempt, middle
         data = good
+    # Only re-compressed (same size, lower quality or metadata gone): not downscaled.
+    smaller = scaled.size != (full_w, full_h)
     return PreparedImage(
-        data, mime, scaled.size[0], scaled.size[1], stripped=private, downscaled_from=original
+        data,
+        mime,
+        scaled.size[0],
+        scaled.size[1],
+        stripped=private,
+        downscaled_from=original if smaller else None,
     )
 
 

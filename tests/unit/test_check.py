@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image as PILImage
 
+from image_builders import noise, photo_like
 from linkserver import LinkServer, closed_port, serve
 from threadpost.check import check_front_matter, check_thread, check_threads, link_syntax_problem
 from threadpost.config import Settings
@@ -127,15 +128,39 @@ def test_missing_alt_is_an_error_by_default_and_a_warning_when_configured(
 
 
 def test_image_too_large_for_bluesky_only(settings: Settings, tmp_path: Path) -> None:
+    # Random pixels do not compress: even at 1024×1024 the PNG is over 3 MB.
     big = tmp_path / "big.png"
-    png(big)
-    with big.open("ab") as file:  # trailing bytes keep it a valid PNG, but heavier
-        file.write(b"\0" * 2_100_000)
+    noise((1100, 1100)).save(big)
     heavy = post("Big", images=(image(big),))
     [problem] = check_thread(thread("bluesky", heavy), settings)
-    assert problem.code == "image-too-large"
+    assert (problem.severity, problem.code, problem.line) == ("error", "image-too-large", 42)
     assert "2,000,000 bytes" in problem.message
+    assert problem.message.startswith("image big.png is 3.6 MB")
+    assert "even at 1024×1024 (as small as threadpost shrinks it) it is 3.2 MB" in problem.message
     assert check_thread(thread("mastodon", heavy), settings) == []
+
+
+def test_an_image_over_the_limit_that_can_be_fit_is_a_warning(
+    settings: Settings, tmp_path: Path
+) -> None:
+    padded = tmp_path / "padded.png"
+    png(padded)
+    with padded.open("ab") as file:  # trailing bytes keep it a valid PNG, but heavier
+        file.write(b"\0" * 2_100_000)
+    [problem] = check_thread(thread("bluesky", post("P", images=(image(padded),))), settings)
+    assert (problem.severity, problem.code) == ("warning", "image-downscaled")
+    assert "it will be re-compressed to fit Bluesky's limit (2,000,000 bytes): 20×10, 72 bytes" in (
+        problem.message
+    )
+    wide = tmp_path / "wide.jpg"
+    photo_like((1200, 800)).save(wide, quality=90)
+    small_instance = replace(MASTODON_DEFAULT_LIMITS, max_image_pixels=240_000)
+    planned = replace(thread("mastodon", post("W", images=(image(wide),))), limits=small_instance)
+    [problem] = check_thread(planned, settings)
+    assert (problem.severity, problem.code) == ("warning", "image-downscaled")
+    assert problem.message.startswith("image wide.jpg is ")
+    assert "1200×800: it will be downscaled to fit Mastodon's limit" in problem.message
+    assert "or 240,000 pixels): 600×400, " in problem.message
 
 
 def test_broken_image_and_wrong_type(settings: Settings, tmp_path: Path) -> None:

@@ -142,6 +142,7 @@ def test_a_jpeg_over_the_byte_limit_keeps_its_size_at_the_highest_quality_that_f
     prepared = prepare_upload(path, max_bytes=limit)
     assert len(prepared.data) <= limit
     assert (prepared.width, prepared.height) == (600, 400)
+    assert prepared.downscaled_from is None  # only re-compressed
     assert has_private_metadata(prepared.data) == []
     chosen = next(q for q, data in at_quality.items() if data == prepared.data)
     assert 80 <= chosen < HIGH_QUALITY
