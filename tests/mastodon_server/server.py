@@ -16,8 +16,10 @@ Idempotency-Key replay per account for an hour (`expire_idempotency_keys()` make
 pass), rate limits (X-RateLimit-* headers on every
 authenticated response, reset in ISO-8601 with microseconds; 429 when spent), media
 processing (POST /api/v2/media answers 202 with url null; GET /api/v1/media/:id answers
-206 until `media_polls` polls have passed, then 200 with the url), media ids that are
-unknown, unprocessed or already attached → 422, more than max_media_attachments → 422.
+206 until `media_polls` polls have passed, then 200 with the url; an image over
+`image_size_limit` bytes or `image_matrix_limit` pixels → 422; the bytes received are kept
+in `media[id].data`), media ids that are unknown, unprocessed or already attached → 422,
+more than max_media_attachments → 422.
 A status's `content` is HTML rendered the way Mastodon's TextFormatter does it (`<p>`
 paragraphs, `<br />`, linkified URLs split into invisible/ellipsis spans, mentions as h-card
 links showing only `@user`, hashtags), so comparing it with the text sent takes care; the
@@ -782,13 +784,14 @@ class MastodonTestServer:
                 f"Validation failed: File file size must be less than "
                 f"{self.config.image_size_limit // (1024 * 1024)} MB",
             )
-        pixels = _pixel_count(file.data)
-        if pixels is not None and pixels > self.config.image_matrix_limit:
-            raise _Reply(
-                422,
-                f"Validation failed: File dimensions exceed the limit of "
-                f"{self.config.image_matrix_limit} pixels",
-            )
+        dimensions = _dimensions(file.data)
+        if (
+            dimensions is not None
+            and dimensions[0] * dimensions[1] > self.config.image_matrix_limit
+        ):
+            # Mastodon's Attachmentable#check_image_dimension raises DimensionsValidationError,
+            # answered 422 with its message.
+            raise _Reply(422, f"{dimensions[0]}x{dimensions[1]} images are not supported")
         description = request.value("description")
         if description is not None and len(description) > MAX_DESCRIPTION:
             raise _Reply(
@@ -1170,13 +1173,13 @@ __all__ = [
 ]
 
 
-def _pixel_count(data: bytes) -> int | None:
-    """Width × height of an uploaded image (None if Pillow cannot read it)."""
+def _dimensions(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of an uploaded image (None if Pillow cannot read it)."""
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(io.BytesIO(data)) as image:
-            return image.size[0] * image.size[1]
+            return image.size
     except (UnidentifiedImageError, OSError):
         return None
 

@@ -688,7 +688,7 @@ class BlueskyPublisher:
             ) from None
         except ImageWontFit as exc:
             raise PermanentError(
-                f"post {post.index}: {image.path} {exc.reason}",
+                f"post {post.index}: image {image.written_path} {exc.reason}",
                 platform=PLATFORM,
                 post=post.index,
             ) from None
