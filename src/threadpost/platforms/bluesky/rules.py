@@ -58,6 +58,8 @@ class BlueskyRules:
     server_limits = False
     content_warnings = False
     shortens_links = True
+    # app.bsky.embed.images#image `alt` is a string with no maxLength (nor maxGraphemes)
+    # in the lexicon, and the PDS enforces none: there is no documented cap to check.
     max_alt_length: int | None = None
     payload_kind = "app.bsky.feed.post records"
     preview_style = "bright_blue"
