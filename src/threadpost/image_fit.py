@@ -48,9 +48,18 @@ def size_text(count: int) -> str:
     return f"{count:,} bytes"
 
 
+def pixel_limit(limits: PlatformLimits, mime: str) -> int | None:
+    """The pixel limit for an image of type `mime`: GIFs may have a tighter one."""
+    if mime == "image/gif" and limits.max_gif_pixels is not None:
+        if limits.max_image_pixels is None:
+            return limits.max_gif_pixels
+        return min(limits.max_gif_pixels, limits.max_image_pixels)
+    return limits.max_image_pixels
+
+
 def over_limits(info: ImageInfo, limits: PlatformLimits) -> bool:
     """Whether the file as it is exceeds the byte or the pixel limit."""
-    pixels = limits.max_image_pixels
+    pixels = pixel_limit(limits, info.mime)
     return info.size_bytes > limits.max_image_bytes or (
         pixels is not None and info.width * info.height > pixels
     )
@@ -68,7 +77,7 @@ def limit_finding(
     except OSError:
         stat = None
     version = (stat.st_mtime_ns, stat.st_size) if stat else (0, info.size_bytes)
-    pixels = limits.max_image_pixels
+    pixels = pixel_limit(limits, info.mime)
     return _finding(str(path), version, info, limits.max_image_bytes, pixels, network)
 
 

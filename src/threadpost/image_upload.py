@@ -160,46 +160,66 @@ def _downscale(
             size = (size[0] - 1, max(1, size[1] - 1))
         return image if size == image.size else image.resize(size, Image.Resampling.LANCZOS)
 
-    def best(scaled: Any) -> bytes | None:
-        """The highest-quality encoding of `scaled` within max_bytes, or None."""
-        if not saver.lossy:
-            data = saver.encode(scaled, HIGH_QUALITY)
-            return data if len(data) <= max_bytes else None
+    def best(scaled: Any) -> tuple[bytes | None, int]:
+        """(the highest-quality encoding of `scaled` within max_bytes, or None; the size
+        of the lowest-quality encoding tried)."""
         data = saver.encode(scaled, HIGH_QUALITY)
-        if len(data) <= max_bytes:
-            return data
-        low, high, found = MIN_QUALITY, HIGH_QUALITY - 1, None
-        while low <= high:  # at most 5 rounds for 70..94
+        if len(data) <= max_bytes or not saver.lossy:
+            return (data if len(data) <= max_bytes else None), len(data)
+        low, high, found, lowest = MIN_QUALITY, HIGH_QUALITY - 1, None, len(data)
+        while low <= high:  # at most 5 rounds for 70..94; tries 70 when nothing fits
             quality = (low + high) // 2
             data = saver.encode(scaled, quality)
+            lowest = min(lowest, len(data))
             if len(data) <= max_bytes:
                 found, low = data, quality + 1
             else:
                 high = quality - 1
-        return found
+        return found, lowest
+
+    def wont_fit(smallest: Any, size: int) -> ImageWontFit:
+        at_smallest = f"{smallest.size[0]}×{smallest.size[1]}"
+        return ImageWontFit(
+            f"is {original[0]}×{original[1]}; even at {at_smallest} (as small as threadpost "
+            "shrinks it)"
+            + (f" and quality {MIN_QUALITY}" if saver.lossy else "")
+            + f" it is {size:,} bytes, over {_limits_text(max_bytes, max_pixels)}",
+            original=original,
+            smallest=smallest.size,
+            smallest_bytes=size,
+        )
 
     scaled = at(top)
-    data = best(scaled)
+    data, size = best(scaled)
     if data is None:
-        smallest = at(bottom)
-        data = best(smallest)
-        if data is None:
-            lowest = saver.encode(smallest, MIN_QUALITY)
-            at_smallest = f"{smallest.size[0]}×{smallest.size[1]}"
-            raise ImageWontFit(
-                f"is {original[0]}×{original[1]}; even at {at_smallest} (as small as threadpost "
-                "shrinks it)"
-                + (f" and quality {MIN_QUALITY}" if saver.lossy else "")
-                + f" it is {len(lowest):,} bytes, over {_limits_text(max_bytes, max_pixels)}",
-                original=original,
-                smallest=smallest.size,
-                smallest_bytes=len(lowest),
-            )
-        scaled, good, low, high = smallest, data, bottom, top
+        # Encoded sizes grow about with the pixel count: the scale that estimate gives is
+        # tried first, and a little above it, so that few encodings bracket the answer
+        # (each encoding of a large PNG takes a good fraction of a second).
+        guess = max(bottom, min(top, top * math.sqrt(max_bytes / size) * 0.98))
+        candidate = at(guess)
+        attempt, tried = best(candidate)
+        if attempt is not None:
+            scaled, good, low, high = candidate, attempt, guess, min(top, guess * 1.03)
+            if high > low:
+                above = at(high)
+                found, _ = best(above)
+                if found is not None:
+                    scaled, good, low, high = above, found, high, top
+        else:
+            smallest, found = candidate, None
+            if guess > bottom:
+                smallest = at(bottom)
+                found, tried = best(smallest)
+            if found is None:
+                raise wont_fit(smallest, tried)
+            scaled, good, low, high = smallest, found, bottom, guess
+        # Narrow down to 1 % of the side (bounded: at most SCALE_STEPS encodings).
         for _ in range(SCALE_STEPS):
+            if high <= low * 1.01:
+                break
             middle = (low + high) / 2
             candidate = at(middle)
-            attempt = best(candidate)
+            attempt, _ = best(candidate)
             if attempt is None:
                 high = middle
             else:

@@ -37,6 +37,9 @@ class PlatformLimits:
     #: Width × height an uploaded image may have (Mastodon's image_matrix_limit); None: no
     #: pixel limit known. Larger images are downscaled before upload (image_upload.py).
     max_image_pixels: int | None = None
+    #: A tighter pixel limit for GIF files (Mastodon's GIF_MATRIX_LIMIT, 1280×720, which
+    #: no instance document states); None: GIFs have the same limit as other images.
+    max_gif_pixels: int | None = None
 
 
 @dataclass(frozen=True)

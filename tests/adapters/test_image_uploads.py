@@ -12,7 +12,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import pds_harness
-from image_builders import encoded, exif_with_gps, has_private_metadata, noise, photo_like, save
+from image_builders import (
+    encoded,
+    exif_with_gps,
+    halves,
+    has_private_metadata,
+    noise,
+    photo_like,
+    save,
+)
 from mastodon_server.fixtures import *  # noqa: F403
 from mastodon_server.fixtures import make_publisher, write_draft
 from mastodon_server.server import MastodonTestServer, running_server
@@ -42,9 +50,23 @@ def test_the_test_server_refuses_an_image_over_its_matrix_limit_and_keeps_what_i
             api.media_post(io.BytesIO(too_wide), mime_type="image/png", file_name="a.png")
         assert raised.value.args[1] == 422
         assert "101x100 images are not supported" in str(raised.value)
+        # GIFs have Mastodon's fixed GIF_MATRIX_LIMIT (1280×720) on top.
+        server.set_config(image_matrix_limit=33_177_600)
+        wide_gif = encoded(halves((1281, 720)), "GIF")
+        with pytest.raises(MastodonAPIError) as raised:
+            api.media_post(io.BytesIO(wide_gif), mime_type="image/gif", file_name="c.gif")
+        assert raised.value.args[1] == 422
+        assert "1281x720 GIF files are not supported" in str(raised.value)
+        api.media_post(
+            io.BytesIO(encoded(halves((1281, 720)), "PNG")),
+            mime_type="image/png",
+            file_name="d.png",
+        )
+        server.set_config(image_matrix_limit=10_000)
         fits = encoded(photo_like((100, 100)), "PNG")
         api.media_post(io.BytesIO(fits), mime_type="image/png", file_name="b.png")
-        (media,) = server.media.values()
+        media = list(server.media.values())[-1]
+        assert media.filename == "b.png"
         assert media.data == fits and media.size == len(fits)
 
 

@@ -64,6 +64,8 @@ from mastodon_server.rendering import render_status
 IDEMPOTENCY_WINDOW: Final = timedelta(hours=1)
 VISIBILITIES: Final = ("public", "unlisted", "private", "direct")
 MAX_DESCRIPTION: Final = 1500  # Mastodon's MediaAttachment::MAX_DESCRIPTION_LENGTH
+#: Attachmentable::GIF_MATRIX_LIMIT (1280×720): a GIF over it is refused, whatever the instance.
+GIF_MATRIX_LIMIT: Final = 921_600
 #: The "non_json_after_commit" fault's answer: what a proxy's error page in front of a
 #: stored write looks like to the client (a 200 whose body is not the status).
 NON_JSON_BODY: Final = b"<html><body><h1>200 OK</h1><p>Request accepted.</p></body></html>\n"
@@ -785,13 +787,14 @@ class MastodonTestServer:
                 f"{self.config.image_size_limit // (1024 * 1024)} MB",
             )
         dimensions = _dimensions(file.data)
-        if (
-            dimensions is not None
-            and dimensions[0] * dimensions[1] > self.config.image_matrix_limit
-        ):
+        if dimensions is not None:
             # Mastodon's Attachmentable#check_image_dimension raises DimensionsValidationError,
-            # answered 422 with its message.
-            raise _Reply(422, f"{dimensions[0]}x{dimensions[1]} images are not supported")
+            # answered 422 with its message; GIFs have their own, fixed, limit.
+            width, height = dimensions
+            if content_type == "image/gif" and width * height > GIF_MATRIX_LIMIT:
+                raise _Reply(422, f"{width}x{height} GIF files are not supported")
+            if width * height > self.config.image_matrix_limit:
+                raise _Reply(422, f"{width}x{height} images are not supported")
         description = request.value("description")
         if description is not None and len(description) > MAX_DESCRIPTION:
             raise _Reply(

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image as PILImage
 
-from image_builders import noise, photo_like
+from image_builders import halves, noise, photo_like
 from linkserver import LinkServer, closed_port, serve
 from threadpost.check import check_front_matter, check_thread, check_threads, link_syntax_problem
 from threadpost.config import Settings
@@ -404,3 +404,23 @@ def test_every_host_failing_means_no_network_not_dead_links(settings: Settings) 
         link_checker=no_network,
     )
     assert codes(found) == [("error", "link-broken", 1)]
+
+
+def test_mastodon_gifs_have_their_own_pixel_limit(settings: Settings, tmp_path: Path) -> None:
+    """Mastodon refuses a GIF over 1280×720 pixels (GIF_MATRIX_LIMIT) whatever the instance
+    says: a still GIF is downscaled (a warning), an animated one cannot be (an error)."""
+    still = tmp_path / "still.gif"
+    photo_like((1600, 900)).save(still)
+    [problem] = check_thread(thread("mastodon", post("S", images=(image(still),))), settings)
+    assert (problem.severity, problem.code) == ("warning", "image-downscaled")
+    assert "1600×900: it will be downscaled to fit Mastodon's limit" in problem.message
+    assert "or 921,600 pixels)" in problem.message
+    moving = tmp_path / "moving.gif"
+    frames = [halves((1600, 900)), halves((1600, 900)).rotate(180)]  # small in bytes
+    frames[0].save(moving, save_all=True, append_images=frames[1:], duration=100)
+    [problem] = check_thread(thread("mastodon", post("M", images=(image(moving),))), settings)
+    assert (problem.severity, problem.code) == ("error", "image-too-large")
+    assert "Mastodon accepts at most" in problem.message and "921,600 pixels" in problem.message
+    assert "it is animated, and animations are not downscaled" in problem.message
+    both = post("B", images=(image(still), image(moving)))
+    assert check_thread(thread("bluesky", both), settings) == []  # no pixel limit there

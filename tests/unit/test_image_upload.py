@@ -171,14 +171,15 @@ def test_a_portrait_photo_meets_the_pixel_limit_standing_upright(tmp_path: Path)
 
 
 def test_a_jpeg_too_heavy_at_any_quality_is_shrunk_as_little_as_fits(tmp_path: Path) -> None:
-    picture = noise((2000, 1500))
+    picture = noise((1300, 1000))
     path = save(picture, tmp_path / "grain.jpg", "JPEG", quality=95)
-    limit = 600_000
+    limit = 500_000
     assert len(encoded(picture, "JPEG", quality=MIN_QUALITY, optimize=True)) > limit
     prepared = prepare_upload(path, max_bytes=limit)
     assert len(prepared.data) <= limit
-    assert prepared.downscaled_from == (2000, 1500)
-    assert prepared.width < 2000 and abs(prepared.width / prepared.height - 4 / 3) < 0.01
+    assert prepared.downscaled_from == (1300, 1000)
+    assert MIN_LONG_SIDE < prepared.width < 1300
+    assert abs(prepared.width / prepared.height - 1.3) < 0.01
     # Not smaller than needed: 5 % larger does not fit even at the lowest quality.
     larger = picture.resize((round(prepared.width * 1.05), round(prepared.height * 1.05)))
     assert len(encoded(larger, "JPEG", quality=MIN_QUALITY, optimize=True)) > limit
@@ -196,14 +197,14 @@ def test_a_webp_over_the_byte_limit_stays_webp_and_fits(tmp_path: Path) -> None:
 
 
 def test_a_png_over_the_byte_limit_is_scaled_down_and_stays_lossless(tmp_path: Path) -> None:
-    picture = photo_like((1600, 1200))
+    picture = photo_like((1400, 1050))
     path = save(picture, tmp_path / "chart.png", "PNG")
-    limit = path.stat().st_size // 2
+    limit = path.stat().st_size * 3 // 4
     prepared = prepare_upload(path, max_bytes=limit)
     result = opened(prepared.data)
     assert result.format == "PNG" and len(prepared.data) <= limit
-    assert prepared.downscaled_from == (1600, 1200)
-    assert MIN_LONG_SIDE <= prepared.width < 1600
+    assert prepared.downscaled_from == (1400, 1050)
+    assert MIN_LONG_SIDE <= prepared.width < 1400
 
 
 def test_an_image_that_cannot_fit_says_why(tmp_path: Path) -> None:
@@ -228,3 +229,13 @@ def test_an_animated_gif_is_sent_as_it_is_or_refused_when_over_the_limit(
     with pytest.raises(ImageWontFit) as caught:
         prepare_upload(path, max_bytes=path.stat().st_size - 1)
     assert "animated" in caught.value.reason
+
+
+def test_a_still_gif_over_the_pixel_limit_is_downscaled_and_stays_a_gif(tmp_path: Path) -> None:
+    path = save(photo_like((1600, 900)), tmp_path / "still.gif", "GIF")
+    prepared = prepare_upload(path, max_bytes=ROOMY, max_pixels=921_600)
+    result = opened(prepared.data)
+    assert result.format == "GIF" and prepared.mime == "image/gif"
+    assert result.size == (prepared.width, prepared.height)
+    assert 900_000 < prepared.width * prepared.height <= 921_600
+    assert prepared.downscaled_from == (1600, 900)

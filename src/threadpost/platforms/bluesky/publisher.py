@@ -30,6 +30,7 @@ from threadpost.errors import (
     PermanentError,
     TransientError,
 )
+from threadpost.image_fit import pixel_limit
 from threadpost.image_upload import ImageWontFit, prepare_upload
 from threadpost.images import ImageError, inspect_image
 from threadpost.linkcard import LinkCard, LinkCardError, fetch_link_card
@@ -674,13 +675,13 @@ class BlueskyPublisher:
 
     def _upload_image(self, post: PlannedPost, image: Any) -> UploadedImage:
         try:
-            inspect_image(image.path)
+            info = inspect_image(image.path)
             # The PDS stores and serves the blob as sent: private metadata goes first, and
             # an image over the blob limit is downscaled (image_upload.py).
             prepared = prepare_upload(
                 image.path,
                 max_bytes=BLUESKY_LIMITS.max_image_bytes,
-                max_pixels=BLUESKY_LIMITS.max_image_pixels,
+                max_pixels=pixel_limit(BLUESKY_LIMITS, info.mime),
             )
         except ImageError as exc:
             raise PermanentError(

@@ -101,6 +101,7 @@ def limits_from_instance(data: dict[str, Any]) -> PlatformLimits:
         max_image_bytes=_positive(media.get("image_size_limit")) or default.max_image_bytes,
         source="instance",
         max_image_pixels=_positive(media.get("image_matrix_limit")) or default.max_image_pixels,
+        max_gif_pixels=default.max_gif_pixels,
     )
 
 
@@ -136,6 +137,7 @@ def _read_cache(state_dir: Path, instance: str) -> tuple[datetime, PlatformLimit
             # A cache written before the pixel limit was read: the default stands in.
             max_image_pixels=_positive(fields.get("max_image_pixels"))
             or MASTODON_DEFAULT_LIMITS.max_image_pixels,
+            max_gif_pixels=MASTODON_DEFAULT_LIMITS.max_gif_pixels,
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

@@ -32,6 +32,7 @@ from threadpost.errors import (
     PlatformError,
     TransientError,
 )
+from threadpost.image_fit import pixel_limit
 from threadpost.image_upload import ImageWontFit, prepare_upload
 from threadpost.images import ImageError, inspect_image
 from threadpost.platforms.base import ConfirmPost
@@ -485,11 +486,13 @@ class MastodonPublisher:
     def _upload(self, index: int, image: Image, limits: PlatformLimits) -> str:
         """Upload one image with its alt text; wait until the instance has processed it."""
         try:
-            inspect_image(image.path)
+            info = inspect_image(image.path)
             # Private metadata is stripped and an image over the instance's limits is
             # downscaled before it leaves the machine (image_upload.py).
             prepared = prepare_upload(
-                image.path, max_bytes=limits.max_image_bytes, max_pixels=limits.max_image_pixels
+                image.path,
+                max_bytes=limits.max_image_bytes,
+                max_pixels=pixel_limit(limits, info.mime),
             )
         except ImageError as exc:
             raise PermanentError(

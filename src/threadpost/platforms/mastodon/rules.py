@@ -30,6 +30,9 @@ MASTODON_DEFAULT_LIMITS: Final = PlatformLimits(
     max_image_bytes=16 * 1024 * 1024,
     # Mastodon's MAX_MATRIX_LIMIT (7680×4320), served as image_matrix_limit.
     max_image_pixels=33_177_600,
+    # Attachmentable::GIF_MATRIX_LIMIT: a GIF over 1280×720 pixels is refused (422), and no
+    # instance document says so: the same for every instance.
+    max_gif_pixels=921_600,
 )
 #: Mastodon refuses media descriptions longer than this (MediaAttachment::MAX_DESCRIPTION_LENGTH).
 MASTODON_MAX_ALT: Final = 1500
