@@ -161,3 +161,36 @@ def test_bluesky_an_image_that_cannot_fit_stops_the_thread_naming_post_and_image
     assert "over 2,000,000 bytes" in raised.value.message
     assert refs == [] and pds.count("com.atproto.repo.uploadBlob") == uploads
     assert pds.list_records(pds_account["did"], POST_COLLECTION) == []
+
+
+def test_mastodon_an_animated_gif_goes_as_it_is_and_becomes_gifv(
+    mastodon_server: MastodonTestServer, mastodon_settings: Any, tmp_path: Path
+) -> None:
+    folder = tmp_path / "d"
+    folder.mkdir()
+    frames = [halves((80, 60)), halves((80, 60)).rotate(180)]
+    frames[0].save(folder / "blink.gif", save_all=True, append_images=frames[1:], duration=200)
+    save(halves((80, 60)), folder / "still.gif", "GIF", comment=b"shot at 48.8566 N")
+    draft = write_draft(
+        folder, "Blinking.\n![A blinking square](blink.gif)\n![A still square](still.gif)"
+    )
+    publisher = make_publisher(mastodon_settings)
+    thread = plan_thread(draft, publisher.limits())
+    refs: list[PostRef] = []
+    publisher.send(
+        thread,
+        publisher.post_keys("t1", thread),
+        start=1,
+        root=None,
+        parent=None,
+        confirm=refs.append,
+    )
+    # Uploaded concurrently: known by their file names, not their ids.
+    by_name = {media.filename: media for media in mastodon_server.media.values()}
+    blink, still = by_name["blink.gif"], by_name["still.gif"]
+    assert blink.data == (folder / "blink.gif").read_bytes()  # frames untouched
+    assert (blink.kind, still.kind) == ("gifv", "image")
+    assert b"48.8566" not in still.data and has_private_metadata(still.data) == []
+    (status,) = mastodon_server.published()
+    attached = mastodon_server.status_json(status.id)["media_attachments"]
+    assert [media["type"] for media in attached] == ["gifv", "image"]

@@ -17,9 +17,10 @@ pass), rate limits (X-RateLimit-* headers on every
 authenticated response, reset in ISO-8601 with microseconds; 429 when spent), media
 processing (POST /api/v2/media answers 202 with url null; GET /api/v1/media/:id answers
 206 until `media_polls` polls have passed, then 200 with the url; an image over
-`image_size_limit` bytes or `image_matrix_limit` pixels → 422; the bytes received are kept
-in `media[id].data`), media ids that are unknown, unprocessed or already attached → 422,
-more than max_media_attachments → 422.
+`image_size_limit` bytes or `image_matrix_limit` pixels (a GIF: 1280×720) → 422; an
+animated GIF becomes type "gifv"; the bytes received are kept in `media[id].data`), media
+ids that are unknown, unprocessed or already attached → 422, more than
+max_media_attachments → 422.
 A status's `content` is HTML rendered the way Mastodon's TextFormatter does it (`<p>`
 paragraphs, `<br />`, linkified URLs split into invisible/ellipsis spans, mentions as h-card
 links showing only `@user`, hashtags), so comparing it with the text sent takes care; the
@@ -160,6 +161,9 @@ class StoredMedia:
     status_id: str | None = None
     #: The uploaded file's bytes (Mastodon keeps the original until it is processed).
     data: bytes = field(default=b"", repr=False)
+    #: The attachment's `type`: "image", or "gifv" for an animated GIF (Mastodon turns
+    #: those into a silent looping video).
+    kind: str = "image"
 
 
 @dataclass
@@ -427,7 +431,7 @@ class MastodonTestServer:
             meta["focus"] = {"x": media.focus[0], "y": media.focus[1]}
         return {
             "id": media.id,
-            "type": "image",
+            "type": media.kind,
             "url": url if ready else None,
             "preview_url": url,
             "remote_url": None,
@@ -816,6 +820,7 @@ class MastodonTestServer:
             size=size,
             sha256=file.sha256,
             data=file.data,
+            kind="gifv" if content_type == "image/gif" and _animated(file.data) else "image",
             description=description,
             focus=focus,
             polls_left=self.config.media_polls,
@@ -1185,6 +1190,17 @@ def _dimensions(data: bytes) -> tuple[int, int] | None:
             return image.size
     except (UnidentifiedImageError, OSError):
         return None
+
+
+def _animated(data: bytes) -> bool:
+    """Whether an uploaded image has more than one frame."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return bool(getattr(image, "is_animated", False))
+    except (UnidentifiedImageError, OSError):
+        return False
 
 
 def _without_file_bytes(request: dict[str, Any]) -> dict[str, Any]:
