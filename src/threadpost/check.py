@@ -329,6 +329,16 @@ def _image_problems(
         fit = limit_finding(image.path, info, thread.limits, rules.name)
         if fit is not None:
             found.append((fit.severity, fit.code, f"image {name} {fit.reason}", image.line))
+        if info.animated and not rules.plays_animated_images:
+            found.append(
+                (
+                    "warning",
+                    "image-animation-lost",
+                    f"image {name} is animated, but {rules.name} shows images as still "
+                    "pictures: only its first frame will show there",
+                    image.line,
+                )
+            )
     if not image.alt.strip() or is_placeholder_alt(image.alt):
         severity: Severity = "warning" if settings.missing_alt == "warning" else "error"
         what = "only a TODO for alt text" if image.alt.strip() else "no alt text"

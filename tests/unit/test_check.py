@@ -423,4 +423,25 @@ def test_mastodon_gifs_have_their_own_pixel_limit(settings: Settings, tmp_path: 
     assert "Mastodon accepts at most" in problem.message and "921,600 pixels" in problem.message
     assert "it is animated, and animations are not downscaled" in problem.message
     both = post("B", images=(image(still), image(moving)))
-    assert check_thread(thread("bluesky", both), settings) == []  # no pixel limit there
+    # No pixel limit on Bluesky; the animation, though, does not play there.
+    assert codes(check_thread(thread("bluesky", both), settings)) == [
+        ("warning", "image-animation-lost", 1)
+    ]
+
+
+def test_an_animated_image_warns_where_only_its_first_frame_shows(
+    settings: Settings, tmp_path: Path
+) -> None:
+    moving = tmp_path / "blink.webp"
+    frames = [halves((60, 40)), halves((60, 40)).rotate(180)]
+    frames[0].save(moving, save_all=True, append_images=frames[1:], duration=100)
+    planned = post("Blink", images=(image(moving),))
+    [problem] = check_thread(thread("bluesky", planned), settings)
+    assert (problem.severity, problem.code, problem.line) == ("warning", "image-animation-lost", 42)
+    assert problem.message == (
+        "image blink.webp is animated, but Bluesky shows images as still pictures: only its "
+        "first frame will show there"
+    )
+    assert check_thread(thread("mastodon", planned), settings) == []  # a gifv there
+    still = post("Still", images=(image(png(tmp_path / "still.png")),))
+    assert check_thread(thread("bluesky", still), settings) == []

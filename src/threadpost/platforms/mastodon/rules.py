@@ -48,6 +48,8 @@ class MastodonRules:
     content_warnings = True
     shortens_links = False
     max_alt_length: int | None = MASTODON_MAX_ALT
+    # An animated GIF becomes a "gifv" attachment: a looping silent video.
+    plays_animated_images = True
     payload_kind = "POST /api/v1/statuses parameters"
     preview_style = "magenta"
 
