@@ -239,3 +239,15 @@ def test_a_still_gif_over_the_pixel_limit_is_downscaled_and_stays_a_gif(tmp_path
     assert result.size == (prepared.width, prepared.height)
     assert 900_000 < prepared.width * prepared.height <= 921_600
     assert prepared.downscaled_from == (1600, 900)
+
+
+def test_exif_and_xmp_are_removed_from_a_webp(tmp_path: Path) -> None:
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF>GPS 48.8566</rdf:RDF></x:xmpmeta>'
+    path = save(halves((64, 48)), tmp_path / "a.webp", "WEBP", exif=exif_with_gps(), xmp=xmp)
+    before = has_private_metadata(path.read_bytes())
+    assert "GPS" in before and b"48.8566" in path.read_bytes()
+    prepared = prepare_upload(path, max_bytes=ROOMY)
+    assert prepared.stripped and prepared.mime == "image/webp"
+    assert has_private_metadata(prepared.data) == []
+    assert b"48.8566" not in prepared.data and b"XMP" not in prepared.data
+    assert opened(prepared.data).format == "WEBP"
