@@ -251,3 +251,20 @@ def test_exif_and_xmp_are_removed_from_a_webp(tmp_path: Path) -> None:
     assert has_private_metadata(prepared.data) == []
     assert b"48.8566" not in prepared.data and b"XMP" not in prepared.data
     assert opened(prepared.data).format == "WEBP"
+
+
+def test_iptc_and_comments_are_removed_from_a_jpeg(tmp_path: Path) -> None:
+    """A JPEG with no EXIF at all, but an IPTC block (APP13, where photo agencies put the
+    place and the photographer) and a comment: both are private, both go."""
+    plain = encoded(halves((64, 48)), "JPEG", comment=b"Jane Roe, at home")
+    payload = b"Photoshop 3.0\x008BIM\x04\x04\x00\x00\x00\x00\x00\x10\x1c\x02\x5a\x00\x05Paris"
+    app13 = b"\xff\xed" + (len(payload) + 2).to_bytes(2, "big") + payload
+    path = tmp_path / "agency.jpg"
+    path.write_bytes(plain[:2] + app13 + plain[2:])  # right after the SOI marker
+    assert opened(path.read_bytes()).format == "JPEG"
+    assert b"Jane Roe" in path.read_bytes() and b"Paris" in path.read_bytes()
+    prepared = prepare_upload(path, max_bytes=ROOMY)
+    assert prepared.stripped
+    assert b"Photoshop" not in prepared.data and b"Paris" not in prepared.data
+    assert b"Jane Roe" not in prepared.data
+    assert has_private_metadata(prepared.data) == []
