@@ -115,6 +115,11 @@ def test_photos_go_out_without_location_upright_and_within_each_networks_limits(
     flat = " ".join((dry.stdout + dry.stderr).split())
     assert "warning: bluesky post 2: image photos/view.jpg" in flat
     assert "warning: mastodon post 2: image photos/view.jpg" in flat
+    dry_json = json.loads(run_cli("publish", "--dry-run", "--json", str(draft), env=env).stdout)
+    assert {(p["platform"], p["code"]) for p in dry_json["problems"]} == {
+        ("bluesky", "image-downscaled"),
+        ("mastodon", "image-downscaled"),
+    }
     assert mastodon_server.requests_to("POST", "/api/v2/media") == []  # dry: nothing sent
 
     published = run_cli("publish", "--yes", str(draft), env=env)
