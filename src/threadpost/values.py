@@ -40,6 +40,15 @@ class PlatformLimits:
     #: A tighter pixel limit for GIF files (Mastodon's GIF_MATRIX_LIMIT, 1280×720, which
     #: no instance document states); None: GIFs have the same limit as other images.
     max_gif_pixels: int | None = None
+    #: Polls (Mastodon's configuration.polls; its documented defaults stand in offline and
+    #: on networks without polls): options per poll, graphemes per option, seconds open.
+    poll_max_options: int = 4
+    poll_max_characters_per_option: int = 50
+    poll_min_expiration: int = 300
+    poll_max_expiration: int = 2_629_746
+    #: Whether the server makes quote posts natively (a Mastodon instance with
+    #: api_versions.mastodon ≥ 7); False offline, where it is not known.
+    quote_posts: bool = False
 
 
 @dataclass(frozen=True)
