@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
 from threadpost import platforms as networks
+from threadpost.image_fit import limit_finding
 from threadpost.images import ImageError, ImageInfo, inspect_image
 from threadpost.linkcheck import HandleResult, LinkResult, ProgressSink
 from threadpost.platforms.rules import rules_for
@@ -328,16 +329,22 @@ def _image_problems(
     info = cache[image.path]
     if isinstance(info, ImageError):
         found.append(("error", info.code, f"image {name}: {info.reason}", image.line))
-    elif info.size_bytes > thread.limits.max_image_bytes:
-        found.append(
-            (
-                "error",
-                "image-too-large",
-                f"image {name} is {_size(info.size_bytes)}; {thread.platform} accepts at most "
-                f"{_size(thread.limits.max_image_bytes)}",
-                image.line,
+    else:
+        # Over the network's limits: a warning when the upload will downscale it to fit,
+        # an error when even that cannot (image_fit.py).
+        fit = limit_finding(image.path, info, thread.limits, rules.name)
+        if fit is not None:
+            found.append((fit.severity, fit.code, f"image {name} {fit.reason}", image.line))
+        if info.animated and not rules.plays_animated_images:
+            found.append(
+                (
+                    "warning",
+                    "image-animation-lost",
+                    f"image {name} is animated, but {rules.name} shows images as still "
+                    "pictures: only its first frame will show there",
+                    image.line,
+                )
             )
-        )
     if not image.alt.strip() or is_placeholder_alt(image.alt):
         severity: Severity = "warning" if settings.missing_alt == "warning" else "error"
         what = "only a TODO for alt text" if image.alt.strip() else "no alt text"
@@ -365,12 +372,6 @@ def _image_problems(
 def is_placeholder_alt(alt: str) -> bool:
     """True for an alt text that is a marked TODO (as `import` writes), not a description."""
     return alt.strip().upper().startswith("TODO")
-
-
-def _size(count: int) -> str:
-    if count >= 1_000_000:
-        return f"{count / 1_000_000:.1f} MB ({count:,} bytes)"
-    return f"{count:,} bytes"
 
 
 def link_syntax_problem(uri: str) -> str | None:

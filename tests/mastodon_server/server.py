@@ -16,8 +16,11 @@ Idempotency-Key replay per account for an hour (`expire_idempotency_keys()` make
 pass), rate limits (X-RateLimit-* headers on every
 authenticated response, reset in ISO-8601 with microseconds; 429 when spent), media
 processing (POST /api/v2/media answers 202 with url null; GET /api/v1/media/:id answers
-206 until `media_polls` polls have passed, then 200 with the url), media ids that are
-unknown, unprocessed or already attached → 422, more than max_media_attachments → 422.
+206 until `media_polls` polls have passed, then 200 with the url; an image over
+`image_size_limit` bytes or `image_matrix_limit` pixels (a GIF: 1280×720) → 422; an
+animated GIF becomes type "gifv"; the bytes received are kept in `media[id].data`), media
+ids that are unknown, unprocessed or already attached → 422, more than
+max_media_attachments → 422.
 Polls (JSON `poll` or form `poll[options][]`, `poll[expires_in]`, `poll[multiple]`,
 `poll[hide_totals]`) are checked like PollValidator against configuration.polls (2 to
 max_options options, each at most max_characters_per_option graphemes, no duplicates,
@@ -53,6 +56,7 @@ import email.parser
 import email.policy
 import email.utils
 import hashlib
+import io
 import json
 import re
 import threading
@@ -96,6 +100,8 @@ _ENDPOINT_SCOPES: Final = (
     ("GET", re.compile(r"/api/v2/search"), ("read:search",)),
 )
 MAX_DESCRIPTION: Final = 1500  # Mastodon's MediaAttachment::MAX_DESCRIPTION_LENGTH
+#: Attachmentable::GIF_MATRIX_LIMIT (1280×720): a GIF over it is refused, whatever the instance.
+GIF_MATRIX_LIMIT: Final = 921_600
 #: The "non_json_after_commit" fault's answer: what a proxy's error page in front of a
 #: stored write looks like to the client (a 200 whose body is not the status).
 NON_JSON_BODY: Final = b"<html><body><h1>200 OK</h1><p>Request accepted.</p></body></html>\n"
@@ -123,6 +129,8 @@ class UploadedFile:
     content_type: str
     size: int
     sha256: str
+    #: The bytes as received, so tests can check what the instance would store.
+    data: bytes = field(default=b"", repr=False)
 
 
 def _require_scope(request: RecordedRequest, method: str, path: str) -> None:
@@ -213,6 +221,11 @@ class StoredMedia:
     focus: tuple[float, float] | None
     polls_left: int
     status_id: str | None = None
+    #: The uploaded file's bytes (Mastodon keeps the original until it is processed).
+    data: bytes = field(default=b"", repr=False)
+    #: The attachment's `type`: "image", or "gifv" for an animated GIF (Mastodon turns
+    #: those into a silent looping video).
+    kind: str = "image"
 
 
 @dataclass
@@ -493,7 +506,7 @@ class MastodonTestServer:
             meta["focus"] = {"x": media.focus[0], "y": media.focus[1]}
         return {
             "id": media.id,
-            "type": "image",
+            "type": media.kind,
             "url": url if ready else None,
             "preview_url": url,
             "remote_url": None,
@@ -993,6 +1006,15 @@ class MastodonTestServer:
                 f"Validation failed: File file size must be less than "
                 f"{self.config.image_size_limit // (1024 * 1024)} MB",
             )
+        dimensions = _dimensions(file.data)
+        if dimensions is not None:
+            # Mastodon's Attachmentable#check_image_dimension raises DimensionsValidationError,
+            # answered 422 with its message; GIFs have their own, fixed, limit.
+            width, height = dimensions
+            if content_type == "image/gif" and width * height > GIF_MATRIX_LIMIT:
+                raise _Reply(422, f"{width}x{height} GIF files are not supported")
+            if width * height > self.config.image_matrix_limit:
+                raise _Reply(422, f"{width}x{height} images are not supported")
         description = request.value("description")
         if description is not None and len(description) > MAX_DESCRIPTION:
             raise _Reply(
@@ -1013,6 +1035,8 @@ class MastodonTestServer:
             content_type=content_type,
             size=size,
             sha256=file.sha256,
+            data=file.data,
+            kind="gifv" if content_type == "image/gif" and _animated(file.data) else "image",
             description=description,
             focus=focus,
             polls_left=self.config.media_polls,
@@ -1111,7 +1135,11 @@ class MastodonTestServer:
         body = request.json if isinstance(request.json, dict) else {}
         if request.method == "GET" and path == "/requests":
             with self._lock:
-                return 200, [asdict(r) for r in self.requests if not r.path.startswith("/_control")]
+                return 200, [
+                    _without_file_bytes(asdict(r))
+                    for r in self.requests
+                    if not r.path.startswith("/_control")
+                ]
         if request.method == "GET" and path == "/statuses":
             return 200, [
                 {**asdict(s), "created_at": self._iso(s.created_at)} for s in self.published()
@@ -1347,7 +1375,11 @@ def _parse_multipart(
         filename = part.get_filename()
         if filename is not None:
             files[name] = UploadedFile(
-                filename, part.get_content_type(), len(data), hashlib.sha256(data).hexdigest()
+                filename,
+                part.get_content_type(),
+                len(data),
+                hashlib.sha256(data).hexdigest(),
+                data,
             )
         else:
             form.setdefault(name, []).append(data.decode())
@@ -1376,3 +1408,32 @@ __all__ = [
     "UploadedFile",
     "running_server",
 ]
+
+
+def _dimensions(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of an uploaded image (None if Pillow cannot read it)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.size
+    except (UnidentifiedImageError, OSError):
+        return None
+
+
+def _animated(data: bytes) -> bool:
+    """Whether an uploaded image has more than one frame."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return bool(getattr(image, "is_animated", False))
+    except (UnidentifiedImageError, OSError):
+        return False
+
+
+def _without_file_bytes(request: dict[str, Any]) -> dict[str, Any]:
+    """A recorded request for the control API: file bytes left out (sizes and hashes stay)."""
+    for file in request["files"].values():
+        file.pop("data", None)
+    return request
