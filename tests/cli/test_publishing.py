@@ -80,10 +80,16 @@ def test_publishing_twice_needs_again(
     assert run_cli("publish", str(draft), "--yes", "--again").exit_code == 0
 
 
-def test_publish_asks_first(isolated_env: Path, network: dict[str, FakePublisher]) -> None:
+def test_publish_asks_first(
+    isolated_env: Path, network: dict[str, FakePublisher], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from threadpost.cli import terminal
+
+    monkeypatch.setattr(terminal, "stdin_is_terminal", lambda: True)
     draft = _draft(isolated_env)
     refused = run_cli("publish", str(draft), input="n\n")
-    assert refused.exit_code == 1
+    # Declining is an answer, not a failure (issue 12): exit 0, nothing sent.
+    assert refused.exit_code == 0
     assert "nothing was sent" in refused.stderr
     assert "mastodon 2 posts, bluesky 2 posts" in refused.stdout
     assert json.loads(run_cli("queue", "--json").stdout) == {"threads": []}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -21,11 +21,14 @@ from threadpost.cli.app import (
     OfflineOption,
     PlatformOption,
     app,
+    counted,
     echo,
     platforms_option,
     print_json,
     state,
 )
+from threadpost.cli.publish_watch import PublishWatch
+from threadpost.cli.terminal import ask_yes_no, stderr_is_terminal
 from threadpost.errors import ExitStatus, ThreadpostError, UsageError
 from threadpost.refusal import refuse_errors
 
@@ -36,7 +39,7 @@ if TYPE_CHECKING:
     from threadpost.publish import PublishResult
     from threadpost.retry import RetryPolicy
     from threadpost.store import Ledger, ThreadRecord
-    from threadpost.values import PlatformName
+    from threadpost.values import PlatformName, PostRef
 
 # -- helpers -------------------------------------------------------------------------------
 
@@ -170,7 +173,11 @@ def _thread_lease(
 
 
 def _publish_now(
-    ledger: Ledger, thread_id: str, settings: Settings, open_publisher: Any = None
+    ledger: Ledger,
+    thread_id: str,
+    settings: Settings,
+    open_publisher: Any = None,
+    on_confirm: Callable[[PostRef], None] | None = None,
 ) -> PublishResult:
     from threadpost.publish import publish_thread
 
@@ -182,7 +189,40 @@ def _publish_now(
             max_attempts=settings.max_attempts,
             policy=_policy(settings),
             lease=lease,
+            on_confirm=on_confirm,
         )
+
+
+def _report_stopped(
+    ledger: Ledger,
+    thread_id: str,
+    draft: Path,
+    settings: Settings,
+    stop: KeyboardInterrupt,
+    open_publisher: Any,
+    *,
+    as_json: bool = False,
+) -> None:
+    """After Ctrl-C: settle what may have landed, then say what is online and how to resume."""
+    from threadpost.cli.publish_watch import (
+        PublishStopped,
+        look_up_in_doubt,
+        stopped_lines,
+        stopped_summary,
+    )
+
+    if isinstance(stop, PublishStopped) and stop.platform is not None:
+        # A second Ctrl-C skips the look-up: the next attempt makes it anyway.
+        with (
+            contextlib.suppress(KeyboardInterrupt),
+            _thread_lease(ledger, thread_id, settings, "publish"),
+        ):
+            look_up_in_doubt(ledger, thread_id, stop.platform, open_publisher)
+    summary = stopped_summary(ledger, thread_id)
+    if as_json:
+        print_json(summary)
+    for line in stopped_lines(summary, draft):
+        echo(line, err=True)
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -222,14 +262,12 @@ def publish(
     checked = _checked(draft, settings, platforms, offline)
     with _ledger(settings) as ledger:
         refuse_conflicts(ledger, checked.draft, again=again)
-        summary = ", ".join(f"{p} {len(t.posts)} posts" for p, t in checked.threads.items())
-        if not yes:
-            try:
-                confirmed = typer.confirm(f"Publish {draft} now ({summary})?", default=False)
-            except typer.Abort:
-                confirmed = False
-            if not confirmed:
-                raise ThreadpostError("not confirmed; nothing was sent", hint="pass --yes")
+        summary = ", ".join(
+            f"{p} {counted(len(t.posts), 'post')}" for p, t in checked.threads.items()
+        )
+        if not yes and not ask_yes_no(f"Publish {draft} now ({summary})?"):
+            echo("Not confirmed: nothing was sent.", err=True)
+            raise typer.Exit(0)
         with Publishers(_opener(settings)) as open_publisher:
             verify_accounts(open_publisher, list(checked.threads))
             frozen = freeze_thread(
@@ -242,7 +280,24 @@ def publish(
             )
             if frozen.message:
                 echo(frozen.message, err=True)
-            result = _publish_now(ledger, frozen.thread_id, settings, open_publisher)
+            watch = PublishWatch(
+                {p.platform: p.total for p in ledger.platforms(frozen.thread_id)},
+                show_progress=not as_json and stderr_is_terminal(),
+            )
+            try:
+                with watch.ctrl_c_stops_between_posts():
+                    result = _publish_now(
+                        ledger,
+                        frozen.thread_id,
+                        settings,
+                        watch.opener(open_publisher),
+                        on_confirm=watch.on_confirm,
+                    )
+            except KeyboardInterrupt as stop:
+                _report_stopped(
+                    ledger, frozen.thread_id, draft, settings, stop, open_publisher, as_json=as_json
+                )
+                raise typer.Exit(int(ExitStatus.INTERRUPTED)) from None
     if as_json:
         print_json(result.to_json())
     else:
