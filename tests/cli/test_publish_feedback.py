@@ -151,3 +151,56 @@ def test_no_terminal_and_no_yes_is_a_usage_error(
     assert "pass --yes" in result.stderr
     assert mastodon_server.published() == []
     assert json.loads(run_cli("queue", "--json").stdout) == {"threads": []}
+
+
+def test_an_unfinished_publish_says_cron_resumes_it(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    draft = _draft(isolated_env)
+    mastodon_server.faults.add("error", at_count=2, times=None, status=503)
+    result = run_cli("publish", "--yes", str(draft), env=_env(mastodon_server))
+    assert result.exit_code == 4, result.stderr
+    assert "threadpost run resumes it from" in result.stderr
+    assert "It is not given up: `threadpost run`" in result.stderr
+    assert f"publish {draft} --yes" in result.stderr
+    # Left for run: one thread waiting for its retry time.
+    waiting = json.loads(run_cli("run", "--json", env=_env(mastodon_server)).stdout)
+    assert waiting["waiting"] == 1
+
+
+def test_no_resume_cancels_what_could_not_finish(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    draft = _draft(isolated_env)
+    mastodon_server.faults.add("error", at_count=2, times=None, status=503)
+    result = run_cli("publish", "--yes", "--no-resume", str(draft), env=_env(mastodon_server))
+    assert result.exit_code == 1, result.stderr
+    assert "Not resumed (--no-resume)" in result.stderr
+    assert "It is not given up" not in result.stderr
+    thread_id = result.stdout.split()[1].rstrip(":")
+    assert json.loads(run_cli("status", thread_id, "--json").stdout)["state"] == "cancelled"
+    mastodon_server.faults.clear()
+    ran = json.loads(run_cli("run", "--json", env=_env(mastodon_server)).stdout)
+    assert ran == {"items": [], "waiting": 0, "next_due": None}
+    assert len(mastodon_server.published()) == 1
+
+    # --json says the same.
+    other = isolated_env / "other.md"
+    other.write_text(THREE_POSTS.replace("Third.", "Fourth."), encoding="utf-8")
+    mastodon_server.faults.add("error", at_count=2, times=None, status=503)
+    data = json.loads(
+        run_cli(
+            "publish", "--yes", "--no-resume", "--json", str(other), env=_env(mastodon_server)
+        ).stdout
+    )
+    assert data["state"] == "cancelled" and data["resumed_by_run"] is False
+
+
+def test_no_resume_changes_nothing_when_publishing_finishes(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    result = run_cli(
+        "publish", "--yes", "--no-resume", str(_draft(isolated_env)), env=_env(mastodon_server)
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "mastodon: published, 3/3 posts" in result.stdout

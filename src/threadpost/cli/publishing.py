@@ -240,9 +240,20 @@ def publish(
         bool, typer.Option("--dry-run", help="Show exactly what would be sent; send nothing.")
     ] = False,
     offline: OfflineOption = False,
+    no_resume: Annotated[
+        bool,
+        typer.Option(
+            "--no-resume",
+            help="If publishing cannot finish now, cancel the thread instead of leaving it "
+            "for `threadpost run` (cron) to resume; posts already online stay.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Publish a draft now, as a reply chain on each of its networks."""
+    """Publish a draft now, as a reply chain on each of its networks.
+
+    What cannot be finished now (a network down, a rate limit) is left incomplete, and
+    `threadpost run` (cron) resumes it; `--no-resume` cancels it instead."""
     from threadpost.clock import utc_now
     from threadpost.publish import Publishers, freeze_thread, refuse_conflicts, verify_accounts
 
@@ -298,12 +309,46 @@ def publish(
                     ledger, frozen.thread_id, draft, settings, stop, open_publisher, as_json=as_json
                 )
                 raise typer.Exit(int(ExitStatus.INTERRUPTED)) from None
+    unfinished = result.exit_status == ExitStatus.PUBLISH_INCOMPLETE
+    if unfinished and no_resume:
+        with _ledger(settings) as ledger:
+            _cancel_unfinished(ledger, result.thread_id, settings)
     if as_json:
-        print_json(result.to_json())
+        data = result.to_json()
+        if unfinished:
+            data["resumed_by_run"] = not no_resume
+            data["state"] = "cancelled" if no_resume else data["state"]
+        print_json(data)
     else:
-        echo(f"Thread {result.thread_id}: {result.state}")
+        echo(
+            f"Thread {result.thread_id}: {'cancelled' if unfinished and no_resume else result.state}"
+        )
         _print_result(result, settings)
+    if unfinished and no_resume:
+        echo(
+            f"Not resumed (--no-resume): thread {result.thread_id} is cancelled, so "
+            "`threadpost run` leaves it alone. Posts already online stay; "
+            f"`threadpost delete {result.thread_id}` removes them.",
+            err=True,
+        )
+        raise typer.Exit(int(ExitStatus.ERROR))
+    if unfinished:
+        from threadpost.cli.publish_watch import resume_command
+
+        echo(
+            "It is not given up: `threadpost run` (the cron job `threadpost cron` sets up) "
+            f"resumes it at that time, or resume it yourself: {resume_command(draft)}. "
+            f"To stop it instead: threadpost cancel {result.thread_id}.",
+            err=True,
+        )
     raise typer.Exit(int(result.exit_status))
+
+
+def _cancel_unfinished(ledger: Ledger, thread_id: str, settings: Settings) -> None:
+    from threadpost.publish import cancel_thread
+
+    with _thread_lease(ledger, thread_id, settings, "cancel"):
+        cancel_thread(ledger, thread_id)
 
 
 @app.command()
