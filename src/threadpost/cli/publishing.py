@@ -320,9 +320,8 @@ def publish(
             data["state"] = "cancelled" if no_resume else data["state"]
         print_json(data)
     else:
-        echo(
-            f"Thread {result.thread_id}: {'cancelled' if unfinished and no_resume else result.state}"
-        )
+        shown = "cancelled" if unfinished and no_resume else result.state
+        echo(f"Thread {result.thread_id}: {shown}")
         _print_result(result, settings)
     if unfinished and no_resume:
         echo(
