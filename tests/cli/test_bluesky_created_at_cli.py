@@ -5,7 +5,6 @@ retry sends byte-identical records), never at `schedule`. End to end: `schedule`
 
 from __future__ import annotations
 
-import os
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,7 +27,7 @@ def test_created_at_is_the_time_of_the_send_not_of_the_schedule(
         f'[bluesky]\nservice = "{pds.url}"\nhandle = "{pds_account["handle"]}"\n'
         f'app_password = "{pds_account["password"]}"\n'
     )
-    os.chmod(config, 0o600)
+    config.chmod(0o600)
     draft = isolated_env / "thread.md"
     draft.write_text('+++\nplatforms = ["bluesky"]\n+++\nFirst.\n---\nSecond.\n')
 
