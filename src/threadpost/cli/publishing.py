@@ -235,7 +235,9 @@ def publish(
         if as_json:
             print_json(report)
         else:
-            stdout_console().print(dryrun.render(report))
+            # Soft wrap: long JSON lines are left whole for the terminal to wrap, so what
+            # is copied from it is the payload itself.
+            stdout_console().print(dryrun.render(report), soft_wrap=True)
         raise typer.Exit(0 if report.get("ok", True) else int(ExitStatus.VALIDATION_FAILED))
 
     checked = _checked(draft, settings, platforms, offline)
