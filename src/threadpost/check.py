@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
 from threadpost import platforms as networks
+from threadpost.clock import zone_name
 from threadpost.images import ImageError, ImageInfo, inspect_image
 from threadpost.linkcheck import HandleResult, LinkResult, ProgressSink
 from threadpost.platforms.rules import rules_for
@@ -220,7 +221,7 @@ def check_front_matter(
         when = schedule if schedule.tzinfo else schedule.replace(tzinfo=settings.timezone)
         current = now or datetime.now(tz=settings.timezone)
         if when <= current:
-            zone = "" if schedule.tzinfo else f" ({settings.timezone.key})"
+            zone = "" if schedule.tzinfo else f" ({zone_name(settings.timezone)})"
             problems.append(
                 Problem(
                     "error",

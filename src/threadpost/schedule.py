@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Final, Literal
 from zoneinfo import ZoneInfo
 
-from threadpost.clock import Clock, utc_now
+from threadpost.clock import Clock, utc_now, zone_name
 from threadpost.errors import ExitStatus, UsageError
 from threadpost.lease import ThreadBusy, lease_duration, lease_owner_id, thread_lease
 
@@ -103,7 +103,7 @@ def localize(naive: datetime, tz: ZoneInfo, shown: str | None = None) -> datetim
     # A time in the spring-forward gap does not survive a round trip through UTC.
     if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
         raise UsageError(
-            f"{shown or naive.isoformat(sep=' ')} does not exist in {tz.key}: the clocks "
+            f"{shown or naive.isoformat(sep=' ')} does not exist in {zone_name(tz)}: the clocks "
             "jump forward then; choose another time"
         )
     return first

@@ -335,7 +335,7 @@ def test_delete_removes_the_posts(isolated_env: Path, network: dict[str, FakePub
     thread_id = published.stdout.split()[1].rstrip(":")
     result = run_cli("delete", thread_id, "--platform", "mastodon", "--yes")
     assert result.exit_code == 0, result.stderr
-    assert "mastodon: deleted 2 post(s)" in result.stdout
+    assert "mastodon: deleted 2 posts" in result.stdout
     assert network["mastodon"].calls[-1] == ("delete", [2, 1])
     data = json.loads(run_cli("status", thread_id, "--json").stdout)
     assert data["platforms"]["mastodon"]["state"] == "deleted"

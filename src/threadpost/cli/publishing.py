@@ -415,7 +415,8 @@ def cancel(
     echo(f"Cancelled thread {thread_id}.")
     if published:
         echo(
-            f"{published} post(s) already published stay online; "
+            f"{counted(published, 'post')} already published "
+            f"{'stays' if published == 1 else 'stay'} online; "
             f"threadpost delete {thread_id} removes them.",
             err=True,
         )
@@ -556,4 +557,4 @@ def delete(
         with _thread_lease(ledger, thread_id, settings, "delete"):
             deleted = delete_thread(ledger, thread_id, _opener(settings), platforms=chosen)
     for name, count in deleted.items():
-        echo(f"{name}: deleted {count} post(s)")
+        echo(f"{name}: deleted {counted(count, 'post')}")
