@@ -48,9 +48,7 @@ def test_an_unreadable_image_says_what_to_do(isolated_env: Path) -> None:
     draft.write_text('+++\nplatforms = ["mastodon"]\n+++\nLook.\n![A photo](photo.png)\n')
     result = run_cli("check", "--offline", str(draft))
     assert result.exit_code == 3
-    assert "is not an image threadpost can read; save it as PNG, JPEG, GIF, WEBP" in (
-        result.stdout
-    )
+    assert "is not an image threadpost can read; save it as PNG, JPEG, GIF, WEBP" in (result.stdout)
     assert "Pillow" not in result.stdout + result.stderr
 
 
