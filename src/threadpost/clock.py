@@ -52,6 +52,14 @@ def zone_name(zone: tzinfo) -> str:
     return "UTC" if key in _UTC_NAMES else key
 
 
+def local_time(moment: datetime, zone: tzinfo) -> str:
+    """`moment` as every message shows a time: in `zone`, to the minute, with the zone's
+    abbreviation ("2026-12-01 09:00 CET"; "UTC" for every alias of UTC)."""
+    local = moment.astimezone(zone)
+    abbreviation = "UTC" if zone_name(zone) == "UTC" else local.strftime("%Z")
+    return f"{local:%Y-%m-%d %H:%M} {abbreviation}"
+
+
 def format_utc(moment: datetime) -> str:
     """The ledger's text form of a time: fixed-width ISO 8601 in UTC, so that text order
     is time order and SQL can compare times as strings."""

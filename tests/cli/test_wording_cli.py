@@ -57,7 +57,7 @@ def test_utc_is_called_utc(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) 
     draft = isolated_env / "late.md"
     draft.write_text("+++\nschedule = 2020-01-01T09:00:00\n+++\nHello.\n")
     result = run_cli("check", "--offline", str(draft))
-    assert "schedule 2020-01-01 09:00:00 (UTC) is in the past" in result.stdout
+    assert "schedule 2020-01-01 09:00 UTC is in the past" in result.stdout
     assert "Etc/UTC" not in result.stdout + result.stderr
 
 
