@@ -54,3 +54,36 @@ def test_a_stop_during_mastodon_leaves_bluesky_unstarted_and_resumable(
     assert resumed.exit_code == 0, resumed.stderr
     assert [s.text for s in mastodon_server.published()] == ["One. 1/3", "Two. 2/3", "Three. 3/3"]
     assert len(pds.list_records(pds_account["did"], POST)) == 3
+
+
+def test_a_stop_inside_blueskys_atomic_write_reports_what_landed(
+    pds: pds_harness.LocalPDS,
+    pds_account: dict[str, Any],
+    isolated_env: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Ctrl-C pressed while Bluesky's one applyWrites commits the whole thread: the stop
+    # comes at the first confirmation, with posts 2-3 committed but not yet confirmed.
+    # They are looked up before the report, which therefore says what is online.
+    from threadpost.cli import publish_watch
+
+    original = publish_watch.PublishWatch.on_confirm
+
+    def pressed_during_the_write(self: Any, ref: Any) -> None:
+        if ref.platform == "bluesky":
+            self.request_stop()
+        original(self, ref)
+
+    monkeypatch.setattr(publish_watch.PublishWatch, "on_confirm", pressed_during_the_write)
+    env = {
+        "THREADPOST_BLUESKY_SERVICE": pds.url,
+        "THREADPOST_BLUESKY_HANDLE": pds_account["handle"],
+        "THREADPOST_BLUESKY_APP_PASSWORD": pds_account["password"],
+    }
+    draft = isolated_env / "sky.md"
+    draft.write_text('+++\nplatforms = ["bluesky"]\n+++\nOne.\n---\nTwo.\n---\nThree.\n')
+    stopped = run_cli("publish", "--yes", str(draft), env=env)
+    assert stopped.exit_code == 130, stopped.stderr
+    assert len(pds.list_records(pds_account["did"], POST)) == 3
+    assert "bluesky: 3 of 3 posts confirmed" in stopped.stderr
+    assert "may have landed" not in stopped.stderr
