@@ -172,9 +172,13 @@ def _thread_lease(
 def _publish_now(
     ledger: Ledger, thread_id: str, settings: Settings, open_publisher: Any = None
 ) -> PublishResult:
+    from threadpost.clock import utc_now
+    from threadpost.draft_refresh import refresh_from_draft
     from threadpost.publish import publish_thread
 
     with _thread_lease(ledger, thread_id, settings, "publish") as lease:
+        for warning in refresh_from_draft(ledger, thread_id, settings, now=utc_now()).warnings:
+            echo(f"Warning: {warning}", err=True)
         return publish_thread(
             ledger,
             thread_id,
@@ -221,7 +225,7 @@ def publish(
 
     checked = _checked(draft, settings, platforms, offline)
     with _ledger(settings) as ledger:
-        refuse_conflicts(ledger, checked.draft, again=again)
+        refuse_conflicts(ledger, checked.draft, again=again, plans=checked.threads)
         summary = ", ".join(f"{p} {len(t.posts)} posts" for p, t in checked.threads.items())
         if not yes:
             try:
@@ -458,8 +462,9 @@ def run(
         )
     else:
         for item in report.items:
-            if item.warning:
-                echo(f"Warning: {item.warning}", err=True)
+            for warning in (item.warning, *item.draft_warnings):
+                if warning:
+                    echo(f"Warning: {warning}", err=True)
             echo(
                 f"Thread {item.thread_id}: {item.action}"
                 + (f" — {item.message}" if item.message and item.action in ("busy", "gone") else "")
