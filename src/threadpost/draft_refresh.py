@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Literal, NoReturn
 
 from threadpost.check import check_threads, plan_draft
 from threadpost.draft import read_draft
+from threadpost.draft_changes import has_started
 from threadpost.errors import DraftError, ValidationFailed
-from threadpost.fingerprint import images_hash, plan_images
 from threadpost.repeats import RepeatRefused, record_source, refuse_repeats
 
 if TYPE_CHECKING:
@@ -34,8 +34,6 @@ if TYPE_CHECKING:
     from threadpost.values import PlatformName, Problem
 
 RefreshOutcome = Literal["unchanged", "replanned", "missing", "kept"]
-#: What `draft_state` says of a thread's draft: as frozen, edited since, or gone.
-DraftState = Literal["unchanged", "changed", "missing"]
 
 #: Not re-checked at publish time: the thread's time is the ledger's, and it has come.
 _NOT_RECHECKED = frozenset({"schedule-past"})
@@ -57,7 +55,7 @@ def refresh_from_draft(
     (exit 3) after marking the thread failed when nothing may be sent."""
     record = ledger.thread(thread_id)
     path = Path(record.draft_path)
-    if _has_started(ledger, record):
+    if has_started(ledger, record):
         return _started(record, path)
     if not path.exists():
         _refuse_repeats_of_frozen(ledger, record, now)
@@ -109,28 +107,6 @@ def refresh_from_draft(
     ]
     notes += [f"{p.where(str(path))}: {p.message}" for p in problems]
     return Refresh("replanned", tuple(notes))
-
-
-def draft_state(ledger: Ledger, record: ThreadRecord) -> DraftState:
-    """Whether the thread's draft file (and, where the ledger knows their hash, its images)
-    is as it was when the plan was frozen, was changed since, or is gone."""
-    path = Path(record.draft_path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        return "missing"
-    except OSError:
-        return "changed"  # a folder now, or unreadable: not what was frozen
-    import hashlib
-
-    if hashlib.sha256(raw).hexdigest() != record.content_hash:
-        return "changed"
-    frozen_images = ledger.source(record.id).images_hash
-    if frozen_images is not None:
-        plans = [ledger.plan(record.id, platform) for platform in record.platforms]
-        if images_hash(plan_images(plans)) != frozen_images:
-            return "changed"
-    return "unchanged"
 
 
 # -- the steps ---------------------------------------------------------------------------
@@ -209,14 +185,6 @@ def _errors_message(record: ThreadRecord, errors: list[Problem]) -> str:
     if count > 1:
         message += f" (and {count - 1} more)"
     return message + "; nothing was sent"
-
-
-def _has_started(ledger: Ledger, record: ThreadRecord) -> bool:
-    return any(
-        post.state != "planned"
-        for platform in record.platforms
-        for post in ledger.posts(record.id, platform)
-    )
 
 
 def _posts(count: int) -> str:

@@ -26,6 +26,7 @@ from threadpost.cli.app import (
     print_json,
     state,
 )
+from threadpost.draft_changes import draft_mark, draft_note, draft_state
 from threadpost.errors import ExitStatus, ThreadpostError, UsageError
 from threadpost.refusal import refuse_errors
 
@@ -116,6 +117,8 @@ def _print_result(result: PublishResult, settings: Settings) -> None:
 def _thread_json(
     ledger: Ledger, record: ThreadRecord, settings: Settings, *, posts: bool
 ) -> dict[str, Any]:
+    from threadpost.store import ACTIVE_STATES
+
     platforms: dict[str, Any] = {}
     for platform in ledger.platforms(record.id):
         planned = ledger.posts(record.id, platform.platform)
@@ -145,6 +148,9 @@ def _thread_json(
         "schedule": _iso_local(record.schedule_at, settings),
         "schedule_utc": record.schedule_at.isoformat() if record.schedule_at else None,
         "last_error": record.last_error,
+        # Only while it may still be sent: "unchanged", "changed" (since it was frozen) or
+        # "missing"; None for a finished thread.
+        "draft_state": draft_state(ledger, record) if record.state in ACTIVE_STATES else None,
         "platforms": platforms,
     }
 
@@ -345,7 +351,7 @@ def queue(as_json: JsonOption = False) -> None:
         )
         echo(
             f"{record.id}  {_local(record.schedule_at, settings):<22} {record.state:<10} "
-            f"{progress}  {record.title or record.draft_path}"
+            f"{progress}  {record.title or record.draft_path}{draft_mark(entry['draft_state'])}"
         )
 
 
@@ -404,6 +410,12 @@ def status(
         echo(f"  scheduled for {_local(record.schedule_at, settings)}")
     if record.last_error:
         echo(f"  {record.last_error}")
+    started = any(
+        post["state"] != "planned" for info in entry["platforms"].values() for post in info["posts"]
+    )
+    draft_line = draft_note(entry["draft_state"], started=started)
+    if draft_line:
+        echo(f"  {draft_line}")
     for platform, info in entry["platforms"].items():
         echo(f"{platform}: {info['state']}, {info['published']}/{info['total']} published")
         if info["next_retry"]:
