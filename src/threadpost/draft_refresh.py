@@ -69,7 +69,11 @@ def refresh_from_draft(
     try:
         draft = read_draft(path)
     except DraftError as error:
-        _fail(ledger, record, now, f"{error.message}; nothing was sent")
+        message = (
+            f"{path} changed since thread {thread_id} was scheduled and cannot be read now: "
+            f"{error.message}; nothing was sent"
+        )
+        _fail(ledger, record, now, message, check_hint=True)
     if draft.content_hash == record.content_hash:
         _refuse_repeats_of_frozen(ledger, record, now)
         return Refresh("unchanged")
