@@ -196,7 +196,14 @@ def refuse_conflicts(
     if plans is not None:
         # The draft's own unfinished thread is resumed, not repeated.
         active = [t.id for t in existing if t.state in ("scheduled", "incomplete")]
-        refuse_repeats(ledger, draft.path, plans, again=again, other_than=next(iter(active), None))
+        refuse_repeats(
+            ledger,
+            draft.path,
+            plans,
+            again=again,
+            other_than=next(iter(active), None),
+            waiting=True,
+        )
 
 
 def freeze_thread(

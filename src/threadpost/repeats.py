@@ -30,13 +30,19 @@ def fingerprints(plans: Mapping[PlatformName, Thread]) -> dict[PlatformName, str
 
 
 def repeats(
-    ledger: Ledger, plans: Mapping[PlatformName, Thread], *, other_than: str | None = None
+    ledger: Ledger,
+    plans: Mapping[PlatformName, Thread],
+    *,
+    other_than: str | None = None,
+    waiting: bool = False,
 ) -> list[EarlierPublication]:
     """For each network whose planned posts are already online there, the earliest thread
-    that put them there."""
+    that put them there; with `waiting`, else the earliest still to publish them there."""
     found: list[EarlierPublication] = []
     for platform, fingerprint in fingerprints(plans).items():
         earlier = ledger.published_with_fingerprint(platform, fingerprint, other_than=other_than)
+        if not earlier and waiting:
+            earlier = ledger.waiting_with_fingerprint(platform, fingerprint, other_than=other_than)
         if earlier:
             found.append(earlier[0])
     return found
@@ -49,12 +55,15 @@ def refuse_repeats(
     *,
     again: bool,
     other_than: str | None = None,
+    waiting: bool = False,
 ) -> None:
     """Raise `RepeatRefused` naming the earlier thread and its address when the planned posts
-    of a network are already online there (nothing recorded, nothing sent); `again` allows it."""
+    of a network are already online there (nothing recorded, nothing sent); with `waiting`
+    (freezing a draft), also when another thread is still to publish them there. `again`
+    allows it."""
     if again:
         return
-    found = repeats(ledger, plans, other_than=other_than)
+    found = repeats(ledger, plans, other_than=other_than, waiting=waiting)
     if not found:
         return
     raise RepeatRefused(repeat_message(draft_path, found), hint=repeat_hint(plans, found))
@@ -64,7 +73,9 @@ def repeat_message(draft_path: Path | str, found: list[EarlierPublication]) -> s
     """ "drafts/copy.md: its mastodon posts are already online as thread 3f9a0c12 (from
     drafts/orig.md, https://…); pass --again to publish them once more"."""
     parts = [
-        f"its {e.platform} posts are already online as thread {e.thread_id} "
+        f"its {e.platform} posts are already queued as thread {e.thread_id} (from {e.draft_path})"
+        if e.waiting
+        else f"its {e.platform} posts are already online as thread {e.thread_id} "
         f"(from {e.draft_path}{', ' + e.url if e.url else ''})"
         for e in found
     ]
@@ -78,6 +89,8 @@ def repeat_hint(plans: Mapping[PlatformName, Thread], found: list[EarlierPublica
     if elsewhere:
         options = " ".join(f"--platform {p}" for p in elsewhere)
         return f"{options} publishes it only where it is not online yet"
+    if found[0].waiting:
+        return f"threadpost cancel {found[0].thread_id} drops the other one"
     return f"threadpost status {found[0].thread_id} shows where it went"
 
 

@@ -314,7 +314,14 @@ def test_a_scheduled_copy_of_a_thread_published_meanwhile_is_not_sent(author: Au
     original = author.draft()
     copy = author.draft(name="copy.md")
     copy_id = author.schedule(copy)
-    assert author.cli("publish", str(original), "--yes")[0] == 0
+    # The same posts already waiting in the queue: refused, naming the queued thread.
+    code, out, err = author.cli("publish", str(original), "--yes")
+    assert code == 1, out + err
+    assert f"its mastodon posts are already queued as thread {copy_id}" in err
+    assert f"threadpost cancel {copy_id}" in err
+    assert author.status_posts() == 0
+    # Published all the same (--again): the queued copy is then a repeat, and not sent.
+    assert author.cli("publish", str(original), "--yes", "--again")[0] == 0
     author.make_due()
     code, out, err = author.cli("run")
     assert code == 1, out + err

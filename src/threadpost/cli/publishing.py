@@ -204,7 +204,12 @@ def publish(
     platform: PlatformOption = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     again: Annotated[
-        bool, typer.Option("--again", help="Publish a draft that was already published.")
+        bool,
+        typer.Option(
+            "--again",
+            help="Publish a draft that was already published (or whose posts are already "
+            "online from another draft).",
+        ),
     ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show exactly what would be sent; send nothing.")
@@ -274,7 +279,12 @@ def schedule(
     ] = None,
     platform: PlatformOption = None,
     again: Annotated[
-        bool, typer.Option("--again", help="Schedule a draft that was already published.")
+        bool,
+        typer.Option(
+            "--again",
+            help="Schedule a draft that was already published (or whose posts are already "
+            "online from another draft).",
+        ),
     ] = False,
     offline: OfflineOption = False,
     as_json: JsonOption = False,

@@ -34,8 +34,10 @@ class EarlierPublication:
     thread_id: str
     draft_path: str
     platform: PlatformName
-    #: The address of its first post there.
+    #: The address of its first post there (None while it is only scheduled).
     url: str | None
+    #: Not online yet: waiting to be published (scheduled, or started on another network).
+    waiting: bool = False
 
 
 class SourceQueries(LedgerCore):
@@ -97,6 +99,30 @@ class SourceQueries(LedgerCore):
         return [
             EarlierPublication(
                 thread_id=row["id"], draft_path=row["draft_path"], platform=platform, url=row["url"]
+            )
+            for row in rows
+        ]
+
+    def waiting_with_fingerprint(
+        self, platform: PlatformName, fingerprint: str, *, other_than: str | None = None
+    ) -> list[EarlierPublication]:
+        """Threads (but `other_than`) still to publish on `platform` whose planned posts there
+        have this fingerprint (scheduled or unfinished, nothing of them online there yet),
+        oldest first."""
+        rows = self._rows(
+            "SELECT t.id, t.draft_path FROM threads t JOIN platforms p ON p.thread_id = t.id"
+            " WHERE p.platform = ? AND p.fingerprint = ? AND t.id != ?"
+            " AND t.state IN ('scheduled', 'incomplete') AND p.state IN ('pending', 'incomplete')"
+            " ORDER BY t.created_at",
+            (platform, fingerprint, other_than or ""),
+        )
+        return [
+            EarlierPublication(
+                thread_id=row["id"],
+                draft_path=row["draft_path"],
+                platform=platform,
+                url=None,
+                waiting=True,
             )
             for row in rows
         ]
