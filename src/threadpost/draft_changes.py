@@ -46,17 +46,23 @@ def has_started(ledger: Ledger, record: ThreadRecord) -> bool:
     )
 
 
-def draft_mark(state: DraftState | None) -> str:
-    """The few words `queue` appends to a thread's line ("" when there is nothing to say)."""
+def draft_mark(state: DraftState | None, *, started: bool) -> str:
+    """The few words `queue` appends to a thread's line ("" when there is nothing to say).
+    Once posting began the frozen plan is sent whatever the file says, so only an edit is
+    worth a word then (it will not be used)."""
     if state == "changed":
-        return "  (draft changed since scheduled)"
-    if state == "missing":
+        return (
+            "  (draft changed after posting began)"
+            if started
+            else "  (draft changed since scheduled)"
+        )
+    if state == "missing" and not started:
         return "  (draft file gone)"
     return ""
 
 
 def draft_note(state: DraftState | None, *, started: bool) -> str | None:
-    """The line `status THREAD` prints about the draft, if any."""
+    """The line `status THREAD` prints about the draft, if any (see `draft_mark`)."""
     if state == "changed" and started:
         return (
             "the draft changed after posting began: the rest is sent as frozen, so that no "
@@ -64,6 +70,6 @@ def draft_note(state: DraftState | None, *, started: bool) -> str | None:
         )
     if state == "changed":
         return "the draft changed since it was scheduled: the edited version will be sent"
-    if state == "missing":
+    if state == "missing" and not started:
         return "the draft file is gone: the plan frozen when it was scheduled will be sent"
     return None

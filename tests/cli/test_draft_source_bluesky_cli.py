@@ -23,10 +23,16 @@ from mastodon_server.fixtures import *  # noqa: F403
 from mastodon_server.server import MastodonTestServer
 from threadpost.clock import format_utc
 from threadpost.platforms.bluesky.records import POST_COLLECTION
-from threadpost.private_files import write_private_file
 from threadpost.store import open_ledger
 
 pytestmark = pytest.mark.pds
+
+
+def _write_private(path: Path, text: str) -> None:
+    """A config file holding credentials: mode 0600, as threadpost requires."""
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)
+
 
 DRAFT = """+++
 platforms = ["mastodon", "bluesky"]
@@ -47,7 +53,7 @@ def _configure(
     account: dict[str, Any],
 ) -> None:
     """Credentials in the config file (mode 0600), as a cron job will have them."""
-    write_private_file(
+    _write_private(
         isolated_env / "config.toml",
         f'[mastodon]\ninstance = "{mastodon.url}"\naccess_token = "{mastodon.token}"\n'
         f'[bluesky]\nservice = "{pds.url}"\nhandle = "{account["handle"]}"\n'

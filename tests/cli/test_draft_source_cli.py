@@ -26,8 +26,14 @@ from cli_support import run_cli
 from mastodon_server.fixtures import write_image
 from mastodon_server.server import MastodonTestServer, running_server
 from threadpost.clock import format_utc
-from threadpost.private_files import write_private_file
 from threadpost.store import open_ledger
+
+
+def _write_private(path: Path, text: str) -> None:
+    """A config file holding credentials: mode 0600, as threadpost requires."""
+    path.write_text(text, encoding="utf-8")
+    path.chmod(0o600)
+
 
 DRAFT = """+++
 title = "Cameras"
@@ -61,9 +67,7 @@ class Author:
         self.account = "src" + str(random.randrange(10**9))
         token = server.add_account(self.account)
         config = tmp_path / "config.toml"
-        write_private_file(
-            config, f'[mastodon]\ninstance = "{server.url}"\naccess_token = "{token}"\n'
-        )
+        _write_private(config, f'[mastodon]\ninstance = "{server.url}"\naccess_token = "{token}"\n')
         self.db = tmp_path / "threadpost.db"
         self.env = {
             "THREADPOST_CONFIG": str(config),
@@ -230,6 +234,7 @@ def test_an_edit_after_posting_began_keeps_the_frozen_plan(author: Author) -> No
     draft.write_text(DRAFT.replace("They rarely count", "They never count"), encoding="utf-8")
     assert [t["draft_state"] for t in author.queue()] == ["changed"]
     assert "the rest is sent as frozen" in author.cli("status", thread_id)[1]
+    assert "(draft changed after posting began)" in author.cli("queue")[1]
     with open_ledger(author.db) as ledger:  # the retry time comes
         ledger.conn.execute(
             "UPDATE platforms SET next_retry_at = ?", (format_utc(datetime.now(UTC)),)
