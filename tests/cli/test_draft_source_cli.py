@@ -13,6 +13,7 @@ the server stored.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 import shutil
@@ -335,3 +336,36 @@ def test_a_scheduled_copy_of_a_thread_published_meanwhile_is_not_sent(author: Au
     status = json.loads(author.cli("status", copy_id, "--json")[1])
     assert status["state"] == "failed"
     assert "its mastodon posts are already online" in status["last_error"]
+
+
+def test_an_image_replaced_after_schedule_is_noticed_and_the_new_one_sent(author: Author) -> None:
+    with_image = DRAFT.replace(
+        "Cities buy cameras.\n", "Cities buy cameras.\n![A grey camera on a pole](pole.png)\n"
+    )
+    draft = author.draft(with_image)
+    write_image(author.folder / "pole.png", color="grey")
+    author.schedule(draft)
+    assert [t["draft_state"] for t in author.queue()] == ["unchanged"]
+    write_image(author.folder / "pole.png", color="red")
+    assert [t["draft_state"] for t in author.queue()] == ["changed"]
+    author.make_due()
+    code, out, err = author.cli("run")
+    assert code == 0, out + err
+    sent = [m for m in author.server.media.values() if m.account == author.account]
+    assert [m.sha256 for m in sent] == [
+        hashlib.sha256((author.folder / "pole.png").read_bytes()).hexdigest()
+    ]
+
+
+def test_a_copy_scheduled_with_again_is_sent_at_its_time(author: Author) -> None:
+    original = author.draft()
+    assert author.cli("publish", str(original), "--yes")[0] == 0
+    copy = author.draft(name="copy.md")
+    code, out, err = author.cli("schedule", str(copy), "--at", "+1h")
+    assert code == 1, out + err
+    code, out, err = author.cli("schedule", str(copy), "--at", "+1h", "--again")
+    assert code == 0, out + err
+    author.make_due()
+    code, out, err = author.cli("run")
+    assert code == 0, out + err
+    assert len(author.texts()) == 6
