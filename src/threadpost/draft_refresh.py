@@ -2,9 +2,10 @@
 brought up to date with the file.
 
 - Not started yet (no post sent anywhere) and the file edited since the plan was frozen:
-  the draft is re-planned (for the same networks, with the limits it was checked against)
-  and re-checked offline; errors fail the thread with the reason, naming file, line and
-  post, and nothing is sent. Otherwise the new plan replaces the frozen one.
+  the draft is re-planned (for the networks it was scheduled for that its `platforms` still
+  name, with the limits it was checked against) and re-checked offline; errors fail the
+  thread with the reason, naming file, line and post, and nothing is sent. Otherwise the
+  new plan replaces the frozen one.
 - The file gone: the frozen plan is sent, with a warning.
 - Started (some post confirmed or under way): the frozen plan stays, so that no mix of old
   and new posts is published; an edit draws a warning.
@@ -77,11 +78,25 @@ def refresh_from_draft(
     if draft.content_hash == record.content_hash:
         _refuse_repeats_of_frozen(ledger, record, now)
         return Refresh("unchanged")
-    frozen = {platform: ledger.plan(thread_id, platform) for platform in record.platforms}
+    # The edit may take networks away (its `platforms`), never add one it was not scheduled
+    # for: a `schedule --platform` choice, and what was checked for, still hold.
+    chosen = [platform for platform in record.platforms if platform in draft.front.platforms]
+    if not chosen:
+        line = draft.front.lines.get("platforms")
+        _fail(
+            ledger,
+            record,
+            now,
+            f"{path}{f':{line}' if line else ''} changed since thread {thread_id} was "
+            f"scheduled: its platforms no longer include {' or '.join(record.platforms)}, "
+            "the networks it was scheduled for; nothing was sent",
+            hint=f"threadpost schedule {path} schedules it for its new networks",
+        )
+    frozen = {platform: ledger.plan(thread_id, platform) for platform in chosen}
     plans = plan_draft(
         draft,
         settings,
-        list(record.platforms),
+        chosen,
         offline=True,
         limits={platform: plan.limits for platform, plan in frozen.items()},
     )

@@ -10,6 +10,7 @@ asserting on the records the PDS stored.
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -132,3 +133,34 @@ def test_a_network_not_yet_published_to_is_not_a_repeat(
     assert first_post_url.startswith("https://bsky.app/profile/")
     assert f"its bluesky posts are already online as thread {copy_id}" in again.stderr
     assert first_post_url in again.stderr
+
+
+def test_an_edit_may_drop_a_scheduled_network_but_never_add_one(
+    mastodon_server: MastodonTestServer,
+    pds: pds_harness.LocalPDS,
+    pds_account: dict[str, Any],
+    isolated_env: Path,
+) -> None:
+    _configure(isolated_env, mastodon_server, pds, pds_account)
+    draft = isolated_env / "corners.md"
+    draft.write_text(DRAFT, encoding="utf-8")
+    scheduled = run_cli("schedule", str(draft), "--at", "+1h")
+    assert scheduled.exit_code == 0, scheduled.stdout + scheduled.stderr
+    assert "(mastodon, bluesky)" in scheduled.stdout
+    # The author takes Mastodon out of the draft (and edits a post) before its time.
+    draft.write_text(
+        DRAFT.replace('["mastodon", "bluesky"]', '["bluesky"]').replace("Who reads", "Who keeps"),
+        encoding="utf-8",
+    )
+    with open_ledger(isolated_env / "threadpost.db") as ledger:
+        ledger.conn.execute(
+            "UPDATE threads SET schedule_at = ?",
+            (format_utc(datetime.now(UTC) - timedelta(minutes=1)),),
+        )
+    ran = run_cli("run", "--json")
+    assert ran.exit_code == 0, ran.stdout + ran.stderr
+    (item,) = json.loads(ran.stdout)["items"]
+    assert list(item["result"]["platforms"]) == ["bluesky"]
+    assert "bluesky 2 posts" in item["draft_warnings"][0]
+    assert _texts(pds, pds_account) == ["Cameras on every corner.", "Who keeps the footage?"]
+    assert mastodon_server.status_posts() == []

@@ -369,3 +369,16 @@ def test_a_copy_scheduled_with_again_is_sent_at_its_time(author: Author) -> None
     code, out, err = author.cli("run")
     assert code == 0, out + err
     assert len(author.texts()) == 6
+
+
+def test_an_edit_that_drops_every_scheduled_network_sends_nothing(author: Author) -> None:
+    draft = author.draft()
+    thread_id = author.schedule(draft)
+    draft.write_text(DRAFT.replace('platforms = ["mastodon"]', 'platforms = ["bluesky"]'))
+    author.make_due()
+    code, out, err = author.cli("run")
+    assert code == 1, out + err
+    assert f"{draft.resolve()}:3 changed since thread {thread_id} was scheduled" in err
+    assert "its platforms no longer include mastodon" in err
+    assert author.status_posts() == 0
+    assert json.loads(author.cli("status", thread_id, "--json")[1])["state"] == "failed"
