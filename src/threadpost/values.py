@@ -34,6 +34,15 @@ class PlatformLimits:
     max_image_bytes: int
     #: Where the numbers come from: "default" (offline fallback), "instance", "cache".
     source: str = "default"
+    #: Polls (Mastodon's configuration.polls; its documented defaults stand in offline and
+    #: on networks without polls): options per poll, graphemes per option, seconds open.
+    poll_max_options: int = 4
+    poll_max_characters_per_option: int = 50
+    poll_min_expiration: int = 300
+    poll_max_expiration: int = 2_629_746
+    #: Whether the server makes quote posts natively (a Mastodon instance with
+    #: api_versions.mastodon ≥ 7); False offline, where it is not known.
+    quote_posts: bool = False
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,16 @@ authenticated response, reset in ISO-8601 with microseconds; 429 when spent), me
 processing (POST /api/v2/media answers 202 with url null; GET /api/v1/media/:id answers
 206 until `media_polls` polls have passed, then 200 with the url), media ids that are
 unknown, unprocessed or already attached → 422, more than max_media_attachments → 422.
+Polls (JSON `poll` or form `poll[options][]`, `poll[expires_in]`, `poll[multiple]`,
+`poll[hide_totals]`) are checked like PollValidator against configuration.polls (2 to
+max_options options, each at most max_characters_per_option graphemes, no duplicates,
+min_expiration..max_expiration seconds) and refused with media (422), stored, and returned
+as the status's Poll entity (counts null while hide_totals hides them).
+Quotes (Mastodon 4.5): with `api_version` ≥ 7 (announced as api_versions.mastodon),
+`quoted_status_id` must name a status that exists and is public or unlisted (404
+otherwise), is stored, and the status JSON carries `quote` {state, quoted_status}; below 7
+the parameter is ignored and `quote` absent. GET /api/v2/search?q=<address>&resolve=true
+finds a status by its url or uri.
 A status's `content` is HTML rendered the way Mastodon's TextFormatter does it (`<p>`
 paragraphs, `<br />`, linkified URLs split into invisible/ellipsis spans, mentions as h-card
 links showing only `@user`, hashtags), so comparing it with the text sent takes care; the
@@ -54,11 +64,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
+from ugrapheme import grapheme_len
+
 from mastodon_server.faults import FaultPlan
 from mastodon_server.length import status_length
 from mastodon_server.rendering import render_status
 
 IDEMPOTENCY_WINDOW: Final = timedelta(hours=1)
+#: api_versions.mastodon of Mastodon 4.5, the first to take `quoted_status_id`.
+QUOTES_API_VERSION: Final = 7
 VISIBILITIES: Final = ("public", "unlisted", "private", "direct")
 MAX_DESCRIPTION: Final = 1500  # Mastodon's MediaAttachment::MAX_DESCRIPTION_LENGTH
 #: The "non_json_after_commit" fault's answer: what a proxy's error page in front of a
@@ -124,6 +138,17 @@ class RecordedRequest:
 
 
 @dataclass
+class StoredPoll:
+    """A status's poll, as PollValidator let it through (no votes are ever cast here)."""
+
+    id: str
+    options: list[str]
+    expires_at: datetime
+    multiple: bool
+    hide_totals: bool
+
+
+@dataclass
 class StoredStatus:
     id: str
     account: str
@@ -137,6 +162,10 @@ class StoredStatus:
     created_at: datetime
     idempotency_key: str | None = None
     deleted: bool = False
+    poll: StoredPoll | None = None
+    #: The status it quotes (Mastodon 4.5 `quoted_status_id`), accepted at once: here every
+    #: post keeps the default quote policy, which lets anyone quote a public post.
+    quoted_status_id: str | None = None
 
 
 @dataclass
@@ -174,6 +203,14 @@ class InstanceConfig:
     serve_source: bool = True
     #: False: an uploaded image's focus point is dropped (meta has no "focus")
     keep_focus: bool = True
+    #: configuration.polls, enforced like Mastodon's PollValidator (these are its defaults)
+    poll_max_options: int = 4
+    poll_max_characters_per_option: int = 50
+    poll_min_expiration: int = 300
+    poll_max_expiration: int = 2_629_746
+    #: /api/v2/instance `api_versions.mastodon`: from 7 (Mastodon 4.5) statuses take
+    #: `quoted_status_id`; below, the parameter is ignored as older Mastodon ignores it.
+    api_version: int = 2
 
 
 @dataclass
@@ -428,7 +465,7 @@ class MastodonTestServer:
             "blurhash": "UFBWY:8_0Jxv4mx]t8t64.%M-:IUWGWAt6M}",
         }
 
-    def _status_json(self, status: StoredStatus) -> dict[str, Any]:
+    def _status_json(self, status: StoredStatus, *, shallow: bool = False) -> dict[str, Any]:
         parent = self.statuses.get(status.in_reply_to_id or "")
         return {
             "id": status.id,
@@ -456,7 +493,43 @@ class MastodonTestServer:
             "tags": self._rendered(status).tags,
             "emojis": [],
             "card": None,
-            "poll": None,
+            "poll": self._poll_json(status.poll),
+            **self._quote_json(status, shallow=shallow),
+        }
+
+    def _quote_json(self, status: StoredStatus, *, shallow: bool) -> dict[str, Any]:
+        """Mastodon 4.5's `quote`: a Quote {state, quoted_status}, or inside a quoted status
+        a ShallowQuote {state, quoted_status_id}; absent before api version 7."""
+        if self.config.api_version < QUOTES_API_VERSION:
+            return {}
+        quoted = self.statuses.get(status.quoted_status_id or "")
+        if quoted is None:
+            return {"quote": None}
+        state = "deleted" if quoted.deleted else "accepted"
+        if shallow:
+            return {"quote": {"state": state, "quoted_status_id": quoted.id}}
+        shown = None if quoted.deleted else self._status_json(quoted, shallow=True)
+        return {"quote": {"state": state, "quoted_status": shown}}
+
+    def _poll_json(self, poll: StoredPoll | None) -> dict[str, Any] | None:
+        """Mastodon's Poll entity; with hide_totals the counts are null until it ends."""
+        if poll is None:
+            return None
+        expired = self._now() >= poll.expires_at
+        hidden = poll.hide_totals and not expired
+        return {
+            "id": poll.id,
+            "expires_at": self._iso(poll.expires_at),
+            "expired": expired,
+            "multiple": poll.multiple,
+            "votes_count": 0,
+            "voters_count": 0 if poll.multiple else None,
+            "options": [
+                {"title": option, "votes_count": None if hidden else 0} for option in poll.options
+            ],
+            "emojis": [],
+            "voted": False,
+            "own_votes": [],
         }
 
     def _rendered(self, status: StoredStatus) -> Any:
@@ -555,10 +628,10 @@ class MastodonTestServer:
                 "description_limit": MAX_DESCRIPTION,
             },
             "polls": {
-                "max_options": 4,
-                "max_characters_per_option": 50,
-                "min_expiration": 300,
-                "max_expiration": 2_629_746,
+                "max_options": c.poll_max_options,
+                "max_characters_per_option": c.poll_max_characters_per_option,
+                "min_expiration": c.poll_min_expiration,
+                "max_expiration": c.poll_max_expiration,
             },
             "translation": {"enabled": False},
         }
@@ -575,7 +648,7 @@ class MastodonTestServer:
             "languages": ["en"],
             "configuration": self._configuration(),
             "registrations": {"enabled": False, "approval_required": False, "message": None},
-            "api_versions": {"mastodon": 2},
+            "api_versions": {"mastodon": self.config.api_version},
             "contact": {"email": "admin@example.org", "account": None},
             "rules": [],
         }
@@ -644,6 +717,8 @@ class MastodonTestServer:
             return 200, self._account_json(username, source=True)
         if method == "POST" and path == "/api/v1/statuses":
             return self._post_status(request, username)
+        if method == "GET" and path == "/api/v2/search":
+            return 200, self._search(request)
         if method == "POST" and path == "/api/v2/media":
             return self._post_media(request, username)
         match = re.fullmatch(r"/api/v1/media/(\w+)", path)
@@ -708,6 +783,14 @@ class MastodonTestServer:
                 parent = self.statuses.get(reply_to)
                 if parent is None or parent.deleted:
                     raise _Reply(404, "Record not found")
+            quoted_id = None
+            if self.config.api_version >= QUOTES_API_VERSION:
+                quoted_id = request.value("quoted_status_id") or None
+            if quoted_id is not None:
+                quoted = self.statuses.get(quoted_id)
+                if quoted is None or quoted.deleted or quoted.visibility in ("private", "direct"):
+                    # StatusesController#set_quoted_status: missing and not quotable alike.
+                    raise _Reply(404, "The post you are trying to quote does not appear to exist.")
 
             if len(media_ids) > self.config.max_media_attachments:
                 raise _Reply(
@@ -726,6 +809,13 @@ class MastodonTestServer:
                     422,
                     f"Media with IDs {', '.join(missing)} not found or already attached "
                     "to another post",
+                )
+            poll = self._poll_from(request, now)
+            if poll is not None and media_ids:
+                # PostStatusService#validate_media!: a poll and media never go together.
+                raise _Reply(
+                    422,
+                    f"Cannot attach more than {self.config.max_media_attachments} files",
                 )
             if any(media is not None and media.polls_left > 0 for media in found):
                 raise _Reply(
@@ -754,6 +844,8 @@ class MastodonTestServer:
                 media_ids=list(media_ids),
                 created_at=now,
                 idempotency_key=key,
+                poll=poll,
+                quoted_status_id=quoted_id,
             )
             self.statuses[status.id] = status
             for media_id in media_ids:
@@ -763,6 +855,82 @@ class MastodonTestServer:
             if key is not None:
                 self._idempotency[(username, key)] = (status.id, now)
             return 200, self._status_json(status)
+
+    def _search(self, request: RecordedRequest) -> dict[str, Any]:
+        """GET /api/v2/search: a post's address (`url` or `uri`) with resolve=true finds
+        that status (a remote one would be fetched; none exists here); without resolve, an
+        address finds nothing, as on Mastodon. Accounts and hashtags are never found."""
+
+        def arg(name: str) -> str:
+            values = request.query.get(name)
+            return values[0] if values else ""
+
+        found: list[dict[str, Any]] = []
+        query = arg("q").strip()
+        kind = arg("type")
+        if _truthy(arg("resolve")) and kind in ("", "statuses"):
+            with self._lock:
+                found = [
+                    self._status_json(status)
+                    for status in self.published()
+                    if query
+                    in (
+                        f"{self.url}/@{status.account}/{status.id}",
+                        f"{self.url}/users/{status.account}/statuses/{status.id}",
+                    )
+                    and status.visibility in ("public", "unlisted")
+                ]
+        return {"accounts": [], "statuses": found, "hashtags": []}
+
+    def _poll_from(self, request: RecordedRequest, now: datetime) -> StoredPoll | None:
+        """The poll of a status POST (JSON `poll` object, or form `poll[options][]`,
+        `poll[expires_in]`, `poll[multiple]`, `poll[hide_totals]`), validated like
+        Mastodon's PollValidator (422 "Validation failed: ..."); None without one."""
+        body = request.json if isinstance(request.json, dict) else {}
+        raw = body.get("poll")
+        if isinstance(raw, dict):
+            options = [str(option) for option in raw.get("options") or []]
+            expires_in, multiple, hide = (
+                raw.get("expires_in"),
+                raw.get("multiple"),
+                raw.get("hide_totals"),
+            )
+        elif "poll[options][]" in request.form:
+            options = request.form["poll[options][]"]
+            expires_in = request.value("poll[expires_in]")
+            multiple, hide = request.value("poll[multiple]"), request.value("poll[hide_totals]")
+        else:
+            return None
+        c = self.config
+        try:
+            seconds = int(str(expires_in))
+        except ValueError:
+            seconds = 0  # Rails' to_i of a non-number
+        errors = []
+        if len(options) < 2:
+            errors.append("Poll options must have more than one item")
+        if len(options) > c.poll_max_options:
+            errors.append(f"Poll options can't contain more than {c.poll_max_options} items")
+        if any(grapheme_len(option) > c.poll_max_characters_per_option for option in options):
+            errors.append(
+                f"Poll options cannot be longer than {c.poll_max_characters_per_option} "
+                "characters each"
+            )
+        if len(set(options)) != len(options):
+            errors.append("Poll options contain duplicate items")
+        if seconds > c.poll_max_expiration:
+            errors.append("Poll expires at is too far into the future")
+        if seconds < c.poll_min_expiration:
+            errors.append("Poll expires at is too soon")
+        if errors:
+            raise _Reply(422, "Validation failed: " + ", ".join(errors))
+        return StoredPoll(
+            id=self._new_id(),
+            options=list(options),
+            expires_at=now + timedelta(seconds=seconds),
+            multiple=_truthy(multiple),
+            hide_totals=_truthy(hide),
+        )
 
     def _post_media(self, request: RecordedRequest, username: str) -> tuple[int, Any]:
         file = request.files.get("file")
@@ -1102,6 +1270,13 @@ class _Handler(BaseHTTPRequestHandler):
         return recorded, token
 
 
+def _truthy(value: object) -> bool:
+    """Rails' boolean cast of a parameter ("1", "true", "t", "on", true → True)."""
+    if isinstance(value, bool):
+        return value
+    return str(value or "").strip().lower() in ("1", "true", "t", "on", "yes")
+
+
 def _parse_multipart(
     content_type: str, raw: bytes
 ) -> tuple[dict[str, list[str]], dict[str, UploadedFile]]:
@@ -1143,6 +1318,7 @@ __all__ = [
     "MastodonTestServer",
     "RecordedRequest",
     "StoredMedia",
+    "StoredPoll",
     "StoredStatus",
     "UploadedFile",
     "running_server",

@@ -48,6 +48,8 @@ from threadpost.platforms.mastodon.known_account import (
     known_account,
     remember_account,
 )
+from threadpost.platforms.mastodon.polls import poll_param
+from threadpost.platforms.mastodon.quotes import quotes_natively
 from threadpost.platforms.mastodon.statuses import draft_statuses, status_params
 from threadpost.values import PlatformLimits, PlatformName, PostKey, PostRef, Problem
 
@@ -92,8 +94,11 @@ def idempotency_key(account: str, thread_id: str, post: PlannedPost, thread: Thr
     content = json.dumps(
         {
             "text": post.text,
-            "spoiler_text": thread.spoiler_text or "",
+            "spoiler_text": thread.content_warning(post) or "",
             "media": [[str(image.path), image.alt] for image in post.images],
+            # Only with a poll, so that the keys of posts without one stay as they were.
+            **({"poll": poll_param(post.poll)} if post.poll is not None else {}),
+            **({"quote": post.quote} if post.quote is not None else {}),
         },
         ensure_ascii=False,
         sort_keys=True,
@@ -206,10 +211,14 @@ class MastodonPublisher:
                 platform=PLATFORM,
                 post=start,
             )
+        # Before anything is uploaded or posted: a quoted post the instance cannot find
+        # stops the thread here.
+        quotes = self._resolve_quotes(thread, posts, start)
         media_ids = self._upload_all(posts)
         parent_id = parent.remote_id if parent is not None else None
         for post in posts:
             params = status_params(thread, post)
+            params["quoted_status_id"] = quotes.get(post.index)
             status = self._post_status(
                 post.index, params, parent_id, media_ids[post.index], key_of[post.index]
             )
@@ -367,7 +376,7 @@ class MastodonPublisher:
             for status in reversed(search.statuses)  # oldest first: never prefer a duplicate
             if not status.get("reblog")
             and _id_or_none(status.get("in_reply_to_id")) == parent_id
-            and words(status.get("spoiler_text") or "") == words(thread.spoiler_text or "")
+            and words(status.get("spoiler_text") or "") == words(thread.content_warning(post) or "")
         ]
         if parent_id is None and search.anchor is not None:
             anchor = search.anchor
@@ -449,6 +458,8 @@ class MastodonPublisher:
                 visibility=params["visibility"],
                 spoiler_text=params["spoiler_text"],
                 language=params["language"],
+                poll=params["poll"],
+                quoted_status_id=params["quoted_status_id"],
                 idempotency_key=key,
             ),
             post=index,
@@ -456,6 +467,44 @@ class MastodonPublisher:
             not_found=not_found,
             expect="id",
         )
+
+    def _resolve_quotes(
+        self, thread: Thread, posts: Sequence[PlannedPost], start: int
+    ) -> dict[int, str]:
+        """The status id of each post's quoted post, found by its address on the account's
+        own instance (GET /api/v2/search?resolve=true, which fetches a remote post), where
+        the instance makes quote posts (`limits.quote_posts`; otherwise the address is
+        already a link in the text). PermanentError naming the post and its draft line when
+        the instance finds no such post."""
+        ids: dict[int, str] = {}
+        for post in posts:
+            address = post.quote
+            if address is None or not quotes_natively(address, thread.limits):
+                continue  # nothing quoted, or quoted as a link in the text
+            found = self._call(
+                f"looking up the post quoted by post {post.index}",
+                partial(
+                    self._client().search_v2,
+                    address,
+                    resolve=True,
+                    result_type="statuses",
+                    exclude_unreviewed=False,
+                ),
+                post=post.index,
+            )
+            statuses = list((found or {}).get("statuses") or [])
+            if not statuses:
+                sent = "nothing was sent" if start == 1 else f"post {start} on were not sent"
+                raise PermanentError(
+                    f"post {post.index} (draft line {post.quote_line or post.source_line}) "
+                    f"quotes {address}, but {self._instance} finds no such post (deleted, "
+                    f"not public, or not a post's address); {sent} to Mastodon",
+                    platform=PLATFORM,
+                    post=post.index,
+                    hint="check the address in the '> quote' line",
+                )
+            ids[post.index] = str(statuses[0]["id"])
+        return ids
 
     def _upload_all(self, posts: Sequence[PlannedPost]) -> dict[int, list[str]]:
         """Upload every image of `posts` in parallel; media ids per post index, in order."""
