@@ -53,20 +53,41 @@ def plan_images(plans: Iterable[Thread]) -> list[Path]:
     return [image.path for thread in plans for post in thread.posts for image in post.images]
 
 
-def posts_fingerprint(posts: Sequence[tuple[str, Sequence[str]]]) -> str:
-    """The fingerprint of a thread's posts on one network: each post's exact text and the
-    content hashes of its images, in order (alt text, paths and file names left out: a
-    copied draft that points at copied images is the same thread to a reader)."""
+def post_extras(quote: str | None, poll_options: Sequence[str] | None) -> str:
+    """What a post says beyond its text and images: the post it quotes, its poll's options
+    ("" for neither, so a plain post's fingerprint is its text and images alone)."""
+    parts = []
+    if quote:
+        parts.append("quote\x1f" + quote)
+    if poll_options:
+        parts.append("poll\x1f" + "\x1f".join(poll_options))
+    return "\x1e".join(parts)
+
+
+def posts_fingerprint(posts: Sequence[tuple[str, Sequence[str], str]]) -> str:
+    """The fingerprint of a thread's posts on one network: each post's exact text, the
+    content hashes of its images and its `post_extras`, in order (alt text, paths and file
+    names left out: a copied draft that points at copied images is the same thread to a
+    reader)."""
     digest = hashlib.sha256(FINGERPRINT_VERSION.encode())
-    for text, image_hashes in posts:
+    for text, image_hashes, extras in posts:
         digest.update(b"\x1d" + text.encode())
         for value in image_hashes:
             digest.update(b"\x1f" + value.encode())
+        if extras:
+            digest.update(b"\x1c" + extras.encode())
     return digest.hexdigest()
 
 
 def thread_fingerprint(thread: Thread) -> str:
     """`posts_fingerprint` of a planned thread (its images read from disk)."""
     return posts_fingerprint(
-        [(post.text, [image_hash(image.path) for image in post.images]) for post in thread.posts]
+        [
+            (
+                post.text,
+                [image_hash(image.path) for image in post.images],
+                post_extras(post.quote, post.poll.options if post.poll else None),
+            )
+            for post in thread.posts
+        ]
     )

@@ -114,7 +114,7 @@ def test_an_old_ledger_gains_fingerprints_from_its_frozen_plans(tmp_path: Path) 
         # from that of the same texts with a readable image.
         gone_print = ledger.source("aaaa0002").fingerprints["mastodon"]
         assert gone_print is not None
-        assert gone_print != posts_fingerprint([(p.text, []) for p in gone.posts])
+        assert gone_print != posts_fingerprint([(p.text, [], "") for p in gone.posts])
 
         (earlier,) = ledger.published_with_fingerprint("mastodon", thread_fingerprint(published))
         assert (earlier.thread_id, earlier.draft_path) == ("aaaa0001", "/d/a.md")

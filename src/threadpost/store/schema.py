@@ -155,7 +155,7 @@ def _migration_4(db: Database) -> None:
     read where they still are; their images hash stays unknown (NULL: not compared)."""
     import json
 
-    from threadpost.fingerprint import image_hash, posts_fingerprint
+    from threadpost.fingerprint import image_hash, post_extras, posts_fingerprint
 
     # Each step only if not done yet: a ledger whose version was set back (by hand, or by
     # a test that builds an old ledger from a new one) migrates again without failing.
@@ -173,7 +173,11 @@ def _migration_4(db: Database) -> None:
             posts = json.loads(plan)["posts"]
             fingerprint = posts_fingerprint(
                 [
-                    (post["text"], [image_hash(Path(image["path"])) for image in post["images"]])
+                    (
+                        post["text"],
+                        [image_hash(Path(image["path"])) for image in post["images"]],
+                        post_extras(post.get("quote"), (post.get("poll") or {}).get("options")),
+                    )
                     for post in posts
                 ]
             )
