@@ -16,6 +16,7 @@ again (`repeats`), unless the thread was frozen with `--again`.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, NoReturn
@@ -132,8 +133,6 @@ def refresh_from_draft(
 
 
 def _started(record: ThreadRecord, path: Path) -> Refresh:
-    import hashlib
-
     try:
         current = hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:

@@ -382,3 +382,19 @@ def test_an_edit_that_drops_every_scheduled_network_sends_nothing(author: Author
     assert "its platforms no longer include mastodon" in err
     assert author.status_posts() == 0
     assert json.loads(author.cli("status", thread_id, "--json")[1])["state"] == "failed"
+
+
+def test_an_edited_draft_with_its_own_schedule_is_published_when_due(author: Author) -> None:
+    """The front matter's schedule has passed when the thread is due: not an error then."""
+    when = (datetime.now(UTC) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    scheduled = DRAFT.replace("numbering = false\n", f'numbering = false\nschedule = "{when}"\n')
+    draft = author.draft(scheduled)
+    code, out, err = author.cli("schedule", str(draft))
+    assert code == 0, out + err
+    # Its time comes (in the ledger, and as the draft's schedule, now past) after an edit.
+    past = (datetime.now(UTC) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    draft.write_text(scheduled.replace("numbers", "figures").replace(when, past), encoding="utf-8")
+    author.make_due()
+    code, out, err = author.cli("run")
+    assert code == 0, out + err
+    assert author.texts()[-1] == "Ask your council for the figures."
