@@ -85,8 +85,12 @@ def check_draft(
     progress: ProgressSink | None = None,
     link_checker: LinkChecker | None = None,
     handle_resolver: HandleResolver | None = None,
+    broken_links: Severity = "error",
 ) -> CheckReport:
-    """Read, plan (for `platforms`, default the draft's) and check one draft."""
+    """Read, plan (for `platforms`, default the draft's) and check one draft.
+
+    `broken_links`: how a link that answers 404 (or whose host does not exist) counts;
+    "warning" for `schedule` and `publish --allow-broken-links` (see README, Links)."""
     from threadpost.draft import read_draft
 
     draft = read_draft(path)
@@ -100,6 +104,7 @@ def check_draft(
         progress=progress,
         link_checker=link_checker,
         handle_resolver=handle_resolver,
+        broken_links=broken_links,
     )
     return CheckReport(draft, threads, tuple(problems), links, offline)
 
@@ -175,6 +180,7 @@ def _check(
     progress: ProgressSink | None,
     link_checker: LinkChecker | None,
     handle_resolver: HandleResolver | None,
+    broken_links: Severity = "error",
 ) -> tuple[list[Problem], dict[str, LinkResult]]:
     problems: list[Problem] = []
     problems += check_front_matter(draft, settings, now=now)
@@ -197,7 +203,7 @@ def _check(
                     "check again with a connection, or use --offline",
                 )
             )
-        problems += link_problems(threads, links, network_down=down)
+        problems += link_problems(threads, links, network_down=down, broken=broken_links)
         problems += handle_problems(threads, _resolve(threads, settings, handle_resolver))
     return _ordered(once_per_draft(problems)), links
 
@@ -428,11 +434,22 @@ def once_per_draft(problems: list[Problem]) -> list[Problem]:
     return kept
 
 
+def links_now(
+    threads: Sequence[Thread], settings: Settings, *, link_checker: LinkChecker | None = None
+) -> list[Problem]:
+    """The link problems of planned `threads`, every link followed now (not from the day-old
+    cache), a dead one as a warning: `run` re-checks a scheduled thread's links with it."""
+    links = _follow_links(threads, settings, None, link_checker, cached=False)
+    return link_problems(threads, links, network_down=network_seems_down(links), broken="warning")
+
+
 def _follow_links(
     threads: Sequence[Thread],
     settings: Settings,
     progress: ProgressSink | None,
     checker: LinkChecker | None,
+    *,
+    cached: bool = True,
 ) -> Mapping[str, LinkResult]:
     urls = [
         facet.value
@@ -448,7 +465,8 @@ def _follow_links(
         return checker(urls, progress)
     from threadpost.linkcheck import check_links
 
-    return check_links(urls, cache_dir=settings.state_dir, progress=progress)
+    cache_dir = settings.state_dir if cached else None
+    return check_links(urls, cache_dir=cache_dir, progress=progress)
 
 
 _TRANSPORT_FAILURES: Final = frozenset({"dns", "refused", "timeout", "tls", "error"})
@@ -466,11 +484,16 @@ def network_seems_down(links: Mapping[str, LinkResult]) -> bool:
 
 
 def link_problems(
-    threads: Iterable[Thread], links: Mapping[str, LinkResult], *, network_down: bool = False
+    threads: Iterable[Thread],
+    links: Mapping[str, LinkResult],
+    *,
+    network_down: bool = False,
+    broken: Severity = "error",
 ) -> list[Problem]:
     """A problem for every post whose link is dead, failing or redirected.
 
-    With `network_down`, failures are warnings: they say nothing about the draft.
+    With `network_down`, failures are warnings: they say nothing about the draft. `broken`
+    is the severity of a dead link (404, no such host).
     """
     found: list[Problem] = []
     for thread in threads:
@@ -484,7 +507,7 @@ def link_problems(
                 finding = _link_finding(result)
                 if finding is not None:
                     severity, code, message = finding
-                    if network_down:
+                    if network_down or (code == "link-broken" and broken == "warning"):
                         severity = "warning"
                     found.append(
                         Problem(

@@ -234,6 +234,7 @@ def _run_leased(
     policy: RetryPolicy | None,
 ) -> RunItem:
     from threadpost.draft_refresh import refresh_from_draft
+    from threadpost.link_recheck import recheck_links
     from threadpost.publish import publish_thread
 
     thread_id, clock = lease.thread_id, lease.clock
@@ -258,8 +259,14 @@ def _run_leased(
                 f"thread {thread_id} is {_human(late)} late (was due "
                 f"{local_time(record.schedule_at, settings.timezone)}); publishing it now"
             )
-    # The draft file is the source of truth: an edit since `schedule` is what is sent.
+    # The draft file is the source of truth: an edit since `schedule` is what is sent (and
+    # what the links are re-checked on).
     refreshed = refresh_from_draft(ledger, thread_id, settings, now=now)
+    if record.state == "scheduled":
+        # First start only: a resumed thread's links were followed when it started.
+        dead_links = recheck_links(ledger, thread_id, settings, now)
+        if dead_links:
+            warning = f"{warning}; {dead_links}" if warning else dead_links
     result = publish_thread(
         ledger,
         thread_id,

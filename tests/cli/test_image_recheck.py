@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cli_support import run_cli
+from cli_support import run_cli, write_cron_logins
 from mastodon_server.server import MastodonTestServer, running_server
 from threadpost.clock import format_utc
 from threadpost.store import open_ledger
@@ -56,9 +56,9 @@ def _scheduled(tmp_path: Path, server: MastodonTestServer) -> tuple[dict[str, st
         "THREADPOST_STATE_DIR": str(tmp_path / "state"),
         "THREADPOST_TIMEZONE": "UTC",
         "THREADPOST_MASTODON_INSTANCE": server.url,
-        "THREADPOST_MASTODON_TOKEN": server.add_account(account),
     }
-    (tmp_path / "config.toml").write_text("")
+    # In the config file, not the environment: cron would not have the environment's token.
+    write_cron_logins(tmp_path / "config.toml", mastodon_token=server.add_account(account))
     folder = tmp_path / "drafts"
     folder.mkdir()
     draft = folder / "charts.md"
