@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
 from threadpost import platforms as networks
+from threadpost.draft_template import unedited_posts
+from threadpost.image_fit import limit_finding
 from threadpost.images import ImageError, ImageInfo, inspect_image
 from threadpost.linkcheck import HandleResult, LinkResult, ProgressSink
 from threadpost.platforms.rules import rules_for
@@ -211,8 +213,20 @@ def _check(
 def check_front_matter(
     draft: Draft, settings: Settings, *, now: datetime | None = None
 ) -> list[Problem]:
-    """Draft-wide problems: the language tag, a schedule already past."""
+    """Draft-wide problems: the language tag, a schedule already past, the text of
+    `threadpost new`'s template left as it was."""
     problems: list[Problem] = []
+    for index in unedited_posts(draft):
+        post = draft.posts[index - 1]
+        problems.append(
+            Problem(
+                "error",
+                "template-text",
+                f"post {index} is still the template's text from `threadpost new`: write your own",
+                post=index,
+                line=post.line,
+            )
+        )
     lines = draft.front.lines
     lang = draft.front.lang
     if lang is not None and not _BCP47.match(lang):
@@ -331,16 +345,22 @@ def _image_problems(
     info = cache[image.path]
     if isinstance(info, ImageError):
         found.append(("error", info.code, f"image {name}: {info.reason}", image.line))
-    elif info.size_bytes > thread.limits.max_image_bytes:
-        found.append(
-            (
-                "error",
-                "image-too-large",
-                f"image {name} is {_size(info.size_bytes)}; {thread.platform} accepts at most "
-                f"{_size(thread.limits.max_image_bytes)}",
-                image.line,
+    else:
+        # Over the network's limits: a warning when the upload will downscale it to fit,
+        # an error when even that cannot (image_fit.py).
+        fit = limit_finding(image.path, info, thread.limits, rules.name)
+        if fit is not None:
+            found.append((fit.severity, fit.code, f"image {name} {fit.reason}", image.line))
+        if info.animated and not rules.plays_animated_images:
+            found.append(
+                (
+                    "warning",
+                    "image-animation-lost",
+                    f"image {name} is animated, but {rules.name} shows images as still "
+                    "pictures: only its first frame will show there",
+                    image.line,
+                )
             )
-        )
     if not image.alt.strip() or is_placeholder_alt(image.alt):
         severity: Severity = "warning" if settings.missing_alt == "warning" else "error"
         what = "only a TODO for alt text" if image.alt.strip() else "no alt text"
@@ -368,12 +388,6 @@ def _image_problems(
 def is_placeholder_alt(alt: str) -> bool:
     """True for an alt text that is a marked TODO (as `import` writes), not a description."""
     return alt.strip().upper().startswith("TODO")
-
-
-def _size(count: int) -> str:
-    if count >= 1_000_000:
-        return f"{count / 1_000_000:.1f} MB ({count:,} bytes)"
-    return f"{count:,} bytes"
 
 
 def link_syntax_problem(uri: str) -> str | None:

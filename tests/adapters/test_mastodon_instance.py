@@ -117,6 +117,24 @@ def test_limits_from_instance_documents() -> None:
     assert odd.max_graphemes == 500 and odd.url_weight == 23
 
 
+def test_the_image_pixel_limit_is_read_cached_and_defaulted(tmp_path: Path) -> None:
+    """image_matrix_limit (width × height an upload may have) is the instance's; a cache
+    entry written before it was read gets Mastodon's default, not "no limit"."""
+    with running_server(image_matrix_limit=2_000_000) as server:
+        settings = settings_for(server, tmp_path)
+        assert instance_limits(settings, offline=False, now=NOW).max_image_pixels == 2_000_000
+        cached = instance_limits(settings, offline=True, now=NOW)
+        assert (cached.max_image_pixels, cached.source) == (2_000_000, "cache")
+        path = tmp_path / "state" / CACHE_FILE
+        entries = json.loads(path.read_text())
+        del entries[server.url]["limits"]["max_image_pixels"]
+        path.write_text(json.dumps(entries))
+        older = instance_limits(settings, offline=True, now=NOW)
+        assert older.source == "cache"
+        assert older.max_image_pixels == MASTODON_DEFAULT_LIMITS.max_image_pixels == 33_177_600
+    assert limits_from_instance({}).max_image_pixels == 33_177_600
+
+
 def test_poll_limits_are_read_cached_and_default_for_older_cache_entries(tmp_path: Path) -> None:
     with running_server(poll_max_options=6, poll_max_expiration=86_400) as server:
         settings = settings_for(server, tmp_path)

@@ -16,8 +16,11 @@ Idempotency-Key replay per account for an hour (`expire_idempotency_keys()` make
 pass), rate limits (X-RateLimit-* headers on every
 authenticated response, reset in ISO-8601 with microseconds; 429 when spent), media
 processing (POST /api/v2/media answers 202 with url null; GET /api/v1/media/:id answers
-206 until `media_polls` polls have passed, then 200 with the url), media ids that are
-unknown, unprocessed or already attached → 422, more than max_media_attachments → 422.
+206 until `media_polls` polls have passed, then 200 with the url; an image over
+`image_size_limit` bytes or `image_matrix_limit` pixels (a GIF: 1280×720) → 422; an
+animated GIF becomes type "gifv"; the bytes received are kept in `media[id].data`), media
+ids that are unknown, unprocessed or already attached → 422, more than
+max_media_attachments → 422.
 Polls (JSON `poll` or form `poll[options][]`, `poll[expires_in]`, `poll[multiple]`,
 `poll[hide_totals]`) are checked like PollValidator against configuration.polls (2 to
 max_options options, each at most max_characters_per_option graphemes, no duplicates,
@@ -53,6 +56,7 @@ import email.parser
 import email.policy
 import email.utils
 import hashlib
+import io
 import json
 import re
 import threading
@@ -74,7 +78,30 @@ IDEMPOTENCY_WINDOW: Final = timedelta(hours=1)
 #: api_versions.mastodon of Mastodon 4.5, the first to take `quoted_status_id`.
 QUOTES_API_VERSION: Final = 7
 VISIBILITIES: Final = ("public", "unlisted", "private", "direct")
+
+#: The scopes of a token made with add_account: everything, like an app registered for
+#: "read write follow push".
+FULL_SCOPES: Final = "read write follow push"
+
+#: The scope each endpoint asks of a token, as Mastodon's controllers declare it with
+#: doorkeeper_authorize! / authorize_if_got_token!: the granular scope, or its top-level
+#: one (`write` covers `write:statuses`; `profile` also opens verify_credentials).
+_ENDPOINT_SCOPES: Final = (
+    ("GET", re.compile(r"/api/v1/accounts/verify_credentials"), ("read:accounts", "profile")),
+    ("GET", re.compile(r"/api/v1/accounts/lookup"), ("read:accounts",)),
+    ("GET", re.compile(r"/api/v1/accounts/\w+/statuses"), ("read:statuses",)),
+    ("GET", re.compile(r"/api/v1/statuses/\w+(/context|/source)?"), ("read:statuses",)),
+    ("POST", re.compile(r"/api/v1/statuses"), ("write:statuses",)),
+    ("PUT", re.compile(r"/api/v1/statuses/\w+"), ("write:statuses",)),
+    ("DELETE", re.compile(r"/api/v1/statuses/\w+"), ("write:statuses",)),
+    ("POST", re.compile(r"/api/v[12]/media"), ("write:media",)),
+    ("GET", re.compile(r"/api/v1/media/\w+"), ("write:media",)),
+    ("PUT", re.compile(r"/api/v1/media/\w+"), ("write:media",)),
+    ("GET", re.compile(r"/api/v2/search"), ("read:search",)),
+)
 MAX_DESCRIPTION: Final = 1500  # Mastodon's MediaAttachment::MAX_DESCRIPTION_LENGTH
+#: Attachmentable::GIF_MATRIX_LIMIT (1280×720): a GIF over it is refused, whatever the instance.
+GIF_MATRIX_LIMIT: Final = 921_600
 #: The "non_json_after_commit" fault's answer: what a proxy's error page in front of a
 #: stored write looks like to the client (a 200 whose body is not the status).
 NON_JSON_BODY: Final = b"<html><body><h1>200 OK</h1><p>Request accepted.</p></body></html>\n"
@@ -102,6 +129,18 @@ class UploadedFile:
     content_type: str
     size: int
     sha256: str
+    #: The bytes as received, so tests can check what the instance would store.
+    data: bytes = field(default=b"", repr=False)
+
+
+def _require_scope(request: RecordedRequest, method: str, path: str) -> None:
+    """403 like Mastodon's when the token lacks the scope the endpoint asks for."""
+    for wanted_method, pattern, scopes in _ENDPOINT_SCOPES:
+        if method == wanted_method and pattern.fullmatch(path):
+            granted = request.scopes
+            if not any(s in granted or s.split(":")[0] in granted for s in scopes):
+                raise _Reply(403, "This action is outside the authorized scopes")
+            return
 
 
 @dataclass
@@ -117,6 +156,8 @@ class RecordedRequest:
     files: dict[str, UploadedFile]
     json: Any
     account: str | None = None
+    #: the OAuth scopes of the request's token (empty without one)
+    scopes: frozenset[str] = frozenset()
     #: the answer's status; None when the connection was dropped without one
     status: int | None = None
     fault: str | None = None
@@ -180,6 +221,11 @@ class StoredMedia:
     focus: tuple[float, float] | None
     polls_left: int
     status_id: str | None = None
+    #: The uploaded file's bytes (Mastodon keeps the original until it is processed).
+    data: bytes = field(default=b"", repr=False)
+    #: The attachment's `type`: "image", or "gifv" for an animated GIF (Mastodon turns
+    #: those into a silent looping video).
+    kind: str = "image"
 
 
 @dataclass
@@ -248,6 +294,7 @@ class MastodonTestServer:
         self.media: dict[str, StoredMedia] = {}
         self.accounts: dict[str, Account] = {}
         self._tokens: dict[str, str] = {}  # token → username
+        self._token_scopes: dict[str, frozenset[str]] = {}  # token → its OAuth scopes
         self._apps: dict[str, _App] = {}
         self._codes: dict[str, str] = {}  # authorization code → username
         self._idempotency: dict[tuple[str, str], tuple[str, datetime]] = {}
@@ -336,8 +383,11 @@ class MastodonTestServer:
 
     # -- accounts and inspection -----------------------------------------------------------
 
-    def add_account(self, username: str, token: str | None = None) -> str:
-        """Create an account (if new) and a token for it; returns the token."""
+    def add_account(
+        self, username: str, token: str | None = None, scopes: str = FULL_SCOPES
+    ) -> str:
+        """Create an account (if new) and a token for it with `scopes` (space-separated,
+        as OAuth writes them); returns the token."""
         with self._lock:
             if username not in self.accounts:
                 self.accounts[username] = Account(
@@ -345,6 +395,7 @@ class MastodonTestServer:
                 )
             token = token or hashlib.sha256(f"{username}{len(self._tokens)}".encode()).hexdigest()
             self._tokens[token] = username
+            self._token_scopes[token] = frozenset(scopes.split())
             return token
 
     def revoke(self, token: str) -> None:
@@ -455,7 +506,7 @@ class MastodonTestServer:
             meta["focus"] = {"x": media.focus[0], "y": media.focus[1]}
         return {
             "id": media.id,
-            "type": "image",
+            "type": media.kind,
             "url": url if ready else None,
             "preview_url": url,
             "remote_url": None,
@@ -659,7 +710,16 @@ class MastodonTestServer:
             "authorization_endpoint": f"{self.url}/oauth/authorize",
             "token_endpoint": f"{self.url}/oauth/token",
             "revocation_endpoint": f"{self.url}/oauth/revoke",
-            "scopes_supported": ["read", "write", "follow", "push", "profile"],
+            "scopes_supported": [
+                "read",
+                "write",
+                "follow",
+                "push",
+                "profile",
+                *sorted(
+                    {scope for _, _, scopes in _ENDPOINT_SCOPES for scope in scopes} - {"profile"}
+                ),
+            ],
             "response_types_supported": ["code"],
             "grant_types_supported": ["authorization_code", "client_credentials"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
@@ -712,6 +772,7 @@ class MastodonTestServer:
         username = request.account
         if username is None:
             raise _Reply(401, "The access token is invalid")
+        _require_scope(request, method, path)
 
         if method == "GET" and path == "/api/v1/accounts/verify_credentials":
             return 200, self._account_json(username, source=True)
@@ -945,6 +1006,15 @@ class MastodonTestServer:
                 f"Validation failed: File file size must be less than "
                 f"{self.config.image_size_limit // (1024 * 1024)} MB",
             )
+        dimensions = _dimensions(file.data)
+        if dimensions is not None:
+            # Mastodon's Attachmentable#check_image_dimension raises DimensionsValidationError,
+            # answered 422 with its message; GIFs have their own, fixed, limit.
+            width, height = dimensions
+            if content_type == "image/gif" and width * height > GIF_MATRIX_LIMIT:
+                raise _Reply(422, f"{width}x{height} GIF files are not supported")
+            if width * height > self.config.image_matrix_limit:
+                raise _Reply(422, f"{width}x{height} images are not supported")
         description = request.value("description")
         if description is not None and len(description) > MAX_DESCRIPTION:
             raise _Reply(
@@ -965,6 +1035,8 @@ class MastodonTestServer:
             content_type=content_type,
             size=size,
             sha256=file.sha256,
+            data=file.data,
+            kind="gifv" if content_type == "image/gif" and _animated(file.data) else "image",
             description=description,
             focus=focus,
             polls_left=self.config.media_polls,
@@ -1040,15 +1112,19 @@ class MastodonTestServer:
             raise _Reply(401, "invalid_client")
         if request.value("grant_type") != "authorization_code":
             raise _Reply(400, "unsupported_grant_type")
+        scopes = request.value("scope") or app.scopes
+        # Doorkeeper: a token gets no scope its application was not registered with.
+        if not set(scopes.split()) <= set(app.scopes.split()):
+            raise _Reply(400, "invalid_scope")
         with self._lock:
             username = self._codes.get(request.value("code") or "")
             if username is None:
                 raise _Reply(400, "invalid_grant")
-            token = self.add_account(username)
+            token = self.add_account(username, scopes=scopes)
         return 200, {
             "access_token": token,
             "token_type": "Bearer",
-            "scope": request.value("scope") or app.scopes,
+            "scope": scopes,
             "created_at": int(self._now().timestamp()),
         }
 
@@ -1059,7 +1135,11 @@ class MastodonTestServer:
         body = request.json if isinstance(request.json, dict) else {}
         if request.method == "GET" and path == "/requests":
             with self._lock:
-                return 200, [asdict(r) for r in self.requests if not r.path.startswith("/_control")]
+                return 200, [
+                    _without_file_bytes(asdict(r))
+                    for r in self.requests
+                    if not r.path.startswith("/_control")
+                ]
         if request.method == "GET" and path == "/statuses":
             return 200, [
                 {**asdict(s), "created_at": self._iso(s.created_at)} for s in self.published()
@@ -1149,6 +1229,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if token:
             request.account = owner._tokens.get(token)
+            request.scopes = owner._token_scopes.get(token, frozenset())
             if request.account is None:
                 request.status = 401
                 self._send(401, {"error": "The access token is invalid"}, {})
@@ -1294,7 +1375,11 @@ def _parse_multipart(
         filename = part.get_filename()
         if filename is not None:
             files[name] = UploadedFile(
-                filename, part.get_content_type(), len(data), hashlib.sha256(data).hexdigest()
+                filename,
+                part.get_content_type(),
+                len(data),
+                hashlib.sha256(data).hexdigest(),
+                data,
             )
         else:
             form.setdefault(name, []).append(data.decode())
@@ -1323,3 +1408,32 @@ __all__ = [
     "UploadedFile",
     "running_server",
 ]
+
+
+def _dimensions(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of an uploaded image (None if Pillow cannot read it)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.size
+    except (UnidentifiedImageError, OSError):
+        return None
+
+
+def _animated(data: bytes) -> bool:
+    """Whether an uploaded image has more than one frame."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return bool(getattr(image, "is_animated", False))
+    except (UnidentifiedImageError, OSError):
+        return False
+
+
+def _without_file_bytes(request: dict[str, Any]) -> dict[str, Any]:
+    """A recorded request for the control API: file bytes left out (sizes and hashes stay)."""
+    for file in request["files"].values():
+        file.pop("data", None)
+    return request

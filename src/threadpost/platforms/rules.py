@@ -52,6 +52,9 @@ class NetworkRules(Protocol):
     shortens_links: bool
     #: Longest image description the network accepts (code points); None: no limit.
     max_alt_length: int | None
+    #: Whether an animated image attached as an image plays (Mastodon: as gifv); False
+    #: where only its first frame is shown.
+    plays_animated_images: bool
     #: What `draft_payloads` returns, for the reader of a dry run.
     payload_kind: str
     #: The network's colour in terminal previews (a rich style).

@@ -59,7 +59,12 @@ class BlueskyRules:
     content_warnings = False
     polls = False
     shortens_links = True
+    # app.bsky.embed.images#image `alt` is a string with no maxLength (nor maxGraphemes)
+    # in the lexicon, and the PDS enforces none: there is no documented cap to check.
     max_alt_length: int | None = None
+    # The app shows image blobs through the CDN as JPEG (feed_fullsize/…@jpeg): an
+    # animated GIF or WebP attached as an image shows its first frame only.
+    plays_animated_images = False
     payload_kind = "app.bsky.feed.post records"
     preview_style = "bright_blue"
 

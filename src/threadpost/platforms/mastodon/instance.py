@@ -103,6 +103,8 @@ def limits_from_instance(data: dict[str, Any]) -> PlatformLimits:
         max_images=_positive(statuses.get("max_media_attachments")) or default.max_images,
         max_image_bytes=_positive(media.get("image_size_limit")) or default.max_image_bytes,
         source="instance",
+        max_image_pixels=_positive(media.get("image_matrix_limit")) or default.max_image_pixels,
+        max_gif_pixels=default.max_gif_pixels,
         poll_max_options=_positive(polls.get("max_options")) or default.poll_max_options,
         poll_max_characters_per_option=(
             _positive(polls.get("max_characters_per_option"))
@@ -151,6 +153,10 @@ def _read_cache(state_dir: Path, instance: str) -> tuple[datetime, PlatformLimit
             max_images=int(fields["max_images"]),
             max_image_bytes=int(fields["max_image_bytes"]),
             source="cache",
+            # A cache written before the pixel limit was read: the default stands in.
+            max_image_pixels=_positive(fields.get("max_image_pixels"))
+            or MASTODON_DEFAULT_LIMITS.max_image_pixels,
+            max_gif_pixels=MASTODON_DEFAULT_LIMITS.max_gif_pixels,
             # Entries cached before polls were read hold none: the defaults stand in.
             **{
                 name: int(fields.get(name, getattr(MASTODON_DEFAULT_LIMITS, name)))

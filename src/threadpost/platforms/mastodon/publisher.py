@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import json
-import mimetypes
 import re
 import threading
 import time
@@ -34,6 +32,9 @@ from threadpost.errors import (
     PlatformError,
     TransientError,
 )
+from threadpost.image_fit import pixel_limit
+from threadpost.image_upload import ImageWontFit, prepare_upload
+from threadpost.images import ImageError, inspect_image
 from threadpost.platforms.base import ConfirmPost
 from threadpost.platforms.mastodon.http import (
     LOGIN_HINT,
@@ -513,8 +514,9 @@ class MastodonPublisher:
         if not jobs:
             return ids
         self._probe_version()
+        limits = self.limits()  # once, not per upload thread
         with ThreadPoolExecutor(max_workers=min(_UPLOAD_WORKERS, len(jobs))) as pool:
-            futures = [pool.submit(self._upload, index, image) for index, image in jobs]
+            futures = [pool.submit(self._upload, index, image, limits) for index, image in jobs]
             first_error: PlatformError | None = None
             results: list[str | None] = []
             for future in futures:
@@ -530,17 +532,36 @@ class MastodonPublisher:
             ids[index].append(media_id)
         return ids
 
-    def _upload(self, index: int, image: Image) -> str:
+    def _upload(self, index: int, image: Image, limits: PlatformLimits) -> str:
         """Upload one image with its alt text; wait until the instance has processed it."""
         try:
-            data = Path(image.path).read_bytes()
+            info = inspect_image(image.path)
+            # Private metadata is stripped and an image over the instance's limits is
+            # downscaled before it leaves the machine (image_upload.py).
+            prepared = prepare_upload(
+                image.path,
+                max_bytes=limits.max_image_bytes,
+                max_pixels=pixel_limit(limits, info.mime),
+            )
+        except ImageError as exc:
+            raise PermanentError(
+                f"post {index}: image {image.written_path}: {exc.reason}",
+                platform=PLATFORM,
+                post=index,
+            ) from None
+        except ImageWontFit as exc:
+            raise PermanentError(
+                f"post {index}: image {image.written_path} {exc.reason}",
+                platform=PLATFORM,
+                post=index,
+            ) from None
         except OSError as exc:
             raise PermanentError(
                 f"post {index}: cannot read image {image.written_path}: {exc.strerror or exc}",
                 platform=PLATFORM,
                 post=index,
             ) from None
-        mime = _mime_type(image.path, data)
+        data, mime = prepared.data, prepared.mime
         focus = getattr(image, "focus", None)  # (x, y) in -1..1, when the draft gives one
         media = self._call(
             f"uploading image {image.written_path} of post {index}",
@@ -698,19 +719,6 @@ def _id_order(status_id: str) -> tuple[int, str]:
 
 def _id_or_none(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
-
-
-def _mime_type(path: Path, data: bytes) -> str:
-    guessed, _ = mimetypes.guess_type(str(path))
-    if guessed:
-        return guessed
-    from PIL import Image as PILImage
-
-    try:
-        with PILImage.open(io.BytesIO(data)) as picture:
-            return picture.get_format_mimetype() or "application/octet-stream"
-    except Exception:  # not an image Pillow knows: let the instance judge it
-        return "application/octet-stream"
 
 
 __all__ = [

@@ -30,6 +30,11 @@ MASTODON_DEFAULT_LIMITS: Final = PlatformLimits(
     url_weight=DEFAULT_URL_WEIGHT,
     max_images=4,
     max_image_bytes=16 * 1024 * 1024,
+    # Mastodon's MAX_MATRIX_LIMIT (7680×4320), served as image_matrix_limit.
+    max_image_pixels=33_177_600,
+    # Attachmentable::GIF_MATRIX_LIMIT: a GIF over 1280×720 pixels is refused (422), and no
+    # instance document says so: the same for every instance.
+    max_gif_pixels=921_600,
 )
 #: Mastodon refuses media descriptions longer than this (MediaAttachment::MAX_DESCRIPTION_LENGTH).
 MASTODON_MAX_ALT: Final = 1500
@@ -46,6 +51,8 @@ class MastodonRules:
     polls = True
     shortens_links = False
     max_alt_length: int | None = MASTODON_MAX_ALT
+    # An animated GIF becomes a "gifv" attachment: a looping silent video.
+    plays_animated_images = True
     payload_kind = "POST /api/v1/statuses parameters"
     preview_style = "magenta"
 
