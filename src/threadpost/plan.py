@@ -21,7 +21,14 @@ from threadpost.text.count import shorten_links_for_display, utf8_length
 from threadpost.text.entities import Entity, protected_spans
 from threadpost.text.graphemes import grapheme_boundaries
 from threadpost.text.sentences import Break
-from threadpost.text.split import Chunk, SpanFitsFn, allowed_breaks, split_text
+from threadpost.text.split import (
+    Chunk,
+    FitsFn,
+    SpanFitsFn,
+    allowed_breaks,
+    count_bounds,
+    split_text,
+)
 from threadpost.thread import Facet, FacetKind, PlannedPost, Thread
 from threadpost.values import PlatformLimits, Problem
 
@@ -232,18 +239,27 @@ def _split_all(
             )
         return breaks[post.index]
 
+    def fits_of(post: DraftPost, offset: int, total: int) -> FitsFn:
+        cw = cw_of(post)
+
+        def fits_numbered(candidate: str, chunk_index: int) -> bool:
+            text = _numbered(candidate, number_format, offset + chunk_index + 1, total)
+            if shorten:
+                text = shorten_links_for_display(text, rules.entities(text))[0]
+            return rules.fits(text, limits, spoiler_text=cw)
+
+        return fits_numbered
+
+    def measure_of(post: DraftPost, offset: int, total: int) -> NumberedMeasure:
+        # The same answers as sizes: how far a post reaches is then a bisection.
+        return counter_of(post).measure_with(
+            lambda i: numbering_suffix(number_format, offset + i + 1, total)
+        )
+
     def split(total: int) -> list[_Piece]:
         pieces: list[_Piece] = []
         for post in draft.posts:
             offset = len(pieces)
-
-            def fits_numbered(
-                candidate: str, chunk_index: int, offset: int = offset, cw: str = cw_of(post)
-            ) -> bool:
-                text = _numbered(candidate, number_format, offset + chunk_index + 1, total)
-                if shorten:
-                    text = shorten_links_for_display(text, rules.entities(text))[0]
-                return rules.fits(text, limits, spoiler_text=cw)
 
             def fits_span(post: DraftPost = post, offset: int = offset) -> SpanFitsFn:
                 # The same question from prefix counts: a long paragraph is probed a few
@@ -252,27 +268,45 @@ def _split_all(
                     lambda i: numbering_suffix(number_format, offset + i + 1, total)
                 )
 
-            def measure(post: DraftPost = post, offset: int = offset) -> NumberedMeasure:
-                # The same answers as sizes: how far a post reaches is then a bisection.
-                return counter_of(post).measure_with(
-                    lambda i: numbering_suffix(number_format, offset + i + 1, total)
-                )
-
             chunks = split_text(
                 post.text,
-                fits_numbered,
+                fits_of(post, offset, total),
                 breaks=partial(breaks_of, post),
                 fits_span=fits_span,
-                measure=measure,
+                measure=partial(measure_of, post, offset, total),
             )
             pieces.extend(_Piece(post, chunk, n == 0) for n, chunk in enumerate(chunks))
         return pieces
 
-    # Without numbering first: a thread of one post stays unnumbered.
-    pieces = split(1)
-    if number_format is None or len(pieces) == 1:
-        return pieces
-    total = len(pieces)
+    def unnumbered_count() -> tuple[int, int] | None:
+        """Bounds on len(split(1)) from the greedy passes alone (None: not known cheaply)."""
+        least = most = 0
+        for post in draft.posts:
+            found = count_bounds(
+                post.text,
+                fits_of(post, 0, 1),
+                breaks=partial(breaks_of, post),
+                measure=partial(measure_of, post, 0, 1),
+            )
+            if found is None:
+                return None
+            least, most = least + found[0], most + found[1]
+        return least, most
+
+    if number_format is None:
+        return split(1)
+    # The unnumbered split only tells the numbering's width (a split with "i/n" depends on
+    # n's digits alone, see below): when the greedy bounds on its count have as many digits,
+    # that width is known without splitting for real.
+    bounds = unnumbered_count()
+    if bounds is not None and bounds[0] >= 2 and len(str(bounds[0])) == len(str(bounds[1])):
+        total = bounds[0]
+    else:
+        # Without numbering first: a thread of one post stays unnumbered.
+        pieces = split(1)
+        if len(pieces) == 1:
+            return pieces
+        total = len(pieces)
     for _ in range(_MAX_NUMBERING_ROUNDS):
         pieces = split(total)
         if len(pieces) <= total or len(str(len(pieces))) == len(str(total)):

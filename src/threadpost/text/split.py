@@ -148,6 +148,31 @@ def split_text(
     return _pack(text, found, fits)
 
 
+def count_bounds(
+    text: str,
+    fits: FitsFn,
+    *,
+    breaks: Callable[[], Sequence[Break]],
+    measure: Callable[[], SpanMeasure],
+) -> tuple[int, int] | None:
+    """(least, most): bounds on how many chunks `split_text` makes of `text`, from the greedy
+    passes alone (no dynamic programme, no chunk checked), for a `fits` that does not depend
+    on the chunk index. None when `measure` has no additive sizes for these breaks.
+
+    Each run of whole paragraphs takes exactly its greedy count of posts, an unbreakable piece
+    one, and a split paragraph its greedy count k or, when k > 1, possibly k + 1: a planner
+    that only needs the number of digits of the total (its numbering's width) need not split
+    for real when both bounds have as many. `measure` must agree with `fits` (as for
+    `split_text`, whose check of every chunk this skips)."""
+    if fits(text, 0):
+        return 1, 1
+    packer = _Packer(text, list(breaks()), fits)
+    packer.use_measure(measure())
+    if packer.sizes is None:
+        return None
+    return packer.count_bounds()
+
+
 def allowed_breaks(
     text: str,
     *,
@@ -279,6 +304,38 @@ class _Packer:
             self._split_paragraph(range(bounds[k], bounds[k + 1] + 1))
             k += 1
         return self.chunks
+
+    def count_bounds(self) -> tuple[int, int]:
+        """`pack`'s number of chunks, bounded from its greedy passes (see `count_bounds`)."""
+        bounds = [-1]
+        bounds.extend(i for i, brk in enumerate(self.breaks) if brk.kind is BreakKind.PARAGRAPH)
+        bounds.append(self.count)
+        least = most = 0
+        k = 0
+        last = len(bounds) - 1
+        while k < last:
+            path = self._greedy(bounds, k, least)
+            if len(path) > 1:
+                # Whole paragraphs: no word break to save, the programme keeps the count.
+                least += len(path) - 1
+                most += len(path) - 1
+                k = path[-1]
+                continue
+            nodes = range(bounds[k], bounds[k + 1] + 1)
+            at, end = 0, len(nodes) - 1
+            while at < end:
+                path = self._greedy(nodes, at, least)
+                if len(path) > 1:
+                    posts = len(path) - 1
+                    least += posts
+                    most += posts + (posts > 1)  # `_best_path` may add one post
+                    at = path[-1]
+                else:
+                    least += 1
+                    most += 1
+                    at += 1
+            k += 1
+        return least, most
 
     def _split_paragraph(self, nodes: Sequence[int]) -> None:
         """Split nodes[0]..nodes[-1] (consecutive nodes); unbreakable pieces stand alone."""
