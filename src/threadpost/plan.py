@@ -25,7 +25,7 @@ from threadpost.text.split import (
     Chunk,
     FitsFn,
     SpanFitsFn,
-    allowed_breaks,
+    allowed_breaks_inside,
     count_bounds,
     split_text,
 )
@@ -230,11 +230,19 @@ def _split_all(
             )
         return counters[post.index]
 
+    # No post of this thread can be numbered wider than this: each holds a character or more.
+    most_posts = sum(len(post.text) + 1 for post in draft.posts)
+    widest = numbering_suffix(number_format, most_posts, most_posts)
+
     def breaks_of(post: DraftPost) -> list[Break]:
         if post.index not in breaks:
-            breaks[post.index] = allowed_breaks(
+            # A paragraph that fits one post whole even with the widest numbering is never
+            # split: its inner break points are not needed.
+            fits_whole = counter_of(post).fits_with(lambda i: widest)
+            breaks[post.index] = allowed_breaks_inside(
                 post.text,
-                protected=protected_spans(post.text),
+                lambda start, end: not fits_whole(start, end, 0),
+                protected_spans,
                 cluster_starts=clusters_of(post),
             )
         return breaks[post.index]

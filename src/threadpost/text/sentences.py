@@ -61,7 +61,8 @@ class Break:
 
 
 # Whitespace that may be dropped at a break: \s minus the non-breaking spaces.
-_BREAKABLE_RUN: Final = re.compile(r"(?:(?![\u00a0\u2007\u202f])\s)+")
+_BREAKABLE: Final = r"(?:(?![\u00a0\u2007\u202f])\s)"
+_BREAKABLE_RUN: Final = re.compile(_BREAKABLE + "+")
 #: The same runs, but a lone space or tab between two letters or digits, by far the most
 #: common run, is matched without a group: nothing before it ends a sentence or a clause and
 #: nothing after it forbids a break, so it is a WORD break without looking further (none of
@@ -157,6 +158,25 @@ def break_opportunities(text: str) -> list[Break]:
     # Breaks between CJK characters never touch whitespace: merge the two ordered lists.
     cjk = [Break(at, at, classify_cjk_break(text, at)) for at in cjk_break_offsets(text)]
     return sorted(breaks + cjk, key=lambda brk: brk.end) if breaks else cjk
+
+
+#: A whole run of breakable whitespace holding a line break (the lookbehind keeps a search
+#: from starting inside a run: linear even for a long run of spaces).
+_RUN_WITH_NEWLINE: Final = re.compile(
+    rf"(?<!{_BREAKABLE}){_BREAKABLE}*[\n\r\u2028\u2029]{_BREAKABLE}*"
+)
+
+
+def paragraph_breaks(text: str) -> list[Break]:
+    """The PARAGRAPH breaks of `break_opportunities(text)` alone, without looking at the
+    other runs (a planner needs the rest only inside paragraphs too long for one post)."""
+    length = len(text)
+    paragraph = BreakKind.PARAGRAPH
+    return [
+        Break(start, end, paragraph)
+        for start, end in (match.span() for match in _RUN_WITH_NEWLINE.finditer(text))
+        if start > 0 and end < length and _count_newlines(text, start, end) >= 2
+    ]
 
 
 def cjk_break_offsets(text: str) -> list[int]:

@@ -47,12 +47,13 @@ and if the assumption fails the greedy split is returned instead.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Final, Protocol
 
-from threadpost.text.sentences import Break, BreakKind, break_opportunities
+from threadpost.text.sentences import Break, BreakKind, break_opportunities, paragraph_breaks
 
 #: fits(candidate_text, chunk_index) -> bool; chunk_index counts from 0 within this text, so a
 #: caller can account for per-post numbering.
@@ -183,6 +184,49 @@ def allowed_breaks(
     return _allowed_breaks(text, break_opportunities(text), protected, cluster_starts)
 
 
+def allowed_breaks_inside(
+    text: str,
+    needs_inner: Callable[[int, int], bool],
+    protected_of: Callable[[str], Sequence[tuple[int, int]]],
+    *,
+    cluster_starts: Sequence[int],
+) -> list[Break]:
+    """`allowed_breaks(text, protected=protected_of(text), cluster_starts=...)` but for the
+    breaks inside the paragraphs text[start:end] for which needs_inner(start, end) is false
+    (paragraphs that surely fit one post whole, which `split_text` never splits).
+
+    Each paragraph needing them is looked at on its own (its break points and protected spans
+    depend on nothing beyond its blank lines), so a text of short paragraphs costs a scan
+    for blank lines, not the classification of every space and four entity detectors.
+    """
+    raw = paragraph_breaks(text)
+    paragraphs = _allowed_breaks(text, raw, (), cluster_starts)
+    if paragraphs != raw or _ODD_SPACE.search(text):
+        # A blank line carrying a combining mark, or whitespace that an entity may hold (JS
+        # and twitter-text do not count \x1c-\x1f and \x85 as spaces): the whole text, as is.
+        return allowed_breaks(text, protected=protected_of(text), cluster_starts=cluster_starts)
+    found: list[Break] = []
+    start = 0
+    for brk in [*paragraphs, None]:
+        end = len(text) if brk is None else brk.end
+        if needs_inner(start, end):
+            piece = text[start:end]
+            inner = [
+                Break(b.end + start, b.next_start + start, b.kind)
+                for b in break_opportunities(piece)
+            ]
+            spans = [(a + start, b + start) for a, b in protected_of(piece)]
+            found.extend(
+                _allowed_breaks(
+                    text, inner, spans, cluster_starts, bisect_left(cluster_starts, start)
+                )
+            )
+        if brk is not None:
+            found.append(brk)
+            start = brk.next_start
+    return found
+
+
 def _pack(text: str, breaks: list[Break], fits: FitsFn) -> list[Chunk]:
     return _Packer(text, breaks, fits).pack()
 
@@ -196,6 +240,8 @@ LEVEL: Final[dict[BreakKind, int]] = {
     BreakKind.WORD: 3,
 }
 _WORST: Final = 3
+#: Python whitespace the networks' entity patterns do not stop at.
+_ODD_SPACE: Final = re.compile("[\x1c-\x1f\x85]")
 
 
 class _Packer:
@@ -690,12 +736,14 @@ def _allowed_breaks(
     breaks: list[Break],
     protected: Sequence[tuple[int, int]],
     cluster_starts: Sequence[int] | None,
+    cluster_index: int = 0,
 ) -> list[Break]:
-    """Drop breaks inside protected spans; keep both ends of a break on cluster boundaries."""
+    """Drop breaks inside protected spans; keep both ends of a break on cluster boundaries.
+    `cluster_index`: a cluster start at or before the first break (the walk's start)."""
     spans = merge_spans(protected)
     allowed: list[Break] = []
     span_index = 0
-    cluster_index = 0  # breaks come in order: walk the cluster starts along with them
+    # Breaks come in order: walk the cluster starts along with them.
     clusters = len(cluster_starts) if cluster_starts is not None else 0
     for brk in breaks:
         end, next_start = brk.end, brk.next_start
