@@ -247,14 +247,24 @@ def _split_all(
             )
         return breaks[post.index]
 
+    # Draft posts too long for one post even unnumbered: numbered, they are no shorter (the
+    # splitter asks first whether the whole text fits: a full count of it, once is enough).
+    too_long: set[int] = set()
+
     def fits_of(post: DraftPost, offset: int, total: int) -> FitsFn:
         cw = cw_of(post)
 
         def fits_numbered(candidate: str, chunk_index: int) -> bool:
+            whole = candidate is post.text
+            if whole and post.index in too_long:
+                return False
             text = _numbered(candidate, number_format, offset + chunk_index + 1, total)
             if shorten:
                 text = shorten_links_for_display(text, rules.entities(text))[0]
-            return rules.fits(text, limits, spoiler_text=cw)
+            fits = rules.fits(text, limits, spoiler_text=cw)
+            if whole and not fits and text is candidate:
+                too_long.add(post.index)
+            return fits
 
         return fits_numbered
 
