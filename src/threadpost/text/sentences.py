@@ -135,15 +135,20 @@ _CJK_CLAUSE_END: Final = frozenset("、，；：､")
 _CJK_MARKED: Final = _CJK_SENTENCE_END | _CJK_CLAUSE_END | _CLOSERS
 
 
-def break_opportunities(text: str) -> list[Break]:
+def break_opportunities(text: str, first: int = 0, last: int | None = None) -> list[Break]:
     """Every place `text` may be split, in order, ranked by `BreakKind`.
 
-    Runs of whitespace at the very start or end of the text are not break points.
+    Runs of whitespace at the very start or end of the text are not break points. `first`,
+    `last`: only the breaks of text[first:last], a paragraph (from the end of a blank line or
+    the text's start to the start of one or the text's end), as they are in the whole text
+    and as `break_opportunities(text[first:last])` would find them, moved by `first`.
     """
     breaks: list[Break] = []
     length = len(text)
+    if last is None:
+        last = length
     word = BreakKind.WORD
-    for match in _RUN_OR_PLAIN_GAP.finditer(text):
+    for match in _RUN_OR_PLAIN_GAP.finditer(text, first, last):
         start, end = match.span()
         if match.lastindex is None:  # a plain gap between two letters or digits
             breaks.append(Break(start, end, word))
@@ -153,18 +158,19 @@ def break_opportunities(text: str) -> list[Break]:
         kind = classify_break(text, start, end)
         if kind is not None:
             breaks.append(Break(start, end, kind))
-    if _CJK_ANY.search(text) is None:
+    if _CJK_ANY.search(text, first, last) is None:
         return breaks
     # Breaks between CJK characters never touch whitespace: merge the two ordered lists.
-    cjk = [Break(at, at, classify_cjk_break(text, at)) for at in cjk_break_offsets(text)]
+    cjk = [
+        Break(at, at, classify_cjk_break(text, at)) for at in cjk_break_offsets(text, first, last)
+    ]
     return sorted(breaks + cjk, key=lambda brk: brk.end) if breaks else cjk
 
 
-#: A whole run of breakable whitespace holding a line break (the lookbehind keeps a search
-#: from starting inside a run: linear even for a long run of spaces).
-_RUN_WITH_NEWLINE: Final = re.compile(
-    rf"(?<!{_BREAKABLE}){_BREAKABLE}*[\n\r\u2028\u2029]{_BREAKABLE}*"
-)
+#: What a line or paragraph break holds (see `_count_newlines`).
+_NEWLINE: Final = re.compile("[\n\r\u2028\u2029]")
+#: Whitespace that is never a break (`_BREAKABLE` is any other whitespace).
+_NOT_BREAKABLE: Final = frozenset("\u00a0\u2007\u202f")
 
 
 def paragraph_breaks(text: str) -> list[Break]:
@@ -172,16 +178,29 @@ def paragraph_breaks(text: str) -> list[Break]:
     other runs (a planner needs the rest only inside paragraphs too long for one post)."""
     length = len(text)
     paragraph = BreakKind.PARAGRAPH
-    return [
-        Break(start, end, paragraph)
-        for start, end in (match.span() for match in _RUN_WITH_NEWLINE.finditer(text))
-        if start > 0 and end < length and _count_newlines(text, start, end) >= 2
-    ]
+    found: list[Break] = []
+    end = 0
+    for match in _NEWLINE.finditer(text):
+        at = match.start()
+        if at < end:
+            continue  # in the run just looked at
+        # The whole run of breakable whitespace around the line break (`\s` is isspace()).
+        start = at
+        while start > 0 and text[start - 1].isspace() and text[start - 1] not in _NOT_BREAKABLE:
+            start -= 1
+        end = at + 1
+        while end < length and text[end].isspace() and text[end] not in _NOT_BREAKABLE:
+            end += 1
+        if start > 0 and end < length and _count_newlines(text, start, end) >= 2:
+            found.append(Break(start, end, paragraph))
+    return found
 
 
-def cjk_break_offsets(text: str) -> list[int]:
-    """Offsets between two CJK characters where UAX #14 allows a break (nothing dropped)."""
-    return [match.start() for match in _CJK_BREAK.finditer(text) if match.start() > 0]
+def cjk_break_offsets(text: str, first: int = 0, last: int | None = None) -> list[int]:
+    """Offsets between two CJK characters where UAX #14 allows a break (nothing dropped);
+    those inside text[first:last] (a paragraph: whitespace or nothing either side of it)."""
+    last = len(text) if last is None else last
+    return [match.start() for match in _CJK_BREAK.finditer(text, first, last) if match.start() > 0]
 
 
 def classify_cjk_break(text: str, at: int) -> BreakKind:

@@ -210,12 +210,8 @@ def allowed_breaks_inside(
     for brk in [*paragraphs, None]:
         end = len(text) if brk is None else brk.end
         if needs_inner(start, end):
-            piece = text[start:end]
-            inner = [
-                Break(b.end + start, b.next_start + start, b.kind)
-                for b in break_opportunities(piece)
-            ]
-            spans = [(a + start, b + start) for a, b in protected_of(piece)]
+            inner = break_opportunities(text, start, end)
+            spans = [(a + start, b + start) for a, b in protected_of(text[start:end])]
             found.extend(
                 _allowed_breaks(
                     text, inner, spans, cluster_starts, bisect_left(cluster_starts, start)
