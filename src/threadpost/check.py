@@ -94,9 +94,11 @@ def check_draft(
 
     `broken_links`: how a link that answers 404 (or whose host does not exist) counts;
     "warning" for `schedule` and `publish --allow-broken-links` (see README, Links)."""
+    from threadpost.accounts import draft_account_settings
     from threadpost.draft import read_draft
 
     draft = read_draft(path)
+    settings = draft_account_settings(settings, draft, platforms)
     threads = plan_draft(draft, settings, platforms, offline=offline)
     problems, links = _check(
         draft,

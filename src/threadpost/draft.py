@@ -20,7 +20,7 @@ from threadpost.errors import DraftError
 from threadpost.platforms.bluesky.interactions import REPLY_RULES, parse_reply_setting
 from threadpost.platforms.bluesky.labels import SELF_LABELS
 from threadpost.platforms.mastodon.visibility import VISIBILITIES, is_wider
-from threadpost.values import PLATFORMS, PlatformName
+from threadpost.values import ACCOUNT_NAME, PLATFORMS, PlatformName
 
 #: Larger drafts are refused before parsing: no thread is that long, and a 10 MB file is
 #: far more likely a wrong path (a log, a binary) than a thread.
@@ -132,6 +132,8 @@ class FrontMatter:
     bluesky_quotes: bool = True
     #: Bluesky record tags (hashtags not in the text) of the first post, without "#".
     bluesky_tags: tuple[str, ...] = ()
+    #: The named account of the config to publish with (`accounts.py`); None: not given.
+    account: str | None = None
     #: Line of each key in the file, for messages about values that pass parsing.
     lines: dict[str, int] = field(default_factory=dict, compare=False)
 
@@ -260,6 +262,7 @@ _KNOWN_KEYS: Final = frozenset(
         "bluesky_replies",
         "bluesky_quotes",
         "bluesky_tags",
+        "account",
     }
 )
 
@@ -319,8 +322,21 @@ def _front_matter(data: dict[str, Any], key_lines: dict[str, int], path: Path) -
         bluesky_replies=_bluesky_replies(data, fail),
         bluesky_quotes=optional_bool("bluesky_quotes") is not False,
         bluesky_tags=_bluesky_tags(data, fail),
+        account=_account(optional_str("account"), fail),
         lines=key_lines,
     )
+
+
+def _account(value: str | None, fail: Any) -> str | None:
+    """The account's name as written; whether the config has it is checked where the
+    config is known (`accounts.account_settings`)."""
+    if value is not None and not ACCOUNT_NAME.fullmatch(value):
+        raise fail(
+            "account",
+            f"account {value!r} is not an account name: lowercase letters, digits, - and _, "
+            'e.g. account = "work"',
+        )
+    return value
 
 
 def _toml_type(value: object) -> str:

@@ -23,6 +23,7 @@ the ledger and returned in the platform's outcome.
 from __future__ import annotations
 
 import contextlib
+import functools
 import sqlite3
 import stat
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -54,7 +55,7 @@ from threadpost.store import (
     PostRecord,
     ThreadState,
 )
-from threadpost.values import Problem
+from threadpost.values import DEFAULT_ACCOUNT, Problem
 
 if TYPE_CHECKING:
     from threadpost.draft import Draft
@@ -65,7 +66,19 @@ if TYPE_CHECKING:
     from threadpost.values import PlatformName, PostRef
 
 #: Opens the publisher of one platform (logs in); may raise AuthFailed / ConfigError.
+#: Openers that publish with named accounts also take `account=NAME` (`account_opener`).
 OpenPublisher = Callable[["PlatformName"], "Publisher"]
+
+
+def account_opener(open_publisher: OpenPublisher, account: str | None) -> OpenPublisher:
+    """`open_publisher` for the named `account` of a thread (None: the default account,
+    `open_publisher` itself). The publishing commands' openers (`Publishers`, the CLI's)
+    take `account=`; the engine always opens a thread's networks with the thread's own
+    account, recorded when it was frozen."""
+    if account is None:
+        return open_publisher
+    return functools.partial(open_publisher, account=account)  # type: ignore[call-arg]
+
 
 OutcomeStatus = Literal["published", "incomplete", "failed"]
 
@@ -190,18 +203,31 @@ def freeze_thread(
     schedule_at: datetime | None,
     now: datetime,
     again: bool = False,
+    account: str | None = None,
 ) -> Frozen:
     """Record `draft`'s plans as a thread (due at `schedule_at`, or now when None).
 
     A draft already published (or given up) is refused unless `again`. An unfinished thread
     of the same draft is reused: its plan is replaced while nothing has been sent (the draft
     was edited), resumed when posting has begun with the same content, and refused when
-    posting has begun and the draft has changed since."""
+    posting has begun and the draft has changed since. `account` (None: the default) is
+    recorded with a new or replaced plan; a resumed thread keeps the one it began with."""
     refuse_plan_errors(draft, plans)
     # One transaction under the write lock: two processes freezing the same draft at once
     # (two `publish`, or `schedule` racing `publish`) find the same thread, never make two.
     with ledger.transaction():
-        return _freeze(ledger, draft, plans, schedule_at=schedule_at, now=now, again=again)
+        frozen = _freeze(ledger, draft, plans, schedule_at=schedule_at, now=now, again=again)
+        if frozen.action != Freeze.RESUMED:
+            ledger.set_account(frozen.thread_id, account)
+            return frozen
+        began_with = {p.account for p in ledger.platforms(frozen.thread_id)}
+        if began_with != {account}:
+            names = ", ".join(sorted(name or DEFAULT_ACCOUNT for name in began_with))
+            return replace(
+                frozen,
+                message=f"{frozen.message} with the account it began with ({names})",
+            )
+        return frozen
 
 
 def _freeze(
@@ -273,12 +299,14 @@ class Publishers:
 
     def __init__(self, open_publisher: OpenPublisher) -> None:
         self._open = open_publisher
-        self._opened: dict[PlatformName, Publisher] = {}
+        self._opened: dict[tuple[PlatformName, str | None], Publisher] = {}
 
-    def __call__(self, platform: PlatformName) -> Publisher:
-        if platform not in self._opened:
-            self._opened[platform] = self._open(platform)
-        return self._opened[platform]
+    def __call__(self, platform: PlatformName, *, account: str | None = None) -> Publisher:
+        """The publisher of `platform` for the named `account` (None: the default one)."""
+        key = (platform, account)
+        if key not in self._opened:
+            self._opened[key] = account_opener(self._open, account)(platform)
+        return self._opened[key]
 
     def __enter__(self) -> Publishers:
         return self
@@ -404,7 +432,7 @@ def publish_thread(
         engine = PlatformEngine(
             ledger,
             platform_record,
-            open_publisher,
+            account_opener(open_publisher, platform_record.account),
             clock=clock,
             max_attempts=max_attempts,
             on_confirm=confirmed,
@@ -846,11 +874,13 @@ def delete_thread(
     if unknown:
         raise StoreError(f"thread {thread_id} was not published to {', '.join(unknown)}")
     deleted: dict[PlatformName, int] = {}
+    accounts = {p.platform: p.account for p in ledger.platforms(thread_id)}
     for platform in chosen:
         posts = [p for p in ledger.posts(thread_id, platform) if p.state == "confirmed"]
         refs = [p.ref for p in posts if p.ref is not None]
         if refs:
-            open_publisher(platform).delete(sorted(refs, key=lambda r: -r.index))
+            publisher = account_opener(open_publisher, accounts.get(platform))(platform)
+            publisher.delete(sorted(refs, key=lambda r: -r.index))
             ledger.mark_deleted(thread_id, platform, [r.index for r in refs])
         ledger.set_platform(thread_id, platform, state="deleted")
         deleted[platform] = len(refs)

@@ -6,6 +6,7 @@ the ledger and the adapters can all depend on it without depending on one anothe
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Literal
@@ -16,6 +17,10 @@ PLATFORMS: Final[tuple[PlatformName, ...]] = ("mastodon", "bluesky")
 #: Mastodon's visibilities, from the widest audience to the narrowest. Here, not in the
 #: Mastodon package, because config validates them and config sits below the platforms;
 #: the rules about them are in `platforms/mastodon/visibility.py`.
+#: How an account is named in the config (`[accounts.NAME.…]`), a draft's `account = "…"`
+#: and `--account`; "default" names the account of the `[mastodon]` / `[bluesky]` tables.
+ACCOUNT_NAME: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+DEFAULT_ACCOUNT: Final = "default"
 MASTODON_VISIBILITIES: Final = ("public", "unlisted", "private", "direct")
 
 

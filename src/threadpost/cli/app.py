@@ -140,6 +140,15 @@ OfflineOption = Annotated[
         help="Skip everything that needs the network (links, handles; cached instance limits).",
     ),
 ]
+AccountOption = Annotated[
+    str | None,
+    typer.Option(
+        "--account",
+        help='The named account of the config to use ([accounts.NAME.…]; "default": '
+        "[mastodon] / [bluesky]). Default: the draft's account.",
+        show_default=False,
+    ),
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
 

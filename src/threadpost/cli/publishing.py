@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from threadpost.cli.app import (
+    AccountOption,
     JsonOption,
     OfflineOption,
     PlatformOption,
@@ -54,15 +55,18 @@ def _ledger(settings: Settings) -> Ledger:
 
 
 def _opener(settings: Settings) -> Any:
-    """Opens each network's publisher once (through `platforms.open_publisher`)."""
+    """Opens each network's publisher once (through `platforms.open_publisher`), for the
+    default account or a named one (`account=`; `settings` as loaded, not resolved)."""
     import threadpost.platforms as platforms
+    from threadpost.accounts import account_settings
 
-    opened: dict[str, Publisher] = {}
+    opened: dict[tuple[str, str | None], Publisher] = {}
 
-    def open_publisher(platform: PlatformName) -> Publisher:
-        if platform not in opened:
-            opened[platform] = platforms.open_publisher(platform, settings)
-        return opened[platform]
+    def open_publisher(platform: PlatformName, *, account: str | None = None) -> Publisher:
+        if (platform, account) not in opened:
+            chosen = account_settings(settings, account, [platform], where="the thread's account")
+            opened[platform, account] = platforms.open_publisher(platform, chosen)
+        return opened[platform, account]
 
     return open_publisher
 
@@ -242,6 +246,7 @@ def publish(
             "for `threadpost run` (cron) to resume; posts already online stay.",
         ),
     ] = False,
+    account: AccountOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Publish a draft now, as a reply chain on each of its networks.
@@ -249,11 +254,19 @@ def publish(
     A dead link (404, no such host) is an error unless --allow-broken-links is given.
     What cannot be finished now (a network down, a rate limit) is left incomplete, and
     `threadpost run` (cron) resumes it; `--no-resume` cancels it instead."""
+    from threadpost.accounts import draft_account
     from threadpost.clock import utc_now
-    from threadpost.publish import Publishers, freeze_thread, refuse_conflicts, verify_accounts
+    from threadpost.publish import (
+        Publishers,
+        account_opener,
+        freeze_thread,
+        refuse_conflicts,
+        verify_accounts,
+    )
 
-    settings = state.settings()
+    loaded = state.settings()
     platforms = platforms_option(platform)
+    account, settings = draft_account(loaded, draft, account, platforms)
     if dry_run:
         from threadpost import dryrun
         from threadpost.cli.authoring import stdout_console
@@ -282,8 +295,8 @@ def publish(
         if not yes and not ask_yes_no(f"Publish {draft} now ({summary})?"):
             echo("Not confirmed: nothing was sent.", err=True)
             raise typer.Exit(0)
-        with Publishers(_opener(settings)) as open_publisher:
-            verify_accounts(open_publisher, list(checked.threads))
+        with Publishers(_opener(loaded)) as open_publisher:
+            verify_accounts(account_opener(open_publisher, account), list(checked.threads))
             frozen = freeze_thread(
                 ledger,
                 checked.draft,
@@ -291,6 +304,7 @@ def publish(
                 schedule_at=None,
                 now=utc_now(),
                 again=again,
+                account=account,
             )
             if frozen.message:
                 echo(frozen.message, err=True)
@@ -369,16 +383,18 @@ def schedule(
         bool, typer.Option("--again", help="Schedule a draft that was already published.")
     ] = False,
     offline: OfflineOption = False,
+    account: AccountOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Schedule a draft for `threadpost run` (cron) to publish at a given time."""
+    from threadpost.accounts import draft_account
     from threadpost.clock import utc_now
     from threadpost.cron_readiness import require_cron_logins
     from threadpost.draft import read_draft
     from threadpost.publish import Freeze, freeze_thread
     from threadpost.schedule import parse_when, resolve_schedule
 
-    settings = state.settings()
+    account, settings = draft_account(state.settings(), draft, account, platforms_option(platform))
     now = utc_now()
     if at is not None:
         when = parse_when(at, now=now, tz=settings.timezone)
@@ -399,11 +415,21 @@ def schedule(
     # checked again when `run` publishes it.
     checked = _checked(draft, settings, platforms_option(platform), offline, broken_links="warning")
     require_cron_logins(
-        checked.threads, config_path=state.config_path, db_path=state.db_path, environ=os.environ
+        checked.threads,
+        config_path=state.config_path,
+        db_path=state.db_path,
+        environ=os.environ,
+        account=account,
     )
     with _ledger(settings) as ledger:
         frozen = freeze_thread(
-            ledger, checked.draft, checked.threads, schedule_at=when, now=now, again=again
+            ledger,
+            checked.draft,
+            checked.threads,
+            schedule_at=when,
+            now=now,
+            again=again,
+            account=account,
         )
         record = ledger.thread(frozen.thread_id)
     if as_json:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 4
 #: At most one unfinished thread per draft, once the ledger holds no duplicates (schema 3).
 ONE_ACTIVE_INDEX: Final = "threads_one_active_per_draft"
 APPLICATION: Final = "threadpost"
@@ -125,6 +125,15 @@ def _migration_3(db: Database) -> None:
     _create_one_active_index(db.conn)
 
 
+def _migration_4(db: Database) -> None:
+    """Which named account of the config each network of a thread publishes with (NULL:
+    the default account, which every thread of an older ledger was published with)."""
+    # Only when missing: a ledger whose version was set back (as a test of migration 3
+    # does) already has it.
+    if "account" not in db.table("platforms").columns_dict:
+        db.table("platforms").add_column("account", str)
+
+
 def _create_one_active_index(conn: sqlite3.Connection) -> bool:
     """Create the partial unique index unless duplicates exist; True if it exists now."""
     if _duplicate_active_rows(conn):
@@ -144,4 +153,4 @@ def _duplicate_active_rows(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     return [(str(row[0]), str(row[1])) for row in rows]
 
 
-_MIGRATIONS: Final = {1: _migration_1, 2: _migration_2, 3: _migration_3}
+_MIGRATIONS: Final = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4}
