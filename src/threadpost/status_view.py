@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from threadpost.schedule import local_time
 from threadpost.store import ACTIVE_STATES, Ledger, ThreadRecord
-from threadpost.values import Problem
+from threadpost.values import DEFAULT_ACCOUNT, Problem
 
 
 def local_or_now(moment: datetime | None, tz: ZoneInfo) -> str:
@@ -43,6 +43,9 @@ def thread_entry(
             "attempts": platform.attempts,
             "next_retry": iso_local(platform.next_retry_at, tz),
             "last_error": platform.last_error,
+            # The named account of the config it publishes with; "default" for [mastodon] /
+            # [bluesky] (every thread of a ledger older than schema 4).
+            "account": platform.account or DEFAULT_ACCOUNT,
         }
         if posts:
             entry["warnings"] = [
@@ -72,7 +75,15 @@ def _warning(entry: dict[str, Any]) -> Problem:
 
 
 def _progress(entry: dict[str, Any]) -> str:
-    return ", ".join(f"{p} {v['published']}/{v['total']}" for p, v in entry["platforms"].items())
+    return ", ".join(
+        f"{_network(p, v)} {v['published']}/{v['total']}" for p, v in entry["platforms"].items()
+    )
+
+
+def _network(platform: str, info: dict[str, Any]) -> str:
+    """The network's name, with its account when it is not the default one: "mastodon (work)"."""
+    account = info.get("account", DEFAULT_ACCOUNT)
+    return platform if account == DEFAULT_ACCOUNT else f"{platform} ({account})"
 
 
 @dataclass(frozen=True)
@@ -121,7 +132,8 @@ class ThreadStatus:
             lines.append(f"  {record.last_error}")
         for platform, info in self.entry["platforms"].items():
             lines.append(
-                f"{platform}: {info['state']}, {info['published']}/{info['total']} published"
+                f"{_network(platform, info)}: {info['state']}, "
+                f"{info['published']}/{info['total']} published"
             )
             if info["next_retry"]:
                 when = local_time(datetime.fromisoformat(info["next_retry"]), self.tz)

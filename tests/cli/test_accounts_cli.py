@@ -1,0 +1,127 @@
+"""Named accounts (issue 15) end to end: the config's [accounts.NAME.mastodon], a draft's
+`account = "work"` and `--account`, against the local Mastodon test server with two
+accounts (two tokens): which account's statuses exist is what is asserted."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from cli_support import run_cli
+from mastodon_server.fixtures import *  # noqa: F403
+from mastodon_server.server import MastodonTestServer
+from threadpost.store import open_ledger
+
+DRAFT = '+++\nplatforms = ["mastodon"]\n{account}+++\nFirst post.\n---\nSecond post.\n'
+
+
+def _config(env: Path, server: MastodonTestServer, work_token: str) -> None:
+    (env / "config.toml").write_text(
+        f'[mastodon]\ninstance = "{server.url}"\naccess_token = "{server.token}"\n\n'
+        f'[accounts.work.mastodon]\ninstance = "{server.url}"\naccess_token = "{work_token}"\n'
+        'visibility = "unlisted"\n',
+        encoding="utf-8",
+    )
+    (env / "config.toml").chmod(0o600)
+
+
+def _draft(env: Path, account: str | None) -> Path:
+    path = env / "thread.md"
+    line = f'account = "{account}"\n' if account else ""
+    path.write_text(DRAFT.format(account=line), encoding="utf-8")
+    return path
+
+
+def test_a_draft_with_account_work_publishes_as_the_work_account(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    work_token = mastodon_server.add_account("project")
+    _config(isolated_env, mastodon_server, work_token)
+    draft = _draft(isolated_env, "work")
+
+    result = run_cli("publish", str(draft), "--yes")
+
+    assert result.exit_code == 0, result.stderr
+    assert [s.text for s in mastodon_server.published("project")] == [
+        "First post. 1/2",
+        "Second post. 2/2",
+    ]
+    assert mastodon_server.published("alice") == []
+    # The account's own settings apply (its visibility), not the default account's.
+    assert {s.visibility for s in mastodon_server.published("project")} == {"unlisted"}
+    with open_ledger(isolated_env / "threadpost.db") as ledger:
+        (thread,) = ledger.threads()
+        assert [p.account for p in ledger.platforms(thread.id)] == ["work"]
+    status = run_cli("status", thread.id)
+    assert "mastodon (work): published, 2/2 published" in status.stdout
+    listed = json.loads(run_cli("status", thread.id, "--json").stdout)
+    assert listed["platforms"]["mastodon"]["account"] == "work"
+
+
+def test_the_account_option_wins_over_the_draft(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    _config(isolated_env, mastodon_server, mastodon_server.add_account("project"))
+    draft = _draft(isolated_env, "work")
+
+    result = run_cli("publish", str(draft), "--yes", "--account", "default")
+
+    assert result.exit_code == 0, result.stderr
+    assert len(mastodon_server.published("alice")) == 2
+    assert mastodon_server.published("project") == []
+    with open_ledger(isolated_env / "threadpost.db") as ledger:
+        (thread,) = ledger.threads()
+        assert [p.account for p in ledger.platforms(thread.id)] == [None]
+    status = run_cli("status", thread.id)
+    assert "mastodon: published, 2/2 published" in status.stdout
+
+
+def test_an_unknown_account_names_the_line_or_option_and_sends_nothing(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    _config(isolated_env, mastodon_server, mastodon_server.add_account("project"))
+    draft = _draft(isolated_env, "personal")
+
+    from_draft = run_cli("publish", str(draft), "--yes")
+    assert from_draft.exit_code == 3, from_draft.stderr
+    assert f"{draft}:3" in from_draft.stderr
+    assert "no account named 'personal' (known: default, work)" in from_draft.stderr
+    checked = run_cli("check", str(draft))
+    assert checked.exit_code == 3
+    assert "no account named 'personal'" in checked.stdout + checked.stderr
+
+    from_option = run_cli("publish", str(_draft(isolated_env, None)), "--yes", "--account", "x")
+    assert from_option.exit_code != 0
+    assert "--account: no account named 'x' (known: default, work)" in from_option.stderr
+    assert mastodon_server.status_posts() == []
+
+
+def test_run_resumes_a_thread_with_the_account_it_began_with(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    _config(isolated_env, mastodon_server, mastodon_server.add_account("project"))
+    draft = _draft(isolated_env, "work")
+    mastodon_server.faults.add(
+        "error", on_path="/api/v1/statuses", at_count=2, status=503, times=None
+    )
+
+    first = run_cli("publish", str(draft), "--yes")
+    assert first.exit_code == 4, first.stderr
+    assert [s.text for s in mastodon_server.published("project")] == ["First post. 1/2"]
+
+    # The draft now names the default account; the thread keeps the one it began with.
+    draft.write_text(DRAFT.format(account=""), encoding="utf-8")
+    mastodon_server.faults.clear()
+    with open_ledger(isolated_env / "threadpost.db") as ledger:
+        ledger.conn.execute(
+            "UPDATE platforms SET next_retry_at = '2000-01-01T00:00:00.000000+00:00'"
+        )
+    resumed = run_cli("run")
+
+    assert resumed.exit_code == 0, resumed.stderr
+    statuses = mastodon_server.published("project")
+    assert [s.text for s in statuses] == ["First post. 1/2", "Second post. 2/2"]
+    assert statuses[1].in_reply_to_id == statuses[0].id
+    assert mastodon_server.published("alice") == []
+    listed = run_cli("status")
+    assert "mastodon (work) 2/2" in listed.stdout
