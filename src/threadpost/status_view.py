@@ -43,10 +43,12 @@ def thread_entry(
             "attempts": platform.attempts,
             "next_retry": iso_local(platform.next_retry_at, tz),
             "last_error": platform.last_error,
-            # The named account of the config it publishes with; "default" for [mastodon] /
-            # [bluesky] (every thread of a ledger older than schema 4).
-            "account": platform.account or DEFAULT_ACCOUNT,
         }
+        if platform.account is not None:
+            # A named account of the config; none said means the default account (as for
+            # every thread of a ledger older than schema 4), so that the shape of a
+            # one-account user's --json stays as it was.
+            entry["account"] = platform.account
         if posts:
             entry["warnings"] = [
                 {"post": w.post, "code": w.code, "message": w.message}
