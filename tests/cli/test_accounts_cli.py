@@ -125,3 +125,31 @@ def test_run_resumes_a_thread_with_the_account_it_began_with(
     assert mastodon_server.published("alice") == []
     listed = run_cli("status")
     assert "mastodon (work) 2/2" in listed.stdout
+
+
+def test_login_with_an_account_saves_that_accounts_token_only(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    from threadpost.config import load_settings
+    from threadpost.platforms.mastodon.auth import CREDENTIALS_FILE
+
+    (isolated_env / "config.toml").write_text(
+        f'[accounts.work.mastodon]\ninstance = "{mastodon_server.url}"\n', encoding="utf-8"
+    )
+    result = run_cli(
+        "login", "mastodon", "--account", "work", input=mastodon_server.authorization_code + "\n"
+    )
+
+    assert result.exit_code == 0, result.stderr
+    saved = isolated_env / "state" / "accounts" / "work" / CREDENTIALS_FILE
+    assert f"Token saved to {saved} (file mode 0600)" in result.stdout
+    assert not (isolated_env / "state" / CREDENTIALS_FILE).exists()
+    settings = load_settings()
+    work = settings.accounts["work"].mastodon
+    assert work is not None and work.token_source == "saved login"
+    assert work.access_token and work.access_token not in result.stdout
+    assert settings.mastodon.access_token is None  # the default account is not logged in
+
+    unknown = run_cli("login", "mastodon", "--account", "home", input="x\n")
+    assert unknown.exit_code != 0
+    assert "no account named 'home' (known: default, work)" in unknown.stderr
