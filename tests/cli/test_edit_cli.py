@@ -241,3 +241,41 @@ def test_an_edit_stopped_half_way_sends_only_the_rest_when_run_again(
     # post 1, post 3 refused, then post 3 again: post 1 was never sent twice.
     assert puts == [f"/api/v1/statuses/{statuses[i].id}" for i in (0, 2, 2)]
     assert mastodon_server.published()[2].text == "Third post, as it is now. 3/3"
+
+
+def test_a_new_language_and_content_warning_are_edited_and_reported_as_json(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    draft, thread_id = _publish(mastodon_server, isolated_env, body="Bonjour.\n---\nAu revoir.\n")
+    draft.write_text(
+        draft.read_text().replace("+++\nBonjour", 'lang = "fr"\ncw = "salutations"\n+++\nBonjour'),
+        encoding="utf-8",
+    )
+    result = run_cli("edit", "--yes", "--json", thread_id, env=_env(mastodon_server))
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["status"] == "edited"
+    assert [(e["post"], e["changes"], e["edited"]) for e in report["edits"]] == [
+        (1, ["content warning", "language"], True),
+        (2, ["content warning", "language"], True),
+    ]
+    # The instance marks a status behind a content warning sensitive itself.
+    statuses = mastodon_server.published()
+    assert [(s.language, s.spoiler_text, s.sensitive) for s in statuses] == [
+        ("fr", "salutations", True),
+        ("fr", "salutations", True),
+    ]
+
+
+def test_a_changed_visibility_is_refused(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    draft, thread_id = _publish(mastodon_server, isolated_env)
+    draft.write_text(
+        draft.read_text().replace("+++\nFirst", 'visibility = "unlisted"\n+++\nFirst'),
+        encoding="utf-8",
+    )
+    refused = run_cli("edit", "--yes", thread_id, env=_env(mastodon_server))
+    assert refused.exit_code == 3
+    assert "mastodon post 1: its visibility would change from public to unlisted" in refused.stderr
+    assert _puts(mastodon_server) == []
