@@ -93,6 +93,17 @@ def test_edit_changes_only_the_changed_posts_and_keeps_media(
             "Second post, corrected. 2/3"
         )
 
+    # `status` shows which posts were edited, and when.
+    shown = run_cli("status", thread_id, env=_env(mastodon_server))
+    assert shown.exit_code == 0, shown.stderr
+    edited_lines = [line for line in shown.stdout.splitlines() if "(edited " in line]
+    assert [line.split(".")[0].strip() for line in edited_lines] == ["2", "3"]
+    shown_json = json.loads(
+        run_cli("status", "--json", thread_id, env=_env(mastodon_server)).stdout
+    )
+    posts = shown_json["platforms"]["mastodon"]["posts"]
+    assert [p["edited_at"] is not None for p in posts] == [False, True, True]
+
     # A second run sends nothing.
     again = run_cli("edit", "--yes", thread_id, env=_env(mastodon_server))
     assert again.exit_code == 0, again.stderr
