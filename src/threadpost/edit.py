@@ -18,6 +18,7 @@ second `edit` sends nothing, and one interrupted half way sends only what is lef
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
@@ -28,6 +29,7 @@ from threadpost.platforms.editing import EditingPublisher, editor_for, why_no_ed
 
 if TYPE_CHECKING:
     from threadpost.plan import PlannedPost, Thread
+    from threadpost.retry import RetryPolicy
     from threadpost.store import Ledger, ThreadRecord
     from threadpost.values import PlatformName, PostRef
 
@@ -170,17 +172,25 @@ def apply_edit(
     open_publisher: Callable[[PlatformName], object],
     *,
     clock: Clock = utc_now,
+    policy: RetryPolicy | None = None,
     on_edit: Callable[[PostEdit], None] | None = None,
 ) -> list[PostEdit]:
     """Make the plan's edits, in order, each recorded once the network accepts it; then
-    freeze each editing network's new plan. A failure stops there: what was edited is
-    recorded, and running `edit` again sends only the rest."""
+    freeze each editing network's new plan. A transient failure is retried by `policy`
+    (sending the same edit again is harmless: it sets the same content); a failure that
+    remains stops there: what was edited is recorded, and running `edit` again sends only
+    the rest."""
+    from threadpost.retry import RetryPolicy, call_with_retries
+
+    policy = policy or RetryPolicy(clock=clock)
     done: list[PostEdit] = []
     for edit in plan.edits:
         publisher = cast(EditingPublisher, open_publisher(edit.platform))
         thread = plan.plans[edit.platform]
         post = thread.posts[edit.index - 1]
-        edited_at = publisher.edit(edit.ref, thread, post)
+        edited_at = call_with_retries(
+            functools.partial(publisher.edit, edit.ref, thread, post), policy
+        )
         ledger.record_edit(
             plan.thread_id,
             edit.platform,

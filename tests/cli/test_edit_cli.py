@@ -290,3 +290,19 @@ def test_a_changed_visibility_is_refused(
     assert refused.exit_code == 3
     assert "mastodon post 1: its visibility would change from public to unlisted" in refused.stderr
     assert _puts(mastodon_server) == []
+
+
+def test_a_transient_failure_of_an_edit_is_retried(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    draft, thread_id = _publish(mastodon_server, isolated_env)
+    draft.write_text(draft.read_text().replace("First post, as it was.", "First post, now."))
+    mastodon_server.faults.add(
+        "error", on_path="/api/v1/statuses/*", method="PUT", at_count=1, status=503
+    )
+    result = run_cli("edit", "--yes", thread_id, env=_env(mastodon_server))
+    assert result.exit_code == 0, result.stderr
+    assert "retrying" in result.stderr
+    first = mastodon_server.published()[0]
+    assert _puts(mastodon_server) == [f"/api/v1/statuses/{first.id}"] * 2
+    assert first.text == "First post, now. 1/3"

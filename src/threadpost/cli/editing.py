@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from threadpost.cli.app import JsonOption, OfflineOption, app, echo, print_json, state
-from threadpost.cli.publishing import _checked, _ledger, _opener, _thread_lease
+from threadpost.cli.publishing import _checked, _ledger, _opener, _policy, _thread_lease
 from threadpost.errors import StoreError, ThreadpostError
 
 if TYPE_CHECKING:
@@ -78,6 +78,7 @@ def edit(
                 ledger,
                 plan,
                 open_publisher,
+                policy=_policy(settings),
                 on_edit=None if as_json else lambda e: echo(_edited_line(e)),
             )
     if as_json:
