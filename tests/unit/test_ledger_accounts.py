@@ -1,5 +1,5 @@
 """The ledger records which named account each network of a thread publishes with
-(schema 4); a ledger made before that migrates, its threads on the default account."""
+(schema 6); a ledger made before that migrates, its threads on the default account."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ NOW = "2026-01-01T00:00:00.000000+00:00"
 
 
 def _schema_3_ledger(path: Path) -> None:
-    """A ledger as threadpost made it before schema 4, holding one unfinished thread."""
+    """A ledger as threadpost made it at schema 3 (before the accounts of schema 6),
+    holding one unfinished thread."""
     db = Database(sqlite3.connect(path))
     for version in (1, 2, 3):
         _MIGRATIONS[version](db)
@@ -63,7 +64,7 @@ def test_an_old_ledger_migrates_and_its_threads_are_on_the_default_account(
         version = ledger.conn.execute(
             "SELECT value FROM threadpost_meta WHERE key = 'schema_version'"
         ).fetchone()[0]
-        assert int(version) == SCHEMA_VERSION == 4
+        assert int(version) == SCHEMA_VERSION == 6
         ledger.set_account("0123abcd", "work")
         assert [p.account for p in ledger.platforms("0123abcd")] == ["work"]
 
