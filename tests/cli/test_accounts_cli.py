@@ -153,3 +153,24 @@ def test_login_with_an_account_saves_that_accounts_token_only(
     unknown = run_cli("login", "mastodon", "--account", "home", input="x\n")
     assert unknown.exit_code != 0
     assert "no account named 'home' (known: default, work)" in unknown.stderr
+
+
+def test_edit_uses_the_account_that_published_the_thread(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    _config(isolated_env, mastodon_server, mastodon_server.add_account("project"))
+    draft = _draft(isolated_env, "work")
+    published = run_cli("publish", str(draft), "--yes", "--json")
+    assert published.exit_code == 0, published.stderr
+    thread_id = json.loads(published.stdout)["thread"]
+    # The text changes and the draft no longer names the account: the thread's own is used.
+    draft.write_text(DRAFT.format(account="").replace("Second post.", "Second, fixed."))
+
+    edited = run_cli("edit", "--yes", thread_id)
+
+    assert edited.exit_code == 0, edited.stderr
+    assert [s.text for s in mastodon_server.published("project")] == [
+        "First post. 1/2",
+        "Second, fixed. 2/2",
+    ]
+    assert mastodon_server.published("alice") == []

@@ -30,15 +30,19 @@ def edit(
 
     The draft must still make as many posts per network as were published (adding or
     removing posts is refused). Running it again sends nothing."""
+    from threadpost.accounts import account_settings
     from threadpost.check import plan_draft
     from threadpost.edit import apply_edit, plan_edit
     from threadpost.platforms.editing import editor_for
-    from threadpost.publish import Publishers
+    from threadpost.publish import Publishers, account_opener
 
-    settings = state.settings()
-    with _ledger(settings) as ledger:
+    loaded = state.settings()
+    with _ledger(loaded) as ledger:
         thread_id = ledger.resolve_id(thread)
         record = ledger.thread(thread_id)
+        # Edited as the account that published it, whatever the draft says now.
+        account = next((p.account for p in ledger.platforms(thread_id)), None)
+        settings = account_settings(loaded, account, record.platforms, where="the thread's account")
         draft_path = Path(record.draft_path)
         if not draft_path.is_file():
             raise StoreError(
@@ -72,12 +76,12 @@ def edit(
                 raise ThreadpostError("not confirmed; nothing was edited", hint="pass --yes")
         with (
             _thread_lease(ledger, thread_id, settings, "edit"),
-            Publishers(_opener(settings)) as open_publisher,
+            Publishers(_opener(loaded)) as open_publisher,
         ):
             done = apply_edit(
                 ledger,
                 plan,
-                open_publisher,
+                account_opener(open_publisher, account),
                 policy=_policy(settings),
                 on_edit=None if as_json else lambda e: echo(_edited_line(e)),
             )
