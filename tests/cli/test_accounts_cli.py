@@ -174,3 +174,53 @@ def test_edit_uses_the_account_that_published_the_thread(
         "Second, fixed. 2/2",
     ]
     assert mastodon_server.published("alice") == []
+
+
+def test_delete_removes_the_posts_of_the_account_that_published_them(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    _config(isolated_env, mastodon_server, mastodon_server.add_account("project"))
+    published = run_cli("publish", str(_draft(isolated_env, "work")), "--yes", "--json")
+    assert published.exit_code == 0, published.stderr
+    assert len(mastodon_server.published("project")) == 2
+
+    deleted = run_cli("delete", json.loads(published.stdout)["thread"], "--yes")
+
+    assert deleted.exit_code == 0, deleted.stderr
+    assert mastodon_server.published("project") == []
+
+
+def test_schedule_checks_that_cron_can_log_in_as_the_drafts_account(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    (isolated_env / "config.toml").write_text(
+        f'[mastodon]\ninstance = "{mastodon_server.url}"\n'
+        f'access_token = "{mastodon_server.token}"\n'
+        f'[accounts.blog.mastodon]\ninstance = "{mastodon_server.url}"\n',
+        encoding="utf-8",
+    )
+    (isolated_env / "config.toml").chmod(0o600)
+    draft = _draft(isolated_env, "blog")
+
+    refused = run_cli("schedule", str(draft), "--at", "+2h")
+
+    assert refused.exit_code == 3, refused.stderr
+    assert "threadpost login mastodon --account blog" in refused.stderr
+    with open_ledger(isolated_env / "threadpost.db") as ledger:
+        assert ledger.threads() == []
+    # The default account is logged in (a token in the config): scheduling as it works.
+    allowed = run_cli("schedule", str(draft), "--at", "+2h", "--account", "default")
+    assert allowed.exit_code == 0, allowed.stderr
+
+
+def test_check_with_the_account_option_plans_for_that_accounts_instance(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    """`check --account` wins over the draft's name: an unknown name in the draft is then
+    not looked at, and an unknown option is refused."""
+    _config(isolated_env, mastodon_server, mastodon_server.add_account("project"))
+    draft = _draft(isolated_env, "personal")
+    assert run_cli("check", str(draft), "--account", "work").exit_code == 0
+    unknown = run_cli("check", str(draft), "--account", "nope")
+    assert unknown.exit_code != 0
+    assert "no account named 'nope'" in unknown.stderr
