@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from threadpost.config import Settings
     from threadpost.linkcheck import ProgressSink
-    from threadpost.plan import Thread
+    from threadpost.plan import Continuation, Thread
     from threadpost.values import PlatformName
 
 
@@ -28,12 +28,21 @@ def dry_run(
     *,
     offline: bool,
     progress: ProgressSink | None = None,
+    continuation: Mapping[PlatformName, Continuation] | None = None,
 ) -> dict[str, Any]:
-    """Check the draft and build every payload it would send → a JSON-ready report."""
+    """Check the draft and build every payload it would send → a JSON-ready report
+    (`continuation`: as `publish --continue` would send it)."""
     from threadpost.check import check_draft
     from threadpost.preview import to_json
 
-    report = check_draft(draft_path, settings, platforms, offline=offline, progress=progress)
+    report = check_draft(
+        draft_path,
+        settings,
+        platforms,
+        offline=offline,
+        progress=progress,
+        continuation=continuation,
+    )
     checked = to_json(report)
     return {
         "draft": checked["draft"],
@@ -47,6 +56,8 @@ def dry_run(
                 "labels": list(thread.labels),
                 "replies": None if thread.reply_rules is None else list(thread.reply_rules),
                 "quotes": thread.quotes_allowed,
+                # The post the first one replies to (null: it starts a conversation).
+                "reply_to": None if thread.reply_to is None else thread.reply_to.to_json(),
                 "payloads": jsonable(payloads_for(thread)),
                 # Written in the same atomic calls as the posts (Bluesky's threadgate and
                 # postgates); [] where there are none.
@@ -98,6 +109,15 @@ def render(report: Mapping[str, Any]) -> RenderableType:
         if platform.get("quotes") is False:
             shown += " · no quotes"
         parts.append(Rule(f"{name} · {len(payloads)} × {platform['kind']}{shown}"))
+        reply_to = platform.get("reply_to")
+        if reply_to:
+            continuing = reply_to.get("continues")
+            parts.append(
+                Text(
+                    f"↳ replying to {reply_to['address']}"
+                    + (f" (continuing thread {continuing})" if continuing else "")
+                )
+            )
         for number, payload in enumerate(payloads, start=1):
             as_json = JSON.from_data(payload, ensure_ascii=False)
             # rich crops long JSON lines by default; a dry run must show every character.

@@ -99,12 +99,18 @@ def _checked(
     offline: bool,
     *,
     broken_links: Severity = "error",
+    continuation: Any = None,
 ) -> Any:
     """Read, plan and check the draft; refuse it (nothing recorded) when it has errors."""
     from threadpost.check import check_draft
 
     report = check_draft(
-        draft_path, settings, platforms, offline=offline, broken_links=broken_links
+        draft_path,
+        settings,
+        platforms,
+        offline=offline,
+        broken_links=broken_links,
+        continuation=continuation,
     )
     refuse_errors({draft_path: report.problems})
     for problem in report.problems:
@@ -195,20 +201,33 @@ def publish(
         ),
     ] = False,
     as_json: JsonOption = False,
+    continue_id: Annotated[
+        str | None,
+        typer.Option(
+            "--continue",
+            metavar="ID",
+            help="Append the posts under the last post of thread ID (a unique prefix), "
+            "on each network it was published to; numbering goes on from its count.",
+        ),
+    ] = None,
 ) -> None:
     """Publish a draft now, as a reply chain on each of its networks.
 
     A dead link (404, no such host) is an error unless --allow-broken-links is given."""
     from threadpost.clock import utc_now
     from threadpost.publish import Publishers, freeze_thread, refuse_conflicts, verify_accounts
+    from threadpost.reply_parents import find_reply_parents
 
     settings = state.settings()
     platforms = platforms_option(platform)
+    continuation = _continuation(draft, settings, platforms, continue_id)
     if dry_run:
         from threadpost import dryrun
         from threadpost.cli.authoring import stdout_console
 
-        report = dryrun.dry_run(draft, settings, platforms, offline=offline)
+        report = dryrun.dry_run(
+            draft, settings, platforms, offline=offline, continuation=continuation
+        )
         if as_json:
             print_json(report)
         else:
@@ -221,6 +240,7 @@ def publish(
         platforms,
         offline,
         broken_links="warning" if allow_broken_links else "error",
+        continuation=continuation,
     )
     with _ledger(settings) as ledger:
         refuse_conflicts(ledger, checked.draft, again=again)
@@ -234,10 +254,12 @@ def publish(
                 raise ThreadpostError("not confirmed; nothing was sent", hint="pass --yes")
         with Publishers(_opener(settings)) as open_publisher:
             verify_accounts(open_publisher, list(checked.threads))
+            # The post a thread replies to must exist before anything is recorded or sent.
+            plans = find_reply_parents(checked.draft, checked.threads, open_publisher)
             frozen = freeze_thread(
                 ledger,
                 checked.draft,
-                checked.threads,
+                plans,
                 schedule_at=None,
                 now=utc_now(),
                 again=again,
@@ -251,6 +273,30 @@ def publish(
         echo(f"Thread {result.thread_id}: {result.state}")
         _print_result(result, settings)
     raise typer.Exit(int(result.exit_status))
+
+
+def _continuation(
+    draft: Path, settings: Settings, platforms: list[PlatformName] | None, thread: str | None
+) -> Any:
+    """`--continue ID`: per network, the thread the draft goes on under (None without it);
+    the networks it cannot continue on are named."""
+    if thread is None:
+        return None
+    from threadpost.continuation import continuation_of
+    from threadpost.draft import read_draft
+
+    front = read_draft(draft).front
+    if front.reply_to is not None or front.reply_to_networks:
+        line = front.lines.get("reply_to")
+        raise UsageError(
+            f"{draft}{f':{line}' if line else ''}: the draft replies to a post (reply_to) "
+            "and --continue names a thread: a thread replies to one post; drop one of them"
+        )
+    with _ledger(settings) as ledger:
+        continued = continuation_of(ledger, thread, platforms or list(front.platforms))
+    for platform, reason in continued.skipped.items():
+        echo(f"Warning: not continued on {platform}: {reason}", err=True)
+    return continued.by_network
 
 
 @app.command()

@@ -58,6 +58,7 @@ from threadpost.platforms.bluesky.records import (
     strong_ref,
     web_url,
 )
+from threadpost.platforms.bluesky.reply_parent import find_parent
 from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS, not_public
 from threadpost.platforms.bluesky.session import (
     SavedSession,
@@ -82,6 +83,7 @@ if TYPE_CHECKING:
 
     from threadpost.config import Settings
     from threadpost.plan import PlannedPost, Thread
+    from threadpost.thread import ReplyTarget
 
 __all__ = ["BlueskyPublisher", "CidMismatch", "LoginResult", "draft_records"]
 
@@ -251,6 +253,10 @@ class BlueskyPublisher:
             )
         did = self.account_id()
         pending = list(thread.posts[start - 1 :])
+        # A thread replying to a post hangs under it, every post naming its conversation's
+        # root; the parent (found before the plan was frozen) must still be there.
+        if thread.reply_to is not None:
+            root, parent = self._reply_parent_refs(thread.reply_to, start, root, parent)
         # Before anything is uploaded or written: a quoted post that is not there stops it.
         quotes = self._resolve_quotes(pending)
         dids = self.resolve_handles(mention_handles(thread, start))
@@ -332,6 +338,40 @@ class BlueskyPublisher:
                 )
             )
         return found
+
+    def find_reply_parent(self, target: ReplyTarget) -> ReplyTarget | None:
+        """The post `target` names (a bsky.app address or an at:// URI), with its strong
+        ref and its conversation's root (`reply_parent.find_parent`); None: no such post."""
+
+        def query(nsid: str, params: Mapping[str, Any], what: str) -> dict[str, Any]:
+            return self._xrpc(nsid, params=params, what=what, missing_ok=True)
+
+        return find_parent(query, target)
+
+    def _reply_parent_refs(
+        self, target: ReplyTarget, start: int, root: PostRef | None, parent: PostRef | None
+    ) -> tuple[PostRef, PostRef | None]:
+        """(root, parent) of posts `start`..: the conversation's root always, and for post 1
+        the post replied to, read again first (PermanentError, nothing sent, when it is gone
+        or was never found)."""
+        if target.remote_id is None or target.root_id is None:
+            raise PermanentError(
+                f"the post this thread replies to ({target.where}: {target.address}) was "
+                "never found; nothing was sent to Bluesky",
+                platform=PLATFORM,
+                post=1,
+            )
+        root = PostRef(PLATFORM, 0, target.root_id, target.root_id, target.root_cid)
+        if start == 1:
+            if self.find_reply_parent(target) is None:
+                raise PermanentError(
+                    f"{target.where}: {target.address} no longer exists on Bluesky "
+                    "(deleted?); nothing was sent to Bluesky",
+                    platform=PLATFORM,
+                    post=1,
+                )
+            parent = PostRef(PLATFORM, 0, target.remote_id, target.url or "", target.cid)
+        return root, parent
 
     def delete(self, refs: Sequence[PostRef]) -> None:
         """Delete the posts, last first, in atomic applyWrites calls; missing ones are fine."""

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 from threadpost.platforms.bluesky.labels import SELF_LABELS, SENSITIVE_MEDIA_LABEL
 from threadpost.platforms.bluesky.quotes import quoted_post
 from threadpost.platforms.bluesky.records import draft_gate_records, draft_records
+from threadpost.platforms.bluesky.replies import reply_address, reply_problems
 from threadpost.text.count import utf8_length
 from threadpost.text.entities import Entity, bluesky_entities
 from threadpost.text.graphemes import grapheme_count
@@ -106,6 +107,7 @@ class BlueskyRules:
             + _content_warning_problems(thread, front)
             + _record_tag_problems(thread, front)
             + _quote_problems(thread)
+            + reply_problems(thread, front)
             + _poll_problems(thread)
         )
 
@@ -120,6 +122,10 @@ class BlueskyRules:
         if post.tags is not None:
             return post.tags
         return front.bluesky_tags if post.index == 1 else ()
+
+    def reply_address(self, front: FrontMatter) -> str | None:
+        """`reply_to.bluesky`, or the one `reply_to` when it is a Bluesky post's address."""
+        return reply_address(front)
 
     def quote_link(self, post: DraftPost, limits: PlatformLimits) -> str | None:
         """None: Bluesky quotes its posts natively (and refuses anything else in check)."""
