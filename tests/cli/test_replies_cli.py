@@ -203,3 +203,50 @@ def test_continue_refuses_a_draft_with_reply_to_and_an_unknown_thread(
     assert result.exit_code == 1
     assert "no thread 'abc'" in result.stderr
     assert mastodon_server.status_posts() == []
+
+
+def test_a_scheduled_reply_finds_its_parent_when_scheduled_and_run_posts_under_it(
+    mastodon_server: MastodonTestServer, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from cli_support import write_cron_logins
+    from threadpost.clock import format_utc
+    from threadpost.store import open_ledger
+
+    env = {
+        "THREADPOST_CONFIG": str(tmp_path / "config.toml"),
+        "THREADPOST_DB": str(tmp_path / "threadpost.db"),
+        "THREADPOST_STATE_DIR": str(tmp_path / "state"),
+        "THREADPOST_TIMEZONE": "UTC",
+        "THREADPOST_MASTODON_INSTANCE": mastodon_server.url,
+    }
+    write_cron_logins(tmp_path / "config.toml", mastodon_token=mastodon_server.token)
+    parent = _status(mastodon_server, "Asked yesterday.")
+    draft = tmp_path / "later.md"
+    draft.write_text(
+        f'+++\nplatforms = ["mastodon"]\nreply_to = "{parent["url"]}"\n+++\nAnswered later.',
+        encoding="utf-8",
+    )
+    ghost = tmp_path / "ghost.md"
+    ghost.write_text(
+        f'+++\nplatforms = ["mastodon"]\nreply_to = "{mastodon_server.url}/@alice/999"\n+++\nNo.',
+        encoding="utf-8",
+    )
+    refused = run_cli("schedule", str(ghost), "--at", "+1h", env=env)
+    assert refused.exit_code == 3, refused.stdout + refused.stderr
+    assert "mastodon: reply_to (draft line 3)" in refused.stderr
+
+    scheduled = run_cli("schedule", str(draft), "--at", "+1h", env=env)
+    assert scheduled.exit_code == 0, scheduled.stdout + scheduled.stderr
+    with open_ledger(tmp_path / "threadpost.db") as ledger:
+        (record,) = ledger.threads()
+        assert ledger.plan(record.id, "mastodon").reply_to.remote_id == parent["id"]  # type: ignore[union-attr]
+        ledger.conn.execute(
+            "UPDATE threads SET schedule_at = ?",
+            (format_utc(datetime.now(UTC) - timedelta(minutes=1)),),
+        )
+    ran = run_cli("run", env=env)
+    assert ran.exit_code == 0, ran.stdout + ran.stderr
+    answer = mastodon_server.published()[-1]
+    assert (answer.text, answer.in_reply_to_id) == ("Answered later.", parent["id"])

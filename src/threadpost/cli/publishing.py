@@ -368,6 +368,19 @@ def publish(
     raise typer.Exit(int(result.exit_status))
 
 
+def _with_reply_parents(checked: Any, settings: Settings) -> Any:
+    """The checked plans with the posts they reply to found now (`reply_parents`): a
+    scheduled reply is refused today, not failed at its time, when its parent is missing.
+    Only a draft that replies to a post logs in here."""
+    if all(thread.reply_to is None for thread in checked.threads.values()):
+        return checked.threads
+    from threadpost.publish import Publishers
+    from threadpost.reply_parents import find_reply_parents
+
+    with Publishers(_opener(settings)) as open_publisher:
+        return find_reply_parents(checked.draft, checked.threads, open_publisher)
+
+
 def _continuation(
     draft: Path, settings: Settings, platforms: list[PlatformName] | None, thread: str | None
 ) -> Any:
@@ -447,10 +460,9 @@ def schedule(
     require_cron_logins(
         checked.threads, config_path=state.config_path, db_path=state.db_path, environ=os.environ
     )
+    plans = _with_reply_parents(checked, settings)
     with _ledger(settings) as ledger:
-        frozen = freeze_thread(
-            ledger, checked.draft, checked.threads, schedule_at=when, now=now, again=again
-        )
+        frozen = freeze_thread(ledger, checked.draft, plans, schedule_at=when, now=now, again=again)
         record = ledger.thread(frozen.thread_id)
     if as_json:
         print_json(
