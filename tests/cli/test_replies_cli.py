@@ -144,6 +144,12 @@ def test_reply_to_then_continue_on_both_networks(
     assert four["value"]["reply"] == {"root": root, "parent": _strong(three)}
     continued_id = json.loads(cont.stdout)["thread"]
     assert continued_id != thread_id
+    # The ledger links the new thread to the one it continues.
+    status = json.loads(run_cli("status", "--json", continued_id, env=env).stdout)
+    assert status["platforms"]["mastodon"]["reply_to"]["continues"] == thread_id
+    assert status["platforms"]["mastodon"]["reply_to"]["remote_id"] == mine[1].id
+    shown = run_cli("status", continued_id, env=env).stdout
+    assert f"continuing thread {thread_id}" in shown
 
     # Never twice: the same continuation again is refused, nothing sent.
     again = run_cli("publish", "--yes", str(more), "--continue", thread_id, env=env)
