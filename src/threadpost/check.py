@@ -21,7 +21,7 @@ from threadpost.image_fit import limit_finding
 from threadpost.images import ImageError, ImageInfo, inspect_image
 from threadpost.linkcheck import HandleResult, LinkResult, ProgressSink
 from threadpost.platforms.rules import rules_for
-from threadpost.values import PLATFORMS, PlatformName, Problem, Severity
+from threadpost.values import PLATFORMS, PlatformLimits, PlatformName, Problem, Severity
 
 if TYPE_CHECKING:
     from threadpost.config import Settings
@@ -121,8 +121,10 @@ def plan_draft(
     *,
     offline: bool,
     continuation: Mapping[PlatformName, Continuation] | None = None,
+    limits: Mapping[PlatformName, PlatformLimits] | None = None,
 ) -> dict[PlatformName, Thread]:
-    """Plan `draft` for each chosen platform (in the draft's order), with each one's limits;
+    """Plan `draft` for each chosen platform (in the draft's order), with each one's limits
+    (given in `limits`, as when a frozen plan is re-planned, or read for the network);
     with a `continuation`, only for the networks it continues."""
     from threadpost.plan import plan_thread
 
@@ -130,10 +132,11 @@ def plan_draft(
     if continuation is not None:
         chosen = [platform for platform in chosen if platform in continuation]
     front = draft.front
+    given = limits or {}
     return {
         platform: plan_thread(
             draft,
-            networks.limits_for(platform, settings, offline=offline),
+            given.get(platform) or networks.limits_for(platform, settings, offline=offline),
             # The front matter wins; the configuration fills in what it leaves out.
             visibility=front.visibility or settings.mastodon.visibility,
             reply_visibility=front.reply_visibility or settings.mastodon.reply_visibility,
