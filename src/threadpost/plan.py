@@ -163,7 +163,11 @@ def plan_thread(
         ),
         reply_rules=reply_rules,
         quotes_allowed=quotes_allowed,
-        reply_to=(continuation.parent if continuation is not None else _reply_target(front, rules)),
+        reply_to=(
+            replace(continuation.parent, earlier_posts=continuation.earlier_posts)
+            if continuation is not None
+            else _reply_target(front, rules)
+        ),
     )
 
 

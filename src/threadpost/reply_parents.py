@@ -19,6 +19,7 @@ from threadpost.values import Problem
 
 if TYPE_CHECKING:
     from threadpost.draft import Draft
+    from threadpost.plan import Continuation
     from threadpost.platforms.base import Publisher
     from threadpost.thread import Thread
     from threadpost.values import PlatformName
@@ -55,3 +56,52 @@ def find_reply_parents(
         found[platform] = replace(thread, reply_to=parent)
     refuse_errors({draft.path: problems})
     return found
+
+
+def frozen_continuation(
+    frozen: Mapping[PlatformName, Thread],
+) -> dict[PlatformName, Continuation] | None:
+    """The continuation the frozen plans were made with (None: they continue nothing), to
+    re-plan an edited draft as it was planned: under the same post, numbered on the same."""
+    from threadpost.plan import Continuation
+
+    targets = {platform: plan.reply_to for platform, plan in frozen.items()}
+    if not any(t is not None and t.continues is not None for t in targets.values()):
+        return None
+    return {
+        platform: Continuation(target, target.earlier_posts)
+        for platform, target in targets.items()
+        if target is not None
+    }
+
+
+def keep_found_parents(
+    draft: Draft, frozen: Mapping[PlatformName, Thread], plans: Mapping[PlatformName, Thread]
+) -> tuple[dict[PlatformName, Thread], list[Problem]]:
+    """Re-made `plans` of an edited draft with the parents found when it was frozen: the same
+    `reply_to` address keeps what was found; a new one was never looked up, which is an
+    error naming its line (the thread must be scheduled again to find it)."""
+    kept: dict[PlatformName, Thread] = {}
+    problems: list[Problem] = []
+    for platform, plan in plans.items():
+        target = plan.reply_to
+        before = frozen[platform].reply_to if platform in frozen else None
+        if target is None or target.continues is not None:
+            kept[platform] = plan  # no parent, or a continuation's (carried over, found)
+        elif before is not None and before.address == target.address:
+            kept[platform] = replace(plan, reply_to=replace(before, line=target.line))
+        else:
+            kept[platform] = plan
+            was = f" ({before.address})" if before is not None else ""
+            problems.append(
+                Problem(
+                    "error",
+                    "reply-parent-changed",
+                    f"{target.where}: {target.address} is not the post this thread was "
+                    f"scheduled to reply to{was}, and it was not looked up; schedule "
+                    f"{draft.path} again to find it",
+                    platform,
+                    line=target.line,
+                )
+            )
+    return kept, problems

@@ -59,6 +59,9 @@ class ReplyTarget:
     #: Bluesky: the conversation's root (the parent's own root when it is a reply itself).
     root_id: str | None = None
     root_cid: str | None = None
+    #: --continue: the chain's posts on this network before this thread (numbering went on
+    #: from them), kept so that an edited draft is re-planned the same way.
+    earlier_posts: int = 0
 
     @property
     def where(self) -> str:
@@ -77,6 +80,7 @@ class ReplyTarget:
             "url": self.url,
             "root_id": self.root_id,
             "root_cid": self.root_cid,
+            "earlier_posts": self.earlier_posts,
         }
 
 

@@ -252,7 +252,45 @@ def test_a_scheduled_reply_finds_its_parent_when_scheduled_and_run_posts_under_i
             "UPDATE threads SET schedule_at = ?",
             (format_utc(datetime.now(UTC) - timedelta(minutes=1)),),
         )
+    # Edited before its time: re-planned, still under the parent found when scheduled.
+    draft.write_text(draft.read_text(encoding="utf-8") + " Edited.", encoding="utf-8")
     ran = run_cli("run", env=env)
     assert ran.exit_code == 0, ran.stdout + ran.stderr
     answer = mastodon_server.published()[-1]
-    assert (answer.text, answer.in_reply_to_id) == ("Answered later.", parent["id"])
+    assert (answer.text, answer.in_reply_to_id) == ("Answered later. Edited.", parent["id"])
+
+
+def test_a_scheduled_reply_whose_parent_was_edited_away_sends_nothing(
+    mastodon_server: MastodonTestServer, tmp_path: Path
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from cli_support import write_cron_logins
+    from threadpost.clock import format_utc
+    from threadpost.store import open_ledger
+
+    env = {
+        "THREADPOST_CONFIG": str(tmp_path / "config.toml"),
+        "THREADPOST_DB": str(tmp_path / "threadpost.db"),
+        "THREADPOST_STATE_DIR": str(tmp_path / "state"),
+        "THREADPOST_TIMEZONE": "UTC",
+        "THREADPOST_MASTODON_INSTANCE": mastodon_server.url,
+    }
+    write_cron_logins(tmp_path / "config.toml", mastodon_token=mastodon_server.token)
+    first, second = _status(mastodon_server, "One."), _status(mastodon_server, "Two.")
+    draft = tmp_path / "later.md"
+    front = '+++\nplatforms = ["mastodon"]\nreply_to = "{}"\n+++\nAn answer.'
+    draft.write_text(front.format(first["url"]), encoding="utf-8")
+    assert run_cli("schedule", str(draft), "--at", "+1h", env=env).exit_code == 0
+    with open_ledger(tmp_path / "threadpost.db") as ledger:
+        ledger.conn.execute(
+            "UPDATE threads SET schedule_at = ?",
+            (format_utc(datetime.now(UTC) - timedelta(minutes=1)),),
+        )
+    draft.write_text(front.format(second["url"]), encoding="utf-8")
+    posted = len(mastodon_server.status_posts())
+    ran = run_cli("run", env=env)
+    assert ran.exit_code != 0
+    output = ran.stdout + ran.stderr
+    assert "reply_to (draft line 3)" in output and "schedule" in output
+    assert len(mastodon_server.status_posts()) == posted

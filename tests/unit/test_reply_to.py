@@ -4,6 +4,7 @@ dry run's reply parameters."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -131,8 +132,6 @@ def test_a_found_parent_is_what_the_records_name() -> None:
     )
     draft = _draft(f'reply_to = "{SKEET}"')
     thread = plan_thread(draft, BLUESKY_LIMITS)
-    from dataclasses import replace
-
     one, two = draft_records(replace(thread, reply_to=found))
     assert one["reply"] == {
         "root": {"uri": found.root_id, "cid": "bafyroot"},
@@ -152,7 +151,7 @@ def test_a_continuation_numbers_on_and_replies_to_the_earlier_last_post() -> Non
         "Fourteen. 14/15",
         "Fifteen. 15/15",
     ]
-    assert thread.reply_to == parent
+    assert thread.reply_to == replace(parent, earlier_posts=12)
     assert draft_statuses(thread)[0]["in_reply_to_id"] == "113000000000000001"
     assert replying_to_text(thread) == f"↳ replying to {TOOT} (continuing thread 3f2a91c0)"
 
@@ -186,11 +185,27 @@ def test_the_reply_target_survives_the_frozen_plan() -> None:
         address=SKEET, line=2, remote_id=AT_URI, cid="bafy", root_id=AT_URI, root_cid="bafy"
     )
     thread = plan_thread(_draft(f'reply_to = "{SKEET}"'), BLUESKY_LIMITS)
-    from dataclasses import replace
-
     frozen = replace(thread, reply_to=found)
     assert thread_from_json(thread_to_json(frozen)) == frozen
     # A plan frozen before replies existed starts a conversation.
     old = thread_to_json(thread)
     del old["reply_to"]
     assert thread_from_json(old).reply_to is None
+
+
+def test_an_edited_continuation_is_replanned_under_the_same_post_numbered_on() -> None:
+    from threadpost.reply_parents import frozen_continuation
+
+    parent = ReplyTarget(address=TOOT, continues="3f2a91c0", remote_id="113000000000000001")
+    before = _draft('title = "x"', "Thirteen.\n---\nFourteen.")
+    frozen = plan_thread(
+        before, MASTODON_DEFAULT_LIMITS, continuation=Continuation(parent, earlier_posts=12)
+    )
+    frozen = thread_from_json(thread_to_json(frozen))  # as the ledger keeps it
+    again = frozen_continuation({"mastodon": frozen})
+    assert again is not None
+    edited = _draft('title = "x"', "Thirteen, edited.\n---\nFourteen.\n---\nFifteen.")
+    replanned = plan_thread(edited, MASTODON_DEFAULT_LIMITS, continuation=again["mastodon"])
+    assert [p.text[-5:] for p in replanned.posts] == ["13/15", "14/15", "15/15"]
+    assert replanned.reply_to == frozen.reply_to
+    assert frozen_continuation({"mastodon": plan_thread(before, MASTODON_DEFAULT_LIMITS)}) is None
