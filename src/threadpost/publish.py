@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
 
 from threadpost.clock import Clock, utc_now
+from threadpost.edit import edit_offer
 from threadpost.errors import (
     AuthFailed,
     ExitStatus,
@@ -180,9 +181,11 @@ def refuse_conflicts(
     ]
     if finished and not again:
         last = finished[-1]
+        changed = last.content_hash != draft.content_hash
         raise StoreError(
             f"{draft.path} was already published as thread {last.id} ({last.state}); "
-            "pass --again to publish it once more",
+            + (edit_offer(last) if changed else "")
+            + "pass --again to publish it once more",
             hint=f"threadpost status {last.id} shows where it went",
         )
     for record in (t for t in existing if t.state in ("scheduled", "incomplete")):

@@ -50,8 +50,16 @@ def thread_entry(
                 {"post": w.post, "code": w.code, "message": w.message}
                 for w in ledger.warnings(record.id, platform.platform)
             ]
+            # When each post was last edited in place (`threadpost edit`), None if never.
+            edited = {e.index: e.edited_at for e in ledger.edits(record.id, platform.platform)}
             entry["posts"] = [
-                {"index": p.index, "state": p.state, "url": p.url, "remote_id": p.remote_id}
+                {
+                    "index": p.index,
+                    "state": p.state,
+                    "url": p.url,
+                    "remote_id": p.remote_id,
+                    "edited_at": iso_local(edited.get(p.index), tz),
+                }
                 for p in planned
             ]
             # The post it replies to, and the thread it continues (null: neither).
@@ -153,6 +161,9 @@ class ThreadStatus:
             for post in info["posts"]:
                 if post["url"]:
                     note = "" if post["state"] == "confirmed" else f" ({post['state']})"
+                    if post.get("edited_at"):
+                        edited = datetime.fromisoformat(post["edited_at"])
+                        note += f" (edited {local_time(edited, self.tz)})"
                     lines.append(f"  {post['index']:>3}. {post['url']}{note}")
         return lines
 
