@@ -25,8 +25,8 @@ from threadpost.check import check_threads, plan_draft
 from threadpost.draft import read_draft
 from threadpost.draft_changes import has_started
 from threadpost.errors import DraftError, ValidationFailed
-from threadpost.reply_parents import frozen_continuation, keep_found_parents
 from threadpost.repeats import RepeatRefused, record_source, refuse_repeats
+from threadpost.reply_parents import frozen_continuation, keep_found_parents
 
 if TYPE_CHECKING:
     from datetime import datetime
