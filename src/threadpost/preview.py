@@ -21,6 +21,7 @@ from threadpost.preview_parts import (
     facet_spans,
     labels_text,
     post_problems,
+    replying_to_text,
     summary_text,
 )
 from threadpost.values import Problem
@@ -97,18 +98,6 @@ def highlighted(post: PlannedPost) -> Text:
     text = Text(post.text)
     for start, end, kind, _ in facet_spans(post.text, post.facets):
         text.stylize(_FACET_STYLES.get(kind, "bold"), start, end)
-    return text
-
-
-def replying_to_text(thread: Thread) -> str:
-    """ "replying to <address>" (and which thread it continues) for a thread whose first
-    post replies to a post; "" for one that starts a conversation."""
-    target = thread.reply_to
-    if target is None:
-        return ""
-    text = f"↳ replying to {target.address}"
-    if target.continues is not None:
-        text += f" (continuing thread {target.continues})"
     return text
 
 

@@ -16,7 +16,7 @@ from threadpost.platforms.bluesky.records import draft_records
 from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS, BLUESKY_RULES
 from threadpost.platforms.mastodon.rules import MASTODON_DEFAULT_LIMITS, MASTODON_RULES
 from threadpost.platforms.mastodon.statuses import draft_statuses
-from threadpost.preview import replying_to_text
+from threadpost.preview_parts import replying_to_text
 from threadpost.store import thread_from_json, thread_to_json
 
 TOOT = "https://mastodon.social/@bob/113000000000000001"
