@@ -209,3 +209,15 @@ def test_an_edited_continuation_is_replanned_under_the_same_post_numbered_on() -
     assert [p.text[-5:] for p in replanned.posts] == ["13/15", "14/15", "15/15"]
     assert replanned.reply_to == frozen.reply_to
     assert frozen_continuation({"mastodon": plan_thread(before, MASTODON_DEFAULT_LIMITS)}) is None
+
+
+def test_the_example_follow_up_replies_on_both_networks() -> None:
+    from threadpost.draft import read_draft
+
+    draft = read_draft(Path(__file__).resolve().parents[2] / "drafts" / "follow-up.md")
+    mastodon = plan_thread(draft, MASTODON_DEFAULT_LIMITS)
+    bluesky = plan_thread(draft, BLUESKY_LIMITS)
+    assert mastodon.reply_to is not None and "mastodon.example" in mastodon.reply_to.address
+    assert bluesky.reply_to is not None and "bsky.app" in bluesky.reply_to.address
+    assert MASTODON_RULES.thread_problems(mastodon, draft.front) == []
+    assert BLUESKY_RULES.thread_problems(bluesky, draft.front) == []
