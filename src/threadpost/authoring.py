@@ -6,9 +6,7 @@ cli/importing.py) parse their arguments, call one of these and print what it ret
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,6 +15,7 @@ from pathlib import Path
 from string import Template
 from typing import Any, Final
 
+from threadpost.atomic_write import write_atomically
 from threadpost.check import CheckReport, check_draft
 from threadpost.config import Settings
 from threadpost.errors import ThreadpostError, UsageError
@@ -100,16 +99,9 @@ def preview_draft(
 
 def _write_page(path: Path, text: str) -> None:
     """Write `text` to `path` atomically (a half-written page never replaces a good one)."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(path)
+        write_atomically(path, text)
     except OSError as exc:
-        # The clean-up fails the same way when the folder is the problem (a file in its
-        # place, no permission): the error to report is the first one.
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
         raise ThreadpostError(f"{path}: cannot write: {exc.strerror or exc}") from None
 
 

@@ -741,7 +741,7 @@ class PlatformEngine:
             hint=hint,
             next_retry=next_retry,
         )
-        return replace(outcome, warnings=tuple(_warning_line(p) for p in self.warned))
+        return replace(outcome, warnings=tuple(p.post_line() for p in self.warned))
 
 
 def _outcome_from_ledger(ledger: Ledger, record: PlatformRecord) -> PlatformOutcome:
@@ -760,14 +760,6 @@ def _outcome_from_ledger(ledger: Ledger, record: PlatformRecord) -> PlatformOutc
         error=record.last_error,
         next_retry=record.next_retry_at,
     )
-
-
-def _warning_line(problem: Problem) -> str:
-    """ "post N: message" (without repeating a "post N: " the adapter already wrote)."""
-    if problem.post is None:
-        return problem.message
-    prefix = f"post {problem.post}: "
-    return prefix + problem.message.removeprefix(prefix)
 
 
 def _permanent_message(platform: PlatformName, error: Exception) -> str:

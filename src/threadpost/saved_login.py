@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
-from threadpost.private_files import write_private_file
+from threadpost.atomic_write import write_atomically
 
 CREDENTIALS_FILE: Final = "mastodon-credentials.json"
 
@@ -56,5 +56,5 @@ def save_credentials(state_dir: Path, login: SavedLogin) -> Path:
         },
         indent=1,
     )
-    write_private_file(path, payload)
+    write_atomically(path, payload, private=True)
     return path

@@ -99,6 +99,16 @@ class Problem:
             return f"{self.platform or 'draft'} {post}"
         return self.platform or ""
 
+    def post_line(self) -> str:
+        """The message led by its post, as a network's warnings are listed under its name:
+        "post 2: no link card" (a "post 2: " the adapter already wrote is not repeated); the
+        message alone when it concerns no one post. Used by publish's outcomes and
+        `status`."""
+        if self.post is None:
+            return self.message
+        prefix = f"post {self.post}: "
+        return prefix + self.message.removeprefix(prefix)
+
     def to_json(self) -> dict[str, object]:
         return {
             "severity": self.severity,

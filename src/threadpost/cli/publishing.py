@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from threadpost.platforms.base import Publisher
     from threadpost.publish import PublishResult
     from threadpost.retry import RetryPolicy
-    from threadpost.store import Ledger, ThreadRecord
+    from threadpost.status_view import ThreadList, ThreadStatus
+    from threadpost.store import Ledger
     from threadpost.values import PlatformName
 
 # -- helpers -------------------------------------------------------------------------------
@@ -71,13 +72,15 @@ def _policy(settings: Settings) -> RetryPolicy:
 
 
 def _local(moment: datetime | None, settings: Settings) -> str:
-    from threadpost.schedule import local_time
+    from threadpost.status_view import local_or_now
 
-    return "now" if moment is None else local_time(moment, settings.timezone)
+    return local_or_now(moment, settings.timezone)
 
 
 def _iso_local(moment: datetime | None, settings: Settings) -> str | None:
-    return moment.astimezone(settings.timezone).isoformat() if moment else None
+    from threadpost.status_view import iso_local
+
+    return iso_local(moment, settings.timezone)
 
 
 def _checked(
@@ -113,47 +116,12 @@ def _print_result(result: PublishResult, settings: Settings) -> None:
             )
 
 
-def _thread_json(
-    ledger: Ledger, record: ThreadRecord, settings: Settings, *, posts: bool
-) -> dict[str, Any]:
-    platforms: dict[str, Any] = {}
-    for platform in ledger.platforms(record.id):
-        planned = ledger.posts(record.id, platform.platform)
-        entry: dict[str, Any] = {
-            "state": platform.state,
-            "published": sum(1 for p in planned if p.state == "confirmed"),
-            "total": platform.total,
-            "attempts": platform.attempts,
-            "next_retry": _iso_local(platform.next_retry_at, settings),
-            "last_error": platform.last_error,
-        }
-        if posts:
-            entry["warnings"] = [
-                {"post": w.post, "code": w.code, "message": w.message}
-                for w in ledger.warnings(record.id, platform.platform)
-            ]
-            entry["posts"] = [
-                {"index": p.index, "state": p.state, "url": p.url, "remote_id": p.remote_id}
-                for p in planned
-            ]
-        platforms[platform.platform] = entry
-    return {
-        "id": record.id,
-        "draft": record.draft_path,
-        "title": record.title,
-        "state": record.state,
-        "schedule": _iso_local(record.schedule_at, settings),
-        "schedule_utc": record.schedule_at.isoformat() if record.schedule_at else None,
-        "last_error": record.last_error,
-        "platforms": platforms,
-    }
-
-
-def _warning_text(warning: dict[str, Any]) -> str:
-    post, message = warning["post"], str(warning["message"])
-    if post is None:
-        return message
-    return f"post {post}: " + message.removeprefix(f"post {post}: ")
+def _print_view(view: ThreadList | ThreadStatus, as_json: bool) -> None:
+    if as_json:
+        print_json(view.to_json())
+        return
+    for line in view.lines():
+        echo(line)
 
 
 @contextlib.contextmanager
@@ -323,26 +291,12 @@ def schedule(
 @app.command()
 def queue(as_json: JsonOption = False) -> None:
     """Scheduled and in-progress threads, with their time, networks and state."""
-    from threadpost.store import ACTIVE_STATES
+    from threadpost.status_view import queue_view
 
     settings = state.settings()
     with _ledger(settings) as ledger:
-        records = ledger.threads(ACTIVE_STATES)
-        data = [_thread_json(ledger, r, settings, posts=False) for r in records]
-    if as_json:
-        print_json({"threads": data})
-        return
-    if not data:
-        echo("Nothing scheduled.")
-        return
-    for record, entry in zip(records, data, strict=True):
-        progress = ", ".join(
-            f"{p} {v['published']}/{v['total']}" for p, v in entry["platforms"].items()
-        )
-        echo(
-            f"{record.id}  {_local(record.schedule_at, settings):<22} {record.state:<10} "
-            f"{progress}  {record.title or record.draft_path}"
-        )
+        view = queue_view(ledger, settings.timezone)
+    _print_view(view, as_json)
 
 
 @app.command()
@@ -374,42 +328,15 @@ def status(
     as_json: JsonOption = False,
 ) -> None:
     """Per-network progress of a thread and the address of every published post."""
+    from threadpost.status_view import ledger_view, thread_status
+
     settings = state.settings()
     with _ledger(settings) as ledger:
         if thread is None:
-            records = ledger.threads()
-            data = [_thread_json(ledger, r, settings, posts=False) for r in records]
-            if as_json:
-                print_json({"threads": data})
-                return
-            if not data:
-                echo("The ledger is empty.")
-            for record, entry in zip(records, data, strict=True):
-                progress = ", ".join(
-                    f"{p} {v['published']}/{v['total']}" for p, v in entry["platforms"].items()
-                )
-                echo(f"{record.id}  {record.state:<10} {progress}  {record.draft_path}")
-            return
-        record = ledger.thread(ledger.resolve_id(thread))
-        entry = _thread_json(ledger, record, settings, posts=True)
-    if as_json:
-        print_json(entry)
-        return
-    echo(f"Thread {record.id}: {record.state}  ({record.draft_path})")
-    if record.schedule_at:
-        echo(f"  scheduled for {_local(record.schedule_at, settings)}")
-    if record.last_error:
-        echo(f"  {record.last_error}")
-    for platform, info in entry["platforms"].items():
-        echo(f"{platform}: {info['state']}, {info['published']}/{info['total']} published")
-        if info["next_retry"]:
-            echo(f"  next retry: {info['next_retry']} (attempt {info['attempts'] + 1})")
-        for warning in info["warnings"]:
-            echo(f"  warning: {_warning_text(warning)}")
-        for post in info["posts"]:
-            if post["url"]:
-                note = "" if post["state"] == "confirmed" else f" ({post['state']})"
-                echo(f"  {post['index']:>3}. {post['url']}{note}")
+            view: ThreadList | ThreadStatus = ledger_view(ledger, settings.timezone)
+        else:
+            view = thread_status(ledger, thread, settings.timezone)
+    _print_view(view, as_json)
 
 
 @app.command()

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec
 
 from threadpost.errors import (
     AuthFailed,
@@ -95,6 +95,7 @@ REFRESH_MARGIN: Final = timedelta(minutes=15)
 
 Clock = Callable[[], datetime]
 LinkCardFetcher = Callable[[str], "LinkCard"]
+_P = ParamSpec("_P")
 
 
 class CidMismatch(LandedWithDoubts):
@@ -114,6 +115,18 @@ class LoginResult:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _as_the_account(
+    invoke: Callable[Concatenate[XrpcTransport, XrpcClient, _P], dict[str, Any]],
+) -> Callable[Concatenate[BlueskyPublisher, _P], dict[str, Any]]:
+    """`invoke` (which takes the account's client) as a publisher method that supplies
+    it: the method's parameters are `invoke`'s own, written once, in xrpc.py."""
+
+    def xrpc(self: BlueskyPublisher, /, *args: _P.args, **kwargs: _P.kwargs) -> dict[str, Any]:
+        return self._as_account(lambda client: invoke(self._net, client, *args, **kwargs))
+
+    return xrpc
 
 
 class BlueskyPublisher:
@@ -470,46 +483,23 @@ class BlueskyPublisher:
 
     # -- the choke point -------------------------------------------------------------------
 
-    def _xrpc(
-        self,
-        nsid: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        body: Any = None,
-        content: bytes | None = None,
-        content_type: str | None = None,
-        what: str,
-        post: int | None = None,
-        write: bool = False,
-        missing_ok: bool = False,
-    ) -> dict[str, Any]:
-        """One XRPC call as this account (see `XrpcTransport.invoke`). Refreshes the session
-        when due; on a rejected token, refreshes (or logs in again with the app password)
-        and retries once: a 401 means nothing was applied."""
+    #: One XRPC call as this account: `XrpcTransport.invoke`, its signature and all, with
+    #: the account's client passed in and the session kept fresh (`_as_account`).
+    _xrpc = _as_the_account(XrpcTransport.invoke)
 
-        def call() -> dict[str, Any]:
-            return self._net.invoke(
-                self._ensure_client(),
-                nsid,
-                params=params,
-                body=body,
-                content=content,
-                content_type=content_type,
-                what=what,
-                post=post,
-                write=write,
-                missing_ok=missing_ok,
-            )
-
+    def _as_account(self, call: Callable[[XrpcClient], dict[str, Any]]) -> dict[str, Any]:
+        """Run `call` with this account's client. Refreshes the session when due; on a
+        rejected token, refreshes (or logs in again with the app password) and retries
+        once, with the new token: a 401 means nothing was applied."""
         with self._lock:
             self._ensure_client()
             self._refresh_if_due()
         try:
-            return call()
+            return call(self._ensure_client())
         except TokenRejected:
             with self._lock:
                 self._refresh_or_relogin()
-            return call()
+            return call(self._ensure_client())
 
     # -- building blocks -------------------------------------------------------------------
 

@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from threadpost.atomic_write import write_atomically
 from threadpost.errors import ConfigError, TransientError
 from threadpost.platforms.mastodon.http import MastodonHttp
 from threadpost.platforms.mastodon.rules import MASTODON_DEFAULT_LIMITS
-from threadpost.private_files import write_private_file
 from threadpost.values import PlatformLimits
 
 if TYPE_CHECKING:
@@ -149,4 +149,4 @@ def _write_cache(state_dir: Path, instance: str, limits: PlatformLimits, now: da
     entries[instance] = {"fetched_at": now.isoformat(), "limits": asdict(limits)}
     # A failed write only costs a fetch next time; never fail a command over the cache.
     with contextlib.suppress(OSError):
-        write_private_file(path, json.dumps(entries, indent=1, sort_keys=True))
+        write_atomically(path, json.dumps(entries, indent=1, sort_keys=True), private=True)
