@@ -229,6 +229,7 @@ def _run_leased(
     lease: Lease,
     policy: RetryPolicy | None,
 ) -> RunItem:
+    from threadpost.link_recheck import recheck_links
     from threadpost.publish import publish_thread
 
     thread_id, clock = lease.thread_id, lease.clock
@@ -253,6 +254,11 @@ def _run_leased(
                 f"thread {thread_id} is {_human(late)} late (was due "
                 f"{local_time(record.schedule_at, settings.timezone)}); publishing it now"
             )
+    if record.state == "scheduled":
+        # First start only: a resumed thread's links were followed when it started.
+        dead_links = recheck_links(ledger, thread_id, settings, now)
+        if dead_links:
+            warning = f"{warning}; {dead_links}" if warning else dead_links
     result = publish_thread(
         ledger,
         thread_id,

@@ -68,6 +68,8 @@ def test_a_rejected_access_token_is_refreshed_and_the_call_retried_once(
     settings = _settings(pds, pds_account, tmp_path / "state")
     BlueskyPublisher(settings).account_id()  # logs in, saves the session
     spoiled = _spoil_the_access_token(settings)
+    # The PDS serves the whole session (on this worker): only this test's requests count.
+    pds.reset_counts()
     counts = pds.counts()
 
     publisher = BlueskyPublisher(settings)

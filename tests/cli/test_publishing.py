@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import threadpost
-from cli_support import run_cli
+from cli_support import run_cli, write_cron_logins
 from fakes import TWO_POST_DRAFT, FakePublisher, FakeServer, install_fake_network, make_thread
 from threadpost.store import open_ledger
 
@@ -30,6 +31,7 @@ def network(
     isolated_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[dict[str, FakePublisher]]:
     """Fake publishers behind `platforms.open_publisher`; fixed limits, no network."""
+    write_cron_logins(isolated_env / "config.toml")  # `schedule` wants logins cron has
     yield install_fake_network(monkeypatch, FakeServer())
 
 
@@ -139,6 +141,11 @@ def test_incomplete_publish_exits_4_and_run_resumes_it(
     assert resumed.exit_code == 0, resumed.stderr
     assert "bluesky: published, 2/2 posts" in resumed.stdout
     assert network["bluesky"].calls[-1] == ("send", 2)
+    # run's output goes to a log: every line, stdout and stderr, starts with the local time.
+    lines = (resumed.stdout + resumed.stderr).splitlines()
+    assert lines and all(
+        re.match(r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \w+\] ", line) for line in lines
+    )
 
 
 def test_schedule_queue_cancel(isolated_env: Path, network: dict[str, FakePublisher]) -> None:
@@ -340,7 +347,8 @@ def test_cron_prints_absolute_paths_and_a_timer(isolated_env: Path) -> None:
     result = run_cli("cron")
     assert result.exit_code == 0
     line = next(line for line in result.stdout.splitlines() if line.startswith("*/5"))
-    command = line.split()[5]
+    # After the THREADPOST_* assignments cron needs (isolated_env sets some).
+    command = next(word for word in line.split()[5:] if "=" not in word)
     assert Path(command).is_absolute()
     assert " run >> " in line and line.endswith("2>&1")
     assert str(isolated_env / "state" / "run.log") in line
@@ -446,6 +454,7 @@ def test_concurrent_publish_and_schedule_of_one_draft_make_one_thread(
 ) -> None:
     """Five `publish --yes` of one draft started at once (or `schedule` racing `publish`)
     each found no thread and created their own: the whole thread was posted twice."""
+    write_cron_logins(isolated_env / "config.toml")
     env = {
         **os.environ,
         "PYTHONPATH": f"{REPO / 'tests'}{os.pathsep}{Path(threadpost.__file__).parents[1]}",

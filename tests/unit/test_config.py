@@ -308,3 +308,42 @@ def test_a_lookalike_loopback_instance_in_the_environment_is_refused(tmp_path: P
     for name in ("THREADPOST_MASTODON_INSTANCE", "THREADPOST_BLUESKY_SERVICE"):
         with pytest.raises(ConfigError, match=r"127\.evil\.example' uses http://"):
             load_settings(path, environ={name: "http://127.evil.example"})
+
+
+def test_the_account_login_bluesky_saved_is_the_fallback_handle_on_its_service(
+    tmp_path: Path,
+) -> None:
+    from threadpost.saved_login import SavedBlueskyAccount, save_bluesky_account
+
+    state = tmp_path / "state"
+    save_bluesky_account(state, SavedBlueskyAccount("https://pds.example", "alice.example"))
+    base = {"THREADPOST_STATE_DIR": str(state), "THREADPOST_CONFIG": str(tmp_path / "c.toml")}
+    (tmp_path / "c.toml").write_text("")
+    fallback = load_settings(environ=base).bluesky
+    assert (fallback.service, fallback.handle) == ("https://pds.example", "alice.example")
+    # A handle or another service configured wins: the saved account is not theirs.
+    other = {**base, "THREADPOST_BLUESKY_SERVICE": "https://other.example"}
+    assert load_settings(environ=other).bluesky.handle is None
+    named = {**base, "THREADPOST_BLUESKY_HANDLE": "bob.example"}
+    assert load_settings(environ=named).bluesky.handle == "bob.example"
+
+
+def test_credential_sources_and_what_cron_keeps(tmp_path: Path) -> None:
+    from threadpost.config import cron_environment
+
+    config = tmp_path / "c.toml"
+    config.write_text('[mastodon]\naccess_token = "from-config"\n')
+    config.chmod(0o600)
+    env = {
+        "THREADPOST_CONFIG": str(config),
+        "THREADPOST_STATE_DIR": str(tmp_path),
+        "THREADPOST_BLUESKY_APP_PASSWORD": "from-env",
+        "THREADPOST_TIMEZONE": "UTC",
+    }
+    settings = load_settings(environ=env)
+    assert settings.mastodon.token_source == "config"
+    assert settings.bluesky.password_source == "environment"
+    assert cron_environment(env) == {
+        "THREADPOST_STATE_DIR": str(tmp_path),
+        "THREADPOST_TIMEZONE": "UTC",
+    }

@@ -8,8 +8,10 @@ tenacity nor rich. Everything heavier is imported inside the branch that needs i
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -37,7 +39,7 @@ if TYPE_CHECKING:
     from threadpost.retry import RetryPolicy
     from threadpost.status_view import ThreadList, ThreadStatus
     from threadpost.store import Ledger
-    from threadpost.values import PlatformName
+    from threadpost.values import PlatformName, Severity
 
 # -- helpers -------------------------------------------------------------------------------
 
@@ -77,6 +79,13 @@ def _local(moment: datetime | None, settings: Settings) -> str:
     return local_or_now(moment, settings.timezone)
 
 
+def _logged(message: str, *, settings: Settings, err: bool = False) -> None:
+    """A line of `run`'s output, which cron appends to a log: it starts with the local time,
+    e.g. "[2026-12-03 09:00:02 CET] Thread 3f2a91c0: published"."""
+    now = datetime.now(settings.timezone)
+    echo(f"[{now:%Y-%m-%d %H:%M:%S %Z}] {message}", err=err)
+
+
 def _iso_local(moment: datetime | None, settings: Settings) -> str | None:
     from threadpost.status_view import iso_local
 
@@ -84,33 +93,43 @@ def _iso_local(moment: datetime | None, settings: Settings) -> str | None:
 
 
 def _checked(
-    draft_path: Path, settings: Settings, platforms: list[PlatformName] | None, offline: bool
+    draft_path: Path,
+    settings: Settings,
+    platforms: list[PlatformName] | None,
+    offline: bool,
+    *,
+    broken_links: Severity = "error",
 ) -> Any:
     """Read, plan and check the draft; refuse it (nothing recorded) when it has errors."""
     from threadpost.check import check_draft
 
-    report = check_draft(draft_path, settings, platforms, offline=offline)
+    report = check_draft(
+        draft_path, settings, platforms, offline=offline, broken_links=broken_links
+    )
     refuse_errors({draft_path: report.problems})
     for problem in report.problems:
         echo(f"Warning: {problem.where() or 'draft'}: {problem.message}", err=True)
     return report
 
 
-def _print_result(result: PublishResult, settings: Settings) -> None:
+def _print_result(
+    result: PublishResult, settings: Settings, say: Callable[..., None] = echo
+) -> None:
+    """Each network's outcome, through `say` (`run` passes one that timestamps lines)."""
     for outcome in result.outcomes:
         first = outcome.refs[0].url if outcome.refs else ""
-        echo(
+        say(
             f"{outcome.platform}: {outcome.status}, {outcome.published}/{outcome.total} posts "
             f"{first}".rstrip()
         )
         for warning in outcome.warnings:
-            echo(f"Warning: {outcome.platform} {warning}", err=True)
+            say(f"Warning: {outcome.platform} {warning}", err=True)
         if outcome.error:
-            echo(f"  {outcome.error}", err=True)
+            say(f"  {outcome.error}", err=True)
         if outcome.hint:
-            echo(f"  Hint: {outcome.hint}", err=True)
+            say(f"  Hint: {outcome.hint}", err=True)
         if outcome.status == "incomplete" and outcome.next_retry_at:
-            echo(
+            say(
                 f"  threadpost run resumes it from {_local(outcome.next_retry_at, settings)}",
                 err=True,
             )
@@ -168,9 +187,18 @@ def publish(
         bool, typer.Option("--dry-run", help="Show exactly what would be sent; send nothing.")
     ] = False,
     offline: OfflineOption = False,
+    allow_broken_links: Annotated[
+        bool,
+        typer.Option(
+            "--allow-broken-links",
+            help="Publish even if a link answers 404 or its host does not exist (a warning).",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Publish a draft now, as a reply chain on each of its networks."""
+    """Publish a draft now, as a reply chain on each of its networks.
+
+    A dead link (404, no such host) is an error unless --allow-broken-links is given."""
     from threadpost.clock import utc_now
     from threadpost.publish import Publishers, freeze_thread, refuse_conflicts, verify_accounts
 
@@ -187,7 +215,13 @@ def publish(
             stdout_console().print(dryrun.render(report))
         raise typer.Exit(0 if report.get("ok", True) else int(ExitStatus.VALIDATION_FAILED))
 
-    checked = _checked(draft, settings, platforms, offline)
+    checked = _checked(
+        draft,
+        settings,
+        platforms,
+        offline,
+        broken_links="warning" if allow_broken_links else "error",
+    )
     with _ledger(settings) as ledger:
         refuse_conflicts(ledger, checked.draft, again=again)
         summary = ", ".join(f"{p} {len(t.posts)} posts" for p, t in checked.threads.items())
@@ -239,6 +273,7 @@ def schedule(
 ) -> None:
     """Schedule a draft for `threadpost run` (cron) to publish at a given time."""
     from threadpost.clock import utc_now
+    from threadpost.cron_readiness import require_cron_logins
     from threadpost.draft import read_draft
     from threadpost.publish import Freeze, freeze_thread
     from threadpost.schedule import parse_when, resolve_schedule
@@ -260,7 +295,12 @@ def schedule(
                 f"{draft}{f':{line}' if line else ''}: the schedule "
                 f"{_local(when, settings)} is in the past; choose a later time"
             )
-    checked = _checked(draft, settings, platforms_option(platform), offline)
+    # A dead link must not make a scheduled thread miss its time: a warning here, and
+    # checked again when `run` publishes it.
+    checked = _checked(draft, settings, platforms_option(platform), offline, broken_links="warning")
+    require_cron_logins(
+        checked.threads, config_path=state.config_path, db_path=state.db_path, environ=os.environ
+    )
     with _ledger(settings) as ledger:
         frozen = freeze_thread(
             ledger, checked.draft, checked.threads, schedule_at=when, now=now, again=again
@@ -368,9 +408,12 @@ def run(
             elif not verbose:
                 pass
             elif waiting:
-                echo(f"Nothing due; {waiting} waiting, next at {_local(next_due, settings)}.")
+                _logged(
+                    f"Nothing due; {waiting} waiting, next at {_local(next_due, settings)}.",
+                    settings=settings,
+                )
             else:
-                echo("Nothing due.")
+                _logged("Nothing due.", settings=settings)
             return
         from threadpost.schedule import run_due
 
@@ -384,17 +427,18 @@ def run(
             }
         )
     else:
+        say = functools.partial(_logged, settings=settings)
         for item in report.items:
             if item.warning:
-                echo(f"Warning: {item.warning}", err=True)
-            echo(
+                say(f"Warning: {item.warning}", err=True)
+            say(
                 f"Thread {item.thread_id}: {item.action}"
                 + (f" — {item.message}" if item.message and item.action in ("busy", "gone") else "")
             )
             if item.result is not None:
-                _print_result(item.result, settings)
+                _print_result(item.result, settings, say)
             elif item.message and item.action in ("skipped", "failed"):
-                echo(f"  {item.message}", err=True)
+                say(f"  {item.message}", err=True)
     raise typer.Exit(int(report.exit_status))
 
 
@@ -402,25 +446,47 @@ def run(
 def cron(
     every: Annotated[int, typer.Option("--every", help="Minutes between runs.", min=1, max=59)] = 5,
 ) -> None:
-    """Print a crontab line (and a systemd timer alternative) that runs `threadpost run`."""
+    """Print a crontab line (and a systemd timer alternative) that runs `threadpost run`,
+    and whether that job will be able to log in to each network."""
+    import shlex
     import shutil
+
+    from threadpost.config import cron_environment
+    from threadpost.cron_readiness import cron_logins
+    from threadpost.values import PLATFORMS
 
     settings = state.settings()
     exe = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "threadpost" else None
     found = shutil.which("threadpost")
-    command = str(exe or (Path(found).resolve() if found else f"{sys.executable} -m threadpost"))
+    program = exe or (Path(found).resolve() if found else None)
+    command = (
+        shlex.quote(str(program)) if program else f"{shlex.quote(sys.executable)} -m threadpost"
+    )
     log = (settings.state_dir / "run.log").resolve()
     options = ""
     if state.config_path:
-        options += f" --config {state.config_path.resolve()}"
+        options += f" --config {shlex.quote(str(state.config_path.resolve()))}"
     if state.db_path:
-        options += f" --db {state.db_path.resolve()}"
+        options += f" --db {shlex.quote(str(state.db_path.resolve()))}"
+    # cron starts jobs with an almost empty environment: the non-secret settings this shell
+    # has in THREADPOST_* variables go into the line itself.
+    carried = " ".join(f"{k}={shlex.quote(v)}" for k, v in cron_environment(os.environ).items())
+    job = f"{carried + ' ' if carried else ''}{command}{options} run"
+    logins = cron_logins(
+        PLATFORMS, config_path=state.config_path, db_path=state.db_path, environ=os.environ
+    )
+    echo("# Logins a cron job will have (it does not see this shell's secrets):")
+    for login in logins:
+        echo(f"#   {login.platform}: {'ok, ' if login.ready else 'NO: '}{login.explanation}")
+    echo("")
     echo("# crontab -e, then add:")
-    echo(f"*/{every} * * * * {command}{options} run >> {log} 2>&1")
+    # In a crontab line an unescaped % ends the command.
+    echo(f"*/{every} * * * * {job} >> {shlex.quote(str(log))} 2>&1".replace("%", "\\%"))
     echo("")
     echo("# Or with systemd (user units): ~/.config/systemd/user/threadpost.service")
     echo("[Unit]\nDescription=Publish due threadpost threads\n")
-    echo(f"[Service]\nType=oneshot\nExecStart={command}{options} run\n")
+    environment = "".join(f"Environment={k}={v}\n" for k, v in cron_environment(os.environ).items())
+    echo(f"[Service]\nType=oneshot\n{environment}ExecStart={command}{options} run\n")
     echo("# ~/.config/systemd/user/threadpost.timer")
     echo(f"[Unit]\nDescription=Run threadpost every {every} minutes\n")
     echo(f"[Timer]\nOnCalendar=*:0/{every}\nPersistent=true\n")

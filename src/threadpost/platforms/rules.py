@@ -46,10 +46,15 @@ class NetworkRules(Protocol):
     server_limits: bool
     #: Whether a post can carry a content warning (counted in its length).
     content_warnings: bool
+    #: Whether a post can carry a poll (others leave it out, with a `check` warning).
+    polls: bool
     #: Whether the `shorten_links` option applies (links shown shortened, the app's way).
     shortens_links: bool
     #: Longest image description the network accepts (code points); None: no limit.
     max_alt_length: int | None
+    #: Whether an animated image attached as an image plays (Mastodon: as gifv); False
+    #: where only its first frame is shown.
+    plays_animated_images: bool
     #: What `draft_payloads` returns, for the reader of a dry run.
     payload_kind: str
     #: The network's colour in terminal previews (a rich style).
@@ -92,6 +97,11 @@ class NetworkRules(Protocol):
     def record_tags(self, front: FrontMatter, post: DraftPost) -> tuple[str, ...]:
         """The tags beyond the text on the first post made from draft `post` (Bluesky's
         record `tags`); () for a network without them."""
+        ...
+
+    def quote_link(self, post: DraftPost, limits: PlatformLimits) -> str | None:
+        """The address of draft `post`'s quote to append to its text as a link, where the
+        network (or this server, by `limits`) cannot quote it natively; None otherwise."""
         ...
 
     def side_records(self, thread: Thread) -> list[dict[str, Any]]:

@@ -31,6 +31,8 @@ from threadpost.errors import (
     PermanentError,
     TransientError,
 )
+from threadpost.image_fit import pixel_limit
+from threadpost.image_upload import ImageWontFit, prepare_upload
 from threadpost.images import ImageError, inspect_image
 from threadpost.linkcard import LinkCard, LinkCardError, fetch_link_card
 from threadpost.platforms.base import ConfirmPost
@@ -612,10 +614,22 @@ class BlueskyPublisher:
     def _upload_image(self, post: PlannedPost, image: Any) -> UploadedImage:
         try:
             info = inspect_image(image.path)
-            data = image.path.read_bytes()
+            # The PDS stores and serves the blob as sent: private metadata goes first, and
+            # an image over the blob limit is downscaled (image_upload.py).
+            prepared = prepare_upload(
+                image.path,
+                max_bytes=BLUESKY_LIMITS.max_image_bytes,
+                max_pixels=pixel_limit(BLUESKY_LIMITS, info.mime),
+            )
         except ImageError as exc:
             raise PermanentError(
                 f"post {post.index}: {exc.message}", platform=PLATFORM, post=post.index
+            ) from None
+        except ImageWontFit as exc:
+            raise PermanentError(
+                f"post {post.index}: image {image.written_path} {exc.reason}",
+                platform=PLATFORM,
+                post=post.index,
             ) from None
         except OSError as exc:
             raise PermanentError(
@@ -623,15 +637,8 @@ class BlueskyPublisher:
                 platform=PLATFORM,
                 post=post.index,
             ) from None
-        if len(data) > BLUESKY_LIMITS.max_image_bytes:
-            raise PermanentError(
-                f"post {post.index}: {image.path} is {len(data):,} bytes; Bluesky takes at most "
-                f"{BLUESKY_LIMITS.max_image_bytes:,} per image",
-                platform=PLATFORM,
-                post=post.index,
-            )
-        blob = self.upload_blob(data, info.mime, post=post.index)
-        return UploadedImage(blob=blob, alt=image.alt, width=info.width, height=info.height)
+        blob = self.upload_blob(prepared.data, prepared.mime, post=post.index)
+        return UploadedImage(blob=blob, alt=image.alt, width=prepared.width, height=prepared.height)
 
     def _link_card(
         self, post: PlannedPost, card: LinkCard | LinkCardError
