@@ -84,5 +84,5 @@ def test_the_top_level_help_still_lists_every_command(isolated_env: Path) -> Non
 def test_a_command_runs_through_the_narrowed_app(isolated_env: Path) -> None:
     result = run_cli("--db", str(isolated_env / "other.db"), "run", "-v")
     assert result.exit_code == 0, result.stderr
-    assert result.stdout.strip() == "Nothing due."
+    assert result.stdout.strip().endswith("Nothing due.")  # after the local time
     assert (isolated_env / "other.db").exists()
