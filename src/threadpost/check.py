@@ -15,11 +15,13 @@ from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
 from threadpost import platforms as networks
+from threadpost.clock import local_time, zone_name
+from threadpost.draft_template import unedited_posts
 from threadpost.image_fit import limit_finding
 from threadpost.images import ImageError, ImageInfo, inspect_image
 from threadpost.linkcheck import HandleResult, LinkResult, ProgressSink
 from threadpost.platforms.rules import rules_for
-from threadpost.values import PLATFORMS, PlatformName, Problem, Severity
+from threadpost.values import PLATFORMS, PlatformLimits, PlatformName, Problem, Severity
 
 if TYPE_CHECKING:
     from threadpost.config import Settings
@@ -116,16 +118,19 @@ def plan_draft(
     platforms: Sequence[PlatformName] | None = None,
     *,
     offline: bool,
+    limits: Mapping[PlatformName, PlatformLimits] | None = None,
 ) -> dict[PlatformName, Thread]:
-    """Plan `draft` for each chosen platform (in the draft's order), with each one's limits."""
+    """Plan `draft` for each chosen platform (in the draft's order), with each one's limits
+    (given in `limits`, as when a frozen plan is re-planned, or read for the network)."""
     from threadpost.plan import plan_thread
 
     chosen = list(dict.fromkeys(platforms or draft.front.platforms))
     front = draft.front
+    given = limits or {}
     return {
         platform: plan_thread(
             draft,
-            networks.limits_for(platform, settings, offline=offline),
+            given.get(platform) or networks.limits_for(platform, settings, offline=offline),
             # The front matter wins; the configuration fills in what it leaves out.
             visibility=front.visibility or settings.mastodon.visibility,
             reply_visibility=front.reply_visibility or settings.mastodon.reply_visibility,
@@ -209,8 +214,20 @@ def _check(
 def check_front_matter(
     draft: Draft, settings: Settings, *, now: datetime | None = None
 ) -> list[Problem]:
-    """Draft-wide problems: the language tag, a schedule already past."""
+    """Draft-wide problems: the language tag, a schedule already past, the text of
+    `threadpost new`'s template left as it was."""
     problems: list[Problem] = []
+    for index in unedited_posts(draft):
+        post = draft.posts[index - 1]
+        problems.append(
+            Problem(
+                "error",
+                "template-text",
+                f"post {index} is still the template's text from `threadpost new`: write your own",
+                post=index,
+                line=post.line,
+            )
+        )
     lines = draft.front.lines
     lang = draft.front.lang
     if lang is not None and not _BCP47.match(lang):
@@ -227,12 +244,14 @@ def check_front_matter(
         when = schedule if schedule.tzinfo else schedule.replace(tzinfo=settings.timezone)
         current = now or datetime.now(tz=settings.timezone)
         if when <= current:
-            zone = "" if schedule.tzinfo else f" ({settings.timezone.key})"
+            # A time written without a zone was read in the configured one: name it.
+            named = zone_name(settings.timezone)
+            zone = "" if schedule.tzinfo or named == "UTC" else f" ({named})"
             problems.append(
                 Problem(
                     "error",
                     "schedule-past",
-                    f"schedule {schedule.isoformat(sep=' ')}{zone} is in the past",
+                    f"schedule {local_time(when, settings.timezone)}{zone} is in the past",
                     line=lines.get("schedule"),
                 )
             )

@@ -14,7 +14,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Final, Literal
 from zoneinfo import ZoneInfo
 
-from threadpost.clock import Clock, utc_now
+from threadpost.clock import Clock, utc_now, zone_name
+from threadpost.clock import local_time as clock_local_time
 from threadpost.errors import ExitStatus, UsageError
 from threadpost.lease import ThreadBusy, lease_duration, lease_owner_id, thread_lease
 
@@ -103,7 +104,7 @@ def localize(naive: datetime, tz: ZoneInfo, shown: str | None = None) -> datetim
     # A time in the spring-forward gap does not survive a round trip through UTC.
     if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
         raise UsageError(
-            f"{shown or naive.isoformat(sep=' ')} does not exist in {tz.key}: the clocks "
+            f"{shown or naive.isoformat(sep=' ')} does not exist in {zone_name(tz)}: the clocks "
             "jump forward then; choose another time"
         )
     return first
@@ -132,6 +133,9 @@ class RunItem:
     #: A warning worth a line in the cron log (late publication).
     warning: str | None = None
     result: PublishResult | None = None
+    #: What bringing the plan up to date with the draft file said (`draft_refresh`): the
+    #: edited draft published, the file gone, an edit after posting began.
+    draft_warnings: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         """The item as JSON-able data."""
@@ -142,6 +146,7 @@ class RunItem:
             "message": self.message,
             "warning": self.warning,
             "result": self.result.to_json() if self.result else None,
+            "draft_warnings": list(self.draft_warnings),
         }
 
 
@@ -229,6 +234,7 @@ def _run_leased(
     lease: Lease,
     policy: RetryPolicy | None,
 ) -> RunItem:
+    from threadpost.draft_refresh import refresh_from_draft
     from threadpost.link_recheck import recheck_links
     from threadpost.publish import publish_thread
 
@@ -254,6 +260,9 @@ def _run_leased(
                 f"thread {thread_id} is {_human(late)} late (was due "
                 f"{local_time(record.schedule_at, settings.timezone)}); publishing it now"
             )
+    # The draft file is the source of truth: an edit since `schedule` is what is sent (and
+    # what the links are re-checked on).
+    refreshed = refresh_from_draft(ledger, thread_id, settings, now=now)
     if record.state == "scheduled":
         # First start only: a resumed thread's links were followed when it started.
         dead_links = recheck_links(ledger, thread_id, settings, now)
@@ -275,12 +284,14 @@ def _run_leased(
         if result.state == "failed"
         else "published"
     )
-    return RunItem(thread_id, record.draft_path, action, result.error, warning, result)
+    return RunItem(
+        thread_id, record.draft_path, action, result.error, warning, result, refreshed.warnings
+    )
 
 
 def local_time(moment: datetime, tz: ZoneInfo) -> str:
-    """`moment` as people read it in messages: "2026-12-01 09:00 CET"."""
-    return f"{moment.astimezone(tz):%Y-%m-%d %H:%M %Z}"
+    """`moment` as people read it in messages: "2026-12-01 09:00 CET" (`clock.local_time`)."""
+    return clock_local_time(moment, tz)
 
 
 def _human(delta: timedelta) -> str:
