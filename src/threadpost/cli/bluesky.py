@@ -7,7 +7,6 @@ from typing import Annotated
 
 import typer
 
-from threadpost.accounts import account_settings
 from threadpost.cli.accounts import login_app
 from threadpost.cli.app import AccountOption, echo, state
 from threadpost.config import check_instance_url
@@ -46,6 +45,8 @@ def login_bluesky(
     logging in again on every run. With --account NAME it is that named account's login
     ([accounts.NAME.bluesky]).
     """
+    from threadpost.accounts import account_settings
+
     settings = account_settings(state.settings(), account, ["bluesky"])
     bluesky = settings.bluesky
     if handle:

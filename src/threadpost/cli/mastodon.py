@@ -7,12 +7,10 @@ from typing import Annotated
 
 import typer
 
-from threadpost.accounts import account_settings
 from threadpost.cli.accounts import login_app
 from threadpost.cli.app import AccountOption, echo, state
 from threadpost.config import check_instance_url
 from threadpost.errors import UsageError
-from threadpost.platforms.mastodon import auth as mastodon_auth
 from threadpost.saved_login import account_login_dir
 
 
@@ -34,6 +32,11 @@ def login_mastodon(
     nor [mastodon].access_token is set. With --account NAME it is that named account's
     login (used when [accounts.NAME.mastodon] has no access_token).
     """
+    # Imported here, not at the top: the OAuth flow and its HTTP transport serve this
+    # command only, and every command's start-up (the cron tick above all) would pay.
+    from threadpost.accounts import account_settings
+    from threadpost.platforms.mastodon import auth as mastodon_auth
+
     settings = account_settings(state.settings(), account, ["mastodon"])
     url = check_instance_url(instance or settings.mastodon.instance, "--instance")
     app = mastodon_auth.register_app(url)

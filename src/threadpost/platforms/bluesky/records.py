@@ -25,6 +25,7 @@ from threadpost.images import ImageError, inspect_image
 from threadpost.platforms.bluesky.interactions import postgate_record, threadgate_record
 from threadpost.platforms.bluesky.labels import self_labels_field
 from threadpost.platforms.bluesky.quotes import quoted_post, record_embed
+from threadpost.platforms.bluesky.replies import reply_refs
 
 if TYPE_CHECKING:
     from threadpost.thread import Facet, PlannedPost, Thread
@@ -364,8 +365,9 @@ def draft_records(
         for handle in mention_handles(thread)
     }
     records: list[dict[str, Any]] = []
-    root: dict[str, str] | None = None
-    parent: dict[str, str] | None = None
+    # A thread replying to a post starts under it (placeholders until it is found).
+    refs = reply_refs(thread.reply_to)
+    root, parent = refs if refs is not None else (None, None)
     for post, created_at, rkey in zip(thread.posts, created, rkeys, strict=True):
         embed: dict[str, Any] | None = None
         if post.images:
