@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
 
 from threadpost.clock import Clock, utc_now
+from threadpost.concurrent_networks import publish_platforms
 from threadpost.errors import (
     AuthFailed,
     ExitStatus,
@@ -390,26 +391,40 @@ def publish_thread(
     if record.state == "scheduled":
         ledger.set_thread_state(thread_id, "incomplete", clock())
 
-    def confirmed(ref: PostRef) -> None:
-        if lease is not None:
-            lease.renew()
-        if on_confirm is not None:
-            on_confirm(ref)
+    records = ledger.platforms(thread_id)
+    settled = {
+        r.platform: _outcome_from_ledger(ledger, r)
+        for r in records
+        if r.state in ("published", "failed", "deleted")
+    }
 
-    outcomes: list[PlatformOutcome] = []
-    for platform_record in ledger.platforms(thread_id):
-        if platform_record.state in ("published", "failed", "deleted"):
-            outcomes.append(_outcome_from_ledger(ledger, platform_record))
-            continue
+    def publish_one(
+        own_ledger: Ledger,
+        record: PlatformRecord,
+        confirmed: Callable[[PostRef], None],
+        own_policy: RetryPolicy,
+    ) -> PlatformOutcome:
         engine = PlatformEngine(
-            ledger,
-            platform_record,
+            own_ledger,
+            record,
             open_publisher,
             clock=clock,
             max_attempts=max_attempts,
             on_confirm=confirmed,
         )
-        outcomes.append(engine.publish(policy))
+        return engine.publish(own_policy)
+
+    # The networks still to publish go at the same time, each in its own thread.
+    fresh = publish_platforms(
+        ledger,
+        [r for r in records if r.platform not in settled],
+        publish_one,
+        policy=policy,
+        lease=lease,
+        on_confirm=on_confirm,
+    )
+    by_platform = {outcome.platform: outcome for outcome in fresh} | settled
+    outcomes = [by_platform[r.platform] for r in records]
     result = PublishResult(thread_id, thread_state(outcomes), tuple(outcomes))
     ledger.set_thread_state(thread_id, result.state, clock(), error=result.error)
     return result
