@@ -85,6 +85,10 @@ class _SerializedConnection:
             cursor = self._conn.execute(sql, params)
             return _Rows(cursor.fetchall(), cursor.lastrowid)
 
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
 
 @dataclass
 class _Rows:

@@ -12,6 +12,9 @@ status). Kinds:
                 header instead ("" leaves the header out: a broken proxy or server).
 - "delay":      wait `delay` seconds, then handle the request normally (the write lands
                 after the client may have timed out).
+- "hold":       wait until `server.release_held()` is called (at most `delay` seconds), then
+                handle the request normally: a slow instance whose slowness ends on cue, for
+                tests that need a request in flight while something else happens.
 - "drop_after_commit": handle the request (the status is stored), then close the connection
                 without answering.
 - "non_json_after_commit": handle the request (the status or media is stored), then answer
@@ -43,6 +46,7 @@ FaultKind = Literal[
     "error",
     "rate_limit",
     "delay",
+    "hold",
     "drop_after_commit",
     "non_json_after_commit",
     "reset",
@@ -53,6 +57,7 @@ FAULT_KINDS: Final = (
     "error",
     "rate_limit",
     "delay",
+    "hold",
     "drop_after_commit",
     "non_json_after_commit",
     "reset",

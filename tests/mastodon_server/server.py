@@ -46,6 +46,7 @@ import hashlib
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -108,6 +109,10 @@ class RecordedRequest:
     fault: str | None = None
     #: extra headers of the answer (the Link header of a paged list)
     answer_headers: dict[str, str] = field(default_factory=dict)
+    #: When the request was read and when its answer was written (`time.time()`, the clock
+    #: other servers' logs use too): whether two clients' requests were in flight at once.
+    received_at: float = 0.0
+    answered_at: float | None = None
 
     @property
     def idempotency_key(self) -> str | None:
@@ -229,6 +234,10 @@ class MastodonTestServer:
         self._port = 0
         self._refusing = threading.Event()
         self._stopping = threading.Event()
+        #: Set by `release_held()`: ends the wait of every "hold" fault.
+        self._released = threading.Event()
+        #: Requests a "hold" fault is holding right now.
+        self.holding = 0
         self.token = token
         self.username = username
         self.add_account(username, token)
@@ -289,6 +298,19 @@ class MastodonTestServer:
             timer = threading.Timer(seconds, self.resume)
             timer.daemon = True
             timer.start()
+
+    def release_held(self) -> None:
+        """End the wait of the requests "hold" faults are holding (and of later ones)."""
+        self._released.set()
+
+    def _hold(self, seconds: float) -> None:
+        with self._lock:
+            self.holding += 1
+        try:
+            self._released.wait(seconds)
+        finally:
+            with self._lock:
+                self.holding -= 1
 
     def resume(self) -> None:
         """Listen again on the same port after `refuse_connections` or a "refuse" fault."""
@@ -962,6 +984,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         owner = self.server.owner
         request, token = self._read_request()
+        self._recorded = request
         if owner._refusing.is_set():
             return  # connection closed, nothing stored
         with owner._lock:
@@ -1011,6 +1034,8 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if fault.kind == "delay" and owner._stopping.wait(fault.delay):
                 return
+            if fault.kind == "hold":
+                owner._hold(fault.delay)
             if fault.kind == "error" and not fault.commit:
                 request.status = fault.status
                 self._send(fault.status, {"error": "Something went wrong"}, rate_headers)
@@ -1065,10 +1090,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(payload)
+            self.wfile.flush()
+            self._recorded.answered_at = time.time()
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (e.g. timed out during a "delay" fault)
 
     def _read_request(self) -> tuple[RecordedRequest, str]:
+        received_at = time.time()
         parts = urlsplit(self.path)
         headers = {name.lower(): value for name, value in self.headers.items()}
         length = int(headers.get("content-length") or 0)
@@ -1098,6 +1126,7 @@ class _Handler(BaseHTTPRequestHandler):
             form=form,
             files=files,
             json=body_json,
+            received_at=received_at,
         )
         return recorded, token
 
