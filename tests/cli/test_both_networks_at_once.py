@@ -189,3 +189,31 @@ def test_a_network_refusing_a_post_does_not_stop_the_other_in_flight(
     # The holds are gone: publishing again goes through on both.
     again = run_cli("publish", "--yes", "--again", str(draft), env=env)
     assert again.exit_code == 0, again.stdout + again.stderr
+
+
+def test_output_stays_whole_lines_in_the_usual_order(
+    mastodon_server: MastodonTestServer,
+    pds: pds_harness.LocalPDS,
+    pds_account: dict[str, Any],
+    isolated_env: Path,
+) -> None:
+    """A retry notice printed while the other network is sending names its network, and
+    the summary lists the networks in the draft's order whichever finished first."""
+    draft = isolated_env / "cameras.md"
+    draft.write_text(DRAFT, encoding="utf-8")
+    env = _env(mastodon_server, pds, pds_account)
+    # Mastodon's first status fails once (retried); Bluesky finishes long before it.
+    mastodon_server.faults.add("error", on_path=STATUSES, status=503)
+    mastodon_server.faults.add("delay", on_path=STATUSES, at_count=2, delay=0.5)
+
+    result = run_cli("publish", "--yes", str(draft), env=env)
+
+    assert result.exit_code == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("Thread ") and lines[0].endswith(": published")
+    assert lines[1].startswith("mastodon: published, 2/2 posts http://")
+    assert lines[2].startswith("bluesky: published, 2/2 posts https://bsky.app/")
+    assert len(lines) == 3
+    (notice,) = result.stderr.splitlines()
+    assert notice.startswith("  mastodon: ")
+    assert notice.endswith(" s") and " — retrying in " in notice
