@@ -6,6 +6,7 @@
 // Environment fallbacks: THREADPOST_PDS_DIR (install dir), THREADPOST_PDS_DATA_DIR,
 //   THREADPOST_PDS_PORT, THREADPOST_PLC_PORT (0 or unset = pick a free port),
 //   THREADPOST_PDS_RATE_LIMITS=1 to turn the PDS's rate limits on (off by default).
+//   THREADPOST_PDS_PUBLIC_PORT: the port its DID documents name (a proxy's), if not its own.
 //   LOG_ENABLED / LOG_LEVEL / LOG_DESTINATION are read by the servers' pino loggers.
 //
 // When both servers listen, ONE JSON line goes to stdout:
@@ -234,7 +235,9 @@ async function main() {
   const env = {
     devMode: true,
     hostname: 'localhost',
-    port,
+    // The port the DID documents and publicUrl name: the PDS's own, or (benchmarks) that of
+    // a proxy in front of it, THREADPOST_PDS_PUBLIC_PORT, so that every client goes through it.
+    port: Number(process.env.THREADPOST_PDS_PUBLIC_PORT || 0) || port,
     dataDirectory: dataDir,
     blobstoreDiskLocation: blobDir,
     didPlcUrl: plcUrl, // a host name: an IP literal breaks DID resolution
