@@ -10,6 +10,10 @@ is held (until the hold's bound), and the two would not be in flight at once.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -20,6 +24,7 @@ from typing import Any
 import pytest
 
 import pds_harness
+import threadpost
 from cli_support import run_cli
 from mastodon_server.fixtures import *  # noqa: F403
 from mastodon_server.server import MastodonTestServer, RecordedRequest
@@ -217,3 +222,68 @@ def test_output_stays_whole_lines_in_the_usual_order(
     (notice,) = result.stderr.splitlines()
     assert notice.startswith("  mastodon: ")
     assert notice.endswith(" s") and " — retrying in " in notice
+
+
+_INTERRUPTIBLE = (
+    "import signal, sys\n"
+    "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
+    "from threadpost.cli import main\n"
+    "main(sys.argv[1:])\n"
+)
+
+
+def test_ctrl_c_while_both_networks_send_stops_both_and_run_finishes_the_thread(
+    mastodon_server: MastodonTestServer,
+    pds: pds_harness.LocalPDS,
+    pds_account: dict[str, Any],
+    isolated_env: Path,
+) -> None:
+    """SIGINT to a real `threadpost publish` while each network has a write in flight: both
+    writes land and are recorded, nothing more is sent, exit 130; `run` then finishes the
+    thread with every post sent once."""
+    draft = isolated_env / "cameras.md"
+    draft.write_text(DRAFT, encoding="utf-8")
+    env = {
+        **os.environ,
+        **_env(mastodon_server, pds, pds_account),
+        "PYTHONPATH": f"{Path(threadpost.__file__).parents[1]}",
+    }
+    pds.hold(APPLY_WRITES, timeout=4 * HOLD_BOUND_S)
+    mastodon_server.faults.add("hold", on_path=STATUSES, delay=4 * HOLD_BOUND_S)
+    process = subprocess.Popen(
+        [sys.executable, "-c", _INTERRUPTIBLE, "publish", "--yes", str(draft)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 3 * HOLD_BOUND_S  # a bound: the CLI may start slowly
+        while not (mastodon_server.holding and pds.holding()) and time.monotonic() < deadline:
+            if process.poll() is not None:
+                pytest.fail(f"publish ended early: {process.communicate()}")
+            time.sleep(0.02)
+        assert mastodon_server.holding and pds.holding(), "both writes in flight"
+        process.send_signal(signal.SIGINT)
+        # Let its main thread hear the signal (it looks up every 0.1 s) before the writes
+        # in flight are answered: the workers must already have been asked to stop.
+        time.sleep(3)
+    finally:
+        pds.release_held()
+        mastodon_server.release_held()
+    out, err = process.communicate(timeout=60)
+
+    # 130: typer turns the KeyboardInterrupt into that exit status (ExitStatus.INTERRUPTED).
+    assert process.returncode == 130, out + err
+    assert len(mastodon_server.published()) == 1, "Mastodon stopped after the status in flight"
+    assert len(pds.list_records(pds_account["did"], "app.bsky.feed.post")) == 2
+
+    resumed = run_cli("run", "--json", env=_env(mastodon_server, pds, pds_account))
+    assert resumed.exit_code == 0, resumed.stdout + resumed.stderr
+    (item,) = json.loads(resumed.stdout)["items"]
+    assert item["action"] == "published"
+    assert [s.text for s in mastodon_server.published()] == [
+        "Cities buy cameras. 1/2",
+        "Here is why. 2/2",
+    ]
+    assert len(pds.list_records(pds_account["did"], "app.bsky.feed.post")) == 2, "none twice"
