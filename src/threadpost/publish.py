@@ -16,9 +16,9 @@ For each platform of a thread, independently:
 Retries within a run follow `retry.RetryPolicy`; what is still missing afterwards is left
 for a later `run` (next retry time, attempts counted) until `max_attempts` runs have failed.
 One platform failing never stops the others; the platforms still to publish are published at
-the same time, each in its own thread (`concurrent_networks`). What an adapter warns about while sending (a
-link card not made, a mention sent as text, posts that landed with doubts) is recorded in
-the ledger and returned in the platform's outcome.
+the same time, each in its own thread (`concurrent_networks`). What an adapter warns about
+while sending (a link card not made, a mention sent as text, posts that landed with doubts)
+is recorded in the ledger and returned in the platform's outcome.
 """
 
 from __future__ import annotations
