@@ -168,6 +168,10 @@ class FakePublisher:
     lookups: list[tuple[int, str | None, bool]] = field(default_factory=list)
     #: Called with the post's index just before each post is sent (what happens meanwhile).
     before_post: Callable[[int], None] | None = None
+    #: Called when the engine first asks for the posts' keys, before its first ledger write
+    #: for this network: the networks publish at once, so a test can make this one start
+    #: only after something happened on the other.
+    before_keys: Callable[[], None] | None = None
     #: True once `close()` was called.
     closed: bool = False
 
@@ -183,6 +187,8 @@ class FakePublisher:
         return BLUESKY_LIMITS if self.platform == "bluesky" else MASTODON_DEFAULT_LIMITS
 
     def post_keys(self, thread_id: str, thread: Thread) -> list[PostKey]:
+        if self.before_keys is not None:
+            self.before_keys()
         self.keys_made += 1
         stamp = datetime(2026, 1, 1, tzinfo=UTC).isoformat()
         return [
