@@ -289,6 +289,7 @@ def main() -> None:
             print(f"  requests, mastodon-only: {masto.requests}", flush=True)
 
     median = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+    args.load = os.getloadavg()[1]  # the 5-minute load average, for the reader
     lines = render(median, rows, args)
     print("\n".join(lines))
     if args.write:
@@ -308,7 +309,8 @@ def render(median: dict[str, float], rows: list[dict[str, float]], args: Any) ->
         "and remembered Mastodon account, every byte to and from the servers delayed "
         f"{args.delay * 1000:.0f} ms each way by `bench/latency_proxy.py` (127.0.0.1) in front of "
         "the reference PDS (`tests/pds_harness.py`) and the Mastodon API test server. "
-        f"Median of {len(rows)} runs (range in brackets), 2 shared cores with other jobs running.",
+        f"Median of {len(rows)} runs (range in brackets), 2 shared cores with other jobs running "
+        f"(5-minute load average {args.load:.1f} at the end).",
         "",
         "| | seconds |",
         "|---|---|",
