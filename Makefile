@@ -38,6 +38,7 @@ bench: test-deps
 	$(PY) bench/bench_check.py
 	$(PY) bench/bench_run.py
 	$(PY) bench/bench_bluesky.py
+	$(PY) bench/bench_images.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

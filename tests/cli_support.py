@@ -40,3 +40,19 @@ def run_cli(
         sys.stderr.flush()
         stdout, stderr = streams[0].getvalue(), streams[1].getvalue()
     return CliResult(code, stdout.decode(errors="replace"), stderr.decode(errors="replace"))
+
+
+def write_cron_logins(
+    config: Path,
+    *,
+    mastodon_token: str = "test-token",
+    bluesky_handle: str = "alice.test",
+    bluesky_password: str = "test-app-password",
+) -> None:
+    """Put credentials for both networks in the config file (mode 0600), where a cron job
+    finds them: `schedule` refuses a network whose login lives only in the environment."""
+    config.write_text(
+        f'[mastodon]\naccess_token = "{mastodon_token}"\n\n'
+        f'[bluesky]\nhandle = "{bluesky_handle}"\napp_password = "{bluesky_password}"\n'
+    )
+    config.chmod(0o600)

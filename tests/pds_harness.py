@@ -441,6 +441,17 @@ class LocalPDS:
         )
         return list(out.get("records", []))
 
+    def get_blob(self, did: str, cid: str) -> bytes:
+        """``com.atproto.sync.getBlob``: a blob's bytes exactly as the PDS stores and serves
+        them to anyone."""
+        query = urllib.parse.urlencode({"did": did, "cid": cid})
+        req = urllib.request.Request(f"{self.url}/xrpc/com.atproto.sync.getBlob?{query}")
+        try:
+            with _OPENER.open(req, timeout=HTTP_TIMEOUT_S) as resp:
+                return bytes(resp.read())
+        except urllib.error.HTTPError as exc:
+            raise PDSRequestError(exc.code, _text(exc.read()), "com.atproto.sync.getBlob") from None
+
     # ------------------------------------------------------------------ instrumentation
     def counts(self) -> dict[str, int]:
         """XRPC requests the PDS received since start (or the last reset), by NSID."""

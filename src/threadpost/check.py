@@ -15,6 +15,9 @@ from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
 from threadpost import platforms as networks
+from threadpost.clock import local_time, zone_name
+from threadpost.draft_template import unedited_posts
+from threadpost.image_fit import limit_finding
 from threadpost.images import ImageError, ImageInfo, inspect_image
 from threadpost.linkcheck import HandleResult, LinkResult, ProgressSink
 from threadpost.platforms.rules import rules_for
@@ -85,8 +88,12 @@ def check_draft(
     progress: ProgressSink | None = None,
     link_checker: LinkChecker | None = None,
     handle_resolver: HandleResolver | None = None,
+    broken_links: Severity = "error",
 ) -> CheckReport:
-    """Read, plan (for `platforms`, default the draft's) and check one draft."""
+    """Read, plan (for `platforms`, default the draft's) and check one draft.
+
+    `broken_links`: how a link that answers 404 (or whose host does not exist) counts;
+    "warning" for `schedule` and `publish --allow-broken-links` (see README, Links)."""
     from threadpost.draft import read_draft
 
     draft = read_draft(path)
@@ -100,6 +107,7 @@ def check_draft(
         progress=progress,
         link_checker=link_checker,
         handle_resolver=handle_resolver,
+        broken_links=broken_links,
     )
     return CheckReport(draft, threads, tuple(problems), links, offline)
 
@@ -172,6 +180,7 @@ def _check(
     progress: ProgressSink | None,
     link_checker: LinkChecker | None,
     handle_resolver: HandleResolver | None,
+    broken_links: Severity = "error",
 ) -> tuple[list[Problem], dict[str, LinkResult]]:
     problems: list[Problem] = []
     problems += check_front_matter(draft, settings, now=now)
@@ -194,7 +203,7 @@ def _check(
                     "check again with a connection, or use --offline",
                 )
             )
-        problems += link_problems(threads, links, network_down=down)
+        problems += link_problems(threads, links, network_down=down, broken=broken_links)
         problems += handle_problems(threads, _resolve(threads, settings, handle_resolver))
     return _ordered(once_per_draft(problems)), links
 
@@ -202,8 +211,20 @@ def _check(
 def check_front_matter(
     draft: Draft, settings: Settings, *, now: datetime | None = None
 ) -> list[Problem]:
-    """Draft-wide problems: the language tag, a schedule already past."""
+    """Draft-wide problems: the language tag, a schedule already past, the text of
+    `threadpost new`'s template left as it was."""
     problems: list[Problem] = []
+    for index in unedited_posts(draft):
+        post = draft.posts[index - 1]
+        problems.append(
+            Problem(
+                "error",
+                "template-text",
+                f"post {index} is still the template's text from `threadpost new`: write your own",
+                post=index,
+                line=post.line,
+            )
+        )
     lines = draft.front.lines
     lang = draft.front.lang
     if lang is not None and not _BCP47.match(lang):
@@ -220,12 +241,14 @@ def check_front_matter(
         when = schedule if schedule.tzinfo else schedule.replace(tzinfo=settings.timezone)
         current = now or datetime.now(tz=settings.timezone)
         if when <= current:
-            zone = "" if schedule.tzinfo else f" ({settings.timezone.key})"
+            # A time written without a zone was read in the configured one: name it.
+            named = zone_name(settings.timezone)
+            zone = "" if schedule.tzinfo or named == "UTC" else f" ({named})"
             problems.append(
                 Problem(
                     "error",
                     "schedule-past",
-                    f"schedule {schedule.isoformat(sep=' ')}{zone} is in the past",
+                    f"schedule {local_time(when, settings.timezone)}{zone} is in the past",
                     line=lines.get("schedule"),
                 )
             )
@@ -322,16 +345,22 @@ def _image_problems(
     info = cache[image.path]
     if isinstance(info, ImageError):
         found.append(("error", info.code, f"image {name}: {info.reason}", image.line))
-    elif info.size_bytes > thread.limits.max_image_bytes:
-        found.append(
-            (
-                "error",
-                "image-too-large",
-                f"image {name} is {_size(info.size_bytes)}; {thread.platform} accepts at most "
-                f"{_size(thread.limits.max_image_bytes)}",
-                image.line,
+    else:
+        # Over the network's limits: a warning when the upload will downscale it to fit,
+        # an error when even that cannot (image_fit.py).
+        fit = limit_finding(image.path, info, thread.limits, rules.name)
+        if fit is not None:
+            found.append((fit.severity, fit.code, f"image {name} {fit.reason}", image.line))
+        if info.animated and not rules.plays_animated_images:
+            found.append(
+                (
+                    "warning",
+                    "image-animation-lost",
+                    f"image {name} is animated, but {rules.name} shows images as still "
+                    "pictures: only its first frame will show there",
+                    image.line,
+                )
             )
-        )
     if not image.alt.strip() or is_placeholder_alt(image.alt):
         severity: Severity = "warning" if settings.missing_alt == "warning" else "error"
         what = "only a TODO for alt text" if image.alt.strip() else "no alt text"
@@ -359,12 +388,6 @@ def _image_problems(
 def is_placeholder_alt(alt: str) -> bool:
     """True for an alt text that is a marked TODO (as `import` writes), not a description."""
     return alt.strip().upper().startswith("TODO")
-
-
-def _size(count: int) -> str:
-    if count >= 1_000_000:
-        return f"{count / 1_000_000:.1f} MB ({count:,} bytes)"
-    return f"{count:,} bytes"
 
 
 def link_syntax_problem(uri: str) -> str | None:
@@ -425,11 +448,22 @@ def once_per_draft(problems: list[Problem]) -> list[Problem]:
     return kept
 
 
+def links_now(
+    threads: Sequence[Thread], settings: Settings, *, link_checker: LinkChecker | None = None
+) -> list[Problem]:
+    """The link problems of planned `threads`, every link followed now (not from the day-old
+    cache), a dead one as a warning: `run` re-checks a scheduled thread's links with it."""
+    links = _follow_links(threads, settings, None, link_checker, cached=False)
+    return link_problems(threads, links, network_down=network_seems_down(links), broken="warning")
+
+
 def _follow_links(
     threads: Sequence[Thread],
     settings: Settings,
     progress: ProgressSink | None,
     checker: LinkChecker | None,
+    *,
+    cached: bool = True,
 ) -> Mapping[str, LinkResult]:
     urls = [
         facet.value
@@ -445,7 +479,8 @@ def _follow_links(
         return checker(urls, progress)
     from threadpost.linkcheck import check_links
 
-    return check_links(urls, cache_dir=settings.state_dir, progress=progress)
+    cache_dir = settings.state_dir if cached else None
+    return check_links(urls, cache_dir=cache_dir, progress=progress)
 
 
 _TRANSPORT_FAILURES: Final = frozenset({"dns", "refused", "timeout", "tls", "error"})
@@ -463,11 +498,16 @@ def network_seems_down(links: Mapping[str, LinkResult]) -> bool:
 
 
 def link_problems(
-    threads: Iterable[Thread], links: Mapping[str, LinkResult], *, network_down: bool = False
+    threads: Iterable[Thread],
+    links: Mapping[str, LinkResult],
+    *,
+    network_down: bool = False,
+    broken: Severity = "error",
 ) -> list[Problem]:
     """A problem for every post whose link is dead, failing or redirected.
 
-    With `network_down`, failures are warnings: they say nothing about the draft.
+    With `network_down`, failures are warnings: they say nothing about the draft. `broken`
+    is the severity of a dead link (404, no such host).
     """
     found: list[Problem] = []
     for thread in threads:
@@ -481,7 +521,7 @@ def link_problems(
                 finding = _link_finding(result)
                 if finding is not None:
                     severity, code, message = finding
-                    if network_down:
+                    if network_down or (code == "link-broken" and broken == "warning"):
                         severity = "warning"
                     found.append(
                         Problem(

@@ -15,13 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from threadpost.errors import ConfigError
 from threadpost.redact import register_secrets
-from threadpost.saved_login import load_credentials
+from threadpost.saved_login import load_bluesky_account, load_credentials
 from threadpost.values import MASTODON_VISIBILITIES
 
 APP_NAME: Final = "threadpost"
@@ -29,10 +29,16 @@ DEFAULT_MASTODON_INSTANCE: Final = "https://mastodon.social"
 DEFAULT_BLUESKY_SERVICE: Final = "https://bsky.social"
 
 
+#: Where a credential came from. Only "config" and "saved login" reach a cron job: cron
+#: starts commands with an almost empty environment, so "environment" ones stay behind.
+CredentialSource = Literal["environment", "config", "saved login"]
+
+
 @dataclass(frozen=True)
 class MastodonSettings:
     instance: str = DEFAULT_MASTODON_INSTANCE
     access_token: str | None = field(default=None, repr=False)
+    token_source: CredentialSource | None = None
     visibility: str = "public"
     reply_visibility: str = "unlisted"
 
@@ -42,6 +48,7 @@ class BlueskySettings:
     service: str = DEFAULT_BLUESKY_SERVICE
     handle: str | None = None
     app_password: str | None = field(default=None, repr=False)
+    password_source: CredentialSource | None = None
     link_cards: bool = True
     #: Show long links shortened in the text, as the official app does (host + start of the
     #: path + "..."); the link facet keeps the full URI. Saves characters; off by default
@@ -78,6 +85,23 @@ class Settings:
     warnings: tuple[str, ...] = ()
 
 
+#: The THREADPOST_* variables `threadpost cron` writes into the crontab line, so that a cron
+#: job finds the same state directory and accounts. None is a secret: tokens and app
+#: passwords must come from the config file or a saved login (see cron_readiness.py).
+CRON_CARRIED_VARIABLES: Final = (
+    "THREADPOST_STATE_DIR",
+    "THREADPOST_TIMEZONE",
+    "THREADPOST_MASTODON_INSTANCE",
+    "THREADPOST_BLUESKY_SERVICE",
+    "THREADPOST_BLUESKY_HANDLE",
+)
+
+
+def cron_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The part of `environ` a cron job started from `threadpost cron`'s line will have."""
+    return {name: environ[name] for name in CRON_CARRIED_VARIABLES if environ.get(name)}
+
+
 def default_config_path() -> Path:
     from platformdirs import user_config_path
 
@@ -88,6 +112,16 @@ def default_db_path() -> Path:
     from platformdirs import user_data_path
 
     return user_data_path(APP_NAME) / "threadpost.db"
+
+
+def _state_dir_of(config: Path | None) -> Path:
+    """The state folder (saved logins, sessions, caches) when none is set: beside a config
+    file given with --config / THREADPOST_CONFIG (work.toml → work.state/), so that each
+    config keeps its own logins; the platform's state folder for the default config."""
+    if config is None or config.expanduser().resolve() == default_config_path().resolve():
+        return default_state_dir()
+    config = config.expanduser().absolute()
+    return config.with_name(f"{config.stem}.state")
 
 
 def default_state_dir() -> Path:
@@ -151,6 +185,7 @@ def load_settings(
         ),
         access_token=env.get("THREADPOST_MASTODON_TOKEN")
         or _str(mastodon_table, "access_token", path, None),
+        token_source=_source(env, "THREADPOST_MASTODON_TOKEN", mastodon_table, "access_token"),
         visibility=_visibility(mastodon_table, "visibility", path, "public"),
         reply_visibility=_visibility(mastodon_table, "reply_visibility", path, "unlisted"),
     )
@@ -163,6 +198,9 @@ def load_settings(
         handle=(env.get("THREADPOST_BLUESKY_HANDLE") or _str(bluesky_table, "handle", path, None)),
         app_password=env.get("THREADPOST_BLUESKY_APP_PASSWORD")
         or _str(bluesky_table, "app_password", path, None),
+        password_source=_source(
+            env, "THREADPOST_BLUESKY_APP_PASSWORD", bluesky_table, "app_password"
+        ),
         link_cards=_bool(bluesky_table, "link_cards", path, True),
         shorten_links=_bool(bluesky_table, "shorten_links", path, False),
     )
@@ -182,8 +220,16 @@ def load_settings(
         if env.get("THREADPOST_STATE_DIR")
         else Path(general_state_dir).expanduser()
         if general_state_dir
-        else default_state_dir()
+        else _state_dir_of(explicit)
     )
+    if bluesky.handle is None:
+        bluesky = _saved_bluesky_account(
+            bluesky,
+            state_dir,
+            service_given=bool(
+                env.get("THREADPOST_BLUESKY_SERVICE") or bluesky_table.get("service")
+            ),
+        )
     if mastodon.access_token is None:
         mastodon = _saved_mastodon_login(
             mastodon,
@@ -227,7 +273,30 @@ def _saved_mastodon_login(
     if saved is None or (instance_given and saved.instance != mastodon.instance):
         return mastodon
     instance = check_instance_url(saved.instance, "the instance saved by `login mastodon`")
-    return replace(mastodon, instance=instance, access_token=saved.access_token)
+    return replace(
+        mastodon, instance=instance, access_token=saved.access_token, token_source="saved login"
+    )
+
+
+def _saved_bluesky_account(
+    bluesky: BlueskySettings, state_dir: Path, *, service_given: bool
+) -> BlueskySettings:
+    """Fall back to the account `threadpost login bluesky` saved (when it is on this
+    service, or no service is configured: then its service too)."""
+    saved = load_bluesky_account(state_dir)
+    if saved is None or (service_given and saved.service != bluesky.service):
+        return bluesky
+    service = check_instance_url(saved.service, "the service saved by `login bluesky`")
+    return replace(bluesky, service=service, handle=saved.handle)
+
+
+def _source(
+    env: Mapping[str, str], variable: str, table: dict[str, Any], key: str
+) -> CredentialSource | None:
+    """Where the setting `variable` / `key` came from (the variable wins, as in Settings)."""
+    if env.get(variable):
+        return "environment"
+    return "config" if table.get(key) else None
 
 
 def check_instance_url(url: str, what: str) -> str:

@@ -11,7 +11,7 @@ import hashlib
 import re
 import string
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Final
@@ -44,6 +44,31 @@ class Image:
     written_path: str  # as written in the draft, for messages
 
 
+#: How long a poll stays open when its post gives no `> poll-duration` (Mastodon's web
+#: app offers one day first).
+DEFAULT_POLL_SECONDS: Final = 24 * 60 * 60
+
+
+@dataclass(frozen=True)
+class Poll:
+    """A poll on a post, from its `> poll A | B | C` line and the `> poll-…` lines."""
+
+    options: tuple[str, ...]
+    #: Seconds it stays open (Mastodon's `poll[expires_in]`).
+    expires_in: int = DEFAULT_POLL_SECONDS
+    multiple: bool = False
+    hide_totals: bool = False
+    line: int = 0  # the `> poll` line
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "options": list(self.options),
+            "expires_in": self.expires_in,
+            "multiple": self.multiple,
+            "hide_totals": self.hide_totals,
+        }
+
+
 @dataclass(frozen=True)
 class DraftPost:
     """One post as the author wrote it (before any splitting)."""
@@ -61,6 +86,13 @@ class DraftPost:
     #: Record tags from its `> tags #one #two` line (without "#"); None: no such line.
     tags: tuple[str, ...] | None = None
     tags_line: int | None = None
+    #: Its own content warning, from its `> cw <text>` line (Mastodon's spoiler_text for
+    #: the posts made from it, instead of the front matter's `cw`); None: no such line.
+    cw: str | None = None
+    cw_line: int | None = None
+    #: Its poll (`> poll A | B | C`, with `> poll-duration`, `> poll-multiple`,
+    #: `> poll-hide-totals`); None: no poll. Each network decides what it can send.
+    poll: Poll | None = None
 
     def line_at(self, offset: int) -> int:
         """The file line holding code-point `offset` of `text`."""
@@ -511,14 +543,58 @@ def _parse_post(body: list[tuple[int, str]], index: int, path: Path) -> DraftPos
         quote_line=directives.quote_line,
         tags=directives.tags,
         tags_line=directives.tags_line,
+        cw=directives.cw,
+        cw_line=directives.cw_line,
+        poll=directives.finished_poll(path),
     )
 
 
-# Per-post lines (network-neutral): `> quote <address>` and `> tags #one #two`, each alone
-# on its line. Recognised by their shape only (an address with "://", words that are all
-# hashtags), so that a quoted line of prose starting with "> quote" stays text.
+# Per-post lines (network-neutral): `> quote <address>`, `> tags #one #two` and
+# `> cw <text>`, each alone on its line. Recognised by their shape only (an address with
+# "://", words that are all hashtags, the word "cw" then a colon or a space), so that a
+# quoted line of prose starting with "> quote" stays text.
 _QUOTE_LINE = re.compile(r"^\s*>\s*quote:?\s+(?P<target>\S+://\S+)\s*$")
 _TAGS_LINE = re.compile(r"^\s*>\s*tags:?(?P<tags>(?:[\s,]+[#＃][^\s,#＃]+)+)[\s,]*$")
+_CW_LINE = re.compile(r"^\s*>\s*cw(?::\s*|\s+)(?P<text>\S.*?)\s*$", re.IGNORECASE)
+# A poll: `> poll A | B | C` (two options at least, so one "|" at least), then optional
+# `> poll-duration 3d`, `> poll-multiple`, `> poll-hide-totals` lines in the same post.
+_POLL_LINE = re.compile(r"^\s*>\s*poll:?\s+(?P<options>[^|]*(?:\|[^|]*)+)$", re.IGNORECASE)
+_POLL_SETTING = re.compile(
+    r"^\s*>\s*poll[-_](?P<name>duration|multiple|hide[-_]totals):?(?:\s+(?P<value>.*?))?\s*$",
+    re.IGNORECASE,
+)
+_DURATION_PART = re.compile(r"(\d+)\s*([a-z]+)", re.IGNORECASE)
+_DURATION_UNITS: Final = {
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), 60),
+    **dict.fromkeys(("h", "hour", "hours"), 60 * 60),
+    **dict.fromkeys(("d", "day", "days"), 24 * 60 * 60),
+    **dict.fromkeys(("w", "week", "weeks"), 7 * 24 * 60 * 60),
+}
+
+
+def duration_text(seconds: int) -> str:
+    """ "3 days", "1 day 12 hours", "5 minutes" (what a poll duration reads as)."""
+    parts = []
+    for name, size in (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count} {name}{'s' if count != 1 else ''}")
+    return " ".join(parts) or "0 seconds"
+
+
+def poll_duration(written: str) -> int | None:
+    """Seconds of a written duration ("3d", "1d 12h", "90 minutes"); None when it is none."""
+    text = written.strip().replace(",", " ")
+    parts = _DURATION_PART.findall(text)
+    if not parts or _DURATION_PART.sub("", text).strip():
+        return None
+    total = 0
+    for amount, unit in parts:
+        seconds = _DURATION_UNITS.get(unit.lower())
+        if seconds is None:
+            return None
+        total += int(amount) * seconds
+    return total
 
 
 @dataclass
@@ -529,6 +605,41 @@ class _PostDirectives:
     quote_line: int | None = None
     tags: tuple[str, ...] | None = None
     tags_line: int | None = None
+    cw: str | None = None
+    cw_line: int | None = None
+    poll: Poll | None = None
+    #: The `> poll-…` lines seen, by setting name, with their line (a poll may follow them).
+    poll_settings: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+    def finished_poll(self, path: Path) -> Poll | None:
+        """The post's poll with its settings; a setting without a `> poll` line is an error."""
+        if self.poll is None:
+            if self.poll_settings:
+                name, (_, line) = next(iter(self.poll_settings.items()))
+                raise DraftError(
+                    path,
+                    f"'> poll-{name}' without a poll in this post",
+                    line=line,
+                    hint="add a line such as: > poll Yes | No",
+                )
+            return None
+        poll = self.poll
+        if "duration" in self.poll_settings:
+            written, line = self.poll_settings["duration"]
+            seconds = poll_duration(written)
+            if seconds is None:
+                raise DraftError(
+                    path,
+                    f"poll duration {written!r} is not a duration; write e.g. 30m, 6h, 3d, "
+                    "1w or 1d 12h",
+                    line=line,
+                )
+            poll = replace(poll, expires_in=seconds)
+        return replace(
+            poll,
+            multiple="multiple" in self.poll_settings,
+            hide_totals="hide-totals" in self.poll_settings,
+        )
 
     def take(self, line: str, number: int, path: Path) -> bool:
         """Record `line` when it is a per-post line (True), else leave it as text."""
@@ -552,6 +663,50 @@ class _PostDirectives:
             words = re.split(r"[\s,]+", match.group("tags").strip(" \t,"))
             self.tags = tuple(dict.fromkeys(_tag_value(word) for word in words))
             self.tags_line = number
+            return True
+        if match := _CW_LINE.match(line):
+            if self.cw is not None:
+                raise DraftError(
+                    path,
+                    f"a post has one '> cw' line; this one has one at line {self.cw_line}",
+                    line=number,
+                )
+            self.cw, self.cw_line = match.group("text"), number
+            return True
+        if match := _POLL_LINE.match(line):
+            if self.poll is not None:
+                raise DraftError(
+                    path,
+                    f"a post has one poll; this one has one at line {self.poll.line}",
+                    line=number,
+                )
+            options = tuple(option.strip() for option in match.group("options").split("|"))
+            if not all(options):
+                raise DraftError(
+                    path,
+                    "a poll option is empty: write the options between | such as "
+                    "> poll Tea | Coffee",
+                    line=number,
+                )
+            self.poll = Poll(options=options, line=number)
+            return True
+        if match := _POLL_SETTING.match(line):
+            name = match.group("name").lower().replace("_", "-")
+            value = match.group("value") or ""
+            if name in self.poll_settings:
+                raise DraftError(
+                    path,
+                    f"'> poll-{name}' is given twice in this post (first at line "
+                    f"{self.poll_settings[name][1]})",
+                    line=number,
+                )
+            if name == "duration" and not value:
+                raise DraftError(path, "'> poll-duration' needs a duration, e.g. 3d", line=number)
+            if name != "duration" and value:
+                raise DraftError(
+                    path, f"'> poll-{name}' takes no value (it is on when present)", line=number
+                )
+            self.poll_settings[name] = (value, number)
             return True
         return False
 

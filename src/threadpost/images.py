@@ -29,6 +29,8 @@ class ImageInfo:
     width: int
     height: int
     size_bytes: int
+    #: More than one frame (an animated GIF or WebP).
+    animated: bool = False
 
 
 class ImageError(ThreadpostError):
@@ -67,11 +69,17 @@ def inspect_image(path: Path | str) -> ImageInfo:
         with Image.open(path) as image:
             kind = image.format or ""
             width, height = image.size
+            animated = bool(getattr(image, "is_animated", False))
             # verify() walks the file's structure (chunks, CRCs for PNG): a truncated or
             # corrupt file that would be rejected after upload is caught here instead.
             image.verify()
     except UnidentifiedImageError:
-        raise ImageError(path, "image-invalid", "is not an image Pillow recognises") from None
+        readable = ", ".join(ACCEPTED_TYPES)
+        raise ImageError(
+            path,
+            "image-invalid",
+            f"is not an image threadpost can read; save it as {readable} and attach that file",
+        ) from None
     except Image.DecompressionBombError as exc:
         raise ImageError(path, "image-invalid", f"has too many pixels: {exc}") from None
     except PermissionError:
@@ -91,4 +99,4 @@ def inspect_image(path: Path | str) -> ImageInfo:
         )
     if width < 1 or height < 1:
         raise ImageError(path, "image-invalid", f"has no pixels ({width}×{height})")
-    return ImageInfo(mime=mime, width=width, height=height, size_bytes=size)
+    return ImageInfo(mime=mime, width=width, height=height, size_bytes=size, animated=animated)

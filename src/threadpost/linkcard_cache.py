@@ -9,10 +9,8 @@ stands for both networks: the Mastodon instance reads the same tags to make its 
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import json
-import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
+from threadpost.atomic_write import write_atomically
 from threadpost.linkcard import LinkCard, LinkCardError, fetch_link_card
 
 CARD_DIR: Final = "link-cards"
@@ -84,14 +83,7 @@ def save_card(state_dir: Path, card: LinkCard, now: datetime | None = None) -> P
         "image_mime": card.image_mime,
         "fetched_at": (now or datetime.now(UTC)).isoformat(timespec="seconds"),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        temporary.write_text(json.dumps(payload), encoding="utf-8")
-        temporary.replace(path)
-    finally:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
+    write_atomically(path, json.dumps(payload))
     return path
 
 

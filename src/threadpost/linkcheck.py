@@ -16,10 +16,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
+from threadpost.atomic_write import write_atomically
 from threadpost.eventloop import run_bounded
 from threadpost.platforms.bluesky.xrpc import HandleResult
 from threadpost.platforms.bluesky.xrpc import resolve_handles as _resolve_bluesky_handles
-from threadpost.private_files import write_private_file
 
 if TYPE_CHECKING:
     import httpx
@@ -210,8 +210,11 @@ def _connect_failure(exc: BaseException, url: str) -> tuple[Outcome, str]:
         return "dns", f"the name {host} does not resolve (DNS)"
     if any(isinstance(item, ConnectionRefusedError) for item in chain):
         return "refused", f"connection refused by {host}"
-    if any(isinstance(item, ssl.SSLError) for item in chain):
-        return "tls", f"TLS failure with {host}: {_describe(exc)}"
+    tls = next((item for item in chain if isinstance(item, ssl.SSLError)), None)
+    if tls is not None:
+        from threadpost.tls_words import plain_tls_reason
+
+        return "tls", f"{host}: {plain_tls_reason(tls)}"
     return "error", f"cannot connect to {host}: {_describe(exc)}"
 
 
@@ -259,7 +262,9 @@ def _save_cache(cache_dir: Path, cache: Mapping[str, LinkResult]) -> None:
     # the links of unpublished drafts are the writer's business. Not being able to cache
     # is not worth failing a check over.
     with contextlib.suppress(OSError):
-        write_private_file(cache_dir / CACHE_FILE, json.dumps({"version": 1, "links": entries}))
+        write_atomically(
+            cache_dir / CACHE_FILE, json.dumps({"version": 1, "links": entries}), private=True
+        )
 
 
 # --- Bluesky handles --------------------------------------------------------------------

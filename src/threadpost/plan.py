@@ -7,8 +7,8 @@ re-exported here, where most readers of a plan import them from.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Final, Literal
 
@@ -91,13 +91,20 @@ def plan_thread(
     if aliases:
         # Mentions become each network's account before anything is split or counted.
         draft = alias_draft(draft, aliases, platform)
+    # A quote the network (or server) cannot make natively is a link in the text: counted.
+    draft = _with_quote_links(draft, rules, limits)
     wanted_cw = (spoiler_text if spoiler_text is not None else front.cw) or None
     # A network without content warnings (Bluesky) has nowhere to put one.
     cw = wanted_cw if rules.content_warnings else None
     number_format = front.numbering if numbering is False else numbering
     shorten = shorten_links and rules.shortens_links
 
-    pieces = _split_all(draft, rules, limits, cw or "", number_format, shorten)
+    def cw_of(post: DraftPost) -> str:
+        # A post's own `> cw` line replaces the thread's; where the network shows none
+        # (Bluesky) nothing is counted.
+        return (post.cw or cw or "") if rules.content_warnings else ""
+
+    pieces = _split_all(draft, rules, limits, cw_of, number_format, shorten)
     total = len(pieces)
     posts: list[PlannedPost] = []
     problems: list[Problem] = []
@@ -106,9 +113,10 @@ def plan_thread(
         entities = rules.entities(text)
         if shorten:
             text, entities = shorten_links_for_display(text, entities)
-        post = _planned_post(index, text, entities, piece, rules, limits, cw or "", front)
+        post_cw = cw_of(piece.post)
+        post = _planned_post(index, text, entities, piece, rules, limits, post_cw, front)
         posts.append(post)
-        problems.extend(_piece_problems(post, piece, rules, limits, cw or ""))
+        problems.extend(_piece_problems(post, piece, rules, limits, post_cw))
 
     first_visibility = visibility or front.visibility or "public"
     is_sensitive = sensitive if sensitive is not None else front.sensitive
@@ -130,7 +138,8 @@ def plan_thread(
         labels=rules.content_labels(
             front,
             sensitive=is_sensitive,
-            cw=wanted_cw,
+            # Media Mastodon hides: behind the thread's cw, or a post's own one.
+            cw=wanted_cw or next((p.cw for p in draft.posts if p.cw and p.images), None),
             has_images=any(post.images for post in draft.posts),
         ),
         link_cards=(
@@ -148,6 +157,21 @@ def numbering_suffix(number_format: str | None, index: int, total: int) -> str:
     if number_format is None or total <= 1:
         return ""
     return number_format.format(i=index, n=total)
+
+
+def _with_quote_links(draft: Draft, rules: NetworkRules, limits: PlatformLimits) -> Draft:
+    """`draft` with each quote the network cannot make natively appended to its post's text
+    as a link (after a blank line; the quote line is where it was written)."""
+    posts = []
+    for post in draft.posts:
+        link = rules.quote_link(post, limits)
+        if link is not None:
+            line = post.quote_line or post.line
+            text = f"{post.text}\n\n{link}" if post.text else link
+            lines = (*post.text_lines, line, line) if post.text else (line,)
+            post = replace(post, text=text, text_lines=lines)
+        posts.append(post)
+    return replace(draft, posts=tuple(posts))
 
 
 @dataclass(frozen=True)
@@ -170,7 +194,7 @@ def _split_all(
     draft: Draft,
     rules: NetworkRules,
     limits: PlatformLimits,
-    cw: str,
+    cw_of: Callable[[DraftPost], str],
     number_format: str | None,
     shorten: bool,
 ) -> list[_Piece]:
@@ -190,7 +214,12 @@ def _split_all(
     def counter_of(post: DraftPost) -> SpanCounter:
         if post.index not in counters:
             counters[post.index] = SpanCounter(
-                post.text, clusters_of(post), rules, limits, spoiler_text=cw, shorten=shorten
+                post.text,
+                clusters_of(post),
+                rules,
+                limits,
+                spoiler_text=cw_of(post),
+                shorten=shorten,
             )
         return counters[post.index]
 
@@ -208,7 +237,9 @@ def _split_all(
         for post in draft.posts:
             offset = len(pieces)
 
-            def fits_numbered(candidate: str, chunk_index: int, offset: int = offset) -> bool:
+            def fits_numbered(
+                candidate: str, chunk_index: int, offset: int = offset, cw: str = cw_of(post)
+            ) -> bool:
                 text = _numbered(candidate, number_format, offset + chunk_index + 1, total)
                 if shorten:
                     text = shorten_links_for_display(text, rules.entities(text))[0]
@@ -278,6 +309,9 @@ def _planned_post(
         tags=rules.record_tags(front, piece.post) if piece.first else (),
         quote=piece.post.quote if piece.first else None,
         quote_line=piece.post.quote_line if piece.first else None,
+        cw=piece.post.cw,
+        cw_line=piece.post.cw_line,
+        poll=piece.post.poll if piece.first else None,
     )
 
 

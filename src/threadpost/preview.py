@@ -117,12 +117,14 @@ def post_card(report: CheckReport, thread: Thread, post: PlannedPost) -> Rendera
     level = count_level(post, thread)
     colour = {"ok": "green", "near": "yellow", "over": "bold red"}[level]
     parts: list[RenderableType] = []
-    if thread.spoiler_text:
-        parts.append(Text(f"CW: {thread.spoiler_text}", style="black on yellow"))
+    cw = thread.content_warning(post) if rules_for(thread.platform).content_warnings else None
+    if cw:
+        parts.append(Text(f"CW: {cw}", style="black on yellow"))
     if thread.labels:
         parts.append(Text(labels_text(thread), style="black on yellow"))
     parts.append(highlighted(post))
-    parts += [Text(line, style="cyan") for line in extras_lines(post)]
+    polls = rules_for(thread.platform).polls
+    parts += [Text(line, style="cyan") for line in extras_lines(post, polls=polls)]
     for image in post.images:
         alt = image.alt or "(no alt text)"
         parts.append(Text(f"🖼  {image.written_path} — {alt}", style="dim"))
@@ -180,5 +182,8 @@ def problem_list(report: CheckReport) -> RenderableType:
         line = Text(f"{problem.where(str(report.draft.path))}: ", style="bold")
         line.append_text(_problem_line(problem))
         lines.append(line)
-    lines.append(summary_renderable(report))
+    # The summary names its draft: `check a.md b.md` prints one for each.
+    summary = Text(f"{report.draft.path}: ", style="bold")
+    summary.append_text(summary_renderable(report))
+    lines.append(summary)
     return Group(*lines)

@@ -297,7 +297,8 @@ def _column(
     if limits.max_bytes:
         limit += f" characters, {limits.max_bytes} bytes"
     notes: list[str] = []
-    if report.draft.front.cw and not rules.content_warnings:
+    wants_cw = report.draft.front.cw or any(post.cw for post in report.draft.posts)
+    if wants_cw and not rules.content_warnings:
         notes.append(
             f"{rules.name} has no content warnings: the draft's CW is not shown there, "
             "and the text is not hidden"
@@ -337,17 +338,19 @@ def _post(
         content.append(_image_grid(post.images, images))
     elif (card := _card(thread, post, look, cards)) is not None:
         content.append(card)
-    content += [f'<div class="extras">{_e(line)}</div>' for line in extras_lines(post)]
+    extras = extras_lines(post, polls=rules_for(thread.platform).polls)
+    content += [f'<div class="extras">{_e(line)}</div>' for line in extras]
     controls = controls_text(thread)
     if controls and post.index == 1:
         content.insert(0, f'<div class="controls">{_e(controls)}</div>')
     if thread.labels:
         # Bluesky self-labels: readers' apps hide or blur the post behind them.
         content.insert(0, f'<div class="self-labels">{_e(labels_text(thread))}</div>')
-    if thread.spoiler_text:
+    cw = thread.content_warning(post) if rules_for(thread.platform).content_warnings else None
+    if cw:
         content = [
             '<details class="cw"><summary>'
-            f'<span class="cw-text">CW: {_e(thread.spoiler_text)}</span> '
+            f'<span class="cw-text">CW: {_e(cw)}</span> '
             '<span class="show-more">Show more</span></summary>',
             *content,
             "</details>",

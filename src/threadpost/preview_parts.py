@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
+from threadpost.draft import duration_text
 from threadpost.values import Problem
 
 if TYPE_CHECKING:
     from threadpost.check import CheckReport
+    from threadpost.draft import Poll
     from threadpost.thread import Facet, PlannedPost, Thread
 
 #: Fraction of the limit from which a count shows as "near" (yellow).
@@ -82,6 +84,16 @@ def summary_text(report: CheckReport) -> str:
     return " · ".join(parts)
 
 
+def poll_text(poll: Poll) -> str:
+    """ "Poll: Tea | Coffee (3 days · multiple choice · totals hidden)"."""
+    notes = [duration_text(poll.expires_in)]
+    if poll.multiple:
+        notes.append("multiple choice")
+    if poll.hide_totals:
+        notes.append("totals hidden")
+    return f"Poll: {' | '.join(poll.options)} ({' · '.join(notes)})"
+
+
 def labels_text(thread: Thread) -> str:
     """ "Labels: graphic-media, nudity": the self-labels on each of the thread's posts."""
     return f"Label{'s' if len(thread.labels) > 1 else ''}: {', '.join(thread.labels)}"
@@ -98,11 +110,14 @@ def controls_text(thread: Thread) -> str | None:
     return " · ".join(parts).capitalize() if parts else None
 
 
-def extras_lines(post: PlannedPost) -> list[str]:
-    """ "Quotes: <address>" and "Tags: #a #b": what the post carries beyond its text."""
+def extras_lines(post: PlannedPost, *, polls: bool = True) -> list[str]:
+    """ "Quotes: <address>", "Poll: A | B (1 day)" (where the network has `polls`) and
+    "Tags: #a #b": what the post carries beyond its text."""
     lines = []
     if post.quote is not None:
         lines.append(f"Quotes: {post.quote}")
+    if post.poll is not None and polls:
+        lines.append(poll_text(post.poll))
     if post.tags:
         lines.append("Tags: " + " ".join(f"#{tag}" for tag in post.tags))
     return lines

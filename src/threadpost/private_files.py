@@ -1,12 +1,10 @@
 """Files and folders that are nobody else's business (sessions, tokens, caches, the ledger's
-folder): files 0600 written whole, folders 0700, whatever the umask."""
+folder): files 0600, folders 0700, whatever the umask. Such files are written with
+`atomic_write.write_atomically(path, text, private=True)`."""
 
 from __future__ import annotations
 
-import contextlib
 import errno
-import os
-import tempfile
 from pathlib import Path
 from typing import Final
 
@@ -39,25 +37,3 @@ def make_private_dir(path: Path) -> None:
         folder.chmod(PRIVATE_FOLDER_MODE)
     if not path.is_dir():
         raise FileExistsError(errno.EEXIST, "a file stands where a folder should be", str(path))
-
-
-def write_private_file(path: Path, text: str) -> None:
-    """Atomically replace `path` with `text`, mode 0600, in a folder created 0700.
-
-    The temporary file is created 0600 (mkstemp), so the secret is never readable by
-    others, not even for an instant; `replace` makes the switch atomic for readers, and
-    fsync makes it survive a crash.
-    """
-    make_private_dir(path.parent)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        os.fchmod(fd, PRIVATE_FILE_MODE)  # mkstemp's 0600 is also subject to the umask
-        with os.fdopen(fd, "w", encoding="utf-8") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-        Path(tmp).replace(path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            Path(tmp).unlink()
-        raise

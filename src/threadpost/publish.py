@@ -434,9 +434,11 @@ def publish_thread(
 def recheck_images(ledger: Ledger, thread_id: str, now: datetime) -> None:
     """Before anything is sent, on every network still to publish: each image of the frozen
     plans is still a regular file (not a link) inside the draft's folder, of a type the
-    networks take and within the network's size limit. An image swapped since `check`
-    (for a link to another file, a larger one) fails the thread with the reason recorded
-    and raises `ValidationFailed` (exit 3): nothing is sent, on any network."""
+    networks take and within the network's limits once downscaled (image_fit.py). An image
+    swapped since `check` (for a link to another file, one too large even downscaled) fails
+    the thread with the reason recorded and raises `ValidationFailed` (exit 3): nothing is
+    sent, on any network."""
+    from threadpost.image_fit import limit_finding
     from threadpost.images import ImageError, inspect_image
 
     record = ledger.thread(thread_id)
@@ -451,12 +453,11 @@ def recheck_images(ledger: Ledger, thread_id: str, now: datetime) -> None:
                 try:
                     reason = _image_place_problem(image.path, folder)
                     if reason is None:
-                        size = inspect_image(image.path).size_bytes
-                        if size > plan.limits.max_image_bytes:
-                            reason = (
-                                f"is now {size:,} bytes; {platform.platform} accepts at most "
-                                f"{plan.limits.max_image_bytes:,}"
-                            )
+                        # Over the limits is fine if the upload can downscale it to fit.
+                        info = inspect_image(image.path)
+                        fit = limit_finding(image.path, info, plan.limits, platform.platform)
+                        if fit is not None and fit.severity == "error":
+                            reason = fit.reason
                 except ImageError as error:
                     reason = error.reason
                 if reason is not None:
@@ -757,7 +758,7 @@ class PlatformEngine:
             hint=hint,
             next_retry=next_retry,
         )
-        return replace(outcome, warnings=tuple(_warning_line(p) for p in self.warned))
+        return replace(outcome, warnings=tuple(p.post_line() for p in self.warned))
 
 
 def _outcome_from_ledger(ledger: Ledger, record: PlatformRecord) -> PlatformOutcome:
@@ -776,14 +777,6 @@ def _outcome_from_ledger(ledger: Ledger, record: PlatformRecord) -> PlatformOutc
         error=record.last_error,
         next_retry=record.next_retry_at,
     )
-
-
-def _warning_line(problem: Problem) -> str:
-    """ "post N: message" (without repeating a "post N: " the adapter already wrote)."""
-    if problem.post is None:
-        return problem.message
-    prefix = f"post {problem.post}: "
-    return prefix + problem.message.removeprefix(prefix)
 
 
 def _permanent_message(platform: PlatformName, error: Exception) -> str:

@@ -31,9 +31,10 @@ def refuse_errors(
         message += f" (and {total - 1} more)"
     if not sending:
         raise ValidationFailed(message)
-    raise ValidationFailed(
-        message + "; nothing was sent", hint=f"threadpost check {first_path} lists every problem"
-    )
+    hint = f"threadpost check {first_path} lists every problem"
+    if any(p.code == "link-broken" for errors in failing.values() for p in errors):
+        hint += "; to publish with a dead link anyway, add --allow-broken-links"
+    raise ValidationFailed(message + "; nothing was sent", hint=hint)
 
 
 def _where(problem: Problem) -> str:

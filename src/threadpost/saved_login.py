@@ -1,7 +1,11 @@
-"""The Mastodon login `threadpost login mastodon` saved: a 0600 JSON file in the state dir.
+"""What `threadpost login` saved in the state dir, as config.py's last source of credentials.
 
-A leaf (standard library + private_files): config.py reads it as the last source of the
-access token without importing any network module (config sits below the platforms).
+Mastodon: the access token (a 0600 JSON file). Bluesky: which account logged in (service
+and handle, no secret; the session itself is in platforms/bluesky/session.py), so that a
+cron job, which has none of the shell's THREADPOST_* variables, knows whose session to use.
+
+A leaf (standard library + private_files): config.py reads these without importing any
+network module (config sits below the platforms).
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
-from threadpost.private_files import write_private_file
+from threadpost.atomic_write import write_atomically
 
 CREDENTIALS_FILE: Final = "mastodon-credentials.json"
+BLUESKY_ACCOUNT_FILE: Final = "bluesky-account.json"
 
 
 @dataclass(frozen=True)
@@ -56,5 +61,30 @@ def save_credentials(state_dir: Path, login: SavedLogin) -> Path:
         },
         indent=1,
     )
-    write_private_file(path, payload)
+    write_atomically(path, payload, private=True)
     return path
+
+
+@dataclass(frozen=True)
+class SavedBlueskyAccount:
+    """The account `login bluesky` last logged in to (no secret in it)."""
+
+    service: str
+    handle: str
+
+
+def save_bluesky_account(state_dir: Path, account: SavedBlueskyAccount) -> Path:
+    """Remember which Bluesky account logged in (0600 like every file in the state dir)."""
+    path = state_dir / BLUESKY_ACCOUNT_FILE
+    payload = json.dumps({"service": account.service, "handle": account.handle})
+    write_atomically(path, payload, private=True)
+    return path
+
+
+def load_bluesky_account(state_dir: Path) -> SavedBlueskyAccount | None:
+    """The account `login bluesky` saved, or None (none, or unreadable)."""
+    try:
+        data = json.loads((state_dir / BLUESKY_ACCOUNT_FILE).read_text(encoding="utf-8"))
+        return SavedBlueskyAccount(service=str(data["service"]), handle=str(data["handle"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from threadpost.draft import Image
+from threadpost.draft import Image, Poll
 from threadpost.values import PlatformLimits, PlatformName, Problem
 
 FacetKind = Literal["link", "mention", "tag"]
@@ -54,6 +54,14 @@ class PlannedPost:
     #: from that draft post), and that line; each network decides how it quotes.
     quote: str | None = None
     quote_line: int | None = None
+    #: Its own content warning (the draft post's `> cw` line, on every post made from that
+    #: draft post), replacing the thread's `spoiler_text` there; None: the thread's. Carried
+    #: on every network; each decides how it shows one (Bluesky: labels and a warning).
+    cw: str | None = None
+    cw_line: int | None = None
+    #: The draft post's poll, on the first post made from it; each network decides (only
+    #: Mastodon has polls).
+    poll: Poll | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -67,6 +75,8 @@ class PlannedPost:
             "source_line": self.source_line,
             "tags": list(self.tags),
             "quote": self.quote,
+            "cw": self.cw,
+            "poll": None if self.poll is None else self.poll.to_json(),
         }
 
 
@@ -78,7 +88,9 @@ class Thread:
     limits: PlatformLimits
     posts: tuple[PlannedPost, ...]
     lang: str | None
-    spoiler_text: str | None  # Mastodon content warning (counted in each post's length)
+    #: The thread's Mastodon content warning (counted in each post's length); a post's own
+    #: `cw` replaces it on that post (`content_warning`).
+    spoiler_text: str | None
     #: Problems found while planning (e.g. an unbreakable token longer than the limit).
     problems: tuple[Problem, ...] = ()
     #: Mastodon visibility of the first post and of the replies (never wider than the
@@ -97,3 +109,8 @@ class Thread:
     reply_rules: tuple[str, ...] | None = None
     #: False: no post of the thread may be quoted (a Bluesky postgate on each).
     quotes_allowed: bool = True
+
+    def content_warning(self, post: PlannedPost) -> str | None:
+        """The content warning `post` carries: its own, else the thread's (None: none).
+        Only a network with content warnings sends it (Mastodon's spoiler_text)."""
+        return post.cw or self.spoiler_text or None

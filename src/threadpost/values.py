@@ -34,6 +34,21 @@ class PlatformLimits:
     max_image_bytes: int
     #: Where the numbers come from: "default" (offline fallback), "instance", "cache".
     source: str = "default"
+    #: Width × height an uploaded image may have (Mastodon's image_matrix_limit); None: no
+    #: pixel limit known. Larger images are downscaled before upload (image_upload.py).
+    max_image_pixels: int | None = None
+    #: A tighter pixel limit for GIF files (Mastodon's GIF_MATRIX_LIMIT, 1280×720, which
+    #: no instance document states); None: GIFs have the same limit as other images.
+    max_gif_pixels: int | None = None
+    #: Polls (Mastodon's configuration.polls; its documented defaults stand in offline and
+    #: on networks without polls): options per poll, graphemes per option, seconds open.
+    poll_max_options: int = 4
+    poll_max_characters_per_option: int = 50
+    poll_min_expiration: int = 300
+    poll_max_expiration: int = 2_629_746
+    #: Whether the server makes quote posts natively (a Mastodon instance with
+    #: api_versions.mastodon ≥ 7); False offline, where it is not known.
+    quote_posts: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +113,16 @@ class Problem:
         if post is not None:
             return f"{self.platform or 'draft'} {post}"
         return self.platform or ""
+
+    def post_line(self) -> str:
+        """The message led by its post, as a network's warnings are listed under its name:
+        "post 2: no link card" (a "post 2: " the adapter already wrote is not repeated); the
+        message alone when it concerns no one post. Used by publish's outcomes and
+        `status`."""
+        if self.post is None:
+            return self.message
+        prefix = f"post {self.post}: "
+        return prefix + self.message.removeprefix(prefix)
 
     def to_json(self) -> dict[str, object]:
         return {

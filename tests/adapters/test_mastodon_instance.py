@@ -115,3 +115,55 @@ def test_limits_from_instance_documents() -> None:
     # Nonsense keeps the defaults.
     odd = limits_from_instance({"configuration": {"statuses": {"max_characters": "lots"}}})
     assert odd.max_graphemes == 500 and odd.url_weight == 23
+
+
+def test_the_image_pixel_limit_is_read_cached_and_defaulted(tmp_path: Path) -> None:
+    """image_matrix_limit (width × height an upload may have) is the instance's; a cache
+    entry written before it was read gets Mastodon's default, not "no limit"."""
+    with running_server(image_matrix_limit=2_000_000) as server:
+        settings = settings_for(server, tmp_path)
+        assert instance_limits(settings, offline=False, now=NOW).max_image_pixels == 2_000_000
+        cached = instance_limits(settings, offline=True, now=NOW)
+        assert (cached.max_image_pixels, cached.source) == (2_000_000, "cache")
+        path = tmp_path / "state" / CACHE_FILE
+        entries = json.loads(path.read_text())
+        del entries[server.url]["limits"]["max_image_pixels"]
+        path.write_text(json.dumps(entries))
+        older = instance_limits(settings, offline=True, now=NOW)
+        assert older.source == "cache"
+        assert older.max_image_pixels == MASTODON_DEFAULT_LIMITS.max_image_pixels == 33_177_600
+    assert limits_from_instance({}).max_image_pixels == 33_177_600
+
+
+def test_poll_limits_are_read_cached_and_default_for_older_cache_entries(tmp_path: Path) -> None:
+    with running_server(poll_max_options=6, poll_max_expiration=86_400) as server:
+        settings = settings_for(server, tmp_path)
+        limits = instance_limits(settings, offline=False, now=NOW)
+        assert (limits.poll_max_options, limits.poll_max_expiration) == (6, 86_400)
+        cached = instance_limits(settings, offline=True, now=NOW)
+        assert (cached.poll_max_options, cached.poll_max_expiration, cached.source) == (
+            6,
+            86_400,
+            "cache",
+        )
+        # An entry written before polls were read: Mastodon's documented defaults.
+        path = tmp_path / "state" / CACHE_FILE
+        entries = json.loads(path.read_text())
+        for name in list(entries[server.url]["limits"]):
+            if name.startswith("poll_"):
+                del entries[server.url]["limits"][name]
+        path.write_text(json.dumps(entries))
+        old = instance_limits(settings, offline=True, now=NOW)
+        assert (old.poll_max_options, old.poll_max_characters_per_option) == (4, 50)
+        assert (old.poll_min_expiration, old.poll_max_expiration) == (300, 2_629_746)
+
+
+def test_quote_support_is_read_from_api_versions_and_cached(tmp_path: Path) -> None:
+    with running_server(api_version=7) as server:
+        settings = settings_for(server, tmp_path)
+        assert instance_limits(settings, offline=False, now=NOW).quote_posts is True
+        assert instance_limits(settings, offline=True, now=NOW).quote_posts is True
+    with running_server() as older:
+        assert (
+            instance_limits(settings_for(older, tmp_path / "b"), offline=False).quote_posts is False
+        )

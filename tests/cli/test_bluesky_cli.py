@@ -112,9 +112,12 @@ def test_wrong_password_fails_clearly_without_echoing_it(
     )
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: Bluesky: logging in: HTTP 401")
-    assert "Hint: log in again: threadpost login bluesky" in result.stderr
+    # Not "log in again" (issue 12): that is what just failed.
+    assert "log in again" not in result.stderr
+    assert f"Hint: check the handle ({account['handle']}) and the app password" in result.stderr
     assert secret not in result.stdout + result.stderr
     assert not session_path(isolated_env / "state", local_pds.url, account["handle"]).exists()
+    assert not (isolated_env / "state" / "bluesky-account.json").exists()
 
 
 def test_login_needs_a_handle(isolated_env: Path) -> None:

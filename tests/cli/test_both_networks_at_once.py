@@ -111,12 +111,12 @@ def test_both_networks_are_sent_at_the_same_time(
     env = _env(mastodon_server, pds, pds_account)
     since_ms = time.time() * 1000
     pds.hold(APPLY_WRITES, timeout=HOLD_BOUND_S)
-    mastodon_server.faults.add("hold", on_path=STATUSES, delay=HOLD_BOUND_S)
+    held = mastodon_server.faults.add("hold", on_path=STATUSES, delay=HOLD_BOUND_S)
 
     def both_held() -> bool:
-        return mastodon_server.holding >= 1 and pds.holding() >= 1
+        return held.arrived.is_set() and pds.holding() >= 1
 
-    with _released_when(both_held, pds.release_held, mastodon_server.release_held) as met:
+    with _released_when(both_held, pds.release_held, held.release) as met:
         result = run_cli("publish", "--yes", "--json", str(draft), env=env)
 
     assert result.exit_code == 0, result.stdout + result.stderr
@@ -249,7 +249,7 @@ def test_ctrl_c_while_both_networks_send_stops_both_and_run_finishes_the_thread(
         "PYTHONPATH": f"{Path(threadpost.__file__).parents[1]}",
     }
     pds.hold(APPLY_WRITES, timeout=4 * HOLD_BOUND_S)
-    mastodon_server.faults.add("hold", on_path=STATUSES, delay=4 * HOLD_BOUND_S)
+    held = mastodon_server.faults.add("hold", on_path=STATUSES, delay=4 * HOLD_BOUND_S)
     process = subprocess.Popen(
         [sys.executable, "-c", _INTERRUPTIBLE, "publish", "--yes", str(draft)],
         env=env,
@@ -259,18 +259,18 @@ def test_ctrl_c_while_both_networks_send_stops_both_and_run_finishes_the_thread(
     )
     try:
         deadline = time.monotonic() + 3 * HOLD_BOUND_S  # a bound: the CLI may start slowly
-        while not (mastodon_server.holding and pds.holding()) and time.monotonic() < deadline:
+        while not (held.arrived.is_set() and pds.holding()) and time.monotonic() < deadline:
             if process.poll() is not None:
                 pytest.fail(f"publish ended early: {process.communicate()}")
             time.sleep(0.02)
-        assert mastodon_server.holding and pds.holding(), "both writes in flight"
+        assert held.arrived.is_set() and pds.holding(), "both writes in flight"
         process.send_signal(signal.SIGINT)
         # Let its main thread hear the signal (it looks up every 0.1 s) before the writes
         # in flight are answered: the workers must already have been asked to stop.
         time.sleep(3)
     finally:
         pds.release_held()
-        mastodon_server.release_held()
+        held.release()
     out, err = process.communicate(timeout=60)
 
     # 130: typer turns the KeyboardInterrupt into that exit status (ExitStatus.INTERRUPTED).

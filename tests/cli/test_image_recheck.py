@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cli_support import run_cli
+from cli_support import run_cli, write_cron_logins
 from mastodon_server.server import MastodonTestServer, running_server
 from threadpost.clock import format_utc
 from threadpost.store import open_ledger
@@ -56,9 +56,9 @@ def _scheduled(tmp_path: Path, server: MastodonTestServer) -> tuple[dict[str, st
         "THREADPOST_STATE_DIR": str(tmp_path / "state"),
         "THREADPOST_TIMEZONE": "UTC",
         "THREADPOST_MASTODON_INSTANCE": server.url,
-        "THREADPOST_MASTODON_TOKEN": server.add_account(account),
     }
-    (tmp_path / "config.toml").write_text("")
+    # In the config file, not the environment: cron would not have the environment's token.
+    write_cron_logins(tmp_path / "config.toml", mastodon_token=server.add_account(account))
     folder = tmp_path / "drafts"
     folder.mkdir()
     draft = folder / "charts.md"
@@ -126,3 +126,19 @@ def test_an_unchanged_image_is_published(tmp_path: Path, server: MastodonTestSer
     result = run_cli("run", env=env)
     assert result.exit_code == 0, result.stdout + result.stderr
     assert len(server.published(account)) == 2
+
+
+def test_an_image_swapped_for_a_heavier_one_that_can_be_fit_is_published_within_the_limit(
+    tmp_path: Path, server: MastodonTestServer
+) -> None:
+    """Over the limit is no longer a refusal when the upload can make it fit: here the
+    heavier file only carries padding, which re-encoding drops."""
+    env, draft, account = _scheduled(tmp_path, server)
+    chart = draft.parent / "chart.png"
+    with chart.open("ab") as file:  # trailing bytes keep it a valid PNG, but heavier
+        file.write(b"\0" * (IMAGE_LIMIT + 1))
+    result = run_cli("run", env=env)
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert len(server.published(account)) == 2
+    (media,) = [m for m in server.media.values() if m.account == account]
+    assert 0 < media.size <= IMAGE_LIMIT

@@ -144,3 +144,81 @@ def test_publish_and_delete_a_thread_through_the_cli(
     deleted = run_cli("delete", thread_id, "--yes", env=env)
     assert deleted.exit_code == 0, deleted.stderr
     assert mastodon_server.published() == []
+
+
+def test_login_asks_for_the_narrowest_scopes_and_they_publish_and_delete(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    """The token `login` gets can do what publishing needs and no more: the test server
+    refuses (403) what a token's scopes do not cover, as Mastodon does."""
+    from mastodon_server.fixtures import write_image
+
+    narrow = "read:accounts read:statuses read:search write:statuses write:media"
+    login = run_cli(
+        "login",
+        "mastodon",
+        "--instance",
+        mastodon_server.url,
+        input=mastodon_server.authorization_code + "\n",
+    )
+    assert login.exit_code == 0, login.stderr
+    assert f"scope={narrow.replace(' ', '%20').replace(':', '%3A')}" in login.stdout
+    (app,) = mastodon_server.requests_to("POST", "/api/v1/apps")
+    assert app.value("scopes") == narrow
+    token_request = mastodon_server.requests_to("POST", "/oauth/token")[-1]
+    assert token_request.value("scope") == narrow
+
+    mastodon_server.set_config(media_polls=1)
+    write_image(isolated_env / "img" / "a.png")
+    draft = isolated_env / "thread.md"
+    draft.write_text(
+        '+++\nplatforms = ["mastodon"]\n+++\nFirst.\n![A teal square](img/a.png)\n---\nSecond.\n',
+        encoding="utf-8",
+    )
+    published = run_cli("publish", str(draft), "--yes")
+    assert published.exit_code == 0, published.stdout + published.stderr
+    assert [s.text.split(" ")[0] for s in mastodon_server.published()] == ["First.", "Second."]
+    assert all(r.status != 403 for r in mastodon_server.requests)
+    thread_id = published.stdout.split()[1].rstrip(":")
+    assert run_cli("delete", thread_id, "--yes").exit_code == 0
+    assert mastodon_server.published() == []
+
+    # What the scopes leave out is refused: a token without write:media cannot upload.
+    text_only = mastodon_server.add_account("textonly", scopes="read write:statuses")
+    refused = run_cli(
+        "publish",
+        str(draft),
+        "--yes",
+        "--again",
+        env={
+            "THREADPOST_MASTODON_INSTANCE": mastodon_server.url,
+            "THREADPOST_MASTODON_TOKEN": text_only,
+        },
+    )
+    assert refused.exit_code != 0, refused.stdout + refused.stderr
+    assert any(r.status == 403 and r.path == "/api/v2/media" for r in mastodon_server.requests)
+
+
+def test_saved_logins_follow_the_config_file(
+    mastodon_server: MastodonTestServer, tmp_path: Path
+) -> None:
+    """Two config files, two accounts: a login made with one is not the other's."""
+    work, home = tmp_path / "work.toml", tmp_path / "home.toml"
+    for config in (work, home):
+        config.write_text(f'[mastodon]\ninstance = "{mastodon_server.url}"\n')
+    unset = {"THREADPOST_STATE_DIR": None, "THREADPOST_CONFIG": None}
+    login = run_cli(
+        "--config",
+        str(work),
+        "login",
+        "mastodon",
+        env=unset,
+        input=mastodon_server.authorization_code + "\n",
+    )
+    assert login.exit_code == 0, login.stderr
+    saved = tmp_path / "work.state" / CREDENTIALS_FILE
+    assert f"Token saved to {saved}" in login.stdout
+    work_cron = run_cli("--config", str(work), "cron", env=unset).stdout
+    home_cron = run_cli("--config", str(home), "cron", env=unset).stdout
+    assert f"#   mastodon: ok, the login saved in {saved}" in work_cron
+    assert "#   mastodon: NO: not logged in" in home_cron

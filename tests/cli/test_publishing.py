@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from pathlib import Path
 import pytest
 
 import threadpost
-from cli_support import run_cli
+from cli_support import run_cli, write_cron_logins
 from fakes import TWO_POST_DRAFT, FakePublisher, FakeServer, install_fake_network, make_thread
 from threadpost.store import open_ledger
 
@@ -30,6 +31,7 @@ def network(
     isolated_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[dict[str, FakePublisher]]:
     """Fake publishers behind `platforms.open_publisher`; fixed limits, no network."""
+    write_cron_logins(isolated_env / "config.toml")  # `schedule` wants logins cron has
     yield install_fake_network(monkeypatch, FakeServer())
 
 
@@ -80,10 +82,16 @@ def test_publishing_twice_needs_again(
     assert run_cli("publish", str(draft), "--yes", "--again").exit_code == 0
 
 
-def test_publish_asks_first(isolated_env: Path, network: dict[str, FakePublisher]) -> None:
+def test_publish_asks_first(
+    isolated_env: Path, network: dict[str, FakePublisher], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from threadpost.cli import terminal
+
+    monkeypatch.setattr(terminal, "stdin_is_terminal", lambda: True)
     draft = _draft(isolated_env)
     refused = run_cli("publish", str(draft), input="n\n")
-    assert refused.exit_code == 1
+    # Declining is an answer, not a failure (issue 12): exit 0, nothing sent.
+    assert refused.exit_code == 0
     assert "nothing was sent" in refused.stderr
     assert "mastodon 2 posts, bluesky 2 posts" in refused.stdout
     assert json.loads(run_cli("queue", "--json").stdout) == {"threads": []}
@@ -139,6 +147,11 @@ def test_incomplete_publish_exits_4_and_run_resumes_it(
     assert resumed.exit_code == 0, resumed.stderr
     assert "bluesky: published, 2/2 posts" in resumed.stdout
     assert network["bluesky"].calls[-1] == ("send", 2)
+    # run's output goes to a log: every line, stdout and stderr, starts with the local time.
+    lines = (resumed.stdout + resumed.stderr).splitlines()
+    assert lines and all(
+        re.match(r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \w+\] ", line) for line in lines
+    )
 
 
 def test_schedule_queue_cancel(isolated_env: Path, network: dict[str, FakePublisher]) -> None:
@@ -329,7 +342,7 @@ def test_delete_removes_the_posts(isolated_env: Path, network: dict[str, FakePub
     thread_id = published.stdout.split()[1].rstrip(":")
     result = run_cli("delete", thread_id, "--platform", "mastodon", "--yes")
     assert result.exit_code == 0, result.stderr
-    assert "mastodon: deleted 2 post(s)" in result.stdout
+    assert "mastodon: deleted 2 posts" in result.stdout
     assert network["mastodon"].calls[-1] == ("delete", [2, 1])
     data = json.loads(run_cli("status", thread_id, "--json").stdout)
     assert data["platforms"]["mastodon"]["state"] == "deleted"
@@ -340,7 +353,8 @@ def test_cron_prints_absolute_paths_and_a_timer(isolated_env: Path) -> None:
     result = run_cli("cron")
     assert result.exit_code == 0
     line = next(line for line in result.stdout.splitlines() if line.startswith("*/5"))
-    command = line.split()[5]
+    # After the THREADPOST_* assignments cron needs (isolated_env sets some).
+    command = next(word for word in line.split()[5:] if "=" not in word)
     assert Path(command).is_absolute()
     assert " run >> " in line and line.endswith("2>&1")
     assert str(isolated_env / "state" / "run.log") in line
@@ -446,6 +460,7 @@ def test_concurrent_publish_and_schedule_of_one_draft_make_one_thread(
 ) -> None:
     """Five `publish --yes` of one draft started at once (or `schedule` racing `publish`)
     each found no thread and created their own: the whole thread was posted twice."""
+    write_cron_logins(isolated_env / "config.toml")
     env = {
         **os.environ,
         "PYTHONPATH": f"{REPO / 'tests'}{os.pathsep}{Path(threadpost.__file__).parents[1]}",

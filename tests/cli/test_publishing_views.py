@@ -5,12 +5,13 @@ nothing to do, `publish --dry-run`, and the publish prompt actually sending."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from cli_support import run_cli
+from cli_support import run_cli, write_cron_logins
 from fakes import TWO_POST_DRAFT, FakePublisher, FakeServer, install_fake_network
 
 
@@ -24,6 +25,7 @@ def network(
     isolated_env: Path, monkeypatch: pytest.MonkeyPatch, server: FakeServer
 ) -> Iterator[dict[str, FakePublisher]]:
     """Fake publishers behind `platforms.open_publisher`; fixed limits, no network."""
+    write_cron_logins(isolated_env / "config.toml")  # `schedule` wants logins cron has
     yield install_fake_network(monkeypatch, server)
 
 
@@ -40,12 +42,24 @@ def _publish(folder: Path) -> str:
 
 
 def test_the_publish_prompt_sends_only_when_accepted(
-    isolated_env: Path, network: dict[str, FakePublisher], server: FakeServer
+    isolated_env: Path,
+    network: dict[str, FakePublisher],
+    server: FakeServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from threadpost.cli import terminal
+
     draft = _draft(isolated_env)
+    # With no terminal to ask on, --yes is required (issue 12): a usage error.
+    unasked = run_cli("publish", str(draft), input="n\n")
+    assert unasked.exit_code == 2
+    assert "pass --yes" in unasked.stderr
+    assert server.posts() == []
+    monkeypatch.setattr(terminal, "stdin_is_terminal", lambda: True)
     refused = run_cli("publish", str(draft), input="n\n")
-    assert refused.exit_code == 1
-    assert "Hint: pass --yes" in refused.stderr
+    # Declining is an answer, not a failure: exit 0.
+    assert refused.exit_code == 0
+    assert "nothing was sent" in refused.stderr
     assert server.posts() == []
     accepted = run_cli("publish", str(draft), input="y\n")
     assert accepted.exit_code == 0, accepted.stderr
@@ -117,7 +131,11 @@ def test_run_and_queue_with_nothing_to_do(
     isolated_env: Path, network: dict[str, FakePublisher]
 ) -> None:
     idle = run_cli("run", "-v")
-    assert (idle.exit_code, idle.stdout.strip()) == (0, "Nothing due.")
+    assert idle.exit_code == 0
+    # A log line: the local time (Europe/Paris in isolated_env), then the message.
+    assert re.fullmatch(
+        r"\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d CES?T\] Nothing due\.", idle.stdout.strip()
+    )
     # Without -v a cron tick with nothing due is silent.
     quiet = run_cli("run")
     assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, "", "")

@@ -16,8 +16,21 @@ Idempotency-Key replay per account for an hour (`expire_idempotency_keys()` make
 pass), rate limits (X-RateLimit-* headers on every
 authenticated response, reset in ISO-8601 with microseconds; 429 when spent), media
 processing (POST /api/v2/media answers 202 with url null; GET /api/v1/media/:id answers
-206 until `media_polls` polls have passed, then 200 with the url), media ids that are
-unknown, unprocessed or already attached → 422, more than max_media_attachments → 422.
+206 until `media_polls` polls have passed, then 200 with the url; an image over
+`image_size_limit` bytes or `image_matrix_limit` pixels (a GIF: 1280×720) → 422; an
+animated GIF becomes type "gifv"; the bytes received are kept in `media[id].data`), media
+ids that are unknown, unprocessed or already attached → 422, more than
+max_media_attachments → 422.
+Polls (JSON `poll` or form `poll[options][]`, `poll[expires_in]`, `poll[multiple]`,
+`poll[hide_totals]`) are checked like PollValidator against configuration.polls (2 to
+max_options options, each at most max_characters_per_option graphemes, no duplicates,
+min_expiration..max_expiration seconds) and refused with media (422), stored, and returned
+as the status's Poll entity (counts null while hide_totals hides them).
+Quotes (Mastodon 4.5): with `api_version` ≥ 7 (announced as api_versions.mastodon),
+`quoted_status_id` must name a status that exists and is public or unlisted (404
+otherwise), is stored, and the status JSON carries `quote` {state, quoted_status}; below 7
+the parameter is ignored and `quote` absent. GET /api/v2/search?q=<address>&resolve=true
+finds a status by its url or uri.
 A status's `content` is HTML rendered the way Mastodon's TextFormatter does it (`<p>`
 paragraphs, `<br />`, linkified URLs split into invisible/ellipsis spans, mentions as h-card
 links showing only `@user`, hashtags), so comparing it with the text sent takes care; the
@@ -43,6 +56,7 @@ import email.parser
 import email.policy
 import email.utils
 import hashlib
+import io
 import json
 import re
 import threading
@@ -55,13 +69,40 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
+from ugrapheme import grapheme_len
+
 from mastodon_server.faults import FaultPlan
 from mastodon_server.length import status_length
 from mastodon_server.rendering import render_status
 
 IDEMPOTENCY_WINDOW: Final = timedelta(hours=1)
+#: api_versions.mastodon of Mastodon 4.5, the first to take `quoted_status_id`.
+QUOTES_API_VERSION: Final = 7
 VISIBILITIES: Final = ("public", "unlisted", "private", "direct")
+
+#: The scopes of a token made with add_account: everything, like an app registered for
+#: "read write follow push".
+FULL_SCOPES: Final = "read write follow push"
+
+#: The scope each endpoint asks of a token, as Mastodon's controllers declare it with
+#: doorkeeper_authorize! / authorize_if_got_token!: the granular scope, or its top-level
+#: one (`write` covers `write:statuses`; `profile` also opens verify_credentials).
+_ENDPOINT_SCOPES: Final = (
+    ("GET", re.compile(r"/api/v1/accounts/verify_credentials"), ("read:accounts", "profile")),
+    ("GET", re.compile(r"/api/v1/accounts/lookup"), ("read:accounts",)),
+    ("GET", re.compile(r"/api/v1/accounts/\w+/statuses"), ("read:statuses",)),
+    ("GET", re.compile(r"/api/v1/statuses/\w+(/context|/source)?"), ("read:statuses",)),
+    ("POST", re.compile(r"/api/v1/statuses"), ("write:statuses",)),
+    ("PUT", re.compile(r"/api/v1/statuses/\w+"), ("write:statuses",)),
+    ("DELETE", re.compile(r"/api/v1/statuses/\w+"), ("write:statuses",)),
+    ("POST", re.compile(r"/api/v[12]/media"), ("write:media",)),
+    ("GET", re.compile(r"/api/v1/media/\w+"), ("write:media",)),
+    ("PUT", re.compile(r"/api/v1/media/\w+"), ("write:media",)),
+    ("GET", re.compile(r"/api/v2/search"), ("read:search",)),
+)
 MAX_DESCRIPTION: Final = 1500  # Mastodon's MediaAttachment::MAX_DESCRIPTION_LENGTH
+#: Attachmentable::GIF_MATRIX_LIMIT (1280×720): a GIF over it is refused, whatever the instance.
+GIF_MATRIX_LIMIT: Final = 921_600
 #: The "non_json_after_commit" fault's answer: what a proxy's error page in front of a
 #: stored write looks like to the client (a 200 whose body is not the status).
 NON_JSON_BODY: Final = b"<html><body><h1>200 OK</h1><p>Request accepted.</p></body></html>\n"
@@ -89,6 +130,18 @@ class UploadedFile:
     content_type: str
     size: int
     sha256: str
+    #: The bytes as received, so tests can check what the instance would store.
+    data: bytes = field(default=b"", repr=False)
+
+
+def _require_scope(request: RecordedRequest, method: str, path: str) -> None:
+    """403 like Mastodon's when the token lacks the scope the endpoint asks for."""
+    for wanted_method, pattern, scopes in _ENDPOINT_SCOPES:
+        if method == wanted_method and pattern.fullmatch(path):
+            granted = request.scopes
+            if not any(s in granted or s.split(":")[0] in granted for s in scopes):
+                raise _Reply(403, "This action is outside the authorized scopes")
+            return
 
 
 @dataclass
@@ -104,6 +157,8 @@ class RecordedRequest:
     files: dict[str, UploadedFile]
     json: Any
     account: str | None = None
+    #: the OAuth scopes of the request's token (empty without one)
+    scopes: frozenset[str] = frozenset()
     #: the answer's status; None when the connection was dropped without one
     status: int | None = None
     fault: str | None = None
@@ -129,6 +184,17 @@ class RecordedRequest:
 
 
 @dataclass
+class StoredPoll:
+    """A status's poll, as PollValidator let it through (no votes are ever cast here)."""
+
+    id: str
+    options: list[str]
+    expires_at: datetime
+    multiple: bool
+    hide_totals: bool
+
+
+@dataclass
 class StoredStatus:
     id: str
     account: str
@@ -142,6 +208,10 @@ class StoredStatus:
     created_at: datetime
     idempotency_key: str | None = None
     deleted: bool = False
+    poll: StoredPoll | None = None
+    #: The status it quotes (Mastodon 4.5 `quoted_status_id`), accepted at once: here every
+    #: post keeps the default quote policy, which lets anyone quote a public post.
+    quoted_status_id: str | None = None
 
 
 @dataclass
@@ -156,6 +226,11 @@ class StoredMedia:
     focus: tuple[float, float] | None
     polls_left: int
     status_id: str | None = None
+    #: The uploaded file's bytes (Mastodon keeps the original until it is processed).
+    data: bytes = field(default=b"", repr=False)
+    #: The attachment's `type`: "image", or "gifv" for an animated GIF (Mastodon turns
+    #: those into a silent looping video).
+    kind: str = "image"
 
 
 @dataclass
@@ -179,6 +254,14 @@ class InstanceConfig:
     serve_source: bool = True
     #: False: an uploaded image's focus point is dropped (meta has no "focus")
     keep_focus: bool = True
+    #: configuration.polls, enforced like Mastodon's PollValidator (these are its defaults)
+    poll_max_options: int = 4
+    poll_max_characters_per_option: int = 50
+    poll_min_expiration: int = 300
+    poll_max_expiration: int = 2_629_746
+    #: /api/v2/instance `api_versions.mastodon`: from 7 (Mastodon 4.5) statuses take
+    #: `quoted_status_id`; below, the parameter is ignored as older Mastodon ignores it.
+    api_version: int = 2
 
 
 @dataclass
@@ -216,6 +299,7 @@ class MastodonTestServer:
         self.media: dict[str, StoredMedia] = {}
         self.accounts: dict[str, Account] = {}
         self._tokens: dict[str, str] = {}  # token → username
+        self._token_scopes: dict[str, frozenset[str]] = {}  # token → its OAuth scopes
         self._apps: dict[str, _App] = {}
         self._codes: dict[str, str] = {}  # authorization code → username
         self._idempotency: dict[tuple[str, str], tuple[str, datetime]] = {}
@@ -234,10 +318,6 @@ class MastodonTestServer:
         self._port = 0
         self._refusing = threading.Event()
         self._stopping = threading.Event()
-        #: Set by `release_held()`: ends the wait of every "hold" fault.
-        self._released = threading.Event()
-        #: Requests a "hold" fault is holding right now.
-        self.holding = 0
         self.token = token
         self.username = username
         self.add_account(username, token)
@@ -299,19 +379,6 @@ class MastodonTestServer:
             timer.daemon = True
             timer.start()
 
-    def release_held(self) -> None:
-        """End the wait of the requests "hold" faults are holding (and of later ones)."""
-        self._released.set()
-
-    def _hold(self, seconds: float) -> None:
-        with self._lock:
-            self.holding += 1
-        try:
-            self._released.wait(seconds)
-        finally:
-            with self._lock:
-                self.holding -= 1
-
     def resume(self) -> None:
         """Listen again on the same port after `refuse_connections` or a "refuse" fault."""
         with self._lock:
@@ -321,8 +388,11 @@ class MastodonTestServer:
 
     # -- accounts and inspection -----------------------------------------------------------
 
-    def add_account(self, username: str, token: str | None = None) -> str:
-        """Create an account (if new) and a token for it; returns the token."""
+    def add_account(
+        self, username: str, token: str | None = None, scopes: str = FULL_SCOPES
+    ) -> str:
+        """Create an account (if new) and a token for it with `scopes` (space-separated,
+        as OAuth writes them); returns the token."""
         with self._lock:
             if username not in self.accounts:
                 self.accounts[username] = Account(
@@ -330,6 +400,7 @@ class MastodonTestServer:
                 )
             token = token or hashlib.sha256(f"{username}{len(self._tokens)}".encode()).hexdigest()
             self._tokens[token] = username
+            self._token_scopes[token] = frozenset(scopes.split())
             return token
 
     def revoke(self, token: str) -> None:
@@ -440,7 +511,7 @@ class MastodonTestServer:
             meta["focus"] = {"x": media.focus[0], "y": media.focus[1]}
         return {
             "id": media.id,
-            "type": "image",
+            "type": media.kind,
             "url": url if ready else None,
             "preview_url": url,
             "remote_url": None,
@@ -450,7 +521,7 @@ class MastodonTestServer:
             "blurhash": "UFBWY:8_0Jxv4mx]t8t64.%M-:IUWGWAt6M}",
         }
 
-    def _status_json(self, status: StoredStatus) -> dict[str, Any]:
+    def _status_json(self, status: StoredStatus, *, shallow: bool = False) -> dict[str, Any]:
         parent = self.statuses.get(status.in_reply_to_id or "")
         return {
             "id": status.id,
@@ -478,7 +549,43 @@ class MastodonTestServer:
             "tags": self._rendered(status).tags,
             "emojis": [],
             "card": None,
-            "poll": None,
+            "poll": self._poll_json(status.poll),
+            **self._quote_json(status, shallow=shallow),
+        }
+
+    def _quote_json(self, status: StoredStatus, *, shallow: bool) -> dict[str, Any]:
+        """Mastodon 4.5's `quote`: a Quote {state, quoted_status}, or inside a quoted status
+        a ShallowQuote {state, quoted_status_id}; absent before api version 7."""
+        if self.config.api_version < QUOTES_API_VERSION:
+            return {}
+        quoted = self.statuses.get(status.quoted_status_id or "")
+        if quoted is None:
+            return {"quote": None}
+        state = "deleted" if quoted.deleted else "accepted"
+        if shallow:
+            return {"quote": {"state": state, "quoted_status_id": quoted.id}}
+        shown = None if quoted.deleted else self._status_json(quoted, shallow=True)
+        return {"quote": {"state": state, "quoted_status": shown}}
+
+    def _poll_json(self, poll: StoredPoll | None) -> dict[str, Any] | None:
+        """Mastodon's Poll entity; with hide_totals the counts are null until it ends."""
+        if poll is None:
+            return None
+        expired = self._now() >= poll.expires_at
+        hidden = poll.hide_totals and not expired
+        return {
+            "id": poll.id,
+            "expires_at": self._iso(poll.expires_at),
+            "expired": expired,
+            "multiple": poll.multiple,
+            "votes_count": 0,
+            "voters_count": 0 if poll.multiple else None,
+            "options": [
+                {"title": option, "votes_count": None if hidden else 0} for option in poll.options
+            ],
+            "emojis": [],
+            "voted": False,
+            "own_votes": [],
         }
 
     def _rendered(self, status: StoredStatus) -> Any:
@@ -577,10 +684,10 @@ class MastodonTestServer:
                 "description_limit": MAX_DESCRIPTION,
             },
             "polls": {
-                "max_options": 4,
-                "max_characters_per_option": 50,
-                "min_expiration": 300,
-                "max_expiration": 2_629_746,
+                "max_options": c.poll_max_options,
+                "max_characters_per_option": c.poll_max_characters_per_option,
+                "min_expiration": c.poll_min_expiration,
+                "max_expiration": c.poll_max_expiration,
             },
             "translation": {"enabled": False},
         }
@@ -597,7 +704,7 @@ class MastodonTestServer:
             "languages": ["en"],
             "configuration": self._configuration(),
             "registrations": {"enabled": False, "approval_required": False, "message": None},
-            "api_versions": {"mastodon": 2},
+            "api_versions": {"mastodon": self.config.api_version},
             "contact": {"email": "admin@example.org", "account": None},
             "rules": [],
         }
@@ -608,7 +715,16 @@ class MastodonTestServer:
             "authorization_endpoint": f"{self.url}/oauth/authorize",
             "token_endpoint": f"{self.url}/oauth/token",
             "revocation_endpoint": f"{self.url}/oauth/revoke",
-            "scopes_supported": ["read", "write", "follow", "push", "profile"],
+            "scopes_supported": [
+                "read",
+                "write",
+                "follow",
+                "push",
+                "profile",
+                *sorted(
+                    {scope for _, _, scopes in _ENDPOINT_SCOPES for scope in scopes} - {"profile"}
+                ),
+            ],
             "response_types_supported": ["code"],
             "grant_types_supported": ["authorization_code", "client_credentials"],
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
@@ -661,11 +777,14 @@ class MastodonTestServer:
         username = request.account
         if username is None:
             raise _Reply(401, "The access token is invalid")
+        _require_scope(request, method, path)
 
         if method == "GET" and path == "/api/v1/accounts/verify_credentials":
             return 200, self._account_json(username, source=True)
         if method == "POST" and path == "/api/v1/statuses":
             return self._post_status(request, username)
+        if method == "GET" and path == "/api/v2/search":
+            return 200, self._search(request)
         if method == "POST" and path == "/api/v2/media":
             return self._post_media(request, username)
         match = re.fullmatch(r"/api/v1/media/(\w+)", path)
@@ -730,6 +849,14 @@ class MastodonTestServer:
                 parent = self.statuses.get(reply_to)
                 if parent is None or parent.deleted:
                     raise _Reply(404, "Record not found")
+            quoted_id = None
+            if self.config.api_version >= QUOTES_API_VERSION:
+                quoted_id = request.value("quoted_status_id") or None
+            if quoted_id is not None:
+                quoted = self.statuses.get(quoted_id)
+                if quoted is None or quoted.deleted or quoted.visibility in ("private", "direct"):
+                    # StatusesController#set_quoted_status: missing and not quotable alike.
+                    raise _Reply(404, "The post you are trying to quote does not appear to exist.")
 
             if len(media_ids) > self.config.max_media_attachments:
                 raise _Reply(
@@ -748,6 +875,13 @@ class MastodonTestServer:
                     422,
                     f"Media with IDs {', '.join(missing)} not found or already attached "
                     "to another post",
+                )
+            poll = self._poll_from(request, now)
+            if poll is not None and media_ids:
+                # PostStatusService#validate_media!: a poll and media never go together.
+                raise _Reply(
+                    422,
+                    f"Cannot attach more than {self.config.max_media_attachments} files",
                 )
             if any(media is not None and media.polls_left > 0 for media in found):
                 raise _Reply(
@@ -776,6 +910,8 @@ class MastodonTestServer:
                 media_ids=list(media_ids),
                 created_at=now,
                 idempotency_key=key,
+                poll=poll,
+                quoted_status_id=quoted_id,
             )
             self.statuses[status.id] = status
             for media_id in media_ids:
@@ -785,6 +921,82 @@ class MastodonTestServer:
             if key is not None:
                 self._idempotency[(username, key)] = (status.id, now)
             return 200, self._status_json(status)
+
+    def _search(self, request: RecordedRequest) -> dict[str, Any]:
+        """GET /api/v2/search: a post's address (`url` or `uri`) with resolve=true finds
+        that status (a remote one would be fetched; none exists here); without resolve, an
+        address finds nothing, as on Mastodon. Accounts and hashtags are never found."""
+
+        def arg(name: str) -> str:
+            values = request.query.get(name)
+            return values[0] if values else ""
+
+        found: list[dict[str, Any]] = []
+        query = arg("q").strip()
+        kind = arg("type")
+        if _truthy(arg("resolve")) and kind in ("", "statuses"):
+            with self._lock:
+                found = [
+                    self._status_json(status)
+                    for status in self.published()
+                    if query
+                    in (
+                        f"{self.url}/@{status.account}/{status.id}",
+                        f"{self.url}/users/{status.account}/statuses/{status.id}",
+                    )
+                    and status.visibility in ("public", "unlisted")
+                ]
+        return {"accounts": [], "statuses": found, "hashtags": []}
+
+    def _poll_from(self, request: RecordedRequest, now: datetime) -> StoredPoll | None:
+        """The poll of a status POST (JSON `poll` object, or form `poll[options][]`,
+        `poll[expires_in]`, `poll[multiple]`, `poll[hide_totals]`), validated like
+        Mastodon's PollValidator (422 "Validation failed: ..."); None without one."""
+        body = request.json if isinstance(request.json, dict) else {}
+        raw = body.get("poll")
+        if isinstance(raw, dict):
+            options = [str(option) for option in raw.get("options") or []]
+            expires_in, multiple, hide = (
+                raw.get("expires_in"),
+                raw.get("multiple"),
+                raw.get("hide_totals"),
+            )
+        elif "poll[options][]" in request.form:
+            options = request.form["poll[options][]"]
+            expires_in = request.value("poll[expires_in]")
+            multiple, hide = request.value("poll[multiple]"), request.value("poll[hide_totals]")
+        else:
+            return None
+        c = self.config
+        try:
+            seconds = int(str(expires_in))
+        except ValueError:
+            seconds = 0  # Rails' to_i of a non-number
+        errors = []
+        if len(options) < 2:
+            errors.append("Poll options must have more than one item")
+        if len(options) > c.poll_max_options:
+            errors.append(f"Poll options can't contain more than {c.poll_max_options} items")
+        if any(grapheme_len(option) > c.poll_max_characters_per_option for option in options):
+            errors.append(
+                f"Poll options cannot be longer than {c.poll_max_characters_per_option} "
+                "characters each"
+            )
+        if len(set(options)) != len(options):
+            errors.append("Poll options contain duplicate items")
+        if seconds > c.poll_max_expiration:
+            errors.append("Poll expires at is too far into the future")
+        if seconds < c.poll_min_expiration:
+            errors.append("Poll expires at is too soon")
+        if errors:
+            raise _Reply(422, "Validation failed: " + ", ".join(errors))
+        return StoredPoll(
+            id=self._new_id(),
+            options=list(options),
+            expires_at=now + timedelta(seconds=seconds),
+            multiple=_truthy(multiple),
+            hide_totals=_truthy(hide),
+        )
 
     def _post_media(self, request: RecordedRequest, username: str) -> tuple[int, Any]:
         file = request.files.get("file")
@@ -799,6 +1011,15 @@ class MastodonTestServer:
                 f"Validation failed: File file size must be less than "
                 f"{self.config.image_size_limit // (1024 * 1024)} MB",
             )
+        dimensions = _dimensions(file.data)
+        if dimensions is not None:
+            # Mastodon's Attachmentable#check_image_dimension raises DimensionsValidationError,
+            # answered 422 with its message; GIFs have their own, fixed, limit.
+            width, height = dimensions
+            if content_type == "image/gif" and width * height > GIF_MATRIX_LIMIT:
+                raise _Reply(422, f"{width}x{height} GIF files are not supported")
+            if width * height > self.config.image_matrix_limit:
+                raise _Reply(422, f"{width}x{height} images are not supported")
         description = request.value("description")
         if description is not None and len(description) > MAX_DESCRIPTION:
             raise _Reply(
@@ -819,6 +1040,8 @@ class MastodonTestServer:
             content_type=content_type,
             size=size,
             sha256=file.sha256,
+            data=file.data,
+            kind="gifv" if content_type == "image/gif" and _animated(file.data) else "image",
             description=description,
             focus=focus,
             polls_left=self.config.media_polls,
@@ -894,15 +1117,19 @@ class MastodonTestServer:
             raise _Reply(401, "invalid_client")
         if request.value("grant_type") != "authorization_code":
             raise _Reply(400, "unsupported_grant_type")
+        scopes = request.value("scope") or app.scopes
+        # Doorkeeper: a token gets no scope its application was not registered with.
+        if not set(scopes.split()) <= set(app.scopes.split()):
+            raise _Reply(400, "invalid_scope")
         with self._lock:
             username = self._codes.get(request.value("code") or "")
             if username is None:
                 raise _Reply(400, "invalid_grant")
-            token = self.add_account(username)
+            token = self.add_account(username, scopes=scopes)
         return 200, {
             "access_token": token,
             "token_type": "Bearer",
-            "scope": request.value("scope") or app.scopes,
+            "scope": scopes,
             "created_at": int(self._now().timestamp()),
         }
 
@@ -913,7 +1140,11 @@ class MastodonTestServer:
         body = request.json if isinstance(request.json, dict) else {}
         if request.method == "GET" and path == "/requests":
             with self._lock:
-                return 200, [asdict(r) for r in self.requests if not r.path.startswith("/_control")]
+                return 200, [
+                    _without_file_bytes(asdict(r))
+                    for r in self.requests
+                    if not r.path.startswith("/_control")
+                ]
         if request.method == "GET" and path == "/statuses":
             return 200, [
                 {**asdict(s), "created_at": self._iso(s.created_at)} for s in self.published()
@@ -1004,6 +1235,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if token:
             request.account = owner._tokens.get(token)
+            request.scopes = owner._token_scopes.get(token, frozenset())
             if request.account is None:
                 request.status = 401
                 self._send(401, {"error": "The access token is invalid"}, {})
@@ -1035,7 +1267,10 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.kind == "delay" and owner._stopping.wait(fault.delay):
                 return
             if fault.kind == "hold":
-                owner._hold(fault.delay)
+                fault.arrived.set()
+                fault.released.wait(fault.delay or 30.0)
+                if owner._stopping.is_set():
+                    return
             if fault.kind == "error" and not fault.commit:
                 request.status = fault.status
                 self._send(fault.status, {"error": "Something went wrong"}, rate_headers)
@@ -1131,6 +1366,13 @@ class _Handler(BaseHTTPRequestHandler):
         return recorded, token
 
 
+def _truthy(value: object) -> bool:
+    """Rails' boolean cast of a parameter ("1", "true", "t", "on", true → True)."""
+    if isinstance(value, bool):
+        return value
+    return str(value or "").strip().lower() in ("1", "true", "t", "on", "yes")
+
+
 def _parse_multipart(
     content_type: str, raw: bytes
 ) -> tuple[dict[str, list[str]], dict[str, UploadedFile]]:
@@ -1148,7 +1390,11 @@ def _parse_multipart(
         filename = part.get_filename()
         if filename is not None:
             files[name] = UploadedFile(
-                filename, part.get_content_type(), len(data), hashlib.sha256(data).hexdigest()
+                filename,
+                part.get_content_type(),
+                len(data),
+                hashlib.sha256(data).hexdigest(),
+                data,
             )
         else:
             form.setdefault(name, []).append(data.decode())
@@ -1172,7 +1418,37 @@ __all__ = [
     "MastodonTestServer",
     "RecordedRequest",
     "StoredMedia",
+    "StoredPoll",
     "StoredStatus",
     "UploadedFile",
     "running_server",
 ]
+
+
+def _dimensions(data: bytes) -> tuple[int, int] | None:
+    """(width, height) of an uploaded image (None if Pillow cannot read it)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return image.size
+    except (UnidentifiedImageError, OSError):
+        return None
+
+
+def _animated(data: bytes) -> bool:
+    """Whether an uploaded image has more than one frame."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            return bool(getattr(image, "is_animated", False))
+    except (UnidentifiedImageError, OSError):
+        return False
+
+
+def _without_file_bytes(request: dict[str, Any]) -> dict[str, Any]:
+    """A recorded request for the control API: file bytes left out (sizes and hashes stay)."""
+    for file in request["files"].values():
+        file.pop("data", None)
+    return request

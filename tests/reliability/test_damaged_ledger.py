@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from reliability_report import LedgerCase, record_ledger_case
 
-from cli_support import CliResult, run_cli
+from cli_support import CliResult, run_cli, write_cron_logins
 from fakes import TWO_POST_DRAFT, FakePublisher, FakeServer, install_fake_network
 from threadpost.store import Ledger, open_ledger
 
@@ -30,6 +30,7 @@ THREE_POSTS = TWO_POST_DRAFT.replace("Here is why.\n", "Here is why.\n\n---\n\nA
 def network(
     isolated_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[dict[str, FakePublisher]]:
+    write_cron_logins(isolated_env / "config.toml")  # `schedule` wants logins cron has
     yield install_fake_network(monkeypatch, FakeServer())
 
 

@@ -312,12 +312,13 @@ def test_a_password_the_server_echoes_json_escaped_is_not_printed_even_with_trac
 
 def test_a_password_echoed_to_a_scheduled_run_stays_out_of_the_ledger(tmp_path: Path) -> None:
     with _EchoingPds(401) as pds:
-        env = cli_env(
-            tmp_path,
-            THREADPOST_BLUESKY_SERVICE=pds.url,
-            THREADPOST_BLUESKY_HANDLE="echo.test",
-            THREADPOST_BLUESKY_APP_PASSWORD=ESCAPED_PASSWORD,
+        env = cli_env(tmp_path, THREADPOST_BLUESKY_SERVICE=pds.url)
+        # In the config file, where a cron job finds it (json.dumps: a valid TOML string).
+        config = tmp_path / "config.toml"
+        config.write_text(
+            f'[bluesky]\nhandle = "echo.test"\napp_password = {json.dumps(ESCAPED_PASSWORD)}\n'
         )
+        config.chmod(0o600)
         draft = write_thread_draft(tmp_path / "draft", "bluesky", "echo")
         scheduled = _cli(env, "schedule", "--offline", "--at", "+1m", str(draft))
         assert scheduled.exit_code == 0, scheduled.stderr

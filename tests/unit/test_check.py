@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image as PILImage
 
+from image_builders import halves, noise, photo_like
 from linkserver import LinkServer, closed_port, serve
 from threadpost.check import check_front_matter, check_thread, check_threads, link_syntax_problem
 from threadpost.config import Settings
@@ -127,15 +128,39 @@ def test_missing_alt_is_an_error_by_default_and_a_warning_when_configured(
 
 
 def test_image_too_large_for_bluesky_only(settings: Settings, tmp_path: Path) -> None:
+    # Random pixels do not compress: even at 1024×1024 the PNG is over 3 MB.
     big = tmp_path / "big.png"
-    png(big)
-    with big.open("ab") as file:  # trailing bytes keep it a valid PNG, but heavier
-        file.write(b"\0" * 2_100_000)
+    noise((1100, 1100)).save(big)
     heavy = post("Big", images=(image(big),))
     [problem] = check_thread(thread("bluesky", heavy), settings)
-    assert problem.code == "image-too-large"
+    assert (problem.severity, problem.code, problem.line) == ("error", "image-too-large", 42)
     assert "2,000,000 bytes" in problem.message
+    assert problem.message.startswith("image big.png is 3.6 MB")
+    assert "even at 1024×1024 (as small as threadpost shrinks it) it is 3.2 MB" in problem.message
     assert check_thread(thread("mastodon", heavy), settings) == []
+
+
+def test_an_image_over_the_limit_that_can_be_fit_is_a_warning(
+    settings: Settings, tmp_path: Path
+) -> None:
+    padded = tmp_path / "padded.png"
+    png(padded)
+    with padded.open("ab") as file:  # trailing bytes keep it a valid PNG, but heavier
+        file.write(b"\0" * 2_100_000)
+    [problem] = check_thread(thread("bluesky", post("P", images=(image(padded),))), settings)
+    assert (problem.severity, problem.code) == ("warning", "image-downscaled")
+    assert "it will be re-compressed to fit Bluesky's limit (2,000,000 bytes): 20×10, 72 bytes" in (
+        problem.message
+    )
+    wide = tmp_path / "wide.jpg"
+    photo_like((1200, 800)).save(wide, quality=90)
+    small_instance = replace(MASTODON_DEFAULT_LIMITS, max_image_pixels=240_000)
+    planned = replace(thread("mastodon", post("W", images=(image(wide),))), limits=small_instance)
+    [problem] = check_thread(planned, settings)
+    assert (problem.severity, problem.code) == ("warning", "image-downscaled")
+    assert problem.message.startswith("image wide.jpg is ")
+    assert "1200×800: it will be downscaled to fit Mastodon's limit" in problem.message
+    assert "or 240,000 pixels): 600×400, " in problem.message
 
 
 def test_broken_image_and_wrong_type(settings: Settings, tmp_path: Path) -> None:
@@ -379,3 +404,44 @@ def test_every_host_failing_means_no_network_not_dead_links(settings: Settings) 
         link_checker=no_network,
     )
     assert codes(found) == [("error", "link-broken", 1)]
+
+
+def test_mastodon_gifs_have_their_own_pixel_limit(settings: Settings, tmp_path: Path) -> None:
+    """Mastodon refuses a GIF over 1280×720 pixels (GIF_MATRIX_LIMIT) whatever the instance
+    says: a still GIF is downscaled (a warning), an animated one cannot be (an error)."""
+    still = tmp_path / "still.gif"
+    photo_like((1600, 900)).save(still)
+    [problem] = check_thread(thread("mastodon", post("S", images=(image(still),))), settings)
+    assert (problem.severity, problem.code) == ("warning", "image-downscaled")
+    assert "1600×900: it will be downscaled to fit Mastodon's limit" in problem.message
+    assert "or 921,600 pixels)" in problem.message
+    moving = tmp_path / "moving.gif"
+    frames = [halves((1600, 900)), halves((1600, 900)).rotate(180)]  # small in bytes
+    frames[0].save(moving, save_all=True, append_images=frames[1:], duration=100)
+    [problem] = check_thread(thread("mastodon", post("M", images=(image(moving),))), settings)
+    assert (problem.severity, problem.code) == ("error", "image-too-large")
+    assert "Mastodon accepts at most" in problem.message and "921,600 pixels" in problem.message
+    assert "it is animated, and animations are not downscaled" in problem.message
+    both = post("B", images=(image(still), image(moving)))
+    # No pixel limit on Bluesky; the animation, though, does not play there.
+    assert codes(check_thread(thread("bluesky", both), settings)) == [
+        ("warning", "image-animation-lost", 1)
+    ]
+
+
+def test_an_animated_image_warns_where_only_its_first_frame_shows(
+    settings: Settings, tmp_path: Path
+) -> None:
+    moving = tmp_path / "blink.webp"
+    frames = [halves((60, 40)), halves((60, 40)).rotate(180)]
+    frames[0].save(moving, save_all=True, append_images=frames[1:], duration=100)
+    planned = post("Blink", images=(image(moving),))
+    [problem] = check_thread(thread("bluesky", planned), settings)
+    assert (problem.severity, problem.code, problem.line) == ("warning", "image-animation-lost", 42)
+    assert problem.message == (
+        "image blink.webp is animated, but Bluesky shows images as still pictures: only its "
+        "first frame will show there"
+    )
+    assert check_thread(thread("mastodon", planned), settings) == []  # a gifv there
+    still = post("Still", images=(image(png(tmp_path / "still.png")),))
+    assert check_thread(thread("bluesky", still), settings) == []

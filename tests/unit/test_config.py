@@ -308,3 +308,62 @@ def test_a_lookalike_loopback_instance_in_the_environment_is_refused(tmp_path: P
     for name in ("THREADPOST_MASTODON_INSTANCE", "THREADPOST_BLUESKY_SERVICE"):
         with pytest.raises(ConfigError, match=r"127\.evil\.example' uses http://"):
             load_settings(path, environ={name: "http://127.evil.example"})
+
+
+def test_the_account_login_bluesky_saved_is_the_fallback_handle_on_its_service(
+    tmp_path: Path,
+) -> None:
+    from threadpost.saved_login import SavedBlueskyAccount, save_bluesky_account
+
+    state = tmp_path / "state"
+    save_bluesky_account(state, SavedBlueskyAccount("https://pds.example", "alice.example"))
+    base = {"THREADPOST_STATE_DIR": str(state), "THREADPOST_CONFIG": str(tmp_path / "c.toml")}
+    (tmp_path / "c.toml").write_text("")
+    fallback = load_settings(environ=base).bluesky
+    assert (fallback.service, fallback.handle) == ("https://pds.example", "alice.example")
+    # A handle or another service configured wins: the saved account is not theirs.
+    other = {**base, "THREADPOST_BLUESKY_SERVICE": "https://other.example"}
+    assert load_settings(environ=other).bluesky.handle is None
+    named = {**base, "THREADPOST_BLUESKY_HANDLE": "bob.example"}
+    assert load_settings(environ=named).bluesky.handle == "bob.example"
+
+
+def test_credential_sources_and_what_cron_keeps(tmp_path: Path) -> None:
+    from threadpost.config import cron_environment
+
+    config = tmp_path / "c.toml"
+    config.write_text('[mastodon]\naccess_token = "from-config"\n')
+    config.chmod(0o600)
+    env = {
+        "THREADPOST_CONFIG": str(config),
+        "THREADPOST_STATE_DIR": str(tmp_path),
+        "THREADPOST_BLUESKY_APP_PASSWORD": "from-env",
+        "THREADPOST_TIMEZONE": "UTC",
+    }
+    settings = load_settings(environ=env)
+    assert settings.mastodon.token_source == "config"
+    assert settings.bluesky.password_source == "environment"
+    assert cron_environment(env) == {
+        "THREADPOST_STATE_DIR": str(tmp_path),
+        "THREADPOST_TIMEZONE": "UTC",
+    }
+
+
+def test_a_config_given_elsewhere_keeps_its_own_state_folder(tmp_path: Path) -> None:
+    """Saved logins follow --config: work.toml and home.toml never share a Mastodon login."""
+    from threadpost.config import default_config_path, default_state_dir
+
+    work = tmp_path / "work.toml"
+    work.write_text("")
+    assert load_settings(work, environ={}).state_dir == tmp_path / "work.state"
+    named = tmp_path / "named.toml"
+    named.write_text(f'[general]\nstate_dir = "{tmp_path / "chosen"}"\n')
+    assert load_settings(named, environ={}).state_dir == tmp_path / "chosen"
+    given = {"THREADPOST_STATE_DIR": str(tmp_path / "env")}
+    assert load_settings(work, environ=given).state_dir == tmp_path / "env"
+    # The default config (explicitly named or not) keeps the platform's state folder.
+    assert load_settings(environ={}).state_dir == default_state_dir()
+    default_config_path().parent.mkdir(parents=True, exist_ok=True)
+    default_config_path().write_text("")  # in the test's own XDG_CONFIG_HOME
+    default = {"THREADPOST_CONFIG": str(default_config_path())}
+    assert load_settings(environ=default).state_dir == default_state_dir()

@@ -74,3 +74,12 @@ def test_a_decompression_bomb_is_an_image_error(tmp_path: Path) -> None:
         inspect_image(path)
     assert caught.value.code == "image-invalid"
     assert "too many pixels" in caught.value.reason
+
+
+def test_animation_is_noticed(tmp_path: Path) -> None:
+    still = make(tmp_path / "still.gif", "GIF")
+    assert inspect_image(still).animated is False
+    moving = tmp_path / "moving.gif"
+    frames = [Image.new("RGB", (20, 10), colour) for colour in ("red", "blue")]
+    frames[0].save(moving, save_all=True, append_images=frames[1:], duration=100)
+    assert inspect_image(moving).animated is True

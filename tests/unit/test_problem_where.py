@@ -1,4 +1,5 @@
-"""`Problem.where()`: the one way every message says where a problem is (issue 11)."""
+"""`Problem.where()`: the one way every message says where a problem is; `post_line()`: the
+one "post N: message" of a network's warnings (publish's outcomes, `status`) (issue 11)."""
 
 from __future__ import annotations
 
@@ -39,3 +40,20 @@ def test_where_with_the_file_puts_file_and_line_first(
     platform: str | None, post: int | None, line: int | None, expected: str
 ) -> None:
     assert _problem(platform, post, line).where("notes.md") == expected
+
+
+@pytest.mark.parametrize(
+    ("post", "message", "expected"),
+    [
+        # The texts publish's outcomes and `status` printed before (tests/unit/
+        # test_publish_warnings.py, tests/cli/test_publish_warnings_cli.py): the post named
+        # once, whether or not the adapter's message already starts with it.
+        (2, "no link card: connection refused", "post 2: no link card: connection refused"),
+        (2, "post 2: no link card", "post 2: no link card"),
+        (12, "post 1: quoted", "post 12: post 1: quoted"),
+        (None, "published 40 min late", "published 40 min late"),
+    ],
+)
+def test_post_line_names_the_post_once(post: int | None, message: str, expected: str) -> None:
+    problem = Problem("warning", "link-card-failed", message, platform="bluesky", post=post)
+    assert problem.post_line() == expected

@@ -10,7 +10,8 @@ import typer
 from threadpost.cli.accounts import login_app
 from threadpost.cli.app import echo, state
 from threadpost.config import check_instance_url
-from threadpost.errors import UsageError
+from threadpost.errors import AuthFailed, UsageError
+from threadpost.saved_login import SavedBlueskyAccount, save_bluesky_account
 
 
 @login_app.command("bluesky")
@@ -66,7 +67,20 @@ def login_bluesky(
     publisher = BlueskyPublisher(replace(settings, bluesky=bluesky))
     try:
         result = publisher.login(password)
+    except AuthFailed as error:
+        # The generic hint says "log in again": wrong advice right after a login failed.
+        raise AuthFailed(
+            error.message,
+            platform="bluesky",
+            hint=f"check the handle ({bluesky.handle}) and the app password: an app password "
+            "is made in the Bluesky app under Settings → Privacy and security → App "
+            "passwords (your account password is not accepted)",
+        ) from None
     finally:
         publisher.close()
+    # Remembered so that a cron job, which has no THREADPOST_* variables, finds the session.
+    save_bluesky_account(
+        settings.state_dir, SavedBlueskyAccount(service=bluesky.service, handle=bluesky.handle)
+    )
     echo(f"Logged in as @{result.handle} ({result.did}) on {result.service}.")
     echo(f"Session saved to {result.session_path} (file mode 0600).")

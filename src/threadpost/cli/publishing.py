@@ -8,8 +8,10 @@ tenacity nor rich. Everything heavier is imported inside the branch that needs i
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -21,11 +23,14 @@ from threadpost.cli.app import (
     OfflineOption,
     PlatformOption,
     app,
+    counted,
     echo,
     platforms_option,
     print_json,
     state,
 )
+from threadpost.cli.publish_watch import PublishWatch
+from threadpost.cli.terminal import ask_yes_no, stderr_is_terminal
 from threadpost.errors import ExitStatus, ThreadpostError, UsageError
 from threadpost.refusal import refuse_errors
 
@@ -35,8 +40,9 @@ if TYPE_CHECKING:
     from threadpost.platforms.base import Publisher
     from threadpost.publish import PublishResult
     from threadpost.retry import RetryPolicy
-    from threadpost.store import Ledger, ThreadRecord
-    from threadpost.values import PlatformName
+    from threadpost.status_view import ThreadList, ThreadStatus
+    from threadpost.store import Ledger
+    from threadpost.values import PlatformName, PostRef, Severity
 
 # -- helpers -------------------------------------------------------------------------------
 
@@ -74,89 +80,73 @@ def _policy(settings: Settings) -> RetryPolicy:
 
 
 def _local(moment: datetime | None, settings: Settings) -> str:
-    from threadpost.schedule import local_time
+    from threadpost.status_view import local_or_now
 
-    return "now" if moment is None else local_time(moment, settings.timezone)
+    return local_or_now(moment, settings.timezone)
+
+
+def _logged(message: str, *, settings: Settings, err: bool = False) -> None:
+    """A line of `run`'s output, which cron appends to a log: it starts with the local time,
+    e.g. "[2026-12-03 09:00:02 CET] Thread 3f2a91c0: published"."""
+    now = datetime.now(settings.timezone)
+    echo(f"[{now:%Y-%m-%d %H:%M:%S %Z}] {message}", err=err)
 
 
 def _iso_local(moment: datetime | None, settings: Settings) -> str | None:
-    return moment.astimezone(settings.timezone).isoformat() if moment else None
+    from threadpost.status_view import iso_local
+
+    return iso_local(moment, settings.timezone)
 
 
 def _checked(
-    draft_path: Path, settings: Settings, platforms: list[PlatformName] | None, offline: bool
+    draft_path: Path,
+    settings: Settings,
+    platforms: list[PlatformName] | None,
+    offline: bool,
+    *,
+    broken_links: Severity = "error",
 ) -> Any:
     """Read, plan and check the draft; refuse it (nothing recorded) when it has errors."""
     from threadpost.check import check_draft
 
-    report = check_draft(draft_path, settings, platforms, offline=offline)
+    report = check_draft(
+        draft_path, settings, platforms, offline=offline, broken_links=broken_links
+    )
     refuse_errors({draft_path: report.problems})
     for problem in report.problems:
         echo(f"Warning: {problem.where() or 'draft'}: {problem.message}", err=True)
     return report
 
 
-def _print_result(result: PublishResult, settings: Settings) -> None:
+def _print_result(
+    result: PublishResult, settings: Settings, say: Callable[..., None] = echo
+) -> None:
+    """Each network's outcome, through `say` (`run` passes one that timestamps lines)."""
     for outcome in result.outcomes:
         first = outcome.refs[0].url if outcome.refs else ""
-        echo(
+        say(
             f"{outcome.platform}: {outcome.status}, {outcome.published}/{outcome.total} posts "
             f"{first}".rstrip()
         )
         for warning in outcome.warnings:
-            echo(f"Warning: {outcome.platform} {warning}", err=True)
+            say(f"Warning: {outcome.platform} {warning}", err=True)
         if outcome.error:
-            echo(f"  {outcome.error}", err=True)
+            say(f"  {outcome.error}", err=True)
         if outcome.hint:
-            echo(f"  Hint: {outcome.hint}", err=True)
+            say(f"  Hint: {outcome.hint}", err=True)
         if outcome.status == "incomplete" and outcome.next_retry_at:
-            echo(
+            say(
                 f"  threadpost run resumes it from {_local(outcome.next_retry_at, settings)}",
                 err=True,
             )
 
 
-def _thread_json(
-    ledger: Ledger, record: ThreadRecord, settings: Settings, *, posts: bool
-) -> dict[str, Any]:
-    platforms: dict[str, Any] = {}
-    for platform in ledger.platforms(record.id):
-        planned = ledger.posts(record.id, platform.platform)
-        entry: dict[str, Any] = {
-            "state": platform.state,
-            "published": sum(1 for p in planned if p.state == "confirmed"),
-            "total": platform.total,
-            "attempts": platform.attempts,
-            "next_retry": _iso_local(platform.next_retry_at, settings),
-            "last_error": platform.last_error,
-        }
-        if posts:
-            entry["warnings"] = [
-                {"post": w.post, "code": w.code, "message": w.message}
-                for w in ledger.warnings(record.id, platform.platform)
-            ]
-            entry["posts"] = [
-                {"index": p.index, "state": p.state, "url": p.url, "remote_id": p.remote_id}
-                for p in planned
-            ]
-        platforms[platform.platform] = entry
-    return {
-        "id": record.id,
-        "draft": record.draft_path,
-        "title": record.title,
-        "state": record.state,
-        "schedule": _iso_local(record.schedule_at, settings),
-        "schedule_utc": record.schedule_at.isoformat() if record.schedule_at else None,
-        "last_error": record.last_error,
-        "platforms": platforms,
-    }
-
-
-def _warning_text(warning: dict[str, Any]) -> str:
-    post, message = warning["post"], str(warning["message"])
-    if post is None:
-        return message
-    return f"post {post}: " + message.removeprefix(f"post {post}: ")
+def _print_view(view: ThreadList | ThreadStatus, as_json: bool) -> None:
+    if as_json:
+        print_json(view.to_json())
+        return
+    for line in view.lines():
+        echo(line)
 
 
 @contextlib.contextmanager
@@ -173,7 +163,11 @@ def _thread_lease(
 
 
 def _publish_now(
-    ledger: Ledger, thread_id: str, settings: Settings, open_publisher: Any = None
+    ledger: Ledger,
+    thread_id: str,
+    settings: Settings,
+    open_publisher: Any = None,
+    on_confirm: Callable[[PostRef], None] | None = None,
 ) -> PublishResult:
     from threadpost.publish import publish_thread
 
@@ -185,7 +179,40 @@ def _publish_now(
             max_attempts=settings.max_attempts,
             policy=_policy(settings),
             lease=lease,
+            on_confirm=on_confirm,
         )
+
+
+def _report_stopped(
+    ledger: Ledger,
+    thread_id: str,
+    draft: Path,
+    settings: Settings,
+    stop: KeyboardInterrupt,
+    open_publisher: Any,
+    *,
+    as_json: bool = False,
+) -> None:
+    """After Ctrl-C: settle what may have landed, then say what is online and how to resume."""
+    from threadpost.cli.publish_watch import (
+        PublishStopped,
+        look_up_in_doubt,
+        stopped_lines,
+        stopped_summary,
+    )
+
+    if isinstance(stop, PublishStopped) and stop.platform is not None:
+        # A second Ctrl-C skips the look-up: the next attempt makes it anyway.
+        with (
+            contextlib.suppress(KeyboardInterrupt),
+            _thread_lease(ledger, thread_id, settings, "publish"),
+        ):
+            look_up_in_doubt(ledger, thread_id, stop.platform, open_publisher)
+    summary = stopped_summary(ledger, thread_id)
+    if as_json:
+        print_json(summary)
+    for line in stopped_lines(summary, draft):
+        echo(line, err=True)
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -203,9 +230,28 @@ def publish(
         bool, typer.Option("--dry-run", help="Show exactly what would be sent; send nothing.")
     ] = False,
     offline: OfflineOption = False,
+    allow_broken_links: Annotated[
+        bool,
+        typer.Option(
+            "--allow-broken-links",
+            help="Publish even if a link answers 404 or its host does not exist (a warning).",
+        ),
+    ] = False,
+    no_resume: Annotated[
+        bool,
+        typer.Option(
+            "--no-resume",
+            help="If publishing cannot finish now, cancel the thread instead of leaving it "
+            "for `threadpost run` (cron) to resume; posts already online stay.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Publish a draft now, as a reply chain on each of its networks."""
+    """Publish a draft now, as a reply chain on each of its networks.
+
+    A dead link (404, no such host) is an error unless --allow-broken-links is given.
+    What cannot be finished now (a network down, a rate limit) is left incomplete, and
+    `threadpost run` (cron) resumes it; `--no-resume` cancels it instead."""
     from threadpost.clock import utc_now
     from threadpost.publish import Publishers, freeze_thread, refuse_conflicts, verify_accounts
 
@@ -219,20 +265,26 @@ def publish(
         if as_json:
             print_json(report)
         else:
-            stdout_console().print(dryrun.render(report))
+            # Soft wrap: long JSON lines are left whole for the terminal to wrap, so what
+            # is copied from it is the payload itself.
+            stdout_console().print(dryrun.render(report), soft_wrap=True)
         raise typer.Exit(0 if report.get("ok", True) else int(ExitStatus.VALIDATION_FAILED))
 
-    checked = _checked(draft, settings, platforms, offline)
+    checked = _checked(
+        draft,
+        settings,
+        platforms,
+        offline,
+        broken_links="warning" if allow_broken_links else "error",
+    )
     with _ledger(settings) as ledger:
         refuse_conflicts(ledger, checked.draft, again=again)
-        summary = ", ".join(f"{p} {len(t.posts)} posts" for p, t in checked.threads.items())
-        if not yes:
-            try:
-                confirmed = typer.confirm(f"Publish {draft} now ({summary})?", default=False)
-            except typer.Abort:
-                confirmed = False
-            if not confirmed:
-                raise ThreadpostError("not confirmed; nothing was sent", hint="pass --yes")
+        summary = ", ".join(
+            f"{p} {counted(len(t.posts), 'post')}" for p, t in checked.threads.items()
+        )
+        if not yes and not ask_yes_no(f"Publish {draft} now ({summary})?"):
+            echo("Not confirmed: nothing was sent.", err=True)
+            raise typer.Exit(0)
         with Publishers(_opener(settings)) as open_publisher:
             verify_accounts(open_publisher, list(checked.threads))
             frozen = freeze_thread(
@@ -245,13 +297,63 @@ def publish(
             )
             if frozen.message:
                 echo(frozen.message, err=True)
-            result = _publish_now(ledger, frozen.thread_id, settings, open_publisher)
+            watch = PublishWatch(
+                {p.platform: p.total for p in ledger.platforms(frozen.thread_id)},
+                show_progress=not as_json and stderr_is_terminal(),
+            )
+            try:
+                with watch.ctrl_c_stops_between_posts():
+                    result = _publish_now(
+                        ledger,
+                        frozen.thread_id,
+                        settings,
+                        watch.opener(open_publisher),
+                        on_confirm=watch.on_confirm,
+                    )
+            except KeyboardInterrupt as stop:
+                _report_stopped(
+                    ledger, frozen.thread_id, draft, settings, stop, open_publisher, as_json=as_json
+                )
+                raise typer.Exit(int(ExitStatus.INTERRUPTED)) from None
+    unfinished = result.exit_status == ExitStatus.PUBLISH_INCOMPLETE
+    if unfinished and no_resume:
+        with _ledger(settings) as ledger:
+            _cancel_unfinished(ledger, result.thread_id, settings)
     if as_json:
-        print_json(result.to_json())
+        data = result.to_json()
+        if unfinished:
+            data["resumed_by_run"] = not no_resume
+            data["state"] = "cancelled" if no_resume else data["state"]
+        print_json(data)
     else:
-        echo(f"Thread {result.thread_id}: {result.state}")
+        shown = "cancelled" if unfinished and no_resume else result.state
+        echo(f"Thread {result.thread_id}: {shown}")
         _print_result(result, settings)
+    if unfinished and no_resume:
+        echo(
+            f"Not resumed (--no-resume): thread {result.thread_id} is cancelled, so "
+            "`threadpost run` leaves it alone. Posts already online stay; "
+            f"`threadpost delete {result.thread_id}` removes them.",
+            err=True,
+        )
+        raise typer.Exit(int(ExitStatus.ERROR))
+    if unfinished:
+        from threadpost.cli.publish_watch import resume_command
+
+        echo(
+            "It is not given up: `threadpost run` (the cron job `threadpost cron` sets up) "
+            f"resumes it at that time, or resume it yourself: {resume_command(draft)}. "
+            f"To stop it instead: threadpost cancel {result.thread_id}.",
+            err=True,
+        )
     raise typer.Exit(int(result.exit_status))
+
+
+def _cancel_unfinished(ledger: Ledger, thread_id: str, settings: Settings) -> None:
+    from threadpost.publish import cancel_thread
+
+    with _thread_lease(ledger, thread_id, settings, "cancel"):
+        cancel_thread(ledger, thread_id)
 
 
 @app.command()
@@ -274,6 +376,7 @@ def schedule(
 ) -> None:
     """Schedule a draft for `threadpost run` (cron) to publish at a given time."""
     from threadpost.clock import utc_now
+    from threadpost.cron_readiness import require_cron_logins
     from threadpost.draft import read_draft
     from threadpost.publish import Freeze, freeze_thread
     from threadpost.schedule import parse_when, resolve_schedule
@@ -295,7 +398,12 @@ def schedule(
                 f"{draft}{f':{line}' if line else ''}: the schedule "
                 f"{_local(when, settings)} is in the past; choose a later time"
             )
-    checked = _checked(draft, settings, platforms_option(platform), offline)
+    # A dead link must not make a scheduled thread miss its time: a warning here, and
+    # checked again when `run` publishes it.
+    checked = _checked(draft, settings, platforms_option(platform), offline, broken_links="warning")
+    require_cron_logins(
+        checked.threads, config_path=state.config_path, db_path=state.db_path, environ=os.environ
+    )
     with _ledger(settings) as ledger:
         frozen = freeze_thread(
             ledger, checked.draft, checked.threads, schedule_at=when, now=now, again=again
@@ -326,26 +434,12 @@ def schedule(
 @app.command()
 def queue(as_json: JsonOption = False) -> None:
     """Scheduled and in-progress threads, with their time, networks and state."""
-    from threadpost.store import ACTIVE_STATES
+    from threadpost.status_view import queue_view
 
     settings = state.settings()
     with _ledger(settings) as ledger:
-        records = ledger.threads(ACTIVE_STATES)
-        data = [_thread_json(ledger, r, settings, posts=False) for r in records]
-    if as_json:
-        print_json({"threads": data})
-        return
-    if not data:
-        echo("Nothing scheduled.")
-        return
-    for record, entry in zip(records, data, strict=True):
-        progress = ", ".join(
-            f"{p} {v['published']}/{v['total']}" for p, v in entry["platforms"].items()
-        )
-        echo(
-            f"{record.id}  {_local(record.schedule_at, settings):<22} {record.state:<10} "
-            f"{progress}  {record.title or record.draft_path}"
-        )
+        view = queue_view(ledger, settings.timezone)
+    _print_view(view, as_json)
 
 
 @app.command()
@@ -363,7 +457,8 @@ def cancel(
     echo(f"Cancelled thread {thread_id}.")
     if published:
         echo(
-            f"{published} post(s) already published stay online; "
+            f"{counted(published, 'post')} already published "
+            f"{'stays' if published == 1 else 'stay'} online; "
             f"threadpost delete {thread_id} removes them.",
             err=True,
         )
@@ -377,42 +472,15 @@ def status(
     as_json: JsonOption = False,
 ) -> None:
     """Per-network progress of a thread and the address of every published post."""
+    from threadpost.status_view import ledger_view, thread_status
+
     settings = state.settings()
     with _ledger(settings) as ledger:
         if thread is None:
-            records = ledger.threads()
-            data = [_thread_json(ledger, r, settings, posts=False) for r in records]
-            if as_json:
-                print_json({"threads": data})
-                return
-            if not data:
-                echo("The ledger is empty.")
-            for record, entry in zip(records, data, strict=True):
-                progress = ", ".join(
-                    f"{p} {v['published']}/{v['total']}" for p, v in entry["platforms"].items()
-                )
-                echo(f"{record.id}  {record.state:<10} {progress}  {record.draft_path}")
-            return
-        record = ledger.thread(ledger.resolve_id(thread))
-        entry = _thread_json(ledger, record, settings, posts=True)
-    if as_json:
-        print_json(entry)
-        return
-    echo(f"Thread {record.id}: {record.state}  ({record.draft_path})")
-    if record.schedule_at:
-        echo(f"  scheduled for {_local(record.schedule_at, settings)}")
-    if record.last_error:
-        echo(f"  {record.last_error}")
-    for platform, info in entry["platforms"].items():
-        echo(f"{platform}: {info['state']}, {info['published']}/{info['total']} published")
-        if info["next_retry"]:
-            echo(f"  next retry: {info['next_retry']} (attempt {info['attempts'] + 1})")
-        for warning in info["warnings"]:
-            echo(f"  warning: {_warning_text(warning)}")
-        for post in info["posts"]:
-            if post["url"]:
-                note = "" if post["state"] == "confirmed" else f" ({post['state']})"
-                echo(f"  {post['index']:>3}. {post['url']}{note}")
+            view: ThreadList | ThreadStatus = ledger_view(ledger, settings.timezone)
+        else:
+            view = thread_status(ledger, thread, settings.timezone)
+    _print_view(view, as_json)
 
 
 @app.command()
@@ -444,9 +512,12 @@ def run(
             elif not verbose:
                 pass
             elif waiting:
-                echo(f"Nothing due; {waiting} waiting, next at {_local(next_due, settings)}.")
+                _logged(
+                    f"Nothing due; {waiting} waiting, next at {_local(next_due, settings)}.",
+                    settings=settings,
+                )
             else:
-                echo("Nothing due.")
+                _logged("Nothing due.", settings=settings)
             return
         from threadpost.schedule import run_due
 
@@ -460,17 +531,18 @@ def run(
             }
         )
     else:
+        say = functools.partial(_logged, settings=settings)
         for item in report.items:
             if item.warning:
-                echo(f"Warning: {item.warning}", err=True)
-            echo(
+                say(f"Warning: {item.warning}", err=True)
+            say(
                 f"Thread {item.thread_id}: {item.action}"
                 + (f" — {item.message}" if item.message and item.action in ("busy", "gone") else "")
             )
             if item.result is not None:
-                _print_result(item.result, settings)
+                _print_result(item.result, settings, say)
             elif item.message and item.action in ("skipped", "failed"):
-                echo(f"  {item.message}", err=True)
+                say(f"  {item.message}", err=True)
     raise typer.Exit(int(report.exit_status))
 
 
@@ -478,25 +550,47 @@ def run(
 def cron(
     every: Annotated[int, typer.Option("--every", help="Minutes between runs.", min=1, max=59)] = 5,
 ) -> None:
-    """Print a crontab line (and a systemd timer alternative) that runs `threadpost run`."""
+    """Print a crontab line (and a systemd timer alternative) that runs `threadpost run`,
+    and whether that job will be able to log in to each network."""
+    import shlex
     import shutil
+
+    from threadpost.config import cron_environment
+    from threadpost.cron_readiness import cron_logins
+    from threadpost.values import PLATFORMS
 
     settings = state.settings()
     exe = Path(sys.argv[0]).resolve() if Path(sys.argv[0]).name == "threadpost" else None
     found = shutil.which("threadpost")
-    command = str(exe or (Path(found).resolve() if found else f"{sys.executable} -m threadpost"))
+    program = exe or (Path(found).resolve() if found else None)
+    command = (
+        shlex.quote(str(program)) if program else f"{shlex.quote(sys.executable)} -m threadpost"
+    )
     log = (settings.state_dir / "run.log").resolve()
     options = ""
     if state.config_path:
-        options += f" --config {state.config_path.resolve()}"
+        options += f" --config {shlex.quote(str(state.config_path.resolve()))}"
     if state.db_path:
-        options += f" --db {state.db_path.resolve()}"
+        options += f" --db {shlex.quote(str(state.db_path.resolve()))}"
+    # cron starts jobs with an almost empty environment: the non-secret settings this shell
+    # has in THREADPOST_* variables go into the line itself.
+    carried = " ".join(f"{k}={shlex.quote(v)}" for k, v in cron_environment(os.environ).items())
+    job = f"{carried + ' ' if carried else ''}{command}{options} run"
+    logins = cron_logins(
+        PLATFORMS, config_path=state.config_path, db_path=state.db_path, environ=os.environ
+    )
+    echo("# Logins a cron job will have (it does not see this shell's secrets):")
+    for login in logins:
+        echo(f"#   {login.platform}: {'ok, ' if login.ready else 'NO: '}{login.explanation}")
+    echo("")
     echo("# crontab -e, then add:")
-    echo(f"*/{every} * * * * {command}{options} run >> {log} 2>&1")
+    # In a crontab line an unescaped % ends the command.
+    echo(f"*/{every} * * * * {job} >> {shlex.quote(str(log))} 2>&1".replace("%", "\\%"))
     echo("")
     echo("# Or with systemd (user units): ~/.config/systemd/user/threadpost.service")
     echo("[Unit]\nDescription=Publish due threadpost threads\n")
-    echo(f"[Service]\nType=oneshot\nExecStart={command}{options} run\n")
+    environment = "".join(f"Environment={k}={v}\n" for k, v in cron_environment(os.environ).items())
+    echo(f"[Service]\nType=oneshot\n{environment}ExecStart={command}{options} run\n")
     echo("# ~/.config/systemd/user/threadpost.timer")
     echo(f"[Unit]\nDescription=Run threadpost every {every} minutes\n")
     echo(f"[Timer]\nOnCalendar=*:0/{every}\nPersistent=true\n")
@@ -531,4 +625,4 @@ def delete(
         with _thread_lease(ledger, thread_id, settings, "delete"):
             deleted = delete_thread(ledger, thread_id, _opener(settings), platforms=chosen)
     for name, count in deleted.items():
-        echo(f"{name}: deleted {count} post(s)")
+        echo(f"{name}: deleted {counted(count, 'post')}")

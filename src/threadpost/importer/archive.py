@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from types import TracebackType
-from typing import Any, Final, Self
+from typing import Any, Final
 
+from threadpost.closing import Closing
 from threadpost.importer.archive_files import ArchiveError, ArchiveFiles, ArchiveLimits
 
 __all__ = [
@@ -85,7 +85,7 @@ class Account:
     screen_name: str | None
 
 
-class Archive:
+class Archive(Closing):
     """An opened archive: its tweets, its author (when account.js says) and its media.
 
     Every file is read through `ArchiveFiles`: names inside the archive only, no links,
@@ -95,27 +95,13 @@ class Archive:
     def __init__(self, path: Path, limits: ArchiveLimits | None = None) -> None:
         self.path = path
         self._files = ArchiveFiles(path, limits)
-        try:
+        with self.closed_on_error():
             self._media = {
                 match.group(1): name for name, match in self._files.entries_matching(_MEDIA_FOLDER)
             }
             self.media_names: frozenset[str] = frozenset(self._media)
             self.tweets = self._read_tweets()
             self.account = self._read_account()
-        except BaseException:
-            self._files.close()
-            raise
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close the zip (a folder needs nothing)."""

@@ -23,9 +23,9 @@ import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from types import TracebackType
-from typing import IO, Final, Self
+from typing import IO, Final
 
+from threadpost.closing import Closing
 from threadpost.errors import ThreadpostError
 
 _MiB: Final = 1 << 20
@@ -72,7 +72,7 @@ def _size(count: int) -> str:
     )
 
 
-class ArchiveFiles:
+class ArchiveFiles(Closing):
     """The regular files of one archive, by archive-relative name, read within `limits`."""
 
     def __init__(self, path: Path, limits: ArchiveLimits | None = None) -> None:
@@ -94,24 +94,10 @@ class ArchiveFiles:
                 ) from None
             except OSError as exc:
                 raise ArchiveError(f"{path}: cannot read: {exc.strerror or exc}") from None
-            try:
+            with self.closed_on_error():
                 self._entries = self._list_zip(self._zip)
-            except BaseException:
-                self.close()
-                raise
         else:
             raise ArchiveError(f"{path}: no such file or folder")
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def close(self) -> None:
         """Close the zip (a folder needs nothing)."""

@@ -46,10 +46,15 @@ class NetworkRules(Protocol):
     server_limits: bool
     #: Whether a post can carry a content warning (counted in its length).
     content_warnings: bool
+    #: Whether a post can carry a poll (others leave it out, with a `check` warning).
+    polls: bool
     #: Whether the `shorten_links` option applies (links shown shortened, the app's way).
     shortens_links: bool
     #: Longest image description the network accepts (code points); None: no limit.
     max_alt_length: int | None
+    #: Whether an animated image attached as an image plays (Mastodon: as gifv); False
+    #: where only its first frame is shown.
+    plays_animated_images: bool
     #: What `draft_payloads` returns, for the reader of a dry run.
     payload_kind: str
     #: The network's colour in terminal previews (a rich style).
@@ -94,6 +99,11 @@ class NetworkRules(Protocol):
         record `tags`); () for a network without them."""
         ...
 
+    def quote_link(self, post: DraftPost, limits: PlatformLimits) -> str | None:
+        """The address of draft `post`'s quote to append to its text as a link, where the
+        network (or this server, by `limits`) cannot quote it natively; None otherwise."""
+        ...
+
     def side_records(self, thread: Thread) -> list[dict[str, Any]]:
         """What publishing `thread` would send besides its posts (Bluesky's threadgate and
         postgates), built without the network, for the dry run."""
@@ -103,8 +113,21 @@ class NetworkRules(Protocol):
         """The mentioned handles a check online should resolve (distinct, in order)."""
         ...
 
-    def draft_payloads(self, thread: Thread) -> list[dict[str, Any]]:
-        """What publishing `thread` would send, post by post, built without the network."""
+    def card_links(self, thread: Thread) -> list[str]:
+        """The links publishing `thread` would fetch to make link cards (distinct, in order;
+        [] where the network makes its own)."""
+        ...
+
+    def draft_payloads(
+        self,
+        thread: Thread,
+        *,
+        mention_ids: Mapping[str, str] | None = None,
+        cards: Mapping[str, tuple[str, str]] | None = None,
+    ) -> list[dict[str, Any]]:
+        """What publishing `thread` would send, post by post, built without the network:
+        `mention_ids` (handle → account id) and `cards` (link → title, description) are
+        what a dry run online looked up; placeholders stand in for the rest."""
         ...
 
 

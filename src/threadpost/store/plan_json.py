@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from threadpost.draft import Poll
     from threadpost.plan import Thread
 
 
@@ -46,6 +47,9 @@ def thread_to_json(thread: Thread) -> dict[str, Any]:
                 "tags": list(post.tags),
                 "quote": post.quote,
                 "quote_line": post.quote_line,
+                "cw": post.cw,
+                "cw_line": post.cw_line,
+                "poll": None if post.poll is None else asdict(post.poll),
             }
             for post in thread.posts
         ],
@@ -60,6 +64,14 @@ def thread_to_json(thread: Thread) -> dict[str, Any]:
         "reply_rules": None if thread.reply_rules is None else list(thread.reply_rules),
         "quotes_allowed": thread.quotes_allowed,
     }
+
+
+def _poll(data: Mapping[str, Any] | None) -> Poll | None:
+    from threadpost.draft import Poll
+
+    if data is None:  # no poll, or a plan frozen before polls existed
+        return None
+    return Poll(**{**data, "options": tuple(data["options"])})
 
 
 def thread_from_json(data: Mapping[str, Any]) -> Thread:
@@ -93,6 +105,10 @@ def thread_from_json(data: Mapping[str, Any]) -> Thread:
                 tags=tuple(post.get("tags", ())),
                 quote=post.get("quote"),
                 quote_line=post.get("quote_line"),
+                # Plans frozen before per-post content warnings have the thread's only.
+                cw=post.get("cw"),
+                cw_line=post.get("cw_line"),
+                poll=_poll(post.get("poll")),
             )
             for post in data["posts"]
         ),

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec
 
 from threadpost.errors import (
     AuthFailed,
@@ -30,6 +30,8 @@ from threadpost.errors import (
     PermanentError,
     TransientError,
 )
+from threadpost.image_fit import pixel_limit
+from threadpost.image_upload import ImageWontFit, prepare_upload
 from threadpost.images import ImageError, inspect_image
 from threadpost.linkcard import LinkCard, LinkCardError, fetch_link_card
 from threadpost.platforms.base import ConfirmPost
@@ -90,6 +92,7 @@ REFRESH_MARGIN: Final = timedelta(minutes=15)
 
 Clock = Callable[[], datetime]
 LinkCardFetcher = Callable[[str], "LinkCard"]
+_P = ParamSpec("_P")
 
 
 class CidMismatch(LandedWithDoubts):
@@ -114,6 +117,18 @@ def _access_expiry(session: Any) -> datetime:
 
 def _utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def _as_the_account(
+    invoke: Callable[Concatenate[XrpcTransport, Any, _P], dict[str, Any]],
+) -> Callable[Concatenate[BlueskyPublisher, _P], dict[str, Any]]:
+    """`invoke` (which takes the SDK client) as a publisher method that supplies it: the
+    method's parameters are `invoke`'s own, written once, in xrpc.py."""
+
+    def xrpc(self: BlueskyPublisher, /, *args: _P.args, **kwargs: _P.kwargs) -> dict[str, Any]:
+        return self._as_account(lambda client: invoke(self._net, client, *args, **kwargs))
+
+    return xrpc
 
 
 class BlueskyPublisher:
@@ -150,6 +165,8 @@ class BlueskyPublisher:
             transport=transport,
             secrets=[self._password] if self._password else [],
         )
+        #: Run a call through the transport's error funnel (`XrpcTransport.guarded`).
+        self._xrpc_call = self._net.guarded
         self._client: Any = None
         #: The client's current session, as the SDK last reported it (`_session_changed`).
         self._session: Any = None
@@ -507,61 +524,23 @@ class BlueskyPublisher:
 
     # -- the choke point -------------------------------------------------------------------
 
-    def _xrpc(
-        self,
-        nsid: str,
-        *,
-        params: Mapping[str, Any] | None = None,
-        body: Any = None,
-        content: bytes | None = None,
-        content_type: str | None = None,
-        what: str,
-        post: int | None = None,
-        write: bool = False,
-        missing_ok: bool = False,
-    ) -> dict[str, Any]:
-        """One XRPC call as this account (see `XrpcTransport.invoke`). Refreshes the session
-        when due; on a rejected token, refreshes (or logs in again with the app password)
-        and retries once: a 401 means nothing was applied."""
+    #: One XRPC call as this account: `XrpcTransport.invoke`, its signature and all, with
+    #: the account's client passed in and the session kept fresh (`_as_account`).
+    _xrpc = _as_the_account(XrpcTransport.invoke)
+
+    def _as_account(self, call: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+        """Run `call` with this account's client. Refreshes the session when due; on a
+        rejected token, refreshes (or logs in again with the app password) and retries
+        once: a 401 means nothing was applied."""
         client = self._ensure_client()
-
-        def call() -> dict[str, Any]:
-            return self._net.invoke(
-                client,
-                nsid,
-                params=params,
-                body=body,
-                content=content,
-                content_type=content_type,
-                what=what,
-                post=post,
-                write=write,
-                missing_ok=missing_ok,
-            )
-
         with self._lock:
             self._refresh_if_due()
         try:
-            return call()
+            return call(client)
         except TokenRejected:
             with self._lock:
                 self._refresh_or_relogin()
-            return call()
-
-    def _xrpc_call(
-        self,
-        call: Callable[[], Any],
-        *,
-        what: str,
-        post: int | None = None,
-        write: bool = False,
-        missing_ok: bool = False,
-        auth_call: bool = False,
-    ) -> Any:
-        """Run `call` through the transport's error funnel (`XrpcTransport.guarded`)."""
-        return self._net.guarded(
-            call, what=what, post=post, write=write, missing_ok=missing_ok, auth_call=auth_call
-        )
+            return call(client)
 
     # -- building blocks -------------------------------------------------------------------
 
@@ -674,10 +653,22 @@ class BlueskyPublisher:
     def _upload_image(self, post: PlannedPost, image: Any) -> UploadedImage:
         try:
             info = inspect_image(image.path)
-            data = image.path.read_bytes()
+            # The PDS stores and serves the blob as sent: private metadata goes first, and
+            # an image over the blob limit is downscaled (image_upload.py).
+            prepared = prepare_upload(
+                image.path,
+                max_bytes=BLUESKY_LIMITS.max_image_bytes,
+                max_pixels=pixel_limit(BLUESKY_LIMITS, info.mime),
+            )
         except ImageError as exc:
             raise PermanentError(
                 f"post {post.index}: {exc.message}", platform=PLATFORM, post=post.index
+            ) from None
+        except ImageWontFit as exc:
+            raise PermanentError(
+                f"post {post.index}: image {image.written_path} {exc.reason}",
+                platform=PLATFORM,
+                post=post.index,
             ) from None
         except OSError as exc:
             raise PermanentError(
@@ -685,15 +676,8 @@ class BlueskyPublisher:
                 platform=PLATFORM,
                 post=post.index,
             ) from None
-        if len(data) > BLUESKY_LIMITS.max_image_bytes:
-            raise PermanentError(
-                f"post {post.index}: {image.path} is {len(data):,} bytes; Bluesky takes at most "
-                f"{BLUESKY_LIMITS.max_image_bytes:,} per image",
-                platform=PLATFORM,
-                post=post.index,
-            )
-        blob = self.upload_blob(data, info.mime, post=post.index)
-        return UploadedImage(blob=blob, alt=image.alt, width=info.width, height=info.height)
+        blob = self.upload_blob(prepared.data, prepared.mime, post=post.index)
+        return UploadedImage(blob=blob, alt=image.alt, width=prepared.width, height=prepared.height)
 
     def _link_card(
         self, post: PlannedPost, card: LinkCard | LinkCardError

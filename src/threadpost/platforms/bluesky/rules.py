@@ -13,13 +13,20 @@ from typing import TYPE_CHECKING, Any, Final
 
 from threadpost.platforms.bluesky.labels import SELF_LABELS, SENSITIVE_MEDIA_LABEL
 from threadpost.platforms.bluesky.quotes import quoted_post
-from threadpost.platforms.bluesky.records import draft_gate_records, draft_records
+from threadpost.platforms.bluesky.records import (
+    LinkCardData,
+    card_link,
+    draft_gate_records,
+    draft_records,
+)
 from threadpost.text.count import utf8_length
 from threadpost.text.entities import Entity, bluesky_entities
 from threadpost.text.graphemes import grapheme_count
 from threadpost.values import PlatformLimits, PlatformName, Problem, Severity
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from threadpost.draft import DraftPost, FrontMatter
     from threadpost.thread import PlannedPost, Thread
 
@@ -57,8 +64,14 @@ class BlueskyRules:
     default_limits = BLUESKY_LIMITS
     server_limits = False
     content_warnings = False
+    polls = False
     shortens_links = True
+    # app.bsky.embed.images#image `alt` is a string with no maxLength (nor maxGraphemes)
+    # in the lexicon, and the PDS enforces none: there is no documented cap to check.
     max_alt_length: int | None = None
+    # The app shows image blobs through the CDN as JPEG (feed_fullsize/…@jpeg): an
+    # animated GIF or WebP attached as an image shows its first frame only.
+    plays_animated_images = False
     payload_kind = "app.bsky.feed.post records"
     preview_style = "bright_blue"
 
@@ -100,6 +113,7 @@ class BlueskyRules:
             + _content_warning_problems(thread, front)
             + _record_tag_problems(thread, front)
             + _quote_problems(thread)
+            + _poll_problems(thread)
         )
 
     def interaction_controls(self, front: FrontMatter) -> tuple[tuple[str, ...] | None, bool]:
@@ -113,6 +127,10 @@ class BlueskyRules:
         if post.tags is not None:
             return post.tags
         return front.bluesky_tags if post.index == 1 else ()
+
+    def quote_link(self, post: DraftPost, limits: PlatformLimits) -> str | None:
+        """None: Bluesky quotes its posts natively (and refuses anything else in check)."""
+        return None
 
     def side_records(self, thread: Thread) -> list[dict[str, Any]]:
         """The threadgate and postgates publishing `thread` would write with its posts."""
@@ -129,9 +147,29 @@ class BlueskyRules:
             )
         )
 
-    def draft_payloads(self, thread: Thread) -> list[dict[str, Any]]:
-        """The app.bsky.feed.post records, placeholders standing in for the network's part."""
-        return draft_records(thread)
+    def card_links(self, thread: Thread) -> list[str]:
+        """Each post's card link (its first link, unless it has images or a quote)."""
+        if not thread.link_cards:
+            return []
+        return list(dict.fromkeys(link for post in thread.posts if (link := card_link(post))))
+
+    def draft_payloads(
+        self,
+        thread: Thread,
+        *,
+        mention_ids: Mapping[str, str] | None = None,
+        cards: Mapping[str, tuple[str, str]] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The app.bsky.feed.post records, placeholders standing in for what was not
+        looked up (mention DIDs, link cards)."""
+        return draft_records(
+            thread,
+            mention_dids=mention_ids,
+            cards={
+                uri: LinkCardData(uri=uri, title=title, description=description)
+                for uri, (title, description) in (cards or {}).items()
+            },
+        )
 
 
 def default_labels(*, sensitive: bool, cw: str | None, has_images: bool) -> tuple[str, ...]:
@@ -182,8 +220,9 @@ def _audience_problems(thread: Thread, front: FrontMatter) -> list[Problem]:
 
 
 def _content_warning_problems(thread: Thread, front: FrontMatter) -> list[Problem]:
-    cw = front.cw
-    if not cw or front.bluesky_labels is not None:
+    """A warning for the thread's content warning and one for each post's own (`> cw`),
+    unless labels were chosen: the text of a content warning is not shown on Bluesky."""
+    if front.bluesky_labels is not None:
         return []
     choose = (
         f"choose with bluesky_labels = [...] ({', '.join(SELF_LABELS)}), "
@@ -196,15 +235,36 @@ def _content_warning_problems(thread: Thread, front: FrontMatter) -> list[Proble
         )
     else:
         labelled = f"its posts go out with no label; {choose}"
-    return [
-        Problem(
-            "warning",
-            "content-warning-not-on-bluesky",
-            f"the content warning {cw!r} is not shown on Bluesky (it has none): {labelled}",
-            platform="bluesky",
-            line=front.lines.get("cw"),
+    found: list[Problem] = []
+    if front.cw:
+        found.append(
+            Problem(
+                "warning",
+                "content-warning-not-on-bluesky",
+                f"the content warning {front.cw!r} is not shown on Bluesky (it has none): "
+                f"{labelled}",
+                platform="bluesky",
+                line=front.lines.get("cw"),
+            )
         )
-    ]
+    seen: set[int] = set()
+    for post in thread.posts:
+        # Every post made from a draft post carries its `> cw`: warn once, on the first.
+        if not post.cw or post.source_post in seen:
+            continue
+        seen.add(post.source_post)
+        found.append(
+            Problem(
+                "warning",
+                "content-warning-not-on-bluesky",
+                f"post {post.index}'s content warning {post.cw!r} is not shown on Bluesky "
+                f"(it has none): {labelled}",
+                platform="bluesky",
+                post=post.index,
+                line=post.cw_line or post.source_line,
+            )
+        )
+    return found
 
 
 def _record_tag_problems(thread: Thread, front: FrontMatter) -> list[Problem]:
@@ -238,6 +298,24 @@ def _record_tag_problems(thread: Thread, front: FrontMatter) -> list[Problem]:
                     )
                 )
     return found
+
+
+def _poll_problems(thread: Thread) -> list[Problem]:
+    """Bluesky has no polls: a post's poll is left out there (the post goes without it)."""
+    return [
+        Problem(
+            "warning",
+            "poll-not-on-bluesky",
+            f"post {post.index}'s poll ({' | '.join(post.poll.options)}) is not sent to "
+            "Bluesky, which has no polls: the post goes there without it; write the "
+            "options into the text if Bluesky readers should see them",
+            "bluesky",
+            post.index,
+            post.poll.line,
+        )
+        for post in thread.posts
+        if post.poll is not None
+    ]
 
 
 def _quote_problems(thread: Thread) -> list[Problem]:

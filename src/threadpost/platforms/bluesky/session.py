@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from threadpost.private_files import write_private_file
+from threadpost.atomic_write import write_atomically
 
 SESSION_DIR_NAME: Final = "bluesky"
 _FORMAT: Final = 1
@@ -76,5 +76,5 @@ def save_session(state_dir: Path, saved: SavedSession, *, handle: str | None = N
             "session": saved.session_string,
         }
     )
-    write_private_file(path, payload)
+    write_atomically(path, payload, private=True)
     return path

@@ -28,7 +28,17 @@ from threadpost.saved_login import (
 APP_NAME: Final = "threadpost"
 APP_WEBSITE: Final = "https://github.com/threadpost/threadpost"
 #: Posting needs write (statuses, media) and read (verify_credentials, read back).
-SCOPES: Final = ["read", "write"]
+#: The narrowest scopes publishing and deleting need: the account (verify_credentials),
+#: reading statuses back (finding what landed after an unclear failure, the source text),
+#: search (a quoted post's address → its id), posting and deleting statuses, uploading
+#: media. Not `follow`, `push`, `admin`, nor writing the account or its follows.
+SCOPES: Final = [
+    "read:accounts",
+    "read:statuses",
+    "read:search",
+    "write:statuses",
+    "write:media",
+]
 #: Out-of-band: the instance shows the code to the person, who pastes it into the terminal.
 REDIRECT_OOB: Final = "urn:ietf:wg:oauth:2.0:oob"
 TIMEOUT: Final = 30.0

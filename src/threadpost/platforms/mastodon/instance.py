@@ -13,10 +13,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from threadpost.atomic_write import write_atomically
 from threadpost.errors import ConfigError, TransientError
 from threadpost.platforms.mastodon.http import MastodonHttp
+from threadpost.platforms.mastodon.quotes import QUOTES_API_VERSION
 from threadpost.platforms.mastodon.rules import MASTODON_DEFAULT_LIMITS
-from threadpost.private_files import write_private_file
 from threadpost.values import PlatformLimits
 
 if TYPE_CHECKING:
@@ -89,6 +90,8 @@ def limits_from_instance(data: dict[str, Any]) -> PlatformLimits:
     configuration = configuration if isinstance(configuration, dict) else {}
     statuses = _dict(configuration.get("statuses"))
     media = _dict(configuration.get("media_attachments"))
+    polls = _dict(configuration.get("polls"))
+    api_version = _positive(_dict(data.get("api_versions")).get("mastodon")) or 0
     max_characters = _positive(statuses.get("max_characters")) or _positive(
         data.get("max_toot_chars")  # Pleroma / glitch-soc v1 documents
     )
@@ -100,7 +103,25 @@ def limits_from_instance(data: dict[str, Any]) -> PlatformLimits:
         max_images=_positive(statuses.get("max_media_attachments")) or default.max_images,
         max_image_bytes=_positive(media.get("image_size_limit")) or default.max_image_bytes,
         source="instance",
+        max_image_pixels=_positive(media.get("image_matrix_limit")) or default.max_image_pixels,
+        max_gif_pixels=default.max_gif_pixels,
+        poll_max_options=_positive(polls.get("max_options")) or default.poll_max_options,
+        poll_max_characters_per_option=(
+            _positive(polls.get("max_characters_per_option"))
+            or default.poll_max_characters_per_option
+        ),
+        poll_min_expiration=(_positive(polls.get("min_expiration")) or default.poll_min_expiration),
+        poll_max_expiration=(_positive(polls.get("max_expiration")) or default.poll_max_expiration),
+        quote_posts=api_version >= QUOTES_API_VERSION,
     )
+
+
+_POLL_FIELDS: Final = (
+    "poll_max_options",
+    "poll_max_characters_per_option",
+    "poll_min_expiration",
+    "poll_max_expiration",
+)
 
 
 def _dict(value: object) -> dict[str, Any]:
@@ -132,6 +153,16 @@ def _read_cache(state_dir: Path, instance: str) -> tuple[datetime, PlatformLimit
             max_images=int(fields["max_images"]),
             max_image_bytes=int(fields["max_image_bytes"]),
             source="cache",
+            # A cache written before the pixel limit was read: the default stands in.
+            max_image_pixels=_positive(fields.get("max_image_pixels"))
+            or MASTODON_DEFAULT_LIMITS.max_image_pixels,
+            max_gif_pixels=MASTODON_DEFAULT_LIMITS.max_gif_pixels,
+            # Entries cached before polls were read hold none: the defaults stand in.
+            **{
+                name: int(fields.get(name, getattr(MASTODON_DEFAULT_LIMITS, name)))
+                for name in _POLL_FIELDS
+            },
+            quote_posts=fields.get("quote_posts") is True,
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None
@@ -149,4 +180,4 @@ def _write_cache(state_dir: Path, instance: str, limits: PlatformLimits, now: da
     entries[instance] = {"fetched_at": now.isoformat(), "limits": asdict(limits)}
     # A failed write only costs a fetch next time; never fail a command over the cache.
     with contextlib.suppress(OSError):
-        write_private_file(path, json.dumps(entries, indent=1, sort_keys=True))
+        write_atomically(path, json.dumps(entries, indent=1, sort_keys=True), private=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from threadpost.private_files import write_private_file
+from threadpost.atomic_write import write_atomically
 
 KNOWN_ACCOUNTS_FILE: Final = "mastodon-accounts.json"
 #: Accounts kept at most (one per token used; old entries dropped first).
@@ -63,4 +63,4 @@ def remember_account(state_dir: Path, instance: str, token: str, account: KnownA
     known[key] = {"name": account.name, "number": account.number}
     while len(known) > MAX_KNOWN:
         known.pop(next(iter(known)))
-    write_private_file(path, json.dumps(known))
+    write_atomically(path, json.dumps(known), private=True)

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import io
 import json
-import mimetypes
 import re
 import threading
 import time
@@ -34,6 +32,9 @@ from threadpost.errors import (
     PlatformError,
     TransientError,
 )
+from threadpost.image_fit import pixel_limit
+from threadpost.image_upload import ImageWontFit, prepare_upload
+from threadpost.images import ImageError, inspect_image
 from threadpost.platforms.base import ConfirmPost
 from threadpost.platforms.mastodon.http import (
     LOGIN_HINT,
@@ -48,6 +49,8 @@ from threadpost.platforms.mastodon.known_account import (
     known_account,
     remember_account,
 )
+from threadpost.platforms.mastodon.polls import poll_param
+from threadpost.platforms.mastodon.quotes import quotes_natively
 from threadpost.platforms.mastodon.statuses import draft_statuses, status_params
 from threadpost.values import PlatformLimits, PlatformName, PostKey, PostRef, Problem
 
@@ -92,8 +95,11 @@ def idempotency_key(account: str, thread_id: str, post: PlannedPost, thread: Thr
     content = json.dumps(
         {
             "text": post.text,
-            "spoiler_text": thread.spoiler_text or "",
+            "spoiler_text": thread.content_warning(post) or "",
             "media": [[str(image.path), image.alt] for image in post.images],
+            # Only with a poll, so that the keys of posts without one stay as they were.
+            **({"poll": poll_param(post.poll)} if post.poll is not None else {}),
+            **({"quote": post.quote} if post.quote is not None else {}),
         },
         ensure_ascii=False,
         sort_keys=True,
@@ -206,10 +212,14 @@ class MastodonPublisher:
                 platform=PLATFORM,
                 post=start,
             )
+        # Before anything is uploaded or posted: a quoted post the instance cannot find
+        # stops the thread here.
+        quotes = self._resolve_quotes(thread, posts, start)
         media_ids = self._upload_all(posts)
         parent_id = parent.remote_id if parent is not None else None
         for post in posts:
             params = status_params(thread, post)
+            params["quoted_status_id"] = quotes.get(post.index)
             status = self._post_status(
                 post.index, params, parent_id, media_ids[post.index], key_of[post.index]
             )
@@ -367,7 +377,7 @@ class MastodonPublisher:
             for status in reversed(search.statuses)  # oldest first: never prefer a duplicate
             if not status.get("reblog")
             and _id_or_none(status.get("in_reply_to_id")) == parent_id
-            and words(status.get("spoiler_text") or "") == words(thread.spoiler_text or "")
+            and words(status.get("spoiler_text") or "") == words(thread.content_warning(post) or "")
         ]
         if parent_id is None and search.anchor is not None:
             anchor = search.anchor
@@ -449,6 +459,8 @@ class MastodonPublisher:
                 visibility=params["visibility"],
                 spoiler_text=params["spoiler_text"],
                 language=params["language"],
+                poll=params["poll"],
+                quoted_status_id=params["quoted_status_id"],
                 idempotency_key=key,
             ),
             post=index,
@@ -457,6 +469,44 @@ class MastodonPublisher:
             expect="id",
         )
 
+    def _resolve_quotes(
+        self, thread: Thread, posts: Sequence[PlannedPost], start: int
+    ) -> dict[int, str]:
+        """The status id of each post's quoted post, found by its address on the account's
+        own instance (GET /api/v2/search?resolve=true, which fetches a remote post), where
+        the instance makes quote posts (`limits.quote_posts`; otherwise the address is
+        already a link in the text). PermanentError naming the post and its draft line when
+        the instance finds no such post."""
+        ids: dict[int, str] = {}
+        for post in posts:
+            address = post.quote
+            if address is None or not quotes_natively(address, thread.limits):
+                continue  # nothing quoted, or quoted as a link in the text
+            found = self._call(
+                f"looking up the post quoted by post {post.index}",
+                partial(
+                    self._client().search_v2,
+                    address,
+                    resolve=True,
+                    result_type="statuses",
+                    exclude_unreviewed=False,
+                ),
+                post=post.index,
+            )
+            statuses = list((found or {}).get("statuses") or [])
+            if not statuses:
+                sent = "nothing was sent" if start == 1 else f"post {start} on were not sent"
+                raise PermanentError(
+                    f"post {post.index} (draft line {post.quote_line or post.source_line}) "
+                    f"quotes {address}, but {self._instance} finds no such post (deleted, "
+                    f"not public, or not a post's address); {sent} to Mastodon",
+                    platform=PLATFORM,
+                    post=post.index,
+                    hint="check the address in the '> quote' line",
+                )
+            ids[post.index] = str(statuses[0]["id"])
+        return ids
+
     def _upload_all(self, posts: Sequence[PlannedPost]) -> dict[int, list[str]]:
         """Upload every image of `posts` in parallel; media ids per post index, in order."""
         jobs = [(post.index, image) for post in posts for image in post.images]
@@ -464,8 +514,9 @@ class MastodonPublisher:
         if not jobs:
             return ids
         self._probe_version()
+        limits = self.limits()  # once, not per upload thread
         with ThreadPoolExecutor(max_workers=min(_UPLOAD_WORKERS, len(jobs))) as pool:
-            futures = [pool.submit(self._upload, index, image) for index, image in jobs]
+            futures = [pool.submit(self._upload, index, image, limits) for index, image in jobs]
             first_error: PlatformError | None = None
             results: list[str | None] = []
             for future in futures:
@@ -481,17 +532,36 @@ class MastodonPublisher:
             ids[index].append(media_id)
         return ids
 
-    def _upload(self, index: int, image: Image) -> str:
+    def _upload(self, index: int, image: Image, limits: PlatformLimits) -> str:
         """Upload one image with its alt text; wait until the instance has processed it."""
         try:
-            data = Path(image.path).read_bytes()
+            info = inspect_image(image.path)
+            # Private metadata is stripped and an image over the instance's limits is
+            # downscaled before it leaves the machine (image_upload.py).
+            prepared = prepare_upload(
+                image.path,
+                max_bytes=limits.max_image_bytes,
+                max_pixels=pixel_limit(limits, info.mime),
+            )
+        except ImageError as exc:
+            raise PermanentError(
+                f"post {index}: image {image.written_path}: {exc.reason}",
+                platform=PLATFORM,
+                post=index,
+            ) from None
+        except ImageWontFit as exc:
+            raise PermanentError(
+                f"post {index}: image {image.written_path} {exc.reason}",
+                platform=PLATFORM,
+                post=index,
+            ) from None
         except OSError as exc:
             raise PermanentError(
                 f"post {index}: cannot read image {image.written_path}: {exc.strerror or exc}",
                 platform=PLATFORM,
                 post=index,
             ) from None
-        mime = _mime_type(image.path, data)
+        data, mime = prepared.data, prepared.mime
         focus = getattr(image, "focus", None)  # (x, y) in -1..1, when the draft gives one
         media = self._call(
             f"uploading image {image.written_path} of post {index}",
@@ -649,19 +719,6 @@ def _id_order(status_id: str) -> tuple[int, str]:
 
 def _id_or_none(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
-
-
-def _mime_type(path: Path, data: bytes) -> str:
-    guessed, _ = mimetypes.guess_type(str(path))
-    if guessed:
-        return guessed
-    from PIL import Image as PILImage
-
-    try:
-        with PILImage.open(io.BytesIO(data)) as picture:
-            return picture.get_format_mimetype() or "application/octet-stream"
-    except Exception:  # not an image Pillow knows: let the instance judge it
-        return "application/octet-stream"
 
 
 __all__ = [

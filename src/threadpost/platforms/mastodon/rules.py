@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Final
 
 from threadpost.aliases import TWITTER_MENTION
+from threadpost.platforms.mastodon.polls import poll_problems
+from threadpost.platforms.mastodon.quotes import quote_link, quote_problems
 from threadpost.platforms.mastodon.statuses import draft_statuses
 from threadpost.platforms.mastodon.visibility import VISIBILITIES, is_wider
 from threadpost.text.count import DEFAULT_URL_WEIGHT, mastodon_length, utf8_length
@@ -17,6 +19,8 @@ from threadpost.text.entities import Entity, mastodon_entities
 from threadpost.values import PlatformLimits, PlatformName, Problem, Severity
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from threadpost.draft import DraftPost, FrontMatter
     from threadpost.thread import PlannedPost, Thread
 
@@ -28,6 +32,11 @@ MASTODON_DEFAULT_LIMITS: Final = PlatformLimits(
     url_weight=DEFAULT_URL_WEIGHT,
     max_images=4,
     max_image_bytes=16 * 1024 * 1024,
+    # Mastodon's MAX_MATRIX_LIMIT (7680×4320), served as image_matrix_limit.
+    max_image_pixels=33_177_600,
+    # Attachmentable::GIF_MATRIX_LIMIT: a GIF over 1280×720 pixels is refused (422), and no
+    # instance document says so: the same for every instance.
+    max_gif_pixels=921_600,
 )
 #: Mastodon refuses media descriptions longer than this (MediaAttachment::MAX_DESCRIPTION_LENGTH).
 MASTODON_MAX_ALT: Final = 1500
@@ -41,8 +50,11 @@ class MastodonRules:
     default_limits = MASTODON_DEFAULT_LIMITS
     server_limits = True
     content_warnings = True
+    polls = True
     shortens_links = False
     max_alt_length: int | None = MASTODON_MAX_ALT
+    # An animated GIF becomes a "gifv" attachment: a looping silent video.
+    plays_animated_images = True
     payload_kind = "POST /api/v1/statuses parameters"
     preview_style = "magenta"
 
@@ -88,9 +100,17 @@ class MastodonRules:
         return ()
 
     def thread_problems(self, thread: Thread, front: FrontMatter) -> list[Problem]:
-        """A reply_visibility written in the draft that is wider than the first post's
-        visibility (which then came from the configuration: the draft parser refuses the
-        two keys in contradiction). A default from the configuration is narrowed instead."""
+        """Polls the instance would refuse (`polls.poll_problems`), and a reply_visibility
+        written in the draft that is wider than the first post's visibility (which then
+        came from the configuration: the draft parser refuses the two keys in
+        contradiction). A default from the configuration is narrowed instead."""
+        return (
+            poll_problems(thread)
+            + quote_problems(thread)
+            + self._visibility_problems(thread, front)
+        )
+
+    def _visibility_problems(self, thread: Thread, front: FrontMatter) -> list[Problem]:
         wanted = front.reply_visibility
         if wanted is None or not is_wider(wanted, thread.visibility):
             return []
@@ -120,12 +140,27 @@ class MastodonRules:
         """No tags beyond the text: a Mastodon status has none."""
         return ()
 
+    def quote_link(self, post: DraftPost, limits: PlatformLimits) -> str | None:
+        """The quoted address, appended as a link, where the instance cannot quote."""
+        return quote_link(post, limits)
+
     def side_records(self, thread: Thread) -> list[dict[str, Any]]:
         """Nothing but the statuses."""
         return []
 
-    def draft_payloads(self, thread: Thread) -> list[dict[str, Any]]:
-        """The POST /api/v1/statuses parameters, in posting order."""
+    def card_links(self, thread: Thread) -> list[str]:
+        """None: the instance makes link previews itself."""
+        return []
+
+    def draft_payloads(
+        self,
+        thread: Thread,
+        *,
+        mention_ids: Mapping[str, str] | None = None,
+        cards: Mapping[str, tuple[str, str]] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The POST /api/v1/statuses parameters, in posting order (mentions and cards are
+        the instance's business: nothing to look up)."""
         return draft_statuses(thread)
 
 

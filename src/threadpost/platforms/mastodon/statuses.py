@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from threadpost.platforms.mastodon.polls import poll_param
+from threadpost.platforms.mastodon.quotes import quoted_status_param
 from threadpost.platforms.mastodon.visibility import reply_visibility
 
 if TYPE_CHECKING:
@@ -35,10 +37,14 @@ def status_params(thread: Thread, post: PlannedPost) -> dict[str, Any]:
             if post.index == 1
             else reply_visibility(thread.visibility, thread.reply_visibility)
         ),
-        "spoiler_text": thread.spoiler_text or None,
+        # The post's own `> cw` line, else the thread's cw.
+        "spoiler_text": thread.content_warning(post),
         "sensitive": thread.sensitive,
         "language": _language(thread.lang),
         "media": [{"path": str(image.path), "description": image.alt} for image in post.images],
+        "poll": poll_param(post.poll),
+        # Resolved from the address by the publisher (GET /api/v2/search?resolve=true).
+        "quoted_status_id": quoted_status_param(thread, post.quote),
     }
 
 

@@ -1,0 +1,122 @@
+"""Whether a cron job will be able to log in: the credentials `threadpost run` will have.
+
+cron starts its commands with an almost empty environment, so a token exported in the
+author's shell (THREADPOST_MASTODON_TOKEN, …) is not there at publishing time. What a cron
+job does have: the config file, what `threadpost login` saved in the state directory, and
+the non-secret variables `threadpost cron` writes into its crontab line
+(`config.CRON_CARRIED_VARIABLES`). `schedule` refuses a thread for a network cron could not
+log in to, and `threadpost cron` reports the same findings, so that a scheduled thread does
+not fail hours later with nobody watching.
+
+Only local files are read (no request): the credentials themselves are verified when used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from threadpost.config import Settings, cron_environment, default_config_path, load_settings
+from threadpost.errors import ValidationFailed
+from threadpost.platforms.bluesky.session import load_session, session_path
+from threadpost.saved_login import credentials_path
+from threadpost.values import PlatformName
+
+_MASTODON_LOGIN = "threadpost login mastodon --instance URL"
+_BLUESKY_LOGIN = "threadpost login bluesky --handle HANDLE"
+
+
+@dataclass(frozen=True)
+class CronLogin:
+    """How one network's login will look to a cron job."""
+
+    platform: PlatformName
+    #: Whether `threadpost run` started by cron can log in.
+    ready: bool
+    #: Where its credentials come from, or what is missing and how to fix it.
+    explanation: str
+
+
+def cron_logins(
+    platforms: Iterable[PlatformName],
+    *,
+    config_path: Path | None,
+    db_path: Path | None,
+    environ: Mapping[str, str],
+) -> list[CronLogin]:
+    """For each network, whether cron will be able to log in, and why (or why not).
+
+    `config_path` and `db_path` are the ones given on the command line (`threadpost cron`
+    writes them into its line); `environ` is this shell's environment."""
+    cron = load_settings(config_path, db_path, environ=cron_environment(environ))
+    found: list[CronLogin] = []
+    for platform in platforms:
+        if platform == "mastodon":
+            found.append(_mastodon(cron, environ))
+        else:
+            found.append(_bluesky(cron, environ))
+    return found
+
+
+def require_cron_logins(
+    platforms: Iterable[PlatformName],
+    *,
+    config_path: Path | None,
+    db_path: Path | None,
+    environ: Mapping[str, str],
+) -> None:
+    """Raise ValidationFailed (exit 3) naming every network cron could not log in to."""
+    logins = cron_logins(platforms, config_path=config_path, db_path=db_path, environ=environ)
+    missing = [login for login in logins if not login.ready]
+    if not missing:
+        return
+    reasons = "; ".join(f"{login.platform}: {login.explanation}" for login in missing)
+    raise ValidationFailed(
+        f"nothing was scheduled: `threadpost run` started by cron could not log in ({reasons})",
+        hint="cron does not pass on this shell's environment variables: credentials must "
+        "be in the config file or saved by `threadpost login`; or publish now with "
+        "`threadpost publish`",
+    )
+
+
+def _mastodon(cron: Settings, environ: Mapping[str, str]) -> CronLogin:
+    source = cron.mastodon.token_source
+    if source == "saved login":
+        where = credentials_path(cron.state_dir)
+        return CronLogin("mastodon", True, f"the login saved in {where}")
+    if source == "config":
+        return CronLogin("mastodon", True, f"the access token in {cron.config_path}")
+    if environ.get("THREADPOST_MASTODON_TOKEN"):
+        return CronLogin(
+            "mastodon",
+            False,
+            "THREADPOST_MASTODON_TOKEN is set in this shell but cron will not have it; "
+            f"run `{_MASTODON_LOGIN}` (it saves the token where cron finds it) or put "
+            f"access_token under [mastodon] in {_config_name(cron)}",
+        )
+    return CronLogin("mastodon", False, f"not logged in; run `{_MASTODON_LOGIN}`")
+
+
+def _bluesky(cron: Settings, environ: Mapping[str, str]) -> CronLogin:
+    bluesky = cron.bluesky
+    if bluesky.handle is None:
+        return CronLogin("bluesky", False, f"no Bluesky account; run `{_BLUESKY_LOGIN}`")
+    login = f"threadpost login bluesky --handle {bluesky.handle}"
+    if load_session(cron.state_dir, bluesky.service, bluesky.handle) is not None:
+        where = session_path(cron.state_dir, bluesky.service, bluesky.handle)
+        return CronLogin("bluesky", True, f"the session saved in {where}")
+    if bluesky.password_source == "config":
+        return CronLogin("bluesky", True, f"the app password in {cron.config_path}")
+    if environ.get("THREADPOST_BLUESKY_APP_PASSWORD"):
+        return CronLogin(
+            "bluesky",
+            False,
+            "THREADPOST_BLUESKY_APP_PASSWORD is set in this shell but cron will not have "
+            f"it; run `{login}` (it saves a session that cron reuses and refreshes)",
+        )
+    return CronLogin("bluesky", False, f"not logged in as {bluesky.handle}; run `{login}`")
+
+
+def _config_name(settings: Settings) -> str:
+    return str(settings.config_path or default_config_path())

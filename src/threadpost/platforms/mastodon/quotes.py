@@ -1,0 +1,106 @@
+"""Quote posts on Mastodon, pure: whether an instance can make them, the link that stands
+in where it cannot, and what `check` says about either.
+
+Mastodon 4.5 quotes a status with `quoted_status_id` on POST /api/v1/statuses; an instance
+announces it with `api_versions.mastodon` ≥ 7 in /api/v2/instance (`instance.py` reads it
+into `PlatformLimits.quote_posts`). The draft names the quoted post by its web address (the
+`> quote <address>` line); the publisher turns it into a status id on the author's own
+instance with GET /api/v2/search?resolve=true before anything is sent
+(`MastodonPublisher._resolve_quotes`). An instance that cannot quote gets the address as
+a link at the end of the post instead, with a `check` warning, so the quote never silently
+disappears. Offline the instance is unknown: planning assumes no quotes (the link), and
+says so.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+from urllib.parse import urlsplit
+
+from threadpost.values import PlatformLimits, Problem
+
+if TYPE_CHECKING:
+    from threadpost.draft import DraftPost
+    from threadpost.thread import Thread
+
+#: The `api_versions.mastodon` from which an instance takes `quoted_status_id` (4.5).
+QUOTES_API_VERSION: Final = 7
+#: Hosts whose post addresses are no ActivityPub statuses, so no instance can quote them
+#: (a thread cross-posted to both networks may quote a Bluesky post): linked instead.
+UNQUOTABLE_HOSTS: Final = frozenset({"bsky.app", "www.bsky.app"})
+
+
+def is_web_address(address: str) -> bool:
+    """True for an http(s) address: the only kind a Mastodon instance can look up or link."""
+    return address.lower().startswith(("https://", "http://"))
+
+
+def quotes_natively(address: str, limits: PlatformLimits) -> bool:
+    """Whether a status quoting `address` is sent with `quoted_status_id`: the instance
+    makes quote posts and the address can name a status (a web address, not Bluesky's)."""
+    if not limits.quote_posts or not is_web_address(address):
+        return False
+    return (urlsplit(address).hostname or "").lower() not in UNQUOTABLE_HOSTS
+
+
+def quote_link(post: DraftPost, limits: PlatformLimits) -> str | None:
+    """The address to append to `post`'s text when it is not quoted natively (None: it
+    is, the post quotes nothing, or the address is no web address, which `check`
+    refuses). An address already in the text is not repeated."""
+    quote = post.quote
+    if quote is None or not is_web_address(quote) or quotes_natively(quote, limits):
+        return None
+    return None if quote in post.text else quote
+
+
+def quoted_status_param(thread: Thread, quote: str | None) -> str | None:
+    """The dry run's `quoted_status_id`: a placeholder for the id the publisher resolves."""
+    if quote is None or not quotes_natively(quote, thread.limits):
+        return None
+    return f"<id of {quote}>"
+
+
+def quote_problems(thread: Thread) -> list[Problem]:
+    """An error for a quote Mastodon cannot look up (no web address: an at:// URI); a
+    warning for each quote sent as a link because the instance cannot quote (or, offline,
+    is not known to)."""
+    limits = thread.limits
+    found: list[Problem] = []
+    for post in thread.posts:
+        if post.quote is None:
+            continue
+        line = post.quote_line or post.source_line
+        if not is_web_address(post.quote):
+            found.append(
+                Problem(
+                    "error",
+                    "quote-not-mastodon",
+                    f"post {post.index} quotes {post.quote}, which is no web address: "
+                    "Mastodon quotes (or links) a post by its https:// address",
+                    "mastodon",
+                    post.index,
+                    line,
+                )
+            )
+        elif not quotes_natively(post.quote, limits):
+            if limits.quote_posts:
+                why = "that is a Bluesky post, which no Mastodon instance can quote"
+            elif limits.source != "default":
+                why = (
+                    "the instance cannot make quote posts (it needs Mastodon 4.5: "
+                    f"api_versions.mastodon ≥ {QUOTES_API_VERSION})"
+                )
+            else:
+                why = "offline, the instance is not known to make quote posts"
+            found.append(
+                Problem(
+                    "warning",
+                    "quote-as-link",
+                    f"post {post.index} quotes {post.quote}, but {why}: the address is "
+                    "added to the post's text as a link instead",
+                    "mastodon",
+                    post.index,
+                    line,
+                )
+            )
+    return found

@@ -1,0 +1,158 @@
+"""What `queue` and `status` show: the ledger's threads as values, their `--json` shape and
+their lines of text.
+
+The CLI commands parse their arguments, call one function here and print what it returns;
+the view model (which counts, which times in which timezone, what a line says) lives here,
+so it is tested and reused without a terminal (issue 11).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from threadpost.schedule import local_time
+from threadpost.store import ACTIVE_STATES, Ledger, ThreadRecord
+from threadpost.values import Problem
+
+
+def local_or_now(moment: datetime | None, tz: ZoneInfo) -> str:
+    """A schedule as people read it; a thread without one is published "now"."""
+    return "now" if moment is None else local_time(moment, tz)
+
+
+def iso_local(moment: datetime | None, tz: ZoneInfo) -> str | None:
+    """A time in `--json`: RFC 3339 in the configured timezone (None stays None)."""
+    return moment.astimezone(tz).isoformat() if moment else None
+
+
+def thread_entry(
+    ledger: Ledger, record: ThreadRecord, tz: ZoneInfo, *, posts: bool
+) -> dict[str, Any]:
+    """One thread in the `--json` shape of `queue` and `status` (DESIGN.md); with `posts`,
+    also each network's warnings and planned posts."""
+    platforms: dict[str, Any] = {}
+    for platform in ledger.platforms(record.id):
+        planned = ledger.posts(record.id, platform.platform)
+        entry: dict[str, Any] = {
+            "state": platform.state,
+            "published": sum(1 for p in planned if p.state == "confirmed"),
+            "total": platform.total,
+            "attempts": platform.attempts,
+            "next_retry": iso_local(platform.next_retry_at, tz),
+            "last_error": platform.last_error,
+        }
+        if posts:
+            entry["warnings"] = [
+                {"post": w.post, "code": w.code, "message": w.message}
+                for w in ledger.warnings(record.id, platform.platform)
+            ]
+            entry["posts"] = [
+                {"index": p.index, "state": p.state, "url": p.url, "remote_id": p.remote_id}
+                for p in planned
+            ]
+        platforms[platform.platform] = entry
+    return {
+        "id": record.id,
+        "draft": record.draft_path,
+        "title": record.title,
+        "state": record.state,
+        "schedule": iso_local(record.schedule_at, tz),
+        "schedule_utc": record.schedule_at.isoformat() if record.schedule_at else None,
+        "last_error": record.last_error,
+        "platforms": platforms,
+    }
+
+
+def _warning(entry: dict[str, Any]) -> Problem:
+    """A warning of the `--json` entry as the value it was read from."""
+    return Problem("warning", entry["code"], str(entry["message"]), post=entry["post"])
+
+
+def _progress(entry: dict[str, Any]) -> str:
+    return ", ".join(f"{p} {v['published']}/{v['total']}" for p, v in entry["platforms"].items())
+
+
+@dataclass(frozen=True)
+class ThreadList:
+    """Several threads, one line each: `queue`, or `status` without a thread id."""
+
+    records: tuple[ThreadRecord, ...]
+    entries: tuple[dict[str, Any], ...]
+    tz: ZoneInfo
+    #: True for `queue` (scheduled and in-progress threads), False for the whole ledger.
+    queue: bool
+
+    def to_json(self) -> dict[str, Any]:
+        return {"threads": list(self.entries)}
+
+    def lines(self) -> list[str]:
+        if not self.entries:
+            return ["Nothing scheduled." if self.queue else "The ledger is empty."]
+        pairs = zip(self.records, self.entries, strict=True)
+        if self.queue:
+            return [
+                f"{r.id}  {local_or_now(r.schedule_at, self.tz):<22} {r.state:<10} "
+                f"{_progress(e)}  {r.title or r.draft_path}"
+                for r, e in pairs
+            ]
+        return [f"{r.id}  {r.state:<10} {_progress(e)}  {r.draft_path}" for r, e in pairs]
+
+
+@dataclass(frozen=True)
+class ThreadStatus:
+    """One thread in full: `status THREAD`."""
+
+    record: ThreadRecord
+    entry: dict[str, Any]
+    tz: ZoneInfo
+
+    def to_json(self) -> dict[str, Any]:
+        return self.entry
+
+    def lines(self) -> list[str]:
+        record = self.record
+        lines = [f"Thread {record.id}: {record.state}  ({record.draft_path})"]
+        if record.schedule_at:
+            lines.append(f"  scheduled for {local_or_now(record.schedule_at, self.tz)}")
+        if record.last_error:
+            lines.append(f"  {record.last_error}")
+        for platform, info in self.entry["platforms"].items():
+            lines.append(
+                f"{platform}: {info['state']}, {info['published']}/{info['total']} published"
+            )
+            if info["next_retry"]:
+                when = local_time(datetime.fromisoformat(info["next_retry"]), self.tz)
+                lines.append(f"  next retry: {when} (attempt {info['attempts'] + 1})")
+            lines.extend(f"  warning: {_warning(w).post_line()}" for w in info["warnings"])
+            for post in info["posts"]:
+                if post["url"]:
+                    note = "" if post["state"] == "confirmed" else f" ({post['state']})"
+                    lines.append(f"  {post['index']:>3}. {post['url']}{note}")
+        return lines
+
+
+def queue_view(ledger: Ledger, tz: ZoneInfo) -> ThreadList:
+    """The scheduled and in-progress threads (`queue`)."""
+    return _thread_list(ledger, ledger.threads(ACTIVE_STATES), tz, queue=True)
+
+
+def ledger_view(ledger: Ledger, tz: ZoneInfo) -> ThreadList:
+    """Every thread of the ledger (`status` without a thread id)."""
+    return _thread_list(ledger, ledger.threads(), tz, queue=False)
+
+
+def thread_status(ledger: Ledger, thread: str, tz: ZoneInfo) -> ThreadStatus:
+    """The thread whose id starts with `thread` (`status THREAD`); an unknown or ambiguous
+    prefix raises the ledger's error."""
+    record = ledger.thread(ledger.resolve_id(thread))
+    return ThreadStatus(record, thread_entry(ledger, record, tz, posts=True), tz)
+
+
+def _thread_list(
+    ledger: Ledger, records: list[ThreadRecord], tz: ZoneInfo, *, queue: bool
+) -> ThreadList:
+    entries = tuple(thread_entry(ledger, r, tz, posts=False) for r in records)
+    return ThreadList(tuple(records), entries, tz, queue)
