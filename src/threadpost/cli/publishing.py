@@ -31,7 +31,7 @@ from threadpost.cli.app import (
 )
 from threadpost.cli.publish_watch import PublishWatch
 from threadpost.cli.terminal import ask_yes_no, stderr_is_terminal
-from threadpost.errors import ExitStatus, ThreadpostError, UsageError
+from threadpost.errors import ExitStatus, UsageError
 from threadpost.refusal import refuse_errors
 
 if TYPE_CHECKING:
@@ -169,9 +169,13 @@ def _publish_now(
     open_publisher: Any = None,
     on_confirm: Callable[[PostRef], None] | None = None,
 ) -> PublishResult:
+    from threadpost.clock import utc_now
+    from threadpost.draft_refresh import refresh_from_draft
     from threadpost.publish import publish_thread
 
     with _thread_lease(ledger, thread_id, settings, "publish") as lease:
+        for warning in refresh_from_draft(ledger, thread_id, settings, now=utc_now()).warnings:
+            echo(f"Warning: {warning}", err=True)
         return publish_thread(
             ledger,
             thread_id,
@@ -224,7 +228,12 @@ def publish(
     platform: PlatformOption = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     again: Annotated[
-        bool, typer.Option("--again", help="Publish a draft that was already published.")
+        bool,
+        typer.Option(
+            "--again",
+            help="Publish a draft that was already published (or whose posts are already "
+            "online from another draft).",
+        ),
     ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show exactly what would be sent; send nothing.")
@@ -278,7 +287,7 @@ def publish(
         broken_links="warning" if allow_broken_links else "error",
     )
     with _ledger(settings) as ledger:
-        refuse_conflicts(ledger, checked.draft, again=again)
+        refuse_conflicts(ledger, checked.draft, again=again, plans=checked.threads)
         summary = ", ".join(
             f"{p} {counted(len(t.posts), 'post')}" for p, t in checked.threads.items()
         )
@@ -369,7 +378,12 @@ def schedule(
     ] = None,
     platform: PlatformOption = None,
     again: Annotated[
-        bool, typer.Option("--again", help="Schedule a draft that was already published.")
+        bool,
+        typer.Option(
+            "--again",
+            help="Schedule a draft that was already published (or whose posts are already "
+            "online from another draft).",
+        ),
     ] = False,
     offline: OfflineOption = False,
     as_json: JsonOption = False,
@@ -533,8 +547,9 @@ def run(
     else:
         say = functools.partial(_logged, settings=settings)
         for item in report.items:
-            if item.warning:
-                say(f"Warning: {item.warning}", err=True)
+            for warning in (item.warning, *item.draft_warnings):
+                if warning:
+                    say(f"Warning: {warning}", err=True)
             say(
                 f"Thread {item.thread_id}: {item.action}"
                 + (f" — {item.message}" if item.message and item.action in ("busy", "gone") else "")
@@ -612,16 +627,11 @@ def delete(
     with _ledger(settings) as ledger:
         thread_id = ledger.resolve_id(thread)
         chosen = platforms_option(platform)
-        if not yes:
-            where = ", ".join(chosen or ledger.thread(thread_id).platforms)
-            try:
-                confirmed = typer.confirm(
-                    f"Delete thread {thread_id}'s posts from {where}?", default=False
-                )
-            except typer.Abort:
-                confirmed = False
-            if not confirmed:
-                raise ThreadpostError("not confirmed; nothing was deleted", hint="pass --yes")
+        where = ", ".join(chosen or ledger.thread(thread_id).platforms)
+        # As publish's prompt: a "no" is a choice (exit 0), no terminal is a usage error.
+        if not yes and not ask_yes_no(f"Delete thread {thread_id}'s posts from {where}?"):
+            echo("Not confirmed: nothing was deleted.", err=True)
+            raise typer.Exit(0)
         with _thread_lease(ledger, thread_id, settings, "delete"):
             deleted = delete_thread(ledger, thread_id, _opener(settings), platforms=chosen)
     for name, count in deleted.items():
