@@ -75,7 +75,10 @@ def _policy(settings: Settings) -> RetryPolicy:
     from threadpost.retry import RetryPolicy
 
     def on_retry(error: BaseException, seconds: float) -> None:
-        echo(f"  {error} — retrying in {seconds:.0f} s", err=True)
+        # Both networks publish at once: say whose call is retried.
+        platform = getattr(error, "platform", None)
+        where = f"{platform}: " if platform else ""
+        echo(f"  {where}{error} — retrying in {seconds:.0f} s", err=True)
 
     return RetryPolicy.from_settings(settings, on_retry=on_retry)
 
