@@ -78,15 +78,20 @@ def draft_account(
     draft_path: Path,
     option: str | None,
     platforms: Sequence[PlatformName] | None,
+    *,
+    fallback: str | None = None,
 ) -> tuple[str | None, Settings]:
     """The account a command publishes `draft_path` with (`--account` wins over the
     draft's `account = …`) and the settings for it. An unknown name is an error naming
     the option or the draft's line. A draft that cannot be read is left to the check that
-    follows (which reports it with every other problem): here it names no account."""
+    follows (which reports it with every other problem): here it names no account.
+    `fallback`: the account when neither names one (`--continue`: the continued thread's)."""
     try:
         draft = read_draft(draft_path)
     except DraftError:
         return None, settings
+    if option is None and draft.front.account is None and fallback is not None:
+        option = fallback
     if option is not None:
         name = account_name(option)
         chosen = platforms or draft.front.platforms

@@ -224,3 +224,23 @@ def test_check_with_the_account_option_plans_for_that_accounts_instance(
     unknown = run_cli("check", str(draft), "--account", "nope")
     assert unknown.exit_code != 0
     assert "no account named 'nope'" in unknown.stderr
+
+
+def test_a_continuation_goes_on_as_the_account_of_the_thread_it_continues(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    _config(isolated_env, mastodon_server, mastodon_server.add_account("project"))
+    published = run_cli("publish", str(_draft(isolated_env, "work")), "--yes", "--json")
+    assert published.exit_code == 0, published.stderr
+    thread_id = json.loads(published.stdout)["thread"]
+    follow_up = isolated_env / "follow-up.md"
+    follow_up.write_text('+++\nplatforms = ["mastodon"]\n+++\nThird post.\n', encoding="utf-8")
+
+    continued = run_cli("publish", str(follow_up), "--yes", "--continue", thread_id)
+
+    assert continued.exit_code == 0, continued.stderr
+    statuses = mastodon_server.published("project")
+    assert len(statuses) == 3
+    assert statuses[2].text.startswith("Third post.")
+    assert statuses[2].in_reply_to_id == statuses[1].id
+    assert mastodon_server.published("alice") == []

@@ -294,7 +294,9 @@ def publish(
 
     loaded = state.settings()
     platforms = platforms_option(platform)
-    account, settings = draft_account(loaded, draft, account, platforms)
+    account, settings = draft_account(
+        loaded, draft, account, platforms, fallback=_continued_account(loaded, continue_id)
+    )
     continuation = _continuation(draft, settings, platforms, continue_id)
     if dry_run:
         from threadpost import dryrun
@@ -431,6 +433,16 @@ def _continuation(
     for platform, reason in continued.skipped.items():
         echo(f"Warning: not continued on {platform}: {reason}", err=True)
     return continued.by_network
+
+
+def _continued_account(settings: Settings, thread: str | None) -> str | None:
+    """The account of the thread `--continue` names: its continuation goes on as it, unless
+    `--account` or the draft says otherwise."""
+    if thread is None:
+        return None
+    with _ledger(settings) as ledger:
+        thread_id = ledger.resolve_id(thread)
+        return next((p.account for p in ledger.platforms(thread_id)), None)
 
 
 def _cancel_unfinished(ledger: Ledger, thread_id: str, settings: Settings) -> None:
