@@ -294,10 +294,11 @@ def publish(
 
     loaded = state.settings()
     platforms = platforms_option(platform)
+    # (The ledger is the same whatever the account: the continued thread is found first.)
+    continuation = _continuation(draft, loaded, platforms, continue_id)
     account, settings = draft_account(
         loaded, draft, account, platforms, fallback=_continued_account(loaded, continue_id)
     )
-    continuation = _continuation(draft, settings, platforms, continue_id)
     if dry_run:
         from threadpost import dryrun
         from threadpost.cli.authoring import stdout_console
