@@ -20,12 +20,16 @@ from threadpost.images import ImageError, ImageInfo, inspect_image
 from threadpost.linkcheck import HandleResult, LinkResult, ProgressSink
 from threadpost.platforms.rules import rules_for
 from threadpost.values import PLATFORMS, PlatformName, Problem, Severity
+from threadpost.video_limits import mix_finding, video_findings
+from threadpost.videos import VideoError, VideoInfo, inspect_video, is_video
 
 if TYPE_CHECKING:
     from threadpost.config import Settings
     from threadpost.draft import Draft, Image
     from threadpost.plan import PlannedPost, Thread
 
+#: What each attached file was found to be, per path (a check run reads each file once).
+_MediaCache = dict[Path, "ImageInfo | ImageError | VideoInfo | VideoError"]
 #: Checks every URL it is given → result per URL (default: `linkcheck.check_links`).
 LinkChecker = Callable[[list[str], "ProgressSink | None"], Mapping[str, LinkResult]]
 #: Resolves one network's mentioned handles → result per handle (default: the network's
@@ -182,7 +186,7 @@ def _check(
 ) -> tuple[list[Problem], dict[str, LinkResult]]:
     problems: list[Problem] = []
     problems += check_front_matter(draft, settings, now=now)
-    images: dict[Path, ImageInfo | ImageError] = {}
+    images: _MediaCache = {}
     for thread in threads:
         problems += thread.problems
         problems += rules_for(thread.platform).thread_problems(thread, draft.front)
@@ -243,7 +247,7 @@ def check_thread(
     thread: Thread,
     settings: Settings,
     *,
-    image_cache: dict[Path, ImageInfo | ImageError] | None = None,
+    image_cache: _MediaCache | None = None,
 ) -> list[Problem]:
     """Offline problems of one planned thread: lengths, images, tags, mentions, link syntax."""
     cache = {} if image_cache is None else image_cache
@@ -260,7 +264,7 @@ def _post_problems(
     thread: Thread,
     post: PlannedPost,
     settings: Settings,
-    images: dict[Path, ImageInfo | ImageError],
+    images: _MediaCache,
     *,
     planned: set[str],
 ) -> list[Problem]:
@@ -301,6 +305,12 @@ def _post_problems(
                 f"{limits.max_images} per post",
             )
         )
+    videos = [image.written_path for image in post.images if is_video(image.path)]
+    if videos:
+        stills = [image.written_path for image in post.images if image.written_path not in videos]
+        mixed = mix_finding(videos, stills, rules_for(thread.platform).name)
+        if mixed is not None:
+            found.append(problem(*mixed))
     for image in post.images:
         found += [problem(*args) for args in _image_problems(thread, image, settings, images)]
     for facet in post.facets:
@@ -316,18 +326,25 @@ _ImageFinding = tuple[Severity, str, str, int]
 
 
 def _image_problems(
-    thread: Thread, image: Image, settings: Settings, cache: dict[Path, ImageInfo | ImageError]
+    thread: Thread, image: Image, settings: Settings, cache: _MediaCache
 ) -> list[_ImageFinding]:
     found: list[_ImageFinding] = []
     rules = rules_for(thread.platform)
     name = image.written_path
-    if image.path not in cache:
+    kind = "image"
+    if is_video(image.path):
+        # The same `![alt](file)` line attaches a video: its own limits (video_limits.py).
+        kind = "video"
+        found += _video_problems(thread, image, cache)
+    elif image.path not in cache:
         try:
             cache[image.path] = inspect_image(image.path)
         except ImageError as error:
             cache[image.path] = error
     info = cache[image.path]
-    if isinstance(info, ImageError):
+    if isinstance(info, VideoInfo | VideoError):
+        pass  # a video's own findings are in already
+    elif isinstance(info, ImageError):
         found.append(("error", info.code, f"image {name}: {info.reason}", image.line))
     else:
         # Over the network's limits: a warning when the upload will downscale it to fit,
@@ -352,7 +369,7 @@ def _image_problems(
             (
                 severity,
                 "missing-alt",
-                f"image {name} has {what}: write ![what the image shows]({name})",
+                f"{kind} {name} has {what}: write ![what the {kind} shows]({name})",
                 image.line,
             )
         )
@@ -367,6 +384,26 @@ def _image_problems(
             )
         )
     return found
+
+
+def _video_problems(thread: Thread, video: Image, cache: _MediaCache) -> list[_ImageFinding]:
+    if video.path not in cache:
+        try:
+            cache[video.path] = inspect_video(video.path)
+        except VideoError as error:
+            cache[video.path] = error
+    info = cache[video.path]
+    if isinstance(info, VideoError):
+        return [("error", info.code, f"video {video.written_path}: {info.reason}", video.line)]
+    if not isinstance(info, VideoInfo):
+        return []
+    network = rules_for(thread.platform).name
+    return [
+        (severity, code, message, video.line)
+        for severity, code, message in video_findings(
+            video.written_path, info, thread.limits, network
+        )
+    ]
 
 
 def is_placeholder_alt(alt: str) -> bool:

@@ -174,5 +174,5 @@ def _frame_rate(mdia: bytes) -> float | None:
     if duration == 0 or len(stts) < 8 + 8 * entries:
         return None
     # stts: (sample count, sample delta) pairs; their counts sum to the track's frames.
-    frames = sum(struct.unpack(">I", stts[8 + 8 * i : 12 + 8 * i])[0] for i in range(entries))
-    return frames / (duration / timescale)
+    frames: int = sum(struct.unpack(">I", stts[8 + 8 * i : 12 + 8 * i])[0] for i in range(entries))
+    return float(frames * timescale / duration)

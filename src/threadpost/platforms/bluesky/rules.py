@@ -30,6 +30,14 @@ BLUESKY_LIMITS: Final = PlatformLimits(
     url_weight=None,
     max_images=4,
     max_image_bytes=2_000_000,
+    # app.bsky.embed.video (the lexicon in the PDS install): `video` is a blob with
+    # accept ["video/mp4"] and maxSize 300,000,000 ("formerly limited to 100mb"). The
+    # lexicon states no duration: 180 s is Bluesky's announced limit for uploads (the
+    # app's, unconfirmed against the video service). No pixel or frame-rate limit is
+    # documented.
+    max_video_bytes=300_000_000,
+    max_video_seconds=180,
+    video_types=("video/mp4",),
 )
 #: app.bsky.richtext.facet#tag: maxGraphemes 64.
 MAX_TAG_GRAPHEMES: Final = 64
