@@ -6,18 +6,16 @@ cli/importing.py) parse their arguments, call one of these and print what it ret
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
-from string import Template
 from typing import Any, Final
 
 from threadpost.atomic_write import write_atomically
 from threadpost.check import CheckReport, check_draft
 from threadpost.config import Settings
+from threadpost.draft_template import render_template
 from threadpost.errors import ThreadpostError, UsageError
 from threadpost.linkcard_cache import cached_cards
 from threadpost.linkcheck import ProgressSink
@@ -121,11 +119,7 @@ def draft_file_name(name: str) -> str:
 def create_draft(name: str, folder: Path = DRAFTS_FOLDER) -> Path:
     """Create `folder`/NAME.md from the template, titled NAME; never overwrites a file."""
     path = folder / draft_file_name(name)
-    template = (resources.files("threadpost") / "templates" / "new-draft.md").read_text(
-        encoding="utf-8"
-    )
-    # json.dumps gives a valid TOML basic string for any title (quotes, backslashes).
-    text = Template(template).substitute(title=json.dumps(name.strip(), ensure_ascii=False))
+    text = render_template(name.strip())
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("x", encoding="utf-8") as file:

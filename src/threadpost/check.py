@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
 from threadpost import platforms as networks
+from threadpost.draft_template import unedited_posts
 from threadpost.image_fit import limit_finding
 from threadpost.images import ImageError, ImageInfo, inspect_image
 from threadpost.linkcheck import HandleResult, LinkResult, ProgressSink
@@ -213,8 +214,20 @@ def _check(
 def check_front_matter(
     draft: Draft, settings: Settings, *, now: datetime | None = None
 ) -> list[Problem]:
-    """Draft-wide problems: the language tag, a schedule already past."""
+    """Draft-wide problems: the language tag, a schedule already past, the text of
+    `threadpost new`'s template left as it was."""
     problems: list[Problem] = []
+    for index in unedited_posts(draft):
+        post = draft.posts[index - 1]
+        problems.append(
+            Problem(
+                "error",
+                "template-text",
+                f"post {index} is still the template's text from `threadpost new`: write your own",
+                post=index,
+                line=post.line,
+            )
+        )
     lines = draft.front.lines
     lang = draft.front.lang
     if lang is not None and not _BCP47.match(lang):

@@ -268,7 +268,7 @@ def test_preview_html_into_a_folder_that_is_a_file_is_a_clear_error(drafts: Path
 # --- new -----------------------------------------------------------------------------
 
 
-def test_new_creates_a_draft_that_checks_clean(
+def test_new_creates_a_draft_that_check_refuses_until_it_is_written(
     isolated_env: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(isolated_env)
@@ -277,11 +277,30 @@ def test_new_creates_a_draft_that_checks_clean(
     assert result.exit_code == 0, result.stderr
     path = Path("drafts") / "My-first-thread.md"
     assert f"Created {path}" in result.stdout
-    assert 'title = "My \\"first\\" thread"' in path.read_text()
+    text = path.read_text()
+    assert 'title = "My \\"first\\" thread"' in text
+    # No line break inside a paragraph: it would be a line break in the post.
+    body = text.split("+++\n")[2]
+    paragraphs = [line for line in body.splitlines() if line and line != "---"]
+    assert paragraphs and all(line.endswith((".", ":")) for line in paragraphs)
+
+    unedited = run_cli("check", "--offline", "--json", str(path))
+    assert unedited.exit_code == 3, unedited.stdout
+    problems = json.loads(unedited.stdout)["problems"]
+    lines = text.splitlines()
+    assert [(p["code"], p["post"], lines[p["line"] - 1][:12]) for p in problems] == [
+        ("template-text", 1, "First post: "),
+        ("template-text", 2, "Second post:"),
+    ]
+    assert "still the template's text" in problems[0]["message"]
+
+    path.write_text(
+        text.replace(paragraphs[0], "My own first post.").replace(paragraphs[1], "And mine.")
+    )
     checked = run_cli("check", "--offline", "--json", str(path))
     assert checked.exit_code == 0, checked.stdout
     assert json.loads(checked.stdout)["platforms"]["mastodon"]["posts"][0]["text"].startswith(
-        "First post."
+        "My own first post."
     )
 
 
