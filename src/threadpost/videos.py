@@ -105,6 +105,43 @@ def inspect_video(path: Path | str) -> VideoInfo:
     raise VideoError(path, "video-invalid", "is not an MP4, QuickTime or WebM video")
 
 
+def video_details(path: Path | str) -> dict[str, object] | None:
+    """What preview and dry run show of a video attachment (its `--json` "video" field);
+    None when `path` is not a video, {"error": reason} when it cannot be read."""
+    if not is_video(path):
+        return None
+    try:
+        info = inspect_video(path)
+    except VideoError as error:
+        return {"error": error.reason}
+    ratio = aspect_ratio(info.width, info.height)
+    return {
+        "mime": info.mime,
+        "size_bytes": info.size_bytes,
+        "duration_seconds": round(info.duration_seconds, 3),
+        "width": info.width,
+        "height": info.height,
+        "aspect_ratio": f"{ratio[0]}:{ratio[1]}",
+    }
+
+
+def video_field(path: Path | str) -> dict[str, object]:
+    """{"video": details} for a video attachment's JSON, {} for an image (whose JSON stays
+    as it was)."""
+    details = video_details(path)
+    return {} if details is None else {"video": details}
+
+
+def video_line(path: Path | str) -> str | None:
+    """One line on a video attachment for the terminal preview; None if not a video."""
+    if not is_video(path):
+        return None
+    try:
+        return inspect_video(path).summary()
+    except VideoError as error:
+        return f"video: {error.reason}"
+
+
 def aspect_ratio(width: int, height: int) -> tuple[int, int]:
     """`width`:`height` in lowest terms (what the Bluesky embed's aspectRatio carries)."""
     divisor = gcd(width, height) or 1

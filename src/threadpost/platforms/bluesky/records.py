@@ -25,6 +25,8 @@ from threadpost.images import ImageError, inspect_image
 from threadpost.platforms.bluesky.interactions import postgate_record, threadgate_record
 from threadpost.platforms.bluesky.labels import self_labels_field
 from threadpost.platforms.bluesky.quotes import quoted_post, record_embed
+from threadpost.platforms.bluesky.video import placeholder_video_embed
+from threadpost.videos import is_video
 
 if TYPE_CHECKING:
     from threadpost.thread import Facet, PlannedPost, Thread
@@ -351,7 +353,9 @@ def draft_records(thread: Thread, *, now: datetime | None = None) -> list[dict[s
     parent: dict[str, str] | None = None
     for post, created_at, rkey in zip(thread.posts, created, rkeys, strict=True):
         embed: dict[str, Any] | None = None
-        if post.images:
+        if post.images and is_video(post.images[0].path):
+            embed = placeholder_video_embed(post.images[0].path, post.images[0].alt)
+        elif post.images:
             embed = images_embed(
                 [_placeholder_image(image.path, image.alt) for image in post.images]
             )

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from threadpost.platforms.mastodon.polls import poll_param
 from threadpost.platforms.mastodon.quotes import quoted_status_param
 from threadpost.platforms.mastodon.visibility import reply_visibility
+from threadpost.videos import video_field
 
 if TYPE_CHECKING:
     from threadpost.thread import PlannedPost, Thread
@@ -41,7 +42,10 @@ def status_params(thread: Thread, post: PlannedPost) -> dict[str, Any]:
         "spoiler_text": thread.content_warning(post),
         "sensitive": thread.sensitive,
         "language": _language(thread.lang),
-        "media": [{"path": str(image.path), "description": image.alt} for image in post.images],
+        "media": [
+            {"path": str(image.path), "description": image.alt, **video_field(image.path)}
+            for image in post.images
+        ],
         "poll": poll_param(post.poll),
         # Resolved from the address by the publisher (GET /api/v2/search?resolve=true).
         "quoted_status_id": quoted_status_param(thread, post.quote),
