@@ -318,12 +318,16 @@ def _post_problems(
                 f"{limits.max_images} per post",
             )
         )
-    videos = [image.written_path for image in post.images if is_video(image.path)]
+    videos = [image for image in post.images if is_video(image.path)]
     if videos:
-        stills = [image.written_path for image in post.images if image.written_path not in videos]
-        mixed = mix_finding(videos, stills, rules_for(thread.platform).name)
+        stills = [image.written_path for image in post.images if image not in videos]
+        names = [video.written_path for video in videos]
+        mixed = mix_finding(names, stills, rules_for(thread.platform).name)
         if mixed is not None:
-            found.append(problem(*mixed))
+            # On the line of the video that may not be there (the second, or the one
+            # beside images).
+            culprit = videos[1] if len(videos) > 1 else videos[0]
+            found.append(problem(*mixed, line=culprit.line))
     for image in post.images:
         found += [problem(*args) for args in _image_problems(thread, image, settings, images)]
     for facet in post.facets:

@@ -127,7 +127,7 @@ def test_one_video_a_post_and_none_beside_images(settings: Settings, tmp_path: P
     PILImage.new("RGB", (20, 10)).save(picture)
     for platform, name in (("mastodon", "Mastodon"), ("bluesky", "Bluesky")):
         [two] = check_thread(thread(platform, attach(a), attach(b, line=8)), settings)
-        assert (two.code, two.post) == ("too-many-videos", 1)
+        assert (two.code, two.post, two.line) == ("too-many-videos", 1, 8)
         assert two.message.startswith(f"2 videos (a.mp4, b.mp4); {name} takes one video a post")
         [mixed] = check_thread(thread(platform, attach(picture), attach(a)), settings)
         assert mixed.code == "video-with-images"
