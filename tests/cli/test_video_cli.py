@@ -73,8 +73,8 @@ def test_a_video_is_checked_shown_and_published_to_both(
     assert preview.exit_code == 0, preview.stdout + preview.stderr
     flat = " ".join(preview.stdout.replace("│", " ").split())
     assert (
-        f"clips/jump.mp4 — A grey cat jumps onto a bookshelf (video/mp4, 6.4 s, 1280×720 (16:9), {len(clip):,} bytes)"
-        in flat
+        "clips/jump.mp4 — A grey cat jumps onto a bookshelf "
+        f"(video/mp4, 6.4 s, 1280×720 (16:9), {len(clip):,} bytes)" in flat
     )
     shown = json.loads(run_cli("preview", "--json", str(draft), env=env).stdout)
     video = {
