@@ -423,6 +423,7 @@ def recheck_images(ledger: Ledger, thread_id: str, now: datetime) -> None:
     the thread with the reason recorded and raises `ValidationFailed` (exit 3): nothing is
     sent, on any network."""
     from threadpost.attachment_fit import attachment_problem
+    from threadpost.videos import is_video
 
     record = ledger.thread(thread_id)
     folder = Path(record.draft_path).parent.resolve()
@@ -432,7 +433,8 @@ def recheck_images(ledger: Ledger, thread_id: str, now: datetime) -> None:
         plan = ledger.plan(thread_id, platform.platform)
         for post in plan.posts:
             for image in post.images:
-                where = f"{platform.platform} post {post.index}: image {image.written_path}"
+                kind = "video" if is_video(image.path) else "image"
+                where = f"{platform.platform} post {post.index}: {kind} {image.written_path}"
                 reason = _image_place_problem(image.path, folder) or attachment_problem(
                     image.path, image.written_path, plan.limits, platform.platform
                 )
@@ -444,7 +446,7 @@ def recheck_images(ledger: Ledger, thread_id: str, now: datetime) -> None:
                     ledger.set_thread_state(thread_id, "failed", now, error=message)
                     raise ValidationFailed(
                         message,
-                        hint=f"fix the image, then threadpost publish --again {record.draft_path}",
+                        hint=f"fix the {kind}, then threadpost publish --again {record.draft_path}",
                     )
 
 
