@@ -21,7 +21,7 @@ from threadpost.linkcard_cache import cached_cards
 from threadpost.linkcheck import ProgressSink
 from threadpost.preview import render_html, to_json
 from threadpost.preview_accounts import preview_accounts
-from threadpost.values import PlatformName
+from threadpost.values import PlatformName, Problem
 
 #: Makes the progress sink for one draft's link checks (None: no progress shown).
 ProgressFactory = Callable[[], ProgressSink | None]
@@ -34,22 +34,69 @@ _NAME_LIMIT: Final = 80
 
 
 @dataclass(frozen=True)
-class DraftChecks:
-    """The check reports of a set of drafts, in the order the drafts were given."""
+class UnreadableDraft:
+    """A draft that could not be checked at all (missing, unreadable, bad front matter)."""
 
-    reports: tuple[CheckReport, ...]
+    path: Path
+    error: ThreadpostError
 
     @property
     def ok(self) -> bool:
-        """True when no draft has errors (warnings allowed)."""
-        return all(report.ok for report in self.reports)
+        return False
+
+    @property
+    def problem(self) -> Problem:
+        """The error as a draft-wide problem (how `check` counts and refuses it)."""
+        return Problem(severity="error", code="unreadable-draft", message=self.error.message)
 
     def to_json(self) -> dict[str, Any]:
-        """The `--json` object: one draft's object alone, or `{"ok", "drafts"}` for several."""
-        objects = [to_json(report) for report in self.reports]
+        """The draft's `--json` object: the usual keys, empty, and the error inside."""
+        return {
+            "draft": str(self.path),
+            "ok": False,
+            "error": {"message": self.error.message, "hint": self.error.hint},
+            "platforms": {},
+            "problems": [self.problem.to_json()],
+            "summary": {"errors": 1, "warnings": 0, "posts": {}},
+        }
+
+
+#: One draft's check: its report, or why it could not be checked.
+DraftCheck = CheckReport | UnreadableDraft
+
+
+@dataclass(frozen=True)
+class DraftChecks:
+    """The checks of a set of drafts, in the order the drafts were given."""
+
+    entries: tuple[DraftCheck, ...]
+
+    @property
+    def reports(self) -> tuple[CheckReport, ...]:
+        """The drafts that could be checked."""
+        return tuple(e for e in self.entries if isinstance(e, CheckReport))
+
+    @property
+    def unreadable(self) -> tuple[UnreadableDraft, ...]:
+        """The drafts that could not be checked, each with its error."""
+        return tuple(e for e in self.entries if isinstance(e, UnreadableDraft))
+
+    @property
+    def ok(self) -> bool:
+        """True when every draft was checked and none has errors (warnings allowed)."""
+        return all(entry.ok for entry in self.entries)
+
+    def to_json(self) -> dict[str, Any]:
+        """The `--json` object, one shape for one draft or many: `{"ok", "drafts": [...]}`
+        with one object per draft in the order given. With exactly one draft, that draft's
+        keys are also at the top level (DESIGN.md's single-draft object, kept)."""
+        objects = [to_json(e) if isinstance(e, CheckReport) else e.to_json() for e in self.entries]
+        combined: dict[str, Any] = {}
         if len(objects) == 1:
-            return objects[0]
-        return {"ok": self.ok, "drafts": objects}
+            combined.update(objects[0])
+        combined["ok"] = self.ok
+        combined["drafts"] = objects
+        return combined
 
 
 def _no_progress() -> ProgressSink | None:
@@ -64,14 +111,17 @@ def check_drafts(
     offline: bool,
     progress: ProgressFactory = _no_progress,
 ) -> DraftChecks:
-    """Read, plan and check each draft; a draft that cannot be read stops the whole set
-    (its error names the file and line)."""
-    return DraftChecks(
-        tuple(
-            check_draft(path, settings, platforms, offline=offline, progress=progress())
-            for path in paths
-        )
-    )
+    """Read, plan and check each draft. A draft that cannot be read is recorded with its
+    error (naming the file and line) and the others are still checked."""
+    entries: list[DraftCheck] = []
+    for path in paths:
+        try:
+            entries.append(
+                check_draft(path, settings, platforms, offline=offline, progress=progress())
+            )
+        except ThreadpostError as error:
+            entries.append(UnreadableDraft(path, error))
+    return DraftChecks(tuple(entries))
 
 
 def preview_draft(
@@ -85,7 +135,7 @@ def preview_draft(
 ) -> CheckReport:
     """Check one draft for its preview; with `html`, also write the self-contained page
     showing the networks side by side there."""
-    [report] = check_drafts([path], settings, platforms, offline=offline, progress=progress).reports
+    report = check_draft(path, settings, platforms, offline=offline, progress=progress())
     if html is not None:
         # The author line and link cards from what is saved on this machine (no network).
         page = render_html(

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
 from threadpost import platforms as networks
+from threadpost.clock import local_time, zone_name
 from threadpost.draft_template import unedited_posts
 from threadpost.image_fit import limit_finding
 from threadpost.images import ImageError, ImageInfo, inspect_image
@@ -244,12 +245,14 @@ def check_front_matter(
         when = schedule if schedule.tzinfo else schedule.replace(tzinfo=settings.timezone)
         current = now or datetime.now(tz=settings.timezone)
         if when <= current:
-            zone = "" if schedule.tzinfo else f" ({settings.timezone.key})"
+            # A time written without a zone was read in the configured one: name it.
+            named = zone_name(settings.timezone)
+            zone = "" if schedule.tzinfo or named == "UTC" else f" ({named})"
             problems.append(
                 Problem(
                     "error",
                     "schedule-past",
-                    f"schedule {schedule.isoformat(sep=' ')}{zone} is in the past",
+                    f"schedule {local_time(when, settings.timezone)}{zone} is in the past",
                     line=lines.get("schedule"),
                 )
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 #: A function returning the current time as an aware UTC datetime.
 Clock = Callable[[], datetime]
@@ -19,6 +19,45 @@ def to_utc(moment: datetime) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{moment.isoformat()} has no timezone")
     return moment.astimezone(UTC)
+
+
+#: Names of the one zone people call "UTC" (what messages show for all of them).
+_UTC_NAMES = frozenset(
+    {
+        "UTC",
+        "Etc/UTC",
+        "Etc/UCT",
+        "UCT",
+        "Etc/Universal",
+        "Universal",
+        "Etc/Zulu",
+        "Zulu",
+        "Etc/GMT",
+        "GMT",
+        "Etc/GMT0",
+        "GMT0",
+        "Etc/Greenwich",
+        "Greenwich",
+        "Etc/GMT+0",
+        "Etc/GMT-0",
+        "GMT+0",
+        "GMT-0",
+    }
+)
+
+
+def zone_name(zone: tzinfo) -> str:
+    """A timezone as messages name it: "Europe/Paris", and "UTC" (never "Etc/UTC")."""
+    key = getattr(zone, "key", None) or str(zone)
+    return "UTC" if key in _UTC_NAMES else key
+
+
+def local_time(moment: datetime, zone: tzinfo) -> str:
+    """`moment` as every message shows a time: in `zone`, to the minute, with the zone's
+    abbreviation ("2026-12-01 09:00 CET"; "UTC" for every alias of UTC)."""
+    local = moment.astimezone(zone)
+    abbreviation = "UTC" if zone_name(zone) == "UTC" else local.strftime("%Z")
+    return f"{local:%Y-%m-%d %H:%M} {abbreviation}"
 
 
 def format_utc(moment: datetime) -> str:

@@ -114,6 +114,16 @@ def default_db_path() -> Path:
     return user_data_path(APP_NAME) / "threadpost.db"
 
 
+def _state_dir_of(config: Path | None) -> Path:
+    """The state folder (saved logins, sessions, caches) when none is set: beside a config
+    file given with --config / THREADPOST_CONFIG (work.toml → work.state/), so that each
+    config keeps its own logins; the platform's state folder for the default config."""
+    if config is None or config.expanduser().resolve() == default_config_path().resolve():
+        return default_state_dir()
+    config = config.expanduser().absolute()
+    return config.with_name(f"{config.stem}.state")
+
+
 def default_state_dir() -> Path:
     from platformdirs import user_state_path
 
@@ -210,7 +220,7 @@ def load_settings(
         if env.get("THREADPOST_STATE_DIR")
         else Path(general_state_dir).expanduser()
         if general_state_dir
-        else default_state_dir()
+        else _state_dir_of(explicit)
     )
     if bluesky.handle is None:
         bluesky = _saved_bluesky_account(

@@ -7,6 +7,7 @@ same pure builders publishing uses, so what is shown is what would go out.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,10 @@ def dry_run(
 
     report = check_draft(draft_path, settings, platforms, offline=offline, progress=progress)
     checked = to_json(report)
+    looked_up = {
+        name: _Lookups() if offline else _look_up(thread, settings)
+        for name, thread in report.threads.items()
+    }
     return {
         "draft": checked["draft"],
         "ok": checked["ok"],
@@ -47,7 +52,9 @@ def dry_run(
                 "labels": list(thread.labels),
                 "replies": None if thread.reply_rules is None else list(thread.reply_rules),
                 "quotes": thread.quotes_allowed,
-                "payloads": jsonable(payloads_for(thread)),
+                "payloads": jsonable(payloads_for(thread, looked_up[name])),
+                # What stands in for what was not looked up (offline, or not found).
+                "placeholders": looked_up[name].placeholders(thread),
                 # Written in the same atomic calls as the posts (Bluesky's threadgate and
                 # postgates); [] where there are none.
                 "gates": jsonable(rules_for(name).side_records(thread)),
@@ -59,9 +66,60 @@ def dry_run(
     }
 
 
-def payloads_for(thread: Thread) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class _Lookups:
+    """What a dry run online found out: account ids of mentioned handles, link cards."""
+
+    mention_ids: Mapping[str, str] = field(default_factory=dict)
+    cards: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+    def placeholders(self, thread: Thread) -> list[dict[str, str]]:
+        """Each placeholder the payloads hold for what was not looked up, and what it
+        stands for."""
+        rules = rules_for(thread.platform)
+        marks = [
+            {"for": f"@{handle}", "means": "its account id, looked up when publishing"}
+            for handle in rules.mention_handles(thread)
+            if handle not in self.mention_ids
+        ]
+        marks += [
+            {"for": link, "means": "its link card (title, description), fetched when publishing"}
+            for link in rules.card_links(thread)
+            if link not in self.cards
+        ]
+        return marks
+
+
+def _look_up(thread: Thread, settings: Settings) -> _Lookups:
+    """Resolve the thread's mentions and fetch its link cards, as publishing would (a
+    failure leaves the placeholder: `check` has already warned about it)."""
+    import threadpost.platforms as networks
+    from threadpost.linkcard_cache import cached_cards, fill_cache
+
+    rules = rules_for(thread.platform)
+    handles = rules.mention_handles(thread)
+    resolved = (
+        networks.NETWORKS[thread.platform].resolve_handles(handles, settings) if handles else {}
+    )
+    ids = {handle: result.did for handle, result in resolved.items() if result.did}
+    links = rules.card_links(thread)
+    cards: dict[str, tuple[str, str]] = {}
+    if links:
+        fill_cache(settings.state_dir, links)
+        source = cached_cards(settings.state_dir)
+        for link in links:
+            card = source(link)
+            if card is not None:
+                cards[link] = (card.title, card.description)
+    return _Lookups(ids, cards)
+
+
+def payloads_for(thread: Thread, lookups: _Lookups | None = None) -> list[dict[str, Any]]:
     """The payloads publishing `thread` would send, in posting order."""
-    return rules_for(thread.platform).draft_payloads(thread)
+    found = lookups or _Lookups()
+    return rules_for(thread.platform).draft_payloads(
+        thread, mention_ids=found.mention_ids, cards=found.cards
+    )
 
 
 def jsonable(value: Any) -> Any:
@@ -80,8 +138,6 @@ def jsonable(value: Any) -> Any:
 def render(report: Mapping[str, Any]) -> RenderableType:
     """The dry-run report for a terminal: each payload as JSON, per platform, then a summary."""
     from rich.console import Group
-    from rich.json import JSON
-    from rich.panel import Panel
     from rich.rule import Rule
     from rich.text import Text
 
@@ -98,30 +154,21 @@ def render(report: Mapping[str, Any]) -> RenderableType:
         if platform.get("quotes") is False:
             shown += " · no quotes"
         parts.append(Rule(f"{name} · {len(payloads)} × {platform['kind']}{shown}"))
+        # Each payload as plain JSON under its own heading, never inside a box: a box's
+        # border would cut long strings and end up in what is copied.
         for number, payload in enumerate(payloads, start=1):
-            as_json = JSON.from_data(payload, ensure_ascii=False)
-            # rich crops long JSON lines by default; a dry run must show every character.
-            as_json.text.no_wrap = False
-            as_json.text.overflow = "fold"
-            parts.append(
-                Panel(
-                    as_json,
-                    title=f"{name} {number}/{len(payloads)}",
-                    title_align="left",
-                    border_style="bright_black",
-                )
-            )
+            parts.append(Text(f"# {name} {number}/{len(payloads)}", style="bold"))
+            parts.append(_json_text(payload))
         gates = platform.get("gates") or []
         for number, gate in enumerate(gates, start=1):
-            gate_json = JSON.from_data(gate, ensure_ascii=False)
-            gate_json.text.no_wrap = False
-            gate_json.text.overflow = "fold"
+            kind = gate.get("$type", "record")
+            parts.append(Text(f"# {name} {kind} {number}/{len(gates)}", style="bold"))
+            parts.append(_json_text(gate))
+        for mark in platform.get("placeholders") or []:
             parts.append(
-                Panel(
-                    gate_json,
-                    title=f"{name} {gate.get('$type', 'record')} {number}/{len(gates)}",
-                    title_align="left",
-                    border_style="bright_black",
+                Text(
+                    f"Placeholder (offline or not found): {mark['for']}: {mark['means']}",
+                    style="yellow",
                 )
             )
     for problem in report["problems"]:
@@ -135,12 +182,30 @@ def render(report: Mapping[str, Any]) -> RenderableType:
         line.append(f"{where + ': ' if where else ''}{problem['message']} [{problem['code']}]")
         parts.append(line)
     summary = report["summary"]
-    counts = " · ".join(f"{name}: {count} posts" for name, count in summary["posts"].items())
+    counts = " · ".join(
+        f"{name}: {_counted(count, 'post')}" for name, count in summary["posts"].items()
+    )
     verdict = "would be published" if report["ok"] else "would NOT be published (errors)"
     parts.append(
         Text(
-            f"{counts} · {summary['errors']} errors · {summary['warnings']} warnings · {verdict}",
+            f"{counts} · {_counted(summary['errors'], 'error')} · "
+            f"{_counted(summary['warnings'], 'warning')} · {verdict}",
             style="bold green" if report["ok"] else "bold red",
         )
     )
     return Group(*parts)
+
+
+def _json_text(value: Any) -> Any:
+    """`value` as indented JSON text, exactly as `--json` would print it. `publish
+    --dry-run` prints it with soft wrap (lines left whole for the terminal to wrap, so a
+    copy gives back the whole string); on a console without it, long lines wrap."""
+    import json
+
+    from rich.text import Text
+
+    return Text(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def _counted(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -74,7 +74,12 @@ def inspect_image(path: Path | str) -> ImageInfo:
             # corrupt file that would be rejected after upload is caught here instead.
             image.verify()
     except UnidentifiedImageError:
-        raise ImageError(path, "image-invalid", "is not an image Pillow recognises") from None
+        readable = ", ".join(ACCEPTED_TYPES)
+        raise ImageError(
+            path,
+            "image-invalid",
+            f"is not an image threadpost can read; save it as {readable} and attach that file",
+        ) from None
     except Image.DecompressionBombError as exc:
         raise ImageError(path, "image-invalid", f"has too many pixels: {exc}") from None
     except PermissionError:

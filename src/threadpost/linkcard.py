@@ -203,8 +203,9 @@ def _describe(exc: Exception) -> str:
             if cause is None:
                 break
             if isinstance(cause, ssl.SSLError):
-                reason = getattr(cause, "verify_message", None) or cause.reason or cause
-                return f"TLS failure: {reason}"
+                from threadpost.tls_words import plain_tls_reason
+
+                return plain_tls_reason(cause)
             cause = cause.__cause__ or cause.__context__
         return "cannot connect"
     return type(exc).__name__

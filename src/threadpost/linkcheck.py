@@ -210,8 +210,11 @@ def _connect_failure(exc: BaseException, url: str) -> tuple[Outcome, str]:
         return "dns", f"the name {host} does not resolve (DNS)"
     if any(isinstance(item, ConnectionRefusedError) for item in chain):
         return "refused", f"connection refused by {host}"
-    if any(isinstance(item, ssl.SSLError) for item in chain):
-        return "tls", f"TLS failure with {host}: {_describe(exc)}"
+    tls = next((item for item in chain if isinstance(item, ssl.SSLError)), None)
+    if tls is not None:
+        from threadpost.tls_words import plain_tls_reason
+
+        return "tls", f"{host}: {plain_tls_reason(tls)}"
     return "error", f"cannot connect to {host}: {_describe(exc)}"
 
 

@@ -187,5 +187,8 @@ def problem_list(report: CheckReport) -> RenderableType:
         line = Text(f"{problem.where(str(report.draft.path))}: ", style="bold")
         line.append_text(_problem_line(problem))
         lines.append(line)
-    lines.append(summary_renderable(report))
+    # The summary names its draft: `check a.md b.md` prints one for each.
+    summary = Text(f"{report.draft.path}: ", style="bold")
+    summary.append_text(summary_renderable(report))
+    lines.append(summary)
     return Group(*lines)

@@ -14,7 +14,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Final, Literal
 from zoneinfo import ZoneInfo
 
-from threadpost.clock import Clock, utc_now
+from threadpost.clock import Clock, utc_now, zone_name
+from threadpost.clock import local_time as clock_local_time
 from threadpost.errors import ExitStatus, UsageError
 from threadpost.lease import ThreadBusy, lease_duration, lease_owner_id, thread_lease
 
@@ -103,7 +104,7 @@ def localize(naive: datetime, tz: ZoneInfo, shown: str | None = None) -> datetim
     # A time in the spring-forward gap does not survive a round trip through UTC.
     if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
         raise UsageError(
-            f"{shown or naive.isoformat(sep=' ')} does not exist in {tz.key}: the clocks "
+            f"{shown or naive.isoformat(sep=' ')} does not exist in {zone_name(tz)}: the clocks "
             "jump forward then; choose another time"
         )
     return first
@@ -279,8 +280,8 @@ def _run_leased(
 
 
 def local_time(moment: datetime, tz: ZoneInfo) -> str:
-    """`moment` as people read it in messages: "2026-12-01 09:00 CET"."""
-    return f"{moment.astimezone(tz):%Y-%m-%d %H:%M %Z}"
+    """`moment` as people read it in messages: "2026-12-01 09:00 CET" (`clock.local_time`)."""
+    return clock_local_time(moment, tz)
 
 
 def _human(delta: timedelta) -> str:

@@ -124,7 +124,8 @@ class ThreadStatus:
                 f"{platform}: {info['state']}, {info['published']}/{info['total']} published"
             )
             if info["next_retry"]:
-                lines.append(f"  next retry: {info['next_retry']} (attempt {info['attempts'] + 1})")
+                when = local_time(datetime.fromisoformat(info["next_retry"]), self.tz)
+                lines.append(f"  next retry: {when} (attempt {info['attempts'] + 1})")
             lines.extend(f"  warning: {_warning(w).post_line()}" for w in info["warnings"])
             for post in info["posts"]:
                 if post["url"]:

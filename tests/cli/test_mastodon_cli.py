@@ -197,3 +197,28 @@ def test_login_asks_for_the_narrowest_scopes_and_they_publish_and_delete(
     )
     assert refused.exit_code != 0, refused.stdout + refused.stderr
     assert any(r.status == 403 and r.path == "/api/v2/media" for r in mastodon_server.requests)
+
+
+def test_saved_logins_follow_the_config_file(
+    mastodon_server: MastodonTestServer, tmp_path: Path
+) -> None:
+    """Two config files, two accounts: a login made with one is not the other's."""
+    work, home = tmp_path / "work.toml", tmp_path / "home.toml"
+    for config in (work, home):
+        config.write_text(f'[mastodon]\ninstance = "{mastodon_server.url}"\n')
+    unset = {"THREADPOST_STATE_DIR": None, "THREADPOST_CONFIG": None}
+    login = run_cli(
+        "--config",
+        str(work),
+        "login",
+        "mastodon",
+        env=unset,
+        input=mastodon_server.authorization_code + "\n",
+    )
+    assert login.exit_code == 0, login.stderr
+    saved = tmp_path / "work.state" / CREDENTIALS_FILE
+    assert f"Token saved to {saved}" in login.stdout
+    work_cron = run_cli("--config", str(work), "cron", env=unset).stdout
+    home_cron = run_cli("--config", str(home), "cron", env=unset).stdout
+    assert f"#   mastodon: ok, the login saved in {saved}" in work_cron
+    assert "#   mastodon: NO: not logged in" in home_cron

@@ -82,10 +82,16 @@ def test_publishing_twice_needs_again(
     assert run_cli("publish", str(draft), "--yes", "--again").exit_code == 0
 
 
-def test_publish_asks_first(isolated_env: Path, network: dict[str, FakePublisher]) -> None:
+def test_publish_asks_first(
+    isolated_env: Path, network: dict[str, FakePublisher], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from threadpost.cli import terminal
+
+    monkeypatch.setattr(terminal, "stdin_is_terminal", lambda: True)
     draft = _draft(isolated_env)
     refused = run_cli("publish", str(draft), input="n\n")
-    assert refused.exit_code == 1
+    # Declining is an answer, not a failure (issue 12): exit 0, nothing sent.
+    assert refused.exit_code == 0
     assert "nothing was sent" in refused.stderr
     assert "mastodon 2 posts, bluesky 2 posts" in refused.stdout
     assert json.loads(run_cli("queue", "--json").stdout) == {"threads": []}
@@ -336,7 +342,7 @@ def test_delete_removes_the_posts(isolated_env: Path, network: dict[str, FakePub
     thread_id = published.stdout.split()[1].rstrip(":")
     result = run_cli("delete", thread_id, "--platform", "mastodon", "--yes")
     assert result.exit_code == 0, result.stderr
-    assert "mastodon: deleted 2 post(s)" in result.stdout
+    assert "mastodon: deleted 2 posts" in result.stdout
     assert network["mastodon"].calls[-1] == ("delete", [2, 1])
     data = json.loads(run_cli("status", thread_id, "--json").stdout)
     assert data["platforms"]["mastodon"]["state"] == "deleted"

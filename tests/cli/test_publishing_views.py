@@ -42,12 +42,24 @@ def _publish(folder: Path) -> str:
 
 
 def test_the_publish_prompt_sends_only_when_accepted(
-    isolated_env: Path, network: dict[str, FakePublisher], server: FakeServer
+    isolated_env: Path,
+    network: dict[str, FakePublisher],
+    server: FakeServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from threadpost.cli import terminal
+
     draft = _draft(isolated_env)
+    # With no terminal to ask on, --yes is required (issue 12): a usage error.
+    unasked = run_cli("publish", str(draft), input="n\n")
+    assert unasked.exit_code == 2
+    assert "pass --yes" in unasked.stderr
+    assert server.posts() == []
+    monkeypatch.setattr(terminal, "stdin_is_terminal", lambda: True)
     refused = run_cli("publish", str(draft), input="n\n")
-    assert refused.exit_code == 1
-    assert "Hint: pass --yes" in refused.stderr
+    # Declining is an answer, not a failure: exit 0.
+    assert refused.exit_code == 0
+    assert "nothing was sent" in refused.stderr
     assert server.posts() == []
     accepted = run_cli("publish", str(draft), input="y\n")
     assert accepted.exit_code == 0, accepted.stderr

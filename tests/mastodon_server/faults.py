@@ -12,6 +12,10 @@ status). Kinds:
                 header instead ("" leaves the header out: a broken proxy or server).
 - "delay":      wait `delay` seconds, then handle the request normally (the write lands
                 after the client may have timed out).
+- "hold":       keep the request until the test calls `fault.release()` (or `delay`
+                seconds pass, 30 by default), then handle it normally: a request the test
+                knows is in flight (`fault.arrived` is set once it is), for acting at
+                that exact moment (a Ctrl-C while a status is being sent).
 - "drop_after_commit": handle the request (the status is stored), then close the connection
                 without answering.
 - "non_json_after_commit": handle the request (the status or media is stored), then answer
@@ -35,7 +39,7 @@ from __future__ import annotations
 
 import fnmatch
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Literal
 
@@ -43,6 +47,7 @@ FaultKind = Literal[
     "error",
     "rate_limit",
     "delay",
+    "hold",
     "drop_after_commit",
     "non_json_after_commit",
     "reset",
@@ -53,6 +58,7 @@ FAULT_KINDS: Final = (
     "error",
     "rate_limit",
     "delay",
+    "hold",
     "drop_after_commit",
     "non_json_after_commit",
     "reset",
@@ -77,6 +83,13 @@ class Fault:
     refuse_for: float | None = None
     seen: int = 0  # matching requests so far
     fired: int = 0
+    #: "hold": set when a held request has arrived; setting `released` lets it go on.
+    arrived: threading.Event = field(default_factory=threading.Event)
+    released: threading.Event = field(default_factory=threading.Event)
+
+    def release(self) -> None:
+        """Let a held request (and any later one this fault hits) through."""
+        self.released.set()
 
     def matches(self, method: str, path: str) -> bool:
         return (self.method == "*" or self.method == method) and fnmatch.fnmatchcase(

@@ -1330,6 +1330,11 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if fault.kind == "delay" and owner._stopping.wait(fault.delay):
                 return
+            if fault.kind == "hold":
+                fault.arrived.set()
+                fault.released.wait(fault.delay or 30.0)
+                if owner._stopping.is_set():
+                    return
             if fault.kind == "error" and not fault.commit:
                 request.status = fault.status
                 self._send(fault.status, {"error": "Something went wrong"}, rate_headers)

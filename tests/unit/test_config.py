@@ -347,3 +347,23 @@ def test_credential_sources_and_what_cron_keeps(tmp_path: Path) -> None:
         "THREADPOST_STATE_DIR": str(tmp_path),
         "THREADPOST_TIMEZONE": "UTC",
     }
+
+
+def test_a_config_given_elsewhere_keeps_its_own_state_folder(tmp_path: Path) -> None:
+    """Saved logins follow --config: work.toml and home.toml never share a Mastodon login."""
+    from threadpost.config import default_config_path, default_state_dir
+
+    work = tmp_path / "work.toml"
+    work.write_text("")
+    assert load_settings(work, environ={}).state_dir == tmp_path / "work.state"
+    named = tmp_path / "named.toml"
+    named.write_text(f'[general]\nstate_dir = "{tmp_path / "chosen"}"\n')
+    assert load_settings(named, environ={}).state_dir == tmp_path / "chosen"
+    given = {"THREADPOST_STATE_DIR": str(tmp_path / "env")}
+    assert load_settings(work, environ=given).state_dir == tmp_path / "env"
+    # The default config (explicitly named or not) keeps the platform's state folder.
+    assert load_settings(environ={}).state_dir == default_state_dir()
+    default_config_path().parent.mkdir(parents=True, exist_ok=True)
+    default_config_path().write_text("")  # in the test's own XDG_CONFIG_HOME
+    default = {"THREADPOST_CONFIG": str(default_config_path())}
+    assert load_settings(environ=default).state_dir == default_state_dir()

@@ -89,7 +89,7 @@ def test_status_of_one_thread_shows_retry_warnings_and_addresses(ledger: Ledger)
         f"Thread {thread_id}: scheduled  (/drafts/cameras.md)",
         "  scheduled for 2026-03-01 15:00 CET",
         "bluesky: incomplete, 1/3 published",
-        "  next retry: 2026-03-01T13:00:00+01:00 (attempt 2)",
+        "  next retry: 2026-03-01 13:00 CET (attempt 2)",  # one time format (issue 12)
         "  warning: post 2: no link card",
         "  warning: published late",
         "    1. https://bsky.example/post/1",
@@ -101,3 +101,12 @@ def test_status_of_one_thread_shows_retry_warnings_and_addresses(ledger: Ledger)
         "code": "link-card-failed",
         "message": "post 2: no link card",
     }
+
+
+def test_zone_names_say_utc_for_every_alias_of_it() -> None:
+    from zoneinfo import ZoneInfo
+
+    from threadpost.clock import zone_name
+
+    assert [zone_name(ZoneInfo(key)) for key in ("Etc/UTC", "UTC", "Etc/Universal")] == ["UTC"] * 3
+    assert zone_name(PARIS) == "Europe/Paris"

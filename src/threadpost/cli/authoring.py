@@ -10,9 +10,8 @@ from __future__ import annotations
 import os
 import sys
 import threading
-from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Final
+from typing import TYPE_CHECKING, Annotated, Any, Final
 
 import typer
 
@@ -26,14 +25,15 @@ from threadpost.cli.app import (
     print_json,
     state,
 )
-from threadpost.errors import ThreadpostError
+from threadpost.errors import ExitStatus, ThreadpostError
 from threadpost.refusal import refuse_errors
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.progress import Progress, TaskID
 
-    from threadpost.check import CheckReport
+    from threadpost.authoring import DraftChecks
+    from threadpost.values import Problem
 
 #: How long link checking may run before a progress bar appears.
 PROGRESS_DELAY_SECONDS: Final = 0.5
@@ -85,9 +85,25 @@ def progress_for(json_output: bool) -> DelayedProgress | None:
     return DelayedProgress("Checking links")
 
 
-def fail_on_errors(reports: Sequence[CheckReport]) -> None:
-    """Exit 3 (through the error funnel) when any draft has errors."""
-    refuse_errors({report.draft.path: report.problems for report in reports}, sending=False)
+def fail_on_errors(checks: DraftChecks) -> None:
+    """Exit 3 (through the error funnel) when any draft has errors or could not be read."""
+    from threadpost.authoring import UnreadableDraft
+
+    failing = [entry for entry in checks.entries if not entry.ok]
+    if len(failing) == 1 and isinstance(failing[0], UnreadableDraft):
+        raise failing[0].error  # the one failure, as it was: its message, hint and status
+    problems: dict[Path, list[Problem]] = {}
+    for entry in checks.entries:
+        if isinstance(entry, UnreadableDraft):
+            problems[entry.path] = [entry.problem]
+        else:
+            problems[entry.draft.path] = list(entry.problems)
+    refuse_errors(problems, sending=False)
+
+
+def json_error(error: ThreadpostError, **extra: Any) -> dict[str, Any]:
+    """The `--json` object of a command that failed before it could look at a draft."""
+    return {"ok": False, "error": {"message": error.message, "hint": error.hint}, **extra}
 
 
 @app.command()
@@ -99,28 +115,42 @@ def check(
 ) -> None:
     """Check drafts: lengths, links, images, alt text, mentions, language, schedule.
 
-    Exits 0 when there are no errors (warnings allowed), 3 when there are.
+    Every draft is checked even when one cannot be read; each summary names its draft.
+    Exits 0 when there are no errors (warnings allowed), 3 when there are. With --json:
+    one object, {"ok", "drafts": [one object per draft]} (with a single draft, its keys
+    also at the top level); a draft that could not be read has its "error" inside.
     """
-    from threadpost.authoring import check_drafts
+    from rich.text import Text
+
+    from threadpost.authoring import UnreadableDraft, check_drafts
     from threadpost.preview import problem_list
 
-    chosen = platforms_option(platform)
+    try:
+        chosen = platforms_option(platform)
+        settings = state.settings()
+    except ThreadpostError as error:
+        if json_output:
+            print_json(json_error(error, drafts=[]))
+        raise
     checks = check_drafts(
-        drafts,
-        state.settings(),
-        chosen,
-        offline=offline,
-        progress=lambda: progress_for(json_output),
+        drafts, settings, chosen, offline=offline, progress=lambda: progress_for(json_output)
     )
-    reports = checks.reports
     if json_output:
         print_json(checks.to_json())
     else:
         console = stdout_console()
-        for report in reports:
+        for entry in checks.entries:
+            if isinstance(entry, UnreadableDraft):
+                if len(checks.entries) == 1:
+                    continue  # the error funnel says it, as for any one failing command
+                message = entry.error.message
+                if not message.startswith(str(entry.path)):
+                    message = f"{entry.path}: {message}"
+                console.print(Text(f"{message} (not checked)", style="bold red"), soft_wrap=True)
+                continue
             # One problem a line, unwrapped: easy to grep and to click in an editor.
-            console.print(problem_list(report), soft_wrap=True)
-    fail_on_errors(reports)
+            console.print(problem_list(entry), soft_wrap=True)
+    fail_on_errors(checks)
 
 
 @app.command()
@@ -140,24 +170,32 @@ def preview(
     ] = None,
 ) -> None:
     """Show each post as it will be published, per platform, with counts and problems."""
-    from threadpost.authoring import preview_draft
-    from threadpost.preview import render_terminal, to_json
+    from threadpost.authoring import DraftChecks, preview_draft
+    from threadpost.preview import render_terminal
 
-    chosen = platforms_option(platform)
-    report = preview_draft(
-        draft,
-        state.settings(),
-        chosen,
-        offline=offline,
-        progress=lambda: progress_for(json_output),
-        html=html,
-    )
+    try:
+        report = preview_draft(
+            draft,
+            state.settings(),
+            platforms_option(platform),
+            offline=offline,
+            progress=lambda: progress_for(json_output),
+            html=html,
+        )
+    except ThreadpostError as error:
+        if json_output:
+            print_json(json_error(error, draft=str(draft)))
+        raise
     if json_output:
-        print_json(to_json(report))
+        # The same object as `check DRAFT --json`.
+        print_json(DraftChecks((report,)).to_json())
     elif html is not None:
         echo(f"Wrote {html}")
     else:
         stdout_console().print(render_terminal(report))
+    if not report.ok:
+        # The problems are in the preview itself; the exit status tells a script.
+        raise typer.Exit(int(ExitStatus.VALIDATION_FAILED))
 
 
 @app.command()

@@ -23,11 +23,14 @@ from threadpost.cli.app import (
     OfflineOption,
     PlatformOption,
     app,
+    counted,
     echo,
     platforms_option,
     print_json,
     state,
 )
+from threadpost.cli.publish_watch import PublishWatch
+from threadpost.cli.terminal import ask_yes_no, stderr_is_terminal
 from threadpost.errors import ExitStatus, ThreadpostError, UsageError
 from threadpost.refusal import refuse_errors
 
@@ -39,7 +42,7 @@ if TYPE_CHECKING:
     from threadpost.retry import RetryPolicy
     from threadpost.status_view import ThreadList, ThreadStatus
     from threadpost.store import Ledger
-    from threadpost.values import PlatformName, Severity
+    from threadpost.values import PlatformName, PostRef, Severity
 
 # -- helpers -------------------------------------------------------------------------------
 
@@ -157,7 +160,11 @@ def _thread_lease(
 
 
 def _publish_now(
-    ledger: Ledger, thread_id: str, settings: Settings, open_publisher: Any = None
+    ledger: Ledger,
+    thread_id: str,
+    settings: Settings,
+    open_publisher: Any = None,
+    on_confirm: Callable[[PostRef], None] | None = None,
 ) -> PublishResult:
     from threadpost.publish import publish_thread
 
@@ -169,7 +176,40 @@ def _publish_now(
             max_attempts=settings.max_attempts,
             policy=_policy(settings),
             lease=lease,
+            on_confirm=on_confirm,
         )
+
+
+def _report_stopped(
+    ledger: Ledger,
+    thread_id: str,
+    draft: Path,
+    settings: Settings,
+    stop: KeyboardInterrupt,
+    open_publisher: Any,
+    *,
+    as_json: bool = False,
+) -> None:
+    """After Ctrl-C: settle what may have landed, then say what is online and how to resume."""
+    from threadpost.cli.publish_watch import (
+        PublishStopped,
+        look_up_in_doubt,
+        stopped_lines,
+        stopped_summary,
+    )
+
+    if isinstance(stop, PublishStopped) and stop.platform is not None:
+        # A second Ctrl-C skips the look-up: the next attempt makes it anyway.
+        with (
+            contextlib.suppress(KeyboardInterrupt),
+            _thread_lease(ledger, thread_id, settings, "publish"),
+        ):
+            look_up_in_doubt(ledger, thread_id, stop.platform, open_publisher)
+    summary = stopped_summary(ledger, thread_id)
+    if as_json:
+        print_json(summary)
+    for line in stopped_lines(summary, draft):
+        echo(line, err=True)
 
 
 # -- commands ------------------------------------------------------------------------------
@@ -194,11 +234,21 @@ def publish(
             help="Publish even if a link answers 404 or its host does not exist (a warning).",
         ),
     ] = False,
+    no_resume: Annotated[
+        bool,
+        typer.Option(
+            "--no-resume",
+            help="If publishing cannot finish now, cancel the thread instead of leaving it "
+            "for `threadpost run` (cron) to resume; posts already online stay.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Publish a draft now, as a reply chain on each of its networks.
 
-    A dead link (404, no such host) is an error unless --allow-broken-links is given."""
+    A dead link (404, no such host) is an error unless --allow-broken-links is given.
+    What cannot be finished now (a network down, a rate limit) is left incomplete, and
+    `threadpost run` (cron) resumes it; `--no-resume` cancels it instead."""
     from threadpost.clock import utc_now
     from threadpost.publish import Publishers, freeze_thread, refuse_conflicts, verify_accounts
 
@@ -212,7 +262,9 @@ def publish(
         if as_json:
             print_json(report)
         else:
-            stdout_console().print(dryrun.render(report))
+            # Soft wrap: long JSON lines are left whole for the terminal to wrap, so what
+            # is copied from it is the payload itself.
+            stdout_console().print(dryrun.render(report), soft_wrap=True)
         raise typer.Exit(0 if report.get("ok", True) else int(ExitStatus.VALIDATION_FAILED))
 
     checked = _checked(
@@ -224,14 +276,12 @@ def publish(
     )
     with _ledger(settings) as ledger:
         refuse_conflicts(ledger, checked.draft, again=again)
-        summary = ", ".join(f"{p} {len(t.posts)} posts" for p, t in checked.threads.items())
-        if not yes:
-            try:
-                confirmed = typer.confirm(f"Publish {draft} now ({summary})?", default=False)
-            except typer.Abort:
-                confirmed = False
-            if not confirmed:
-                raise ThreadpostError("not confirmed; nothing was sent", hint="pass --yes")
+        summary = ", ".join(
+            f"{p} {counted(len(t.posts), 'post')}" for p, t in checked.threads.items()
+        )
+        if not yes and not ask_yes_no(f"Publish {draft} now ({summary})?"):
+            echo("Not confirmed: nothing was sent.", err=True)
+            raise typer.Exit(0)
         with Publishers(_opener(settings)) as open_publisher:
             verify_accounts(open_publisher, list(checked.threads))
             frozen = freeze_thread(
@@ -244,13 +294,63 @@ def publish(
             )
             if frozen.message:
                 echo(frozen.message, err=True)
-            result = _publish_now(ledger, frozen.thread_id, settings, open_publisher)
+            watch = PublishWatch(
+                {p.platform: p.total for p in ledger.platforms(frozen.thread_id)},
+                show_progress=not as_json and stderr_is_terminal(),
+            )
+            try:
+                with watch.ctrl_c_stops_between_posts():
+                    result = _publish_now(
+                        ledger,
+                        frozen.thread_id,
+                        settings,
+                        watch.opener(open_publisher),
+                        on_confirm=watch.on_confirm,
+                    )
+            except KeyboardInterrupt as stop:
+                _report_stopped(
+                    ledger, frozen.thread_id, draft, settings, stop, open_publisher, as_json=as_json
+                )
+                raise typer.Exit(int(ExitStatus.INTERRUPTED)) from None
+    unfinished = result.exit_status == ExitStatus.PUBLISH_INCOMPLETE
+    if unfinished and no_resume:
+        with _ledger(settings) as ledger:
+            _cancel_unfinished(ledger, result.thread_id, settings)
     if as_json:
-        print_json(result.to_json())
+        data = result.to_json()
+        if unfinished:
+            data["resumed_by_run"] = not no_resume
+            data["state"] = "cancelled" if no_resume else data["state"]
+        print_json(data)
     else:
-        echo(f"Thread {result.thread_id}: {result.state}")
+        shown = "cancelled" if unfinished and no_resume else result.state
+        echo(f"Thread {result.thread_id}: {shown}")
         _print_result(result, settings)
+    if unfinished and no_resume:
+        echo(
+            f"Not resumed (--no-resume): thread {result.thread_id} is cancelled, so "
+            "`threadpost run` leaves it alone. Posts already online stay; "
+            f"`threadpost delete {result.thread_id}` removes them.",
+            err=True,
+        )
+        raise typer.Exit(int(ExitStatus.ERROR))
+    if unfinished:
+        from threadpost.cli.publish_watch import resume_command
+
+        echo(
+            "It is not given up: `threadpost run` (the cron job `threadpost cron` sets up) "
+            f"resumes it at that time, or resume it yourself: {resume_command(draft)}. "
+            f"To stop it instead: threadpost cancel {result.thread_id}.",
+            err=True,
+        )
     raise typer.Exit(int(result.exit_status))
+
+
+def _cancel_unfinished(ledger: Ledger, thread_id: str, settings: Settings) -> None:
+    from threadpost.publish import cancel_thread
+
+    with _thread_lease(ledger, thread_id, settings, "cancel"):
+        cancel_thread(ledger, thread_id)
 
 
 @app.command()
@@ -354,7 +454,8 @@ def cancel(
     echo(f"Cancelled thread {thread_id}.")
     if published:
         echo(
-            f"{published} post(s) already published stay online; "
+            f"{counted(published, 'post')} already published "
+            f"{'stays' if published == 1 else 'stay'} online; "
             f"threadpost delete {thread_id} removes them.",
             err=True,
         )
@@ -521,4 +622,4 @@ def delete(
         with _thread_lease(ledger, thread_id, settings, "delete"):
             deleted = delete_thread(ledger, thread_id, _opener(settings), platforms=chosen)
     for name, count in deleted.items():
-        echo(f"{name}: deleted {count} post(s)")
+        echo(f"{name}: deleted {counted(count, 'post')}")

@@ -113,8 +113,21 @@ class NetworkRules(Protocol):
         """The mentioned handles a check online should resolve (distinct, in order)."""
         ...
 
-    def draft_payloads(self, thread: Thread) -> list[dict[str, Any]]:
-        """What publishing `thread` would send, post by post, built without the network."""
+    def card_links(self, thread: Thread) -> list[str]:
+        """The links publishing `thread` would fetch to make link cards (distinct, in order;
+        [] where the network makes its own)."""
+        ...
+
+    def draft_payloads(
+        self,
+        thread: Thread,
+        *,
+        mention_ids: Mapping[str, str] | None = None,
+        cards: Mapping[str, tuple[str, str]] | None = None,
+    ) -> list[dict[str, Any]]:
+        """What publishing `thread` would send, post by post, built without the network:
+        `mention_ids` (handle → account id) and `cards` (link → title, description) are
+        what a dry run online looked up; placeholders stand in for the rest."""
         ...
 
 

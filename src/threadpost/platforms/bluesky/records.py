@@ -333,21 +333,38 @@ def mention_handles(thread: Thread, start: int = 1) -> list[str]:
 # The dry run
 
 
-def draft_records(thread: Thread, *, now: datetime | None = None) -> list[dict[str, Any]]:
-    """The records a publish would send, without the network (for `publish --dry-run`).
+#: What a dry run shows for what only the network can tell (`publish --dry-run`).
+UNRESOLVED_DID: Final = "did:?:{handle}"
+UNFETCHED_CARD_TITLE: Final = "(fetched when publishing)"
 
-    Where only the network can tell, placeholders stand in: mention DIDs
-    (`did:?:<handle>`), blob CIDs, and record CIDs/URIs of the parents (computed from the
-    placeholder records, so the reply structure is shown as it will be). Link cards
-    show the link only: the page is not fetched.
+
+def draft_records(
+    thread: Thread,
+    *,
+    now: datetime | None = None,
+    mention_dids: Mapping[str, str] | None = None,
+    cards: Mapping[str, LinkCardData] | None = None,
+) -> list[dict[str, Any]]:
+    """The records a publish would send, built without the network (for `publish --dry-run`).
+
+    `mention_dids` and `cards` are what the dry run could look up (online); where they do
+    not say, placeholders stand in: mention DIDs (`did:?:<handle>`), link cards showing
+    the link only. Blob CIDs and the parents' record CIDs/URIs are always placeholders
+    (computed from the placeholder records, so the reply structure is shown as it will
+    be): only sending makes them.
     """
+    known_dids = mention_dids or {}
+    known_cards = cards or {}
     start = now or datetime.now(UTC)
     created = created_at_sequence(start, len(thread.posts))
     rkeys = [
         tid_from_parts(int(start.timestamp() * 1_000_000) + n, 0) for n in range(len(thread.posts))
     ]
     did = "did:plc:(your-account)"
-    mentions = {handle: f"did:?:{handle}" for handle in mention_handles(thread)}
+    mentions = {
+        handle: known_dids.get(handle) or UNRESOLVED_DID.format(handle=handle)
+        for handle in mention_handles(thread)
+    }
     records: list[dict[str, Any]] = []
     root: dict[str, str] | None = None
     parent: dict[str, str] | None = None
@@ -364,8 +381,9 @@ def draft_records(thread: Thread, *, now: datetime | None = None) -> list[dict[s
             ref = strong_ref(quoted.uri(did_shown), "(read when publishing)")
             embed = record_embed(ref, embed)
         elif thread.link_cards and (link := card_link(post)) is not None:
+            card = known_cards.get(link)
             embed = external_embed(
-                LinkCardData(uri=link, title="(fetched when publishing)", description="")
+                card or LinkCardData(uri=link, title=UNFETCHED_CARD_TITLE, description="")
             )
         record, _ = post_record(
             post,

@@ -13,13 +13,20 @@ from typing import TYPE_CHECKING, Any, Final
 
 from threadpost.platforms.bluesky.labels import SELF_LABELS, SENSITIVE_MEDIA_LABEL
 from threadpost.platforms.bluesky.quotes import quoted_post
-from threadpost.platforms.bluesky.records import draft_gate_records, draft_records
+from threadpost.platforms.bluesky.records import (
+    LinkCardData,
+    card_link,
+    draft_gate_records,
+    draft_records,
+)
 from threadpost.text.count import utf8_length
 from threadpost.text.entities import Entity, bluesky_entities
 from threadpost.text.graphemes import grapheme_count
 from threadpost.values import PlatformLimits, PlatformName, Problem, Severity
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from threadpost.draft import DraftPost, FrontMatter
     from threadpost.thread import PlannedPost, Thread
 
@@ -148,9 +155,29 @@ class BlueskyRules:
             )
         )
 
-    def draft_payloads(self, thread: Thread) -> list[dict[str, Any]]:
-        """The app.bsky.feed.post records, placeholders standing in for the network's part."""
-        return draft_records(thread)
+    def card_links(self, thread: Thread) -> list[str]:
+        """Each post's card link (its first link, unless it has images or a quote)."""
+        if not thread.link_cards:
+            return []
+        return list(dict.fromkeys(link for post in thread.posts if (link := card_link(post))))
+
+    def draft_payloads(
+        self,
+        thread: Thread,
+        *,
+        mention_ids: Mapping[str, str] | None = None,
+        cards: Mapping[str, tuple[str, str]] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The app.bsky.feed.post records, placeholders standing in for what was not
+        looked up (mention DIDs, link cards)."""
+        return draft_records(
+            thread,
+            mention_dids=mention_ids,
+            cards={
+                uri: LinkCardData(uri=uri, title=title, description=description)
+                for uri, (title, description) in (cards or {}).items()
+            },
+        )
 
 
 def default_labels(*, sensitive: bool, cw: str | None, has_images: bool) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ client is built: reading instance limits needs only requests.
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -450,6 +451,19 @@ def _surely_unsent(cause: BaseException | None) -> bool:
     return False
 
 
+def _ssl_in_args(error: BaseException) -> ssl.SSLError | None:
+    """requests keeps urllib3's error (which holds the ssl one) in its args, not its cause."""
+    from threadpost.tls_words import tls_error_in
+
+    for arg in error.args:
+        if isinstance(arg, BaseException):
+            reason = getattr(arg, "reason", None)
+            found = tls_error_in(reason if isinstance(reason, BaseException) else arg)
+            if found is not None:
+                return found
+    return None
+
+
 def _network_reason(cause: BaseException | None) -> str:
     import socket
 
@@ -460,7 +474,10 @@ def _network_reason(cause: BaseException | None) -> str:
     if isinstance(cause, requests.exceptions.ReadTimeout):
         return "no answer in time (read timeout)"
     if isinstance(cause, requests.exceptions.SSLError):
-        return "TLS error"
+        from threadpost.tls_words import plain_tls_reason, tls_error_in
+
+        tls = tls_error_in(cause.__cause__ or cause.__context__) or _ssl_in_args(cause)
+        return plain_tls_reason(tls) if tls is not None else "the secure (https) connection failed"
     if isinstance(cause, requests.exceptions.ConnectionError):
         if _surely_unsent(cause):
             if any(isinstance(link, socket.gaierror) for link in _chain(cause)):

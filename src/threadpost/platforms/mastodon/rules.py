@@ -19,6 +19,8 @@ from threadpost.text.entities import Entity, mastodon_entities
 from threadpost.values import PlatformLimits, PlatformName, Problem, Severity
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from threadpost.draft import DraftPost, FrontMatter
     from threadpost.thread import PlannedPost, Thread
 
@@ -155,8 +157,19 @@ class MastodonRules:
         """Nothing but the statuses."""
         return []
 
-    def draft_payloads(self, thread: Thread) -> list[dict[str, Any]]:
-        """The POST /api/v1/statuses parameters, in posting order."""
+    def card_links(self, thread: Thread) -> list[str]:
+        """None: the instance makes link previews itself."""
+        return []
+
+    def draft_payloads(
+        self,
+        thread: Thread,
+        *,
+        mention_ids: Mapping[str, str] | None = None,
+        cards: Mapping[str, tuple[str, str]] | None = None,
+    ) -> list[dict[str, Any]]:
+        """The POST /api/v1/statuses parameters, in posting order (mentions and cards are
+        the instance's business: nothing to look up)."""
         return draft_statuses(thread)
 
 
