@@ -332,7 +332,12 @@ def _post_problems(
             culprit = videos[1] if len(videos) > 1 else videos[0]
             found.append(problem(*mixed, line=culprit.line))
     for image in post.images:
-        found += [problem(*args) for args in _image_problems(thread, image, settings, images)]
+        found += [
+            problem(*args)
+            for args in _image_problems(
+                thread, image, settings, images, alone=len(post.images) == 1
+            )
+        ]
     for facet in post.facets:
         if facet.kind == "link":
             reason = link_syntax_problem(facet.value)
@@ -346,7 +351,7 @@ _ImageFinding = tuple[Severity, str, str, int]
 
 
 def _image_problems(
-    thread: Thread, image: Image, settings: Settings, cache: _MediaCache
+    thread: Thread, image: Image, settings: Settings, cache: _MediaCache, *, alone: bool = False
 ) -> list[_ImageFinding]:
     found: list[_ImageFinding] = []
     rules = rules_for(thread.platform)
@@ -372,7 +377,11 @@ def _image_problems(
         fit = limit_finding(image.path, info, thread.limits, rules.name)
         if fit is not None:
             found.append((fit.severity, fit.code, f"image {name} {fit.reason}", image.line))
-        if info.animated and not rules.plays_animated_images:
+        if (
+            info.animated
+            and not rules.plays_animated_images
+            and not rules.animated_image_as_video(image.path, alone=alone)
+        ):
             found.append(
                 (
                     "warning",

@@ -30,12 +30,14 @@ from threadpost.errors import (
     PermanentError,
     TransientError,
 )
+from threadpost.gif_to_video import GifConversionError
 from threadpost.image_fit import pixel_limit
 from threadpost.image_upload import ImageWontFit, prepare_upload
 from threadpost.images import ImageError, inspect_image
 from threadpost.linkcard import LinkCard, LinkCardError, fetch_link_card
 from threadpost.platforms.base import ConfirmPost
 from threadpost.platforms.bluesky.answers import string_field, unreadable_answer
+from threadpost.platforms.bluesky.gif_video import GIF_PRESENTATION, gif_video, goes_as_video
 from threadpost.platforms.bluesky.interactions import POSTGATE_COLLECTION, THREADGATE_COLLECTION
 from threadpost.platforms.bluesky.quotes import quoted_post, record_embed
 from threadpost.platforms.bluesky.records import (
@@ -582,6 +584,11 @@ class BlueskyPublisher:
         card: LinkCard | LinkCardError | None,
         quote: Mapping[str, str] | None = None,
     ) -> dict[str, Any] | None:
+        if len(post.images) == 1 and goes_as_video(
+            post.images[0].path, alone=True, max_seconds=BLUESKY_LIMITS.max_video_seconds
+        ):
+            video = self._upload_gif_video(post, post.images[0])
+            return record_embed(quote, video) if quote is not None else video
         if post.images and is_video(post.images[0].path):
             # `check` allows a video only alone in its post.
             video = self._upload_video(post, post.images[0])
@@ -700,6 +707,21 @@ class BlueskyPublisher:
         info = prepared.info
         blob = self.upload_blob(prepared.data, info.mime, post=post.index, kind="video")
         return video_embed(blob, video.alt, info.width, info.height)
+
+    def _upload_gif_video(self, post: PlannedPost, image: Any) -> dict[str, Any]:
+        try:
+            data, info = gif_video(image.path)
+        except GifConversionError as exc:
+            raise PermanentError(
+                f"post {post.index}: image {image.written_path}: cannot make a video of this "
+                f"animated GIF: {exc.reason}",
+                platform=PLATFORM,
+                post=post.index,
+            ) from None
+        blob = self.upload_blob(data, info.mime, post=post.index, kind="video")
+        embed = video_embed(blob, image.alt, info.width, info.height)
+        embed["presentation"] = GIF_PRESENTATION
+        return embed
 
     def _link_card(
         self, post: PlannedPost, card: LinkCard | LinkCardError

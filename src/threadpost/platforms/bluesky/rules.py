@@ -9,8 +9,10 @@ self-labels a thread's posts carry, and the records a dry run shows (`records.dr
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from threadpost.platforms.bluesky.gif_video import goes_as_video
 from threadpost.platforms.bluesky.labels import SELF_LABELS, SENSITIVE_MEDIA_LABEL
 from threadpost.platforms.bluesky.quotes import quoted_post
 from threadpost.platforms.bluesky.records import (
@@ -82,6 +84,10 @@ class BlueskyRules:
     plays_animated_images = False
     payload_kind = "app.bsky.feed.post records"
     preview_style = "bright_blue"
+
+    def animated_image_as_video(self, path: Path, *, alone: bool) -> bool:
+        """An animated GIF alone in its post, with ffmpeg installed (gif_video.py)."""
+        return goes_as_video(path, alone=alone, max_seconds=BLUESKY_LIMITS.max_video_seconds)
 
     def entities(self, text: str) -> list[Entity]:
         """Links, mentions and tags as the Bluesky app makes them facets."""

@@ -16,6 +16,8 @@ from typing import Any, Final
 
 import libipld
 
+from threadpost.gif_to_video import GifConversionError
+from threadpost.platforms.bluesky.gif_video import GIF_PRESENTATION, gif_video
 from threadpost.videos import VideoError, inspect_video
 
 VIDEO_EMBED: Final = "app.bsky.embed.video"
@@ -31,6 +33,26 @@ def video_embed(blob: Mapping[str, Any], alt: str, width: int, height: int) -> d
     return embed
 
 
+def placeholder_gif_video_embed(path: Path, alt: str) -> dict[str, Any]:
+    """The embed a dry run shows for an animated GIF sent as a video (gif_video.py): the
+    MP4 is made (as publishing will) to show its size and picture size."""
+    mime, size, width, height = "video/mp4", 0, 0, 0
+    try:
+        data, info = gif_video(path)
+        size, width, height = len(data), info.width, info.height
+    except GifConversionError:
+        pass  # publishing reports it
+    embed = video_embed(_placeholder_blob(mime, size), alt, width, height)
+    embed["presentation"] = GIF_PRESENTATION
+    return embed
+
+
+def _placeholder_blob(mime: str, size: int) -> dict[str, Any]:
+    # A raw-codec CID of the empty string: a valid CID that says "not uploaded yet".
+    cid = libipld.encode_cid(b"\x01\x55\x12\x20" + hashlib.sha256(b"").digest())
+    return {"$type": "blob", "ref": {"$link": str(cid)}, "mimeType": mime, "size": size}
+
+
 def placeholder_video_embed(path: Path, alt: str) -> dict[str, Any]:
     """The embed a dry run shows: the blob not uploaded yet (a raw CID of nothing), with
     the file's type, size and picture size as far as they can be read."""
@@ -40,6 +62,4 @@ def placeholder_video_embed(path: Path, alt: str) -> dict[str, Any]:
         mime, size, width, height = info.mime, info.size_bytes, info.width, info.height
     except VideoError:
         pass  # a dry run shows what it can; `check` reports the video
-    cid = libipld.encode_cid(b"\x01\x55\x12\x20" + hashlib.sha256(b"").digest())
-    blob = {"$type": "blob", "ref": {"$link": str(cid)}, "mimeType": mime, "size": size}
-    return video_embed(blob, alt, width, height)
+    return video_embed(_placeholder_blob(mime, size), alt, width, height)

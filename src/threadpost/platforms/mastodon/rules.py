@@ -7,6 +7,7 @@ The instance's own limits are read by `instance.py`; the defaults below stand in
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from threadpost.aliases import TWITTER_MENTION
@@ -66,6 +67,10 @@ class MastodonRules:
     plays_animated_images = True
     payload_kind = "POST /api/v1/statuses parameters"
     preview_style = "magenta"
+
+    def animated_image_as_video(self, path: Path, *, alone: bool) -> bool:
+        """Never: Mastodon plays an animated GIF attached as an image (as gifv)."""
+        return False
 
     def entities(self, text: str) -> list[Entity]:
         """Links, mentions and tags as Mastodon links them."""
