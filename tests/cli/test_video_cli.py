@@ -22,6 +22,7 @@ from cli_support import run_cli
 from image_builders import halves, save
 from mastodon_server.fixtures import *  # noqa: F403
 from mastodon_server.server import MastodonTestServer
+from mastodon_server.video_probe import probe_mp4
 from threadpost.platforms.bluesky.records import POST_COLLECTION
 from video_builders import mp4_bytes
 
@@ -168,3 +169,47 @@ def test_a_video_over_a_limit_or_beside_an_image_sends_nothing(
     assert pds.list_records(pds_account["did"], POST_COLLECTION) == []
     assert mastodon_server.requests_to("POST", "/api/v2/media") == []
     assert mastodon_server.published() == []
+
+
+def test_an_animated_gif_goes_to_bluesky_as_a_video_and_to_mastodon_as_gifv(
+    mastodon_server: MastodonTestServer,
+    pds: pds_harness.LocalPDS,
+    pds_account: dict[str, Any],
+    isolated_env: Path,
+) -> None:
+    from PIL import Image
+
+    frames = [Image.new("RGB", (80, 50), (i * 30, 60, 240 - i * 30)) for i in range(8)]
+    (isolated_env / "clips").mkdir()
+    gif = isolated_env / "clips" / "spin.gif"
+    frames[0].save(gif, save_all=True, append_images=frames[1:], duration=125, loop=0)
+    draft = isolated_env / "spin.md"
+    draft.write_text("A spinning top.\n![A top spins and falls](clips/spin.gif)\n")
+    env = _env(mastodon_server, pds, pds_account)
+
+    checked = run_cli("check", "--json", str(draft), env=env)
+    assert checked.exit_code == 0, checked.stdout + checked.stderr
+    assert json.loads(checked.stdout)["problems"] == []  # no first-frame warning
+    dry = json.loads(run_cli("publish", "--dry-run", "--json", str(draft), env=env).stdout)
+    shown = dry["platforms"]["bluesky"]["payloads"][0]["embed"]
+    assert (shown["$type"], shown["presentation"]) == ("app.bsky.embed.video", "gif")
+    assert shown["video"]["mimeType"] == "video/mp4" and shown["video"]["size"] > 0
+
+    published = run_cli("publish", "--yes", str(draft), env=env)
+    assert published.exit_code == 0, published.stdout + published.stderr
+
+    [record] = pds.list_records(pds_account["did"], POST_COLLECTION)
+    embed = record["value"]["embed"]
+    assert embed["$type"] == "app.bsky.embed.video"
+    assert embed["presentation"] == "gif"
+    assert embed["alt"] == "A top spins and falls"
+    assert embed["aspectRatio"] == {"width": 80, "height": 50}
+    assert embed["video"]["mimeType"] == "video/mp4"
+    data = pds.get_blob(pds_account["did"], embed["video"]["ref"]["$link"])
+    assert len(data) == embed["video"]["size"] == shown["video"]["size"]
+    probe = probe_mp4(data)  # the test server's own MP4 reader
+    assert probe is not None and (probe.width, probe.height) == (80, 50)
+    assert probe.duration == pytest.approx(1.0, abs=0.05)
+
+    [media] = mastodon_server.media.values()
+    assert (media.kind, media.data) == ("gifv", gif.read_bytes())
