@@ -13,6 +13,7 @@ import pytest
 
 from cli_support import run_cli, write_cron_logins
 from fakes import TWO_POST_DRAFT, FakePublisher, FakeServer, install_fake_network
+from threadpost.cli import terminal
 
 
 @pytest.fixture
@@ -72,14 +73,22 @@ def test_the_publish_prompt_sends_only_when_accepted(
 
 
 def test_delete_asks_first_and_a_refusal_deletes_nothing(
-    isolated_env: Path, network: dict[str, FakePublisher], server: FakeServer
+    isolated_env: Path,
+    network: dict[str, FakePublisher],
+    server: FakeServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     thread_id = _publish(isolated_env)
+    # Without a terminal nothing can answer: a usage error naming --yes, nothing deleted.
+    unasked = run_cli("delete", thread_id, input="y\n")
+    assert unasked.exit_code == 2
+    assert "standard input is not a terminal" in unasked.stderr and "--yes" in unasked.stderr
+    monkeypatch.setattr(terminal, "stdin_is_terminal", lambda: True)
     refused = run_cli("delete", thread_id, input="n\n")
-    assert refused.exit_code == 1
+    # Declining is a choice, not a failure (as for publish).
+    assert refused.exit_code == 0
     assert f"Delete thread {thread_id}'s posts from mastodon, bluesky?" in refused.stdout
-    assert "not confirmed; nothing was deleted" in refused.stderr
-    assert "Hint: pass --yes" in refused.stderr
+    assert "Not confirmed: nothing was deleted." in refused.stderr
     assert not any(call == "delete" for p in network.values() for call, _ in p.calls)
     assert all(post["deleted"] == 0 for post in server.posts())
     assert json.loads(run_cli("status", thread_id, "--json").stdout)["state"] == "published"

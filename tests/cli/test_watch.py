@@ -71,13 +71,16 @@ class Watching:
 
 
 def start(draft: Path, *args: str) -> Watching:
-    """`threadpost watch DRAFT` in a subprocess, once it printed its address."""
+    """`threadpost watch DRAFT` in a subprocess, once it printed its address. Started in
+    the draft's folder, as an author would: the page (and docs/'s screenshots of it)
+    names the draft as typed, not by a path of this machine."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "threadpost", "watch", str(draft), *args],
+        [sys.executable, "-m", "threadpost", "watch", draft.name, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=os.environ.copy(),
+        cwd=draft.parent,
     )
     assert process.stdout is not None
     # Raw reads of the pipe: select() knows nothing of what a text wrapper buffered.
@@ -328,6 +331,8 @@ def test_no_horizontal_overflow_on_a_phone_or_a_desktop(
             ".map(s => s.getBoundingClientRect().top)"
         )
         assert (tops[0] == tops[1]) is (not mobile)
+        # What the page shows of the draft's place is what the author typed.
+        assert str(tmp_path) not in browser.evaluate("document.body.innerText")
         picture = tmp_path / shot.name
         browser.screenshot(picture, full_page=True)
         with Image.open(picture) as image:

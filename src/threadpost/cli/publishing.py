@@ -31,7 +31,7 @@ from threadpost.cli.app import (
 )
 from threadpost.cli.publish_watch import PublishWatch
 from threadpost.cli.terminal import ask_yes_no, stderr_is_terminal
-from threadpost.errors import ExitStatus, ThreadpostError, UsageError
+from threadpost.errors import ExitStatus, UsageError
 from threadpost.refusal import refuse_errors
 
 if TYPE_CHECKING:
@@ -609,16 +609,11 @@ def delete(
     with _ledger(settings) as ledger:
         thread_id = ledger.resolve_id(thread)
         chosen = platforms_option(platform)
-        if not yes:
-            where = ", ".join(chosen or ledger.thread(thread_id).platforms)
-            try:
-                confirmed = typer.confirm(
-                    f"Delete thread {thread_id}'s posts from {where}?", default=False
-                )
-            except typer.Abort:
-                confirmed = False
-            if not confirmed:
-                raise ThreadpostError("not confirmed; nothing was deleted", hint="pass --yes")
+        where = ", ".join(chosen or ledger.thread(thread_id).platforms)
+        # As publish's prompt: a "no" is a choice (exit 0), no terminal is a usage error.
+        if not yes and not ask_yes_no(f"Delete thread {thread_id}'s posts from {where}?"):
+            echo("Not confirmed: nothing was deleted.", err=True)
+            raise typer.Exit(0)
         with _thread_lease(ledger, thread_id, settings, "delete"):
             deleted = delete_thread(ledger, thread_id, _opener(settings), platforms=chosen)
     for name, count in deleted.items():
