@@ -48,7 +48,8 @@ class WebmInfo:
 
 def read_webm(head: bytes) -> WebmInfo:
     """Parse the first bytes of a WebM file (up to HEADER_BYTES); raise WebmError."""
-    elements = _elements(head, 0, len(head))
+    # Nothing after the Segment is needed (and a truncated read may end in anything).
+    elements = _elements(head, 0, len(head), stop_at=_SEGMENT)
     if not elements or elements[0][0] != _EBML:
         raise WebmError("does not start with an EBML header")
     _, start, end = elements[0]
@@ -59,9 +60,9 @@ def read_webm(head: bytes) -> WebmInfo:
     scale = _DEFAULT_TIMECODE_SCALE
     duration: float | None = None
     size: tuple[int, int] | None = None
-    for element_id, body_start, body_end in _elements(head, segment[1], segment[2]):
-        if element_id == _CLUSTER:
-            break
+    for element_id, body_start, body_end in _elements(
+        head, segment[1], segment[2], stop_at=_CLUSTER
+    ):
         if element_id == _INFO:
             for inner, a, b in _elements(head, body_start, body_end):
                 if inner == _TIMECODE_SCALE:
@@ -105,9 +106,12 @@ def _string(data: bytes, span: tuple[int, int] | None) -> str | None:
     return data[span[0] : span[1]].rstrip(b"\0").decode("ascii", "replace") if span else None
 
 
-def _elements(data: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
-    """(id, content start, content end) of each element in data[start:end]; an element cut
-    off by the end of what was read ends there (its children up to that point still count)."""
+def _elements(
+    data: bytes, start: int, end: int, *, stop_at: int | None = None
+) -> list[tuple[int, int, int]]:
+    """(id, content start, content end) of each element in data[start:end], up to the first
+    `stop_at` element (included); an element cut off by the end of what was read ends
+    there (its children up to that point still count)."""
     found: list[tuple[int, int, int]] = []
     position = start
     while position < end:  # each step advances by at least the two bytes of ID and size
@@ -119,6 +123,8 @@ def _elements(data: bytes, start: int, end: int) -> list[tuple[int, int, int]]:
         unknown = size == (1 << (7 * size_length)) - 1
         body_end = end if unknown else min(body + size, end)
         found.append((element_id, body, body_end))
+        if element_id == stop_at:
+            break
         position = body_end
     return found
 

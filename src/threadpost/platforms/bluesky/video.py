@@ -16,8 +16,8 @@ from typing import Any, Final
 
 import libipld
 
-from threadpost.gif_to_video import GifConversionError
-from threadpost.platforms.bluesky.gif_video import GIF_PRESENTATION, gif_video
+from threadpost.images import ImageError, inspect_image
+from threadpost.platforms.bluesky.gif_video import GIF_PRESENTATION
 from threadpost.videos import VideoError, inspect_video
 
 VIDEO_EMBED: Final = "app.bsky.embed.video"
@@ -34,15 +34,16 @@ def video_embed(blob: Mapping[str, Any], alt: str, width: int, height: int) -> d
 
 
 def placeholder_gif_video_embed(path: Path, alt: str) -> dict[str, Any]:
-    """The embed a dry run shows for an animated GIF sent as a video (gif_video.py): the
-    MP4 is made (as publishing will) to show its size and picture size."""
-    mime, size, width, height = "video/mp4", 0, 0, 0
+    """The embed a dry run shows for an animated GIF sent as a video (gif_video.py). The
+    MP4 is not made (a large GIF takes seconds to encode): its size shows as 0 and its
+    picture size is the GIF's, padded to even numbers as the conversion does."""
+    width = height = 0
     try:
-        data, info = gif_video(path)
-        size, width, height = len(data), info.width, info.height
-    except GifConversionError:
-        pass  # publishing reports it
-    embed = video_embed(_placeholder_blob(mime, size), alt, width, height)
+        info = inspect_image(path)
+        width, height = info.width + info.width % 2, info.height + info.height % 2
+    except ImageError:
+        pass  # `check` reports the image
+    embed = video_embed(_placeholder_blob("video/mp4", 0), alt, width, height)
     embed["presentation"] = GIF_PRESENTATION
     return embed
 
