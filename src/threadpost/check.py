@@ -21,7 +21,7 @@ from threadpost.image_fit import limit_finding
 from threadpost.images import ImageError, ImageInfo, inspect_image
 from threadpost.linkcheck import HandleResult, LinkResult, ProgressSink
 from threadpost.platforms.rules import rules_for
-from threadpost.values import PLATFORMS, PlatformName, Problem, Severity
+from threadpost.values import PLATFORMS, PlatformLimits, PlatformName, Problem, Severity
 from threadpost.video_limits import mix_finding, video_findings
 from threadpost.videos import VideoError, VideoInfo, inspect_video, is_video
 
@@ -122,16 +122,19 @@ def plan_draft(
     platforms: Sequence[PlatformName] | None = None,
     *,
     offline: bool,
+    limits: Mapping[PlatformName, PlatformLimits] | None = None,
 ) -> dict[PlatformName, Thread]:
-    """Plan `draft` for each chosen platform (in the draft's order), with each one's limits."""
+    """Plan `draft` for each chosen platform (in the draft's order), with each one's limits
+    (given in `limits`, as when a frozen plan is re-planned, or read for the network)."""
     from threadpost.plan import plan_thread
 
     chosen = list(dict.fromkeys(platforms or draft.front.platforms))
     front = draft.front
+    given = limits or {}
     return {
         platform: plan_thread(
             draft,
-            networks.limits_for(platform, settings, offline=offline),
+            given.get(platform) or networks.limits_for(platform, settings, offline=offline),
             # The front matter wins; the configuration fills in what it leaves out.
             visibility=front.visibility or settings.mastodon.visibility,
             reply_visibility=front.reply_visibility or settings.mastodon.reply_visibility,

@@ -16,7 +16,7 @@ from threadpost.aliases import alias_draft
 from threadpost.draft import Draft, DraftPost, FrontMatter
 from threadpost.platforms.mastodon.visibility import reply_visibility as narrowed_reply
 from threadpost.platforms.rules import NetworkRules, rules_for
-from threadpost.span_fit import SpanCounter
+from threadpost.span_fit import NumberedMeasure, SpanCounter
 from threadpost.text.count import shorten_links_for_display, utf8_length
 from threadpost.text.entities import Entity, protected_spans
 from threadpost.text.graphemes import grapheme_boundaries
@@ -252,11 +252,18 @@ def _split_all(
                     lambda i: numbering_suffix(number_format, offset + i + 1, total)
                 )
 
+            def measure(post: DraftPost = post, offset: int = offset) -> NumberedMeasure:
+                # The same answers as sizes: how far a post reaches is then a bisection.
+                return counter_of(post).measure_with(
+                    lambda i: numbering_suffix(number_format, offset + i + 1, total)
+                )
+
             chunks = split_text(
                 post.text,
                 fits_numbered,
                 breaks=partial(breaks_of, post),
                 fits_span=fits_span,
+                measure=measure,
             )
             pieces.extend(_Piece(post, chunk, n == 0) for n, chunk in enumerate(chunks))
         return pieces

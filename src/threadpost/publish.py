@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
 
 from threadpost.clock import Clock, utc_now
+from threadpost.edit import edit_offer
 from threadpost.errors import (
     AuthFailed,
     ExitStatus,
@@ -46,6 +47,7 @@ from threadpost.errors import (
     ValidationFailed,
 )
 from threadpost.refusal import refuse_errors
+from threadpost.repeats import record_source, refuse_repeats
 from threadpost.store import (
     FINISHED_STATES,
     Ledger,
@@ -159,17 +161,31 @@ def refuse_plan_errors(draft: Draft, plans: Mapping[PlatformName, Thread]) -> No
     refuse_errors({draft.path: [p for thread in plans.values() for p in thread.problems]})
 
 
-def refuse_conflicts(ledger: Ledger, draft: Draft, *, again: bool) -> None:
+def refuse_conflicts(
+    ledger: Ledger,
+    draft: Draft,
+    *,
+    again: bool,
+    plans: Mapping[PlatformName, Thread] | None = None,
+) -> None:
     """Refuse, before asking anything, what `freeze_thread` would refuse: a draft already
-    published (without `again`), or one edited after its thread began posting."""
+    published (without `again`), or one edited after its thread began posting; given the
+    `plans`, posts already online on one of their networks from any draft (`repeats`).
+    A draft published to other networks only is not a repeat."""
     path = str(draft.path.resolve())
     existing = ledger.threads(draft_path=path)
-    finished = [t for t in existing if t.state in FINISHED_STATES]
+    finished = [
+        t
+        for t in existing
+        if t.state in FINISHED_STATES and (plans is None or set(t.platforms) & set(plans))
+    ]
     if finished and not again:
         last = finished[-1]
+        changed = last.content_hash != draft.content_hash
         raise StoreError(
             f"{draft.path} was already published as thread {last.id} ({last.state}); "
-            "pass --again to publish it once more",
+            + (edit_offer(last) if changed else "")
+            + "pass --again to publish it once more",
             hint=f"threadpost status {last.id} shows where it went",
         )
     for record in (t for t in existing if t.state in ("scheduled", "incomplete")):
@@ -180,6 +196,17 @@ def refuse_conflicts(ledger: Ledger, draft: Draft, *, again: bool) -> None:
                 hint=f"let `threadpost run` finish it, or `threadpost cancel {record.id}` "
                 "and publish the new draft with --again",
             )
+    if plans is not None:
+        # The draft's own unfinished thread is resumed, not repeated.
+        active = [t.id for t in existing if t.state in ("scheduled", "incomplete")]
+        refuse_repeats(
+            ledger,
+            draft.path,
+            plans,
+            again=again,
+            other_than=next(iter(active), None),
+            waiting=True,
+        )
 
 
 def freeze_thread(
@@ -201,7 +228,10 @@ def freeze_thread(
     # One transaction under the write lock: two processes freezing the same draft at once
     # (two `publish`, or `schedule` racing `publish`) find the same thread, never make two.
     with ledger.transaction():
-        return _freeze(ledger, draft, plans, schedule_at=schedule_at, now=now, again=again)
+        frozen = _freeze(ledger, draft, plans, schedule_at=schedule_at, now=now, again=again)
+        if frozen.action != Freeze.RESUMED:
+            record_source(ledger, frozen.thread_id, plans, again=again)
+        return frozen
 
 
 def _freeze(
@@ -213,7 +243,7 @@ def _freeze(
     now: datetime,
     again: bool,
 ) -> Frozen:
-    refuse_conflicts(ledger, draft, again=again)
+    refuse_conflicts(ledger, draft, again=again, plans=plans)
     path = str(draft.path.resolve())
     title = draft.front.title
     record = next(

@@ -133,6 +133,9 @@ class RunItem:
     #: A warning worth a line in the cron log (late publication).
     warning: str | None = None
     result: PublishResult | None = None
+    #: What bringing the plan up to date with the draft file said (`draft_refresh`): the
+    #: edited draft published, the file gone, an edit after posting began.
+    draft_warnings: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         """The item as JSON-able data."""
@@ -143,6 +146,7 @@ class RunItem:
             "message": self.message,
             "warning": self.warning,
             "result": self.result.to_json() if self.result else None,
+            "draft_warnings": list(self.draft_warnings),
         }
 
 
@@ -230,6 +234,7 @@ def _run_leased(
     lease: Lease,
     policy: RetryPolicy | None,
 ) -> RunItem:
+    from threadpost.draft_refresh import refresh_from_draft
     from threadpost.link_recheck import recheck_links
     from threadpost.publish import publish_thread
 
@@ -255,6 +260,9 @@ def _run_leased(
                 f"thread {thread_id} is {_human(late)} late (was due "
                 f"{local_time(record.schedule_at, settings.timezone)}); publishing it now"
             )
+    # The draft file is the source of truth: an edit since `schedule` is what is sent (and
+    # what the links are re-checked on).
+    refreshed = refresh_from_draft(ledger, thread_id, settings, now=now)
     if record.state == "scheduled":
         # First start only: a resumed thread's links were followed when it started.
         dead_links = recheck_links(ledger, thread_id, settings, now)
@@ -276,7 +284,9 @@ def _run_leased(
         if result.state == "failed"
         else "published"
     )
-    return RunItem(thread_id, record.draft_path, action, result.error, warning, result)
+    return RunItem(
+        thread_id, record.draft_path, action, result.error, warning, result, refreshed.warnings
+    )
 
 
 def local_time(moment: datetime, tz: ZoneInfo) -> str:

@@ -15,13 +15,59 @@ again with that alone if one disagrees: this is a shortcut, never the judge.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Sequence
-from itertools import accumulate, pairwise
+from collections.abc import Callable, Iterator, Sequence
+from functools import partial
+from itertools import accumulate, repeat
+from operator import add, le, sub
 
 from threadpost.platforms.rules import NetworkRules
 from threadpost.text.count import short_url, utf8_length
+from threadpost.text.split import Prefixes
 from threadpost.values import PlatformLimits
+
+# Characters over one UTF-8 byte, in runs of one width (2, 3 or 4 bytes each).
+_WIDE = re.compile("[\u0080-\u07ff]+|[\u0800-\uffff]+|[\U00010000-\U0010ffff]+")
+#: Bytes beyond one of a character: [above U+FFFF][above U+07FF].
+_EXTRA_BYTES = ((1, 2), (3, 3))
+#: Where a cluster of several code points may be: an ASCII cluster is one code point, but
+#: for CR LF.
+_NOT_PLAIN = re.compile("[^\x00-\x7f]+|\r\n")
+
+
+def _long_clusters(text: str, cluster_starts: Sequence[int]) -> Iterator[tuple[int, int]]:
+    """(head, tail) of every cluster of more than one code point, in order; found around the
+    text's non-ASCII runs instead of walking every cluster."""
+    last = -1  # index of the last cluster looked at
+    for run in _NOT_PLAIN.finditer(text):
+        first, end = run.span()
+        index = max(bisect_right(cluster_starts, first) - 1, last + 1)
+        while index < len(cluster_starts) - 1 and cluster_starts[index] < end:
+            head, tail = cluster_starts[index], cluster_starts[index + 1]
+            if tail - head > 1:
+                yield head, tail
+            index += 1
+        last = index - 1
+
+
+def pairwise_deltas(prefix: list[int]) -> list[int]:
+    """The steps of a prefix sum: [b - a for a, b in pairwise(prefix)]."""
+    return list(map(sub, prefix[1:], prefix[:-1]))
+
+
+def _sizes(offsets: list[int], events: list[tuple[int, int, int]]) -> tuple[list[int], list[int]]:
+    """(count, bytes) before each offset: the offset plus the deltas of the events at a
+    position below it."""
+    events.sort()
+    positions = [event[0] for event in events]
+    counts = [0, *accumulate(event[1] for event in events)]
+    sizes = [0, *accumulate(event[2] for event in events)]
+    found = list(map(partial(bisect_left, positions), offsets))
+    return (
+        list(map(add, offsets, map(counts.__getitem__, found))),
+        list(map(add, offsets, map(sizes.__getitem__, found))),
+    )
 
 
 class SpanCounter:
@@ -49,12 +95,14 @@ class SpanCounter:
         marker = rules.countable_length("xx", limits)
         fix_at: list[int] = []
         fixes: list[int] = []
-        for head, tail in pairwise(cluster_starts):
-            if tail - head > 1:
-                delta = rules.countable_length(f"x{text[head:tail]}x", limits) - marker - 1
-                if delta:
-                    fix_at.append(head)
-                    fixes.append(delta)
+        #: Offsets inside a cluster (not starting one), sorted.
+        self.inside: list[int] = []
+        for head, tail in _long_clusters(text, cluster_starts):
+            self.inside.extend(range(head + 1, tail))
+            delta = rules.countable_length(f"x{text[head:tail]}x", limits) - marker - 1
+            if delta:
+                fix_at.append(head)
+                fixes.append(delta)
         self.fix_at = fix_at
         self.fix_before = [0, *accumulate(fixes)]
         entities = rules.entities(text)
@@ -74,6 +122,63 @@ class SpanCounter:
         self.count_before = [0, *accumulate(extra_count)]
         self.bytes_before = [0, *accumulate(extra_bytes)]
         self.base = rules.countable_length("", limits, spoiler_text=spoiler_text)
+        self._prefixes: tuple[list[int], list[int], Prefixes | None] | None = None
+
+    def prefixes(self, ends: list[int], starts: list[int]) -> Prefixes | None:
+        """What `fits_with`'s answers add up from, before each offset (see `Prefixes`): the
+        counted clusters plus what the entities ended (at an end) or started (at a start)
+        before it add, and the same for bytes. None when an entity holds a start offset or
+        the sums do not grow (the answers would then not be differences of prefixes).
+        Kept for the last offsets asked about: every numbering round asks again."""
+        cached = self._prefixes
+        if cached is not None and cached[0] == ends and cached[1] == starts:
+            return cached[2]
+        found = self._compute_prefixes(ends, starts)
+        self._prefixes = (list(ends), list(starts), found)
+        return found
+
+    def _compute_prefixes(self, ends: list[int], starts: list[int]) -> Prefixes | None:
+        entity_starts, entity_ends = self.starts, self.ends
+        if not all(map(le, entity_ends, entity_ends[1:])):
+            return None  # overlapping entities: an entity's extra is not one prefix step
+        for first, last in zip(entity_starts, entity_ends, strict=True):
+            # A chunk starting inside an entity: `fits_with` counts none of the entity's
+            # extra, a difference of prefixes would count part of it.
+            after = bisect_right(starts, first)
+            if after < len(starts) and starts[after] < last:
+                return None
+        # The sizes before offset o are o plus what every event at a position below o adds
+        # (a code point inside a cluster: one less; a fix of a cluster's count; an entity's
+        # extra once it has ended, or for a start, once it has begun; the extra bytes of a
+        # character over one byte). Events are few: one bisection per offset sums them.
+        common: list[tuple[int, int, int]] = [(at, -1, 0) for at in self.inside]
+        common += zip(self.fix_at, pairwise_deltas(self.fix_before), repeat(0))
+        if self.limits.max_bytes is not None:
+            for run in _WIDE.finditer(self.text):
+                width = _EXTRA_BYTES[run.group()[0] > "\uffff"][run.group()[0] > "\u07ff"]
+                common += ((at, 0, width) for at in range(*run.span()))
+        count_extra = pairwise_deltas(self.count_before)
+        bytes_extra = pairwise_deltas(self.bytes_before)
+        at_end = _sizes(
+            ends,
+            common
+            + list(zip([end - 1 for end in entity_ends], count_extra, bytes_extra, strict=True)),
+        )
+        at_start = _sizes(
+            starts, common + list(zip(entity_starts, count_extra, bytes_extra, strict=True))
+        )
+        sums = [at_end[0], at_start[0]]
+        if self.limits.max_bytes is not None:
+            sums += [at_end[1], at_start[1]]
+        if not all(all(map(le, values, values[1:])) for values in sums):
+            return None
+        if self.limits.max_bytes is None:
+            return Prefixes(at_end[0], at_start[0], None, None)
+        return Prefixes(at_end[0], at_start[0], at_end[1], at_start[1])
+
+    def measure_with(self, suffix: Callable[[int], str]) -> NumberedMeasure:
+        """`fits_with`'s answers as sizes for `text.split` (its `SpanMeasure`)."""
+        return NumberedMeasure(self, suffix)
 
     def clusters(self, start: int, end: int) -> int:
         """What the network counts for text[start:end], entities aside (offsets at clusters)."""
@@ -137,3 +242,28 @@ class SpanCounter:
             return base + count + tail_count <= max_count
 
         return fits
+
+
+class NumberedMeasure:
+    """A `SpanCounter` with a numbering: the sizes and budgets `text.split.SpanMeasure` asks
+    for. A chunk fits as post i exactly when `SpanCounter.fits_with(suffix)` says it does."""
+
+    def __init__(self, counter: SpanCounter, suffix: Callable[[int], str]) -> None:
+        self.counter = counter
+        self.suffix = suffix
+
+    def prefixes(self, ends: list[int], starts: list[int]) -> Prefixes | None:
+        return self.counter.prefixes(ends, starts)
+
+    def budget(self, index: int) -> tuple[int, int | None]:
+        counter = self.counter
+        rules, limits = counter.rules, counter.limits
+        tail = self.suffix(index)
+        tail = f" {tail}" if tail else ""
+        # As `fits_with` counts the suffix: after a letter, so a stripping network counts
+        # the space in front of it.
+        counted = rules.countable_length(f"x{tail}", limits) - rules.countable_length("x", limits)
+        count = limits.max_graphemes - counter.base - counted
+        if limits.max_bytes is None:
+            return count, None
+        return count, limits.max_bytes - utf8_length(tail)

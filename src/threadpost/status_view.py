@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from threadpost.draft_changes import draft_mark, draft_note, draft_state
 from threadpost.schedule import local_time
 from threadpost.store import ACTIVE_STATES, Ledger, ThreadRecord
 from threadpost.values import Problem
@@ -49,8 +50,16 @@ def thread_entry(
                 {"post": w.post, "code": w.code, "message": w.message}
                 for w in ledger.warnings(record.id, platform.platform)
             ]
+            # When each post was last edited in place (`threadpost edit`), None if never.
+            edited = {e.index: e.edited_at for e in ledger.edits(record.id, platform.platform)}
             entry["posts"] = [
-                {"index": p.index, "state": p.state, "url": p.url, "remote_id": p.remote_id}
+                {
+                    "index": p.index,
+                    "state": p.state,
+                    "url": p.url,
+                    "remote_id": p.remote_id,
+                    "edited_at": iso_local(edited.get(p.index), tz),
+                }
                 for p in planned
             ]
         platforms[platform.platform] = entry
@@ -62,6 +71,9 @@ def thread_entry(
         "schedule": iso_local(record.schedule_at, tz),
         "schedule_utc": record.schedule_at.isoformat() if record.schedule_at else None,
         "last_error": record.last_error,
+        # Only while it may still be sent: "unchanged", "changed" (since it was frozen) or
+        # "missing"; None for a finished thread.
+        "draft_state": draft_state(ledger, record) if record.state in ACTIVE_STATES else None,
         "platforms": platforms,
     }
 
@@ -69,6 +81,11 @@ def thread_entry(
 def _warning(entry: dict[str, Any]) -> Problem:
     """A warning of the `--json` entry as the value it was read from."""
     return Problem("warning", entry["code"], str(entry["message"]), post=entry["post"])
+
+
+def _started(entry: dict[str, Any]) -> bool:
+    """Some post of the thread is online: its plan is final, whatever the draft says."""
+    return any(info["published"] for info in entry["platforms"].values())
 
 
 def _progress(entry: dict[str, Any]) -> str:
@@ -96,6 +113,7 @@ class ThreadList:
             return [
                 f"{r.id}  {local_or_now(r.schedule_at, self.tz):<22} {r.state:<10} "
                 f"{_progress(e)}  {r.title or r.draft_path}"
+                f"{draft_mark(e['draft_state'], started=_started(e))}"
                 for r, e in pairs
             ]
         return [f"{r.id}  {r.state:<10} {_progress(e)}  {r.draft_path}" for r, e in pairs]
@@ -119,6 +137,9 @@ class ThreadStatus:
             lines.append(f"  scheduled for {local_or_now(record.schedule_at, self.tz)}")
         if record.last_error:
             lines.append(f"  {record.last_error}")
+        draft_line = draft_note(self.entry["draft_state"], started=_started(self.entry))
+        if draft_line:
+            lines.append(f"  {draft_line}")
         for platform, info in self.entry["platforms"].items():
             lines.append(
                 f"{platform}: {info['state']}, {info['published']}/{info['total']} published"
@@ -130,6 +151,9 @@ class ThreadStatus:
             for post in info["posts"]:
                 if post["url"]:
                     note = "" if post["state"] == "confirmed" else f" ({post['state']})"
+                    if post.get("edited_at"):
+                        edited = datetime.fromisoformat(post["edited_at"])
+                        note += f" (edited {local_time(edited, self.tz)})"
                     lines.append(f"  {post['index']:>3}. {post['url']}{note}")
         return lines
 

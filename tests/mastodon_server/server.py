@@ -41,6 +41,11 @@ text as typed is at GET /api/v1/statuses/:id/source (own statuses only). An acco
 statuses: GET /api/v1/accounts/:id/statuses, newest first, paged with max_id / since_id /
 min_id and `limit` (default 20, at most 40), with exclude_replies / exclude_reblogs /
 only_media, and a Link header like Mastodon's.
+Edits (Mastodon 3.5+): PUT /api/v1/statuses/:id (own statuses only, 404 otherwise; text,
+spoiler_text, sensitive, language; `media_ids` are the attachments kept, `media_attributes`
+re-describe them; validated like a new status; sets edited_at; the original and each
+version at GET /api/v1/statuses/:id/history); PUT /api/v1/media/:id re-describes media not
+yet attached (404 once attached, as on Mastodon).
 
 Control API (for a server run as a subprocess, `python -m mastodon_server`):
     GET  /_control/requests          recorded requests (JSON)
@@ -94,7 +99,7 @@ _ENDPOINT_SCOPES: Final = (
     ("GET", re.compile(r"/api/v1/accounts/verify_credentials"), ("read:accounts", "profile")),
     ("GET", re.compile(r"/api/v1/accounts/lookup"), ("read:accounts",)),
     ("GET", re.compile(r"/api/v1/accounts/\w+/statuses"), ("read:statuses",)),
-    ("GET", re.compile(r"/api/v1/statuses/\w+(/context|/source)?"), ("read:statuses",)),
+    ("GET", re.compile(r"/api/v1/statuses/\w+(/context|/source|/history)?"), ("read:statuses",)),
     ("POST", re.compile(r"/api/v1/statuses"), ("write:statuses",)),
     ("PUT", re.compile(r"/api/v1/statuses/\w+"), ("write:statuses",)),
     ("DELETE", re.compile(r"/api/v1/statuses/\w+"), ("write:statuses",)),
@@ -214,6 +219,11 @@ class StoredStatus:
     #: The status it quotes (Mastodon 4.5 `quoted_status_id`), accepted at once: here every
     #: post keeps the default quote policy, which lets anyone quote a public post.
     quoted_status_id: str | None = None
+    #: When it was last edited (PUT /api/v1/statuses/:id); None while never.
+    edited_at: datetime | None = None
+    #: Its StatusEdit entities, oldest first: the original and each edit (Mastodon keeps
+    #: the original as the first entry once the status is edited).
+    history: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -567,7 +577,7 @@ class MastodonTestServer:
             ),
             "reblogs_count": 0,
             "favourites_count": 0,
-            "edited_at": None,
+            "edited_at": self._iso(status.edited_at) if status.edited_at else None,
             "content": self._content(status),
             "reblog": None,
             "application": {"name": "threadpost", "website": None},
@@ -824,17 +834,23 @@ class MastodonTestServer:
         match = re.fullmatch(r"/api/v1/media/(\w+)", path)
         if match and method == "GET":
             return self._get_media(match.group(1), username)
+        if match and method == "PUT":
+            return self._put_media(request, match.group(1), username)
         match = re.fullmatch(r"/api/v1/accounts/(\w+)/statuses", path)
         if match and method == "GET":
             status_code, body, link = self._account_statuses(request, match.group(1))
             if link:
                 request.answer_headers["Link"] = link
             return status_code, body
-        match = re.fullmatch(r"/api/v1/statuses/(\w+)(/context|/source)?", path)
+        match = re.fullmatch(r"/api/v1/statuses/(\w+)(/context|/source|/history)?", path)
         if match:
             status = self.statuses.get(match.group(1))
             if status is None or status.deleted:
                 raise _Reply(404, "Record not found")
+            if not match.group(2) and method == "PUT":
+                return self._put_status(request, status, username)
+            if match.group(2) == "/history" and method == "GET":
+                return 200, self._history(status)
             if match.group(2) == "/source" and method == "GET":
                 # Only the author may read the source (it is what editing starts from).
                 if not self.config.serve_source or status.account != username:
@@ -958,6 +974,135 @@ class MastodonTestServer:
             if key is not None:
                 self._idempotency[(username, key)] = (status.id, now)
             return 200, self._status_json(status)
+
+    # -- editing (Mastodon 3.5+: StatusesController#update, UpdateStatusService) ----------
+
+    def _put_status(
+        self, request: RecordedRequest, status: StoredStatus, username: str
+    ) -> tuple[int, Any]:
+        """PUT /api/v1/statuses/:id: the author's own status only (404 otherwise, as
+        `Status.where(account: current_account).find`). Like UpdateStatusService: the text,
+        spoiler_text, sensitive and language are replaced; `media_ids` lists the attachments
+        the status keeps (left out, it keeps none), each its own and either unattached or
+        already on this status; `media_attributes[]` ({id, description, focus}) re-describe
+        attachments of this edit; a poll not sent again is removed (media and a poll never
+        go together); the length is validated like a new status. The original is kept as
+        the first StatusEdit of its history, then each edit; `edited_at` is set."""
+        if status.account != username:
+            raise _Reply(404, "Record not found")
+        now = self._now()
+        with self._lock:
+            text = request.value("status") or ""
+            spoiler = request.value("spoiler_text") or ""
+            sensitive = _truthy(request.value("sensitive"))
+            language = request.value("language") or status.language
+            media_ids = request.form.get("media_ids[]", []) or (
+                [str(m) for m in request.json.get("media_ids") or []]
+                if isinstance(request.json, dict)
+                else []
+            )
+            if len(media_ids) > self.config.max_media_attachments:
+                raise _Reply(
+                    422,
+                    f"Validation failed: Cannot attach more than "
+                    f"{self.config.max_media_attachments} files",
+                )
+            found = [self.media.get(m) for m in media_ids]
+            if any(
+                media is None
+                or media.account != username
+                or media.status_id not in (None, status.id)
+                for media in found
+            ):
+                raise _Reply(422, "Some of the media attachments could not be found")
+            body = request.json if isinstance(request.json, dict) else {}
+            attributes = body.get("media_attributes")
+            descriptions: dict[str, str | None] = {}
+            for attribute in attributes or []:
+                media_id = str(attribute.get("id"))
+                if media_id not in media_ids:
+                    continue  # UpdateStatusService only touches this edit's media
+                description = attribute.get("description")
+                if description is not None and len(str(description)) > MAX_DESCRIPTION:
+                    raise _Reply(
+                        422,
+                        "Validation failed: Description is too long "
+                        f"(maximum is {MAX_DESCRIPTION})",
+                    )
+                descriptions[media_id] = None if description is None else str(description)
+            poll = self._poll_from(request, now)
+            if poll is not None and media_ids:
+                raise _Reply(
+                    422,
+                    f"Cannot attach more than {self.config.max_media_attachments} files",
+                )
+            if not text.strip() and not media_ids:
+                raise _Reply(422, "Validation failed: Text can't be blank")
+            length = status_length(text, spoiler, self.config.characters_reserved_per_url)
+            if length > self.config.max_characters:
+                raise _Reply(
+                    422,
+                    f"Validation failed: Text character limit of "
+                    f"{self.config.max_characters} exceeded",
+                )
+            if not status.history:
+                status.history.append(self._edit_json(status, status.created_at))
+            for media_id in status.media_ids:
+                if media_id not in media_ids:
+                    self.media[media_id].status_id = None  # detached, as Mastodon does
+            for media_id in media_ids:
+                self.media[media_id].status_id = status.id
+                if media_id in descriptions:
+                    self.media[media_id].description = descriptions[media_id]
+            status.text = text
+            status.spoiler_text = spoiler
+            status.sensitive = sensitive or bool(spoiler)
+            status.language = language
+            status.media_ids = list(media_ids)
+            status.poll = poll
+            status.edited_at = now
+            status.history.append(self._edit_json(status, now))
+            return 200, self._status_json(status)
+
+    def _edit_json(self, status: StoredStatus, at: datetime) -> dict[str, Any]:
+        """A StatusEdit entity: the status's content as it is now, stamped `at`."""
+        return {
+            "content": self._content(status),
+            "spoiler_text": status.spoiler_text,
+            "sensitive": status.sensitive,
+            "created_at": self._iso(at),
+            "account": self._account_json(status.account),
+            "poll": None
+            if status.poll is None
+            else {"options": [{"title": option} for option in status.poll.options]},
+            "media_attachments": [self._media_json(self.media[m]) for m in status.media_ids],
+            "emojis": [],
+        }
+
+    def _history(self, status: StoredStatus) -> list[dict[str, Any]]:
+        """GET /api/v1/statuses/:id/history: every version, oldest first; a status never
+        edited has its one version."""
+        with self._lock:
+            return list(status.history) or [self._edit_json(status, status.created_at)]
+
+    def _put_media(self, request: RecordedRequest, media_id: str, username: str) -> tuple[int, Any]:
+        """PUT /api/v1/media/:id: the description (and focus) of the account's media before
+        it is attached (MediaController: `media_attachments.where(status_id: nil)`); an
+        attached one is 404, re-described through its status's edit instead."""
+        with self._lock:
+            media = self.media.get(media_id)
+            if media is None or media.account != username or media.status_id is not None:
+                raise _Reply(404, "Record not found")
+            description = request.value("description")
+            if description is not None:
+                if len(description) > MAX_DESCRIPTION:
+                    raise _Reply(
+                        422,
+                        "Validation failed: Description is too long "
+                        f"(maximum is {MAX_DESCRIPTION})",
+                    )
+                media.description = description
+            return 200, self._media_json(media)
 
     def _search(self, request: RecordedRequest) -> dict[str, Any]:
         """GET /api/v2/search: a post's address (`url` or `uri`) with resolve=true finds

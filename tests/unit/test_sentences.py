@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import random
+import re
+
 import pytest
 
+from threadpost.text import sentences as sentences_module
 from threadpost.text.sentences import BreakKind, break_opportunities, classify_break, sentence_spans
 
 NBSP = "\u00a0"
@@ -188,3 +192,68 @@ def test_no_break_between_cjk_and_latin_or_in_latin_runs() -> None:
     assert [brk.end for brk in break_opportunities("한국어 문장")] == [3]
     # Thai, Lao, Khmer, Myanmar: no dictionary, no guessing.
     assert break_opportunities("ภาษาไทยไม่มีการเว้นวรรค") == []
+
+
+def test_no_mark_that_classify_break_looks_at_is_a_letter_or_digit() -> None:
+    # break_opportunities takes a lone space between two letters or digits for a WORD break
+    # without classifying it: sound only while none of these marks is one.
+    marks = (
+        sentences_module._NO_BREAK_AFTER
+        | sentences_module._NO_BREAK_BEFORE
+        | sentences_module._CLOSERS
+        | sentences_module._OPENERS
+        | sentences_module._TERMINATORS
+        | sentences_module._CLAUSE_MARKS
+        | sentences_module._DASHES
+        | {"."}
+    )
+    assert [mark for mark in marks if re.match(r"[^\W_]", mark)] == []
+
+
+def test_plain_gaps_are_classified_as_classify_break_would() -> None:
+    rng = random.Random(11)
+    pieces = [
+        "word",
+        "Mot",
+        "3",
+        "é",
+        "e\u0301",
+        "x.",
+        "M.",
+        "etc.",
+        "«",
+        "»",
+        "?",
+        "—",
+        "-",
+        ",",
+        "\u00a0",
+        "\t",
+        " ",
+        "  ",
+        "\n",
+        "\n\n",
+        "_",
+        "あ",
+        "。",
+        "(",
+        ")",
+        "…",
+        "J.-C.",
+    ]
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 14)))
+        expected = []
+        for match in re.finditer(r"(?:(?![\u00a0\u2007\u202f])\s)+", text):
+            start, end = match.span()
+            if start == 0 or end == len(text):
+                continue
+            kind = classify_break(text, start, end)
+            if kind is not None:
+                expected.append((start, end, kind))
+        found = [
+            (b.end, b.next_start, b.kind)
+            for b in break_opportunities(text)
+            if b.end != b.next_start
+        ]
+        assert found == expected, text

@@ -89,3 +89,67 @@ def test_a_wrong_shortcut_never_yields_a_chunk_that_does_not_fit() -> None:
     chunks = split_text(text, fits, fits_span=lambda: always)
     assert chunks == split_text(text, fits)
     assert all(len(chunk.text) <= 50 for chunk in chunks)
+
+
+@pytest.mark.parametrize(("rules", "limits"), NETWORKS, ids=["mastodon", "bluesky"])
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_splits_by_prefix_sizes_are_the_splits_by_fits(
+    rules: NetworkRules, limits: PlatformLimits, seed: int
+) -> None:
+    # The bisections over prefix sizes give the chunks that probing the rules' own fits
+    # gives (the straightforward reference), numbered "i/n" as the planner numbers.
+    rng = random.Random(seed)
+    text = "".join(rng.choice(PIECES) + rng.choice([" ", " ", "\n", "\n\n"]) for _ in range(120))
+    text = text.strip()
+    clusters = grapheme_boundaries(text)
+    breaks = allowed_breaks(text, protected=protected_spans(text), cluster_starts=clusters)
+    counter = SpanCounter(text, clusters, rules, limits, spoiler_text="", shorten=False)
+    sizes = counter.prefixes(
+        [brk.end for brk in breaks] + [len(text)], [0] + [brk.next_start for brk in breaks]
+    )
+    assert sizes is not None  # the shortcut is in use, not the probing fallback
+
+    probes = 0
+
+    def fits(candidate: str, index: int) -> bool:
+        nonlocal probes
+        probes += 1
+        return rules.fits(f"{candidate} {index + 1}/99", limits)
+
+    measured = split_text(
+        text,
+        fits,
+        breaks=lambda: breaks,
+        measure=lambda: counter.measure_with(lambda i: f"{i + 1}/99"),
+    )
+    # fits was asked only about the whole text and each chosen chunk: no fallback split.
+    assert probes == 1 + len(measured)
+    assert measured == split_text(text, fits)
+    assert len(measured) > 5
+
+
+def test_prefix_sizes_answer_as_fits_with() -> None:
+    rules, limits = NETWORKS[1]
+    text = _text(5)
+    clusters = grapheme_boundaries(text)
+    breaks = allowed_breaks(text, protected=protected_spans(text), cluster_starts=clusters)
+    counter = SpanCounter(text, clusters, rules, limits, spoiler_text="", shorten=False)
+    ends = [brk.end for brk in breaks] + [len(text)]
+    starts = [0] + [brk.next_start for brk in breaks]
+    sizes = counter.prefixes(ends, starts)
+    assert sizes is not None and sizes.bytes_at_end is not None
+    assert sizes.bytes_at_start is not None
+    measure = counter.measure_with(lambda i: f"{i + 1}/7")
+    span_fits = counter.fits_with(lambda i: f"{i + 1}/7")
+    rng = random.Random(8)
+    for _ in range(1000):
+        u = rng.randrange(-1, len(breaks))
+        v = min(u + 1 + rng.randrange(40), len(breaks))
+        index = rng.randrange(7)
+        count, most_bytes = measure.budget(index)
+        assert most_bytes is not None
+        by_sizes = (
+            sizes.count_at_end[v] - sizes.count_at_start[u + 1] <= count
+            and sizes.bytes_at_end[v] - sizes.bytes_at_start[u + 1] <= most_bytes
+        )
+        assert by_sizes == span_fits(starts[u + 1], ends[v], index)

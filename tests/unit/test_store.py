@@ -250,8 +250,11 @@ def test_a_ledger_with_duplicates_migrates_and_gains_the_index_once_they_are_can
         ledger.conn.execute("UPDATE threadpost_meta SET value = '2' WHERE key = 'schema_version'")
         second = "ffff0000"
         ledger.conn.execute(
-            "INSERT INTO threads SELECT ?, draft_path, content_hash, title, platforms,"
-            " schedule_at, state, last_error, created_at, updated_at FROM threads WHERE id = ?",
+            # Columns named: the table has schema 4's columns too (the ledger was made new).
+            "INSERT INTO threads (id, draft_path, content_hash, title, platforms, schedule_at,"
+            " state, last_error, created_at, updated_at) SELECT ?, draft_path, content_hash,"
+            " title, platforms, schedule_at, state, last_error, created_at, updated_at"
+            " FROM threads WHERE id = ?",
             (second, first),
         )
     with open_ledger(db) as ledger:  # migration 3 runs; the duplicates stand in the way

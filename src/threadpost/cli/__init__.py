@@ -16,6 +16,7 @@ from threadpost.cli import (  # noqa: F401
     accounts,
     authoring,
     bluesky,
+    editing,
     importing,
     mastodon,
     publishing,

@@ -22,7 +22,8 @@ app = typer.Typer(
     help="Write threads as plain-text drafts; check, preview and publish them to "
     "Mastodon and Bluesky.",
     no_args_is_help=True,
-    add_completion=False,
+    # --install-completion and --show-completion (bash, zsh, fish, PowerShell).
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )

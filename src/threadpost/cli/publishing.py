@@ -166,9 +166,13 @@ def _publish_now(
     open_publisher: Any = None,
     on_confirm: Callable[[PostRef], None] | None = None,
 ) -> PublishResult:
+    from threadpost.clock import utc_now
+    from threadpost.draft_refresh import refresh_from_draft
     from threadpost.publish import publish_thread
 
     with _thread_lease(ledger, thread_id, settings, "publish") as lease:
+        for warning in refresh_from_draft(ledger, thread_id, settings, now=utc_now()).warnings:
+            echo(f"Warning: {warning}", err=True)
         return publish_thread(
             ledger,
             thread_id,
@@ -221,7 +225,12 @@ def publish(
     platform: PlatformOption = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
     again: Annotated[
-        bool, typer.Option("--again", help="Publish a draft that was already published.")
+        bool,
+        typer.Option(
+            "--again",
+            help="Publish a draft that was already published (or whose posts are already "
+            "online from another draft).",
+        ),
     ] = False,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show exactly what would be sent; send nothing.")
@@ -275,7 +284,7 @@ def publish(
         broken_links="warning" if allow_broken_links else "error",
     )
     with _ledger(settings) as ledger:
-        refuse_conflicts(ledger, checked.draft, again=again)
+        refuse_conflicts(ledger, checked.draft, again=again, plans=checked.threads)
         summary = ", ".join(
             f"{p} {counted(len(t.posts), 'post')}" for p, t in checked.threads.items()
         )
@@ -366,7 +375,12 @@ def schedule(
     ] = None,
     platform: PlatformOption = None,
     again: Annotated[
-        bool, typer.Option("--again", help="Schedule a draft that was already published.")
+        bool,
+        typer.Option(
+            "--again",
+            help="Schedule a draft that was already published (or whose posts are already "
+            "online from another draft).",
+        ),
     ] = False,
     offline: OfflineOption = False,
     as_json: JsonOption = False,
@@ -530,8 +544,9 @@ def run(
     else:
         say = functools.partial(_logged, settings=settings)
         for item in report.items:
-            if item.warning:
-                say(f"Warning: {item.warning}", err=True)
+            for warning in (item.warning, *item.draft_warnings):
+                if warning:
+                    say(f"Warning: {warning}", err=True)
             say(
                 f"Thread {item.thread_id}: {item.action}"
                 + (f" — {item.message}" if item.message and item.action in ("busy", "gone") else "")

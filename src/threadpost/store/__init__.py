@@ -18,6 +18,7 @@ The package, one module per concern:
 - `plan_json`: a frozen plan as JSON and back;
 - `core`: the connection plumbing (transactions, writes only to the opened file);
 - `thread_queries`, `post_queries`, `lease_queries`: each table's queries, as mixins;
+- `source_queries`: what a thread was made from (source hashes, per-network fingerprints);
 - `ledger`: `Ledger` (all of the queries over one connection) and `open_ledger`.
 
 Everything importable from `threadpost.store` before the split still is, from here.
@@ -67,6 +68,7 @@ from threadpost.store.schema import (
     _migration_2,
     _migration_3,
 )
+from threadpost.store.source_queries import EarlierPublication, ThreadSource
 
 __all__ = [
     "ACTIVE_STATES",
@@ -75,6 +77,7 @@ __all__ = [
     "FINISHED_STATES",
     "ONE_ACTIVE_INDEX",
     "SCHEMA_VERSION",
+    "EarlierPublication",
     "Ledger",
     "LedgerDamaged",
     "LedgerFileChanged",
@@ -84,6 +87,7 @@ __all__ = [
     "PostRecord",
     "PostState",
     "ThreadRecord",
+    "ThreadSource",
     "ThreadState",
     "damaged_ledger",
     "open_ledger",

@@ -8,20 +8,23 @@ from pathlib import Path
 from typing import Final
 
 from threadpost.errors import StoreError
+from threadpost.store.edit_queries import EditQueries
 from threadpost.store.file_checks import _check_header, _create_file, _database_error
 from threadpost.store.lease_queries import LeaseQueries
 from threadpost.store.post_queries import PostQueries
 from threadpost.store.schema import _MIGRATIONS, APPLICATION, SCHEMA_VERSION
+from threadpost.store.source_queries import SourceQueries
 
 #: Milliseconds a writer waits for another process's lock before giving up.
 BUSY_TIMEOUT_MS: Final = 10_000
 
 
-class Ledger(PostQueries, LeaseQueries):
+class Ledger(PostQueries, LeaseQueries, SourceQueries, EditQueries):
     """An open ledger database. Use `open_ledger`; close it (or use `with`).
 
     Its queries come from the mixins, one per table group (`PostQueries` includes
-    `ThreadQueries`); the connection plumbing from `LedgerCore`."""
+    `ThreadQueries`; `EditQueries` the edits of published posts); the connection
+    plumbing from `LedgerCore`."""
 
     def __enter__(self) -> Ledger:
         return self

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-SCHEMA_VERSION: Final = 3
+SCHEMA_VERSION: Final = 5
 #: At most one unfinished thread per draft, once the ledger holds no duplicates (schema 3).
 ONE_ACTIVE_INDEX: Final = "threads_one_active_per_draft"
 APPLICATION: Final = "threadpost"
@@ -144,4 +145,74 @@ def _duplicate_active_rows(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     return [(str(row[0]), str(row[1])) for row in rows]
 
 
-_MIGRATIONS: Final = {1: _migration_1, 2: _migration_2, 3: _migration_3}
+def _migration_4(db: Database) -> None:
+    """The draft as the source of truth (issue 12): the hash of the draft's images next to
+    the hash of its bytes (an edit after `schedule` is noticed), whether the thread was
+    frozen with `--again` (a repeat the author asked for), and each network's fingerprint
+    of the planned posts (the same posts are never published twice, whatever the file).
+
+    The fingerprints of existing threads are computed from their frozen plans, their images
+    read where they still are; their images hash stays unknown (NULL: not compared)."""
+    import json
+
+    from threadpost.fingerprint import image_hash, post_extras, posts_fingerprint
+
+    # Each step only if not done yet: a ledger whose version was set back (by hand, or by
+    # a test that builds an old ledger from a new one) migrates again without failing.
+    threads, platforms = db.table("threads"), db.table("platforms")
+    if "images_hash" not in threads.columns_dict:
+        threads.add_column("images_hash", str)
+    if "again" not in threads.columns_dict:
+        threads.add_column("again", int, not_null_default=0)
+    if "fingerprint" not in platforms.columns_dict:
+        platforms.add_column("fingerprint", str)
+    platforms.create_index(["platform", "fingerprint"], if_not_exists=True)
+    rows = db.execute("SELECT thread_id, platform, plan FROM platforms").fetchall()
+    for thread_id, platform, plan in rows:
+        try:
+            posts = json.loads(plan)["posts"]
+            fingerprint = posts_fingerprint(
+                [
+                    (
+                        post["text"],
+                        [image_hash(Path(image["path"])) for image in post["images"]],
+                        post_extras(post.get("quote"), (post.get("poll") or {}).get("options")),
+                    )
+                    for post in posts
+                ]
+            )
+        except (ValueError, KeyError, TypeError):
+            continue  # an unreadable plan: `Ledger.plan` reports it when it is needed
+        db.execute(
+            "UPDATE platforms SET fingerprint = ? WHERE thread_id = ? AND platform = ?",
+            (fingerprint, thread_id, platform),
+        )
+
+
+def _migration_5(db: Database) -> None:
+    """`threadpost edit` (issue 15): every accepted edit of a published post, with the text
+    and fingerprint it now carries and when the network accepted it."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS edits ("
+        " id INTEGER PRIMARY KEY,"
+        " thread_id TEXT NOT NULL REFERENCES threads(id),"
+        " platform TEXT NOT NULL,"
+        " idx INTEGER NOT NULL,"
+        " remote_id TEXT NOT NULL,"
+        " fingerprint TEXT NOT NULL,"  # what the post now carries (see the adapter's recipe)
+        " text TEXT NOT NULL,"
+        " text_hash TEXT NOT NULL,"
+        " edited_at TEXT NOT NULL,"  # our clock, when the network accepted the edit
+        " remote_edited_at TEXT"  # the network's own edited_at, as it answered
+        ")"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS edits_by_thread ON edits (thread_id, platform, idx)")
+
+
+_MIGRATIONS: Final = {
+    1: _migration_1,
+    2: _migration_2,
+    3: _migration_3,
+    4: _migration_4,
+    5: _migration_5,
+}

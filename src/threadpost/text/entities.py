@@ -228,6 +228,8 @@ URL_SCHEMES = ("https", "http", "dat", "dweb", "ipfs", "ipns", "ssb", "gopher", 
 
 # A URL holds no ASCII whitespace (nor U+0085); other spaces can sit in an IRI query.
 _TT_TOKEN = re.compile("[^\t-\r \x85]+")
+# The last ASCII whitespace before the end of the searched range (`search` with `endpos`).
+_TT_LAST_SPACE = re.compile("[\t-\r \x85][^\t-\r \x85]*\\Z")
 # Ruby's valid_tco_url (the gem's, unlike the JavaScript port, takes no query part).
 _TCO = re.compile(r"[hH][tT][tT][pP][sSſ]?://[tT]\.[cC][oO]/([a-zA-Z0-9ſK]+)")
 # twitter-text's conformance data refuses a t.co slug over 40 characters; whether the Ruby gem
@@ -365,10 +367,8 @@ def _mastodon_urls(text: str) -> list[_Raw]:
     # scanned alone, and only tokens holding "://" can yield a URL with a scheme. Inside a
     # token the match is tried only where a URL can begin (see _url_candidates): trying every
     # position, as re.finditer does, is quadratic on long runs of letters (CJK text).
-    for token in _TT_TOKEN.finditer(text):
-        if "://" not in token.group():
-            continue
-        for m in _scan_token(pattern, text, token.start(), token.end()):
+    for token_start, token_end in _scheme_tokens(text):
+        for m in _scan_token(pattern, text, token_start, token_end):
             if not m.group("protocol"):
                 continue  # extract_url_without_protocol: false
             url = m.group("url")
@@ -383,6 +383,33 @@ def _mastodon_urls(text: str) -> list[_Raw]:
                 continue
             found.append((start, end, "link", url))
     return found
+
+
+def _scheme_tokens(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each token of `text` (a run without ASCII whitespace, `_TT_TOKEN`)
+    holding "://", in order: found from each "://", so the text's other tokens cost nothing."""
+    tokens: list[tuple[int, int]] = []
+    at = text.find("://")
+    while at >= 0:
+        token = _TT_TOKEN.match(text, _token_start(text, at))
+        assert token is not None  # "://" holds no whitespace
+        tokens.append(token.span())
+        at = text.find("://", token.end())
+    return tokens
+
+
+def _token_start(text: str, at: int) -> int:
+    """Where the token holding position `at` starts: after the last whitespace before it,
+    looked for in a window that widens (tokens are short; a long one costs its length)."""
+    window = 64
+    while True:
+        low = max(0, at - window)
+        space = _TT_LAST_SPACE.search(text, low, at)
+        if space is not None:
+            return space.start() + 1
+        if low == 0:
+            return 0
+        window *= 4
 
 
 def _scan_token(pattern: re.Pattern[str], text: str, start: int, end: int) -> list[re.Match[str]]:

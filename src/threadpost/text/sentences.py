@@ -62,6 +62,13 @@ class Break:
 
 # Whitespace that may be dropped at a break: \s minus the non-breaking spaces.
 _BREAKABLE_RUN: Final = re.compile(r"(?:(?![\u00a0\u2007\u202f])\s)+")
+#: The same runs, but a lone space or tab between two letters or digits, by far the most
+#: common run, is matched without a group: nothing before it ends a sentence or a clause and
+#: nothing after it forbids a break, so it is a WORD break without looking further (none of
+#: the marks below is a letter or a digit: tests/unit/test_sentences.py checks it).
+_RUN_OR_PLAIN_GAP: Final = re.compile(
+    r"(?<=[^\W_])[ \t](?=[^\W_])|(" + _BREAKABLE_RUN.pattern + ")"
+)
 
 #: Never break right after these (the opening guillemet stays with its word).
 _NO_BREAK_AFTER: Final = frozenset("«‹¿¡")
@@ -134,8 +141,12 @@ def break_opportunities(text: str) -> list[Break]:
     """
     breaks: list[Break] = []
     length = len(text)
-    for match in _BREAKABLE_RUN.finditer(text):
+    word = BreakKind.WORD
+    for match in _RUN_OR_PLAIN_GAP.finditer(text):
         start, end = match.span()
+        if match.lastindex is None:  # a plain gap between two letters or digits
+            breaks.append(Break(start, end, word))
+            continue
         if start == 0 or end == length:
             continue
         kind = classify_break(text, start, end)

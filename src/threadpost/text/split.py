@@ -47,10 +47,10 @@ and if the assumption fails the greedy split is returned instead.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Protocol
 
 from threadpost.text.sentences import Break, BreakKind, break_opportunities
 
@@ -62,6 +62,37 @@ FitsFn = Callable[[str, int], bool]
 #: O(log n) instead of recounting the candidate: the search probes `fits` a few times per
 #: break, so recounting every candidate makes a split cost O(text x post length).
 SpanFitsFn = Callable[[int, int, int], bool]
+
+
+@dataclass(frozen=True)
+class Prefixes:
+    """Two additive sizes of the text (a count and, when capped, UTF-8 bytes) before each
+    break, as a chunk's end (`*_at_end[v]`, for end_of(v)) and as a chunk's start
+    (`*_at_start[u + 1]`, for start_of(u), u = -1 being the text's start).
+
+    The chunk from node u to node v holds `count_at_end[v] - count_at_start[u + 1]` (and the
+    same for bytes). Every list is non-decreasing (a longer chunk never holds less): the
+    splitter finds how far a post reaches by bisection instead of probing `fits`.
+    """
+
+    count_at_end: list[int]
+    count_at_start: list[int]
+    bytes_at_end: list[int] | None  # None: no byte cap
+    bytes_at_start: list[int] | None
+
+
+class SpanMeasure(Protocol):
+    """`fits` as sizes: text[start:end] fits as post i when its count is at most budget(i)[0]
+    and, with a byte cap, its bytes at most budget(i)[1]."""
+
+    def prefixes(self, ends: list[int], starts: list[int]) -> Prefixes | None:
+        """The sizes before each chunk end offset in `ends` and each start offset in `starts`
+        (both sorted), or None when they are not additive there (then `fits` is probed)."""
+        ...
+
+    def budget(self, index: int) -> tuple[int, int | None]:
+        """The most a chunk may hold as post `index` (count, bytes or None)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -82,6 +113,7 @@ def split_text(
     cluster_starts: Sequence[int] | None = None,
     breaks: Callable[[], Sequence[Break]] | None = None,
     fits_span: Callable[[], SpanFitsFn] | None = None,
+    measure: Callable[[], SpanMeasure] | None = None,
 ) -> list[Chunk]:
     """Split `text` into chunks for which `fits(chunk.text, index)` holds, at the best breaks.
 
@@ -94,7 +126,9 @@ def split_text(
     `fits` (see `SpanFitsFn`) that the search uses. It must agree with `fits` at break points;
     every chunk it chooses is checked with `fits` itself, and if one disagrees the text is
     split again with `fits` alone, so a wrong stand-in costs time, never a chunk that does not
-    fit.
+    fit. `measure`: the same answers as sizes (see `SpanMeasure`), preferred to `fits_span`
+    when its prefixes are additive: a post's reach is then a bisection, not a search of probes.
+    Both give the same chunks (the searches find the unique answer of a monotone `fits`).
     """
     if fits(text, 0):
         return [Chunk(0, len(text), text)]
@@ -103,10 +137,14 @@ def split_text(
         if breaks is not None
         else allowed_breaks(text, protected=protected, cluster_starts=cluster_starts)
     )
-    if fits_span is not None:
-        fast = _Packer(text, found, fits, fits_span()).pack()
-        if all(fits(chunk.text, index) == chunk.fits for index, chunk in enumerate(fast)):
-            return fast
+    if fits_span is not None or measure is not None:
+        packer = _Packer(text, found, fits, fits_span() if fits_span is not None else None)
+        if measure is not None:
+            packer.use_measure(measure())
+        if packer.fits_span is not None or packer.sizes is not None:
+            fast = packer.pack()
+            if all(fits(chunk.text, index) == chunk.fits for index, chunk in enumerate(fast)):
+                return fast
     return _pack(text, found, fits)
 
 
@@ -149,7 +187,51 @@ class _Packer:
         self.count = len(breaks)
         self.fits = fits
         self.fits_span = fits_span
+        self.sizes: Prefixes | None = None
+        self.budget: Callable[[int], tuple[int, int | None]] = lambda index: (0, None)
+        self.budgets: dict[int, tuple[int, int | None]] = {}
         self.chunks: list[Chunk] = []
+
+    def use_measure(self, measure: SpanMeasure) -> None:
+        """Answer from prefix sizes (when `measure` has them for these breaks)."""
+        ends = [brk.end for brk in self.breaks]
+        ends.append(len(self.text))
+        starts = [0]
+        starts.extend(brk.next_start for brk in self.breaks)
+        self.sizes = measure.prefixes(ends, starts)
+        self.budget = measure.budget
+
+    def budget_of(self, index: int) -> tuple[int, int | None]:
+        budget = self.budgets.get(index)
+        if budget is None:
+            budget = self.budgets[index] = self.budget(index)
+        return budget
+
+    def farthest_node(self, u: int, index: int) -> int:
+        """The last node v at which a post from node u may end (u or less when none may);
+        with prefix sizes only."""
+        sizes = self.sizes
+        assert sizes is not None
+        count, most_bytes = self.budget_of(index)
+        far = bisect_right(sizes.count_at_end, sizes.count_at_start[u + 1] + count) - 1
+        if most_bytes is not None and sizes.bytes_at_end is not None:
+            assert sizes.bytes_at_start is not None
+            limit = sizes.bytes_at_start[u + 1] + most_bytes
+            far = min(far, bisect_right(sizes.bytes_at_end, limit) - 1)
+        return far
+
+    def earliest_node(self, v: int, index: int) -> int:
+        """The first node u from which a post may end at node v (v or more when none may);
+        with prefix sizes only."""
+        sizes = self.sizes
+        assert sizes is not None
+        count, most_bytes = self.budget_of(index)
+        near = bisect_left(sizes.count_at_start, sizes.count_at_end[v] - count)
+        if most_bytes is not None and sizes.bytes_at_end is not None:
+            assert sizes.bytes_at_start is not None
+            floor = sizes.bytes_at_end[v] - most_bytes
+            near = max(near, bisect_left(sizes.bytes_at_start, floor))
+        return near - 1
 
     def start_of(self, node: int) -> int:
         return 0 if node < 0 else self.breaks[node].next_start
@@ -158,6 +240,15 @@ class _Packer:
         return len(self.text) if node >= self.count else self.breaks[node].end
 
     def ok(self, u: int, v: int, index: int) -> bool:
+        sizes = self.sizes
+        if sizes is not None:
+            count, most_bytes = self.budget_of(index)
+            if sizes.count_at_end[v] - sizes.count_at_start[u + 1] > count:
+                return False
+            if most_bytes is None or sizes.bytes_at_end is None:
+                return True
+            assert sizes.bytes_at_start is not None
+            return sizes.bytes_at_end[v] - sizes.bytes_at_start[u + 1] <= most_bytes
         if self.fits_span is not None:
             return self.fits_span(self.start_of(u), self.end_of(v), index)
         return self.fits(self.text[self.start_of(u) : self.end_of(v)], index)
@@ -217,6 +308,14 @@ class _Packer:
             def ok(j: int, u: int = u, index: int = index) -> bool:
                 return self.ok(u, nodes[j], index)
 
+            if self.sizes is not None:
+                # Positions hold increasing nodes: the last one the post reaches, bisected.
+                reached = bisect_right(nodes, self.farthest_node(u, index), at + 1, last + 1) - 1
+                if reached < at + 1:
+                    break
+                path.append(reached)
+                at = reached
+                continue
             if not ok(at + 1):
                 break
             reached = _last_true(at + 1, last, ok, at + jump)
@@ -245,7 +344,11 @@ class _Packer:
 
             if not ok(v - 1):
                 return []
-            lo[j] = _first_true(first + j, v - 1, ok, v - width)
+            if self.sizes is not None:
+                earliest = self.earliest_node(nodes[v], index)
+                lo[j] = max(first + j, bisect_left(nodes, earliest, first + j, v - 1))
+            else:
+                lo[j] = _first_true(first + j, v - 1, ok, v - width)
             if lo[j] > greedy[min(j, len(greedy) - 1)]:
                 return []
             width = max(v - lo[j], 1)
@@ -459,6 +562,11 @@ class _Reach:
         if far is not None:
             return far
         nodes, packer, last = self.nodes, self.packer, self.last
+        if packer.sizes is not None:
+            far = bisect_right(nodes, packer.farthest_node(nodes[u], index), u + 1, last + 1) - 1
+            far = max(far, u)
+            self.known[key] = far
+            return far
 
         def ok(v: int) -> bool:
             return packer.ok(nodes[u], nodes[v], index)

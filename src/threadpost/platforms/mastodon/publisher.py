@@ -413,6 +413,15 @@ class MastodonPublisher:
         text = got.get("text")
         return str(text) if text is not None else None
 
+    def edit(self, ref: PostRef, thread: Thread, post: PlannedPost) -> str | None:
+        """Edit the published status `ref` in place to carry `post` of `thread` (see
+        `edits.py`); the instance's `edited_at` for it."""
+        from threadpost.platforms.mastodon.edits import edit_status
+
+        status = edit_status(self._http, self._client(), ref, thread, post)
+        edited_at = status.get("edited_at")
+        return None if edited_at is None else str(edited_at)
+
     def delete(self, refs: Sequence[PostRef]) -> None:
         """Delete the statuses, last first; one that is already gone counts as deleted."""
         for ref in sorted(refs, key=lambda r: r.index, reverse=True):
