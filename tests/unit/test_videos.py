@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from threadpost.draft import parse_draft
+from threadpost.errors import DraftError
 from threadpost.videos import VideoError, aspect_ratio, inspect_video, is_video
 from video_builders import mp4_bytes, webm_bytes
 
@@ -83,3 +85,10 @@ def test_aspect_ratio_in_lowest_terms() -> None:
     assert aspect_ratio(1920, 1080) == (16, 9)
     assert aspect_ratio(720, 1280) == (9, 16)
     assert aspect_ratio(0, 0) == (0, 0)
+
+
+def test_a_missing_video_in_a_draft_is_named_a_video(tmp_path: Path) -> None:
+    with pytest.raises(DraftError) as raised:
+        parse_draft(b"A clip.\n![A cat](clips/gone.mp4)\n", tmp_path / "d.md")
+    assert "video file not found: clips/gone.mp4" in str(raised.value)
+    assert raised.value.line == 2
