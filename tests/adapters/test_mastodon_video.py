@@ -70,6 +70,8 @@ def test_webm_goes_as_webm(
     publish(publisher, plan_thread(draft, publisher.limits()))
     [media] = mastodon_server.media.values()
     assert (media.kind, media.content_type) == ("video", "video/webm")
+    original = mastodon_server._media_json(media)["meta"]["original"]
+    assert (original["width"], original["height"], original["duration"]) == (320, 180, 2.0)
 
 
 def test_over_the_instance_limits_nothing_is_sent(

@@ -81,7 +81,7 @@ from ugrapheme import grapheme_len
 from mastodon_server.faults import FaultPlan
 from mastodon_server.length import status_length
 from mastodon_server.rendering import render_status
-from mastodon_server.video_probe import Probe, probe_mp4
+from mastodon_server.video_probe import Probe, probe_mp4, probe_webm
 
 IDEMPOTENCY_WINDOW: Final = timedelta(hours=1)
 #: api_versions.mastodon of Mastodon 4.5, the first to take `quoted_status_id`.
@@ -1249,9 +1249,7 @@ class MastodonTestServer:
                 f"Validation failed: File file size must be less than "
                 f"{self.config.video_size_limit // (1024 * 1024)} MB",
             )
-        if content_type == "video/webm":
-            return None  # the probe reads MP4/QuickTime only (see video_probe.py)
-        probe = probe_mp4(data)
+        probe = probe_webm(data) if content_type == "video/webm" else probe_mp4(data)
         if probe is None:
             raise _Reply(422, "Validation failed: File has no video stream")
         if probe.width * probe.height > self.config.video_matrix_limit:
