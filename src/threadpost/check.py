@@ -28,7 +28,7 @@ from threadpost.videos import VideoError, VideoInfo, inspect_video, is_video
 if TYPE_CHECKING:
     from threadpost.config import Settings
     from threadpost.draft import Draft, Image
-    from threadpost.plan import PlannedPost, Thread
+    from threadpost.plan import Continuation, PlannedPost, Thread
 
 #: What each attached file was found to be, per path (a check run reads each file once).
 _MediaCache = dict[Path, "ImageInfo | ImageError | VideoInfo | VideoError"]
@@ -93,15 +93,17 @@ def check_draft(
     link_checker: LinkChecker | None = None,
     handle_resolver: HandleResolver | None = None,
     broken_links: Severity = "error",
+    continuation: Mapping[PlatformName, Continuation] | None = None,
 ) -> CheckReport:
     """Read, plan (for `platforms`, default the draft's) and check one draft.
 
     `broken_links`: how a link that answers 404 (or whose host does not exist) counts;
-    "warning" for `schedule` and `publish --allow-broken-links` (see README, Links)."""
+    "warning" for `schedule` and `publish --allow-broken-links` (see README, Links).
+    `continuation` (`publish --continue`): per network, the thread it goes on under."""
     from threadpost.draft import read_draft
 
     draft = read_draft(path)
-    threads = plan_draft(draft, settings, platforms, offline=offline)
+    threads = plan_draft(draft, settings, platforms, offline=offline, continuation=continuation)
     problems, links = _check(
         draft,
         list(threads.values()),
@@ -122,13 +124,17 @@ def plan_draft(
     platforms: Sequence[PlatformName] | None = None,
     *,
     offline: bool,
+    continuation: Mapping[PlatformName, Continuation] | None = None,
     limits: Mapping[PlatformName, PlatformLimits] | None = None,
 ) -> dict[PlatformName, Thread]:
     """Plan `draft` for each chosen platform (in the draft's order), with each one's limits
-    (given in `limits`, as when a frozen plan is re-planned, or read for the network)."""
+    (given in `limits`, as when a frozen plan is re-planned, or read for the network);
+    with a `continuation`, only for the networks it continues."""
     from threadpost.plan import plan_thread
 
     chosen = list(dict.fromkeys(platforms or draft.front.platforms))
+    if continuation is not None:
+        chosen = [platform for platform in chosen if platform in continuation]
     front = draft.front
     given = limits or {}
     return {
@@ -147,6 +153,7 @@ def plan_draft(
                 else settings.bluesky.shorten_links
             ),
             aliases=settings.aliases,
+            continuation=None if continuation is None else continuation[platform],
         )
         for platform in chosen
     }

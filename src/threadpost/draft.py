@@ -133,6 +133,11 @@ class FrontMatter:
     bluesky_quotes: bool = True
     #: Bluesky record tags (hashtags not in the text) of the first post, without "#".
     bluesky_tags: tuple[str, ...] = ()
+    #: The post the thread replies to: one address (`reply_to = "…"`), which applies to
+    #: the network it belongs to (each network's rules decide), or one per network
+    #: (`reply_to = { mastodon = "…", bluesky = "…" }`, in `reply_to_networks`).
+    reply_to: str | None = None
+    reply_to_networks: tuple[tuple[PlatformName, str], ...] = ()
     #: Line of each key in the file, for messages about values that pass parsing.
     lines: dict[str, int] = field(default_factory=dict, compare=False)
 
@@ -261,6 +266,7 @@ _KNOWN_KEYS: Final = frozenset(
         "bluesky_replies",
         "bluesky_quotes",
         "bluesky_tags",
+        "reply_to",
     }
 )
 
@@ -304,6 +310,7 @@ def _front_matter(data: dict[str, Any], key_lines: dict[str, int], path: Path) -
         )
 
     cw = optional_str("cw")
+    reply_to, reply_to_networks = _reply_to(data, fail)
     return FrontMatter(
         title=optional_str("title"),
         platforms=_platforms(data, fail),
@@ -320,6 +327,8 @@ def _front_matter(data: dict[str, Any], key_lines: dict[str, int], path: Path) -
         bluesky_replies=_bluesky_replies(data, fail),
         bluesky_quotes=optional_bool("bluesky_quotes") is not False,
         bluesky_tags=_bluesky_tags(data, fail),
+        reply_to=reply_to,
+        reply_to_networks=reply_to_networks,
         lines=key_lines,
     )
 
@@ -405,6 +414,38 @@ def _bluesky_tags(data: dict[str, Any], fail: Any) -> tuple[str, ...]:
     if any(re.search(r"\s", tag) for tag in tags):
         raise fail("bluesky_tags", "a tag in bluesky_tags contains a space")
     return tuple(dict.fromkeys(tags))
+
+
+def _reply_to(
+    data: dict[str, Any], fail: Any
+) -> tuple[str | None, tuple[tuple[PlatformName, str], ...]]:
+    """`reply_to` as written: one address, or a table of one address per network. Whether
+    an address names a post of its network is each network's `check` rule."""
+    if "reply_to" not in data:
+        return None, ()
+    value = data["reply_to"]
+    example = (
+        "reply_to must be a post's address, or one per network such as "
+        '{ mastodon = "https://…/@you/123", bluesky = "https://bsky.app/profile/…/post/…" }'
+    )
+    if isinstance(value, str):
+        if not value.strip():
+            raise fail("reply_to", "reply_to is empty: " + example)
+        return value.strip(), ()
+    if not isinstance(value, dict) or not value:
+        raise fail("reply_to", f"{example}, not {_toml_type(value)}")
+    chosen: list[tuple[PlatformName, str]] = []
+    for network, address in value.items():
+        if network not in PLATFORMS:
+            raise fail(
+                "reply_to",
+                f"reply_to names an unknown network {network!r} "
+                f"(threadpost publishes to: {', '.join(PLATFORMS)})",
+            )
+        if not isinstance(address, str) or not address.strip():
+            raise fail("reply_to", f"reply_to.{network} must be a post's address")
+        chosen.append((network, address.strip()))
+    return None, tuple(chosen)
 
 
 def _tag_value(written: str) -> str:

@@ -22,13 +22,22 @@ from threadpost.text.entities import Entity, protected_spans
 from threadpost.text.graphemes import grapheme_boundaries
 from threadpost.text.sentences import Break
 from threadpost.text.split import Chunk, SpanFitsFn, allowed_breaks, split_text
-from threadpost.thread import Facet, FacetKind, PlannedPost, Thread
+from threadpost.thread import Facet, FacetKind, PlannedPost, ReplyTarget, Thread
 from threadpost.values import PlatformLimits, Problem
 
 if TYPE_CHECKING:
     from threadpost.aliases import AliasTargets
 
-__all__ = ["Facet", "FacetKind", "PlannedPost", "Thread", "numbering_suffix", "plan_thread"]
+__all__ = [
+    "Continuation",
+    "Facet",
+    "FacetKind",
+    "PlannedPost",
+    "ReplyTarget",
+    "Thread",
+    "numbering_suffix",
+    "plan_thread",
+]
 
 # --------------------------------------------------------------------------------------
 # Planning
@@ -61,6 +70,7 @@ def plan_thread(
     lang: str | None = None,
     numbering: str | Literal[False] | None = False,
     sensitive: bool | None = None,
+    continuation: Continuation | None = None,
     shorten_links: bool = False,
     aliases: Mapping[str, AliasTargets] | None = None,
 ) -> Thread:
@@ -84,6 +94,9 @@ def plan_thread(
     then applies to the shortened text. Problems (an unbreakable token over the limit, too
     many images) are returned in `Thread.problems`, never raised. `aliases` (the config's
     [aliases]) rewrite mentions into this platform's accounts before anything is counted.
+    The first post replies to the front matter's `reply_to` for this network, if any; a
+    `continuation` (`publish --continue`) replies to the earlier thread's last post
+    instead and numbers on from its `earlier_posts` (13/15 after 12 posts).
     """
     front = draft.front
     platform = limits.platform
@@ -104,12 +117,13 @@ def plan_thread(
         # (Bluesky) nothing is counted.
         return (post.cw or cw or "") if rules.content_warnings else ""
 
-    pieces = _split_all(draft, rules, limits, cw_of, number_format, shorten)
+    before = continuation.earlier_posts if continuation is not None else 0
+    pieces = _split_all(draft, rules, limits, cw_of, number_format, shorten, before)
     total = len(pieces)
     posts: list[PlannedPost] = []
     problems: list[Problem] = []
     for index, piece in enumerate(pieces, start=1):
-        text = _numbered(piece.chunk.text, number_format, index, total)
+        text = _numbered(piece.chunk.text, number_format, before + index, before + total)
         entities = rules.entities(text)
         if shorten:
             text, entities = shorten_links_for_display(text, entities)
@@ -149,7 +163,30 @@ def plan_thread(
         ),
         reply_rules=reply_rules,
         quotes_allowed=quotes_allowed,
+        reply_to=(
+            replace(continuation.parent, earlier_posts=continuation.earlier_posts)
+            if continuation is not None
+            else _reply_target(front, rules)
+        ),
     )
+
+
+@dataclass(frozen=True)
+class Continuation:
+    """`publish --continue`: the thread goes on under an earlier one on this network."""
+
+    #: The earlier thread's last post, to reply to.
+    parent: ReplyTarget
+    #: How many posts the earlier thread (with its own continuations) has here: numbering
+    #: goes on from there.
+    earlier_posts: int
+
+
+def _reply_target(front: FrontMatter, rules: NetworkRules) -> ReplyTarget | None:
+    address = rules.reply_address(front)
+    if address is None:
+        return None
+    return ReplyTarget(address=address, line=front.lines.get("reply_to"))
 
 
 def numbering_suffix(number_format: str | None, index: int, total: int) -> str:
@@ -197,8 +234,10 @@ def _split_all(
     cw_of: Callable[[DraftPost], str],
     number_format: str | None,
     shorten: bool,
+    before: int = 0,
 ) -> list[_Piece]:
-    """Split every draft post; re-plan until the numbering's total is the real total."""
+    """Split every draft post; re-plan until the numbering's total is the real total.
+    `before` posts come first (a continued thread): numbers and total count them."""
     # Break points, cluster boundaries and prefix counts are computed lazily, once per draft
     # post, and reused by every round.
     breaks: dict[int, list[Break]] = {}
@@ -240,7 +279,9 @@ def _split_all(
             def fits_numbered(
                 candidate: str, chunk_index: int, offset: int = offset, cw: str = cw_of(post)
             ) -> bool:
-                text = _numbered(candidate, number_format, offset + chunk_index + 1, total)
+                text = _numbered(
+                    candidate, number_format, before + offset + chunk_index + 1, before + total
+                )
                 if shorten:
                     text = shorten_links_for_display(text, rules.entities(text))[0]
                 return rules.fits(text, limits, spoiler_text=cw)
@@ -249,7 +290,9 @@ def _split_all(
                 # The same question from prefix counts: a long paragraph is probed a few
                 # times per break, too often to recount every candidate.
                 return counter_of(post).fits_with(
-                    lambda i: numbering_suffix(number_format, offset + i + 1, total)
+                    lambda i: numbering_suffix(
+                        number_format, before + offset + i + 1, before + total
+                    )
                 )
 
             def measure(post: DraftPost = post, offset: int = offset) -> NumberedMeasure:
@@ -268,14 +311,15 @@ def _split_all(
             pieces.extend(_Piece(post, chunk, n == 0) for n, chunk in enumerate(chunks))
         return pieces
 
-    # Without numbering first: a thread of one post stays unnumbered.
-    pieces = split(1)
-    if number_format is None or len(pieces) == 1:
+    # Without numbering first: a thread of one post stays unnumbered (a continued one is
+    # numbered on, however short).
+    pieces = split(1 - before)
+    if number_format is None or len(pieces) + before == 1:
         return pieces
     total = len(pieces)
     for _ in range(_MAX_NUMBERING_ROUNDS):
         pieces = split(total)
-        if len(pieces) <= total or len(str(len(pieces))) == len(str(total)):
+        if len(pieces) <= total or len(str(before + len(pieces))) == len(str(before + total)):
             # Every post was fitted with "i/total"; "i/len(pieces)" has no more digits, so it
             # is never wider (and with as many digits the split would come out the same).
             return pieces

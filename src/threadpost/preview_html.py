@@ -38,6 +38,7 @@ from threadpost.preview_parts import (
     facet_spans,
     labels_text,
     post_problems,
+    replying_to_text,
     summary_text,
 )
 from threadpost.text.count import short_url
@@ -306,6 +307,8 @@ def _column(
         )
     if not account.known:
         notes.append("placeholder account: log in to see yours")
+    if thread.reply_to is not None:
+        notes.append(replying_to_text(thread))
     posts = "\n".join(
         _post(report, thread, post, account, look, images, cards) for post in thread.posts
     )

@@ -15,9 +15,10 @@ For each platform of a thread, independently:
 
 Retries within a run follow `retry.RetryPolicy`; what is still missing afterwards is left
 for a later `run` (next retry time, attempts counted) until `max_attempts` runs have failed.
-One platform failing never stops the others. What an adapter warns about while sending (a
-link card not made, a mention sent as text, posts that landed with doubts) is recorded in
-the ledger and returned in the platform's outcome.
+One platform failing never stops the others; the platforms still to publish are published at
+the same time, each in its own thread (`concurrent_networks`). What an adapter warns about
+while sending (a link card not made, a mention sent as text, posts that landed with doubts)
+is recorded in the ledger and returned in the platform's outcome.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
 
 from threadpost.clock import Clock, utc_now
+from threadpost.concurrent_networks import publish_platforms
 from threadpost.edit import edit_offer
 from threadpost.errors import (
     AuthFailed,
@@ -420,26 +422,40 @@ def publish_thread(
     if record.state == "scheduled":
         ledger.set_thread_state(thread_id, "incomplete", clock())
 
-    def confirmed(ref: PostRef) -> None:
-        if lease is not None:
-            lease.renew()
-        if on_confirm is not None:
-            on_confirm(ref)
+    records = ledger.platforms(thread_id)
+    settled = {
+        r.platform: _outcome_from_ledger(ledger, r)
+        for r in records
+        if r.state in ("published", "failed", "deleted")
+    }
 
-    outcomes: list[PlatformOutcome] = []
-    for platform_record in ledger.platforms(thread_id):
-        if platform_record.state in ("published", "failed", "deleted"):
-            outcomes.append(_outcome_from_ledger(ledger, platform_record))
-            continue
+    def publish_one(
+        own_ledger: Ledger,
+        record: PlatformRecord,
+        confirmed: Callable[[PostRef], None],
+        own_policy: RetryPolicy,
+    ) -> PlatformOutcome:
         engine = PlatformEngine(
-            ledger,
-            platform_record,
+            own_ledger,
+            record,
             open_publisher,
             clock=clock,
             max_attempts=max_attempts,
             on_confirm=confirmed,
         )
-        outcomes.append(engine.publish(policy))
+        return engine.publish(own_policy)
+
+    # The networks still to publish go at the same time, each in its own thread.
+    fresh = publish_platforms(
+        ledger,
+        [r for r in records if r.platform not in settled],
+        publish_one,
+        policy=policy,
+        lease=lease,
+        on_confirm=on_confirm,
+    )
+    by_platform = {outcome.platform: outcome for outcome in fresh} | settled
+    outcomes = [by_platform[r.platform] for r in records]
     result = PublishResult(thread_id, thread_state(outcomes), tuple(outcomes))
     ledger.set_thread_state(thread_id, result.state, clock(), error=result.error)
     return result

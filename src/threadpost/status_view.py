@@ -62,6 +62,9 @@ def thread_entry(
                 }
                 for p in planned
             ]
+            # The post it replies to, and the thread it continues (null: neither).
+            target = ledger.plan(record.id, platform.platform).reply_to
+            entry["reply_to"] = None if target is None else target.to_json()
         platforms[platform.platform] = entry
     return {
         "id": record.id,
@@ -144,6 +147,13 @@ class ThreadStatus:
             lines.append(
                 f"{platform}: {info['state']}, {info['published']}/{info['total']} published"
             )
+            target = info.get("reply_to")
+            if target:
+                continues = target["continues"]
+                lines.append(
+                    f"  replying to {target['url'] or target['address']}"
+                    + (f" (continuing thread {continues})" if continues else "")
+                )
             if info["next_retry"]:
                 when = local_time(datetime.fromisoformat(info["next_retry"]), self.tz)
                 lines.append(f"  next retry: {when} (attempt {info['attempts'] + 1})")

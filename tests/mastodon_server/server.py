@@ -68,6 +68,7 @@ import io
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -175,6 +176,10 @@ class RecordedRequest:
     fault: str | None = None
     #: extra headers of the answer (the Link header of a paged list)
     answer_headers: dict[str, str] = field(default_factory=dict)
+    #: When the request was read and when its answer was written (`time.time()`, the clock
+    #: other servers' logs use too): whether two clients' requests were in flight at once.
+    received_at: float = 0.0
+    answered_at: float | None = None
 
     @property
     def idempotency_key(self) -> str | None:
@@ -1423,6 +1428,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         owner = self.server.owner
         request, token = self._read_request()
+        self._recorded = request
         if owner._refusing.is_set():
             return  # connection closed, nothing stored
         with owner._lock:
@@ -1532,10 +1538,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(payload)
+            self.wfile.flush()
+            self._recorded.answered_at = time.time()
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (e.g. timed out during a "delay" fault)
 
     def _read_request(self) -> tuple[RecordedRequest, str]:
+        received_at = time.time()
         parts = urlsplit(self.path)
         headers = {name.lower(): value for name, value in self.headers.items()}
         length = int(headers.get("content-length") or 0)
@@ -1565,6 +1574,7 @@ class _Handler(BaseHTTPRequestHandler):
             form=form,
             files=files,
             json=body_json,
+            received_at=received_at,
         )
         return recorded, token
 

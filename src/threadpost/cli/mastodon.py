@@ -11,7 +11,6 @@ from threadpost.cli.accounts import login_app
 from threadpost.cli.app import echo, state
 from threadpost.config import check_instance_url
 from threadpost.errors import UsageError
-from threadpost.platforms.mastodon import auth as mastodon_auth
 
 
 @login_app.command("mastodon")
@@ -30,6 +29,10 @@ def login_mastodon(
     The token is saved with file mode 0600 and used when neither THREADPOST_MASTODON_TOKEN
     nor [mastodon].access_token is set.
     """
+    # Imported here, not at the top: the OAuth flow and its HTTP transport serve this
+    # command only, and every command's start-up (the cron tick above all) would pay.
+    from threadpost.platforms.mastodon import auth as mastodon_auth
+
     settings = state.settings()
     url = check_instance_url(instance or settings.mastodon.instance, "--instance")
     app = mastodon_auth.register_app(url)

@@ -71,7 +71,10 @@ def _policy(settings: Settings) -> RetryPolicy:
     from threadpost.retry import RetryPolicy
 
     def on_retry(error: BaseException, seconds: float) -> None:
-        echo(f"  {error} — retrying in {seconds:.0f} s", err=True)
+        # Both networks publish at once: say whose call is retried.
+        platform = getattr(error, "platform", None)
+        where = f"{platform}: " if platform else ""
+        echo(f"  {where}{error} — retrying in {seconds:.0f} s", err=True)
 
     return RetryPolicy.from_settings(settings, on_retry=on_retry)
 
@@ -102,12 +105,18 @@ def _checked(
     offline: bool,
     *,
     broken_links: Severity = "error",
+    continuation: Any = None,
 ) -> Any:
     """Read, plan and check the draft; refuse it (nothing recorded) when it has errors."""
     from threadpost.check import check_draft
 
     report = check_draft(
-        draft_path, settings, platforms, offline=offline, broken_links=broken_links
+        draft_path,
+        settings,
+        platforms,
+        offline=offline,
+        broken_links=broken_links,
+        continuation=continuation,
     )
     refuse_errors({draft_path: report.problems})
     for problem in report.problems:
@@ -252,6 +261,15 @@ def publish(
         ),
     ] = False,
     as_json: JsonOption = False,
+    continue_id: Annotated[
+        str | None,
+        typer.Option(
+            "--continue",
+            metavar="ID",
+            help="Append the posts under the last post of thread ID (a unique prefix), "
+            "on each network it was published to; numbering goes on from its count.",
+        ),
+    ] = None,
 ) -> None:
     """Publish a draft now, as a reply chain on each of its networks.
 
@@ -260,14 +278,18 @@ def publish(
     `threadpost run` (cron) resumes it; `--no-resume` cancels it instead."""
     from threadpost.clock import utc_now
     from threadpost.publish import Publishers, freeze_thread, refuse_conflicts, verify_accounts
+    from threadpost.reply_parents import find_reply_parents
 
     settings = state.settings()
     platforms = platforms_option(platform)
+    continuation = _continuation(draft, settings, platforms, continue_id)
     if dry_run:
         from threadpost import dryrun
         from threadpost.cli.authoring import stdout_console
 
-        report = dryrun.dry_run(draft, settings, platforms, offline=offline)
+        report = dryrun.dry_run(
+            draft, settings, platforms, offline=offline, continuation=continuation
+        )
         if as_json:
             print_json(report)
         else:
@@ -282,6 +304,7 @@ def publish(
         platforms,
         offline,
         broken_links="warning" if allow_broken_links else "error",
+        continuation=continuation,
     )
     with _ledger(settings) as ledger:
         refuse_conflicts(ledger, checked.draft, again=again, plans=checked.threads)
@@ -293,10 +316,12 @@ def publish(
             raise typer.Exit(0)
         with Publishers(_opener(settings)) as open_publisher:
             verify_accounts(open_publisher, list(checked.threads))
+            # The post a thread replies to must exist before anything is recorded or sent.
+            plans = find_reply_parents(checked.draft, checked.threads, open_publisher)
             frozen = freeze_thread(
                 ledger,
                 checked.draft,
-                checked.threads,
+                plans,
                 schedule_at=None,
                 now=utc_now(),
                 again=again,
@@ -353,6 +378,43 @@ def publish(
             err=True,
         )
     raise typer.Exit(int(result.exit_status))
+
+
+def _with_reply_parents(checked: Any, settings: Settings) -> Any:
+    """The checked plans with the posts they reply to found now (`reply_parents`): a
+    scheduled reply is refused today, not failed at its time, when its parent is missing.
+    Only a draft that replies to a post logs in here."""
+    if all(thread.reply_to is None for thread in checked.threads.values()):
+        return checked.threads
+    from threadpost.publish import Publishers
+    from threadpost.reply_parents import find_reply_parents
+
+    with Publishers(_opener(settings)) as open_publisher:
+        return find_reply_parents(checked.draft, checked.threads, open_publisher)
+
+
+def _continuation(
+    draft: Path, settings: Settings, platforms: list[PlatformName] | None, thread: str | None
+) -> Any:
+    """`--continue ID`: per network, the thread the draft goes on under (None without it);
+    the networks it cannot continue on are named."""
+    if thread is None:
+        return None
+    from threadpost.continuation import continuation_of
+    from threadpost.draft import read_draft
+
+    front = read_draft(draft).front
+    if front.reply_to is not None or front.reply_to_networks:
+        line = front.lines.get("reply_to")
+        raise UsageError(
+            f"{draft}{f':{line}' if line else ''}: the draft replies to a post (reply_to) "
+            "and --continue names a thread: a thread replies to one post; drop one of them"
+        )
+    with _ledger(settings) as ledger:
+        continued = continuation_of(ledger, thread, platforms or list(front.platforms))
+    for platform, reason in continued.skipped.items():
+        echo(f"Warning: not continued on {platform}: {reason}", err=True)
+    return continued.by_network
 
 
 def _cancel_unfinished(ledger: Ledger, thread_id: str, settings: Settings) -> None:
@@ -415,10 +477,9 @@ def schedule(
     require_cron_logins(
         checked.threads, config_path=state.config_path, db_path=state.db_path, environ=os.environ
     )
+    plans = _with_reply_parents(checked, settings)
     with _ledger(settings) as ledger:
-        frozen = freeze_thread(
-            ledger, checked.draft, checked.threads, schedule_at=when, now=now, again=again
-        )
+        frozen = freeze_thread(ledger, checked.draft, plans, schedule_at=when, now=now, again=again)
         record = ledger.thread(frozen.thread_id)
     if as_json:
         print_json(

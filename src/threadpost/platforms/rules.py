@@ -105,6 +105,12 @@ class NetworkRules(Protocol):
         record `tags`); () for a network without them."""
         ...
 
+    def reply_address(self, front: FrontMatter) -> str | None:
+        """The address of the post this network's thread replies to, from the front
+        matter's `reply_to` (its entry for this network, or its one address when that is
+        this network's); None: the thread starts a conversation of its own."""
+        ...
+
     def quote_link(self, post: DraftPost, limits: PlatformLimits) -> str | None:
         """The address of draft `post`'s quote to append to its text as a link, where the
         network (or this server, by `limits`) cannot quote it natively; None otherwise."""

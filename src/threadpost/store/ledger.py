@@ -70,6 +70,34 @@ def open_ledger(path: Path | str) -> Ledger:
     return ledger
 
 
+def open_second_connection(ledger: Ledger) -> Ledger:
+    """Another connection to the file `ledger` opened, for another thread (a SQLite
+    connection belongs to the thread that made it): SQLite serializes the two writers as it
+    does two processes (WAL, `BEGIN IMMEDIATE`, the busy timeout). Nothing is created or
+    migrated: a path that no longer names that file raises `LedgerFileChanged`."""
+    ledger.check_file()
+    try:
+        conn = sqlite3.connect(
+            f"{ledger.path.resolve().as_uri()}?mode=rw",
+            uri=True,
+            isolation_level=None,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+        )
+    except sqlite3.Error as exc:
+        raise StoreError(f"{ledger.path}: cannot open the ledger: {exc}") from None
+    conn.row_factory = sqlite3.Row
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        ledger.check_file()  # again: the path may have changed while connecting
+        other = Ledger(ledger.path, conn)
+    except BaseException:
+        conn.close()
+        raise
+    other._verified = ledger._verified
+    return other
+
+
 def _schema_version(ledger: Ledger) -> int:
     """0 for an empty database; raises for a foreign one or a newer schema."""
     tables = {row[0] for row in ledger._rows("SELECT name FROM sqlite_master WHERE type='table'")}

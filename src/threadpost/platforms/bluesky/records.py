@@ -26,6 +26,7 @@ from threadpost.platforms.bluesky.gif_video import goes_as_video
 from threadpost.platforms.bluesky.interactions import postgate_record, threadgate_record
 from threadpost.platforms.bluesky.labels import self_labels_field
 from threadpost.platforms.bluesky.quotes import quoted_post, record_embed
+from threadpost.platforms.bluesky.replies import reply_refs
 from threadpost.platforms.bluesky.video import placeholder_gif_video_embed, placeholder_video_embed
 from threadpost.videos import is_video
 
@@ -367,8 +368,9 @@ def draft_records(
         for handle in mention_handles(thread)
     }
     records: list[dict[str, Any]] = []
-    root: dict[str, str] | None = None
-    parent: dict[str, str] | None = None
+    # A thread replying to a post starts under it (placeholders until it is found).
+    refs = reply_refs(thread.reply_to)
+    root, parent = refs if refs is not None else (None, None)
     for post, created_at, rkey in zip(thread.posts, created, rkeys, strict=True):
         embed: dict[str, Any] | None = None
         if len(post.images) == 1 and goes_as_video(

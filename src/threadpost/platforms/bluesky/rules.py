@@ -21,6 +21,7 @@ from threadpost.platforms.bluesky.records import (
     draft_gate_records,
     draft_records,
 )
+from threadpost.platforms.bluesky.replies import reply_address, reply_problems
 from threadpost.text.count import utf8_length
 from threadpost.text.entities import Entity, bluesky_entities
 from threadpost.text.graphemes import grapheme_count
@@ -127,6 +128,7 @@ class BlueskyRules:
             + _content_warning_problems(thread, front)
             + _record_tag_problems(thread, front)
             + _quote_problems(thread)
+            + reply_problems(thread, front)
             + _poll_problems(thread)
         )
 
@@ -141,6 +143,10 @@ class BlueskyRules:
         if post.tags is not None:
             return post.tags
         return front.bluesky_tags if post.index == 1 else ()
+
+    def reply_address(self, front: FrontMatter) -> str | None:
+        """`reply_to.bluesky`, or the one `reply_to` when it is a Bluesky post's address."""
+        return reply_address(front)
 
     def quote_link(self, post: DraftPost, limits: PlatformLimits) -> str | None:
         """None: Bluesky quotes its posts natively (and refuses anything else in check)."""

@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from html.parser import HTMLParser
@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     from threadpost.config import Settings
     from threadpost.draft import Image
     from threadpost.plan import PlannedPost, Thread
+    from threadpost.thread import ReplyTarget
 
 T = TypeVar("T")
 
@@ -218,7 +219,7 @@ class MastodonPublisher:
         # stops the thread here.
         quotes = self._resolve_quotes(thread, posts, start)
         media_ids = self._upload_all(posts)
-        parent_id = parent.remote_id if parent is not None else None
+        parent_id = parent.remote_id if parent is not None else self._reply_parent_id(thread)
         for post in posts:
             params = status_params(thread, post)
             params["quoted_status_id"] = quotes.get(post.index)
@@ -276,7 +277,7 @@ class MastodonPublisher:
         now = datetime.now(UTC)
         known = [k.first_attempt_at for k in ordered if k.first_attempt_at is not None]
         since = min(known) if known else now - LOOKUP_FALLBACK_WINDOW
-        parent_id = parent.remote_id if parent is not None else None
+        parent_id = parent.remote_id if parent is not None else self._reply_parent_id(thread)
         search = self._statuses_since(since, now=now, after_id=parent_id, first=ordered[0].index)
         if not search.complete and now - since >= IDEMPOTENCY_MEMORY:
             raise PermanentError(
@@ -307,6 +308,57 @@ class MastodonPublisher:
             found[key.index] = ref
             parent_id = ref.remote_id
         return [found.get(key.index) for key in keys]
+
+    def find_reply_parent(self, target: ReplyTarget) -> ReplyTarget | None:
+        """The status `target` names, as the account's instance knows it: by id when it is
+        known (`--continue`: the account's own status, GET /api/v1/statuses/:id), else by
+        its address (GET /api/v2/search?resolve=true, which fetches a remote post). None:
+        the instance finds no such status (deleted, not visible to the account, no post)."""
+        from mastodon.errors import MastodonNotFoundError
+
+        if target.remote_id is not None:
+            status_id = target.remote_id
+
+            def by_id() -> Any:
+                try:
+                    return self._client().status(status_id)
+                except MastodonNotFoundError:
+                    return None
+
+            status = self._call(f"reading the status {target.where} replies to", by_id)
+        else:
+            found = self._call(
+                f"looking up the post {target.where} replies to",
+                partial(
+                    self._client().search_v2,
+                    target.address,
+                    resolve=True,
+                    result_type="statuses",
+                    exclude_unreviewed=False,
+                ),
+            )
+            statuses = list((found or {}).get("statuses") or [])
+            status = statuses[0] if statuses else None
+        if not status:
+            return None
+        url = str(status.get("url") or status.get("uri") or target.address)
+        return replace(target, remote_id=str(status["id"]), url=url)
+
+    @staticmethod
+    def _reply_parent_id(thread: Thread | None) -> str | None:
+        """The status id post 1 replies to (None: the thread starts a conversation);
+        PermanentError when the plan was frozen without the parent found."""
+        target = thread.reply_to if thread is not None else None
+        if target is None:
+            return None
+        if target.remote_id is None:
+            raise PermanentError(
+                f"the post this thread replies to ({target.where}: {target.address}) was "
+                "never found; nothing was sent to Mastodon",
+                platform=PLATFORM,
+                post=1,
+            )
+        return target.remote_id
 
     def _statuses_since(
         self, since: datetime, *, now: datetime, after_id: str | None, first: int

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Final
 from threadpost.aliases import TWITTER_MENTION
 from threadpost.platforms.mastodon.polls import poll_problems
 from threadpost.platforms.mastodon.quotes import quote_link, quote_problems
+from threadpost.platforms.mastodon.replies import reply_address, reply_problems
 from threadpost.platforms.mastodon.statuses import draft_statuses
 from threadpost.platforms.mastodon.visibility import VISIBILITIES, is_wider
 from threadpost.text.count import DEFAULT_URL_WEIGHT, mastodon_length, utf8_length
@@ -121,6 +122,7 @@ class MastodonRules:
         return (
             poll_problems(thread)
             + quote_problems(thread)
+            + reply_problems(thread, front)
             + self._visibility_problems(thread, front)
         )
 
@@ -153,6 +155,10 @@ class MastodonRules:
     def record_tags(self, front: FrontMatter, post: DraftPost) -> tuple[str, ...]:
         """No tags beyond the text: a Mastodon status has none."""
         return ()
+
+    def reply_address(self, front: FrontMatter) -> str | None:
+        """`reply_to.mastodon`, or the one `reply_to` when it is a Mastodon post's address."""
+        return reply_address(front)
 
     def quote_link(self, post: DraftPost, limits: PlatformLimits) -> str | None:
         """The quoted address, appended as a link, where the instance cannot quote."""
