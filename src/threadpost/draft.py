@@ -21,6 +21,7 @@ from threadpost.platforms.bluesky.interactions import REPLY_RULES, parse_reply_s
 from threadpost.platforms.bluesky.labels import SELF_LABELS
 from threadpost.platforms.mastodon.visibility import VISIBILITIES, is_wider
 from threadpost.values import ACCOUNT_NAME, PLATFORMS, PlatformName
+from threadpost.videos import VIDEO_EXTENSIONS
 
 #: Larger drafts are refused before parsing: no thread is that long, and a 10 MB file is
 #: far more likely a wrong path (a log, a binary) than a thread.
@@ -780,10 +781,13 @@ def _image(match: re.Match[str], line: int, path: Path) -> Image:
             line=line,
         )
     image_path = (path.parent / written).resolve()
+    # The same line attaches a video (videos.py decides by content later; the name is
+    # enough to word the message).
+    kind = "video" if image_path.suffix.lower() in VIDEO_EXTENSIONS else "image"
     if not image_path.exists():
         raise DraftError(
-            path, f"image file not found: {written} (looked at {image_path})", line=line
+            path, f"{kind} file not found: {written} (looked at {image_path})", line=line
         )
     if not image_path.is_file():
-        raise DraftError(path, f"image {written} is not a file", line=line)
+        raise DraftError(path, f"{kind} {written} is not a file", line=line)
     return Image(path=image_path, alt=alt, line=line, written_path=written)

@@ -25,6 +25,7 @@ from threadpost.preview_parts import (
     summary_text,
 )
 from threadpost.values import Problem
+from threadpost.videos import video_line
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -130,7 +131,11 @@ def post_card(report: CheckReport, thread: Thread, post: PlannedPost) -> Rendera
     parts += [Text(line, style="cyan") for line in extras_lines(post, polls=polls)]
     for image in post.images:
         alt = image.alt or "(no alt text)"
-        parts.append(Text(f"🖼  {image.written_path} — {alt}", style="dim"))
+        video = video_line(image.path)
+        if video is None:
+            parts.append(Text(f"🖼  {image.written_path} — {alt}", style="dim"))
+        else:
+            parts.append(Text(f"🎞  {image.written_path} — {alt} ({video})", style="dim"))
     parts += [_problem_line(p) for p in post_problems(report, thread.platform, post.index)]
     return Panel(
         Group(*parts),

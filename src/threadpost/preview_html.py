@@ -43,6 +43,7 @@ from threadpost.preview_parts import (
 )
 from threadpost.text.count import short_url
 from threadpost.values import PlatformName, Problem
+from threadpost.videos import video_line
 
 if TYPE_CHECKING:
     from threadpost.check import CheckReport
@@ -443,6 +444,14 @@ def _image(image: Image, images: ImageSource) -> str:
         if image.alt.strip()
         else '<span class="alt-badge no-alt" title="no alt text">no ALT</span>'
     )
+    video = video_line(image.path)
+    if video is not None:
+        # A preview page shows no video (its policy allows data: images only): what
+        # will be sent, described.
+        return (
+            f'<figure><div class="missing video">▶ {_e(image.written_path)}: {_e(video)}</div>'
+            f"{badge}{caption}</figure>"
+        )
     if source is None:
         return (
             f'<figure><div class="missing">{_e(image.written_path)} cannot be shown</div>'

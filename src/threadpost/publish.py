@@ -494,8 +494,8 @@ def recheck_images(ledger: Ledger, thread_id: str, now: datetime) -> None:
     swapped since `check` (for a link to another file, one too large even downscaled) fails
     the thread with the reason recorded and raises `ValidationFailed` (exit 3): nothing is
     sent, on any network."""
-    from threadpost.image_fit import limit_finding
-    from threadpost.images import ImageError, inspect_image
+    from threadpost.attachment_fit import attachment_problem
+    from threadpost.videos import is_video
 
     record = ledger.thread(thread_id)
     folder = Path(record.draft_path).parent.resolve()
@@ -505,17 +505,11 @@ def recheck_images(ledger: Ledger, thread_id: str, now: datetime) -> None:
         plan = ledger.plan(thread_id, platform.platform)
         for post in plan.posts:
             for image in post.images:
-                where = f"{platform.platform} post {post.index}: image {image.written_path}"
-                try:
-                    reason = _image_place_problem(image.path, folder)
-                    if reason is None:
-                        # Over the limits is fine if the upload can downscale it to fit.
-                        info = inspect_image(image.path)
-                        fit = limit_finding(image.path, info, plan.limits, platform.platform)
-                        if fit is not None and fit.severity == "error":
-                            reason = fit.reason
-                except ImageError as error:
-                    reason = error.reason
+                kind = "video" if is_video(image.path) else "image"
+                where = f"{platform.platform} post {post.index}: {kind} {image.written_path}"
+                reason = _image_place_problem(image.path, folder) or attachment_problem(
+                    image.path, image.written_path, plan.limits, platform.platform
+                )
                 if reason is not None:
                     message = (
                         f"{record.draft_path}: {where} changed since the thread was checked: "
@@ -524,7 +518,7 @@ def recheck_images(ledger: Ledger, thread_id: str, now: datetime) -> None:
                     ledger.set_thread_state(thread_id, "failed", now, error=message)
                     raise ValidationFailed(
                         message,
-                        hint=f"fix the image, then threadpost publish --again {record.draft_path}",
+                        hint=f"fix the {kind}, then threadpost publish --again {record.draft_path}",
                     )
 
 

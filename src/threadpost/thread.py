@@ -11,6 +11,7 @@ from typing import Literal
 
 from threadpost.draft import Image, Poll
 from threadpost.values import PlatformLimits, PlatformName, Problem
+from threadpost.videos import video_field
 
 FacetKind = Literal["link", "mention", "tag"]
 
@@ -118,7 +119,10 @@ class PlannedPost:
             "length": self.length,
             "bytes": self.bytes,
             "facets": [facet.to_json() for facet in self.facets],
-            "images": [{"path": str(image.path), "alt": image.alt} for image in self.images],
+            "images": [
+                {"path": str(image.path), "alt": image.alt, **video_field(image.path)}
+                for image in self.images
+            ],
             "source_post": self.source_post,
             "source_line": self.source_line,
             "tags": list(self.tags),

@@ -54,6 +54,15 @@ class PlatformLimits:
     #: Whether the server makes quote posts natively (a Mastodon instance with
     #: api_versions.mastodon ≥ 7); False offline, where it is not known.
     quote_posts: bool = False
+    #: Videos (video_limits.py checks them): the byte limit (Mastodon's video_size_limit),
+    #: the width × height limit (video_matrix_limit) and frames a second
+    #: (video_frame_rate_limit), the longest duration in seconds (None: the network states
+    #: none) and the container types taken, as MIME types.
+    max_video_bytes: int = 99 * 1024 * 1024
+    max_video_pixels: int | None = None
+    max_video_frame_rate: float | None = None
+    max_video_seconds: float | None = None
+    video_types: tuple[str, ...] = ("video/mp4",)
 
 
 @dataclass(frozen=True)

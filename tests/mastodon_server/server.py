@@ -18,7 +18,10 @@ authenticated response, reset in ISO-8601 with microseconds; 429 when spent), me
 processing (POST /api/v2/media answers 202 with url null; GET /api/v1/media/:id answers
 206 until `media_polls` polls have passed, then 200 with the url; an image over
 `image_size_limit` bytes or `image_matrix_limit` pixels (a GIF: 1280×720) → 422; an
-animated GIF becomes type "gifv"; the bytes received are kept in `media[id].data`), media
+animated GIF becomes type "gifv"; a video (mp4, quicktime, webm) is type "video", checked
+against video_size_limit, video_matrix_limit and video_frame_rate_limit (422) and, once
+processed, has Mastodon's video `meta` (length, duration, fps, size, original); a video
+beside other media → 422; the bytes received are kept in `media[id].data`), media
 ids that are unknown, unprocessed or already attached → 422, more than
 max_media_attachments → 422.
 Polls (JSON `poll` or form `poll[options][]`, `poll[expires_in]`, `poll[multiple]`,
@@ -79,6 +82,7 @@ from ugrapheme import grapheme_len
 from mastodon_server.faults import FaultPlan
 from mastodon_server.length import status_length
 from mastodon_server.rendering import render_status
+from mastodon_server.video_probe import Probe, probe_mp4, probe_webm
 
 IDEMPOTENCY_WINDOW: Final = timedelta(hours=1)
 #: api_versions.mastodon of Mastodon 4.5, the first to take `quoted_status_id`.
@@ -108,6 +112,9 @@ _ENDPOINT_SCOPES: Final = (
 MAX_DESCRIPTION: Final = 1500  # Mastodon's MediaAttachment::MAX_DESCRIPTION_LENGTH
 #: Attachmentable::GIF_MATRIX_LIMIT (1280×720): a GIF over it is refused, whatever the instance.
 GIF_MATRIX_LIMIT: Final = 921_600
+#: The video types Mastodon's MediaAttachment::VIDEO_MIME_TYPES accept (a subset: the
+#: containers threadpost sends).
+VIDEO_TYPES: Final = ("video/mp4", "video/quicktime", "video/webm")
 #: The "non_json_after_commit" fault's answer: what a proxy's error page in front of a
 #: stored write looks like to the client (a 200 whose body is not the status).
 NON_JSON_BODY: Final = b"<html><body><h1>200 OK</h1><p>Request accepted.</p></body></html>\n"
@@ -239,8 +246,11 @@ class StoredMedia:
     #: The uploaded file's bytes (Mastodon keeps the original until it is processed).
     data: bytes = field(default=b"", repr=False)
     #: The attachment's `type`: "image", or "gifv" for an animated GIF (Mastodon turns
-    #: those into a silent looping video).
+    #: those into a silent looping video), "video" for a video.
     kind: str = "image"
+    #: A video's size, frame rate and duration as probed at upload (None: not a video, or
+    #: one the probe cannot read).
+    video: Probe | None = None
 
 
 @dataclass
@@ -253,6 +263,9 @@ class InstanceConfig:
     image_size_limit: int = 16 * 1024 * 1024
     image_matrix_limit: int = 33_177_600
     video_size_limit: int = 99 * 1024 * 1024
+    #: MediaAttachment::MAX_VIDEO_MATRIX_LIMIT (3840×2160) and MAX_VIDEO_FRAME_RATE.
+    video_matrix_limit: int = 8_294_400
+    video_frame_rate_limit: int = 120
     #: polls of GET /api/v1/media/:id answered 206 before the media is ready (0: ready at once)
     media_polls: int = 1
     rate_limit: int = 300
@@ -519,6 +532,26 @@ class MastodonTestServer:
         meta: dict[str, Any] = {}
         if media.focus is not None:
             meta["focus"] = {"x": media.focus[0], "y": media.focus[1]}
+        if media.video is not None and ready:
+            # The shape Mastodon's file metadata has for a processed video (ffprobe's).
+            v = media.video
+            meta.update(
+                length=f"{int(v.duration // 3600)}:{int(v.duration % 3600 // 60):02}:"
+                f"{v.duration % 60:05.2f}",
+                duration=round(v.duration, 2),
+                fps=round(v.frame_rate),
+                size=f"{v.width}x{v.height}",
+                width=v.width,
+                height=v.height,
+                aspect=round(v.width / v.height, 3) if v.height else None,
+                original={
+                    "width": v.width,
+                    "height": v.height,
+                    "frame_rate": f"{round(v.frame_rate)}/1",
+                    "duration": round(v.duration, 2),
+                    "bitrate": round(media.size * 8 / v.duration) if v.duration else 0,
+                },
+            )
         return {
             "id": media.id,
             "type": media.kind,
@@ -685,12 +718,18 @@ class MastodonTestServer:
                 "characters_reserved_per_url": c.characters_reserved_per_url,
             },
             "media_attachments": {
-                "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp"],
+                "supported_mime_types": [
+                    "image/jpeg",
+                    "image/png",
+                    "image/gif",
+                    "image/webp",
+                    *VIDEO_TYPES,
+                ],
                 "image_size_limit": c.image_size_limit,
                 "image_matrix_limit": c.image_matrix_limit,
                 "video_size_limit": c.video_size_limit,
-                "video_frame_rate_limit": 120,
-                "video_matrix_limit": 8_294_400,
+                "video_frame_rate_limit": c.video_frame_rate_limit,
+                "video_matrix_limit": c.video_matrix_limit,
                 "description_limit": MAX_DESCRIPTION,
             },
             "polls": {
@@ -899,6 +938,9 @@ class MastodonTestServer:
                     422,
                     f"Cannot attach more than {self.config.max_media_attachments} files",
                 )
+            if len(found) > 1 and any(m is not None and m.kind == "video" for m in found):
+                # PostStatusService#validate_media!: a video (or audio) goes alone.
+                raise _Reply(422, "Cannot attach a video to a post that already contains images")
             if any(media is not None and media.polls_left > 0 for media in found):
                 raise _Reply(
                     422,
@@ -1148,15 +1190,18 @@ class MastodonTestServer:
         if file is None:
             raise _Reply(422, "Validation failed: File can't be blank")
         filename, content_type, size = file.filename, file.content_type, file.size
-        if not content_type.startswith("image/"):
+        video = None
+        if content_type in VIDEO_TYPES:
+            video = self._check_video(content_type, size, file.data)
+        elif not content_type.startswith("image/"):
             raise _Reply(422, f"Validation failed: File has contents that are not {content_type}")
-        if size > self.config.image_size_limit:
+        elif size > self.config.image_size_limit:
             raise _Reply(
                 422,
                 f"Validation failed: File file size must be less than "
                 f"{self.config.image_size_limit // (1024 * 1024)} MB",
             )
-        dimensions = _dimensions(file.data)
+        dimensions = _dimensions(file.data) if video is None else None
         if dimensions is not None:
             # Mastodon's Attachmentable#check_image_dimension raises DimensionsValidationError,
             # answered 422 with its message; GIFs have their own, fixed, limit.
@@ -1186,7 +1231,12 @@ class MastodonTestServer:
             size=size,
             sha256=file.sha256,
             data=file.data,
-            kind="gifv" if content_type == "image/gif" and _animated(file.data) else "image",
+            kind="video"
+            if content_type in VIDEO_TYPES
+            else "gifv"
+            if content_type == "image/gif" and _animated(file.data)
+            else "image",
+            video=video,
             description=description,
             focus=focus,
             polls_left=self.config.media_polls,
@@ -1194,6 +1244,24 @@ class MastodonTestServer:
         with self._lock:
             self.media[media.id] = media
         return (202 if media.polls_left > 0 else 200), self._media_json(media)
+
+    def _check_video(self, content_type: str, size: int, data: bytes) -> Probe | None:
+        """Mastodon's video validations: video_size_limit, then (MediaAttachment
+        #check_video_dimensions) a video stream, the matrix and the frame-rate limits."""
+        if size > self.config.video_size_limit:
+            raise _Reply(
+                422,
+                f"Validation failed: File file size must be less than "
+                f"{self.config.video_size_limit // (1024 * 1024)} MB",
+            )
+        probe = probe_webm(data) if content_type == "video/webm" else probe_mp4(data)
+        if probe is None:
+            raise _Reply(422, "Validation failed: File has no video stream")
+        if probe.width * probe.height > self.config.video_matrix_limit:
+            raise _Reply(422, f"{probe.width}x{probe.height} videos are not supported")
+        if int(probe.frame_rate) > self.config.video_frame_rate_limit:
+            raise _Reply(422, f"{int(probe.frame_rate)}fps videos are not supported")
+        return probe
 
     def _get_media(self, media_id: str, username: str) -> tuple[int, Any]:
         with self._lock:

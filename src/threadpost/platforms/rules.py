@@ -16,6 +16,7 @@ adapter, so planning and checking load nothing of the network.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from threadpost.platforms.bluesky.rules import BLUESKY_RULES
@@ -70,6 +71,11 @@ class NetworkRules(Protocol):
 
     def fits(self, text: str, limits: PlatformLimits, *, spoiler_text: str = "") -> bool:
         """Whether the network accepts `text` as one post (length and any byte cap)."""
+        ...
+
+    def animated_image_as_video(self, path: Path, *, alone: bool) -> bool:
+        """Whether an animated image (alone in its post when `alone`) is sent as a video
+        instead, because the network plays videos but not animated images."""
         ...
 
     def post_findings(self, post: PlannedPost) -> list[Finding]:

@@ -31,6 +31,7 @@ from threadpost.errors import (
     PermanentError,
     TransientError,
 )
+from threadpost.gif_to_video import GifConversionError
 from threadpost.image_fit import pixel_limit
 from threadpost.image_upload import ImageWontFit, prepare_upload
 from threadpost.images import ImageError, inspect_image
@@ -38,6 +39,7 @@ from threadpost.linkcard import LinkCard, LinkCardError, fetch_link_card
 from threadpost.platforms.base import ConfirmPost
 from threadpost.platforms.bluesky.answers import string_field, unreadable_answer
 from threadpost.platforms.bluesky.auth import create_session, refresh_session
+from threadpost.platforms.bluesky.gif_video import GIF_PRESENTATION, gif_video, goes_as_video
 from threadpost.platforms.bluesky.interactions import POSTGATE_COLLECTION, THREADGATE_COLLECTION
 from threadpost.platforms.bluesky.quotes import quoted_post, record_embed
 from threadpost.platforms.bluesky.records import (
@@ -70,6 +72,7 @@ from threadpost.platforms.bluesky.session import (
     save_session,
     session_path,
 )
+from threadpost.platforms.bluesky.video import video_embed
 from threadpost.platforms.bluesky.xrpc import (
     LOGIN_HINT,
     PLATFORM,
@@ -80,6 +83,8 @@ from threadpost.platforms.bluesky.xrpc import (
     resolve_handle,
 )
 from threadpost.values import PlatformLimits, PlatformName, PostKey, PostRef, Problem
+from threadpost.video_upload import VideoWontGo, prepare_video
+from threadpost.videos import is_video
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -553,19 +558,22 @@ class BlueskyPublisher:
 
         return {handle.lower(): resolve_handle(query, handle).did for handle in handles}
 
-    def upload_blob(self, data: bytes, mime: str, *, post: int | None = None) -> dict[str, Any]:
+    def upload_blob(
+        self, data: bytes, mime: str, *, post: int | None = None, kind: str = "image"
+    ) -> dict[str, Any]:
         """com.atproto.repo.uploadBlob → the blob reference to put in a record."""
         got = self._xrpc(
             "com.atproto.repo.uploadBlob",
             content=data,
             content_type=mime,
-            what=f"uploading an image of post {post}" if post else "uploading an image",
+            what=f"uploading {'a video' if kind == 'video' else 'an image'}"
+            + (f" of post {post}" if post else ""),
             post=post,
         )
         blob = got.get("blob")
         if not isinstance(blob, Mapping):
             raise TransientError(
-                f"Bluesky: uploading an image of post {post}: no blob in the answer",
+                f"Bluesky: uploading the {kind} of post {post}: no blob in the answer",
                 platform=PLATFORM,
                 post=post,
             )
@@ -577,6 +585,15 @@ class BlueskyPublisher:
         card: LinkCard | LinkCardError | None,
         quote: Mapping[str, str] | None = None,
     ) -> dict[str, Any] | None:
+        if len(post.images) == 1 and goes_as_video(
+            post.images[0].path, alone=True, max_seconds=BLUESKY_LIMITS.max_video_seconds
+        ):
+            video = self._upload_gif_video(post, post.images[0])
+            return record_embed(quote, video) if quote is not None else video
+        if post.images and is_video(post.images[0].path):
+            # `check` allows a video only alone in its post.
+            video = self._upload_video(post, post.images[0])
+            return record_embed(quote, video) if quote is not None else video
         if post.images:
             images = images_embed([self._upload_image(post, image) for image in post.images])
             return record_embed(quote, images) if quote is not None else images
@@ -679,6 +696,33 @@ class BlueskyPublisher:
             ) from None
         blob = self.upload_blob(prepared.data, prepared.mime, post=post.index)
         return UploadedImage(blob=blob, alt=image.alt, width=prepared.width, height=prepared.height)
+
+    def _upload_video(self, post: PlannedPost, video: Any) -> dict[str, Any]:
+        try:
+            # The file as it is, refused when over Bluesky's limits (video_upload.py).
+            prepared = prepare_video(video.path, video.written_path, BLUESKY_LIMITS, "Bluesky")
+        except VideoWontGo as exc:
+            raise PermanentError(
+                f"post {post.index}: {exc.reason}", platform=PLATFORM, post=post.index
+            ) from None
+        info = prepared.info
+        blob = self.upload_blob(prepared.data, info.mime, post=post.index, kind="video")
+        return video_embed(blob, video.alt, info.width, info.height)
+
+    def _upload_gif_video(self, post: PlannedPost, image: Any) -> dict[str, Any]:
+        try:
+            data, info = gif_video(image.path)
+        except GifConversionError as exc:
+            raise PermanentError(
+                f"post {post.index}: image {image.written_path}: cannot make a video of this "
+                f"animated GIF: {exc.reason}",
+                platform=PLATFORM,
+                post=post.index,
+            ) from None
+        blob = self.upload_blob(data, info.mime, post=post.index, kind="video")
+        embed = video_embed(blob, image.alt, info.width, info.height)
+        embed["presentation"] = GIF_PRESENTATION
+        return embed
 
     def _link_card(
         self, post: PlannedPost, card: LinkCard | LinkCardError

@@ -53,6 +53,8 @@ from threadpost.platforms.mastodon.polls import poll_param
 from threadpost.platforms.mastodon.quotes import quotes_natively
 from threadpost.platforms.mastodon.statuses import draft_statuses, status_params
 from threadpost.values import PlatformLimits, PlatformName, PostKey, PostRef, Problem
+from threadpost.video_upload import VideoWontGo, prepare_video
+from threadpost.videos import is_video
 
 if TYPE_CHECKING:
     from threadpost.config import Settings
@@ -594,7 +596,24 @@ class MastodonPublisher:
         return ids
 
     def _upload(self, index: int, image: Image, limits: PlatformLimits) -> str:
-        """Upload one image with its alt text; wait until the instance has processed it."""
+        """Upload one image or video with its alt text; wait until the instance has
+        processed it (a video takes longer: it is transcoded)."""
+        if is_video(image.path):
+            data, mime = self._video_bytes(index, image, limits)
+            return self._send_media(index, image, data, mime, "video")
+        data, mime = self._image_bytes(index, image, limits)
+        return self._send_media(index, image, data, mime, "image")
+
+    def _video_bytes(self, index: int, video: Image, limits: PlatformLimits) -> tuple[bytes, str]:
+        try:
+            prepared = prepare_video(video.path, video.written_path, limits, "Mastodon")
+        except VideoWontGo as exc:
+            raise PermanentError(
+                f"post {index}: {exc.reason}", platform=PLATFORM, post=index
+            ) from None
+        return prepared.data, prepared.info.mime
+
+    def _image_bytes(self, index: int, image: Image, limits: PlatformLimits) -> tuple[bytes, str]:
         try:
             info = inspect_image(image.path)
             # Private metadata is stripped and an image over the instance's limits is
@@ -622,10 +641,12 @@ class MastodonPublisher:
                 platform=PLATFORM,
                 post=index,
             ) from None
-        data, mime = prepared.data, prepared.mime
+        return prepared.data, prepared.mime
+
+    def _send_media(self, index: int, image: Image, data: bytes, mime: str, kind: str) -> str:
         focus = getattr(image, "focus", None)  # (x, y) in -1..1, when the draft gives one
         media = self._call(
-            f"uploading image {image.written_path} of post {index}",
+            f"uploading {kind} {image.written_path} of post {index}",
             lambda: self._client().media_post(
                 data,
                 mime_type=mime,
@@ -657,7 +678,7 @@ class MastodonPublisher:
         while media.get("url") is None:
             if polls >= self._poll_attempts:
                 raise TransientError(
-                    f"post {index}: {self._instance} is still processing image "
+                    f"post {index}: {self._instance} is still processing {kind} "
                     f"{image.written_path} after {polls} checks; try again later",
                     platform=PLATFORM,
                     post=index,
@@ -665,7 +686,7 @@ class MastodonPublisher:
             self._sleep(min(self._poll_interval * (1 + polls // 5), 5.0))
             polls += 1
             media = self._call(
-                f"waiting for image {image.written_path} of post {index}",
+                f"waiting for {kind} {image.written_path} of post {index}",
                 lambda: self._client().media(media_id),
                 post=index,
                 expect="id",
