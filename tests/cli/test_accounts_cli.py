@@ -244,3 +244,16 @@ def test_a_continuation_goes_on_as_the_account_of_the_thread_it_continues(
     assert statuses[2].text.startswith("Third post.")
     assert statuses[2].in_reply_to_id == statuses[1].id
     assert mastodon_server.published("alice") == []
+
+
+def test_preview_takes_the_account_from_the_draft_or_the_option(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    _config(isolated_env, mastodon_server, mastodon_server.add_account("project"))
+    unknown = _draft(isolated_env, "personal")
+    refused = run_cli("preview", str(unknown))
+    assert refused.exit_code == 3
+    assert f"{unknown}:3" in refused.stderr and "no account named 'personal'" in refused.stderr
+    assert run_cli("preview", str(unknown), "--account", "work").exit_code == 0
+    bad_option = run_cli("preview", str(unknown), "--account", "nope")
+    assert "--account: no account named 'nope'" in bad_option.stderr
