@@ -35,9 +35,13 @@ lint: $(STAMP)
 ## needs the local PDS.
 bench: test-deps
 	$(PY) bench/bench_plan.py
+	$(PY) bench/bench_plan_speed.py
 	$(PY) bench/bench_check.py
 	$(PY) bench/bench_run.py
 	$(PY) bench/bench_bluesky.py
+	$(PY) bench/bench_bluesky_start.py
+	$(PY) bench/bench_e2e.py
+	$(PY) bench/bench_images.py
 	$(PY) bench/bench_images.py
 
 clean:

@@ -34,6 +34,7 @@ from threadpost.draft import parse_draft  # noqa: E402
 from threadpost.plan import Thread, plan_thread  # noqa: E402
 from threadpost.platforms.bluesky.publisher import BlueskyPublisher  # noqa: E402
 from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS  # noqa: E402
+from threadpost.platforms.bluesky.session import load_session  # noqa: E402
 from threadpost.values import PostRef  # noqa: E402
 
 POST = "app.bsky.feed.post"
@@ -102,6 +103,19 @@ def publish_one_by_one(client: Any, did: str, thread: Thread) -> list[str]:
     return uris
 
 
+def sdk_client(settings: Settings, transport: httpx.BaseTransport) -> Any:
+    """The atproto SDK's client on the saved session (threadpost itself no longer uses the
+    SDK's client: this is the baseline's, what other tools do)."""
+    from atproto_client import Client
+    from atproto_client.request import Request
+
+    saved = load_session(settings.state_dir, settings.bluesky.service, settings.bluesky.handle)
+    assert saved is not None
+    client = Client(base_url=settings.bluesky.service, request=Request(transport=transport))
+    client.login(session_string=saved.session_string, fetch_bsky_profile=False)
+    return client
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--posts", type=int, default=20)
@@ -130,7 +144,7 @@ def main() -> None:
             transport = ThroughProxy(proxy.port)
             publisher = BlueskyPublisher(settings, transport=transport)
             publisher.account_id()
-            client = publisher._client  # the same logged-in SDK client, through the proxy
+            client = sdk_client(settings, transport)  # the same session, through the proxy
             did = account["did"]
 
             atomic: list[float] = []

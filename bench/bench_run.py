@@ -3,7 +3,10 @@
 Usage: .venv/bin/python bench/bench_run.py [--repeat N]
 Measures, in one run on this machine: `python -c "import typer"`, `threadpost run` on an
 empty ledger, and `threadpost run` on a ledger of 10,000 scheduled threads none of which is
-due. Prints a Markdown table (paste into BENCHMARKS.md).
+due. The commands take turns (one sample of each per round), so a change in the machine's
+load during the run weighs on every row alike; the ratios to `import typer` are the point
+(issue 14's target: ≤ 1.5× for the empty ledger). Prints a Markdown table (paste into
+BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -45,20 +48,27 @@ def _fill(db: Path, count: int) -> None:
             ledger._insert_plans(thread_id, {"mastodon": make_thread("mastodon", 3)})
 
 
-def _time(cmd: list[str], env: dict[str, str], repeat: int) -> float:
-    samples = []
+def _one(cmd: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(cmd, env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def _interleaved(commands: list[tuple[list[str], dict[str, str]]], repeat: int) -> list[float]:
+    """The median time of each command, the commands run in turn `repeat` times."""
+    samples: list[list[float]] = [[] for _ in commands]
+    for cmd, env in commands:  # warm-up: bytecode written, files in the page cache
+        _one(cmd, env)
     for _ in range(repeat):
-        start = time.perf_counter()
-        subprocess.run(cmd, env=env, check=True, capture_output=True)
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+        for n, (cmd, env) in enumerate(commands):
+            samples[n].append(_one(cmd, env))
+    return [statistics.median(times) for times in samples]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
-    exe = Path(sys.executable).with_name("threadpost")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "config.toml").write_text("")
@@ -79,28 +89,29 @@ def main() -> None:
 
         open_ledger(empty).close()
         _fill(full, 10_000)
-        rows = [
-            (
-                "python -c 'import typer'",
-                _time([sys.executable, "-c", "import typer"], env, args.repeat),
-            ),
-            (
-                "python -c 'pass' (bare interpreter)",
-                _time([sys.executable, "-c", "pass"], env, args.repeat),
-            ),
-            (
-                "threadpost run, empty ledger",
-                _time([str(exe), "run"], {**env, "THREADPOST_DB": str(empty)}, args.repeat),
-            ),
-            (
-                "threadpost run, 10,000 scheduled, none due",
-                _time([str(exe), "run"], {**env, "THREADPOST_DB": str(full)}, args.repeat),
-            ),
+        # `-c` with the console script's own two lines: the worktree's threadpost (the
+        # PYTHONPATH one) is timed, whatever the installed script would resolve to.
+        run = [sys.executable, "-c", "from threadpost.cli import main; main()", "run"]
+        names = [
+            "python -c 'import typer'",
+            "python -c 'pass' (bare interpreter)",
+            "threadpost run, empty ledger",
+            "threadpost run, 10,000 scheduled, none due",
         ]
-    print(f"| command (median of {args.repeat}) | seconds |")
-    print("|---|---|")
-    for name, seconds in rows:
-        print(f"| {name} | {seconds:.3f} |")
+        medians = _interleaved(
+            [
+                ([sys.executable, "-c", "import typer"], env),
+                ([sys.executable, "-c", "pass"], env),
+                (run, {**env, "THREADPOST_DB": str(empty)}),
+                (run, {**env, "THREADPOST_DB": str(full)}),
+            ],
+            args.repeat,
+        )
+    typer_time = medians[0]
+    print(f"| command (median of {args.repeat}, interleaved) | seconds | × import typer |")
+    print("|---|---|---|")
+    for name, seconds in zip(names, medians, strict=True):
+        print(f"| {name} | {seconds:.3f} | {seconds / typer_time:.2f} |")
 
 
 if __name__ == "__main__":

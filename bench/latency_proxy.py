@@ -6,6 +6,9 @@ a PDS that is a network round trip away. Runs its own asyncio loop in a daemon t
 
     with LatencyProxy("127.0.0.1", pds_port, delay=0.05) as proxy:
         ...  # connect to 127.0.0.1:proxy.port
+
+Bounded: it listens on 127.0.0.1 only, forwards to 127.0.0.1 only, and closes connections
+beyond `max_connections` open at once.
 """
 
 from __future__ import annotations
@@ -20,12 +23,25 @@ from types import TracebackType
 class LatencyProxy:
     """Forward 127.0.0.1:<port> to target_host:target_port with `delay` s each way."""
 
-    def __init__(self, target_host: str, target_port: int, *, delay: float = 0.05) -> None:
+    def __init__(
+        self,
+        target_host: str,
+        target_port: int,
+        *,
+        delay: float = 0.05,
+        port: int = 0,
+        max_connections: int = 64,
+    ) -> None:
+        if target_host not in ("127.0.0.1", "localhost"):
+            raise ValueError("the latency proxy forwards to this machine only")
         self.target_host = target_host
         self.target_port = target_port
         self.delay = delay
-        self.port = 0
+        #: The port to listen on (0: any free one); the one chosen once started.
+        self.port = port
+        self.max_connections = max_connections
         self.connections = 0
+        self._open = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._server: asyncio.AbstractServer | None = None
         self._thread: threading.Thread | None = None
@@ -53,7 +69,9 @@ class LatencyProxy:
         loop = asyncio.new_event_loop()
         self._loop = loop
         asyncio.set_event_loop(loop)
-        self._server = loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0))
+        self._server = loop.run_until_complete(
+            asyncio.start_server(self._handle, "127.0.0.1", self.port)
+        )
         self.port = self._server.sockets[0].getsockname()[1]
         self._ready.set()
         try:
@@ -68,18 +86,25 @@ class LatencyProxy:
 
     async def _handle(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         self.connections += 1
-        try:
-            upstream_r, upstream_w = await asyncio.open_connection(
-                self.target_host, self.target_port
-            )
-        except OSError:
+        if self._open >= self.max_connections:
             client_w.close()
             return
-        await asyncio.gather(
-            self._pipe(client_r, upstream_w),
-            self._pipe(upstream_r, client_w),
-            return_exceptions=True,
-        )
+        self._open += 1
+        try:
+            try:
+                upstream_r, upstream_w = await asyncio.open_connection(
+                    self.target_host, self.target_port
+                )
+            except OSError:
+                client_w.close()
+                return
+            await asyncio.gather(
+                self._pipe(client_r, upstream_w),
+                self._pipe(upstream_r, client_w),
+                return_exceptions=True,
+            )
+        finally:
+            self._open -= 1
 
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         queue: asyncio.Queue[tuple[float, bytes]] = asyncio.Queue()

@@ -9,6 +9,7 @@ to fail at post k in every way the reliability suite cares about.
 from __future__ import annotations
 
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -72,12 +73,44 @@ class Fault:
     reset_in: timedelta = timedelta(seconds=30)
 
 
+class _SerializedConnection:
+    """A sqlite3 connection used from several threads, one statement at a time."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._lock = threading.Lock()
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> _Rows:
+        with self._lock:
+            cursor = self._conn.execute(sql, params)
+            return _Rows(cursor.fetchall(), cursor.lastrowid)
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+@dataclass
+class _Rows:
+    rows: list[tuple[object, ...]]
+    lastrowid: int | None
+
+    def fetchall(self) -> list[tuple[object, ...]]:
+        return self.rows
+
+    def fetchone(self) -> tuple[object, ...] | None:
+        return self.rows[0] if self.rows else None
+
+
 class FakeServer:
     """Published posts, keyed by the client's idempotency key; never deduplicates by
     itself, so a client sending a key twice shows up as a duplicate."""
 
     def __init__(self, path: Path | str = ":memory:") -> None:
-        self.conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
+        # Shared by the publishers of both networks, which publish from two threads at once.
+        self.conn = _SerializedConnection(
+            sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+        )
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute(
             "CREATE TABLE IF NOT EXISTS posts (id INTEGER PRIMARY KEY, platform TEXT,"
@@ -135,6 +168,10 @@ class FakePublisher:
     lookups: list[tuple[int, str | None, bool]] = field(default_factory=list)
     #: Called with the post's index just before each post is sent (what happens meanwhile).
     before_post: Callable[[int], None] | None = None
+    #: Called when the engine first asks for the posts' keys, before its first ledger write
+    #: for this network: the networks publish at once, so a test can make this one start
+    #: only after something happened on the other.
+    before_keys: Callable[[], None] | None = None
     #: True once `close()` was called.
     closed: bool = False
 
@@ -150,6 +187,8 @@ class FakePublisher:
         return BLUESKY_LIMITS if self.platform == "bluesky" else MASTODON_DEFAULT_LIMITS
 
     def post_keys(self, thread_id: str, thread: Thread) -> list[PostKey]:
+        if self.before_keys is not None:
+            self.before_keys()
         self.keys_made += 1
         stamp = datetime(2026, 1, 1, tzinfo=UTC).isoformat()
         return [

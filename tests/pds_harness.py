@@ -462,11 +462,24 @@ class LocalPDS:
         return int(self.counts().get(nsid, 0))
 
     def requests(self) -> list[dict[str, Any]]:
-        """The last 1000 requests: ``[{"method", "path", "nsid", "status", "ms"}]``."""
+        """The last 1000 requests: ``[{"method", "path", "nsid", "status", "ms", "received_ms",
+        "answered_ms"}]`` (the last two in epoch milliseconds, `time.time()`'s clock)."""
         return list(self._request("GET", "/_harness/requests"))
 
     def reset_counts(self) -> None:
         self._request("POST", "/_harness/reset")
+
+    def hold(self, nsid: str, *, timeout: float = 10.0) -> None:
+        """Hold every later ``/xrpc/<nsid>`` request before the PDS sees it, until
+        `release_held()` (or `timeout` seconds each): a slow PDS whose slowness ends on cue."""
+        self._request("POST", "/_harness/hold", body={"nsid": nsid, "timeout_ms": timeout * 1000})
+
+    def holding(self) -> int:
+        """How many requests the hold is holding right now."""
+        return int(self._request("GET", "/_harness/holding")["holding"])
+
+    def release_held(self) -> None:
+        self._request("POST", "/_harness/release")
 
     def __repr__(self) -> str:
         state = "running" if self.running else "stopped"

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 from pathlib import Path
 from typing import Final
 
@@ -66,7 +65,9 @@ def _create_temporary(path: Path, mode: int) -> tuple[int, Path]:
     """A new file next to `path`, open for writing; never one that was there already."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
     for _ in range(_NAME_TRIES):
-        temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+        # os.urandom, what secrets.token_hex reads: `secrets` would bring hmac, hashlib
+        # and random into every start-up (config saves logins through this module).
+        temporary = path.with_name(f".{path.name}.{os.urandom(6).hex()}.tmp")
         with contextlib.suppress(FileExistsError):
             return os.open(temporary, flags, mode), temporary
     raise FileExistsError(errno.EEXIST, "no free temporary name", str(path.parent))

@@ -22,12 +22,16 @@ from threadpost.images import ImageError, ImageInfo, inspect_image
 from threadpost.linkcheck import HandleResult, LinkResult, ProgressSink
 from threadpost.platforms.rules import rules_for
 from threadpost.values import PLATFORMS, PlatformLimits, PlatformName, Problem, Severity
+from threadpost.video_limits import mix_finding, video_findings
+from threadpost.videos import VideoError, VideoInfo, inspect_video, is_video
 
 if TYPE_CHECKING:
     from threadpost.config import Settings
     from threadpost.draft import Draft, Image
-    from threadpost.plan import PlannedPost, Thread
+    from threadpost.plan import Continuation, PlannedPost, Thread
 
+#: What each attached file was found to be, per path (a check run reads each file once).
+_MediaCache = dict[Path, "ImageInfo | ImageError | VideoInfo | VideoError"]
 #: Checks every URL it is given → result per URL (default: `linkcheck.check_links`).
 LinkChecker = Callable[[list[str], "ProgressSink | None"], Mapping[str, LinkResult]]
 #: Resolves one network's mentioned handles → result per handle (default: the network's
@@ -89,15 +93,19 @@ def check_draft(
     link_checker: LinkChecker | None = None,
     handle_resolver: HandleResolver | None = None,
     broken_links: Severity = "error",
+    continuation: Mapping[PlatformName, Continuation] | None = None,
 ) -> CheckReport:
     """Read, plan (for `platforms`, default the draft's) and check one draft.
 
     `broken_links`: how a link that answers 404 (or whose host does not exist) counts;
-    "warning" for `schedule` and `publish --allow-broken-links` (see README, Links)."""
+    "warning" for `schedule` and `publish --allow-broken-links` (see README, Links).
+    `continuation` (`publish --continue`): per network, the thread it goes on under."""
+    from threadpost.accounts import draft_account_settings
     from threadpost.draft import read_draft
 
     draft = read_draft(path)
-    threads = plan_draft(draft, settings, platforms, offline=offline)
+    settings = draft_account_settings(settings, draft, platforms)
+    threads = plan_draft(draft, settings, platforms, offline=offline, continuation=continuation)
     problems, links = _check(
         draft,
         list(threads.values()),
@@ -118,13 +126,17 @@ def plan_draft(
     platforms: Sequence[PlatformName] | None = None,
     *,
     offline: bool,
+    continuation: Mapping[PlatformName, Continuation] | None = None,
     limits: Mapping[PlatformName, PlatformLimits] | None = None,
 ) -> dict[PlatformName, Thread]:
     """Plan `draft` for each chosen platform (in the draft's order), with each one's limits
-    (given in `limits`, as when a frozen plan is re-planned, or read for the network)."""
+    (given in `limits`, as when a frozen plan is re-planned, or read for the network);
+    with a `continuation`, only for the networks it continues."""
     from threadpost.plan import plan_thread
 
     chosen = list(dict.fromkeys(platforms or draft.front.platforms))
+    if continuation is not None:
+        chosen = [platform for platform in chosen if platform in continuation]
     front = draft.front
     given = limits or {}
     return {
@@ -143,6 +155,7 @@ def plan_draft(
                 else settings.bluesky.shorten_links
             ),
             aliases=settings.aliases,
+            continuation=None if continuation is None else continuation[platform],
         )
         for platform in chosen
     }
@@ -187,7 +200,7 @@ def _check(
 ) -> tuple[list[Problem], dict[str, LinkResult]]:
     problems: list[Problem] = []
     problems += check_front_matter(draft, settings, now=now)
-    images: dict[Path, ImageInfo | ImageError] = {}
+    images: _MediaCache = {}
     for thread in threads:
         problems += thread.problems
         problems += rules_for(thread.platform).thread_problems(thread, draft.front)
@@ -262,7 +275,7 @@ def check_thread(
     thread: Thread,
     settings: Settings,
     *,
-    image_cache: dict[Path, ImageInfo | ImageError] | None = None,
+    image_cache: _MediaCache | None = None,
 ) -> list[Problem]:
     """Offline problems of one planned thread: lengths, images, tags, mentions, link syntax."""
     cache = {} if image_cache is None else image_cache
@@ -279,7 +292,7 @@ def _post_problems(
     thread: Thread,
     post: PlannedPost,
     settings: Settings,
-    images: dict[Path, ImageInfo | ImageError],
+    images: _MediaCache,
     *,
     planned: set[str],
 ) -> list[Problem]:
@@ -320,8 +333,23 @@ def _post_problems(
                 f"{limits.max_images} per post",
             )
         )
+    videos = [image for image in post.images if is_video(image.path)]
+    if videos:
+        stills = [image.written_path for image in post.images if image not in videos]
+        names = [video.written_path for video in videos]
+        mixed = mix_finding(names, stills, rules_for(thread.platform).name)
+        if mixed is not None:
+            # On the line of the video that may not be there (the second, or the one
+            # beside images).
+            culprit = videos[1] if len(videos) > 1 else videos[0]
+            found.append(problem(*mixed, line=culprit.line))
     for image in post.images:
-        found += [problem(*args) for args in _image_problems(thread, image, settings, images)]
+        found += [
+            problem(*args)
+            for args in _image_problems(
+                thread, image, settings, images, alone=len(post.images) == 1
+            )
+        ]
     for facet in post.facets:
         if facet.kind == "link":
             reason = link_syntax_problem(facet.value)
@@ -335,18 +363,25 @@ _ImageFinding = tuple[Severity, str, str, int]
 
 
 def _image_problems(
-    thread: Thread, image: Image, settings: Settings, cache: dict[Path, ImageInfo | ImageError]
+    thread: Thread, image: Image, settings: Settings, cache: _MediaCache, *, alone: bool = False
 ) -> list[_ImageFinding]:
     found: list[_ImageFinding] = []
     rules = rules_for(thread.platform)
     name = image.written_path
-    if image.path not in cache:
+    kind = "image"
+    if is_video(image.path):
+        # The same `![alt](file)` line attaches a video: its own limits (video_limits.py).
+        kind = "video"
+        found += _video_problems(thread, image, cache)
+    elif image.path not in cache:
         try:
             cache[image.path] = inspect_image(image.path)
         except ImageError as error:
             cache[image.path] = error
     info = cache[image.path]
-    if isinstance(info, ImageError):
+    if isinstance(info, VideoInfo | VideoError):
+        pass  # a video's own findings are in already
+    elif isinstance(info, ImageError):
         found.append(("error", info.code, f"image {name}: {info.reason}", image.line))
     else:
         # Over the network's limits: a warning when the upload will downscale it to fit,
@@ -354,7 +389,11 @@ def _image_problems(
         fit = limit_finding(image.path, info, thread.limits, rules.name)
         if fit is not None:
             found.append((fit.severity, fit.code, f"image {name} {fit.reason}", image.line))
-        if info.animated and not rules.plays_animated_images:
+        if (
+            info.animated
+            and not rules.plays_animated_images
+            and not rules.animated_image_as_video(image.path, alone=alone)
+        ):
             found.append(
                 (
                     "warning",
@@ -371,7 +410,7 @@ def _image_problems(
             (
                 severity,
                 "missing-alt",
-                f"image {name} has {what}: write ![what the image shows]({name})",
+                f"{kind} {name} has {what}: write ![what the {kind} shows]({name})",
                 image.line,
             )
         )
@@ -386,6 +425,26 @@ def _image_problems(
             )
         )
     return found
+
+
+def _video_problems(thread: Thread, video: Image, cache: _MediaCache) -> list[_ImageFinding]:
+    if video.path not in cache:
+        try:
+            cache[video.path] = inspect_video(video.path)
+        except VideoError as error:
+            cache[video.path] = error
+    info = cache[video.path]
+    if isinstance(info, VideoError):
+        return [("error", info.code, f"video {video.written_path}: {info.reason}", video.line)]
+    if not isinstance(info, VideoInfo):
+        return []
+    network = rules_for(thread.platform).name
+    return [
+        (severity, code, message, video.line)
+        for severity, code, message in video_findings(
+            video.written_path, info, thread.limits, network
+        )
+    ]
 
 
 def is_placeholder_alt(alt: str) -> bool:

@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from threadpost.errors import ConfigError
 from threadpost.redact import register_secrets
-from threadpost.saved_login import load_bluesky_account, load_credentials
-from threadpost.values import MASTODON_VISIBILITIES
+from threadpost.saved_login import account_login_dir, load_bluesky_account, load_credentials
+from threadpost.values import ACCOUNT_NAME, DEFAULT_ACCOUNT, MASTODON_VISIBILITIES
 
 APP_NAME: Final = "threadpost"
 DEFAULT_MASTODON_INSTANCE: Final = "https://mastodon.social"
@@ -57,6 +57,22 @@ class BlueskySettings:
 
 
 @dataclass(frozen=True)
+class NamedAccount:
+    """An account besides the default one (`[accounts.NAME.mastodon]`, `…bluesky]`): a
+    network it has no table for is not part of it (never the default account's instead)."""
+
+    name: str
+    mastodon: MastodonSettings | None = None
+    bluesky: BlueskySettings | None = None
+
+
+_MASTODON_KEYS: Final = frozenset({"instance", "access_token", "visibility", "reply_visibility"})
+_BLUESKY_KEYS: Final = frozenset(
+    {"service", "handle", "app_password", "link_cards", "shorten_links"}
+)
+
+
+@dataclass(frozen=True)
 class Alias:
     """How a name written in drafts (e.g. "@SomeName") appears on each network."""
 
@@ -81,6 +97,13 @@ class Settings:
     #: Longest rate-limit wait a run accepts; longer waits leave the thread for a later run.
     max_rate_limit_wait: timedelta = timedelta(minutes=15)
     aliases: Mapping[str, Alias] = field(default_factory=dict)
+    #: The named accounts of the config (`accounts.account_settings` picks one).
+    accounts: Mapping[str, NamedAccount] = field(default_factory=dict)
+    #: Which named account `mastodon` / `bluesky` belong to; None: the default account.
+    account: str | None = None
+    #: Whether the account was chosen (`accounts.account_settings`): a draft's own
+    #: `account = …` no longer applies (`--account` wins over it).
+    account_chosen: bool = False
     #: Non-fatal notes about the configuration (e.g. a readable secret file).
     warnings: tuple[str, ...] = ()
 
@@ -152,25 +175,23 @@ def load_settings(
     mastodon_table = _table(data, "mastodon", path)
     bluesky_table = _table(data, "bluesky", path)
     publish_table = _table(data, "publish", path)
-    _reject_unknown(data, {"general", "mastodon", "bluesky", "publish", "aliases"}, path, "")
+    _reject_unknown(
+        data, {"general", "mastodon", "bluesky", "publish", "aliases", "accounts"}, path, ""
+    )
     _reject_unknown(general, {"timezone", "missing_alt", "db", "state_dir"}, path, "general.")
-    _reject_unknown(
-        mastodon_table,
-        {"instance", "access_token", "visibility", "reply_visibility"},
-        path,
-        "mastodon.",
-    )
-    _reject_unknown(
-        bluesky_table,
-        {"service", "handle", "app_password", "link_cards", "shorten_links"},
-        path,
-        "bluesky.",
-    )
+    _reject_unknown(mastodon_table, set(_MASTODON_KEYS), path, "mastodon.")
+    _reject_unknown(bluesky_table, set(_BLUESKY_KEYS), path, "bluesky.")
+    account_tables = _account_tables(data.get("accounts", {}), path)
     _reject_unknown(
         publish_table, {"max_attempts", "max_lateness", "max_rate_limit_wait"}, path, "publish."
     )
 
-    if path.exists() and (mastodon_table.get("access_token") or bluesky_table.get("app_password")):
+    secret_tables = [mastodon_table, bluesky_table] + [
+        table for networks in account_tables.values() for table in networks.values()
+    ]
+    if path.exists() and any(
+        table.get("access_token") or table.get("app_password") for table in secret_tables
+    ):
         mode = path.stat().st_mode
         if mode & (stat.S_IRGRP | stat.S_IROTH):
             warnings.append(
@@ -242,7 +263,16 @@ def load_settings(
     if missing_alt not in ("error", "warning"):
         raise ConfigError(f'{path}: general.missing_alt must be "error" or "warning"')
 
+    accounts = {
+        name: _named_account(name, networks, path, state_dir)
+        for name, networks in account_tables.items()
+    }
     register_secrets(mastodon.access_token, bluesky.app_password)
+    for account in accounts.values():
+        register_secrets(
+            account.mastodon.access_token if account.mastodon else None,
+            account.bluesky.app_password if account.bluesky else None,
+        )
     return Settings(
         config_path=path if path.exists() else None,
         db_path=db,
@@ -260,8 +290,85 @@ def load_settings(
             publish_table, "max_rate_limit_wait", path, timedelta(minutes=15)
         ),
         aliases=_aliases(data.get("aliases", {}), path),
+        accounts=accounts,
         warnings=tuple(warnings),
     )
+
+
+def _account_tables(value: object, path: Path) -> dict[str, dict[str, dict[str, Any]]]:
+    """`[accounts.NAME.mastodon]` / `[accounts.NAME.bluesky]`, checked: name → network →
+    its table (the keys of `[mastodon]` / `[bluesky]`)."""
+    if not isinstance(value, dict):
+        raise ConfigError(f"{path}: [accounts] must be a table of named accounts")
+    tables: dict[str, dict[str, dict[str, Any]]] = {}
+    for name, networks in value.items():
+        where = f"accounts.{name}"
+        if name == DEFAULT_ACCOUNT:
+            raise ConfigError(
+                f"{path}: [{where}]: the default account is the one of the [mastodon] and "
+                "[bluesky] tables; give this account another name"
+            )
+        if not ACCOUNT_NAME.fullmatch(name):
+            raise ConfigError(
+                f"{path}: [{where}]: an account name is lowercase letters, digits, - and _ "
+                "(at most 40), e.g. [accounts.work.mastodon]"
+            )
+        if not isinstance(networks, dict) or not networks:
+            raise ConfigError(
+                f"{path}: [{where}] must hold [{where}.mastodon] and/or [{where}.bluesky]"
+            )
+        _reject_unknown(networks, {"mastodon", "bluesky"}, path, f"{where}.")
+        for network, table in networks.items():
+            if not isinstance(table, dict):
+                raise ConfigError(f"{path}: [{where}.{network}] must be a table")
+            known = _MASTODON_KEYS if network == "mastodon" else _BLUESKY_KEYS
+            _reject_unknown(table, set(known), path, f"{where}.{network}.")
+        tables[name] = networks
+    return tables
+
+
+def _named_account(
+    name: str, networks: dict[str, dict[str, Any]], path: Path, state_dir: Path
+) -> NamedAccount:
+    """One named account: its tables, with built-in defaults for what they leave out (not
+    the default account's values, so that nothing of another account slips in), and its
+    own saved logins (`threadpost login … --account NAME`) as the last source."""
+    login_dir = account_login_dir(state_dir, name)
+    where = f"{path}: accounts.{name}"
+    mastodon = bluesky = None
+    if (table := networks.get("mastodon")) is not None:
+        token = _str(table, "access_token", path, None)
+        mastodon = MastodonSettings(
+            instance=check_instance_url(
+                _str(table, "instance", path, DEFAULT_MASTODON_INSTANCE),
+                f"{where}.mastodon.instance",
+            ),
+            access_token=token,
+            token_source="config" if token else None,
+            visibility=_visibility(table, "visibility", path, "public"),
+            reply_visibility=_visibility(table, "reply_visibility", path, "unlisted"),
+        )
+        if token is None:
+            mastodon = _saved_mastodon_login(
+                mastodon, login_dir, instance_given="instance" in table
+            )
+    if (table := networks.get("bluesky")) is not None:
+        handle = _str(table, "handle", path, None)
+        password = _str(table, "app_password", path, None)
+        bluesky = BlueskySettings(
+            service=check_instance_url(
+                _str(table, "service", path, DEFAULT_BLUESKY_SERVICE),
+                f"{where}.bluesky.service",
+            ),
+            handle=handle.removeprefix("@") if handle else None,
+            app_password=password,
+            password_source="config" if password else None,
+            link_cards=_bool(table, "link_cards", path, True),
+            shorten_links=_bool(table, "shorten_links", path, False),
+        )
+        if handle is None:
+            bluesky = _saved_bluesky_account(bluesky, login_dir, service_given="service" in table)
+    return NamedAccount(name, mastodon, bluesky)
 
 
 def _saved_mastodon_login(

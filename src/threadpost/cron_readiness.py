@@ -17,14 +17,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from threadpost.accounts import account_settings
 from threadpost.config import Settings, cron_environment, default_config_path, load_settings
 from threadpost.errors import ValidationFailed
 from threadpost.platforms.bluesky.session import load_session, session_path
-from threadpost.saved_login import credentials_path
+from threadpost.saved_login import account_login_dir, credentials_path
 from threadpost.values import PlatformName
 
 _MASTODON_LOGIN = "threadpost login mastodon --instance URL"
-_BLUESKY_LOGIN = "threadpost login bluesky --handle HANDLE"
 
 
 @dataclass(frozen=True)
@@ -44,12 +44,16 @@ def cron_logins(
     config_path: Path | None,
     db_path: Path | None,
     environ: Mapping[str, str],
+    account: str | None = None,
 ) -> list[CronLogin]:
     """For each network, whether cron will be able to log in, and why (or why not).
 
     `config_path` and `db_path` are the ones given on the command line (`threadpost cron`
-    writes them into its line); `environ` is this shell's environment."""
+    writes them into its line); `environ` is this shell's environment; `account` the named
+    account the thread publishes with (None: the default one)."""
+    platforms = list(platforms)
     cron = load_settings(config_path, db_path, environ=cron_environment(environ))
+    cron = account_settings(cron, account, platforms)
     found: list[CronLogin] = []
     for platform in platforms:
         if platform == "mastodon":
@@ -65,9 +69,12 @@ def require_cron_logins(
     config_path: Path | None,
     db_path: Path | None,
     environ: Mapping[str, str],
+    account: str | None = None,
 ) -> None:
     """Raise ValidationFailed (exit 3) naming every network cron could not log in to."""
-    logins = cron_logins(platforms, config_path=config_path, db_path=db_path, environ=environ)
+    logins = cron_logins(
+        platforms, config_path=config_path, db_path=db_path, environ=environ, account=account
+    )
     missing = [login for login in logins if not login.ready]
     if not missing:
         return
@@ -80,14 +87,19 @@ def require_cron_logins(
     )
 
 
+def _login_option(cron: Settings) -> str:
+    return f" --account {cron.account}" if cron.account else ""
+
+
 def _mastodon(cron: Settings, environ: Mapping[str, str]) -> CronLogin:
     source = cron.mastodon.token_source
+    login = f"threadpost login mastodon{_login_option(cron)} --instance URL"
     if source == "saved login":
-        where = credentials_path(cron.state_dir)
+        where = credentials_path(account_login_dir(cron.state_dir, cron.account))
         return CronLogin("mastodon", True, f"the login saved in {where}")
     if source == "config":
         return CronLogin("mastodon", True, f"the access token in {cron.config_path}")
-    if environ.get("THREADPOST_MASTODON_TOKEN"):
+    if environ.get("THREADPOST_MASTODON_TOKEN") and cron.account is None:
         return CronLogin(
             "mastodon",
             False,
@@ -95,20 +107,22 @@ def _mastodon(cron: Settings, environ: Mapping[str, str]) -> CronLogin:
             f"run `{_MASTODON_LOGIN}` (it saves the token where cron finds it) or put "
             f"access_token under [mastodon] in {_config_name(cron)}",
         )
-    return CronLogin("mastodon", False, f"not logged in; run `{_MASTODON_LOGIN}`")
+    return CronLogin("mastodon", False, f"not logged in; run `{login}`")
 
 
 def _bluesky(cron: Settings, environ: Mapping[str, str]) -> CronLogin:
     bluesky = cron.bluesky
+    option = _login_option(cron)
     if bluesky.handle is None:
-        return CronLogin("bluesky", False, f"no Bluesky account; run `{_BLUESKY_LOGIN}`")
-    login = f"threadpost login bluesky --handle {bluesky.handle}"
+        login = f"threadpost login bluesky{option} --handle HANDLE"
+        return CronLogin("bluesky", False, f"no Bluesky account; run `{login}`")
+    login = f"threadpost login bluesky{option} --handle {bluesky.handle}"
     if load_session(cron.state_dir, bluesky.service, bluesky.handle) is not None:
         where = session_path(cron.state_dir, bluesky.service, bluesky.handle)
         return CronLogin("bluesky", True, f"the session saved in {where}")
     if bluesky.password_source == "config":
         return CronLogin("bluesky", True, f"the app password in {cron.config_path}")
-    if environ.get("THREADPOST_BLUESKY_APP_PASSWORD"):
+    if environ.get("THREADPOST_BLUESKY_APP_PASSWORD") and cron.account is None:
         return CronLogin(
             "bluesky",
             False,

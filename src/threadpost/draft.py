@@ -20,7 +20,8 @@ from threadpost.errors import DraftError
 from threadpost.platforms.bluesky.interactions import REPLY_RULES, parse_reply_setting
 from threadpost.platforms.bluesky.labels import SELF_LABELS
 from threadpost.platforms.mastodon.visibility import VISIBILITIES, is_wider
-from threadpost.values import PLATFORMS, PlatformName
+from threadpost.values import ACCOUNT_NAME, PLATFORMS, PlatformName
+from threadpost.videos import VIDEO_EXTENSIONS
 
 #: Larger drafts are refused before parsing: no thread is that long, and a 10 MB file is
 #: far more likely a wrong path (a log, a binary) than a thread.
@@ -132,6 +133,13 @@ class FrontMatter:
     bluesky_quotes: bool = True
     #: Bluesky record tags (hashtags not in the text) of the first post, without "#".
     bluesky_tags: tuple[str, ...] = ()
+    #: The named account of the config to publish with (`accounts.py`); None: not given.
+    account: str | None = None
+    #: The post the thread replies to: one address (`reply_to = "…"`), which applies to
+    #: the network it belongs to (each network's rules decide), or one per network
+    #: (`reply_to = { mastodon = "…", bluesky = "…" }`, in `reply_to_networks`).
+    reply_to: str | None = None
+    reply_to_networks: tuple[tuple[PlatformName, str], ...] = ()
     #: Line of each key in the file, for messages about values that pass parsing.
     lines: dict[str, int] = field(default_factory=dict, compare=False)
 
@@ -260,6 +268,8 @@ _KNOWN_KEYS: Final = frozenset(
         "bluesky_replies",
         "bluesky_quotes",
         "bluesky_tags",
+        "account",
+        "reply_to",
     }
 )
 
@@ -303,6 +313,7 @@ def _front_matter(data: dict[str, Any], key_lines: dict[str, int], path: Path) -
         )
 
     cw = optional_str("cw")
+    reply_to, reply_to_networks = _reply_to(data, fail)
     return FrontMatter(
         title=optional_str("title"),
         platforms=_platforms(data, fail),
@@ -319,8 +330,23 @@ def _front_matter(data: dict[str, Any], key_lines: dict[str, int], path: Path) -
         bluesky_replies=_bluesky_replies(data, fail),
         bluesky_quotes=optional_bool("bluesky_quotes") is not False,
         bluesky_tags=_bluesky_tags(data, fail),
+        account=_account(optional_str("account"), fail),
+        reply_to=reply_to,
+        reply_to_networks=reply_to_networks,
         lines=key_lines,
     )
+
+
+def _account(value: str | None, fail: Any) -> str | None:
+    """The account's name as written; whether the config has it is checked where the
+    config is known (`accounts.account_settings`)."""
+    if value is not None and not ACCOUNT_NAME.fullmatch(value):
+        raise fail(
+            "account",
+            f"account {value!r} is not an account name: lowercase letters, digits, - and _, "
+            'e.g. account = "work"',
+        )
+    return value
 
 
 def _toml_type(value: object) -> str:
@@ -404,6 +430,38 @@ def _bluesky_tags(data: dict[str, Any], fail: Any) -> tuple[str, ...]:
     if any(re.search(r"\s", tag) for tag in tags):
         raise fail("bluesky_tags", "a tag in bluesky_tags contains a space")
     return tuple(dict.fromkeys(tags))
+
+
+def _reply_to(
+    data: dict[str, Any], fail: Any
+) -> tuple[str | None, tuple[tuple[PlatformName, str], ...]]:
+    """`reply_to` as written: one address, or a table of one address per network. Whether
+    an address names a post of its network is each network's `check` rule."""
+    if "reply_to" not in data:
+        return None, ()
+    value = data["reply_to"]
+    example = (
+        "reply_to must be a post's address, or one per network such as "
+        '{ mastodon = "https://…/@you/123", bluesky = "https://bsky.app/profile/…/post/…" }'
+    )
+    if isinstance(value, str):
+        if not value.strip():
+            raise fail("reply_to", "reply_to is empty: " + example)
+        return value.strip(), ()
+    if not isinstance(value, dict) or not value:
+        raise fail("reply_to", f"{example}, not {_toml_type(value)}")
+    chosen: list[tuple[PlatformName, str]] = []
+    for network, address in value.items():
+        if network not in PLATFORMS:
+            raise fail(
+                "reply_to",
+                f"reply_to names an unknown network {network!r} "
+                f"(threadpost publishes to: {', '.join(PLATFORMS)})",
+            )
+        if not isinstance(address, str) or not address.strip():
+            raise fail("reply_to", f"reply_to.{network} must be a post's address")
+        chosen.append((network, address.strip()))
+    return None, tuple(chosen)
 
 
 def _tag_value(written: str) -> str:
@@ -723,10 +781,13 @@ def _image(match: re.Match[str], line: int, path: Path) -> Image:
             line=line,
         )
     image_path = (path.parent / written).resolve()
+    # The same line attaches a video (videos.py decides by content later; the name is
+    # enough to word the message).
+    kind = "video" if image_path.suffix.lower() in VIDEO_EXTENSIONS else "image"
     if not image_path.exists():
         raise DraftError(
-            path, f"image file not found: {written} (looked at {image_path})", line=line
+            path, f"{kind} file not found: {written} (looked at {image_path})", line=line
         )
     if not image_path.is_file():
-        raise DraftError(path, f"image {written} is not a file", line=line)
+        raise DraftError(path, f"{kind} {written} is not a file", line=line)
     return Image(path=image_path, alt=alt, line=line, written_path=written)

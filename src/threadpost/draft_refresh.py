@@ -26,6 +26,7 @@ from threadpost.draft import read_draft
 from threadpost.draft_changes import has_started
 from threadpost.errors import DraftError, ValidationFailed
 from threadpost.repeats import RepeatRefused, record_source, refuse_repeats
+from threadpost.reply_parents import frozen_continuation, keep_found_parents
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -100,8 +101,11 @@ def refresh_from_draft(
         chosen,
         offline=True,
         limits={platform: plan.limits for platform, plan in frozen.items()},
+        # Under the same post, numbered on as before, with the parents found when frozen.
+        continuation=frozen_continuation(frozen),
     )
-    problems = [
+    plans, parent_problems = keep_found_parents(draft, frozen, plans)
+    problems = parent_problems + [
         p
         for p in check_threads(draft, list(plans.values()), settings, offline=True, now=now)
         if p.code not in _NOT_RECHECKED

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from threadpost.config import Settings
     from threadpost.linkcheck import ProgressSink
-    from threadpost.plan import Thread
+    from threadpost.plan import Continuation, Thread
     from threadpost.values import PlatformName
 
 
@@ -29,12 +29,21 @@ def dry_run(
     *,
     offline: bool,
     progress: ProgressSink | None = None,
+    continuation: Mapping[PlatformName, Continuation] | None = None,
 ) -> dict[str, Any]:
-    """Check the draft and build every payload it would send → a JSON-ready report."""
+    """Check the draft and build every payload it would send → a JSON-ready report
+    (`continuation`: as `publish --continue` would send it)."""
     from threadpost.check import check_draft
     from threadpost.preview import to_json
 
-    report = check_draft(draft_path, settings, platforms, offline=offline, progress=progress)
+    report = check_draft(
+        draft_path,
+        settings,
+        platforms,
+        offline=offline,
+        progress=progress,
+        continuation=continuation,
+    )
     checked = to_json(report)
     looked_up = {
         name: _Lookups() if offline else _look_up(thread, settings)
@@ -52,6 +61,8 @@ def dry_run(
                 "labels": list(thread.labels),
                 "replies": None if thread.reply_rules is None else list(thread.reply_rules),
                 "quotes": thread.quotes_allowed,
+                # The post the first one replies to (null: it starts a conversation).
+                "reply_to": None if thread.reply_to is None else thread.reply_to.to_json(),
                 "payloads": jsonable(payloads_for(thread, looked_up[name])),
                 # What stands in for what was not looked up (offline, or not found).
                 "placeholders": looked_up[name].placeholders(thread),
@@ -154,6 +165,15 @@ def render(report: Mapping[str, Any]) -> RenderableType:
         if platform.get("quotes") is False:
             shown += " · no quotes"
         parts.append(Rule(f"{name} · {len(payloads)} × {platform['kind']}{shown}"))
+        reply_to = platform.get("reply_to")
+        if reply_to:
+            continuing = reply_to.get("continues")
+            parts.append(
+                Text(
+                    f"↳ replying to {reply_to['address']}"
+                    + (f" (continuing thread {continuing})" if continuing else "")
+                )
+            )
         # Each payload as plain JSON under its own heading, never inside a box: a box's
         # border would cut long strings and end up in what is copied.
         for number, payload in enumerate(payloads, start=1):

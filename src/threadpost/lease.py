@@ -85,6 +85,11 @@ class Lease:
             holder=this_process(),
         )
 
+    def through(self, ledger: Ledger) -> Lease:
+        """The same lease, renewed through another connection to its ledger (a worker
+        thread's own: a SQLite connection belongs to the thread that opened it)."""
+        return Lease(ledger, self.thread_id, self.owner, self.ttl, self.clock)
+
     def renew(self) -> None:
         """Push the row's expiry forward (called on every confirmed post). Losing the row
         while holding the file lock means a holder we cannot see took it: stop sending."""

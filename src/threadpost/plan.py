@@ -29,13 +29,22 @@ from threadpost.text.split import (
     count_bounds,
     split_text,
 )
-from threadpost.thread import Facet, FacetKind, PlannedPost, Thread
+from threadpost.thread import Facet, FacetKind, PlannedPost, ReplyTarget, Thread
 from threadpost.values import PlatformLimits, Problem
 
 if TYPE_CHECKING:
     from threadpost.aliases import AliasTargets
 
-__all__ = ["Facet", "FacetKind", "PlannedPost", "Thread", "numbering_suffix", "plan_thread"]
+__all__ = [
+    "Continuation",
+    "Facet",
+    "FacetKind",
+    "PlannedPost",
+    "ReplyTarget",
+    "Thread",
+    "numbering_suffix",
+    "plan_thread",
+]
 
 # --------------------------------------------------------------------------------------
 # Planning
@@ -68,6 +77,7 @@ def plan_thread(
     lang: str | None = None,
     numbering: str | Literal[False] | None = False,
     sensitive: bool | None = None,
+    continuation: Continuation | None = None,
     shorten_links: bool = False,
     aliases: Mapping[str, AliasTargets] | None = None,
 ) -> Thread:
@@ -91,6 +101,9 @@ def plan_thread(
     then applies to the shortened text. Problems (an unbreakable token over the limit, too
     many images) are returned in `Thread.problems`, never raised. `aliases` (the config's
     [aliases]) rewrite mentions into this platform's accounts before anything is counted.
+    The first post replies to the front matter's `reply_to` for this network, if any; a
+    `continuation` (`publish --continue`) replies to the earlier thread's last post
+    instead and numbers on from its `earlier_posts` (13/15 after 12 posts).
     """
     front = draft.front
     platform = limits.platform
@@ -111,12 +124,13 @@ def plan_thread(
         # (Bluesky) nothing is counted.
         return (post.cw or cw or "") if rules.content_warnings else ""
 
-    pieces = _split_all(draft, rules, limits, cw_of, number_format, shorten)
+    before = continuation.earlier_posts if continuation is not None else 0
+    pieces = _split_all(draft, rules, limits, cw_of, number_format, shorten, before)
     total = len(pieces)
     posts: list[PlannedPost] = []
     problems: list[Problem] = []
     for index, piece in enumerate(pieces, start=1):
-        text = _numbered(piece.chunk.text, number_format, index, total)
+        text = _numbered(piece.chunk.text, number_format, before + index, before + total)
         entities = rules.entities(text)
         if shorten:
             text, entities = shorten_links_for_display(text, entities)
@@ -156,7 +170,30 @@ def plan_thread(
         ),
         reply_rules=reply_rules,
         quotes_allowed=quotes_allowed,
+        reply_to=(
+            replace(continuation.parent, earlier_posts=continuation.earlier_posts)
+            if continuation is not None
+            else _reply_target(front, rules)
+        ),
     )
+
+
+@dataclass(frozen=True)
+class Continuation:
+    """`publish --continue`: the thread goes on under an earlier one on this network."""
+
+    #: The earlier thread's last post, to reply to.
+    parent: ReplyTarget
+    #: How many posts the earlier thread (with its own continuations) has here: numbering
+    #: goes on from there.
+    earlier_posts: int
+
+
+def _reply_target(front: FrontMatter, rules: NetworkRules) -> ReplyTarget | None:
+    address = rules.reply_address(front)
+    if address is None:
+        return None
+    return ReplyTarget(address=address, line=front.lines.get("reply_to"))
 
 
 def numbering_suffix(number_format: str | None, index: int, total: int) -> str:
@@ -204,8 +241,10 @@ def _split_all(
     cw_of: Callable[[DraftPost], str],
     number_format: str | None,
     shorten: bool,
+    before: int = 0,
 ) -> list[_Piece]:
-    """Split every draft post; re-plan until the numbering's total is the real total."""
+    """Split every draft post; re-plan until the numbering's total is the real total.
+    `before` posts come first (a continued thread): numbers and total count them."""
     # Break points, cluster boundaries and prefix counts are computed lazily, once per draft
     # post, and reused by every round.
     breaks: dict[int, list[Break]] = {}
@@ -231,7 +270,7 @@ def _split_all(
         return counters[post.index]
 
     # No post of this thread can be numbered wider than this: each holds a character or more.
-    most_posts = sum(len(post.text) + 1 for post in draft.posts)
+    most_posts = before + sum(len(post.text) + 1 for post in draft.posts)
     widest = numbering_suffix(number_format, most_posts, most_posts)
 
     def breaks_of(post: DraftPost) -> list[Break]:
@@ -252,13 +291,17 @@ def _split_all(
     too_long: set[int] = set()
 
     def fits_of(post: DraftPost, offset: int, total: int) -> FitsFn:
+        """The rules' `fits` for the chunks of `post`, numbered from `offset` (after the
+        `before` posts) of `total` (not counting them)."""
         cw = cw_of(post)
 
         def fits_numbered(candidate: str, chunk_index: int) -> bool:
             whole = candidate is post.text
             if whole and post.index in too_long:
                 return False
-            text = _numbered(candidate, number_format, offset + chunk_index + 1, total)
+            text = _numbered(
+                candidate, number_format, before + offset + chunk_index + 1, before + total
+            )
             if shorten:
                 text = shorten_links_for_display(text, rules.entities(text))[0]
             fits = rules.fits(text, limits, spoiler_text=cw)
@@ -271,7 +314,7 @@ def _split_all(
     def measure_of(post: DraftPost, offset: int, total: int) -> NumberedMeasure:
         # The same answers as sizes: how far a post reaches is then a bisection.
         return counter_of(post).measure_with(
-            lambda i: numbering_suffix(number_format, offset + i + 1, total)
+            lambda i: numbering_suffix(number_format, before + offset + i + 1, before + total)
         )
 
     def split(total: int) -> list[_Piece]:
@@ -283,7 +326,9 @@ def _split_all(
                 # The same question from prefix counts: a long paragraph is probed a few
                 # times per break, too often to recount every candidate.
                 return counter_of(post).fits_with(
-                    lambda i: numbering_suffix(number_format, offset + i + 1, total)
+                    lambda i: numbering_suffix(
+                        number_format, before + offset + i + 1, before + total
+                    )
                 )
 
             chunks = split_text(
@@ -297,14 +342,15 @@ def _split_all(
         return pieces
 
     def unnumbered_count() -> tuple[int, int] | None:
-        """Bounds on len(split(1)) from the greedy passes alone (None: not known cheaply)."""
+        """Bounds on len(split(1 - before)), the unnumbered split, from the greedy passes
+        alone (None: not known cheaply)."""
         least = most = 0
         for post in draft.posts:
             found = count_bounds(
                 post.text,
-                fits_of(post, 0, 1),
+                fits_of(post, 0, 1 - before),
                 breaks=partial(breaks_of, post),
-                measure=partial(measure_of, post, 0, 1),
+                measure=partial(measure_of, post, 0, 1 - before),
             )
             if found is None:
                 return None
@@ -312,22 +358,27 @@ def _split_all(
         return least, most
 
     if number_format is None:
-        return split(1)
+        return split(1 - before)
     # The unnumbered split only tells the numbering's width (a split with "i/n" depends on
-    # n's digits alone, see below): when the greedy bounds on its count have as many digits,
+    # n's digits alone, see below): when the greedy bounds on its count give as many digits,
     # that width is known without splitting for real.
     bounds = unnumbered_count()
-    if bounds is not None and bounds[0] >= 2 and len(str(bounds[0])) == len(str(bounds[1])):
+    if (
+        bounds is not None
+        and before + bounds[0] >= 2
+        and len(str(before + bounds[0])) == len(str(before + bounds[1]))
+    ):
         total = bounds[0]
     else:
-        # Without numbering first: a thread of one post stays unnumbered.
-        pieces = split(1)
-        if len(pieces) == 1:
+        # Without numbering first: a thread of one post stays unnumbered (a continued one is
+        # numbered on, however short).
+        pieces = split(1 - before)
+        if len(pieces) + before == 1:
             return pieces
         total = len(pieces)
     for _ in range(_MAX_NUMBERING_ROUNDS):
         pieces = split(total)
-        if len(pieces) <= total or len(str(len(pieces))) == len(str(total)):
+        if len(pieces) <= total or len(str(before + len(pieces))) == len(str(before + total)):
             # Every post was fitted with "i/total"; "i/len(pieces)" has no more digits, so it
             # is never wider (and with as many digits the split would come out the same).
             return pieces

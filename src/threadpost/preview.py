@@ -21,9 +21,11 @@ from threadpost.preview_parts import (
     facet_spans,
     labels_text,
     post_problems,
+    replying_to_text,
     summary_text,
 )
 from threadpost.values import Problem
+from threadpost.videos import video_line
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -71,6 +73,8 @@ def to_json(report: CheckReport) -> dict[str, Any]:
                 # Who may reply (null: everyone, []: nobody) and whether posts may be quoted.
                 "replies": None if thread.reply_rules is None else list(thread.reply_rules),
                 "quotes": thread.quotes_allowed,
+                # The post the first post replies to (null: it starts a conversation).
+                "reply_to": None if thread.reply_to is None else thread.reply_to.to_json(),
                 "posts": [post.to_json() for post in thread.posts],
             }
             for name, thread in report.threads.items()
@@ -127,7 +131,11 @@ def post_card(report: CheckReport, thread: Thread, post: PlannedPost) -> Rendera
     parts += [Text(line, style="cyan") for line in extras_lines(post, polls=polls)]
     for image in post.images:
         alt = image.alt or "(no alt text)"
-        parts.append(Text(f"🖼  {image.written_path} — {alt}", style="dim"))
+        video = video_line(image.path)
+        if video is None:
+            parts.append(Text(f"🖼  {image.written_path} — {alt}", style="dim"))
+        else:
+            parts.append(Text(f"🎞  {image.written_path} — {alt} ({video})", style="dim"))
     parts += [_problem_line(p) for p in post_problems(report, thread.platform, post.index)]
     return Panel(
         Group(*parts),
@@ -159,6 +167,8 @@ def render_terminal(report: CheckReport) -> RenderableType:
         controls = controls_text(thread)
         rule += f" · {controls.lower()}" if controls else ""
         parts.append(Rule(rule, style=rules.preview_style))
+        if thread.reply_to is not None:
+            parts.append(Text(replying_to_text(thread), style=rules.preview_style))
         parts += [post_card(report, thread, post) for post in thread.posts]
     parts.append(summary_renderable(report))
     return Group(*parts)
@@ -177,7 +187,11 @@ def problem_list(report: CheckReport) -> RenderableType:
     from rich.console import Group
     from rich.text import Text
 
-    lines: list[RenderableType] = []
+    lines: list[RenderableType] = [
+        Text(f"{name}: {replying_to_text(thread)}")
+        for name, thread in report.threads.items()
+        if thread.reply_to is not None
+    ]
     for problem in report.problems:
         line = Text(f"{problem.where(str(report.draft.path))}: ", style="bold")
         line.append_text(_problem_line(problem))

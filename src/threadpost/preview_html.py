@@ -38,10 +38,12 @@ from threadpost.preview_parts import (
     facet_spans,
     labels_text,
     post_problems,
+    replying_to_text,
     summary_text,
 )
 from threadpost.text.count import short_url
 from threadpost.values import PlatformName, Problem
+from threadpost.videos import video_line
 
 if TYPE_CHECKING:
     from threadpost.check import CheckReport
@@ -305,6 +307,8 @@ def _column(
         )
     if not account.known:
         notes.append("placeholder account: log in to see yours")
+    if thread.reply_to is not None:
+        notes.append(replying_to_text(thread))
     posts = "\n".join(
         _post(report, thread, post, account, look, images, cards) for post in thread.posts
     )
@@ -440,6 +444,14 @@ def _image(image: Image, images: ImageSource) -> str:
         if image.alt.strip()
         else '<span class="alt-badge no-alt" title="no alt text">no ALT</span>'
     )
+    video = video_line(image.path)
+    if video is not None:
+        # A preview page shows no video (its policy allows data: images only): what
+        # will be sent, described.
+        return (
+            f'<figure><div class="missing video">▶ {_e(image.written_path)}: {_e(video)}</div>'
+            f"{badge}{caption}</figure>"
+        )
     if source is None:
         return (
             f'<figure><div class="missing">{_e(image.written_path)} cannot be shown</div>'

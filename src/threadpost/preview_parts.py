@@ -99,6 +99,18 @@ def labels_text(thread: Thread) -> str:
     return f"Label{'s' if len(thread.labels) > 1 else ''}: {', '.join(thread.labels)}"
 
 
+def replying_to_text(thread: Thread) -> str:
+    """ "replying to <address>" (and which thread it continues) for a thread whose first
+    post replies to a post; "" for one that starts a conversation."""
+    target = thread.reply_to
+    if target is None:
+        return ""
+    text = f"↳ replying to {target.address}"
+    if target.continues is not None:
+        text += f" (continuing thread {target.continues})"
+    return text
+
+
 def controls_text(thread: Thread) -> str | None:
     """ "Replies: mentioned, following · no quotes": who may reply to and quote the thread
     (Bluesky's threadgate and postgates), or None when both are open."""

@@ -15,14 +15,16 @@ For each platform of a thread, independently:
 
 Retries within a run follow `retry.RetryPolicy`; what is still missing afterwards is left
 for a later `run` (next retry time, attempts counted) until `max_attempts` runs have failed.
-One platform failing never stops the others. What an adapter warns about while sending (a
-link card not made, a mention sent as text, posts that landed with doubts) is recorded in
-the ledger and returned in the platform's outcome.
+One platform failing never stops the others; the platforms still to publish are published at
+the same time, each in its own thread (`concurrent_networks`). What an adapter warns about
+while sending (a link card not made, a mention sent as text, posts that landed with doubts)
+is recorded in the ledger and returned in the platform's outcome.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import sqlite3
 import stat
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -33,6 +35,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, Literal
 
 from threadpost.clock import Clock, utc_now
+from threadpost.concurrent_networks import publish_platforms
+from threadpost.edit import edit_offer
 from threadpost.errors import (
     AuthFailed,
     ExitStatus,
@@ -55,7 +59,7 @@ from threadpost.store import (
     PostRecord,
     ThreadState,
 )
-from threadpost.values import Problem
+from threadpost.values import DEFAULT_ACCOUNT, Problem
 
 if TYPE_CHECKING:
     from threadpost.draft import Draft
@@ -66,7 +70,19 @@ if TYPE_CHECKING:
     from threadpost.values import PlatformName, PostRef
 
 #: Opens the publisher of one platform (logs in); may raise AuthFailed / ConfigError.
+#: Openers that publish with named accounts also take `account=NAME` (`account_opener`).
 OpenPublisher = Callable[["PlatformName"], "Publisher"]
+
+
+def account_opener(open_publisher: OpenPublisher, account: str | None) -> OpenPublisher:
+    """`open_publisher` for the named `account` of a thread (None: the default account,
+    `open_publisher` itself). The publishing commands' openers (`Publishers`, the CLI's)
+    take `account=`; the engine always opens a thread's networks with the thread's own
+    account, recorded when it was frozen."""
+    if account is None:
+        return open_publisher
+    return functools.partial(open_publisher, account=account)  # type: ignore[call-arg]
+
 
 OutcomeStatus = Literal["published", "incomplete", "failed"]
 
@@ -180,9 +196,11 @@ def refuse_conflicts(
     ]
     if finished and not again:
         last = finished[-1]
+        changed = last.content_hash != draft.content_hash
         raise StoreError(
             f"{draft.path} was already published as thread {last.id} ({last.state}); "
-            "pass --again to publish it once more",
+            + (edit_offer(last) if changed else "")
+            + "pass --again to publish it once more",
             hint=f"threadpost status {last.id} shows where it went",
         )
     for record in (t for t in existing if t.state in ("scheduled", "incomplete")):
@@ -214,13 +232,15 @@ def freeze_thread(
     schedule_at: datetime | None,
     now: datetime,
     again: bool = False,
+    account: str | None = None,
 ) -> Frozen:
     """Record `draft`'s plans as a thread (due at `schedule_at`, or now when None).
 
     A draft already published (or given up) is refused unless `again`. An unfinished thread
     of the same draft is reused: its plan is replaced while nothing has been sent (the draft
     was edited), resumed when posting has begun with the same content, and refused when
-    posting has begun and the draft has changed since."""
+    posting has begun and the draft has changed since. `account` (None: the default) is
+    recorded with a new or replaced plan; a resumed thread keeps the one it began with."""
     refuse_plan_errors(draft, plans)
     # One transaction under the write lock: two processes freezing the same draft at once
     # (two `publish`, or `schedule` racing `publish`) find the same thread, never make two.
@@ -228,6 +248,15 @@ def freeze_thread(
         frozen = _freeze(ledger, draft, plans, schedule_at=schedule_at, now=now, again=again)
         if frozen.action != Freeze.RESUMED:
             record_source(ledger, frozen.thread_id, plans, again=again)
+            ledger.set_account(frozen.thread_id, account)
+            return frozen
+        began_with = {p.account for p in ledger.platforms(frozen.thread_id)}
+        if began_with != {account}:
+            names = ", ".join(sorted(name or DEFAULT_ACCOUNT for name in began_with))
+            return replace(
+                frozen,
+                message=f"{frozen.message} with the account it began with ({names})",
+            )
         return frozen
 
 
@@ -300,12 +329,14 @@ class Publishers:
 
     def __init__(self, open_publisher: OpenPublisher) -> None:
         self._open = open_publisher
-        self._opened: dict[PlatformName, Publisher] = {}
+        self._opened: dict[tuple[PlatformName, str | None], Publisher] = {}
 
-    def __call__(self, platform: PlatformName) -> Publisher:
-        if platform not in self._opened:
-            self._opened[platform] = self._open(platform)
-        return self._opened[platform]
+    def __call__(self, platform: PlatformName, *, account: str | None = None) -> Publisher:
+        """The publisher of `platform` for the named `account` (None: the default one)."""
+        key = (platform, account)
+        if key not in self._opened:
+            self._opened[key] = account_opener(self._open, account)(platform)
+        return self._opened[key]
 
     def __enter__(self) -> Publishers:
         return self
@@ -417,26 +448,40 @@ def publish_thread(
     if record.state == "scheduled":
         ledger.set_thread_state(thread_id, "incomplete", clock())
 
-    def confirmed(ref: PostRef) -> None:
-        if lease is not None:
-            lease.renew()
-        if on_confirm is not None:
-            on_confirm(ref)
+    records = ledger.platforms(thread_id)
+    settled = {
+        r.platform: _outcome_from_ledger(ledger, r)
+        for r in records
+        if r.state in ("published", "failed", "deleted")
+    }
 
-    outcomes: list[PlatformOutcome] = []
-    for platform_record in ledger.platforms(thread_id):
-        if platform_record.state in ("published", "failed", "deleted"):
-            outcomes.append(_outcome_from_ledger(ledger, platform_record))
-            continue
+    def publish_one(
+        own_ledger: Ledger,
+        record: PlatformRecord,
+        confirmed: Callable[[PostRef], None],
+        own_policy: RetryPolicy,
+    ) -> PlatformOutcome:
         engine = PlatformEngine(
-            ledger,
-            platform_record,
-            open_publisher,
+            own_ledger,
+            record,
+            account_opener(open_publisher, record.account),
             clock=clock,
             max_attempts=max_attempts,
             on_confirm=confirmed,
         )
-        outcomes.append(engine.publish(policy))
+        return engine.publish(own_policy)
+
+    # The networks still to publish go at the same time, each in its own thread.
+    fresh = publish_platforms(
+        ledger,
+        [r for r in records if r.platform not in settled],
+        publish_one,
+        policy=policy,
+        lease=lease,
+        on_confirm=on_confirm,
+    )
+    by_platform = {outcome.platform: outcome for outcome in fresh} | settled
+    outcomes = [by_platform[r.platform] for r in records]
     result = PublishResult(thread_id, thread_state(outcomes), tuple(outcomes))
     ledger.set_thread_state(thread_id, result.state, clock(), error=result.error)
     return result
@@ -449,8 +494,8 @@ def recheck_images(ledger: Ledger, thread_id: str, now: datetime) -> None:
     swapped since `check` (for a link to another file, one too large even downscaled) fails
     the thread with the reason recorded and raises `ValidationFailed` (exit 3): nothing is
     sent, on any network."""
-    from threadpost.image_fit import limit_finding
-    from threadpost.images import ImageError, inspect_image
+    from threadpost.attachment_fit import attachment_problem
+    from threadpost.videos import is_video
 
     record = ledger.thread(thread_id)
     folder = Path(record.draft_path).parent.resolve()
@@ -460,17 +505,11 @@ def recheck_images(ledger: Ledger, thread_id: str, now: datetime) -> None:
         plan = ledger.plan(thread_id, platform.platform)
         for post in plan.posts:
             for image in post.images:
-                where = f"{platform.platform} post {post.index}: image {image.written_path}"
-                try:
-                    reason = _image_place_problem(image.path, folder)
-                    if reason is None:
-                        # Over the limits is fine if the upload can downscale it to fit.
-                        info = inspect_image(image.path)
-                        fit = limit_finding(image.path, info, plan.limits, platform.platform)
-                        if fit is not None and fit.severity == "error":
-                            reason = fit.reason
-                except ImageError as error:
-                    reason = error.reason
+                kind = "video" if is_video(image.path) else "image"
+                where = f"{platform.platform} post {post.index}: {kind} {image.written_path}"
+                reason = _image_place_problem(image.path, folder) or attachment_problem(
+                    image.path, image.written_path, plan.limits, platform.platform
+                )
                 if reason is not None:
                     message = (
                         f"{record.draft_path}: {where} changed since the thread was checked: "
@@ -479,7 +518,7 @@ def recheck_images(ledger: Ledger, thread_id: str, now: datetime) -> None:
                     ledger.set_thread_state(thread_id, "failed", now, error=message)
                     raise ValidationFailed(
                         message,
-                        hint=f"fix the image, then threadpost publish --again {record.draft_path}",
+                        hint=f"fix the {kind}, then threadpost publish --again {record.draft_path}",
                     )
 
 
@@ -873,11 +912,13 @@ def delete_thread(
     if unknown:
         raise StoreError(f"thread {thread_id} was not published to {', '.join(unknown)}")
     deleted: dict[PlatformName, int] = {}
+    accounts = {p.platform: p.account for p in ledger.platforms(thread_id)}
     for platform in chosen:
         posts = [p for p in ledger.posts(thread_id, platform) if p.state == "confirmed"]
         refs = [p.ref for p in posts if p.ref is not None]
         if refs:
-            open_publisher(platform).delete(sorted(refs, key=lambda r: -r.index))
+            publisher = account_opener(open_publisher, accounts.get(platform))(platform)
+            publisher.delete(sorted(refs, key=lambda r: -r.index))
             ledger.mark_deleted(thread_id, platform, [r.index for r in refs])
         ledger.set_platform(thread_id, platform, state="deleted")
         deleted[platform] = len(refs)

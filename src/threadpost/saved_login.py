@@ -31,6 +31,14 @@ class SavedLogin:
     account: str | None = None
 
 
+def account_login_dir(state_dir: Path, account: str | None) -> Path:
+    """Where the saved logins of `account` live: the state dir itself for the default
+    account (None), `accounts/NAME/` inside it for a named one. Pass the result as the
+    `state_dir` of the functions below. (Bluesky sessions need no folder of their own:
+    they are keyed by service and handle already.)"""
+    return state_dir if account is None else state_dir / "accounts" / account
+
+
 def credentials_path(state_dir: Path) -> Path:
     """Where the saved login lives in the state directory."""
     return state_dir / CREDENTIALS_FILE

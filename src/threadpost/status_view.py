@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from threadpost.draft_changes import draft_mark, draft_note, draft_state
 from threadpost.schedule import local_time
 from threadpost.store import ACTIVE_STATES, Ledger, ThreadRecord
-from threadpost.values import Problem
+from threadpost.values import DEFAULT_ACCOUNT, Problem
 
 
 def local_or_now(moment: datetime | None, tz: ZoneInfo) -> str:
@@ -45,15 +45,31 @@ def thread_entry(
             "next_retry": iso_local(platform.next_retry_at, tz),
             "last_error": platform.last_error,
         }
+        if platform.account is not None:
+            # A named account of the config; none said means the default account (as for
+            # every thread of a ledger older than schema 6), so that the shape of a
+            # one-account user's --json stays as it was.
+            entry["account"] = platform.account
         if posts:
             entry["warnings"] = [
                 {"post": w.post, "code": w.code, "message": w.message}
                 for w in ledger.warnings(record.id, platform.platform)
             ]
+            # When each post was last edited in place (`threadpost edit`), None if never.
+            edited = {e.index: e.edited_at for e in ledger.edits(record.id, platform.platform)}
             entry["posts"] = [
-                {"index": p.index, "state": p.state, "url": p.url, "remote_id": p.remote_id}
+                {
+                    "index": p.index,
+                    "state": p.state,
+                    "url": p.url,
+                    "remote_id": p.remote_id,
+                    "edited_at": iso_local(edited.get(p.index), tz),
+                }
                 for p in planned
             ]
+            # The post it replies to, and the thread it continues (null: neither).
+            target = ledger.plan(record.id, platform.platform).reply_to
+            entry["reply_to"] = None if target is None else target.to_json()
         platforms[platform.platform] = entry
     return {
         "id": record.id,
@@ -81,7 +97,15 @@ def _started(entry: dict[str, Any]) -> bool:
 
 
 def _progress(entry: dict[str, Any]) -> str:
-    return ", ".join(f"{p} {v['published']}/{v['total']}" for p, v in entry["platforms"].items())
+    return ", ".join(
+        f"{_network(p, v)} {v['published']}/{v['total']}" for p, v in entry["platforms"].items()
+    )
+
+
+def _network(platform: str, info: dict[str, Any]) -> str:
+    """The network's name, with its account when it is not the default one: "mastodon (work)"."""
+    account = info.get("account", DEFAULT_ACCOUNT)
+    return platform if account == DEFAULT_ACCOUNT else f"{platform} ({account})"
 
 
 @dataclass(frozen=True)
@@ -134,8 +158,16 @@ class ThreadStatus:
             lines.append(f"  {draft_line}")
         for platform, info in self.entry["platforms"].items():
             lines.append(
-                f"{platform}: {info['state']}, {info['published']}/{info['total']} published"
+                f"{_network(platform, info)}: {info['state']}, "
+                f"{info['published']}/{info['total']} published"
             )
+            target = info.get("reply_to")
+            if target:
+                continues = target["continues"]
+                lines.append(
+                    f"  replying to {target['url'] or target['address']}"
+                    + (f" (continuing thread {continues})" if continues else "")
+                )
             if info["next_retry"]:
                 when = local_time(datetime.fromisoformat(info["next_retry"]), self.tz)
                 lines.append(f"  next retry: {when} (attempt {info['attempts'] + 1})")
@@ -143,6 +175,9 @@ class ThreadStatus:
             for post in info["posts"]:
                 if post["url"]:
                     note = "" if post["state"] == "confirmed" else f" ({post['state']})"
+                    if post.get("edited_at"):
+                        edited = datetime.fromisoformat(post["edited_at"])
+                        note += f" (edited {local_time(edited, self.tz)})"
                     lines.append(f"  {post['index']:>3}. {post['url']}{note}")
         return lines
 

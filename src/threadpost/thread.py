@@ -11,6 +11,7 @@ from typing import Literal
 
 from threadpost.draft import Image, Poll
 from threadpost.values import PlatformLimits, PlatformName, Problem
+from threadpost.videos import video_field
 
 FacetKind = Literal["link", "mention", "tag"]
 
@@ -33,6 +34,54 @@ class Facet:
             "byteStart": self.byte_start,
             "byteEnd": self.byte_end,
             key: self.value,
+        }
+
+
+@dataclass(frozen=True)
+class ReplyTarget:
+    """The post a thread's first post replies to on one network: the front matter's
+    `reply_to`, or the last post of the thread that `publish --continue` names.
+
+    Planning fills in where it comes from; the network's publisher finds the post before
+    the plan is frozen (`reply_parents.resolve_reply_targets`) and fills in its identity,
+    so every retry sends the same reply references."""
+
+    #: As the draft wrote it; for --continue the earlier post's address (Mastodon: its web
+    #: address; Bluesky: its at:// URI).
+    address: str
+    #: The draft line of `reply_to`; None for --continue.
+    line: int | None = None
+    #: --continue: the ledger thread whose posts this one continues.
+    continues: str | None = None
+    #: Once found: Mastodon status id / Bluesky at:// URI, its CID (Bluesky), its address.
+    remote_id: str | None = None
+    cid: str | None = None
+    url: str | None = None
+    #: Bluesky: the conversation's root (the parent's own root when it is a reply itself).
+    root_id: str | None = None
+    root_cid: str | None = None
+    #: --continue: the chain's posts on this network before this thread (numbering went on
+    #: from them), kept so that an edited draft is re-planned the same way.
+    earlier_posts: int = 0
+
+    @property
+    def where(self) -> str:
+        """How messages name it: "reply_to (draft line 3)" or "--continue 3f2a91c0"."""
+        if self.continues is not None:
+            return f"--continue {self.continues}"
+        return f"reply_to (draft line {self.line})" if self.line else "reply_to"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "address": self.address,
+            "line": self.line,
+            "continues": self.continues,
+            "remote_id": self.remote_id,
+            "cid": self.cid,
+            "url": self.url,
+            "root_id": self.root_id,
+            "root_cid": self.root_cid,
+            "earlier_posts": self.earlier_posts,
         }
 
 
@@ -70,7 +119,10 @@ class PlannedPost:
             "length": self.length,
             "bytes": self.bytes,
             "facets": [facet.to_json() for facet in self.facets],
-            "images": [{"path": str(image.path), "alt": image.alt} for image in self.images],
+            "images": [
+                {"path": str(image.path), "alt": image.alt, **video_field(image.path)}
+                for image in self.images
+            ],
             "source_post": self.source_post,
             "source_line": self.source_line,
             "tags": list(self.tags),
@@ -109,6 +161,8 @@ class Thread:
     reply_rules: tuple[str, ...] | None = None
     #: False: no post of the thread may be quoted (a Bluesky postgate on each).
     quotes_allowed: bool = True
+    #: The post the first post replies to (None: the thread starts a conversation).
+    reply_to: ReplyTarget | None = None
 
     def content_warning(self, post: PlannedPost) -> str | None:
         """The content warning `post` carries: its own, else the thread's (None: none).

@@ -6,6 +6,7 @@ the ledger and the adapters can all depend on it without depending on one anothe
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final, Literal
@@ -16,6 +17,10 @@ PLATFORMS: Final[tuple[PlatformName, ...]] = ("mastodon", "bluesky")
 #: Mastodon's visibilities, from the widest audience to the narrowest. Here, not in the
 #: Mastodon package, because config validates them and config sits below the platforms;
 #: the rules about them are in `platforms/mastodon/visibility.py`.
+#: How an account is named in the config (`[accounts.NAME.…]`), a draft's `account = "…"`
+#: and `--account`; "default" names the account of the `[mastodon]` / `[bluesky]` tables.
+ACCOUNT_NAME: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,39}")
+DEFAULT_ACCOUNT: Final = "default"
 MASTODON_VISIBILITIES: Final = ("public", "unlisted", "private", "direct")
 
 
@@ -49,6 +54,15 @@ class PlatformLimits:
     #: Whether the server makes quote posts natively (a Mastodon instance with
     #: api_versions.mastodon ≥ 7); False offline, where it is not known.
     quote_posts: bool = False
+    #: Videos (video_limits.py checks them): the byte limit (Mastodon's video_size_limit),
+    #: the width × height limit (video_matrix_limit) and frames a second
+    #: (video_frame_rate_limit), the longest duration in seconds (None: the network states
+    #: none) and the container types taken, as MIME types.
+    max_video_bytes: int = 99 * 1024 * 1024
+    max_video_pixels: int | None = None
+    max_video_frame_rate: float | None = None
+    max_video_seconds: float | None = None
+    video_types: tuple[str, ...] = ("video/mp4",)
 
 
 @dataclass(frozen=True)

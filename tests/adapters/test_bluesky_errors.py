@@ -1,9 +1,12 @@
-"""The adapter's one choke point: how every SDK failure is classified, and that no secret
-(app password, tokens, session string) ever reaches a message. No server needed."""
+"""The adapter's one choke point: how every failure on the wire is classified, and that no
+secret (app password, tokens, session string) ever reaches a message. Each failure is put
+on the wire by httpx's mock transport under the real `XrpcTransport`; no server needed."""
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -11,9 +14,6 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from atproto_client import exceptions as sdk
-from atproto_client.models.common import XrpcError
-from atproto_client.request import Response
 
 from threadpost.config import BlueskySettings, Settings
 from threadpost.errors import (
@@ -31,9 +31,11 @@ from threadpost.platforms.bluesky.session import (
     save_session,
     session_path,
 )
+from threadpost.platforms.bluesky.xrpc import XrpcTransport
 
 PASSWORD = "abcd-efgh-ijkl-mnop"
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkaWQ6cGxjOngifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+APPLY_WRITES = "com.atproto.repo.applyWrites"
 
 
 def publisher(tmp_path: Path, **bluesky: Any) -> BlueskyPublisher:
@@ -49,84 +51,101 @@ def publisher(tmp_path: Path, **bluesky: Any) -> BlueskyPublisher:
     return BlueskyPublisher(settings)
 
 
-def response(status: int, error: str, message: str, **headers: str) -> Response:
-    return Response(
-        success=False,
-        status_code=status,
-        content=XrpcError(error=error, message=message),
-        headers=headers,
-    )
+Handler = Callable[[httpx.Request], httpx.Response]
 
 
-def raise_(exc: BaseException) -> Any:
-    def call() -> Any:
+def error_answer(status: int, error: str, message: str, **headers: str) -> Handler:
+    """Every request answered with an XRPC error body."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.dumps({"error": error, "message": message}).encode()
+        return httpx.Response(
+            status, content=body, headers={"Content-Type": "application/json", **headers}
+        )
+
+    return handler
+
+
+def raising(exc: BaseException) -> Handler:
+    """Every request fails on the way (what httpx raises for a timeout, a refusal...)."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
         raise exc
 
-    return call
+    return handler
 
 
-def test_rate_limit_carries_the_epoch_reset(tmp_path: Path) -> None:
+def call(handler: Handler, *, write: bool, what: str = "doing it", **kwargs: Any) -> Any:
+    net = XrpcTransport(
+        "http://127.0.0.1:9",
+        timeout=5,
+        transport=httpx.MockTransport(handler),
+        secrets=[PASSWORD],
+    )
+    for secret in kwargs.pop("secrets", ()):
+        net.add_secret(secret)
+    client = net.new_client(token=JWT)
+    if write:
+        return net.invoke(client, APPLY_WRITES, body={}, what=what, write=True, **kwargs)
+    return net.invoke(client, "com.atproto.repo.getRecord", params={}, what=what, **kwargs)
+
+
+def test_rate_limit_carries_the_epoch_reset() -> None:
     # Ten minutes ahead: a reset more than a day away is not trusted (issue 18).
     reset = int(time.time()) + 600
-    exc = sdk.RateLimitExceededError(
-        response(429, "RateLimitExceeded", "Rate Limit Exceeded", **{"ratelimit-reset": str(reset)})
+    answer = error_answer(
+        429, "RateLimitExceeded", "Rate Limit Exceeded", **{"ratelimit-reset": str(reset)}
     )
     with pytest.raises(RateLimited) as caught:
-        publisher(tmp_path)._xrpc_call(raise_(exc), what="publishing posts 1–3", write=True, post=1)
+        call(answer, what="publishing posts 1–3", write=True, post=1)
     assert caught.value.reset_at == datetime.fromtimestamp(reset, UTC)
     assert caught.value.post == 1
     assert "HTTP 429 RateLimitExceeded" in caught.value.message
 
 
 @pytest.mark.parametrize(
-    ("exc", "write", "expected"),
+    ("handler", "write", "expected"),
     [
-        (sdk.RequestException(response(500, "InternalServerError", "boom")), True, UnclearOutcome),
-        (sdk.RequestException(response(500, "InternalServerError", "boom")), False, TransientError),
-        (sdk.InvokeTimeoutError(), True, UnclearOutcome),
-        (sdk.InvokeTimeoutError(), False, TransientError),
-        (sdk.NetworkError(response(502, "BadGateway", "upstream")), True, UnclearOutcome),
-        (sdk.NetworkError(response(413, "PayloadTooLarge", "too big")), True, PermanentError),
-        (sdk.BadRequestError(response(400, "InvalidRequest", "bad record")), True, PermanentError),
-        (sdk.UnauthorizedError(response(401, "AuthMissing", "no")), True, AuthFailed),
+        (error_answer(500, "InternalServerError", "boom"), True, UnclearOutcome),
+        (error_answer(500, "InternalServerError", "boom"), False, TransientError),
+        (raising(httpx.ReadTimeout("slow")), True, UnclearOutcome),
+        (raising(httpx.ReadTimeout("slow")), False, TransientError),
+        (raising(httpx.ReadError("reset by peer")), True, UnclearOutcome),
+        (error_answer(502, "BadGateway", "upstream"), True, UnclearOutcome),
+        (error_answer(409, "Conflict", "busy"), True, UnclearOutcome),
+        (error_answer(413, "PayloadTooLarge", "too big"), True, PermanentError),
+        (error_answer(400, "InvalidRequest", "bad record"), True, PermanentError),
+        (error_answer(401, "AuthMissing", "no"), True, AuthFailed),
+        (error_answer(403, "Forbidden", "no"), False, AuthFailed),
     ],
 )
-def test_classification(
-    tmp_path: Path, exc: Exception, write: bool, expected: type[Exception]
-) -> None:
+def test_classification(handler: Handler, write: bool, expected: type[Exception]) -> None:
     with pytest.raises(expected) as caught:
-        publisher(tmp_path)._xrpc_call(raise_(exc), what="doing it", write=write)
+        call(handler, write=write)
     assert type(caught.value) is expected
-    assert caught.value.__cause__ is None  # the SDK's exception (and its response) is dropped
+    assert caught.value.__cause__ is None  # httpx's exception (and its request) is dropped
+    assert caught.value.__suppress_context__
     if expected is UnclearOutcome:
         assert caught.value.unclear  # type: ignore[attr-defined]
 
 
-def test_refused_connection_is_clear_even_for_a_write(tmp_path: Path) -> None:
-    try:
-        try:
-            raise httpx.ConnectError("refused")
-        except httpx.ConnectError as inner:
-            raise sdk.NetworkError() from inner
-    except sdk.NetworkError as exc:
-        error = exc
+def test_refused_connection_is_clear_even_for_a_write() -> None:
     with pytest.raises(TransientError) as caught:
-        publisher(tmp_path)._xrpc_call(raise_(error), what="publishing", write=True)
+        call(raising(httpx.ConnectError("refused")), what="publishing", write=True)
     assert not caught.value.unclear
 
 
 def test_secrets_are_scrubbed_from_messages(tmp_path: Path) -> None:
-    pub = publisher(tmp_path)
-    pub._net.add_secret(f"me.test:::did:plc:x:::{JWT}:::{JWT}x:::http://127.0.0.1:9")
-    exc = sdk.BadRequestError(
-        response(400, "InvalidRequest", f"password {PASSWORD} token {JWT} other eyJabcdefghij.k.l")
+    answer = error_answer(
+        400, "InvalidRequest", f"password {PASSWORD} token {JWT} other eyJabcdefghij.k.l"
     )
+    session = f"me.test:::did:plc:x:::{JWT}:::{JWT}x:::http://127.0.0.1:9"
     with pytest.raises(PermanentError) as caught:
-        pub._xrpc_call(raise_(exc), what="x")
+        call(answer, what="x", write=False, secrets=[session])
     text = str(caught.value) + repr(caught.value)
     assert PASSWORD not in text and JWT not in text and "eyJabcdefghij" not in text
     assert "[redacted]" in text
-    assert PASSWORD not in repr(pub)
+    assert PASSWORD not in repr(publisher(tmp_path))
 
 
 def test_missing_handle_is_a_config_error(tmp_path: Path) -> None:

@@ -11,13 +11,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from atproto_client import Session
 from PIL import Image
 
 import pds_harness
 from threadpost.config import BlueskySettings, Settings
 from threadpost.platforms.bluesky.publisher import BlueskyPublisher
-from threadpost.platforms.bluesky.session import load_session, save_session
+from threadpost.platforms.bluesky.session import Session, load_session, save_session
 
 pytestmark = pytest.mark.pds
 
@@ -54,7 +53,7 @@ def _spoil_the_access_token(settings: Settings) -> str:
     header, payload, signature = session.access_jwt.split(".")
     spoiled = f"{header}.{payload}.{'A' * len(signature)}"
     assert spoiled != session.access_jwt
-    session.access_jwt = spoiled
+    session = replace(session, access_jwt=spoiled)
     save_session(
         settings.state_dir,
         replace(saved, session_string=session.encode()),

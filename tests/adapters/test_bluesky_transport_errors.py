@@ -1,8 +1,8 @@
-"""The rest of the adapter's error choke point (`_xrpc_call`): failures the SDK does not
-convert itself. A dropped connection on a write is unclear (it may have landed), any other
-SDK error is transient, and none of their texts (which may hold a token) reach the message.
-Issue 18: broken 429 resets and unreadable 200 answers, put on the wire with httpx's mock
-transport under the real SDK. No server needed."""
+"""The rest of the adapter's error choke point (`XrpcTransport.guarded`): failures that are
+not an HTTP status. A dropped connection on a write is unclear (it may have landed), and
+no exception text (which may hold a token) reaches the message; a bug in threadpost's own
+code is not disguised as a network failure. Issue 18: broken 429 resets and unreadable 200
+answers, put on the wire with httpx's mock transport. No server needed."""
 
 from __future__ import annotations
 
@@ -16,46 +16,61 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from atproto_client import exceptions as sdk
 
 from threadpost.config import BlueskySettings, Settings
 from threadpost.errors import AuthFailed, RateLimited, TransientError, UnclearOutcome
 from threadpost.platforms.bluesky.answers import MAX_RESET_AHEAD, RATE_LIMIT_FALLBACK, parse_reset
+from threadpost.platforms.bluesky.auth import create_session, refresh_session
 from threadpost.platforms.bluesky.publisher import BlueskyPublisher
+from threadpost.platforms.bluesky.session import SavedSession, Session, save_session
 from threadpost.platforms.bluesky.xrpc import XrpcTransport
 
 PASSWORD = "abcd-efgh-ijkl-mnop"
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkaWQ6cGxjOngifQ.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
 
 
-def settings_for(tmp_path: Path) -> Settings:
+def settings_for(tmp_path: Path, password: str | None = PASSWORD) -> Settings:
     return Settings(
         config_path=None,
         db_path=tmp_path / "db",
         state_dir=tmp_path / "state",
         timezone=ZoneInfo("UTC"),
         bluesky=BlueskySettings(
-            service="http://127.0.0.1:9", handle="me.test", app_password=PASSWORD
+            service="http://127.0.0.1:9", handle="me.test", app_password=password
         ),
     )
 
 
-def publisher(tmp_path: Path) -> BlueskyPublisher:
-    return BlueskyPublisher(settings_for(tmp_path))
-
-
 def raising(exc: BaseException) -> Any:
-    def call() -> Any:
+    def call(*args: object) -> Any:
         raise exc
 
     return call
 
 
-def test_not_logged_in_is_an_auth_failure_with_the_login_hint(tmp_path: Path) -> None:
+def test_a_refused_session_without_a_password_asks_to_log_in_again(tmp_path: Path) -> None:
+    """The saved session's token is refused (ExpiredToken) and so is its refresh: with no
+    app password to log in with, an AuthFailed with the login hint, no token in it."""
+    settings = settings_for(tmp_path, password=None)
+    token = _jwt(int(datetime.now(UTC).timestamp()) + 7200)
+    session = Session("me.test", "did:plc:me", token, token, "http://127.0.0.1:9")
+    save_session(
+        settings.state_dir,
+        SavedSession(settings.bluesky.service, "me.test", "did:plc:me", session.encode()),
+    )
+    asked: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path.rsplit("/", 1)[-1])
+        return httpx.Response(400, json={"error": "ExpiredToken", "message": f"expired {token}"})
+
+    pub = BlueskyPublisher(settings, transport=httpx.MockTransport(handler))
     with pytest.raises(AuthFailed) as caught:
-        publisher(tmp_path)._xrpc_call(raising(sdk.LoginRequiredError()), what="posting")
-    assert caught.value.message == "Bluesky: posting: not logged in"
-    assert caught.value.hint
+        pub.resolve_handles(["friend.test"])
+    assert caught.value.message == "the saved Bluesky session of me.test has expired"
+    assert caught.value.hint == "log in again: threadpost login bluesky"
+    assert asked == ["com.atproto.identity.resolveHandle", "com.atproto.server.refreshSession"]
+    assert token not in str(caught.value) + repr(caught.value)
 
 
 @pytest.mark.parametrize(
@@ -66,11 +81,14 @@ def test_not_logged_in_is_an_auth_failure_with_the_login_hint(tmp_path: Path) ->
     ],
 )
 def test_a_connection_closed_without_an_answer(
-    tmp_path: Path, write: bool, expected: type[Exception], tail: str
+    write: bool, expected: type[Exception], tail: str
 ) -> None:
     dropped = httpx.RemoteProtocolError(f"Server disconnected; token {JWT}")
+    net, client = wire(raising(dropped))
     with pytest.raises(expected) as caught:
-        publisher(tmp_path)._xrpc_call(raising(dropped), what="publishing", write=write, post=3)
+        net.invoke(
+            client, "com.atproto.repo.applyWrites", body={}, what="publishing", write=write, post=3
+        )
     assert type(caught.value) is expected
     message = str(caught.value)
     assert message.startswith("Bluesky: publishing: the connection closed without an answer")
@@ -80,21 +98,12 @@ def test_a_connection_closed_without_an_answer(
     assert caught.value.__cause__ is None
 
 
-def test_any_other_sdk_error_is_transient_and_names_only_its_type(tmp_path: Path) -> None:
-    odd = sdk.ModelError(f"cannot parse answer holding {JWT} and {PASSWORD}")
-    with pytest.raises(TransientError) as caught:
-        publisher(tmp_path)._xrpc_call(raising(odd), what="reading the thread", post=2)
-    assert type(caught.value) is TransientError
-    assert caught.value.message == "Bluesky: reading the thread: ModelError"
-    assert caught.value.post == 2
-    assert caught.value.__cause__ is None
-
-
-def test_a_non_sdk_exception_is_not_disguised(tmp_path: Path) -> None:
+def test_a_non_transport_exception_is_not_disguised() -> None:
     """A bug in threadpost (not a network failure) surfaces as itself, not as a retryable
     error that would hide it behind retries."""
+    net = XrpcTransport("http://127.0.0.1:9", timeout=5)
     with pytest.raises(KeyError):
-        publisher(tmp_path)._xrpc_call(raising(KeyError("cid")), what="publishing", write=True)
+        net.guarded(raising(KeyError("cid")), what="publishing", write=True)
 
 
 # -- issue 18: faults on the wire, through the real SDK and httpx (a mock transport) -------
@@ -222,19 +231,19 @@ def test_an_unreadable_session_answer_is_transient(
     body: bytes, content_type: str | None, call: str
 ) -> None:
     """createSession / refreshSession answered 200 with no session in it: a clear,
-    retryable failure, never the SDK's ValueError or ModelError text."""
+    retryable failure, never a ValueError or a KeyError."""
     net, client = wire(answer(200, body, content_type))
-
-    def attempt() -> Any:
-        if call == "login":
-            return client.login("me.test", PASSWORD, fetch_bsky_profile=False)
-        return client.com.atproto.server.refresh_session(headers={"Authorization": "Bearer x"})
+    current = Session("me.test", "did:plc:me", "access", "refresh", None)
 
     with pytest.raises(TransientError) as caught:
-        net.guarded(attempt, what="logging in", auth_call=True)
+        if call == "login":
+            create_session(net, client, "me.test", PASSWORD)
+        else:
+            refresh_session(net, current, "http://127.0.0.1:9")
     assert type(caught.value) is TransientError
+    what = "logging in" if call == "login" else "refreshing the session"
     assert caught.value.message.startswith(
-        "Bluesky: logging in: answered HTTP 200 with a body that is not the expected JSON"
+        f"Bluesky: {what}: answered HTTP 200 with a body that is not the expected JSON"
     )
 
 
@@ -292,8 +301,8 @@ def _session_answer(request: httpx.Request) -> httpx.Response:
 def test_a_failure_in_threadpost_code_the_sdk_called_back_is_not_disguised(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """createSession succeeded, then saving the session (threadpost's callback, called by
-    the SDK) failed: that is not an unreadable answer, and surfaces as itself."""
+    """createSession succeeded, then saving the session (threadpost's own code) failed:
+    that is not an unreadable answer, and surfaces as itself."""
     import threadpost.platforms.bluesky.publisher as module
 
     def full_disk(*args: object, **kwargs: object) -> None:
@@ -308,7 +317,7 @@ def test_a_failure_in_threadpost_code_the_sdk_called_back_is_not_disguised(
 
 def test_one_failed_login_does_not_leave_a_client_without_a_session(tmp_path: Path) -> None:
     """The first createSession answers 200 with a page, the second a session: the second
-    attempt logs in (before: AssertionError on the client kept from the first)."""
+    attempt logs in (once: AssertionError on a client kept from the first)."""
     answers = [answer(200, HTML, "text/html"), _session_answer]
 
     def handler(request: httpx.Request) -> httpx.Response:

@@ -18,7 +18,10 @@ authenticated response, reset in ISO-8601 with microseconds; 429 when spent), me
 processing (POST /api/v2/media answers 202 with url null; GET /api/v1/media/:id answers
 206 until `media_polls` polls have passed, then 200 with the url; an image over
 `image_size_limit` bytes or `image_matrix_limit` pixels (a GIF: 1280×720) → 422; an
-animated GIF becomes type "gifv"; the bytes received are kept in `media[id].data`), media
+animated GIF becomes type "gifv"; a video (mp4, quicktime, webm) is type "video", checked
+against video_size_limit, video_matrix_limit and video_frame_rate_limit (422) and, once
+processed, has Mastodon's video `meta` (length, duration, fps, size, original); a video
+beside other media → 422; the bytes received are kept in `media[id].data`), media
 ids that are unknown, unprocessed or already attached → 422, more than
 max_media_attachments → 422.
 Polls (JSON `poll` or form `poll[options][]`, `poll[expires_in]`, `poll[multiple]`,
@@ -38,6 +41,11 @@ text as typed is at GET /api/v1/statuses/:id/source (own statuses only). An acco
 statuses: GET /api/v1/accounts/:id/statuses, newest first, paged with max_id / since_id /
 min_id and `limit` (default 20, at most 40), with exclude_replies / exclude_reblogs /
 only_media, and a Link header like Mastodon's.
+Edits (Mastodon 3.5+): PUT /api/v1/statuses/:id (own statuses only, 404 otherwise; text,
+spoiler_text, sensitive, language; `media_ids` are the attachments kept, `media_attributes`
+re-describe them; validated like a new status; sets edited_at; the original and each
+version at GET /api/v1/statuses/:id/history); PUT /api/v1/media/:id re-describes media not
+yet attached (404 once attached, as on Mastodon).
 
 Control API (for a server run as a subprocess, `python -m mastodon_server`):
     GET  /_control/requests          recorded requests (JSON)
@@ -60,6 +68,7 @@ import io
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -73,6 +82,7 @@ from ugrapheme import grapheme_len
 from mastodon_server.faults import FaultPlan
 from mastodon_server.length import status_length
 from mastodon_server.rendering import render_status
+from mastodon_server.video_probe import Probe, probe_mp4, probe_webm
 
 IDEMPOTENCY_WINDOW: Final = timedelta(hours=1)
 #: api_versions.mastodon of Mastodon 4.5, the first to take `quoted_status_id`.
@@ -90,7 +100,7 @@ _ENDPOINT_SCOPES: Final = (
     ("GET", re.compile(r"/api/v1/accounts/verify_credentials"), ("read:accounts", "profile")),
     ("GET", re.compile(r"/api/v1/accounts/lookup"), ("read:accounts",)),
     ("GET", re.compile(r"/api/v1/accounts/\w+/statuses"), ("read:statuses",)),
-    ("GET", re.compile(r"/api/v1/statuses/\w+(/context|/source)?"), ("read:statuses",)),
+    ("GET", re.compile(r"/api/v1/statuses/\w+(/context|/source|/history)?"), ("read:statuses",)),
     ("POST", re.compile(r"/api/v1/statuses"), ("write:statuses",)),
     ("PUT", re.compile(r"/api/v1/statuses/\w+"), ("write:statuses",)),
     ("DELETE", re.compile(r"/api/v1/statuses/\w+"), ("write:statuses",)),
@@ -102,6 +112,9 @@ _ENDPOINT_SCOPES: Final = (
 MAX_DESCRIPTION: Final = 1500  # Mastodon's MediaAttachment::MAX_DESCRIPTION_LENGTH
 #: Attachmentable::GIF_MATRIX_LIMIT (1280×720): a GIF over it is refused, whatever the instance.
 GIF_MATRIX_LIMIT: Final = 921_600
+#: The video types Mastodon's MediaAttachment::VIDEO_MIME_TYPES accept (a subset: the
+#: containers threadpost sends).
+VIDEO_TYPES: Final = ("video/mp4", "video/quicktime", "video/webm")
 #: The "non_json_after_commit" fault's answer: what a proxy's error page in front of a
 #: stored write looks like to the client (a 200 whose body is not the status).
 NON_JSON_BODY: Final = b"<html><body><h1>200 OK</h1><p>Request accepted.</p></body></html>\n"
@@ -163,6 +176,10 @@ class RecordedRequest:
     fault: str | None = None
     #: extra headers of the answer (the Link header of a paged list)
     answer_headers: dict[str, str] = field(default_factory=dict)
+    #: When the request was read and when its answer was written (`time.time()`, the clock
+    #: other servers' logs use too): whether two clients' requests were in flight at once.
+    received_at: float = 0.0
+    answered_at: float | None = None
 
     @property
     def idempotency_key(self) -> str | None:
@@ -207,6 +224,11 @@ class StoredStatus:
     #: The status it quotes (Mastodon 4.5 `quoted_status_id`), accepted at once: here every
     #: post keeps the default quote policy, which lets anyone quote a public post.
     quoted_status_id: str | None = None
+    #: When it was last edited (PUT /api/v1/statuses/:id); None while never.
+    edited_at: datetime | None = None
+    #: Its StatusEdit entities, oldest first: the original and each edit (Mastodon keeps
+    #: the original as the first entry once the status is edited).
+    history: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -224,8 +246,11 @@ class StoredMedia:
     #: The uploaded file's bytes (Mastodon keeps the original until it is processed).
     data: bytes = field(default=b"", repr=False)
     #: The attachment's `type`: "image", or "gifv" for an animated GIF (Mastodon turns
-    #: those into a silent looping video).
+    #: those into a silent looping video), "video" for a video.
     kind: str = "image"
+    #: A video's size, frame rate and duration as probed at upload (None: not a video, or
+    #: one the probe cannot read).
+    video: Probe | None = None
 
 
 @dataclass
@@ -238,6 +263,9 @@ class InstanceConfig:
     image_size_limit: int = 16 * 1024 * 1024
     image_matrix_limit: int = 33_177_600
     video_size_limit: int = 99 * 1024 * 1024
+    #: MediaAttachment::MAX_VIDEO_MATRIX_LIMIT (3840×2160) and MAX_VIDEO_FRAME_RATE.
+    video_matrix_limit: int = 8_294_400
+    video_frame_rate_limit: int = 120
     #: polls of GET /api/v1/media/:id answered 206 before the media is ready (0: ready at once)
     media_polls: int = 1
     rate_limit: int = 300
@@ -504,6 +532,26 @@ class MastodonTestServer:
         meta: dict[str, Any] = {}
         if media.focus is not None:
             meta["focus"] = {"x": media.focus[0], "y": media.focus[1]}
+        if media.video is not None and ready:
+            # The shape Mastodon's file metadata has for a processed video (ffprobe's).
+            v = media.video
+            meta.update(
+                length=f"{int(v.duration // 3600)}:{int(v.duration % 3600 // 60):02}:"
+                f"{v.duration % 60:05.2f}",
+                duration=round(v.duration, 2),
+                fps=round(v.frame_rate),
+                size=f"{v.width}x{v.height}",
+                width=v.width,
+                height=v.height,
+                aspect=round(v.width / v.height, 3) if v.height else None,
+                original={
+                    "width": v.width,
+                    "height": v.height,
+                    "frame_rate": f"{round(v.frame_rate)}/1",
+                    "duration": round(v.duration, 2),
+                    "bitrate": round(media.size * 8 / v.duration) if v.duration else 0,
+                },
+            )
         return {
             "id": media.id,
             "type": media.kind,
@@ -534,7 +582,7 @@ class MastodonTestServer:
             ),
             "reblogs_count": 0,
             "favourites_count": 0,
-            "edited_at": None,
+            "edited_at": self._iso(status.edited_at) if status.edited_at else None,
             "content": self._content(status),
             "reblog": None,
             "application": {"name": "threadpost", "website": None},
@@ -670,12 +718,18 @@ class MastodonTestServer:
                 "characters_reserved_per_url": c.characters_reserved_per_url,
             },
             "media_attachments": {
-                "supported_mime_types": ["image/jpeg", "image/png", "image/gif", "image/webp"],
+                "supported_mime_types": [
+                    "image/jpeg",
+                    "image/png",
+                    "image/gif",
+                    "image/webp",
+                    *VIDEO_TYPES,
+                ],
                 "image_size_limit": c.image_size_limit,
                 "image_matrix_limit": c.image_matrix_limit,
                 "video_size_limit": c.video_size_limit,
-                "video_frame_rate_limit": 120,
-                "video_matrix_limit": 8_294_400,
+                "video_frame_rate_limit": c.video_frame_rate_limit,
+                "video_matrix_limit": c.video_matrix_limit,
                 "description_limit": MAX_DESCRIPTION,
             },
             "polls": {
@@ -785,17 +839,23 @@ class MastodonTestServer:
         match = re.fullmatch(r"/api/v1/media/(\w+)", path)
         if match and method == "GET":
             return self._get_media(match.group(1), username)
+        if match and method == "PUT":
+            return self._put_media(request, match.group(1), username)
         match = re.fullmatch(r"/api/v1/accounts/(\w+)/statuses", path)
         if match and method == "GET":
             status_code, body, link = self._account_statuses(request, match.group(1))
             if link:
                 request.answer_headers["Link"] = link
             return status_code, body
-        match = re.fullmatch(r"/api/v1/statuses/(\w+)(/context|/source)?", path)
+        match = re.fullmatch(r"/api/v1/statuses/(\w+)(/context|/source|/history)?", path)
         if match:
             status = self.statuses.get(match.group(1))
             if status is None or status.deleted:
                 raise _Reply(404, "Record not found")
+            if not match.group(2) and method == "PUT":
+                return self._put_status(request, status, username)
+            if match.group(2) == "/history" and method == "GET":
+                return 200, self._history(status)
             if match.group(2) == "/source" and method == "GET":
                 # Only the author may read the source (it is what editing starts from).
                 if not self.config.serve_source or status.account != username:
@@ -878,6 +938,9 @@ class MastodonTestServer:
                     422,
                     f"Cannot attach more than {self.config.max_media_attachments} files",
                 )
+            if len(found) > 1 and any(m is not None and m.kind == "video" for m in found):
+                # PostStatusService#validate_media!: a video (or audio) goes alone.
+                raise _Reply(422, "Cannot attach a video to a post that already contains images")
             if any(media is not None and media.polls_left > 0 for media in found):
                 raise _Reply(
                     422,
@@ -916,6 +979,135 @@ class MastodonTestServer:
             if key is not None:
                 self._idempotency[(username, key)] = (status.id, now)
             return 200, self._status_json(status)
+
+    # -- editing (Mastodon 3.5+: StatusesController#update, UpdateStatusService) ----------
+
+    def _put_status(
+        self, request: RecordedRequest, status: StoredStatus, username: str
+    ) -> tuple[int, Any]:
+        """PUT /api/v1/statuses/:id: the author's own status only (404 otherwise, as
+        `Status.where(account: current_account).find`). Like UpdateStatusService: the text,
+        spoiler_text, sensitive and language are replaced; `media_ids` lists the attachments
+        the status keeps (left out, it keeps none), each its own and either unattached or
+        already on this status; `media_attributes[]` ({id, description, focus}) re-describe
+        attachments of this edit; a poll not sent again is removed (media and a poll never
+        go together); the length is validated like a new status. The original is kept as
+        the first StatusEdit of its history, then each edit; `edited_at` is set."""
+        if status.account != username:
+            raise _Reply(404, "Record not found")
+        now = self._now()
+        with self._lock:
+            text = request.value("status") or ""
+            spoiler = request.value("spoiler_text") or ""
+            sensitive = _truthy(request.value("sensitive"))
+            language = request.value("language") or status.language
+            media_ids = request.form.get("media_ids[]", []) or (
+                [str(m) for m in request.json.get("media_ids") or []]
+                if isinstance(request.json, dict)
+                else []
+            )
+            if len(media_ids) > self.config.max_media_attachments:
+                raise _Reply(
+                    422,
+                    f"Validation failed: Cannot attach more than "
+                    f"{self.config.max_media_attachments} files",
+                )
+            found = [self.media.get(m) for m in media_ids]
+            if any(
+                media is None
+                or media.account != username
+                or media.status_id not in (None, status.id)
+                for media in found
+            ):
+                raise _Reply(422, "Some of the media attachments could not be found")
+            body = request.json if isinstance(request.json, dict) else {}
+            attributes = body.get("media_attributes")
+            descriptions: dict[str, str | None] = {}
+            for attribute in attributes or []:
+                media_id = str(attribute.get("id"))
+                if media_id not in media_ids:
+                    continue  # UpdateStatusService only touches this edit's media
+                description = attribute.get("description")
+                if description is not None and len(str(description)) > MAX_DESCRIPTION:
+                    raise _Reply(
+                        422,
+                        "Validation failed: Description is too long "
+                        f"(maximum is {MAX_DESCRIPTION})",
+                    )
+                descriptions[media_id] = None if description is None else str(description)
+            poll = self._poll_from(request, now)
+            if poll is not None and media_ids:
+                raise _Reply(
+                    422,
+                    f"Cannot attach more than {self.config.max_media_attachments} files",
+                )
+            if not text.strip() and not media_ids:
+                raise _Reply(422, "Validation failed: Text can't be blank")
+            length = status_length(text, spoiler, self.config.characters_reserved_per_url)
+            if length > self.config.max_characters:
+                raise _Reply(
+                    422,
+                    f"Validation failed: Text character limit of "
+                    f"{self.config.max_characters} exceeded",
+                )
+            if not status.history:
+                status.history.append(self._edit_json(status, status.created_at))
+            for media_id in status.media_ids:
+                if media_id not in media_ids:
+                    self.media[media_id].status_id = None  # detached, as Mastodon does
+            for media_id in media_ids:
+                self.media[media_id].status_id = status.id
+                if media_id in descriptions:
+                    self.media[media_id].description = descriptions[media_id]
+            status.text = text
+            status.spoiler_text = spoiler
+            status.sensitive = sensitive or bool(spoiler)
+            status.language = language
+            status.media_ids = list(media_ids)
+            status.poll = poll
+            status.edited_at = now
+            status.history.append(self._edit_json(status, now))
+            return 200, self._status_json(status)
+
+    def _edit_json(self, status: StoredStatus, at: datetime) -> dict[str, Any]:
+        """A StatusEdit entity: the status's content as it is now, stamped `at`."""
+        return {
+            "content": self._content(status),
+            "spoiler_text": status.spoiler_text,
+            "sensitive": status.sensitive,
+            "created_at": self._iso(at),
+            "account": self._account_json(status.account),
+            "poll": None
+            if status.poll is None
+            else {"options": [{"title": option} for option in status.poll.options]},
+            "media_attachments": [self._media_json(self.media[m]) for m in status.media_ids],
+            "emojis": [],
+        }
+
+    def _history(self, status: StoredStatus) -> list[dict[str, Any]]:
+        """GET /api/v1/statuses/:id/history: every version, oldest first; a status never
+        edited has its one version."""
+        with self._lock:
+            return list(status.history) or [self._edit_json(status, status.created_at)]
+
+    def _put_media(self, request: RecordedRequest, media_id: str, username: str) -> tuple[int, Any]:
+        """PUT /api/v1/media/:id: the description (and focus) of the account's media before
+        it is attached (MediaController: `media_attachments.where(status_id: nil)`); an
+        attached one is 404, re-described through its status's edit instead."""
+        with self._lock:
+            media = self.media.get(media_id)
+            if media is None or media.account != username or media.status_id is not None:
+                raise _Reply(404, "Record not found")
+            description = request.value("description")
+            if description is not None:
+                if len(description) > MAX_DESCRIPTION:
+                    raise _Reply(
+                        422,
+                        "Validation failed: Description is too long "
+                        f"(maximum is {MAX_DESCRIPTION})",
+                    )
+                media.description = description
+            return 200, self._media_json(media)
 
     def _search(self, request: RecordedRequest) -> dict[str, Any]:
         """GET /api/v2/search: a post's address (`url` or `uri`) with resolve=true finds
@@ -998,15 +1190,18 @@ class MastodonTestServer:
         if file is None:
             raise _Reply(422, "Validation failed: File can't be blank")
         filename, content_type, size = file.filename, file.content_type, file.size
-        if not content_type.startswith("image/"):
+        video = None
+        if content_type in VIDEO_TYPES:
+            video = self._check_video(content_type, size, file.data)
+        elif not content_type.startswith("image/"):
             raise _Reply(422, f"Validation failed: File has contents that are not {content_type}")
-        if size > self.config.image_size_limit:
+        elif size > self.config.image_size_limit:
             raise _Reply(
                 422,
                 f"Validation failed: File file size must be less than "
                 f"{self.config.image_size_limit // (1024 * 1024)} MB",
             )
-        dimensions = _dimensions(file.data)
+        dimensions = _dimensions(file.data) if video is None else None
         if dimensions is not None:
             # Mastodon's Attachmentable#check_image_dimension raises DimensionsValidationError,
             # answered 422 with its message; GIFs have their own, fixed, limit.
@@ -1036,7 +1231,12 @@ class MastodonTestServer:
             size=size,
             sha256=file.sha256,
             data=file.data,
-            kind="gifv" if content_type == "image/gif" and _animated(file.data) else "image",
+            kind="video"
+            if content_type in VIDEO_TYPES
+            else "gifv"
+            if content_type == "image/gif" and _animated(file.data)
+            else "image",
+            video=video,
             description=description,
             focus=focus,
             polls_left=self.config.media_polls,
@@ -1044,6 +1244,24 @@ class MastodonTestServer:
         with self._lock:
             self.media[media.id] = media
         return (202 if media.polls_left > 0 else 200), self._media_json(media)
+
+    def _check_video(self, content_type: str, size: int, data: bytes) -> Probe | None:
+        """Mastodon's video validations: video_size_limit, then (MediaAttachment
+        #check_video_dimensions) a video stream, the matrix and the frame-rate limits."""
+        if size > self.config.video_size_limit:
+            raise _Reply(
+                422,
+                f"Validation failed: File file size must be less than "
+                f"{self.config.video_size_limit // (1024 * 1024)} MB",
+            )
+        probe = probe_webm(data) if content_type == "video/webm" else probe_mp4(data)
+        if probe is None:
+            raise _Reply(422, "Validation failed: File has no video stream")
+        if probe.width * probe.height > self.config.video_matrix_limit:
+            raise _Reply(422, f"{probe.width}x{probe.height} videos are not supported")
+        if int(probe.frame_rate) > self.config.video_frame_rate_limit:
+            raise _Reply(422, f"{int(probe.frame_rate)}fps videos are not supported")
+        return probe
 
     def _get_media(self, media_id: str, username: str) -> tuple[int, Any]:
         with self._lock:
@@ -1210,6 +1428,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _handle(self) -> None:
         owner = self.server.owner
         request, token = self._read_request()
+        self._recorded = request
         if owner._refusing.is_set():
             return  # connection closed, nothing stored
         with owner._lock:
@@ -1319,10 +1538,13 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(payload)
+            self.wfile.flush()
+            self._recorded.answered_at = time.time()
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (e.g. timed out during a "delay" fault)
 
     def _read_request(self) -> tuple[RecordedRequest, str]:
+        received_at = time.time()
         parts = urlsplit(self.path)
         headers = {name.lower(): value for name, value in self.headers.items()}
         length = int(headers.get("content-length") or 0)
@@ -1352,6 +1574,7 @@ class _Handler(BaseHTTPRequestHandler):
             form=form,
             files=files,
             json=body_json,
+            received_at=received_at,
         )
         return recorded, token
 

@@ -6,6 +6,7 @@
 // Environment fallbacks: THREADPOST_PDS_DIR (install dir), THREADPOST_PDS_DATA_DIR,
 //   THREADPOST_PDS_PORT, THREADPOST_PLC_PORT (0 or unset = pick a free port),
 //   THREADPOST_PDS_RATE_LIMITS=1 to turn the PDS's rate limits on (off by default).
+//   THREADPOST_PDS_PUBLIC_PORT: the port its DID documents name (a proxy's), if not its own.
 //   LOG_ENABLED / LOG_LEVEL / LOG_DESTINATION are read by the servers' pino loggers.
 //
 // When both servers listen, ONE JSON line goes to stdout:
@@ -14,8 +15,13 @@
 //
 // Extra endpoints on the PDS port (test instrumentation, not part of the PDS):
 //   GET  /_harness/counts    {"<xrpc nsid>": <requests received>, ...}
-//   GET  /_harness/requests  last 1000 requests: [{method, path, nsid, status, ms}]
+//   GET  /_harness/requests  last 1000 requests: [{method, path, nsid, status, ms,
+//                            received_ms, answered_ms}] (the last two: epoch milliseconds)
 //   POST /_harness/reset     clears both
+//   POST /_harness/hold      {"nsid": N, "timeout_ms": T}: hold every later request to
+//                            /xrpc/N before the PDS sees it, until /_harness/release (or T ms)
+//   GET  /_harness/holding   {"holding": <requests held right now>}
+//   POST /_harness/release   lets the held requests (and later ones) through
 import { createRequire } from 'node:module'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
@@ -91,6 +97,30 @@ function listen(server, port) {
 const counts = Object.create(null)
 let requests = []
 const MAX_REQUESTS = 1000
+// The "hold" knob: requests to holdNsid wait for release (or holdTimeoutMs).
+let holdNsid = null
+let holdTimeoutMs = 0
+let held = []
+
+function releaseHeld() {
+  const waiting = held
+  held = []
+  for (const go of waiting) go()
+}
+
+function readJson(req) {
+  return new Promise((resolve) => {
+    let data = ''
+    req.on('data', (chunk) => (data += chunk))
+    req.on('end', () => {
+      try {
+        resolve(data ? JSON.parse(data) : {})
+      } catch {
+        resolve({})
+      }
+    })
+  })
+}
 
 function sendJson(res, status, body) {
   const data = JSON.stringify(body)
@@ -115,6 +145,23 @@ function makeFrontHandler(getApp) {
       if (req.method === 'POST' && url.pathname === '/_harness/reset') {
         for (const k of Object.keys(counts)) delete counts[k]
         requests = []
+        holdNsid = null
+        releaseHeld()
+        return sendJson(res, 200, {})
+      }
+      if (req.method === 'POST' && url.pathname === '/_harness/hold') {
+        return readJson(req).then((body) => {
+          holdNsid = String(body.nsid ?? '')
+          holdTimeoutMs = Math.min(Number(body.timeout_ms ?? 10_000), 60_000)
+          sendJson(res, 200, { nsid: holdNsid, timeout_ms: holdTimeoutMs })
+        })
+      }
+      if (req.method === 'GET' && url.pathname === '/_harness/holding') {
+        return sendJson(res, 200, { holding: held.length })
+      }
+      if (req.method === 'POST' && url.pathname === '/_harness/release') {
+        holdNsid = null
+        releaseHeld()
         return sendJson(res, 200, {})
       }
       return sendJson(res, 404, { error: 'NotFound' })
@@ -123,15 +170,40 @@ function makeFrontHandler(getApp) {
     const nsid = m ? decodeURIComponent(m[1]) : null
     if (nsid) counts[nsid] = (counts[nsid] ?? 0) + 1
     const started = Date.now()
-    const entry = { method: req.method, path: url.pathname, nsid, status: null, ms: null }
+    const entry = {
+      method: req.method,
+      path: url.pathname,
+      nsid,
+      status: null,
+      ms: null,
+      received_ms: started,
+      answered_ms: null,
+    }
     requests.push(entry)
     if (requests.length > MAX_REQUESTS) requests = requests.slice(-MAX_REQUESTS)
     res.on('finish', () => {
       entry.status = res.statusCode
-      entry.ms = Date.now() - started
+      entry.answered_ms = Date.now()
+      entry.ms = entry.answered_ms - started
     })
     const app = getApp()
     if (!app) return sendJson(res, 503, { error: 'NotReady' })
+    if (nsid !== null && nsid === holdNsid) {
+      // Held before the PDS reads it (the body waits in the socket), then served as usual.
+      let gone = false
+      const go = () => {
+        if (gone) return
+        gone = true
+        clearTimeout(timer)
+        app(req, res)
+      }
+      const timer = setTimeout(() => {
+        held = held.filter((g) => g !== go)
+        go()
+      }, holdTimeoutMs)
+      held.push(go)
+      return
+    }
     app(req, res)
   }
 }
@@ -163,7 +235,9 @@ async function main() {
   const env = {
     devMode: true,
     hostname: 'localhost',
-    port,
+    // The port the DID documents and publicUrl name: the PDS's own, or (benchmarks) that of
+    // a proxy in front of it, THREADPOST_PDS_PUBLIC_PORT, so that every client goes through it.
+    port: Number(process.env.THREADPOST_PDS_PUBLIC_PORT || 0) || port,
     dataDirectory: dataDir,
     blobstoreDiskLocation: blobDir,
     didPlcUrl: plcUrl, // a host name: an IP literal breaks DID resolution

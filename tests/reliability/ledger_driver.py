@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -46,7 +47,21 @@ def one_step(server_db: str, draft: str, step: str) -> dict[str, object]:
     if step == "publish-bluesky-down":
         network["bluesky"].fail_at(1, "transient", times=99)
     if step == "publish-fill-disk-at-2":
-        network["mastodon"].before_post = lambda i: fill_disk(ledger_folder) if i == 2 else None
+        full = threading.Event()
+
+        def fill_at_2(index: int) -> None:
+            if index == 2:
+                fill_disk(ledger_folder)
+                full.set()
+
+        network["mastodon"].before_post = fill_at_2
+
+        # The networks publish at once: Bluesky starts once the disk is full.
+        def after_the_disk_filled() -> None:
+            if not full.wait(30):
+                raise RuntimeError("Mastodon never reached post 2")
+
+        network["bluesky"].before_keys = after_the_disk_filled
     args = ["run"] if step == "run" else ["publish", draft, "--yes"]
     result = run_cli(*args)
     sent = {

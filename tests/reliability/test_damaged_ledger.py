@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -66,6 +67,10 @@ def _forget_this_process_lease(db: Path) -> None:
     conn.close()
 
 
+def _wait(event: threading.Event) -> None:
+    assert event.wait(30), "the other network's step never happened"
+
+
 def _sent(network: dict[str, FakePublisher], platform: str) -> list[int]:
     return [int(str(p["idx"])) for p in network[platform].server.posts(platform)]
 
@@ -90,12 +95,17 @@ def test_a_ledger_deleted_mid_run_stops_the_run_and_a_restored_backup_resumes_it
     db = _db(isolated_env)
     backup = isolated_env / "backup.db"
 
+    gone = threading.Event()
+
     def delete_ledger(index: int) -> None:
         if index == 2 and not backup.exists():
             _copy_ledger(db, backup)  # last night's backup, as it were
             _remove_ledger(db)
+            gone.set()
 
     network["mastodon"].before_post = delete_ledger
+    # The networks publish at once: Bluesky starts once the file is gone.
+    network["bluesky"].before_keys = lambda: _wait(gone)
     result = run_cli("publish", str(_draft(isolated_env)), "--yes")
     _assert_clear_error(result, db, "was deleted", "restore the ledger from a backup")
     # Only the post in flight when the file vanished went out unrecorded in a live file;
@@ -103,7 +113,7 @@ def test_a_ledger_deleted_mid_run_stops_the_run_and_a_restored_backup_resumes_it
     assert _sent(network, "mastodon") == [1, 2]
     assert _sent(network, "bluesky") == []
 
-    network["mastodon"].before_post = None
+    network["mastodon"].before_post = network["bluesky"].before_keys = None
     shutil.copy(backup, db)
     _forget_this_process_lease(db)
     resumed = run_cli("run")
@@ -125,6 +135,8 @@ def test_a_ledger_replaced_mid_run_stops_the_run_and_the_replacement_resumes(
 ) -> None:
     db = _db(isolated_env)
 
+    replaced = threading.Event()
+
     def replace_ledger(index: int) -> None:
         if index == 2 and network["mastodon"].before_post is not None:
             copy = isolated_env / "copy.db"
@@ -132,14 +144,17 @@ def test_a_ledger_replaced_mid_run_stops_the_run_and_the_replacement_resumes(
             copy.replace(db)  # e.g. a sync tool putting back its own version
             Path(f"{db}-wal").unlink(missing_ok=True)
             Path(f"{db}-shm").unlink(missing_ok=True)
+            replaced.set()
 
     network["mastodon"].before_post = replace_ledger
+    # The networks publish at once: Bluesky starts once the file was replaced.
+    network["bluesky"].before_keys = lambda: _wait(replaced)
     result = run_cli("publish", str(_draft(isolated_env)), "--yes")
     _assert_clear_error(result, db, "was replaced by another file")
     assert _sent(network, "mastodon") == [1, 2]
     assert _sent(network, "bluesky") == []
 
-    network["mastodon"].before_post = None
+    network["mastodon"].before_post = network["bluesky"].before_keys = None
     _forget_this_process_lease(db)
     resumed = run_cli("run")
     assert resumed.exit_code == 0, resumed.stdout + resumed.stderr

@@ -250,3 +250,13 @@ def test_the_static_page_uses_the_saved_login_and_cached_cards(tmp_path: Path) -
     text = page.read_text(encoding="utf-8")
     assert '<span class="handle">@ada.example.org</span>' in text
     assert text.count('<span class="card-title">Cached title</span>') == 2
+
+
+def test_a_reply_shows_the_post_it_replies_to_in_its_column(tmp_path: Path) -> None:
+    toot = "https://mastodon.social/@bob/113000000000000001"
+    draft = tmp_path / "reply.md"
+    draft.write_text(f'+++\nreply_to = "{toot}"\n+++\nAn answer.', encoding="utf-8")
+    page = render_html(check_draft(draft, settings(tmp_path), offline=True))
+    mastodon, bluesky = page.split('data-platform="bluesky"')
+    assert f"↳ replying to {toot}" in mastodon
+    assert "replying to" not in bluesky  # a single Mastodon address: Bluesky starts anew

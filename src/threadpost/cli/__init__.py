@@ -16,12 +16,14 @@ from threadpost.cli import (  # noqa: F401
     accounts,
     authoring,
     bluesky,
+    editing,
     importing,
     mastodon,
     publishing,
     watching,
 )
 from threadpost.cli.app import app, report_unexpected, state
+from threadpost.cli.dispatch import app_for
 from threadpost.errors import ExitStatus, ThreadpostError
 from threadpost.redact import forget_secrets, redacting_streams
 
@@ -37,7 +39,9 @@ def main(argv: list[str] | None = None) -> NoReturn:
         # Standalone mode: click itself turns usage errors into exit 2 and --help into
         # exit 0; what reaches us here is ours.
         try:
-            app(args=argv, prog_name="threadpost")
+            # Only the command that runs is built (`dispatch`): the cron tick's start-up.
+            args = sys.argv[1:] if argv is None else argv
+            app_for(app, args)(args=args, prog_name="threadpost")
         except ThreadpostError as error:
             state.report_error(error)
             sys.exit(int(error.exit_status))

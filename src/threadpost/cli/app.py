@@ -22,7 +22,8 @@ app = typer.Typer(
     help="Write threads as plain-text drafts; check, preview and publish them to "
     "Mastodon and Bluesky.",
     no_args_is_help=True,
-    add_completion=False,
+    # --install-completion and --show-completion (bash, zsh, fish, PowerShell).
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
@@ -138,6 +139,15 @@ OfflineOption = Annotated[
     typer.Option(
         "--offline",
         help="Skip everything that needs the network (links, handles; cached instance limits).",
+    ),
+]
+AccountOption = Annotated[
+    str | None,
+    typer.Option(
+        "--account",
+        help='The named account of the config to use ([accounts.NAME.…]; "default": '
+        "[mastodon] / [bluesky]). Default: the draft's account.",
+        show_default=False,
     ),
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Final
 import typer
 
 from threadpost.cli.app import (
+    AccountOption,
     JsonOption,
     OfflineOption,
     PlatformOption,
@@ -33,7 +34,8 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from threadpost.authoring import DraftChecks
-    from threadpost.values import Problem
+    from threadpost.config import Settings
+    from threadpost.values import PlatformName, Problem
 
 #: How long link checking may run before a progress bar appears.
 PROGRESS_DELAY_SECONDS: Final = 0.5
@@ -106,11 +108,23 @@ def json_error(error: ThreadpostError, **extra: Any) -> dict[str, Any]:
     return {"ok": False, "error": {"message": error.message, "hint": error.hint}, **extra}
 
 
+def _with_account(
+    settings: Settings, account: str | None, platforms: list[PlatformName] | None
+) -> Settings:
+    """The settings of `--account` (which wins over each draft's own), or as they are."""
+    if account is None:
+        return settings
+    from threadpost.accounts import account_settings
+
+    return account_settings(settings, account, platforms or ())
+
+
 @app.command()
 def check(
     drafts: Annotated[list[Path], typer.Argument(help="Draft files to check.", metavar="DRAFT...")],
     platform: PlatformOption = None,
     offline: OfflineOption = False,
+    account: AccountOption = None,
     json_output: JsonOption = False,
 ) -> None:
     """Check drafts: lengths, links, images, alt text, mentions, language, schedule.
@@ -127,7 +141,7 @@ def check(
 
     try:
         chosen = platforms_option(platform)
-        settings = state.settings()
+        settings = _with_account(state.settings(), account, chosen)
     except ThreadpostError as error:
         if json_output:
             print_json(json_error(error, drafts=[]))
@@ -158,6 +172,7 @@ def preview(
     draft: Annotated[Path, typer.Argument(help="The draft to preview.", metavar="DRAFT")],
     platform: PlatformOption = None,
     offline: OfflineOption = False,
+    account: AccountOption = None,
     json_output: JsonOption = False,
     html: Annotated[
         Path | None,
@@ -176,7 +191,7 @@ def preview(
     try:
         report = preview_draft(
             draft,
-            state.settings(),
+            _with_account(state.settings(), account, platforms_option(platform)),
             platforms_option(platform),
             offline=offline,
             progress=lambda: progress_for(json_output),

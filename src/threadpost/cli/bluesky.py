@@ -8,10 +8,14 @@ from typing import Annotated
 import typer
 
 from threadpost.cli.accounts import login_app
-from threadpost.cli.app import echo, state
+from threadpost.cli.app import AccountOption, echo, state
 from threadpost.config import check_instance_url
 from threadpost.errors import AuthFailed, UsageError
-from threadpost.saved_login import SavedBlueskyAccount, save_bluesky_account
+from threadpost.saved_login import (
+    SavedBlueskyAccount,
+    account_login_dir,
+    save_bluesky_account,
+)
 
 
 @login_app.command("bluesky")
@@ -32,14 +36,18 @@ def login_bluesky(
             show_default=False,
         ),
     ] = None,
+    account: AccountOption = None,
 ) -> None:
     """Log in to Bluesky with an app password and save the session (file mode 0600).
 
     The app password comes from THREADPOST_BLUESKY_APP_PASSWORD, [bluesky].app_password,
     or is asked for. Publishing then reuses (and refreshes) the saved session instead of
-    logging in again on every run.
+    logging in again on every run. With --account NAME it is that named account's login
+    ([accounts.NAME.bluesky]).
     """
-    settings = state.settings()
+    from threadpost.accounts import account_settings
+
+    settings = account_settings(state.settings(), account, ["bluesky"])
     bluesky = settings.bluesky
     if handle:
         bluesky = replace(bluesky, handle=handle.strip().removeprefix("@"))
@@ -80,7 +88,8 @@ def login_bluesky(
         publisher.close()
     # Remembered so that a cron job, which has no THREADPOST_* variables, finds the session.
     save_bluesky_account(
-        settings.state_dir, SavedBlueskyAccount(service=bluesky.service, handle=bluesky.handle)
+        account_login_dir(settings.state_dir, settings.account),
+        SavedBlueskyAccount(service=bluesky.service, handle=bluesky.handle),
     )
     echo(f"Logged in as @{result.handle} ({result.did}) on {result.service}.")
     echo(f"Session saved to {result.session_path} (file mode 0600).")

@@ -80,11 +80,12 @@ class PublishWatch:
     def opener(self, open_publisher: OpenPublisher) -> OpenPublisher:
         """`open_publisher`, refusing once a stop was asked: each attempt on a network
         starts by opening its publisher, so no network begins after Ctrl-C."""
+        from threadpost.publish import account_opener
 
-        def open_unless_stopped(platform: PlatformName) -> Publisher:
+        def open_unless_stopped(platform: PlatformName, *, account: str | None = None) -> Publisher:
             if self._stop.is_set():
                 raise PublishStopped(None)
-            return open_publisher(platform)
+            return account_opener(open_publisher, account)(platform)
 
         return open_unless_stopped
 
@@ -123,18 +124,19 @@ def look_up_in_doubt(
     """After a stop in the middle of a network's send: its later posts are still marked
     for sending (on Bluesky a whole atomic write may have landed with them). Look them up
     now, as the next attempt would, so that what is reported is what is online."""
-    from threadpost.publish import PlatformEngine
+    from threadpost.publish import PlatformEngine, account_opener
 
     record = next(p for p in ledger.platforms(thread_id) if p.platform == platform)
+    opener = account_opener(open_publisher, record.account)
     engine = PlatformEngine(
         ledger,
         record,
-        open_publisher,
+        opener,
         clock=utc_now,
         max_attempts=record.attempts + 1,
         on_confirm=lambda ref: None,
     )
-    engine.reconcile(open_publisher(platform))
+    engine.reconcile(opener(platform))
 
 
 def resume_command(draft: Path) -> str:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from threadpost.cli.app import (
+    AccountOption,
     JsonOption,
     OfflineOption,
     PlatformOption,
@@ -54,15 +55,18 @@ def _ledger(settings: Settings) -> Ledger:
 
 
 def _opener(settings: Settings) -> Any:
-    """Opens each network's publisher once (through `platforms.open_publisher`)."""
+    """Opens each network's publisher once (through `platforms.open_publisher`), for the
+    default account or a named one (`account=`; `settings` as loaded, not resolved)."""
     import threadpost.platforms as platforms
+    from threadpost.accounts import account_settings
 
-    opened: dict[str, Publisher] = {}
+    opened: dict[tuple[str, str | None], Publisher] = {}
 
-    def open_publisher(platform: PlatformName) -> Publisher:
-        if platform not in opened:
-            opened[platform] = platforms.open_publisher(platform, settings)
-        return opened[platform]
+    def open_publisher(platform: PlatformName, *, account: str | None = None) -> Publisher:
+        if (platform, account) not in opened:
+            chosen = account_settings(settings, account, [platform], where="the thread's account")
+            opened[platform, account] = platforms.open_publisher(platform, chosen)
+        return opened[platform, account]
 
     return open_publisher
 
@@ -71,7 +75,10 @@ def _policy(settings: Settings) -> RetryPolicy:
     from threadpost.retry import RetryPolicy
 
     def on_retry(error: BaseException, seconds: float) -> None:
-        echo(f"  {error} — retrying in {seconds:.0f} s", err=True)
+        # Both networks publish at once: say whose call is retried.
+        platform = getattr(error, "platform", None)
+        where = f"{platform}: " if platform else ""
+        echo(f"  {where}{error} — retrying in {seconds:.0f} s", err=True)
 
     return RetryPolicy.from_settings(settings, on_retry=on_retry)
 
@@ -102,12 +109,18 @@ def _checked(
     offline: bool,
     *,
     broken_links: Severity = "error",
+    continuation: Any = None,
 ) -> Any:
     """Read, plan and check the draft; refuse it (nothing recorded) when it has errors."""
     from threadpost.check import check_draft
 
     report = check_draft(
-        draft_path, settings, platforms, offline=offline, broken_links=broken_links
+        draft_path,
+        settings,
+        platforms,
+        offline=offline,
+        broken_links=broken_links,
+        continuation=continuation,
     )
     refuse_errors({draft_path: report.problems})
     for problem in report.problems:
@@ -251,23 +264,48 @@ def publish(
             "for `threadpost run` (cron) to resume; posts already online stay.",
         ),
     ] = False,
+    account: AccountOption = None,
     as_json: JsonOption = False,
+    continue_id: Annotated[
+        str | None,
+        typer.Option(
+            "--continue",
+            metavar="ID",
+            help="Append the posts under the last post of thread ID (a unique prefix), "
+            "on each network it was published to; numbering goes on from its count.",
+        ),
+    ] = None,
 ) -> None:
     """Publish a draft now, as a reply chain on each of its networks.
 
     A dead link (404, no such host) is an error unless --allow-broken-links is given.
     What cannot be finished now (a network down, a rate limit) is left incomplete, and
     `threadpost run` (cron) resumes it; `--no-resume` cancels it instead."""
+    from threadpost.accounts import draft_account
     from threadpost.clock import utc_now
-    from threadpost.publish import Publishers, freeze_thread, refuse_conflicts, verify_accounts
+    from threadpost.publish import (
+        Publishers,
+        account_opener,
+        freeze_thread,
+        refuse_conflicts,
+        verify_accounts,
+    )
+    from threadpost.reply_parents import find_reply_parents
 
-    settings = state.settings()
+    loaded = state.settings()
     platforms = platforms_option(platform)
+    # (The ledger is the same whatever the account: the continued thread is found first.)
+    continuation = _continuation(draft, loaded, platforms, continue_id)
+    account, settings = draft_account(
+        loaded, draft, account, platforms, fallback=_continued_account(loaded, continue_id)
+    )
     if dry_run:
         from threadpost import dryrun
         from threadpost.cli.authoring import stdout_console
 
-        report = dryrun.dry_run(draft, settings, platforms, offline=offline)
+        report = dryrun.dry_run(
+            draft, settings, platforms, offline=offline, continuation=continuation
+        )
         if as_json:
             print_json(report)
         else:
@@ -282,6 +320,7 @@ def publish(
         platforms,
         offline,
         broken_links="warning" if allow_broken_links else "error",
+        continuation=continuation,
     )
     with _ledger(settings) as ledger:
         refuse_conflicts(ledger, checked.draft, again=again, plans=checked.threads)
@@ -291,15 +330,20 @@ def publish(
         if not yes and not ask_yes_no(f"Publish {draft} now ({summary})?"):
             echo("Not confirmed: nothing was sent.", err=True)
             raise typer.Exit(0)
-        with Publishers(_opener(settings)) as open_publisher:
-            verify_accounts(open_publisher, list(checked.threads))
+        with Publishers(_opener(loaded)) as open_publisher:
+            verify_accounts(account_opener(open_publisher, account), list(checked.threads))
+            # The post a thread replies to must exist before anything is recorded or sent.
+            plans = find_reply_parents(
+                checked.draft, checked.threads, account_opener(open_publisher, account)
+            )
             frozen = freeze_thread(
                 ledger,
                 checked.draft,
-                checked.threads,
+                plans,
                 schedule_at=None,
                 now=utc_now(),
                 again=again,
+                account=account,
             )
             if frozen.message:
                 echo(frozen.message, err=True)
@@ -355,6 +399,53 @@ def publish(
     raise typer.Exit(int(result.exit_status))
 
 
+def _with_reply_parents(checked: Any, settings: Settings) -> Any:
+    """The checked plans with the posts they reply to found now (`reply_parents`): a
+    scheduled reply is refused today, not failed at its time, when its parent is missing.
+    Only a draft that replies to a post logs in here."""
+    if all(thread.reply_to is None for thread in checked.threads.values()):
+        return checked.threads
+    from threadpost.publish import Publishers
+    from threadpost.reply_parents import find_reply_parents
+
+    with Publishers(_opener(settings)) as open_publisher:
+        return find_reply_parents(checked.draft, checked.threads, open_publisher)
+
+
+def _continuation(
+    draft: Path, settings: Settings, platforms: list[PlatformName] | None, thread: str | None
+) -> Any:
+    """`--continue ID`: per network, the thread the draft goes on under (None without it);
+    the networks it cannot continue on are named."""
+    if thread is None:
+        return None
+    from threadpost.continuation import continuation_of
+    from threadpost.draft import read_draft
+
+    front = read_draft(draft).front
+    if front.reply_to is not None or front.reply_to_networks:
+        line = front.lines.get("reply_to")
+        raise UsageError(
+            f"{draft}{f':{line}' if line else ''}: the draft replies to a post (reply_to) "
+            "and --continue names a thread: a thread replies to one post; drop one of them"
+        )
+    with _ledger(settings) as ledger:
+        continued = continuation_of(ledger, thread, platforms or list(front.platforms))
+    for platform, reason in continued.skipped.items():
+        echo(f"Warning: not continued on {platform}: {reason}", err=True)
+    return continued.by_network
+
+
+def _continued_account(settings: Settings, thread: str | None) -> str | None:
+    """The account of the thread `--continue` names: its continuation goes on as it, unless
+    `--account` or the draft says otherwise."""
+    if thread is None:
+        return None
+    with _ledger(settings) as ledger:
+        thread_id = ledger.resolve_id(thread)
+        return next((p.account for p in ledger.platforms(thread_id)), None)
+
+
 def _cancel_unfinished(ledger: Ledger, thread_id: str, settings: Settings) -> None:
     from threadpost.publish import cancel_thread
 
@@ -383,16 +474,18 @@ def schedule(
         ),
     ] = False,
     offline: OfflineOption = False,
+    account: AccountOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Schedule a draft for `threadpost run` (cron) to publish at a given time."""
+    from threadpost.accounts import draft_account
     from threadpost.clock import utc_now
     from threadpost.cron_readiness import require_cron_logins
     from threadpost.draft import read_draft
     from threadpost.publish import Freeze, freeze_thread
     from threadpost.schedule import parse_when, resolve_schedule
 
-    settings = state.settings()
+    account, settings = draft_account(state.settings(), draft, account, platforms_option(platform))
     now = utc_now()
     if at is not None:
         when = parse_when(at, now=now, tz=settings.timezone)
@@ -413,11 +506,22 @@ def schedule(
     # checked again when `run` publishes it.
     checked = _checked(draft, settings, platforms_option(platform), offline, broken_links="warning")
     require_cron_logins(
-        checked.threads, config_path=state.config_path, db_path=state.db_path, environ=os.environ
+        checked.threads,
+        config_path=state.config_path,
+        db_path=state.db_path,
+        environ=os.environ,
+        account=account,
     )
+    plans = _with_reply_parents(checked, settings)
     with _ledger(settings) as ledger:
         frozen = freeze_thread(
-            ledger, checked.draft, checked.threads, schedule_at=when, now=now, again=again
+            ledger,
+            checked.draft,
+            plans,
+            schedule_at=when,
+            now=now,
+            again=again,
+            account=account,
         )
         record = ledger.thread(frozen.thread_id)
     if as_json:

@@ -22,6 +22,7 @@ from threadpost.values import PlatformLimits, PlatformName, PostKey, PostRef, Pr
 
 if TYPE_CHECKING:
     from threadpost.plan import Thread
+    from threadpost.thread import ReplyTarget
 
 
 #: Called by an adapter the moment the network confirms a post, so the ledger can record
@@ -76,6 +77,13 @@ class Publisher(Protocol):
         the first of them replying to `parent` (None for post 1). Adapters that can look a
         post up by its key (Bluesky's rkey) ignore both; Mastodon, whose Idempotency-Key
         cannot be looked up, matches the account's recent statuses against them."""
+        ...
+
+    def find_reply_parent(self, target: ReplyTarget) -> ReplyTarget | None:
+        """The post a thread replies to (`Thread.reply_to`), found on the network: `target`
+        with its identity filled in (id or URI, CID and the conversation's root where the
+        network needs them), or None when no such post exists. Asked before the plan is
+        frozen, so nothing is sent for a reply to a missing post."""
         ...
 
     def delete(self, refs: Sequence[PostRef]) -> None:

@@ -16,6 +16,7 @@ adapter, so planning and checking load nothing of the network.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from threadpost.platforms.bluesky.rules import BLUESKY_RULES
@@ -72,6 +73,11 @@ class NetworkRules(Protocol):
         """Whether the network accepts `text` as one post (length and any byte cap)."""
         ...
 
+    def animated_image_as_video(self, path: Path, *, alone: bool) -> bool:
+        """Whether an animated image (alone in its post when `alone`) is sent as a video
+        instead, because the network plays videos but not animated images."""
+        ...
+
     def post_findings(self, post: PlannedPost) -> list[Finding]:
         """This network's own problems with a planned post (tags, mentions), offline."""
         ...
@@ -97,6 +103,12 @@ class NetworkRules(Protocol):
     def record_tags(self, front: FrontMatter, post: DraftPost) -> tuple[str, ...]:
         """The tags beyond the text on the first post made from draft `post` (Bluesky's
         record `tags`); () for a network without them."""
+        ...
+
+    def reply_address(self, front: FrontMatter) -> str | None:
+        """The address of the post this network's thread replies to, from the front
+        matter's `reply_to` (its entry for this network, or its one address when that is
+        this network's); None: the thread starts a conversation of its own."""
         ...
 
     def quote_link(self, post: DraftPost, limits: PlatformLimits) -> str | None:

@@ -43,6 +43,7 @@ from threadpost.store.ledger import (
     _migrate,
     _schema_version,
     open_ledger,
+    open_second_connection,
 )
 from threadpost.store.plan_json import thread_from_json, thread_to_json
 from threadpost.store.records import (
@@ -91,6 +92,7 @@ __all__ = [
     "ThreadState",
     "damaged_ledger",
     "open_ledger",
+    "open_second_connection",
     "thread_from_json",
     "thread_to_json",
 ]

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Final
 
 from threadpost.errors import StoreError
+from threadpost.store.edit_queries import EditQueries
 from threadpost.store.file_checks import _check_header, _create_file, _database_error
 from threadpost.store.lease_queries import LeaseQueries
 from threadpost.store.post_queries import PostQueries
@@ -18,11 +19,12 @@ from threadpost.store.source_queries import SourceQueries
 BUSY_TIMEOUT_MS: Final = 10_000
 
 
-class Ledger(PostQueries, LeaseQueries, SourceQueries):
+class Ledger(PostQueries, LeaseQueries, SourceQueries, EditQueries):
     """An open ledger database. Use `open_ledger`; close it (or use `with`).
 
     Its queries come from the mixins, one per table group (`PostQueries` includes
-    `ThreadQueries`); the connection plumbing from `LedgerCore`."""
+    `ThreadQueries`; `EditQueries` the edits of published posts); the connection
+    plumbing from `LedgerCore`."""
 
     def __enter__(self) -> Ledger:
         return self
@@ -66,6 +68,34 @@ def open_ledger(path: Path | str) -> Ledger:
         conn.close()
         raise
     return ledger
+
+
+def open_second_connection(ledger: Ledger) -> Ledger:
+    """Another connection to the file `ledger` opened, for another thread (a SQLite
+    connection belongs to the thread that made it): SQLite serializes the two writers as it
+    does two processes (WAL, `BEGIN IMMEDIATE`, the busy timeout). Nothing is created or
+    migrated: a path that no longer names that file raises `LedgerFileChanged`."""
+    ledger.check_file()
+    try:
+        conn = sqlite3.connect(
+            f"{ledger.path.resolve().as_uri()}?mode=rw",
+            uri=True,
+            isolation_level=None,
+            timeout=BUSY_TIMEOUT_MS / 1000,
+        )
+    except sqlite3.Error as exc:
+        raise StoreError(f"{ledger.path}: cannot open the ledger: {exc}") from None
+    conn.row_factory = sqlite3.Row
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        ledger.check_file()  # again: the path may have changed while connecting
+        other = Ledger(ledger.path, conn)
+    except BaseException:
+        conn.close()
+        raise
+    other._verified = ledger._verified
+    return other
 
 
 def _schema_version(ledger: Ledger) -> int:

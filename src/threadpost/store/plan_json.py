@@ -63,6 +63,7 @@ def thread_to_json(thread: Thread) -> dict[str, Any]:
         "link_cards": thread.link_cards,
         "reply_rules": None if thread.reply_rules is None else list(thread.reply_rules),
         "quotes_allowed": thread.quotes_allowed,
+        "reply_to": None if thread.reply_to is None else thread.reply_to.to_json(),
     }
 
 
@@ -78,6 +79,7 @@ def thread_from_json(data: Mapping[str, Any]) -> Thread:
     """Inverse of `thread_to_json`."""
     from threadpost.draft import Image
     from threadpost.plan import Facet, PlannedPost, Thread
+    from threadpost.thread import ReplyTarget
     from threadpost.values import PlatformLimits, Problem
 
     return Thread(
@@ -124,4 +126,6 @@ def thread_from_json(data: Mapping[str, Any]) -> Thread:
         # Plans frozen before reply and quote controls existed left both open.
         reply_rules=(None if data.get("reply_rules") is None else tuple(data["reply_rules"])),
         quotes_allowed=data.get("quotes_allowed", True),
+        # Plans frozen before replies to other posts started conversations of their own.
+        reply_to=None if data.get("reply_to") is None else ReplyTarget(**data["reply_to"]),
     )

@@ -24,8 +24,8 @@ class PostQueries(ThreadQueries):
         """Per-network progress of a thread, in the thread's platform order."""
         order = self.thread(thread_id).platforms
         rows = self._rows(
-            "SELECT thread_id, platform, state, attempts, next_retry_at, last_error, total"
-            " FROM platforms WHERE thread_id = ?",
+            "SELECT thread_id, platform, state, attempts, next_retry_at, last_error, total,"
+            " account FROM platforms WHERE thread_id = ?",
             (thread_id,),
         )
         records = [
@@ -37,6 +37,7 @@ class PostQueries(ThreadQueries):
                 next_retry_at=parse_utc(row["next_retry_at"]) if row["next_retry_at"] else None,
                 last_error=row["last_error"],
                 total=row["total"],
+                account=row["account"],
             )
             for row in rows
         ]
@@ -64,6 +65,14 @@ class PostQueries(ThreadQueries):
         self._write(
             f"UPDATE platforms SET {sets} WHERE thread_id = :thread_id AND platform = :platform",
             {**values, "thread_id": thread_id, "platform": platform},
+        )
+
+    def set_account(self, thread_id: str, account: str | None) -> None:
+        """Record the named account (None: default) every network of the thread publishes
+        with; `publish.freeze_thread` does, before any post is sent."""
+        self._write(
+            "UPDATE platforms SET account = :account WHERE thread_id = :thread_id",
+            {"account": account, "thread_id": thread_id},
         )
 
     # -- posts ------------------------------------------------------------------------

@@ -55,6 +55,8 @@ class PlatformRecord:
     next_retry_at: datetime | None
     last_error: str | None
     total: int
+    #: The named account it publishes with (`accounts.py`); None: the default account.
+    account: str | None = None
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-SCHEMA_VERSION: Final = 4
+SCHEMA_VERSION: Final = 6
 #: At most one unfinished thread per draft, once the ledger holds no duplicates (schema 3).
 ONE_ACTIVE_INDEX: Final = "threads_one_active_per_draft"
 APPLICATION: Final = "threadpost"
@@ -189,4 +189,40 @@ def _migration_4(db: Database) -> None:
         )
 
 
-_MIGRATIONS: Final = {1: _migration_1, 2: _migration_2, 3: _migration_3, 4: _migration_4}
+def _migration_5(db: Database) -> None:
+    """`threadpost edit` (issue 15): every accepted edit of a published post, with the text
+    and fingerprint it now carries and when the network accepted it."""
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS edits ("
+        " id INTEGER PRIMARY KEY,"
+        " thread_id TEXT NOT NULL REFERENCES threads(id),"
+        " platform TEXT NOT NULL,"
+        " idx INTEGER NOT NULL,"
+        " remote_id TEXT NOT NULL,"
+        " fingerprint TEXT NOT NULL,"  # what the post now carries (see the adapter's recipe)
+        " text TEXT NOT NULL,"
+        " text_hash TEXT NOT NULL,"
+        " edited_at TEXT NOT NULL,"  # our clock, when the network accepted the edit
+        " remote_edited_at TEXT"  # the network's own edited_at, as it answered
+        ")"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS edits_by_thread ON edits (thread_id, platform, idx)")
+
+
+def _migration_6(db: Database) -> None:
+    """Which named account of the config each network of a thread publishes with (NULL:
+    the default account, which every thread of an older ledger was published with)."""
+    # Only when missing: a ledger whose version was set back (as a test of migration 3
+    # does) already has it.
+    if "account" not in db.table("platforms").columns_dict:
+        db.table("platforms").add_column("account", str)
+
+
+_MIGRATIONS: Final = {
+    1: _migration_1,
+    2: _migration_2,
+    3: _migration_3,
+    4: _migration_4,
+    5: _migration_5,
+    6: _migration_6,
+}

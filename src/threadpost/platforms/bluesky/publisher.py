@@ -7,10 +7,11 @@ returns is compared with the computed one. After an unclear failure `find_publis
 reads the planned rkeys back: never a duplicate, never a gap.
 
 Every XRPC call goes through `_xrpc` and the account's `XrpcTransport` (`xrpc.py`), the
-one place where SDK errors become the `PlatformError`s of `errors.py` and where secrets are
-kept out of messages. The session is reused from the state directory (`session.py`) and
-followed through the SDK's public `on_session_change`; createSession is called only when
-there is no usable session. atproto is imported lazily (it costs ~0.65 s).
+one place where answers and failures become the `PlatformError`s of `errors.py` and where
+secrets are kept out of messages. The session is reused from the state directory
+(`session.py`), refreshed here before it expires (`auth.py`); createSession is called only
+when there is no usable session. The atproto SDK's client is not imported (~0.85 s): the
+calls are plain XRPC, the CIDs come from libipld (`records.py`).
 """
 
 from __future__ import annotations
@@ -30,12 +31,15 @@ from threadpost.errors import (
     PermanentError,
     TransientError,
 )
+from threadpost.gif_to_video import GifConversionError
 from threadpost.image_fit import pixel_limit
 from threadpost.image_upload import ImageWontFit, prepare_upload
 from threadpost.images import ImageError, inspect_image
 from threadpost.linkcard import LinkCard, LinkCardError, fetch_link_card
 from threadpost.platforms.base import ConfirmPost
 from threadpost.platforms.bluesky.answers import string_field, unreadable_answer
+from threadpost.platforms.bluesky.auth import create_session, refresh_session
+from threadpost.platforms.bluesky.gif_video import GIF_PRESENTATION, gif_video, goes_as_video
 from threadpost.platforms.bluesky.interactions import POSTGATE_COLLECTION, THREADGATE_COLLECTION
 from threadpost.platforms.bluesky.quotes import quoted_post, record_embed
 from threadpost.platforms.bluesky.records import (
@@ -58,22 +62,29 @@ from threadpost.platforms.bluesky.records import (
     strong_ref,
     web_url,
 )
+from threadpost.platforms.bluesky.reply_parent import find_parent
 from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS, not_public
 from threadpost.platforms.bluesky.session import (
     SavedSession,
+    Session,
+    SessionUnreadable,
     load_session,
     save_session,
     session_path,
 )
+from threadpost.platforms.bluesky.video import video_embed
 from threadpost.platforms.bluesky.xrpc import (
     LOGIN_HINT,
     PLATFORM,
     NotFound,
     TokenRejected,
+    XrpcClient,
     XrpcTransport,
     resolve_handle,
 )
 from threadpost.values import PlatformLimits, PlatformName, PostKey, PostRef, Problem
+from threadpost.video_upload import VideoWontGo, prepare_video
+from threadpost.videos import is_video
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -82,6 +93,7 @@ if TYPE_CHECKING:
 
     from threadpost.config import Settings
     from threadpost.plan import PlannedPost, Thread
+    from threadpost.thread import ReplyTarget
 
 __all__ = ["BlueskyPublisher", "CidMismatch", "LoginResult", "draft_records"]
 
@@ -110,20 +122,15 @@ class LoginResult:
     session_path: Path
 
 
-def _access_expiry(session: Any) -> datetime:
-    """When the session's access token expires (raises when it cannot be read)."""
-    return datetime.fromtimestamp(int(session.access_jwt_payload.exp), UTC)
-
-
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
 def _as_the_account(
-    invoke: Callable[Concatenate[XrpcTransport, Any, _P], dict[str, Any]],
+    invoke: Callable[Concatenate[XrpcTransport, XrpcClient, _P], dict[str, Any]],
 ) -> Callable[Concatenate[BlueskyPublisher, _P], dict[str, Any]]:
-    """`invoke` (which takes the SDK client) as a publisher method that supplies it: the
-    method's parameters are `invoke`'s own, written once, in xrpc.py."""
+    """`invoke` (which takes the account's client) as a publisher method that supplies
+    it: the method's parameters are `invoke`'s own, written once, in xrpc.py."""
 
     def xrpc(self: BlueskyPublisher, /, *args: _P.args, **kwargs: _P.kwargs) -> dict[str, Any]:
         return self._as_account(lambda client: invoke(self._net, client, *args, **kwargs))
@@ -165,11 +172,8 @@ class BlueskyPublisher:
             transport=transport,
             secrets=[self._password] if self._password else [],
         )
-        #: Run a call through the transport's error funnel (`XrpcTransport.guarded`).
-        self._xrpc_call = self._net.guarded
-        self._client: Any = None
-        #: The client's current session, as the SDK last reported it (`_session_changed`).
-        self._session: Any = None
+        #: The account's current session (saved, created or refreshed), None until used.
+        self._session: Session | None = None
         self._lock = threading.RLock()
         #: Non-fatal findings of the calls so far (mentions left as text, cards not made);
         #: only appended to, the orchestration reads what each call added.
@@ -184,7 +188,7 @@ class BlueskyPublisher:
         """The account's DID (from the saved session, or a login)."""
         self._ensure_client()
         assert self._session is not None
-        return str(self._session.did)
+        return self._session.did
 
     def limits(self) -> PlatformLimits:
         """Bluesky's limits are the lexicon's: the same for every account."""
@@ -251,6 +255,10 @@ class BlueskyPublisher:
             )
         did = self.account_id()
         pending = list(thread.posts[start - 1 :])
+        # A thread replying to a post hangs under it, every post naming its conversation's
+        # root; the parent (found before the plan was frozen) must still be there.
+        if thread.reply_to is not None:
+            root, parent = self._reply_parent_refs(thread.reply_to, start, root, parent)
         # Before anything is uploaded or written: a quoted post that is not there stops it.
         quotes = self._resolve_quotes(pending)
         dids = self.resolve_handles(mention_handles(thread, start))
@@ -333,6 +341,40 @@ class BlueskyPublisher:
             )
         return found
 
+    def find_reply_parent(self, target: ReplyTarget) -> ReplyTarget | None:
+        """The post `target` names (a bsky.app address or an at:// URI), with its strong
+        ref and its conversation's root (`reply_parent.find_parent`); None: no such post."""
+
+        def query(nsid: str, params: Mapping[str, Any], what: str) -> dict[str, Any]:
+            return self._xrpc(nsid, params=params, what=what, missing_ok=True)
+
+        return find_parent(query, target)
+
+    def _reply_parent_refs(
+        self, target: ReplyTarget, start: int, root: PostRef | None, parent: PostRef | None
+    ) -> tuple[PostRef, PostRef | None]:
+        """(root, parent) of posts `start`..: the conversation's root always, and for post 1
+        the post replied to, read again first (PermanentError, nothing sent, when it is gone
+        or was never found)."""
+        if target.remote_id is None or target.root_id is None:
+            raise PermanentError(
+                f"the post this thread replies to ({target.where}: {target.address}) was "
+                "never found; nothing was sent to Bluesky",
+                platform=PLATFORM,
+                post=1,
+            )
+        root = PostRef(PLATFORM, 0, target.root_id, target.root_id, target.root_cid)
+        if start == 1:
+            if self.find_reply_parent(target) is None:
+                raise PermanentError(
+                    f"{target.where}: {target.address} no longer exists on Bluesky "
+                    "(deleted?); nothing was sent to Bluesky",
+                    platform=PLATFORM,
+                    post=1,
+                )
+            parent = PostRef(PLATFORM, 0, target.remote_id, target.url or "", target.cid)
+        return root, parent
+
     def delete(self, refs: Sequence[PostRef]) -> None:
         """Delete the posts, last first, in atomic applyWrites calls; missing ones are fine."""
         did = self.account_id()
@@ -380,12 +422,12 @@ class BlueskyPublisher:
             )
         self._net.add_secret(secret)
         with self._lock:
-            self._client = None
-            self._client = self._create_session(self._net.new_client(self._session_changed), secret)
+            self._session = None
+            self._create_session(secret)
         assert self._session is not None
         return LoginResult(
-            handle=str(self._session.handle),
-            did=str(self._session.did),
+            handle=self._session.handle,
+            did=self._session.did,
             service=self._service,
             session_path=session_path(self._state_dir, self._service, self._handle),
         )
@@ -394,82 +436,69 @@ class BlueskyPublisher:
         """Release the HTTP connections. Idempotent; a later call logs in from the saved
         session again."""
         with self._lock:
-            self._client = None
+            self._session = None
             self._net.close()
 
-    def _ensure_client(self) -> Any:
+    def _ensure_client(self) -> XrpcClient:
+        """Calls as this account: from the saved session (no request: the tokens are
+        checked on first use), else after a createSession with the app password."""
         with self._lock:
-            if self._client is not None:
-                return self._client
-            client = self._net.new_client(self._session_changed)
-            saved = load_session(self._state_dir, self._service, self._handle)
-            if saved is not None:
-                self._net.add_secret(saved.session_string)
-                # An import makes no request: the tokens are checked on first use. A file
-                # the SDK cannot read (damaged, old format) counts as no session at all.
-                try:
-                    client.login(session_string=saved.session_string, fetch_bsky_profile=False)
-                    _access_expiry(self._session)
-                    self._client = client
-                    return client
-                except Exception:  # any failure here only means "log in"
-                    self._session = None
-                    client = self._net.new_client(self._session_changed)
-            if not self._password:
-                raise AuthFailed(
-                    f"not logged in to Bluesky as {self._handle} on {self._service}",
-                    platform=PLATFORM,
-                    hint="run: threadpost login bluesky (or set THREADPOST_BLUESKY_APP_PASSWORD)",
-                )
-            # Kept only once logged in: after a failed createSession (a 5xx, an unreadable
-            # answer) the next call must log in again, not use a client without a session.
-            self._client = self._create_session(client, self._password)
-            return client
-
-    def _create_session(self, client: Any, password: str) -> Any:
-        """createSession on `client` (the SDK reports the session to `_session_changed`);
-        `client` once the session is there, else a TransientError."""
-
-        def create() -> Any:
-            return client.login(self._handle, password, fetch_bsky_profile=False)
-
-        before = self._session
-        self._xrpc_call(create, what="logging in", auth_call=True)
-        if self._session is None or self._session is before:
-            raise TransientError(
-                f"Bluesky: logging in: the server's answer gave no session for {self._handle}",
-                platform=PLATFORM,
+            if self._session is None:
+                saved = load_session(self._state_dir, self._service, self._handle)
+                if saved is not None:
+                    self._net.add_secret(saved.session_string)
+                    # A file that cannot be read (damaged, another format) counts as no
+                    # session at all.
+                    try:
+                        session = Session.decode(saved.session_string)
+                        session.access_expiry()
+                    except SessionUnreadable:
+                        pass
+                    else:
+                        self._session = session
+            if self._session is None:
+                if not self._password:
+                    raise AuthFailed(
+                        f"not logged in to Bluesky as {self._handle} on {self._service}",
+                        platform=PLATFORM,
+                        hint="run: threadpost login bluesky "
+                        "(or set THREADPOST_BLUESKY_APP_PASSWORD)",
+                    )
+                self._create_session(self._password)
+            assert self._session is not None
+            return self._net.new_client(
+                base_url=self._session.base_url(self._service), token=self._session.access_jwt
             )
-        return client
 
-    def _session_changed(self, event: Any, session: Any) -> None:
-        """Keep the client's current session (the SDK hands a copy to this public callback)
-        and save every new or refreshed one (atomically, 0600); an import is already saved."""
+    def _create_session(self, password: str) -> None:
+        """createSession; the session is kept (and saved) only once it is there, so after
+        a failed one (a 5xx, an unreadable answer) the next call logs in again."""
+        session = create_session(self._net, self._net.new_client(), self._handle, password)
+        self._use(session)
+
+    def _use(self, session: Session) -> None:
+        """Adopt a new or refreshed session and save it (atomically, 0600)."""
+        self._net.add_secret(session.encode())
         self._session = session
-        self._net.add_secret(session.export())
-        if getattr(event, "value", event) != "import":
-            self._save(session)
-
-    def _save(self, session: Any) -> None:
         save_session(
             self._state_dir,
             SavedSession(
                 service=self._service,
-                handle=str(session.handle),
-                did=str(session.did),
-                session_string=session.export(),
+                handle=session.handle,
+                did=session.did,
+                session_string=session.encode(),
             ),
             handle=self._handle,
         )
 
     def _refresh_if_due(self) -> None:
-        """Refresh the access token ourselves when it is (nearly) expired, so that a failed
-        refresh is told apart from a failed call (and the SDK's own refresh never runs)."""
+        """Refresh the access token when it is (nearly) expired, before the call that
+        would be refused, so that a failed refresh is told apart from a failed call."""
         if self._session is None:
             return
         try:
-            expires = _access_expiry(self._session)
-        except Exception:  # an unreadable token is as good as expired
+            expires = self._session.access_expiry()
+        except SessionUnreadable:  # an unreadable token is as good as expired
             expires = self._clock()
         if self._clock() < expires - REFRESH_MARGIN:
             return
@@ -485,42 +514,19 @@ class BlueskyPublisher:
                     platform=PLATFORM,
                     hint=LOGIN_HINT,
                 ) from None
-            # On the same client: the call that was refused is retried with it.
-            self._create_session(self._client, self._password)
+            self._create_session(self._password)
 
     def _refresh_session(self) -> None:
         """com.atproto.server.refreshSession with the refresh token, then the rotated
-        session imported into the client and saved.
-
-        Sent by a client without a session of its own: the logged-in client would first
-        try its own refresh, spending the (single-use) refresh token."""
-        from atproto_client import Session
-
+        session adopted and saved."""
         current = self._session
-        if current is None or not current.refresh_jwt:
+        if current is None:
             raise AuthFailed(
                 f"Bluesky: no session of {self._handle} to refresh",
                 platform=PLATFORM,
                 hint=LOGIN_HINT,
             )
-        # The account's PDS (the SDK moved the logged-in client there), as the SDK would.
-        anonymous = self._net.new_client(base_url=current.pds_endpoint or None)
-        answer = self._xrpc_call(
-            lambda: anonymous.com.atproto.server.refresh_session(
-                headers={"Authorization": f"Bearer {current.refresh_jwt}"}
-            ),
-            what="refreshing the session",
-            auth_call=True,
-        )
-        rotated = Session(
-            handle=str(answer.handle),
-            did=str(answer.did),
-            access_jwt=str(answer.access_jwt),
-            refresh_jwt=str(answer.refresh_jwt),
-            pds_endpoint=current.pds_endpoint,
-        )
-        self._client.login(session_string=rotated.export(), fetch_bsky_profile=False)
-        self._save(rotated)
+        self._use(refresh_session(self._net, current, self._service))
 
     # -- the choke point -------------------------------------------------------------------
 
@@ -528,19 +534,19 @@ class BlueskyPublisher:
     #: the account's client passed in and the session kept fresh (`_as_account`).
     _xrpc = _as_the_account(XrpcTransport.invoke)
 
-    def _as_account(self, call: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    def _as_account(self, call: Callable[[XrpcClient], dict[str, Any]]) -> dict[str, Any]:
         """Run `call` with this account's client. Refreshes the session when due; on a
         rejected token, refreshes (or logs in again with the app password) and retries
-        once: a 401 means nothing was applied."""
-        client = self._ensure_client()
+        once, with the new token: a 401 means nothing was applied."""
         with self._lock:
+            self._ensure_client()
             self._refresh_if_due()
         try:
-            return call(client)
+            return call(self._ensure_client())
         except TokenRejected:
             with self._lock:
                 self._refresh_or_relogin()
-            return call(client)
+            return call(self._ensure_client())
 
     # -- building blocks -------------------------------------------------------------------
 
@@ -552,19 +558,22 @@ class BlueskyPublisher:
 
         return {handle.lower(): resolve_handle(query, handle).did for handle in handles}
 
-    def upload_blob(self, data: bytes, mime: str, *, post: int | None = None) -> dict[str, Any]:
+    def upload_blob(
+        self, data: bytes, mime: str, *, post: int | None = None, kind: str = "image"
+    ) -> dict[str, Any]:
         """com.atproto.repo.uploadBlob → the blob reference to put in a record."""
         got = self._xrpc(
             "com.atproto.repo.uploadBlob",
             content=data,
             content_type=mime,
-            what=f"uploading an image of post {post}" if post else "uploading an image",
+            what=f"uploading {'a video' if kind == 'video' else 'an image'}"
+            + (f" of post {post}" if post else ""),
             post=post,
         )
         blob = got.get("blob")
         if not isinstance(blob, Mapping):
             raise TransientError(
-                f"Bluesky: uploading an image of post {post}: no blob in the answer",
+                f"Bluesky: uploading the {kind} of post {post}: no blob in the answer",
                 platform=PLATFORM,
                 post=post,
             )
@@ -576,6 +585,15 @@ class BlueskyPublisher:
         card: LinkCard | LinkCardError | None,
         quote: Mapping[str, str] | None = None,
     ) -> dict[str, Any] | None:
+        if len(post.images) == 1 and goes_as_video(
+            post.images[0].path, alone=True, max_seconds=BLUESKY_LIMITS.max_video_seconds
+        ):
+            video = self._upload_gif_video(post, post.images[0])
+            return record_embed(quote, video) if quote is not None else video
+        if post.images and is_video(post.images[0].path):
+            # `check` allows a video only alone in its post.
+            video = self._upload_video(post, post.images[0])
+            return record_embed(quote, video) if quote is not None else video
         if post.images:
             images = images_embed([self._upload_image(post, image) for image in post.images])
             return record_embed(quote, images) if quote is not None else images
@@ -679,6 +697,33 @@ class BlueskyPublisher:
         blob = self.upload_blob(prepared.data, prepared.mime, post=post.index)
         return UploadedImage(blob=blob, alt=image.alt, width=prepared.width, height=prepared.height)
 
+    def _upload_video(self, post: PlannedPost, video: Any) -> dict[str, Any]:
+        try:
+            # The file as it is, refused when over Bluesky's limits (video_upload.py).
+            prepared = prepare_video(video.path, video.written_path, BLUESKY_LIMITS, "Bluesky")
+        except VideoWontGo as exc:
+            raise PermanentError(
+                f"post {post.index}: {exc.reason}", platform=PLATFORM, post=post.index
+            ) from None
+        info = prepared.info
+        blob = self.upload_blob(prepared.data, info.mime, post=post.index, kind="video")
+        return video_embed(blob, video.alt, info.width, info.height)
+
+    def _upload_gif_video(self, post: PlannedPost, image: Any) -> dict[str, Any]:
+        try:
+            data, info = gif_video(image.path)
+        except GifConversionError as exc:
+            raise PermanentError(
+                f"post {post.index}: image {image.written_path}: cannot make a video of this "
+                f"animated GIF: {exc.reason}",
+                platform=PLATFORM,
+                post=post.index,
+            ) from None
+        blob = self.upload_blob(data, info.mime, post=post.index, kind="video")
+        embed = video_embed(blob, image.alt, info.width, info.height)
+        embed["presentation"] = GIF_PRESENTATION
+        return embed
+
     def _link_card(
         self, post: PlannedPost, card: LinkCard | LinkCardError
     ) -> dict[str, Any] | None:
@@ -756,7 +801,7 @@ class BlueskyPublisher:
             )
 
     def _ref(self, index: int, uri: str, cid: str) -> PostRef:
-        handle = str(self._session.handle) if self._session is not None else self._handle
+        handle = self._session.handle if self._session is not None else self._handle
         return PostRef(
             platform=PLATFORM,
             index=index,

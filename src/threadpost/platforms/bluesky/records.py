@@ -22,9 +22,13 @@ from typing import TYPE_CHECKING, Any, Final
 import libipld
 
 from threadpost.images import ImageError, inspect_image
+from threadpost.platforms.bluesky.gif_video import goes_as_video
 from threadpost.platforms.bluesky.interactions import postgate_record, threadgate_record
 from threadpost.platforms.bluesky.labels import self_labels_field
 from threadpost.platforms.bluesky.quotes import quoted_post, record_embed
+from threadpost.platforms.bluesky.replies import reply_refs
+from threadpost.platforms.bluesky.video import placeholder_gif_video_embed, placeholder_video_embed
+from threadpost.videos import is_video
 
 if TYPE_CHECKING:
     from threadpost.thread import Facet, PlannedPost, Thread
@@ -364,11 +368,18 @@ def draft_records(
         for handle in mention_handles(thread)
     }
     records: list[dict[str, Any]] = []
-    root: dict[str, str] | None = None
-    parent: dict[str, str] | None = None
+    # A thread replying to a post starts under it (placeholders until it is found).
+    refs = reply_refs(thread.reply_to)
+    root, parent = refs if refs is not None else (None, None)
     for post, created_at, rkey in zip(thread.posts, created, rkeys, strict=True):
         embed: dict[str, Any] | None = None
-        if post.images:
+        if len(post.images) == 1 and goes_as_video(
+            post.images[0].path, alone=True, max_seconds=thread.limits.max_video_seconds
+        ):
+            embed = placeholder_gif_video_embed(post.images[0].path, post.images[0].alt)
+        elif post.images and is_video(post.images[0].path):
+            embed = placeholder_video_embed(post.images[0].path, post.images[0].alt)
+        elif post.images:
             embed = images_embed(
                 [_placeholder_image(image.path, image.alt) for image in post.images]
             )

@@ -9,8 +9,10 @@ self-labels a thread's posts carry, and the records a dry run shows (`records.dr
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from threadpost.platforms.bluesky.gif_video import goes_as_video
 from threadpost.platforms.bluesky.labels import SELF_LABELS, SENSITIVE_MEDIA_LABEL
 from threadpost.platforms.bluesky.quotes import quoted_post
 from threadpost.platforms.bluesky.records import (
@@ -19,6 +21,7 @@ from threadpost.platforms.bluesky.records import (
     draft_gate_records,
     draft_records,
 )
+from threadpost.platforms.bluesky.replies import reply_address, reply_problems
 from threadpost.text.count import utf8_length
 from threadpost.text.entities import Entity, bluesky_entities
 from threadpost.text.graphemes import grapheme_count
@@ -37,6 +40,14 @@ BLUESKY_LIMITS: Final = PlatformLimits(
     url_weight=None,
     max_images=4,
     max_image_bytes=2_000_000,
+    # app.bsky.embed.video (the lexicon in the PDS install): `video` is a blob with
+    # accept ["video/mp4"] and maxSize 300,000,000 ("formerly limited to 100mb"). The
+    # lexicon states no duration: 180 s is Bluesky's announced limit for uploads (the
+    # app's, unconfirmed against the video service). No pixel or frame-rate limit is
+    # documented.
+    max_video_bytes=300_000_000,
+    max_video_seconds=180,
+    video_types=("video/mp4",),
 )
 #: app.bsky.richtext.facet#tag: maxGraphemes 64.
 MAX_TAG_GRAPHEMES: Final = 64
@@ -74,6 +85,10 @@ class BlueskyRules:
     plays_animated_images = False
     payload_kind = "app.bsky.feed.post records"
     preview_style = "bright_blue"
+
+    def animated_image_as_video(self, path: Path, *, alone: bool) -> bool:
+        """An animated GIF alone in its post, with ffmpeg installed (gif_video.py)."""
+        return goes_as_video(path, alone=alone, max_seconds=BLUESKY_LIMITS.max_video_seconds)
 
     def entities(self, text: str) -> list[Entity]:
         """Links, mentions and tags as the Bluesky app makes them facets."""
@@ -113,6 +128,7 @@ class BlueskyRules:
             + _content_warning_problems(thread, front)
             + _record_tag_problems(thread, front)
             + _quote_problems(thread)
+            + reply_problems(thread, front)
             + _poll_problems(thread)
         )
 
@@ -127,6 +143,10 @@ class BlueskyRules:
         if post.tags is not None:
             return post.tags
         return front.bluesky_tags if post.index == 1 else ()
+
+    def reply_address(self, front: FrontMatter) -> str | None:
+        """`reply_to.bluesky`, or the one `reply_to` when it is a Bluesky post's address."""
+        return reply_address(front)
 
     def quote_link(self, post: DraftPost, limits: PlatformLimits) -> str | None:
         """None: Bluesky quotes its posts natively (and refuses anything else in check)."""

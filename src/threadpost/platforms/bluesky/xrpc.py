@@ -1,15 +1,17 @@
 """Every Bluesky request passes through here: one XRPC transport per service.
 
-`XrpcTransport` owns the atproto `Client` (the SDK's HTTP session, its timeout, the proxy
-policy) and `guarded`, the one place where SDK and httpx failures become the
+XRPC is plain HTTP: a query is `GET /xrpc/<nsid>?params`, a procedure `POST /xrpc/<nsid>`
+with a JSON (or blob) body, an error an HTTP status with a JSON `{"error", "message"}`.
+`XrpcTransport` owns the one `httpx.Client` (its timeout, the proxy policy) and `invoke`,
+the one place where an answer or a failure becomes a result or one of the
 `PlatformError`s of `errors.py`, with secrets (app password, tokens, session strings) kept
 out of every message. The publisher (logged in) and the handle look-up of `check`
 (anonymous) both use it, so timeouts, error classification and scrubbing are decided once.
 
-Only public SDK API is used: `Client(base_url, request=Request(...))`, `invoke_query`,
-`invoke_procedure`, `login`, `on_session_change`, the `com.atproto.*` namespaces, and
-`Request.close`, and httpx's public `event_hooks` (to know whether an answer arrived and
-with which status). atproto is imported lazily (it costs ~0.65 s).
+The atproto SDK's client is not used: importing `atproto_client` alone costs ~0.85 s (its
+generated models), more than a whole thread takes to publish, for four calls that need
+nothing but JSON. httpx is imported when the first request is made (~0.14 s), so modules
+that only name these types (`linkcheck`, `check --offline`) stay light.
 
 What an answer means (the reset of a 429, the JSON of a success) is decided by the pure
 functions of `answers.py`, which any other transport can call as well.
@@ -22,11 +24,11 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final
-from urllib.parse import urlencode, urlsplit
+from typing import TYPE_CHECKING, Any, Final, NoReturn
+from urllib.parse import urlsplit
 
 from threadpost.errors import (
     AuthFailed,
@@ -36,7 +38,7 @@ from threadpost.errors import (
     TransientError,
     UnclearOutcome,
 )
-from threadpost.platforms.bluesky.answers import parse_reset, read_json_body, unreadable_answer
+from threadpost.platforms.bluesky.answers import parse_reset, read_json_body
 from threadpost.redact import register_secrets
 from threadpost.values import PlatformName
 
@@ -50,22 +52,12 @@ RESOLVE_HANDLE: Final = "com.atproto.identity.resolveHandle"
 TOKEN_ERRORS: Final = frozenset({"ExpiredToken", "InvalidToken", "AuthenticationRequired"})
 _JWT_LIKE: Final = re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+\.?[A-Za-z0-9_-]*")
 _MISSING_ERRORS: Final = frozenset({"RecordNotFound", "InvalidRequest", "NotFound"})
+#: Statuses that say the request reached a server but not whether it was applied (a
+#: conflict, a gateway between us and the PDS): a write is looked up before any resend.
+_GATEWAY_STATUSES: Final = frozenset({409, 502})
 #: The third-party code a call runs through: an exception raised in there (and not in
 #: threadpost's own code) is a failure of the call, however odd its type.
-_TRANSPORT_PACKAGES: Final = frozenset(
-    {
-        "atproto",
-        "atproto_client",
-        "atproto_core",
-        "httpx",
-        "httpcore",
-        "h11",
-        "pydantic",
-        "pydantic_core",
-        "libipld",
-        "anyio",
-    }
-)
+_TRANSPORT_PACKAGES: Final = frozenset({"httpx", "httpcore", "h11", "h2", "anyio", "certifi"})
 
 
 class NotFound(Exception):
@@ -80,8 +72,26 @@ class TokenRejected(Exception):
     """The access token was refused: the caller refreshes (or logs in) and retries once."""
 
 
+@dataclass(frozen=True)
+class XrpcClient:
+    """Where calls go and as whom: a base URL (the service, or the account's own PDS
+    behind an entryway) and the bearer token sent with them (None: anonymous)."""
+
+    base_url: str
+    token: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """An HTTP answer as the classification needs it (status, headers, raw body)."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
 class XrpcTransport:
-    """The HTTP side of one Bluesky service: the SDK client and the error funnel."""
+    """The HTTP side of one Bluesky service: the connection pool and the error funnel."""
 
     def __init__(
         self,
@@ -97,58 +107,46 @@ class XrpcTransport:
         self._transport = transport
         #: Reads rate-limit resets; the real time unless a test freezes it.
         self._now = clock or (lambda: datetime.now(UTC))
-        #: The status of the last answer this thread received (`_AnswerLog`).
-        self._answers = _AnswerLog()
         self._secrets: set[str] = set()
         for secret in secrets:
             self.add_secret(secret)
-        self._request: Any = None
+        self._http: httpx.Client | None = None
+        self._http_lock = threading.Lock()
 
     # -- clients ---------------------------------------------------------------------------
 
-    def new_client(
-        self,
-        on_session_change: Callable[[Any, Any], None] | None = None,
-        *,
-        base_url: str | None = None,
-    ) -> Any:
-        """A fresh atproto `Client` on this service (or on `base_url`, the account's own PDS
-        behind an entryway), sharing the transport's HTTP session."""
-        from atproto_client import Client
+    def new_client(self, *, base_url: str | None = None, token: str | None = None) -> XrpcClient:
+        """Calls to this service (or to `base_url`, the account's own PDS), anonymous or
+        with `token` as the bearer; they share the transport's connections."""
+        return XrpcClient(base_url=(base_url or self.service).rstrip("/"), token=token)
 
-        client = Client(base_url=base_url or self.service, request=self._shared_request())
-        if on_session_change is not None:
-            client.on_session_change(on_session_change)
-        return client
+    def _session(self) -> httpx.Client:
+        with self._http_lock:
+            if self._http is None:
+                import httpx
 
-    def _shared_request(self) -> Any:
-        if self._request is None:
-            from atproto_client.request import Request
-
-            kwargs: dict[str, Any] = {
-                "timeout": self.timeout,
-                "event_hooks": {"response": [self._answers.record]},
-            }
-            if self._transport is not None:
-                kwargs["transport"] = self._transport
-            else:
-                # Never send tokens through a proxy picked up from the environment for a
-                # loopback PDS (tests, local development).
-                kwargs["trust_env"] = not is_loopback(self.service)
-            self._request = Request(**kwargs)
-        return self._request
+                kwargs: dict[str, Any] = {"timeout": self.timeout}
+                if self._transport is not None:
+                    kwargs["transport"] = self._transport
+                else:
+                    # Never send tokens through a proxy picked up from the environment for
+                    # a loopback PDS (tests, local development).
+                    kwargs["trust_env"] = not is_loopback(self.service)
+                self._http = httpx.Client(**kwargs)
+            return self._http
 
     def close(self) -> None:
         """Release the HTTP connections (idempotent; a later call opens new ones)."""
-        request, self._request = self._request, None
-        if request is not None:
-            request.close()
+        with self._http_lock:
+            http, self._http = self._http, None
+        if http is not None:
+            http.close()
 
     # -- requests --------------------------------------------------------------------------
 
     def invoke(
         self,
-        client: Any,
+        client: XrpcClient,
         nsid: str,
         *,
         params: Mapping[str, Any] | None = None,
@@ -159,33 +157,51 @@ class XrpcTransport:
         post: int | None = None,
         write: bool = False,
         missing_ok: bool = False,
+        auth_call: bool = False,
+        require: tuple[str, ...] = (),
+        procedure: bool = False,
     ) -> dict[str, Any]:
-        """One XRPC call through `client` (a query unless `body` or `content` is given),
-        its failures classified; the answer's JSON object ({} when it has none)."""
-        url_nsid = f"{nsid}?{urlencode(params, doseq=True)}" if params else nsid
-        procedure = body is not None or content is not None
+        """One XRPC call through `client` (a query unless `body` or `content` is given, or
+        `procedure` for one without input), its failures classified; the answer's JSON
+        object (lacking none of `require`).
+
+        `write`: the call changes the repository (a failure after sending is unclear).
+        `missing_ok`: "not found" raises `NotFound` instead of an error. `auth_call`: the
+        call is itself a login or refresh, so a refused token is AuthFailed, not
+        `TokenRejected`."""
+        procedure = procedure or body is not None or content is not None
         payload = (
             json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
             if body is not None
             else content
         )
+        headers = {"Accept": "application/json"}
+        if client.token:
+            headers["Authorization"] = f"Bearer {client.token}"
+        if payload is not None:
+            headers["Content-Type"] = content_type or "application/json"
+        url = f"{client.base_url}/xrpc/{nsid}"
 
-        def call() -> Any:
+        def exchange() -> _Answer:
+            http = self._session()
             if procedure:
-                return client.invoke_procedure(
-                    url_nsid,
-                    content=payload,
-                    headers={"Content-Type": content_type or "application/json"},
-                )
-            return client.invoke_query(url_nsid)
+                response = http.post(url, content=payload, headers=headers)
+            else:
+                response = http.get(url, params=dict(params or {}), headers=headers)
+            return _Answer(response.status_code, response.headers, response.content)
 
-        response = self.guarded(call, what=what, post=post, write=write, missing_ok=missing_ok)
+        answer = self.guarded(exchange, what=what, post=post, write=write)
+        if not 200 <= answer.status < 300:
+            self._refuse(
+                answer,
+                what=what,
+                post=post,
+                write=write,
+                missing_ok=missing_ok,
+                auth_call=auth_call,
+            )
         return read_json_body(
-            getattr(response, "content", None),
-            what=what,
-            write=write,
-            post=post,
-            status=getattr(response, "status_code", None),
+            answer.body, what=what, write=write, post=post, status=answer.status, require=require
         )
 
     def guarded(
@@ -195,116 +211,43 @@ class XrpcTransport:
         what: str,
         post: int | None = None,
         write: bool = False,
-        missing_ok: bool = False,
-        auth_call: bool = False,
     ) -> Any:
-        """Run `call` and turn every SDK/transport failure into a PlatformError.
+        """Run `call` (an HTTP exchange) and turn every failure to get an answer into a
+        PlatformError; an exception raised by threadpost's own code surfaces as itself.
 
-        `write`: the call changes the repository (a failure after sending is unclear).
-        `missing_ok`: "not found" raises `NotFound` instead of an error. `auth_call`: the
-        call is itself a login or refresh, so a refused token is AuthFailed, not
-        `TokenRejected`."""
-        from atproto_client import exceptions as sdk
+        `write`: the call changes the repository, so a failure once the request may have
+        left is an `UnclearOutcome` (the planned records are read back before resending)."""
+        import httpx
 
-        self._answers.forget()
         try:
             return call()
-        except sdk.RateLimitExceededError as exc:
-            # Never `exc.reset_at`: it raises on a reset in milliseconds or far away.
-            reset = parse_reset(getattr(exc.response, "headers", None), self._now())
-            raise RateLimited(
-                self._message(what, exc, "rate limited by the server") + f"; {reset.reason}",
-                platform=PLATFORM,
-                reset_at=reset.at,
-                post=post,
-            ) from None
-        except sdk.InvokeTimeoutError:
+        except httpx.TimeoutException:
             raise failed_call(
                 f"Bluesky: {what}: no answer within {self.timeout:g} s",
                 may_have_landed=write,
                 post=post,
             ) from None
-        except sdk.UnauthorizedError as exc:
-            if not auth_call and error_name(exc) in TOKEN_ERRORS:
-                raise TokenRejected from None
-            raise AuthFailed(
-                self._message(what, exc, "the server refused the credentials"),
-                platform=PLATFORM,
-                post=post,
-                hint=LOGIN_HINT,
-            ) from None
-        except sdk.BadRequestError as exc:
-            name = error_name(exc)
-            if name in TOKEN_ERRORS:
-                if not auth_call:
-                    raise TokenRejected from None
-                raise AuthFailed(
-                    self._message(what, exc, "the session was refused"),
-                    platform=PLATFORM,
-                    hint=LOGIN_HINT,
-                ) from None
-            if missing_ok and name in _MISSING_ERRORS:
-                raise NotFound(_server_detail(exc)) from None
-            raise PermanentError(
-                self._message(what, exc, "the server refused the request"),
-                platform=PLATFORM,
-                post=post,
-            ) from None
-        except sdk.NetworkError as exc:
-            status = exc.response.status_code if exc.response is not None else None
-            if status == 413:
-                raise PermanentError(
-                    self._message(what, exc, "the request is too large"),
-                    platform=PLATFORM,
-                    post=post,
-                ) from None
-            sent = status is not None or not _connect_failed(exc)
+        except httpx.NetworkError as exc:
+            # Refused or unresolvable: the request never left, safe to resend as clear.
+            sent = not isinstance(exc, httpx.ConnectError)
             raise failed_call(
-                self._message(what, exc, "network error"), may_have_landed=write and sent, post=post
+                f"Bluesky: {what}: network error", may_have_landed=write and sent, post=post
             ) from None
-        except sdk.RequestException as exc:  # 5xx and anything unexpected with a response
-            if missing_ok and exc.response is not None and exc.response.status_code == 404:
-                raise NotFound(_server_detail(exc)) from None
+        except httpx.TransportError:
+            # A server that closes the connection without answering raises
+            # RemoteProtocolError ("Server disconnected without sending a response"), and
+            # the write may have landed (reconciled by reading the planned rkeys back).
             raise failed_call(
-                self._message(what, exc, "server error"), may_have_landed=write, post=post
-            ) from None
-        except sdk.LoginRequiredError:
-            raise AuthFailed(
-                f"Bluesky: {what}: not logged in", platform=PLATFORM, hint=LOGIN_HINT
+                f"Bluesky: {what}: the connection closed without an answer",
+                may_have_landed=write,
+                post=post,
             ) from None
         except Exception as exc:
-            # Anything else from the SDK (a malformed answer, a session string it cannot
-            # parse): never let its text (which may hold a token) through.
-            import httpx
-            from atproto_core.exceptions import AtProtocolError  # type: ignore[import-untyped]
-
-            status = self._answers.status()
-            if status is not None and 200 <= status < 300 and _raised_in_transport(exc):
-                # A success the SDK could not read (not JSON, not the model it expects):
-                # ModelError, pydantic's ValidationError, a JSON ValueError alike.
-                raise unreadable_answer(
-                    what, status, write=write, post=post, detail=type(exc).__name__
-                ) from None
-            if isinstance(exc, httpx.TransportError):
-                # The SDK converts only timeouts and httpx.NetworkError; a server that
-                # closes the connection without answering raises RemoteProtocolError
-                # ("Server disconnected without sending a response"), and the write may
-                # have landed (reconciled by reading the planned rkeys back).
-                raise failed_call(
-                    f"Bluesky: {what}: the connection closed without an answer",
-                    may_have_landed=write,
-                    post=post,
-                ) from None
-            if isinstance(exc, AtProtocolError):
-                raise TransientError(
-                    f"Bluesky: {what}: {type(exc).__name__}", platform=PLATFORM, post=post
-                ) from None
             if _raised_in_transport(exc):
-                # An exception of an unexpected type raised inside the SDK or the HTTP
-                # library (an AssertionError, a pydantic error): a failure of this call,
-                # driven by what the server sent, so retried like one (and looked up first
-                # for a write). Its type and place are named; its text (which may quote a
-                # token) is not.
+                # An exception of an unexpected type raised inside the HTTP library (an
+                # AssertionError in a transport): a failure of this call, retried like one
+                # (and looked up first for a write). Its type and place are named; its
+                # text (which may quote a token) is not.
                 raise failed_call(
                     f"Bluesky: {what}: the request failed unexpectedly inside the atproto SDK "
                     f"or httpx ({type(exc).__name__} in {_where(exc)})",
@@ -313,6 +256,68 @@ class XrpcTransport:
                 ) from None
             # Raised in threadpost's own code: a bug, which retries would only hide.
             raise
+
+    def _refuse(
+        self,
+        answer: _Answer,
+        *,
+        what: str,
+        post: int | None,
+        write: bool,
+        missing_ok: bool,
+        auth_call: bool,
+    ) -> NoReturn:
+        """The PlatformError (or `TokenRejected`, `NotFound`) an error answer means; each
+        raised `from None`, as a failure inside `guarded` is: nothing chained to it."""
+        status = answer.status
+        name, detail = _error_fields(answer.body)
+        if status == 429:
+            reset = parse_reset(answer.headers, self._now())
+            raise RateLimited(
+                self._message(what, answer, "rate limited by the server") + f"; {reset.reason}",
+                platform=PLATFORM,
+                reset_at=reset.at,
+                post=post,
+            ) from None
+        if status in (401, 403):
+            if not auth_call and name in TOKEN_ERRORS:
+                raise TokenRejected from None
+            raise AuthFailed(
+                self._message(what, answer, "the server refused the credentials"),
+                platform=PLATFORM,
+                post=post,
+                hint=LOGIN_HINT,
+            ) from None
+        if status == 400:
+            if name in TOKEN_ERRORS:
+                if not auth_call:
+                    raise TokenRejected from None
+                raise AuthFailed(
+                    self._message(what, answer, "the session was refused"),
+                    platform=PLATFORM,
+                    hint=LOGIN_HINT,
+                ) from None
+            if missing_ok and name in _MISSING_ERRORS:
+                raise NotFound(detail or name) from None
+            raise PermanentError(
+                self._message(what, answer, "the server refused the request"),
+                platform=PLATFORM,
+                post=post,
+            ) from None
+        if status == 413:
+            raise PermanentError(
+                self._message(what, answer, "the request is too large"),
+                platform=PLATFORM,
+                post=post,
+            ) from None
+        if missing_ok and status == 404:
+            raise NotFound(detail or name) from None
+        # 5xx, a gateway's 502, a 409, anything else: the request reached a server, so a
+        # write may have been applied; retried (a write looked up first).
+        fallback = "network error" if status in _GATEWAY_STATUSES else "server error"
+        raise failed_call(
+            self._message(what, answer, fallback), may_have_landed=write, post=post
+        ) from None
 
     # -- secrets ---------------------------------------------------------------------------
 
@@ -331,13 +336,11 @@ class XrpcTransport:
             text = text.replace(secret, "[redacted]")
         return _JWT_LIKE.sub("[redacted]", text)
 
-    def _message(self, what: str, exc: Any, fallback: str) -> str:
-        status = getattr(getattr(exc, "response", None), "status_code", None)
-        name, detail = _error_fields(exc)
+    def _message(self, what: str, answer: _Answer, fallback: str) -> str:
+        name, detail = _error_fields(answer.body)
         parts = [str(part) for part in (name, detail) if part]
         reason = ": ".join(parts) if parts else fallback
-        prefix = f"HTTP {status} " if status is not None else ""
-        return self.scrub(f"Bluesky: {what}: {prefix}{reason}")
+        return self.scrub(f"Bluesky: {what}: HTTP {answer.status} {reason}")
 
 
 # -- handles ---------------------------------------------------------------------------------
@@ -417,60 +420,17 @@ def failed_call(message: str, *, may_have_landed: bool, post: int | None) -> Tra
     return TransientError(message, platform=PLATFORM, post=post)
 
 
-def error_name(exc: Any) -> str | None:
-    """The XRPC error name of an SDK exception's answer ("ExpiredToken", ...), if any."""
-    return _error_fields(exc)[0]
-
-
-def _server_detail(exc: Any) -> str | None:
-    name, detail = _error_fields(exc)
-    return detail or name
-
-
-def _error_fields(exc: Any) -> tuple[str | None, str | None]:
-    """The `error` and `message` of an XRPC error answer: the SDK's parsed model, or the
-    raw JSON body when the server sent it without a JSON content type."""
-    content = getattr(getattr(exc, "response", None), "content", None)
-    if isinstance(content, bytes | str):
-        fields: Mapping[str, Any] = _json_object(content)
-        name, detail = fields.get("error"), fields.get("message")
-    else:
-        name, detail = getattr(content, "error", None), getattr(content, "message", None)
+def _error_fields(body: bytes) -> tuple[str | None, str | None]:
+    """The `error` and `message` of an XRPC error answer's JSON body (whatever content
+    type the server gave it); (None, None) for a body that is not such an object."""
+    try:
+        decoded = json.loads(body) if body else None
+    except (ValueError, RecursionError):
+        return (None, None)
+    if not isinstance(decoded, dict):
+        return (None, None)
+    name, detail = decoded.get("error"), decoded.get("message")
     return (str(name) if name else None, str(detail) if detail else None)
-
-
-def _json_object(content: Any) -> dict[str, Any]:
-    """An XRPC answer's JSON object: the SDK's dict, or the body decoded; {} otherwise."""
-    if isinstance(content, Mapping):
-        return dict(content)
-    if isinstance(content, bytes | str):
-        try:
-            decoded = json.loads(content)
-        except ValueError:
-            return {}
-        return decoded if isinstance(decoded, dict) else {}
-    return {}
-
-
-class _AnswerLog:
-    """The status of the last HTTP answer received, per thread (an httpx response hook):
-    tells a success the SDK failed to read apart from a call that got no answer."""
-
-    def __init__(self) -> None:
-        self._local = threading.local()
-
-    def forget(self) -> None:
-        """Start of a call: nothing received yet."""
-        self._local.status = None
-
-    def record(self, response: httpx.Response) -> None:
-        """httpx response hook (the headers have arrived, the body not yet read)."""
-        self._local.status = response.status_code
-
-    def status(self) -> int | None:
-        """The status of the last answer since `forget`, or None."""
-        status: int | None = getattr(self._local, "status", None)
-        return status
 
 
 def _frames(exc: BaseException) -> list[TracebackType]:
@@ -507,14 +467,6 @@ def _where(exc: BaseException) -> str:
         return "unknown place"
     last = frames[-1]
     return f"{_module_of(last)}:{last.tb_lineno}"
-
-
-def _connect_failed(exc: BaseException) -> bool:
-    """True when the request never left (connection refused, DNS): safe to resend."""
-    import httpx
-
-    cause = exc.__cause__
-    return isinstance(cause, (httpx.ConnectError, httpx.ConnectTimeout))
 
 
 def is_loopback(url: str) -> bool:

@@ -113,6 +113,12 @@ def limits_from_instance(data: dict[str, Any]) -> PlatformLimits:
         poll_min_expiration=(_positive(polls.get("min_expiration")) or default.poll_min_expiration),
         poll_max_expiration=(_positive(polls.get("max_expiration")) or default.poll_max_expiration),
         quote_posts=api_version >= QUOTES_API_VERSION,
+        max_video_bytes=_positive(media.get("video_size_limit")) or default.max_video_bytes,
+        max_video_pixels=_positive(media.get("video_matrix_limit")) or default.max_video_pixels,
+        max_video_frame_rate=(
+            _positive(media.get("video_frame_rate_limit")) or default.max_video_frame_rate
+        ),
+        video_types=_video_types(media.get("supported_mime_types")) or default.video_types,
     )
 
 
@@ -124,6 +130,14 @@ _POLL_FIELDS: Final = (
 )
 
 
+def _video_types(value: object) -> tuple[str, ...] | None:
+    """The video MIME types of an instance's supported_mime_types; None if it lists none."""
+    if not isinstance(value, list):
+        return None
+    types = tuple(t for t in value if isinstance(t, str) and t.startswith("video/"))
+    return types or None
+
+
 def _dict(value: object) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -132,6 +146,25 @@ def _positive(value: object) -> int | None:
     if isinstance(value, int) and not isinstance(value, bool) and value > 0:
         return value
     return None
+
+
+def _cached_poll_limits(fields: dict[str, Any]) -> dict[str, Any]:  # PlatformLimits keywords
+    return {
+        name: int(fields.get(name, getattr(MASTODON_DEFAULT_LIMITS, name))) for name in _POLL_FIELDS
+    }
+
+
+def _cached_video_limits(fields: dict[str, Any]) -> dict[str, Any]:  # PlatformLimits keywords
+    default = MASTODON_DEFAULT_LIMITS
+    types = fields.get("video_types")
+    return {
+        "max_video_bytes": _positive(fields.get("max_video_bytes")) or default.max_video_bytes,
+        "max_video_pixels": _positive(fields.get("max_video_pixels")) or default.max_video_pixels,
+        "max_video_frame_rate": (
+            _positive(fields.get("max_video_frame_rate")) or default.max_video_frame_rate
+        ),
+        "video_types": tuple(types) if isinstance(types, list) and types else default.video_types,
+    }
 
 
 def _cache_path(state_dir: Path) -> Path:
@@ -158,11 +191,10 @@ def _read_cache(state_dir: Path, instance: str) -> tuple[datetime, PlatformLimit
             or MASTODON_DEFAULT_LIMITS.max_image_pixels,
             max_gif_pixels=MASTODON_DEFAULT_LIMITS.max_gif_pixels,
             # Entries cached before polls were read hold none: the defaults stand in.
-            **{
-                name: int(fields.get(name, getattr(MASTODON_DEFAULT_LIMITS, name)))
-                for name in _POLL_FIELDS
-            },
+            **_cached_poll_limits(fields),
             quote_posts=fields.get("quote_posts") is True,
+            # Entries cached before videos were read hold none: the defaults stand in.
+            **_cached_video_limits(fields),
         )
     except (OSError, ValueError, KeyError, TypeError):
         return None

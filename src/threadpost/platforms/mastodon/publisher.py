@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from html.parser import HTMLParser
@@ -53,11 +53,14 @@ from threadpost.platforms.mastodon.polls import poll_param
 from threadpost.platforms.mastodon.quotes import quotes_natively
 from threadpost.platforms.mastodon.statuses import draft_statuses, status_params
 from threadpost.values import PlatformLimits, PlatformName, PostKey, PostRef, Problem
+from threadpost.video_upload import VideoWontGo, prepare_video
+from threadpost.videos import is_video
 
 if TYPE_CHECKING:
     from threadpost.config import Settings
     from threadpost.draft import Image
     from threadpost.plan import PlannedPost, Thread
+    from threadpost.thread import ReplyTarget
 
 T = TypeVar("T")
 
@@ -216,7 +219,7 @@ class MastodonPublisher:
         # stops the thread here.
         quotes = self._resolve_quotes(thread, posts, start)
         media_ids = self._upload_all(posts)
-        parent_id = parent.remote_id if parent is not None else None
+        parent_id = parent.remote_id if parent is not None else self._reply_parent_id(thread)
         for post in posts:
             params = status_params(thread, post)
             params["quoted_status_id"] = quotes.get(post.index)
@@ -274,7 +277,7 @@ class MastodonPublisher:
         now = datetime.now(UTC)
         known = [k.first_attempt_at for k in ordered if k.first_attempt_at is not None]
         since = min(known) if known else now - LOOKUP_FALLBACK_WINDOW
-        parent_id = parent.remote_id if parent is not None else None
+        parent_id = parent.remote_id if parent is not None else self._reply_parent_id(thread)
         search = self._statuses_since(since, now=now, after_id=parent_id, first=ordered[0].index)
         if not search.complete and now - since >= IDEMPOTENCY_MEMORY:
             raise PermanentError(
@@ -305,6 +308,57 @@ class MastodonPublisher:
             found[key.index] = ref
             parent_id = ref.remote_id
         return [found.get(key.index) for key in keys]
+
+    def find_reply_parent(self, target: ReplyTarget) -> ReplyTarget | None:
+        """The status `target` names, as the account's instance knows it: by id when it is
+        known (`--continue`: the account's own status, GET /api/v1/statuses/:id), else by
+        its address (GET /api/v2/search?resolve=true, which fetches a remote post). None:
+        the instance finds no such status (deleted, not visible to the account, no post)."""
+        from mastodon.errors import MastodonNotFoundError
+
+        if target.remote_id is not None:
+            status_id = target.remote_id
+
+            def by_id() -> Any:
+                try:
+                    return self._client().status(status_id)
+                except MastodonNotFoundError:
+                    return None
+
+            status = self._call(f"reading the status {target.where} replies to", by_id)
+        else:
+            found = self._call(
+                f"looking up the post {target.where} replies to",
+                partial(
+                    self._client().search_v2,
+                    target.address,
+                    resolve=True,
+                    result_type="statuses",
+                    exclude_unreviewed=False,
+                ),
+            )
+            statuses = list((found or {}).get("statuses") or [])
+            status = statuses[0] if statuses else None
+        if not status:
+            return None
+        url = str(status.get("url") or status.get("uri") or target.address)
+        return replace(target, remote_id=str(status["id"]), url=url)
+
+    @staticmethod
+    def _reply_parent_id(thread: Thread | None) -> str | None:
+        """The status id post 1 replies to (None: the thread starts a conversation);
+        PermanentError when the plan was frozen without the parent found."""
+        target = thread.reply_to if thread is not None else None
+        if target is None:
+            return None
+        if target.remote_id is None:
+            raise PermanentError(
+                f"the post this thread replies to ({target.where}: {target.address}) was "
+                "never found; nothing was sent to Mastodon",
+                platform=PLATFORM,
+                post=1,
+            )
+        return target.remote_id
 
     def _statuses_since(
         self, since: datetime, *, now: datetime, after_id: str | None, first: int
@@ -410,6 +464,15 @@ class MastodonPublisher:
             return None
         text = got.get("text")
         return str(text) if text is not None else None
+
+    def edit(self, ref: PostRef, thread: Thread, post: PlannedPost) -> str | None:
+        """Edit the published status `ref` in place to carry `post` of `thread` (see
+        `edits.py`); the instance's `edited_at` for it."""
+        from threadpost.platforms.mastodon.edits import edit_status
+
+        status = edit_status(self._http, self._client(), ref, thread, post)
+        edited_at = status.get("edited_at")
+        return None if edited_at is None else str(edited_at)
 
     def delete(self, refs: Sequence[PostRef]) -> None:
         """Delete the statuses, last first; one that is already gone counts as deleted."""
@@ -533,7 +596,24 @@ class MastodonPublisher:
         return ids
 
     def _upload(self, index: int, image: Image, limits: PlatformLimits) -> str:
-        """Upload one image with its alt text; wait until the instance has processed it."""
+        """Upload one image or video with its alt text; wait until the instance has
+        processed it (a video takes longer: it is transcoded)."""
+        if is_video(image.path):
+            data, mime = self._video_bytes(index, image, limits)
+            return self._send_media(index, image, data, mime, "video")
+        data, mime = self._image_bytes(index, image, limits)
+        return self._send_media(index, image, data, mime, "image")
+
+    def _video_bytes(self, index: int, video: Image, limits: PlatformLimits) -> tuple[bytes, str]:
+        try:
+            prepared = prepare_video(video.path, video.written_path, limits, "Mastodon")
+        except VideoWontGo as exc:
+            raise PermanentError(
+                f"post {index}: {exc.reason}", platform=PLATFORM, post=index
+            ) from None
+        return prepared.data, prepared.info.mime
+
+    def _image_bytes(self, index: int, image: Image, limits: PlatformLimits) -> tuple[bytes, str]:
         try:
             info = inspect_image(image.path)
             # Private metadata is stripped and an image over the instance's limits is
@@ -561,10 +641,12 @@ class MastodonPublisher:
                 platform=PLATFORM,
                 post=index,
             ) from None
-        data, mime = prepared.data, prepared.mime
+        return prepared.data, prepared.mime
+
+    def _send_media(self, index: int, image: Image, data: bytes, mime: str, kind: str) -> str:
         focus = getattr(image, "focus", None)  # (x, y) in -1..1, when the draft gives one
         media = self._call(
-            f"uploading image {image.written_path} of post {index}",
+            f"uploading {kind} {image.written_path} of post {index}",
             lambda: self._client().media_post(
                 data,
                 mime_type=mime,
@@ -596,7 +678,7 @@ class MastodonPublisher:
         while media.get("url") is None:
             if polls >= self._poll_attempts:
                 raise TransientError(
-                    f"post {index}: {self._instance} is still processing image "
+                    f"post {index}: {self._instance} is still processing {kind} "
                     f"{image.written_path} after {polls} checks; try again later",
                     platform=PLATFORM,
                     post=index,
@@ -604,7 +686,7 @@ class MastodonPublisher:
             self._sleep(min(self._poll_interval * (1 + polls // 5), 5.0))
             polls += 1
             media = self._call(
-                f"waiting for image {image.written_path} of post {index}",
+                f"waiting for {kind} {image.written_path} of post {index}",
                 lambda: self._client().media(media_id),
                 post=index,
                 expect="id",

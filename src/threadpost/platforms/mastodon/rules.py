@@ -7,11 +7,13 @@ The instance's own limits are read by `instance.py`; the defaults below stand in
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from threadpost.aliases import TWITTER_MENTION
 from threadpost.platforms.mastodon.polls import poll_problems
 from threadpost.platforms.mastodon.quotes import quote_link, quote_problems
+from threadpost.platforms.mastodon.replies import reply_address, reply_problems
 from threadpost.platforms.mastodon.statuses import draft_statuses
 from threadpost.platforms.mastodon.visibility import VISIBILITIES, is_wider
 from threadpost.text.count import DEFAULT_URL_WEIGHT, mastodon_length, utf8_length
@@ -37,6 +39,15 @@ MASTODON_DEFAULT_LIMITS: Final = PlatformLimits(
     # Attachmentable::GIF_MATRIX_LIMIT: a GIF over 1280×720 pixels is refused (422), and no
     # instance document says so: the same for every instance.
     max_gif_pixels=921_600,
+    # MediaAttachment::VIDEO_LIMIT (99 MB), MAX_VIDEO_MATRIX_LIMIT (3840×2160) and
+    # MAX_VIDEO_FRAME_RATE, served as video_size_limit, video_matrix_limit and
+    # video_frame_rate_limit. Mastodon sets no duration limit; it transcodes MP4, WebM and
+    # QuickTime (its supported_mime_types list them).
+    max_video_bytes=99 * 1024 * 1024,
+    max_video_pixels=8_294_400,
+    max_video_frame_rate=120,
+    max_video_seconds=None,
+    video_types=("video/mp4", "video/quicktime", "video/webm"),
 )
 #: Mastodon refuses media descriptions longer than this (MediaAttachment::MAX_DESCRIPTION_LENGTH).
 MASTODON_MAX_ALT: Final = 1500
@@ -57,6 +68,10 @@ class MastodonRules:
     plays_animated_images = True
     payload_kind = "POST /api/v1/statuses parameters"
     preview_style = "magenta"
+
+    def animated_image_as_video(self, path: Path, *, alone: bool) -> bool:
+        """Never: Mastodon plays an animated GIF attached as an image (as gifv)."""
+        return False
 
     def entities(self, text: str) -> list[Entity]:
         """Links, mentions and tags as Mastodon links them."""
@@ -107,6 +122,7 @@ class MastodonRules:
         return (
             poll_problems(thread)
             + quote_problems(thread)
+            + reply_problems(thread, front)
             + self._visibility_problems(thread, front)
         )
 
@@ -139,6 +155,10 @@ class MastodonRules:
     def record_tags(self, front: FrontMatter, post: DraftPost) -> tuple[str, ...]:
         """No tags beyond the text: a Mastodon status has none."""
         return ()
+
+    def reply_address(self, front: FrontMatter) -> str | None:
+        """`reply_to.mastodon`, or the one `reply_to` when it is a Mastodon post's address."""
+        return reply_address(front)
 
     def quote_link(self, post: DraftPost, limits: PlatformLimits) -> str | None:
         """The quoted address, appended as a link, where the instance cannot quote."""

@@ -10,7 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from threadpost.platforms.mastodon.polls import poll_param
 from threadpost.platforms.mastodon.quotes import quoted_status_param
+from threadpost.platforms.mastodon.replies import in_reply_to_param
 from threadpost.platforms.mastodon.visibility import reply_visibility
+from threadpost.videos import video_field
 
 if TYPE_CHECKING:
     from threadpost.thread import PlannedPost, Thread
@@ -19,9 +21,10 @@ if TYPE_CHECKING:
 def draft_statuses(thread: Thread) -> list[dict[str, Any]]:
     """The parameters each status POST will carry, in order, for the dry run. Pure.
 
-    `in_reply_to_id` of post N > 1 is the placeholder "<id of post N-1>"; `media` lists the
-    files that are uploaded first (each becomes one of `media_ids`). A None value is not
-    sent at all.
+    `in_reply_to_id` of post N > 1 is the placeholder "<id of post N-1>", of post 1 the
+    parent's id when the thread replies to a post (a placeholder until it is found);
+    `media` lists the files that are uploaded first (each becomes one of `media_ids`).
+    A None value is not sent at all.
     """
     return [status_params(thread, post) for post in thread.posts]
 
@@ -30,7 +33,8 @@ def status_params(thread: Thread, post: PlannedPost) -> dict[str, Any]:
     """The parameters of one status POST (the reply target still a placeholder)."""
     return {
         "status": post.text,
-        "in_reply_to_id": None if post.index == 1 else f"<id of post {post.index - 1}>",
+        # Post 1: the post the thread replies to (`reply_to`, --continue), if any.
+        "in_reply_to_id": in_reply_to_param(thread, post.index),
         # Narrowed here too: a plan frozen by an older threadpost may hold a wider one.
         "visibility": (
             thread.visibility
@@ -41,7 +45,10 @@ def status_params(thread: Thread, post: PlannedPost) -> dict[str, Any]:
         "spoiler_text": thread.content_warning(post),
         "sensitive": thread.sensitive,
         "language": _language(thread.lang),
-        "media": [{"path": str(image.path), "description": image.alt} for image in post.images],
+        "media": [
+            {"path": str(image.path), "description": image.alt, **video_field(image.path)}
+            for image in post.images
+        ],
         "poll": poll_param(post.poll),
         # Resolved from the address by the publisher (GET /api/v2/search?resolve=true).
         "quoted_status_id": quoted_status_param(thread, post.quote),

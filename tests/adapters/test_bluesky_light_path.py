@@ -1,0 +1,111 @@
+"""Publishing to Bluesky never imports the atproto SDK's client (issue 14): importing
+`atproto_client` alone costs ~0.85 s, more than the whole publish. A fresh `threadpost
+publish --yes` process publishes a 3-post thread (with a mention, so resolveHandle runs)
+to the real local PDS, first logging in, then again from the saved session; at exit the
+process lists the atproto modules it imported. CIDs still come from libipld."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import pds_harness
+from threadpost.platforms.bluesky.records import POST_COLLECTION
+from threadpost.platforms.bluesky.session import session_path
+
+pytestmark = pytest.mark.pds
+
+CREATE_SESSION = "com.atproto.server.createSession"
+APPLY_WRITES = "com.atproto.repo.applyWrites"
+RESOLVE_HANDLE = "com.atproto.identity.resolveHandle"
+
+#: Runs the real CLI entry point, then reports the imported atproto/pydantic modules on
+#: stderr at exit (after everything, output and ledger writes included, has run).
+_PROBE = (
+    "import sys, atexit, json\n"
+    "def report():\n"
+    "    loaded = sorted(m for m in sys.modules if m.split('.')[0] in\n"
+    "                    ('atproto', 'atproto_client', 'pydantic', 'libipld'))\n"
+    "    print('LOADED ' + json.dumps(loaded), file=sys.stderr)\n"
+    "atexit.register(report)\n"
+    "from threadpost.cli import main\n"
+    "main(sys.argv[1:])\n"
+)
+
+
+def _publish(
+    draft: Path, env: dict[str, str]
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE, "publish", str(draft), "--yes", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+        check=False,
+    )
+    lines = [line for line in out.stderr.splitlines() if line.startswith("LOADED ")]
+    assert len(lines) == 1, out.stderr
+    return out, json.loads(lines[0].removeprefix("LOADED "))
+
+
+def test_publishing_a_thread_does_not_import_the_sdk_client(
+    pds: pds_harness.LocalPDS, pds_account: dict[str, Any], tmp_path: Path
+) -> None:
+    friend = pds.create_account(pds_harness.unique_handle("lf"), "friend-password-1")
+    config = tmp_path / "config.toml"
+    config.write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("THREADPOST_")}
+    env |= {
+        "THREADPOST_CONFIG": str(config),
+        "THREADPOST_DB": str(tmp_path / "threadpost.db"),
+        "THREADPOST_STATE_DIR": str(tmp_path / "state"),
+        "THREADPOST_TIMEZONE": "UTC",
+        "THREADPOST_BLUESKY_SERVICE": pds.url,
+        "THREADPOST_BLUESKY_HANDLE": pds_account["handle"],
+        "THREADPOST_BLUESKY_APP_PASSWORD": pds_account["password"],
+        "THREADPOST_RETRY_WITHOUT_SLEEP": os.environ.get("THREADPOST_RETRY_WITHOUT_SLEEP", "1"),
+    }
+    texts = [f"Light path, post one, hello @{friend['handle']}.", "Post two.", "Post three."]
+
+    for run, logs_in in ((1, True), (2, False)):
+        draft = tmp_path / f"light-{run}.md"
+        body = "\n\n---\n\n".join(f"Run {run}. {text}" for text in texts)
+        draft.write_text(f'+++\nplatforms = ["bluesky"]\n+++\n{body}\n', encoding="utf-8")
+        before = pds.counts()
+        out, loaded = _publish(draft, env)
+        assert out.returncode == 0, out.stderr
+        assert "atproto_client" not in loaded and "atproto" not in loaded, loaded
+        assert not any(name.startswith("pydantic") for name in loaded), loaded
+        assert "libipld" in loaded  # the CIDs are computed, with the light part
+
+        after = pds.counts()
+        assert after.get(CREATE_SESSION, 0) - before.get(CREATE_SESSION, 0) == int(logs_in)
+        assert after.get(APPLY_WRITES, 0) == before.get(APPLY_WRITES, 0) + 1
+        assert after.get(RESOLVE_HANDLE, 0) > before.get(RESOLVE_HANDLE, 0)
+        assert pds_account["password"] not in out.stdout + out.stderr
+        assert "eyJ" not in out.stdout + out.stderr  # no token either
+
+        report = json.loads(out.stdout)["platforms"]["bluesky"]
+        assert (report["status"], report["published"], report["total"]) == ("published", 3, 3)
+        rkeys = [url.rsplit("/", 1)[-1] for url in report["urls"]]
+        records = [pds.get_record(pds_account["did"], POST_COLLECTION, rkey) for rkey in rkeys]
+        values = [record["value"] for record in records]
+        assert [value["text"] for value in values] == [
+            f"Run {run}. {text} {n}/3" for n, text in enumerate(texts, start=1)
+        ]
+        # Replies point at their root and parent with the CIDs computed here: the server
+        # accepted them and they are the stored records' own.
+        assert values[2]["reply"]["root"] == {"uri": records[0]["uri"], "cid": records[0]["cid"]}
+        assert values[2]["reply"]["parent"] == {"uri": records[1]["uri"], "cid": records[1]["cid"]}
+        mention = values[0]["facets"][0]["features"][0]
+        assert mention["did"] == friend["did"]
+
+    saved = session_path(tmp_path / "state", pds.url, pds_account["handle"])
+    assert saved.stat().st_mode & 0o777 == 0o600
