@@ -1,10 +1,11 @@
 """Ctrl-C during `publish` stops on every network (issue 12): pressed while Mastodon's second
-status is in flight, that status is let through and Bluesky never begins; the printed
-command resumes both. On a pseudo-terminal, against the Mastodon test server and the
-local PDS."""
+status and Bluesky's one atomic write are in flight (the networks publish at once, issue
+14), both are let through and recorded, nothing more is sent, and the printed command
+resumes. On a pseudo-terminal, against the Mastodon test server and the local PDS."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.pds
 POST = "app.bsky.feed.post"
 
 
-def test_a_stop_during_mastodon_leaves_bluesky_unstarted_and_resumable(
+def test_a_stop_with_both_networks_in_flight_lets_both_land_and_resumes(
     mastodon_server: MastodonTestServer,
     pds: pds_harness.LocalPDS,
     pds_account: dict[str, Any],
@@ -39,16 +40,27 @@ def test_a_stop_during_mastodon_leaves_bluesky_unstarted_and_resumable(
         '+++\nplatforms = ["mastodon", "bluesky"]\n+++\nOne.\n---\nTwo.\n---\nThree.\n'
     )
     held = mastodon_server.faults.add("hold", at_count=2)
-    session = TerminalSession("publish", "--yes", str(draft), env=env)
-    session.read_until("mastodon 1/3")
-    assert held.arrived.wait(30)
-    session.type(b"\x03")
-    session.read_until("Stopping after the post being sent")
-    held.release()
+    pds.hold("com.atproto.repo.applyWrites", timeout=60)
+    try:
+        session = TerminalSession("publish", "--yes", str(draft), env=env)
+        session.read_until("mastodon 1/3")
+        assert held.arrived.wait(30)
+        for _ in range(300):  # bounded: 30 s for Bluesky's write to reach the PDS
+            if pds.holding():
+                break
+            time.sleep(0.1)
+        assert pds.holding() == 1
+        session.type(b"\x03")
+        session.read_until("Stopping after the post being sent")
+    finally:
+        held.release()
+        pds.release_held()
     assert session.wait() == 130, session.output
     assert len(mastodon_server.published()) == 2
-    assert pds.list_records(pds_account["did"], POST) == []
-    assert "bluesky: 0 of 3 posts confirmed" in session.output
+    assert len(pds.list_records(pds_account["did"], POST)) == 3
+    # Bluesky's write was answered for all three posts: they are looked up before the report.
+    assert "bluesky: 3 of 3 posts confirmed" in session.output
+    assert "may have landed" not in session.output
 
     resumed = run_cli("publish", "--yes", str(draft), env=env)
     assert resumed.exit_code == 0, resumed.stderr

@@ -215,13 +215,22 @@ def _report_stopped(
         stopped_summary,
     )
 
-    if isinstance(stop, PublishStopped) and stop.platform is not None:
+    if isinstance(stop, PublishStopped):
+        # Every network with posts in doubt, not only the one that stopped: the networks
+        # publish at once, so Bluesky's atomic write may have landed while Mastodon stopped.
         # A second Ctrl-C skips the look-up: the next attempt makes it anyway.
-        with (
-            contextlib.suppress(KeyboardInterrupt),
-            _thread_lease(ledger, thread_id, settings, "publish"),
-        ):
-            look_up_in_doubt(ledger, thread_id, stop.platform, open_publisher)
+        in_doubt = [
+            name
+            for name, info in stopped_summary(ledger, thread_id)["platforms"].items()
+            if info["in_doubt"]
+        ]
+        if in_doubt:
+            with (
+                contextlib.suppress(KeyboardInterrupt),
+                _thread_lease(ledger, thread_id, settings, "publish"),
+            ):
+                for name in in_doubt:
+                    look_up_in_doubt(ledger, thread_id, name, open_publisher)
     summary = stopped_summary(ledger, thread_id)
     if as_json:
         print_json(summary)

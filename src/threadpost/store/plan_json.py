@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from threadpost.draft import Poll
     from threadpost.plan import Thread
+    from threadpost.values import PlatformLimits
 
 
 def thread_to_json(thread: Thread) -> dict[str, Any]:
@@ -80,11 +81,11 @@ def thread_from_json(data: Mapping[str, Any]) -> Thread:
     from threadpost.draft import Image
     from threadpost.plan import Facet, PlannedPost, Thread
     from threadpost.thread import ReplyTarget
-    from threadpost.values import PlatformLimits, Problem
+    from threadpost.values import Problem
 
     return Thread(
         platform=data["platform"],
-        limits=PlatformLimits(**data["limits"]),
+        limits=_limits(data["limits"]),
         posts=tuple(
             PlannedPost(
                 index=post["index"],
@@ -129,3 +130,12 @@ def thread_from_json(data: Mapping[str, Any]) -> Thread:
         # Plans frozen before replies to other posts started conversations of their own.
         reply_to=None if data.get("reply_to") is None else ReplyTarget(**data["reply_to"]),
     )
+
+
+def _limits(data: dict[str, Any]) -> PlatformLimits:
+    """The limits a plan was made with. JSON has no tuples: a tuple field (video_types)
+    comes back as a list, and a plan read back must equal the plan written."""
+    from threadpost.values import PlatformLimits
+
+    fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
+    return PlatformLimits(**fields)
