@@ -121,11 +121,14 @@ def edit_status(
         )
     body = edit_body(thread, post, [str(media["id"]) for media in attachments])
     # Mastodon.py's status_update sends no `language`, and with both media_ids and
-    # media_attributes it fails before sending; its request method is the same funnel.
-    request = client._Mastodon__api_request
+    # media_attributes it fails before sending: the edit goes as plain JSON, on the same
+    # session and through the same error funnel.
+    token = str(client.access_token)
     answer: dict[str, Any] = http.call(
         f"editing post {post.index} (status {ref.remote_id})",
-        lambda: request("PUT", f"/api/v1/statuses/{ref.remote_id}", body, use_json=True),
+        lambda: http.send_json(
+            "PUT", f"/api/v1/statuses/{ref.remote_id}", body, access_token=token
+        ),
         post=post.index,
         write=True,
         not_found=gone,
