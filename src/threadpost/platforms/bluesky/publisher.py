@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec
 
+from threadpost.captions import CaptionsWontGo, read_captions_file
 from threadpost.errors import (
     AuthFailed,
     ConfigError,
@@ -39,6 +40,7 @@ from threadpost.linkcard import LinkCard, LinkCardError, fetch_link_card
 from threadpost.platforms.base import ConfirmPost
 from threadpost.platforms.bluesky.answers import string_field, unreadable_answer
 from threadpost.platforms.bluesky.auth import create_session, refresh_session
+from threadpost.platforms.bluesky.captions import BLUESKY_CAPTION_LIMITS, caption_entry
 from threadpost.platforms.bluesky.gif_video import GIF_PRESENTATION, gif_video, goes_as_video
 from threadpost.platforms.bluesky.interactions import POSTGATE_COLLECTION, THREADGATE_COLLECTION
 from threadpost.platforms.bluesky.quotes import quoted_post, record_embed
@@ -120,6 +122,10 @@ class LoginResult:
     did: str
     service: str
     session_path: Path
+
+
+#: How an upload is named in messages, by kind.
+_BLOB_KINDS: Final = {"video": "a video", "captions": "a captions file"}
 
 
 def _utc_now() -> datetime:
@@ -566,7 +572,7 @@ class BlueskyPublisher:
             "com.atproto.repo.uploadBlob",
             content=data,
             content_type=mime,
-            what=f"uploading {'a video' if kind == 'video' else 'an image'}"
+            what=f"uploading {_BLOB_KINDS.get(kind, 'an image')}"
             + (f" of post {post}" if post else ""),
             post=post,
         )
@@ -699,15 +705,35 @@ class BlueskyPublisher:
 
     def _upload_video(self, post: PlannedPost, video: Any) -> dict[str, Any]:
         try:
-            # The file as it is, refused when over Bluesky's limits (video_upload.py).
+            # The file as it is, refused when over Bluesky's limits (video_upload.py);
+            # its captions files read and checked before anything is uploaded.
             prepared = prepare_video(video.path, video.written_path, BLUESKY_LIMITS, "Bluesky")
-        except VideoWontGo as exc:
+            captions = [
+                (
+                    caption.lang,
+                    read_captions_file(
+                        caption.path, caption.written_path, BLUESKY_CAPTION_LIMITS, "Bluesky"
+                    ),
+                )
+                for caption in post.captions
+            ]
+        except (VideoWontGo, CaptionsWontGo) as exc:
             raise PermanentError(
                 f"post {post.index}: {exc.reason}", platform=PLATFORM, post=post.index
             ) from None
         info = prepared.info
         blob = self.upload_blob(prepared.data, info.mime, post=post.index, kind="video")
-        return video_embed(blob, video.alt, info.width, info.height)
+        # Captions go to the PDS directly as text/vtt blobs (the lexicon's accept).
+        entries = [
+            caption_entry(
+                lang,
+                self.upload_blob(
+                    data, BLUESKY_CAPTION_LIMITS.mime, post=post.index, kind="captions"
+                ),
+            )
+            for lang, data in captions
+        ]
+        return video_embed(blob, video.alt, info.width, info.height, captions=entries)
 
     def _upload_gif_video(self, post: PlannedPost, image: Any) -> dict[str, Any]:
         try:
