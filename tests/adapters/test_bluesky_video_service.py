@@ -1,0 +1,114 @@
+"""The Bluesky publisher's video-service path against the real local PDS and the local
+video-service server (tests/video_service_server.py): polling is bounded (a service that
+never finishes is a TransientError naming the post, the video and the job, with nothing
+written), and a video the service has processed before comes back at once with its blob
+(error "already_exists", as the service answers: bsky-docs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+import pds_harness
+from threadpost.config import BlueskySettings, Settings
+from threadpost.draft import parse_draft
+from threadpost.errors import TransientError
+from threadpost.plan import plan_thread
+from threadpost.platforms.bluesky.publisher import BlueskyPublisher
+from threadpost.platforms.bluesky.records import POST_COLLECTION
+from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
+from threadpost.values import PostRef
+from video_builders import mp4_bytes
+from video_service_server import running_video_service
+
+pytestmark = pytest.mark.pds
+
+
+def _publisher(
+    pds: pds_harness.LocalPDS, account: dict[str, Any], tmp_path: Path, service: str, **kw: Any
+) -> BlueskyPublisher:
+    settings = Settings(
+        config_path=None,
+        db_path=tmp_path / "ledger.db",
+        state_dir=tmp_path / "state",
+        timezone=ZoneInfo("UTC"),
+        bluesky=BlueskySettings(
+            service=pds.url,
+            handle=account["handle"],
+            app_password=account["password"],
+            link_cards=False,
+            video_service=service,
+        ),
+    )
+    return BlueskyPublisher(settings, **kw)
+
+
+def _thread(tmp_path: Path, clip: bytes) -> Any:
+    (tmp_path / "clip.mp4").write_bytes(clip)
+    draft = parse_draft(b"Look.\n![A cat](clip.mp4)\n", tmp_path / "d.md")
+    return plan_thread(draft, BLUESKY_LIMITS)
+
+
+def test_a_video_service_that_never_finishes_stops_after_the_bound(
+    pds: pds_harness.LocalPDS, pds_account: dict[str, Any], tmp_path: Path
+) -> None:
+    pauses: list[float] = []
+    with running_video_service(pds.url, pds.plc_url, polls_before_done=10**6) as service:
+        publisher = _publisher(
+            pds, pds_account, tmp_path, service.url, sleep=pauses.append, video_wait=8.0
+        )
+        thread = _thread(tmp_path, mp4_bytes(seconds=2))
+        keys = publisher.post_keys("t", thread)
+        writes = pds.count("com.atproto.repo.applyWrites")
+        with pytest.raises(TransientError) as caught:
+            publisher.send(thread, keys, start=1, root=None, parent=None, confirm=print)
+        [job] = service.jobs.values()
+        assert service.calls("app.bsky.video.getJobStatus") == len(pauses) == 5
+    assert pauses == [0.5, 1.0, 2.0, 4.0, 5.0]  # growing, capped; 12.5 s >= the bound
+    message = str(caught.value)
+    assert message.startswith("post 1: video clip.mp4: Bluesky's video service had not finished")
+    assert f"job {job.id}, JOB_STATE_ENCODING" in message
+    assert "nothing was posted" in message
+    assert pds.count("com.atproto.repo.applyWrites") == writes
+
+
+def test_a_video_the_service_has_seen_comes_back_at_once(
+    pds: pds_harness.LocalPDS, pds_account: dict[str, Any], tmp_path: Path
+) -> None:
+    clip = mp4_bytes(seconds=2, width=320, height=240)
+    with running_video_service(pds.url, pds.plc_url, wrap_upload_answer=True) as service:
+        first = _publisher(pds, pds_account, tmp_path / "a", service.url, sleep=lambda _: None)
+        thread = _thread(tmp_path, clip)
+        confirmed: list[PostRef] = []
+        first.send(
+            thread,
+            first.post_keys("t1", thread),
+            start=1,
+            root=None,
+            parent=None,
+            confirm=confirmed.append,
+        )
+        [job] = service.jobs.values()
+        assert job.blob is not None
+        # The real service answers a repeat with the earlier blob and "already_exists".
+        job.error, job.message = "already_exists", "Video already processed"
+        service.polls_before_done = 10**6
+        polls = service.calls("app.bsky.video.getJobStatus")
+        again = _publisher(pds, pds_account, tmp_path / "b", service.url, sleep=lambda _: None)
+        again.send(
+            thread,
+            again.post_keys("t2", thread),
+            start=1,
+            root=None,
+            parent=None,
+            confirm=confirmed.append,
+        )
+        assert service.calls("app.bsky.video.getJobStatus") == polls  # no wait at all
+    records = pds.list_records(pds_account["did"], POST_COLLECTION)
+    assert len(records) == 2
+    assert {r["value"]["embed"]["video"]["ref"]["$link"] for r in records} == {
+        job.blob["ref"]["$link"]
+    }
