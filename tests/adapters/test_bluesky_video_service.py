@@ -6,6 +6,9 @@ written), and a video the service has processed before comes back at once with i
 
 from __future__ import annotations
 
+import json
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -112,3 +115,38 @@ def test_a_video_the_service_has_seen_comes_back_at_once(
     assert {r["value"]["embed"]["video"]["ref"]["$link"] for r in records} == {
         job.blob["ref"]["$link"]
     }
+
+
+def _status(url: str, token: str) -> tuple[int, str]:
+    request = urllib.request.Request(
+        f"{url}/xrpc/app.bsky.video.getUploadLimits", headers={"Authorization": f"Bearer {token}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, ""
+    except urllib.error.HTTPError as refused:
+        return refused.code, json.load(refused)["error"]
+
+
+def test_the_local_video_service_checks_tokens_as_the_real_one(
+    pds: pds_harness.LocalPDS, pds_account: dict[str, Any]
+) -> None:
+    """The stand-in refuses what the real service would: a token for another audience or
+    another method, an expired one, and one whose signature is not the issuer's."""
+    access = pds_account["accessJwt"]
+    with running_video_service(pds.url, pds.plc_url) as service:
+
+        def token(**params: Any) -> str:
+            got = pds.xrpc_get("com.atproto.server.getServiceAuth", params, token=access)
+            return str(got["token"])
+
+        good = token(aud=service.did, lxm="app.bsky.video.getUploadLimits")
+        assert _status(service.url, good) == (200, "")
+        other_aud = token(aud=service.pds_did, lxm="app.bsky.video.getUploadLimits")
+        assert _status(service.url, other_aud) == (401, "BadJwtAudience")
+        other_lxm = token(aud=service.did, lxm="com.atproto.repo.uploadBlob")
+        assert _status(service.url, other_lxm) == (401, "BadJwtLexiconMethod")
+        head, body, signature = good.split(".")
+        flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
+        assert _status(service.url, f"{head}.{body}.{flipped}") == (401, "BadJwtSignature")
+        assert _status(service.url, "not-a-token") == (401, "BadJwt")
