@@ -15,6 +15,7 @@ from threadpost.check import check_thread
 from threadpost.config import Settings
 from threadpost.draft import Caption, Image, parse_draft
 from threadpost.errors import DraftError
+from threadpost.fingerprint import images_hash, plan_images
 from threadpost.plan import PlannedPost, Thread
 from threadpost.platforms.bluesky.captions import BLUESKY_CAPTION_LIMITS
 from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
@@ -205,3 +206,12 @@ def test_a_frozen_plan_keeps_its_captions(tmp_path: Path) -> None:
     old = thread_to_json(planned)
     del old["posts"][0]["captions"]  # a plan frozen before captions existed
     assert thread_from_json(old).posts[0].captions == ()
+
+
+def test_the_media_hash_covers_captions_files(tmp_path: Path) -> None:
+    post = post_with(tmp_path, caption(tmp_path, "en", "en.vtt", VTT, 3))
+    planned = thread("bluesky", post)
+    assert plan_images([planned]) == [tmp_path / "clip.mp4", tmp_path / "en.vtt"]
+    before = images_hash(plan_images([planned]))
+    (tmp_path / "en.vtt").write_bytes(VTT + b"\n00:02.000 --> 00:03.000\nAnd back.\n")
+    assert images_hash(plan_images([planned])) != before
