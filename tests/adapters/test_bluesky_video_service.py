@@ -1,8 +1,9 @@
 """The Bluesky publisher's video-service path against the real local PDS and the local
 video-service server (tests/video_service_server.py): polling is bounded (a service that
 never finishes is a TransientError naming the post, the video and the job, with nothing
-written), and a video the service has processed before comes back at once with its blob
-(error "already_exists", as the service answers: bsky-docs)."""
+written), a video the service has processed before comes back at once with its blob
+(error "already_exists", as the service answers: bsky-docs), an animated GIF made an MP4
+goes the same way, and the stand-in refuses bad service tokens as the service would."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from PIL import Image
 
 import pds_harness
 from threadpost.config import BlueskySettings, Settings
@@ -150,3 +152,30 @@ def test_the_local_video_service_checks_tokens_as_the_real_one(
         flipped = ("A" if signature[0] != "A" else "B") + signature[1:]
         assert _status(service.url, f"{head}.{body}.{flipped}") == (401, "BadJwtSignature")
         assert _status(service.url, "not-a-token") == (401, "BadJwt")
+
+
+def test_an_animated_gif_made_a_video_goes_through_the_service_too(
+    pds: pds_harness.LocalPDS, pds_account: dict[str, Any], tmp_path: Path
+) -> None:
+    frames = [Image.new("RGB", (40, 30), (i * 30, 60, 200)) for i in range(6)]
+    frames[0].save(
+        tmp_path / "spin.gif", save_all=True, append_images=frames[1:], duration=100, loop=0
+    )
+    draft = parse_draft(b"Spin.\n![A top spins](spin.gif)\n", tmp_path / "d.md")
+    thread = plan_thread(draft, BLUESKY_LIMITS)
+    with running_video_service(pds.url, pds.plc_url) as service:
+        publisher = _publisher(pds, pds_account, tmp_path, service.url, sleep=lambda _: None)
+        publisher.send(
+            thread,
+            publisher.post_keys("t", thread),
+            start=1,
+            root=None,
+            parent=None,
+            confirm=lambda ref: None,
+        )
+        [job] = service.jobs.values()
+    [record] = pds.list_records(pds_account["did"], POST_COLLECTION)
+    embed = record["value"]["embed"]
+    assert (embed["$type"], embed["presentation"]) == ("app.bsky.embed.video", "gif")
+    assert job.blob is not None and embed["video"]["ref"] == job.blob["ref"]
+    assert job.data[4:8] == b"ftyp"  # the MP4 made of the GIF, not the GIF
