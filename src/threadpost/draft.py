@@ -146,6 +146,9 @@ class FrontMatter:
     bluesky_replies: tuple[str, ...] | None = None
     #: Bluesky quote controls: False puts a postgate forbidding quotes on every post.
     bluesky_quotes: bool = True
+    #: Who may quote the thread's Mastodon statuses (`quote_approval_policy`: public,
+    #: followers, nobody); None: the account's own default setting.
+    mastodon_quotes: str | None = None
     #: Bluesky record tags (hashtags not in the text) of the first post, without "#".
     bluesky_tags: tuple[str, ...] = ()
     #: The named account of the config to publish with (`accounts.py`); None: not given.
@@ -266,6 +269,9 @@ def _key_lines(lines: list[str], first_line: int) -> dict[str, int]:
     return found
 
 
+#: Mastodon's own words for `quote_approval_policy` (POST /api/v1/statuses, 4.5).
+MASTODON_QUOTE_POLICIES: Final = ("public", "followers", "nobody")
+
 _KNOWN_KEYS: Final = frozenset(
     {
         "title",
@@ -282,6 +288,7 @@ _KNOWN_KEYS: Final = frozenset(
         "shorten_links",
         "bluesky_replies",
         "bluesky_quotes",
+        "mastodon_quotes",
         "bluesky_tags",
         "account",
         "reply_to",
@@ -327,6 +334,14 @@ def _front_matter(data: dict[str, Any], key_lines: dict[str, int], path: Path) -
             hint=f"use one of {narrower}, or leave reply_visibility out",
         )
 
+    mastodon_quotes = optional_str("mastodon_quotes")
+    if mastodon_quotes is not None and mastodon_quotes not in MASTODON_QUOTE_POLICIES:
+        raise fail(
+            "mastodon_quotes",
+            f"mastodon_quotes must be one of {', '.join(MASTODON_QUOTE_POLICIES)}, "
+            f"not {mastodon_quotes!r}",
+        )
+
     cw = optional_str("cw")
     reply_to, reply_to_networks = _reply_to(data, fail)
     return FrontMatter(
@@ -344,6 +359,7 @@ def _front_matter(data: dict[str, Any], key_lines: dict[str, int], path: Path) -
         shorten_links=optional_bool("shorten_links"),
         bluesky_replies=_bluesky_replies(data, fail),
         bluesky_quotes=optional_bool("bluesky_quotes") is not False,
+        mastodon_quotes=mastodon_quotes,
         bluesky_tags=_bluesky_tags(data, fail),
         account=_account(optional_str("account"), fail),
         reply_to=reply_to,

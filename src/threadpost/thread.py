@@ -165,6 +165,9 @@ class Thread:
     #: refuse a thread that is not public.
     visibility: str = "public"
     reply_visibility: str = "unlisted"
+    #: Mastodon `quote_approval_policy` of every status (front matter `mastodon_quotes`);
+    #: None: not sent, so the account's default applies.
+    quote_policy: str | None = None
     sensitive: bool = False
     #: Bluesky self-labels on every post's record (`platforms.bluesky.labels`); () for none
     #: and on networks without labels.

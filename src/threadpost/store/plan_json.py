@@ -68,6 +68,7 @@ def thread_to_json(thread: Thread) -> dict[str, Any]:
         "problems": [asdict(problem) for problem in thread.problems],
         "visibility": thread.visibility,
         "reply_visibility": thread.reply_visibility,
+        "quote_policy": thread.quote_policy,
         "sensitive": thread.sensitive,
         "labels": list(thread.labels),
         "link_cards": thread.link_cards,
@@ -139,6 +140,7 @@ def thread_from_json(data: Mapping[str, Any]) -> Thread:
         problems=tuple(Problem(**problem) for problem in data["problems"]),
         visibility=data["visibility"],
         reply_visibility=data["reply_visibility"],
+        quote_policy=data.get("quote_policy"),
         sensitive=data["sensitive"],
         # Plans frozen before labels existed have none.
         labels=tuple(data.get("labels", ())),

@@ -524,6 +524,7 @@ class MastodonPublisher:
                 language=params["language"],
                 poll=params["poll"],
                 quoted_status_id=params["quoted_status_id"],
+                quote_approval_policy=params.get("quote_approval_policy"),
                 idempotency_key=key,
             ),
             post=index,

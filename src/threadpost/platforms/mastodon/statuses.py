@@ -52,6 +52,8 @@ def status_params(thread: Thread, post: PlannedPost) -> dict[str, Any]:
         "poll": poll_param(post.poll),
         # Resolved from the address by the publisher (GET /api/v2/search?resolve=true).
         "quoted_status_id": quoted_status_param(thread, post.quote),
+        # Who may quote this status (Mastodon 4.5); None leaves the account's default.
+        "quote_approval_policy": thread.quote_policy,
     }
 
 

@@ -1,0 +1,47 @@
+"""`mastodon_quotes` (pure): parsed and validated from the front matter, sent as every
+status's `quote_approval_policy`, kept through a frozen plan, never on Bluesky."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from threadpost.draft import Draft, parse_draft
+from threadpost.errors import DraftError
+from threadpost.plan import plan_thread
+from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
+from threadpost.platforms.mastodon.rules import MASTODON_DEFAULT_LIMITS
+from threadpost.platforms.mastodon.statuses import draft_statuses
+from threadpost.store import thread_from_json, thread_to_json
+
+
+def _draft(text: str) -> Draft:
+    return parse_draft(text.encode(), Path("/tmp/d.md"))
+
+
+@pytest.mark.parametrize("policy", ["public", "followers", "nobody"])
+def test_each_policy_goes_on_every_status(policy: str) -> None:
+    draft = _draft(f'+++\nmastodon_quotes = "{policy}"\n+++\nOne.\n---\nTwo.')
+    thread = plan_thread(draft, MASTODON_DEFAULT_LIMITS)
+    assert [s["quote_approval_policy"] for s in draft_statuses(thread)] == [policy, policy]
+    assert thread_from_json(thread_to_json(thread)).quote_policy == policy
+
+
+def test_without_the_key_nothing_is_sent_so_the_account_default_applies() -> None:
+    thread = plan_thread(_draft("One.\n---\nTwo."), MASTODON_DEFAULT_LIMITS)
+    assert [s["quote_approval_policy"] for s in draft_statuses(thread)] == [None, None]
+
+
+def test_bluesky_threads_carry_no_mastodon_policy() -> None:
+    draft = _draft('+++\nmastodon_quotes = "nobody"\n+++\nOne.')
+    assert plan_thread(draft, BLUESKY_LIMITS).quote_policy is None
+
+
+def test_a_bad_value_names_the_file_and_line() -> None:
+    with pytest.raises(DraftError) as caught:
+        _draft('+++\ntitle = "t"\nmastodon_quotes = "everyone"\n+++\nOne.')
+    error = caught.value
+    assert error.line == 3
+    assert "mastodon_quotes must be one of public, followers, nobody" in str(error)
+    assert "'everyone'" in str(error)
