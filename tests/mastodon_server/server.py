@@ -224,6 +224,9 @@ class StoredStatus:
     #: The status it quotes (Mastodon 4.5 `quoted_status_id`), accepted at once: here every
     #: post keeps the default quote policy, which lets anyone quote a public post.
     quoted_status_id: str | None = None
+    #: Its `quote_approval_policy` (4.5): public, followers or nobody; private and direct
+    #: statuses are always nobody, as Mastodon forces.
+    quote_policy: str = "public"
     #: When it was last edited (PUT /api/v1/statuses/:id); None while never.
     edited_at: datetime | None = None
     #: Its StatusEdit entities, oldest first: the original and each edit (Mastodon keeps
@@ -319,6 +322,9 @@ class MastodonTestServer:
         self.faults = FaultPlan()
         self.requests: list[RecordedRequest] = []
         self.statuses: dict[str, StoredStatus] = {}
+        #: Who follows whom: account username → its followers' usernames. Set by tests
+        #: (no follow endpoint here); read by the `followers` quote policy.
+        self.followers: dict[str, set[str]] = {}
         self.media: dict[str, StoredMedia] = {}
         self.accounts: dict[str, Account] = {}
         self._tokens: dict[str, str] = {}  # token → username
@@ -564,7 +570,34 @@ class MastodonTestServer:
             "blurhash": "UFBWY:8_0Jxv4mx]t8t64.%M-:IUWGWAt6M}",
         }
 
-    def _status_json(self, status: StoredStatus, *, shallow: bool = False) -> dict[str, Any]:
+    def quote_permission(self, status: StoredStatus, viewer: str | None) -> str:
+        """QuoteApproval.current_user: how `status`'s policy applies to `viewer`. Every
+        policy here is automatic (no manual lists), so it is automatic or denied; unknown
+        without a viewer."""
+        if viewer is None:
+            return "unknown"
+        if viewer == status.account or status.quote_policy == "public":
+            return "automatic"
+        if status.quote_policy == "followers":
+            followers = self.followers.get(status.account, set())
+            return "automatic" if viewer in followers else "denied"
+        return "denied"
+
+    def _quote_approval_json(self, status: StoredStatus, viewer: str | None) -> dict[str, Any]:
+        if self.config.api_version < QUOTES_API_VERSION:
+            return {}
+        automatic = [] if status.quote_policy == "nobody" else [status.quote_policy]
+        return {
+            "quote_approval": {
+                "automatic": automatic,
+                "manual": [],
+                "current_user": self.quote_permission(status, viewer),
+            }
+        }
+
+    def _status_json(
+        self, status: StoredStatus, *, shallow: bool = False, viewer: str | None = None
+    ) -> dict[str, Any]:
         parent = self.statuses.get(status.in_reply_to_id or "")
         return {
             "id": status.id,
@@ -594,6 +627,7 @@ class MastodonTestServer:
             "card": None,
             "poll": self._poll_json(status.poll),
             **self._quote_json(status, shallow=shallow),
+            **self._quote_approval_json(status, viewer),
         }
 
     def _quote_json(self, status: StoredStatus, *, shallow: bool) -> dict[str, Any]:
@@ -833,7 +867,7 @@ class MastodonTestServer:
         if method == "POST" and path == "/api/v1/statuses":
             return self._post_status(request, username)
         if method == "GET" and path == "/api/v2/search":
-            return 200, self._search(request)
+            return 200, self._search(request, username)
         if method == "POST" and path == "/api/v2/media":
             return self._post_media(request, username)
         match = re.fullmatch(r"/api/v1/media/(\w+)", path)
@@ -868,7 +902,7 @@ class MastodonTestServer:
             if match.group(2) == "/context" and method == "GET":
                 return 200, self._context(status)
             if not match.group(2) and method == "GET":
-                return 200, self._status_json(status)
+                return 200, self._status_json(status, viewer=username)
             if not match.group(2) and method == "DELETE":
                 if status.account != username:
                     raise _Reply(404, "Record not found")
@@ -912,6 +946,15 @@ class MastodonTestServer:
                 if quoted is None or quoted.deleted or quoted.visibility in ("private", "direct"):
                     # StatusesController#set_quoted_status: missing and not quotable alike.
                     raise _Reply(404, "The post you are trying to quote does not appear to exist.")
+                if self.quote_permission(quoted, username) == "denied":
+                    raise _Reply(422, "You are not allowed to quote this post.")
+            quote_policy = "public"
+            if self.config.api_version >= QUOTES_API_VERSION:
+                quote_policy = request.value("quote_approval_policy") or "public"
+                if quote_policy not in ("public", "followers", "nobody"):
+                    raise _Reply(422, f"Invalid quote_approval_policy: {quote_policy}")
+            if visibility in ("private", "direct"):
+                quote_policy = "nobody"
 
             if len(media_ids) > self.config.max_media_attachments:
                 raise _Reply(
@@ -970,6 +1013,7 @@ class MastodonTestServer:
                 idempotency_key=key,
                 poll=poll,
                 quoted_status_id=quoted_id,
+                quote_policy=quote_policy,
             )
             self.statuses[status.id] = status
             for media_id in media_ids:
@@ -1109,7 +1153,7 @@ class MastodonTestServer:
                 media.description = description
             return 200, self._media_json(media)
 
-    def _search(self, request: RecordedRequest) -> dict[str, Any]:
+    def _search(self, request: RecordedRequest, username: str) -> dict[str, Any]:
         """GET /api/v2/search: a post's address (`url` or `uri`) with resolve=true finds
         that status (a remote one would be fetched; none exists here); without resolve, an
         address finds nothing, as on Mastodon. Accounts and hashtags are never found."""
@@ -1124,7 +1168,7 @@ class MastodonTestServer:
         if _truthy(arg("resolve")) and kind in ("", "statuses"):
             with self._lock:
                 found = [
-                    self._status_json(status)
+                    self._status_json(status, viewer=username)
                     for status in self.published()
                     if query
                     in (

@@ -50,7 +50,7 @@ from threadpost.platforms.mastodon.known_account import (
     remember_account,
 )
 from threadpost.platforms.mastodon.polls import poll_param
-from threadpost.platforms.mastodon.quotes import quotes_natively
+from threadpost.platforms.mastodon.quotes import quote_denied, quotes_natively
 from threadpost.platforms.mastodon.statuses import draft_statuses, status_params
 from threadpost.values import PlatformLimits, PlatformName, PostKey, PostRef, Problem
 from threadpost.video_upload import VideoWontGo, prepare_video
@@ -567,6 +567,16 @@ class MastodonPublisher:
                     platform=PLATFORM,
                     post=post.index,
                     hint="check the address in the '> quote' line",
+                )
+            if quote_denied(statuses[0]):
+                sent = "nothing was sent" if start == 1 else f"post {start} on were not sent"
+                raise PermanentError(
+                    f"post {post.index} (draft line {post.quote_line or post.source_line}) "
+                    f"quotes {address}, but its author's quote policy does not let this "
+                    f"account quote it; {sent} to Mastodon",
+                    platform=PLATFORM,
+                    post=post.index,
+                    hint="link the post in the text instead of quoting it, or ask its author",
                 )
             ids[post.index] = str(statuses[0]["id"])
         return ids

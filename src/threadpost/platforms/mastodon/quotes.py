@@ -14,7 +14,8 @@ says so.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Final
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
 
 from threadpost.values import PlatformLimits, Problem
@@ -51,6 +52,20 @@ def quote_link(post: DraftPost, limits: PlatformLimits) -> str | None:
     if quote is None or not is_web_address(quote) or quotes_natively(quote, limits):
         return None
     return None if quote in post.text else quote
+
+
+def quote_permission(status: Mapping[str, Any]) -> str:
+    """How the quoted status's policy applies to this account: its Status entity's
+    `quote_approval.current_user` (4.5: automatic, manual, denied, unknown). A value
+    Mastodon may add later, or none at all (an older instance), counts as unknown."""
+    approval = status.get("quote_approval")
+    current = approval.get("current_user") if isinstance(approval, Mapping) else None
+    return current if current in ("automatic", "manual", "denied") else "unknown"
+
+
+def quote_denied(status: Mapping[str, Any]) -> bool:
+    """True when the instance would refuse the quote (422): checked before anything is sent."""
+    return quote_permission(status) == "denied"
 
 
 def quoted_status_param(thread: Thread, quote: str | None) -> str | None:

@@ -1,0 +1,105 @@
+"""Mastodon quote policies (`mastodon_quotes`, Mastodon 4.5 `quote_approval_policy`), end
+to end through the CLI against the local Mastodon API test server: the policy stored on
+every status, and a quote the quoted author's policy denies stopped before anything is
+sent."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+
+from cli_support import run_cli
+from mastodon_server.fixtures import *  # noqa: F403
+from mastodon_server.server import MastodonTestServer
+
+
+def _env(server: MastodonTestServer) -> dict[str, str]:
+    return {
+        "THREADPOST_MASTODON_INSTANCE": server.url,
+        "THREADPOST_MASTODON_TOKEN": server.token,
+    }
+
+
+def _draft(folder: Path, body: str, front: str = "") -> Path:
+    path = folder / "thread.md"
+    path.write_text(f'+++\nplatforms = ["mastodon"]\n{front}+++\n{body}', encoding="utf-8")
+    return path
+
+
+def _status_by(server: MastodonTestServer, username: str, policy: str) -> str:
+    """A public status of another account with `policy`; its url."""
+    token = server.add_account(username)
+    answer = httpx.post(
+        f"{server.url}/api/v1/statuses",
+        data={"status": "Not yours to quote.", "quote_approval_policy": policy},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+    )
+    answer.raise_for_status()
+    return str(answer.json()["url"])
+
+
+def test_the_policy_is_stored_on_every_status_and_shown_as_quote_approval(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    mastodon_server.set_config(api_version=7)
+    draft = _draft(isolated_env, "One.\n---\nTwo.\n", front='mastodon_quotes = "followers"\n')
+    published = run_cli("publish", "--yes", str(draft), env=_env(mastodon_server))
+    assert published.exit_code == 0, published.stderr
+    statuses = mastodon_server.published()
+    assert [s.quote_policy for s in statuses] == ["followers", "followers"]
+    approval = mastodon_server.status_json(statuses[0].id)["quote_approval"]
+    assert (approval["automatic"], approval["manual"]) == (["followers"], [])
+
+
+def test_without_the_key_no_policy_is_sent(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    mastodon_server.set_config(api_version=7)
+    draft = _draft(isolated_env, "One.\n")
+    assert run_cli("publish", "--yes", str(draft), env=_env(mastodon_server)).exit_code == 0
+    (post,) = mastodon_server.requests_to("POST", "/api/v1/statuses")
+    assert post.value("quote_approval_policy") is None
+
+
+def test_a_quote_the_authors_policy_denies_stops_the_thread_before_anything_is_sent(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    mastodon_server.set_config(api_version=7)
+    address = _status_by(mastodon_server, "carol", "nobody")
+    before = len(mastodon_server.published())
+    draft = _draft(isolated_env, f"First.\n---\nAbout this:\n> quote {address}\n")
+    published = run_cli("publish", "--yes", str(draft), env=_env(mastodon_server))
+    assert published.exit_code != 0
+    assert "post 2" in published.stderr and address in published.stderr
+    assert "quote policy" in published.stderr
+    assert len(mastodon_server.published()) == before  # nothing half-sent
+
+
+def test_a_followers_only_quote_is_allowed_to_a_follower(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    mastodon_server.set_config(api_version=7)
+    address = _status_by(mastodon_server, "dave", "followers")
+    (original,) = mastodon_server.published("dave")
+    me = mastodon_server.status_json(original.id)  # viewer-less: unknown
+    assert me["quote_approval"]["current_user"] == "unknown"
+    draft = _draft(isolated_env, f"About this:\n> quote {address}\n")
+    env = _env(mastodon_server)
+    denied = run_cli("publish", "--yes", str(draft), env=env)
+    assert denied.exit_code != 0 and "quote policy" in denied.stderr
+    mastodon_server.followers["dave"] = {_own_username(mastodon_server)}
+    allowed = run_cli("publish", "--yes", "--again", str(draft), env=env)
+    assert allowed.exit_code == 0, allowed.stderr
+    (mine,) = mastodon_server.published(_own_username(mastodon_server))
+    assert mine.quoted_status_id == original.id
+
+
+def _own_username(server: MastodonTestServer) -> str:
+    answer = httpx.get(
+        f"{server.url}/api/v1/accounts/verify_credentials",
+        headers={"Authorization": f"Bearer {server.token}"},
+        timeout=10,
+    )
+    return str(answer.json()["username"])
