@@ -103,3 +103,24 @@ def _own_username(server: MastodonTestServer) -> str:
         timeout=10,
     )
     return str(answer.json()["username"])
+
+
+def test_check_warns_when_the_instance_predates_quote_policies(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    mastodon_server.set_config(api_version=6)
+    draft = _draft(isolated_env, "One.\n", front='mastodon_quotes = "nobody"\n')
+    checked = run_cli("check", str(draft), env=_env(mastodon_server))
+    assert checked.exit_code == 0, checked.stdout
+    assert "not supported by this instance" in checked.stdout
+    assert "thread.md:3" in checked.stdout  # the key's line
+
+
+def test_a_bad_value_is_a_check_error_naming_file_and_line(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    draft = _draft(isolated_env, "One.\n", front='mastodon_quotes = "everyone"\n')
+    checked = run_cli("check", str(draft), env=_env(mastodon_server))
+    assert checked.exit_code != 0
+    output = checked.stdout + checked.stderr
+    assert "thread.md:3" in output and "mastodon_quotes must be one of" in output

@@ -3,6 +3,7 @@ status's `quote_approval_policy`, kept through a frozen plan, never on Bluesky."
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -11,9 +12,13 @@ from threadpost.draft import Draft, parse_draft
 from threadpost.errors import DraftError
 from threadpost.plan import plan_thread
 from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
+from threadpost.platforms.mastodon.quotes import policy_problems
 from threadpost.platforms.mastodon.rules import MASTODON_DEFAULT_LIMITS
 from threadpost.platforms.mastodon.statuses import draft_statuses
 from threadpost.store import thread_from_json, thread_to_json
+from threadpost.values import PlatformLimits
+
+QUOTING = replace(MASTODON_DEFAULT_LIMITS, quote_posts=True, source="instance")
 
 
 def _draft(text: str) -> Draft:
@@ -45,3 +50,25 @@ def test_a_bad_value_names_the_file_and_line() -> None:
     assert error.line == 3
     assert "mastodon_quotes must be one of public, followers, nobody" in str(error)
     assert "'everyone'" in str(error)
+
+
+def _problems(front: str, limits: PlatformLimits) -> list[tuple[str, int | None]]:
+    draft = _draft(f'+++\ntitle = "t"\n{front}+++\nOne.\n---\nTwo.')
+    thread = plan_thread(draft, limits)
+    return [(p.code, p.line) for p in policy_problems(thread, draft.front)]
+
+
+def test_an_instance_before_4_5_is_warned_about_on_the_key_line() -> None:
+    old = replace(MASTODON_DEFAULT_LIMITS, source="instance")
+    assert _problems('mastodon_quotes = "nobody"\n', old) == [("quote-policy-unsupported", 3)]
+    assert _problems('mastodon_quotes = "nobody"\n', QUOTING) == []
+    assert _problems("", old) == []
+
+
+def test_private_visibility_forces_nobody_which_is_said_unless_asked_for() -> None:
+    front = 'visibility = "private"\nmastodon_quotes = "public"\n'
+    assert _problems(front, QUOTING) == [("quote-policy-forced", 4)]
+    assert _problems('visibility = "private"\nmastodon_quotes = "nobody"\n', QUOTING) == []
+    # Only the replies private: still said (those statuses are forced).
+    front = 'reply_visibility = "private"\nmastodon_quotes = "followers"\n'
+    assert _problems(front, QUOTING) == [("quote-policy-forced", 4)]

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from threadpost.values import PlatformLimits, Problem
 
 if TYPE_CHECKING:
-    from threadpost.draft import DraftPost
+    from threadpost.draft import DraftPost, FrontMatter
     from threadpost.thread import Thread
 
 #: The `api_versions.mastodon` from which an instance takes `quoted_status_id` (4.5).
@@ -118,4 +118,45 @@ def quote_problems(thread: Thread) -> list[Problem]:
                     line,
                 )
             )
+    return found
+
+
+def policy_problems(thread: Thread, front: FrontMatter) -> list[Problem]:
+    """Warnings where `mastodon_quotes` will not do what it says: an instance older than
+    4.5 ignores `quote_approval_policy`, and Mastodon forces "nobody" on private and
+    direct statuses (no warning when the author asked for nobody anyway)."""
+    policy = thread.quote_policy
+    if policy is None:
+        return []
+    line = front.lines.get("mastodon_quotes")
+    found: list[Problem] = []
+    if not thread.limits.quote_posts and thread.limits.source != "default":
+        found.append(
+            Problem(
+                "warning",
+                "quote-policy-unsupported",
+                f'mastodon_quotes = "{policy}" is not supported by this instance (quote '
+                f"policies need Mastodon 4.5: api_versions.mastodon ≥ {QUOTES_API_VERSION}): "
+                "its statuses are sent without one",
+                "mastodon",
+                None,
+                line,
+            )
+        )
+    narrow = sorted(
+        {thread.visibility, thread.reply_visibility} & {"private", "direct"},
+        key=("private", "direct").index,
+    )
+    if narrow and policy != "nobody":
+        found.append(
+            Problem(
+                "warning",
+                "quote-policy-forced",
+                f'mastodon_quotes = "{policy}", but Mastodon lets nobody quote a '
+                f'{" or ".join(narrow)} status: those statuses get "nobody"',
+                "mastodon",
+                None,
+                line,
+            )
+        )
     return found

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from threadpost.aliases import TWITTER_MENTION
 from threadpost.platforms.mastodon.polls import poll_problems
-from threadpost.platforms.mastodon.quotes import quote_link, quote_problems
+from threadpost.platforms.mastodon.quotes import policy_problems, quote_link, quote_problems
 from threadpost.platforms.mastodon.replies import reply_address, reply_problems
 from threadpost.platforms.mastodon.statuses import draft_statuses
 from threadpost.platforms.mastodon.visibility import VISIBILITIES, is_wider
@@ -125,6 +125,7 @@ class MastodonRules:
         return (
             poll_problems(thread)
             + quote_problems(thread)
+            + policy_problems(thread, front)
             + reply_problems(thread, front)
             + self._visibility_problems(thread, front)
         )
