@@ -340,6 +340,8 @@ def _front_matter(data: dict[str, Any], key_lines: dict[str, int], path: Path) -
             "mastodon_quotes",
             f"mastodon_quotes must be one of {', '.join(MASTODON_QUOTE_POLICIES)}, "
             f"not {mastodon_quotes!r}",
+            # bluesky_replies says "everyone"; this key keeps Mastodon's own words.
+            hint='"public" lets everyone quote' if mastodon_quotes == "everyone" else None,
         )
 
     cw = optional_str("cw")

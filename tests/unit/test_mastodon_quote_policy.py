@@ -50,6 +50,7 @@ def test_a_bad_value_names_the_file_and_line() -> None:
     assert error.line == 3
     assert "mastodon_quotes must be one of public, followers, nobody" in str(error)
     assert "'everyone'" in str(error)
+    assert error.hint == '"public" lets everyone quote'
 
 
 def _problems(front: str, limits: PlatformLimits) -> list[tuple[str, int | None]]:
