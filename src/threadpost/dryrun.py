@@ -61,6 +61,8 @@ def dry_run(
                 "labels": list(thread.labels),
                 "replies": None if thread.reply_rules is None else list(thread.reply_rules),
                 "quotes": thread.quotes_allowed,
+                # Mastodon's quote_approval_policy (null: the account's default).
+                "quote_policy": thread.quote_policy,
                 # The post the first one replies to (null: it starts a conversation).
                 "reply_to": None if thread.reply_to is None else thread.reply_to.to_json(),
                 "payloads": jsonable(payloads_for(thread, looked_up[name])),

@@ -73,6 +73,8 @@ def to_json(report: CheckReport) -> dict[str, Any]:
                 # Who may reply (null: everyone, []: nobody) and whether posts may be quoted.
                 "replies": None if thread.reply_rules is None else list(thread.reply_rules),
                 "quotes": thread.quotes_allowed,
+                # Mastodon's quote_approval_policy (null: the account's default).
+                "quote_policy": thread.quote_policy,
                 # The post the first post replies to (null: it starts a conversation).
                 "reply_to": None if thread.reply_to is None else thread.reply_to.to_json(),
                 "posts": [post.to_json() for post in thread.posts],

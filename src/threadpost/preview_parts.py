@@ -119,6 +119,8 @@ def controls_text(thread: Thread) -> str | None:
         parts.append(f"replies: {', '.join(thread.reply_rules) or 'nobody'}")
     if not thread.quotes_allowed:
         parts.append("no quotes")
+    if thread.quote_policy is not None:  # Mastodon's quote_approval_policy
+        parts.append(f"quotes: {thread.quote_policy}")
     return " · ".join(parts).capitalize() if parts else None
 
 

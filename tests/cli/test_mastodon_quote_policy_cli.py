@@ -5,6 +5,7 @@ sent."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -124,3 +125,22 @@ def test_a_bad_value_is_a_check_error_naming_file_and_line(
     assert checked.exit_code != 0
     output = checked.stdout + checked.stderr
     assert "thread.md:3" in output and "mastodon_quotes must be one of" in output
+
+
+def test_preview_and_dry_run_show_the_policy(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    mastodon_server.set_config(api_version=7)
+    draft = _draft(isolated_env, "One.\n---\nTwo.\n", front='mastodon_quotes = "followers"\n')
+    env = _env(mastodon_server)
+    # On the network's rule line, with its reply and quote controls (wide enough to fit).
+    preview = run_cli("preview", str(draft), env={**env, "COLUMNS": "200"})
+    assert preview.exit_code == 0, preview.stderr
+    assert "· quotes: followers" in preview.stdout
+    shown = json.loads(run_cli("preview", "--json", str(draft), env=env).stdout)
+    assert shown["platforms"]["mastodon"]["quote_policy"] == "followers"
+    dry = json.loads(run_cli("publish", "--dry-run", "--json", str(draft), env=env).stdout)
+    mastodon = dry["platforms"]["mastodon"]
+    assert mastodon["quote_policy"] == "followers"
+    assert [p["quote_approval_policy"] for p in mastodon["payloads"]] == ["followers"] * 2
+    assert mastodon_server.published() == []  # a dry run sends nothing
