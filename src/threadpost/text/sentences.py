@@ -61,15 +61,18 @@ class Break(NamedTuple):
     kind: BreakKind
 
 
-# Whitespace that may be dropped at a break: \s minus the non-breaking spaces.
-_BREAKABLE: Final = r"(?:(?![\u00a0\u2007\u202f])\s)"
+# Whitespace that may be dropped at a break: \s minus the non-breaking spaces. A class, not a
+# look-ahead before each \s: a pattern whose branches start with a class lets `re` skip in C
+# to the next place one can match, instead of trying the pattern at every character.
+_BREAKABLE: Final = r"[^\S\u00a0\u2007\u202f]"
 _BREAKABLE_RUN: Final = re.compile(_BREAKABLE + "+")
 #: The same runs, but a lone space or tab between two letters or digits, by far the most
 #: common run, is matched without a group: nothing before it ends a sentence or a clause and
 #: nothing after it forbids a break, so it is a WORD break without looking further (none of
-#: the marks below is a letter or a digit: tests/unit/test_sentences.py checks it).
+#: the marks below is a letter or a digit: tests/unit/test_sentences.py checks it). The
+#: letter before is looked for behind the space, not ahead of it, for the reason above.
 _RUN_OR_PLAIN_GAP: Final = re.compile(
-    r"(?<=[^\W_])[ \t](?=[^\W_])|(" + _BREAKABLE_RUN.pattern + ")"
+    r"[ \t](?<=[^\W_][ \t])(?=[^\W_])|(" + _BREAKABLE_RUN.pattern + ")"
 )
 
 #: Never break right after these (the opening guillemet stays with its word).
