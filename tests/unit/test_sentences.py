@@ -275,10 +275,12 @@ def test_breakable_class_is_whitespace_but_the_non_breaking_spaces() -> None:
 
 
 def test_plain_gaps_between_any_whitespace_are_classified_as_classify_break_would() -> None:
+    # Also after clause marks and terminators, which break_opportunities ranks itself.
     rng = random.Random(12)
-    pieces = ["a", "Z", "7", "é", "_", ".", "«", "»", "あ", "x.", "\u0301"]
+    pieces = ["a", "Z", "7", "é", "É", "_", ".", "«", "»", "あ", "x.", "\u0301", "M.", "etc."]
+    pieces += [",", ";", ":", "!", "?", "…", "‽", "、", "，", "。", "？", "｡", "—", "%", ")"]
     pieces += [" ", "\t", "\n", "\u00a0", "\u2007", "\u202f", "\u3000", "\x85", "\x1c", "\u2028"]
-    for _ in range(3000):
+    for _ in range(6000):
         text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
         expected = []
         for match in re.finditer(r"(?:(?![\u00a0\u2007\u202f])\s)+", text):

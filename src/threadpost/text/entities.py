@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import re
 import stringprep
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, lru_cache, wraps
 from typing import Literal
 
 from threadpost.text.graphemes import grapheme_count
@@ -370,6 +370,25 @@ def _valid_url_length(url_length: int, domain: str) -> bool:
     return growth is not None and url_length + growth <= MAX_URL_LENGTH
 
 
+#: Texts whose Mastodon URLs and mentions are remembered: a planner counts each post's text
+#: three or four times (the chunk checked, its entities, its length, whether it fits), and a
+#: thread of a long essay has thousands of posts.
+_TEXTS_REMEMBERED = 4096
+
+
+def _remembered(find: Callable[[str], list[_Raw]]) -> Callable[[str], list[_Raw]]:
+    """`find` with its answers remembered for the last `_TEXTS_REMEMBERED` texts (each call
+    gets a list of its own: callers add to them)."""
+    cached = lru_cache(maxsize=_TEXTS_REMEMBERED)(lambda text: tuple(find(text)))
+
+    @wraps(find)
+    def remembered(text: str) -> list[_Raw]:
+        return list(cached(text))
+
+    return remembered
+
+
+@_remembered
 def _mastodon_urls(text: str) -> list[_Raw]:
     """URLs with a scheme (`URL_SCHEMES`), as Mastodon's twitter-text extracts them.
 
@@ -547,6 +566,7 @@ _END_MENTION = re.compile(f"[@＠{_TT_LATIN_ACCENTS}]|://")
 _TRAILING_HTTP = re.compile(r"(.+?)(https?)\Z", re.DOTALL)
 
 
+@_remembered
 def _mastodon_mentions(text: str) -> list[_Raw]:
     if "@" not in text:
         return []

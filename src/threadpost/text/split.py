@@ -51,6 +51,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from operator import eq, itemgetter
 from typing import Final, Protocol
 
 from threadpost.text.sentences import Break, BreakKind, break_opportunities, paragraph_breaks
@@ -750,8 +751,9 @@ def _allowed_breaks(
     return allowed
 
 
-#: A character from which a cluster may extend or prepend to one (see `_allowed_break`).
-_NOT_PLAIN_FOR_CLUSTERS: Final = re.compile("[^\x00-\u02ff]+")
+#: A character from which a cluster may extend or prepend across a run's edge (see
+#: `_allowed_break`).
+_WIDE_CHAR: Final = re.compile("[^\\x00-\\u02ff]")
 
 
 def _suspect_breaks(
@@ -765,24 +767,33 @@ def _suspect_breaks(
     character of U+0300 or above next to their run. Every other break is allowed as it is."""
     if not breaks:
         return []
-    ends = [brk.end for brk in breaks]
-    next_starts = [brk.next_start for brk in breaks]
+    ends = list(map(itemgetter(0), breaks))
+    next_starts = list(map(itemgetter(1), breaks))
     found: set[int] = set()
     for start, end in spans:
         # The runs that overlap the span: their next start after its start, their end before
         # its end.
         found.update(range(bisect_right(next_starts, start), bisect_left(ends, end)))
     if cluster_starts is not None:
-        if any(map(int.__eq__, ends, next_starts)):
+        if any(map(eq, ends, next_starts)):
             pairs = enumerate(zip(ends, next_starts, strict=True))
             found.update(i for i, (end, after) in pairs if end == after)
-        first, last = max(ends[0] - 1, 0), next_starts[-1] + 1
-        for run in _NOT_PLAIN_FOR_CLUSTERS.finditer(text, first, last):
-            low, high = run.span()
-            # The text after the run starts in it, or the text before it ends in it.
-            found.update(range(bisect_left(next_starts, low), bisect_left(next_starts, high)))
-            found.update(range(bisect_left(ends, low + 1), bisect_left(ends, high + 1)))
+        size = len(text)
+        # A run ends after the wide character, or the text after a run starts with it.
+        for match in _WIDE_CHAR.finditer(text, max(ends[0] - 1, 0), next_starts[-1] + 1):
+            at = match.start()
+            if at + 1 < size and text[at + 1].isspace():
+                _add_if_found(found, ends, at + 1)
+            if at > 0 and text[at - 1].isspace():
+                _add_if_found(found, next_starts, at)
     return sorted(found)
+
+
+def _add_if_found(found: set[int], offsets: list[int], offset: int) -> None:
+    """Add the index of `offset` in the sorted `offsets`, if it is there."""
+    index = bisect_left(offsets, offset)
+    if index < len(offsets) and offsets[index] == offset:
+        found.add(index)
 
 
 def _allowed_break(
