@@ -123,9 +123,15 @@ class SpanCounter:
         fixes: list[int] = []
         #: Offsets inside a cluster (not starting one), sorted.
         self.inside: list[int] = []
+        # Counted once per distinct cluster and entity text (a text repeats its emoji, links
+        # and tags; counting is pure).
+        counted: dict[str, int] = {}
         for head, tail in _long_clusters(text, cluster_starts):
             self.inside.extend(range(head + 1, tail))
-            delta = rules.countable_length(f"x{text[head:tail]}x", limits) - marker - 1
+            between = f"x{text[head:tail]}x"
+            if between not in counted:
+                counted[between] = rules.countable_length(between, limits)
+            delta = counted[between] - marker - 1
             if delta:
                 fix_at.append(head)
                 fixes.append(delta)
@@ -140,11 +146,10 @@ class SpanCounter:
         around = rules.countable_length("x  x", limits)
         for entity in entities:
             shown = short_url(entity.text) if shorten and entity.kind == "link" else entity.text
-            extra_count.append(
-                rules.countable_length(f"x {shown} x", limits)
-                - around
-                - self.clusters(entity.start, entity.end)
-            )
+            between = f"x {shown} x"
+            if between not in counted:
+                counted[between] = rules.countable_length(between, limits)
+            extra_count.append(counted[between] - around - self.clusters(entity.start, entity.end))
             extra_bytes.append(utf8_length(shown) - utf8_length(entity.text))
         self.count_before = [0, *accumulate(extra_count)]
         self.bytes_before = [0, *accumulate(extra_bytes)]
