@@ -258,10 +258,10 @@ class _Packer:
 
     def use_measure(self, measure: SpanMeasure) -> None:
         """Answer from prefix sizes (when `measure` has them for these breaks)."""
-        ends = [brk.end for brk in self.breaks]
+        ends = list(map(itemgetter(0), self.breaks))  # Break.end, read in C
         ends.append(len(self.text))
         starts = [0]
-        starts.extend(brk.next_start for brk in self.breaks)
+        starts.extend(map(itemgetter(1), self.breaks))  # Break.next_start
         self.sizes = measure.prefixes(ends, starts)
         self.budget = measure.budget
 
