@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
 from threadpost import platforms as networks
+from threadpost.captions import caption_findings, without_video_finding
 from threadpost.clock import local_time, zone_name
 from threadpost.draft_template import unedited_posts
 from threadpost.image_fit import limit_finding
 from threadpost.images import ImageError, ImageInfo, inspect_image
+from threadpost.language_tags import is_language_tag
 from threadpost.linkcheck import HandleResult, LinkResult, ProgressSink
 from threadpost.platforms.rules import rules_for
 from threadpost.values import PLATFORMS, PlatformLimits, PlatformName, Problem, Severity
@@ -38,22 +40,6 @@ LinkChecker = Callable[[list[str], "ProgressSink | None"], Mapping[str, LinkResu
 #: own, `threadpost.platforms.NETWORKS[platform].resolve_handles`: Bluesky asks its service).
 HandleResolver = Callable[[list[str]], Mapping[str, HandleResult]]
 
-# BCP-47 (RFC 5646) language tag syntax: language[-extlang][-script][-region][-variant]*
-# [-extension]*[-privateuse], or a private-use tag alone. The 4-8 letter primary languages
-# the grammar reserves are left out: no registered language uses them, and a word such
-# as "english" is far more likely a mistake than a tag.
-_BCP47: Final = re.compile(
-    r"""^(?:
-        [a-z]{2,3}(?:-[a-z]{3}){0,3}
-        (?:-[a-z]{4})?
-        (?:-(?:[a-z]{2}|\d{3}))?
-        (?:-(?:[a-z\d]{5,8}|\d[a-z\d]{3}))*
-        (?:-[\da-wyz](?:-[a-z\d]{2,8})+)*
-        (?:-x(?:-[a-z\d]{1,8})+)?
-      | x(?:-[a-z\d]{1,8})+
-    )$""",
-    re.IGNORECASE | re.VERBOSE,
-)
 _HOST_LABEL: Final = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.IGNORECASE)
 
 
@@ -243,7 +229,7 @@ def check_front_matter(
         )
     lines = draft.front.lines
     lang = draft.front.lang
-    if lang is not None and not _BCP47.match(lang):
+    if lang is not None and not is_language_tag(lang):
         problems.append(
             Problem(
                 "error",
@@ -350,6 +336,7 @@ def _post_problems(
                 thread, image, settings, images, alone=len(post.images) == 1
             )
         ]
+    found += [problem(*args) for args in _caption_problems(thread, post, has_video=bool(videos))]
     for facet in post.facets:
         if facet.kind == "link":
             reason = link_syntax_problem(facet.value)
@@ -445,6 +432,30 @@ def _video_problems(thread: Thread, video: Image, cache: _MediaCache) -> list[_I
             video.written_path, info, thread.limits, network
         )
     ]
+
+
+def _caption_problems(thread: Thread, post: PlannedPost, *, has_video: bool) -> list[_ImageFinding]:
+    """A post's `> captions` files: checked where the network takes captions, a warning
+    where it does not, an error without a video to go with."""
+    if not post.captions:
+        return []
+    alone = without_video_finding(post.captions)
+    if not has_video and alone is not None:
+        return [alone]
+    rules = rules_for(thread.platform)
+    if rules.captions is None:
+        langs = ", ".join(caption.lang for caption in post.captions)
+        return [
+            (
+                "warning",
+                "captions-not-sent",
+                f"captions ({langs}) are not sent to {rules.name}, which takes no captions "
+                "files for videos: the video goes there without them; say what is spoken "
+                "in the video's alt text for its readers",
+                post.captions[0].line,
+            )
+        ]
+    return caption_findings(post.captions, rules.captions, rules.name)
 
 
 def is_placeholder_alt(alt: str) -> bool:

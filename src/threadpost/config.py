@@ -54,6 +54,11 @@ class BlueskySettings:
     #: path + "..."); the link facet keeps the full URI. Saves characters; off by default
     #: so the text sent is the text written.
     shorten_links: bool = False
+    #: Where videos go first: None (the default) picks Bluesky's video service for an
+    #: account on Bluesky's hosting and the PDS directly otherwise; "direct" always sends
+    #: them to the PDS; an https:// URL names a video service (platforms/bluesky/
+    #: video_service.py).
+    video_service: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,7 +73,7 @@ class NamedAccount:
 
 _MASTODON_KEYS: Final = frozenset({"instance", "access_token", "visibility", "reply_visibility"})
 _BLUESKY_KEYS: Final = frozenset(
-    {"service", "handle", "app_password", "link_cards", "shorten_links"}
+    {"service", "handle", "app_password", "link_cards", "shorten_links", "video_service"}
 )
 
 
@@ -117,6 +122,7 @@ CRON_CARRIED_VARIABLES: Final = (
     "THREADPOST_MASTODON_INSTANCE",
     "THREADPOST_BLUESKY_SERVICE",
     "THREADPOST_BLUESKY_HANDLE",
+    "THREADPOST_BLUESKY_VIDEO_SERVICE",
 )
 
 
@@ -224,6 +230,11 @@ def load_settings(
         ),
         link_cards=_bool(bluesky_table, "link_cards", path, True),
         shorten_links=_bool(bluesky_table, "shorten_links", path, False),
+        video_service=_video_service(
+            env.get("THREADPOST_BLUESKY_VIDEO_SERVICE")
+            or _str(bluesky_table, "video_service", path, None),
+            f"{path}: bluesky.video_service",
+        ),
     )
     if bluesky.handle:
         bluesky = replace(bluesky, handle=bluesky.handle.removeprefix("@"))
@@ -365,6 +376,9 @@ def _named_account(
             password_source="config" if password else None,
             link_cards=_bool(table, "link_cards", path, True),
             shorten_links=_bool(table, "shorten_links", path, False),
+            video_service=_video_service(
+                _str(table, "video_service", path, None), f"{where}.bluesky.video_service"
+            ),
         )
         if handle is None:
             bluesky = _saved_bluesky_account(bluesky, login_dir, service_given="service" in table)
@@ -404,6 +418,16 @@ def _source(
     if env.get(variable):
         return "environment"
     return "config" if table.get(key) else None
+
+
+def _video_service(value: str | None, what: str) -> str | None:
+    """`video_service`: "direct", a video service's URL (https://, or http:// on
+    loopback), or None for the default."""
+    if value is None or not value.strip():
+        return None
+    if value.strip().lower() == "direct":
+        return "direct"
+    return check_instance_url(value, what)
 
 
 def check_instance_url(url: str, what: str) -> str:

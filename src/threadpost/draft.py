@@ -45,6 +45,18 @@ class Image:
     written_path: str  # as written in the draft, for messages
 
 
+@dataclass(frozen=True)
+class Caption:
+    """A captions (subtitles) file for the video of a post, from its
+    `> captions <lang> <path>` line. The file is read by `check` and the publisher, not
+    here, so that every problem with it is reported with the others."""
+
+    lang: str  # as written: a BCP 47 language tag, e.g. "en", "pt-BR"
+    path: Path  # absolute, resolved against the draft's folder
+    line: int
+    written_path: str  # as written in the draft, for messages
+
+
 #: How long a poll stays open when its post gives no `> poll-duration` (Mastodon's web
 #: app offers one day first).
 DEFAULT_POLL_SECONDS: Final = 24 * 60 * 60
@@ -94,6 +106,9 @@ class DraftPost:
     #: Its poll (`> poll A | B | C`, with `> poll-duration`, `> poll-multiple`,
     #: `> poll-hide-totals`); None: no poll. Each network decides what it can send.
     poll: Poll | None = None
+    #: Captions files for its video (`> captions en subs/clip.en.vtt`, one line a
+    #: language), on the first post made from it; each network decides what it sends.
+    captions: tuple[Caption, ...] = ()
 
     def line_at(self, offset: int) -> int:
         """The file line holding code-point `offset` of `text`."""
@@ -604,6 +619,7 @@ def _parse_post(body: list[tuple[int, str]], index: int, path: Path) -> DraftPos
         cw=directives.cw,
         cw_line=directives.cw_line,
         poll=directives.finished_poll(path),
+        captions=tuple(directives.captions),
     )
 
 
@@ -619,6 +635,14 @@ _CW_LINE = re.compile(r"^\s*>\s*cw(?::\s*|\s+)(?P<text>\S.*?)\s*$", re.IGNORECAS
 _POLL_LINE = re.compile(r"^\s*>\s*poll:?\s+(?P<options>[^|]*(?:\|[^|]*)+)$", re.IGNORECASE)
 _POLL_SETTING = re.compile(
     r"^\s*>\s*poll[-_](?P<name>duration|multiple|hide[-_]totals):?(?:\s+(?P<value>.*?))?\s*$",
+    re.IGNORECASE,
+)
+# Captions for the post's video: `> captions <language> <file>` (also `> caption`), one
+# line a language. Recognised by shape: a word that can be a language tag, then a path
+# ending in a file extension, so that prose such as "> captions matter" stays text.
+_CAPTIONS_LINE = re.compile(
+    r"^\s*>\s*captions?:?\s+(?P<lang>[A-Za-z][A-Za-z0-9-]*)\s+"
+    r"(?P<path><[^>]+\.[A-Za-z0-9]{1,8}>|\S.*?\.[A-Za-z0-9]{1,8})\s*$",
     re.IGNORECASE,
 )
 _DURATION_PART = re.compile(r"(\d+)\s*([a-z]+)", re.IGNORECASE)
@@ -668,6 +692,7 @@ class _PostDirectives:
     poll: Poll | None = None
     #: The `> poll-…` lines seen, by setting name, with their line (a poll may follow them).
     poll_settings: dict[str, tuple[str, int]] = field(default_factory=dict)
+    captions: list[Caption] = field(default_factory=list)
 
     def finished_poll(self, path: Path) -> Poll | None:
         """The post's poll with its settings; a setting without a `> poll` line is an error."""
@@ -730,6 +755,23 @@ class _PostDirectives:
                     line=number,
                 )
             self.cw, self.cw_line = match.group("text"), number
+            return True
+        if match := _CAPTIONS_LINE.match(line):
+            written = match.group("path").strip().strip("<>")
+            if re.match(r"^[a-z][a-z0-9+.-]*://", written, re.IGNORECASE):
+                raise DraftError(
+                    path,
+                    f"captions file {written!r} is a web address; attach a local file instead",
+                    line=number,
+                )
+            self.captions.append(
+                Caption(
+                    lang=match.group("lang"),
+                    path=(path.parent / written).resolve(),
+                    line=number,
+                    written_path=written,
+                )
+            )
             return True
         if match := _POLL_LINE.match(line):
             if self.poll is not None:

@@ -49,8 +49,15 @@ def images_hash(paths: Iterable[Path]) -> str:
 
 
 def plan_images(plans: Iterable[Thread]) -> list[Path]:
-    """Every image file the plans attach."""
-    return [image.path for thread in plans for post in thread.posts for image in post.images]
+    """Every media file the plans attach: images, videos and videos' captions files (so
+    a captions file edited after `schedule` is noticed as an image is)."""
+    return [
+        path
+        for thread in plans
+        for post in thread.posts
+        for path in [image.path for image in post.images]
+        + [caption.path for caption in post.captions]
+    ]
 
 
 def post_extras(quote: str | None, poll_options: Sequence[str] | None) -> str:

@@ -422,6 +422,7 @@ def _planned_post(
         cw=piece.post.cw,
         cw_line=piece.post.cw_line,
         poll=piece.post.poll if piece.first else None,
+        captions=piece.post.captions if piece.first else (),
     )
 
 

@@ -127,8 +127,9 @@ def post_card(report: CheckReport, thread: Thread, post: PlannedPost) -> Rendera
     if thread.labels:
         parts.append(Text(labels_text(thread), style="black on yellow"))
     parts.append(highlighted(post))
-    polls = rules_for(thread.platform).polls
-    parts += [Text(line, style="cyan") for line in extras_lines(post, polls=polls)]
+    rules = rules_for(thread.platform)
+    extras = extras_lines(post, polls=rules.polls, captions=rules.captions is not None)
+    parts += [Text(line, style="cyan") for line in extras]
     for image in post.images:
         alt = image.alt or "(no alt text)"
         video = video_line(image.path)

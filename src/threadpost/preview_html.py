@@ -342,7 +342,8 @@ def _post(
         content.append(_image_grid(post.images, images))
     elif (card := _card(thread, post, look, cards)) is not None:
         content.append(card)
-    extras = extras_lines(post, polls=rules_for(thread.platform).polls)
+    rules = rules_for(thread.platform)
+    extras = extras_lines(post, polls=rules.polls, captions=rules.captions is not None)
     content += [f'<div class="extras">{_e(line)}</div>' for line in extras]
     controls = controls_text(thread)
     if controls and post.index == 1:

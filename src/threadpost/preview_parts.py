@@ -122,10 +122,16 @@ def controls_text(thread: Thread) -> str | None:
     return " · ".join(parts).capitalize() if parts else None
 
 
-def extras_lines(post: PlannedPost, *, polls: bool = True) -> list[str]:
-    """ "Quotes: <address>", "Poll: A | B (1 day)" (where the network has `polls`) and
-    "Tags: #a #b": what the post carries beyond its text."""
+def extras_lines(post: PlannedPost, *, polls: bool = True, captions: bool = True) -> list[str]:
+    """ "Quotes: <address>", "Poll: A | B (1 day)" (where the network has `polls`),
+    "Captions: en (subs/clip.en.vtt)" (where it takes `captions`) and "Tags: #a #b": what
+    the post carries beyond its text."""
     lines = []
+    if post.captions and captions:
+        lines.append(
+            "Captions: "
+            + ", ".join(f"{caption.lang} ({caption.written_path})" for caption in post.captions)
+        )
     if post.quote is not None:
         lines.append(f"Quotes: {post.quote}")
     if post.poll is not None and polls:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from threadpost.draft import Image, Poll
+from threadpost.draft import Caption, Image, Poll
 from threadpost.values import PlatformLimits, PlatformName, Problem
 from threadpost.videos import video_field
 
@@ -111,8 +111,22 @@ class PlannedPost:
     #: The draft post's poll, on the first post made from it; each network decides (only
     #: Mastodon has polls).
     poll: Poll | None = None
+    #: The draft post's captions files for its video (on the first post made from it);
+    #: each network decides (only Bluesky takes captions).
+    captions: tuple[Caption, ...] = ()
 
     def to_json(self) -> dict[str, object]:
+        # "captions" only when the post has some, so that every other post's JSON stays
+        # as it was (as "video" on an attachment).
+        captions = (
+            {
+                "captions": [
+                    {"lang": caption.lang, "path": str(caption.path)} for caption in self.captions
+                ]
+            }
+            if self.captions
+            else {}
+        )
         return {
             "index": self.index,
             "text": self.text,
@@ -129,6 +143,7 @@ class PlannedPost:
             "quote": self.quote,
             "cw": self.cw,
             "poll": None if self.poll is None else self.poll.to_json(),
+            **captions,
         }
 
 

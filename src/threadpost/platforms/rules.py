@@ -24,6 +24,7 @@ from threadpost.platforms.mastodon.rules import MASTODON_RULES
 from threadpost.values import PlatformLimits, PlatformName, Problem, Severity
 
 if TYPE_CHECKING:
+    from threadpost.captions import CaptionLimits
     from threadpost.draft import DraftPost, FrontMatter
     from threadpost.text.entities import Entity
     from threadpost.thread import PlannedPost, Thread
@@ -56,6 +57,9 @@ class NetworkRules(Protocol):
     #: Whether an animated image attached as an image plays (Mastodon: as gifv); False
     #: where only its first frame is shown.
     plays_animated_images: bool
+    #: What the network takes of captions files on a video; None: it takes none (a
+    #: `> captions` line is a warning there, the video goes without them).
+    captions: CaptionLimits | None
     #: What `draft_payloads` returns, for the reader of a dry run.
     payload_kind: str
     #: The network's colour in terminal previews (a rich style).

@@ -51,6 +51,15 @@ def thread_to_json(thread: Thread) -> dict[str, Any]:
                 "cw": post.cw,
                 "cw_line": post.cw_line,
                 "poll": None if post.poll is None else asdict(post.poll),
+                "captions": [
+                    {
+                        "lang": caption.lang,
+                        "path": str(caption.path),
+                        "line": caption.line,
+                        "written_path": caption.written_path,
+                    }
+                    for caption in post.captions
+                ],
             }
             for post in thread.posts
         ],
@@ -78,7 +87,7 @@ def _poll(data: Mapping[str, Any] | None) -> Poll | None:
 
 def thread_from_json(data: Mapping[str, Any]) -> Thread:
     """Inverse of `thread_to_json`."""
-    from threadpost.draft import Image
+    from threadpost.draft import Caption, Image
     from threadpost.plan import Facet, PlannedPost, Thread
     from threadpost.thread import ReplyTarget
     from threadpost.values import Problem
@@ -112,6 +121,16 @@ def thread_from_json(data: Mapping[str, Any]) -> Thread:
                 cw=post.get("cw"),
                 cw_line=post.get("cw_line"),
                 poll=_poll(post.get("poll")),
+                # Plans frozen before captions existed have none.
+                captions=tuple(
+                    Caption(
+                        lang=caption["lang"],
+                        path=Path(caption["path"]),
+                        line=caption["line"],
+                        written_path=caption["written_path"],
+                    )
+                    for caption in post.get("captions", ())
+                ),
             )
             for post in data["posts"]
         ),

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec
 
+from threadpost.captions import CaptionsWontGo, read_captions_file
 from threadpost.errors import (
     AuthFailed,
     ConfigError,
@@ -39,6 +41,7 @@ from threadpost.linkcard import LinkCard, LinkCardError, fetch_link_card
 from threadpost.platforms.base import ConfirmPost
 from threadpost.platforms.bluesky.answers import string_field, unreadable_answer
 from threadpost.platforms.bluesky.auth import create_session, refresh_session
+from threadpost.platforms.bluesky.captions import BLUESKY_CAPTION_LIMITS, caption_entry
 from threadpost.platforms.bluesky.gif_video import GIF_PRESENTATION, gif_video, goes_as_video
 from threadpost.platforms.bluesky.interactions import POSTGATE_COLLECTION, THREADGATE_COLLECTION
 from threadpost.platforms.bluesky.quotes import quoted_post, record_embed
@@ -73,6 +76,8 @@ from threadpost.platforms.bluesky.session import (
     session_path,
 )
 from threadpost.platforms.bluesky.video import video_embed
+from threadpost.platforms.bluesky.video_service import video_service_for
+from threadpost.platforms.bluesky.video_service_upload import DEFAULT_MAX_WAIT, VideoServiceUpload
 from threadpost.platforms.bluesky.xrpc import (
     LOGIN_HINT,
     PLATFORM,
@@ -122,6 +127,17 @@ class LoginResult:
     session_path: Path
 
 
+#: How an upload is named in messages, by kind.
+_BLOB_KINDS: Final = {"video": "a video", "captions": "a captions file"}
+
+
+def _file_size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # the upload reports the file
+
+
 def _utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -151,6 +167,8 @@ class BlueskyPublisher:
         transport: httpx.BaseTransport | None = None,
         clock: Clock = _utc_now,
         link_card_fetcher: LinkCardFetcher | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        video_wait: float = DEFAULT_MAX_WAIT,
     ) -> None:
         bluesky = settings.bluesky
         if not bluesky.handle:
@@ -178,6 +196,20 @@ class BlueskyPublisher:
         #: Non-fatal findings of the calls so far (mentions left as text, cards not made);
         #: only appended to, the orchestration reads what each call added.
         self.warnings: list[Problem] = []
+        #: Where videos go first (video_service.py); None: to the PDS directly.
+        service = video_service_for(self._service, bluesky.video_service)
+        self._videos = (
+            None
+            if service is None
+            else VideoServiceUpload(
+                service,
+                self._net,
+                lambda nsid, *, params=None, what: self._xrpc(nsid, params=params, what=what),
+                self.account_id,
+                sleep=sleep,
+                max_wait=video_wait,
+            )
+        )
 
     def __repr__(self) -> str:
         return f"<BlueskyPublisher {self._handle} on {self._service}>"
@@ -263,6 +295,7 @@ class BlueskyPublisher:
         quotes = self._resolve_quotes(pending)
         dids = self.resolve_handles(mention_handles(thread, start))
         cards = self._fetch_cards(thread, pending)
+        self._check_video_limits(pending)
         embeds = {
             post.index: self._embed(post, cards.get(post.index), quotes.get(post.index))
             for post in pending
@@ -566,7 +599,7 @@ class BlueskyPublisher:
             "com.atproto.repo.uploadBlob",
             content=data,
             content_type=mime,
-            what=f"uploading {'a video' if kind == 'video' else 'an image'}"
+            what=f"uploading {_BLOB_KINDS.get(kind, 'an image')}"
             + (f" of post {post}" if post else ""),
             post=post,
         )
@@ -699,15 +732,66 @@ class BlueskyPublisher:
 
     def _upload_video(self, post: PlannedPost, video: Any) -> dict[str, Any]:
         try:
-            # The file as it is, refused when over Bluesky's limits (video_upload.py).
+            # The file as it is, refused when over Bluesky's limits (video_upload.py);
+            # its captions files read and checked before anything is uploaded.
             prepared = prepare_video(video.path, video.written_path, BLUESKY_LIMITS, "Bluesky")
-        except VideoWontGo as exc:
+            captions = [
+                (
+                    caption.lang,
+                    read_captions_file(
+                        caption.path, caption.written_path, BLUESKY_CAPTION_LIMITS, "Bluesky"
+                    ),
+                )
+                for caption in post.captions
+            ]
+        except (VideoWontGo, CaptionsWontGo) as exc:
             raise PermanentError(
                 f"post {post.index}: {exc.reason}", platform=PLATFORM, post=post.index
             ) from None
         info = prepared.info
-        blob = self.upload_blob(prepared.data, info.mime, post=post.index, kind="video")
-        return video_embed(blob, video.alt, info.width, info.height)
+        blob = self._upload_video_bytes(prepared.data, info.mime, video.written_path, post)
+        # Captions go to the PDS directly as text/vtt blobs (the lexicon's accept).
+        entries = [
+            caption_entry(
+                lang,
+                self.upload_blob(
+                    data, BLUESKY_CAPTION_LIMITS.mime, post=post.index, kind="captions"
+                ),
+            )
+            for lang, data in captions
+        ]
+        return video_embed(blob, video.alt, info.width, info.height, captions=entries)
+
+    def _upload_video_bytes(
+        self, data: bytes, mime: str, name: str, post: PlannedPost
+    ) -> dict[str, Any]:
+        """The blob of a video: through the video service when the account uses one (it
+        processes the video and puts the result on the PDS), else uploaded directly."""
+        if self._videos is not None:
+            return self._videos.upload(data, mime, name, post=post.index)
+        return self.upload_blob(data, mime, post=post.index, kind="video")
+
+    def _check_video_limits(self, posts: Sequence[PlannedPost]) -> None:
+        """Before anything is uploaded or written: the video service's daily limits
+        must allow every video of `posts` (the size of a GIF sent as a video is counted
+        as the GIF's: the MP4 is made later)."""
+        if self._videos is None:
+            return
+        sized = [
+            (post.index, _file_size(post.images[0].path))
+            for post in posts
+            if post.images
+            and (
+                is_video(post.images[0].path)
+                or goes_as_video(
+                    post.images[0].path,
+                    alone=len(post.images) == 1,
+                    max_seconds=BLUESKY_LIMITS.max_video_seconds,
+                )
+            )
+        ]
+        if sized:
+            self._videos.check_limits([size for _, size in sized], sized[0][0])
 
     def _upload_gif_video(self, post: PlannedPost, image: Any) -> dict[str, Any]:
         try:
@@ -719,7 +803,7 @@ class BlueskyPublisher:
                 platform=PLATFORM,
                 post=post.index,
             ) from None
-        blob = self.upload_blob(data, info.mime, post=post.index, kind="video")
+        blob = self._upload_video_bytes(data, info.mime, image.written_path, post)
         embed = video_embed(blob, image.alt, info.width, info.height)
         embed["presentation"] = GIF_PRESENTATION
         return embed

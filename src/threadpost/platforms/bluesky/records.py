@@ -378,7 +378,7 @@ def draft_records(
         ):
             embed = placeholder_gif_video_embed(post.images[0].path, post.images[0].alt)
         elif post.images and is_video(post.images[0].path):
-            embed = placeholder_video_embed(post.images[0].path, post.images[0].alt)
+            embed = placeholder_video_embed(post.images[0].path, post.images[0].alt, post.captions)
         elif post.images:
             embed = images_embed(
                 [_placeholder_image(image.path, image.alt) for image in post.images]

@@ -12,6 +12,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from threadpost.captions import CaptionLimits
+from threadpost.platforms.bluesky.captions import BLUESKY_CAPTION_LIMITS
 from threadpost.platforms.bluesky.gif_video import goes_as_video
 from threadpost.platforms.bluesky.labels import SELF_LABELS, SENSITIVE_MEDIA_LABEL
 from threadpost.platforms.bluesky.quotes import quoted_post
@@ -83,6 +85,7 @@ class BlueskyRules:
     # The app shows image blobs through the CDN as JPEG (feed_fullsize/…@jpeg): an
     # animated GIF or WebP attached as an image shows its first frame only.
     plays_animated_images = False
+    captions: CaptionLimits | None = BLUESKY_CAPTION_LIMITS
     payload_kind = "app.bsky.feed.post records"
     preview_style = "bright_blue"
 

@@ -185,7 +185,10 @@ class XrpcTransport:
         def exchange() -> _Answer:
             http = self._session()
             if procedure:
-                response = http.post(url, content=payload, headers=headers)
+                # A procedure may take query parameters too (the video service's
+                # uploadVideo: `did` and `name` beside the bytes).
+                query = dict(params) if params else None
+                response = http.post(url, content=payload, headers=headers, params=query)
             else:
                 response = http.get(url, params=dict(params or {}), headers=headers)
             return _Answer(response.status_code, response.headers, response.content)

@@ -23,6 +23,7 @@ from threadpost.values import PlatformLimits, PlatformName, Problem, Severity
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from threadpost.captions import CaptionLimits
     from threadpost.draft import DraftPost, FrontMatter
     from threadpost.thread import PlannedPost, Thread
 
@@ -66,6 +67,8 @@ class MastodonRules:
     max_alt_length: int | None = MASTODON_MAX_ALT
     # An animated GIF becomes a "gifv" attachment: a looping silent video.
     plays_animated_images = True
+    # Mastodon's media API has no captions (subtitles) field: a video goes without them.
+    captions: CaptionLimits | None = None
     payload_kind = "POST /api/v1/statuses parameters"
     preview_style = "magenta"
 
