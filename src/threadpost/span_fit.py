@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
-from functools import partial
 from itertools import accumulate, repeat
 from operator import add, le, sub
 
@@ -27,10 +26,6 @@ from threadpost.text.count import short_url, utf8_length
 from threadpost.text.split import Prefixes
 from threadpost.values import PlatformLimits
 
-# Characters over one UTF-8 byte, in runs of one width (2, 3 or 4 bytes each).
-_WIDE = re.compile("[\u0080-\u07ff]+|[\u0800-\uffff]+|[\U00010000-\U0010ffff]+")
-#: Bytes beyond one of a character: [above U+FFFF][above U+07FF].
-_EXTRA_BYTES = ((1, 2), (3, 3))
 #: Where a cluster of several code points may be: an ASCII cluster is one code point, but
 #: for CR LF.
 _NOT_PLAIN = re.compile("[^\x00-\x7f]+|\r\n")
@@ -57,17 +52,48 @@ def pairwise_deltas(prefix: list[int]) -> list[int]:
 
 
 def _sizes(offsets: list[int], events: list[tuple[int, int, int]]) -> tuple[list[int], list[int]]:
-    """(count, bytes) before each offset: the offset plus the deltas of the events at a
-    position below it."""
-    events.sort()
-    positions = [event[0] for event in events]
-    counts = [0, *accumulate(event[1] for event in events)]
-    sizes = [0, *accumulate(event[2] for event in events)]
-    found = list(map(partial(bisect_left, positions), offsets))
+    """(count, bytes) before each offset (sorted): the offset plus the deltas of the events at
+    a position below it."""
+    # An event at position p adds to every offset above p: a step at the first of them, and
+    # one running sum over the offsets (few events, many offsets).
+    count_steps = [0] * (len(offsets) + 1)
+    byte_steps = [0] * (len(offsets) + 1)
+    for position, count, size in events:
+        first_above = bisect_right(offsets, position)
+        count_steps[first_above] += count
+        byte_steps[first_above] += size
     return (
-        list(map(add, offsets, map(counts.__getitem__, found))),
-        list(map(add, offsets, map(sizes.__getitem__, found))),
+        list(map(add, offsets, accumulate(count_steps))),
+        list(map(add, offsets, accumulate(byte_steps))),
     )
+
+
+# Characters over one UTF-8 byte, in runs of one width (2, 3 or 4 bytes each).
+_WIDE = re.compile("[\u0080-\u07ff]+|[\u0800-\uffff]+|[\U00010000-\U0010ffff]+")
+
+
+def wide_byte_events(text: str, *offset_lists: list[int]) -> list[tuple[int, int, int]]:
+    """Events (position, 0, extra bytes) for `_sizes`: with them, the bytes before each offset
+    of the (sorted) `offset_lists` are its UTF-8 prefix. One event per run of characters of
+    one width at its last character, unless an offset falls inside the run (CJK breaks): then
+    one per character of the run."""
+    events: list[tuple[int, int, int]] = []
+    for first, end in map(re.Match.span, _WIDE.finditer(text)):
+        char = text[first]
+        width = 1 if char < "\u0800" else 2 if char <= "\uffff" else 3
+        if end - first == 1:  # most runs (an accented letter): no offset inside
+            events.append((first, 0, width))
+        elif any(_holds_one(offsets, first, end) for offsets in offset_lists):
+            events.extend((at, 0, width) for at in range(first, end))
+        else:
+            events.append((end - 1, 0, width * (end - first)))
+    return events
+
+
+def _holds_one(offsets: list[int], first: int, end: int) -> bool:
+    """Whether an offset lies strictly between `first` and `end`."""
+    above = bisect_right(offsets, first)
+    return above < len(offsets) and offsets[above] < end
 
 
 class SpanCounter:
@@ -97,9 +123,15 @@ class SpanCounter:
         fixes: list[int] = []
         #: Offsets inside a cluster (not starting one), sorted.
         self.inside: list[int] = []
+        # Counted once per distinct cluster and entity text (a text repeats its emoji, links
+        # and tags; counting is pure).
+        counted: dict[str, int] = {}
         for head, tail in _long_clusters(text, cluster_starts):
             self.inside.extend(range(head + 1, tail))
-            delta = rules.countable_length(f"x{text[head:tail]}x", limits) - marker - 1
+            between = f"x{text[head:tail]}x"
+            if between not in counted:
+                counted[between] = rules.countable_length(between, limits)
+            delta = counted[between] - marker - 1
             if delta:
                 fix_at.append(head)
                 fixes.append(delta)
@@ -111,13 +143,13 @@ class SpanCounter:
         # What each entity adds to the count and the bytes beyond its own clusters and bytes.
         extra_count: list[int] = []
         extra_bytes: list[int] = []
+        around = rules.countable_length("x  x", limits)
         for entity in entities:
             shown = short_url(entity.text) if shorten and entity.kind == "link" else entity.text
-            extra_count.append(
-                rules.countable_length(f"x {shown} x", limits)
-                - rules.countable_length("x  x", limits)
-                - self.clusters(entity.start, entity.end)
-            )
+            between = f"x {shown} x"
+            if between not in counted:
+                counted[between] = rules.countable_length(between, limits)
+            extra_count.append(counted[between] - around - self.clusters(entity.start, entity.end))
             extra_bytes.append(utf8_length(shown) - utf8_length(entity.text))
         self.count_before = [0, *accumulate(extra_count)]
         self.bytes_before = [0, *accumulate(extra_bytes)]
@@ -150,13 +182,12 @@ class SpanCounter:
         # The sizes before offset o are o plus what every event at a position below o adds
         # (a code point inside a cluster: one less; a fix of a cluster's count; an entity's
         # extra once it has ended, or for a start, once it has begun; the extra bytes of a
-        # character over one byte). Events are few: one bisection per offset sums them.
+        # character over one byte, by runs). Events are few: one step each, one running sum.
         common: list[tuple[int, int, int]] = [(at, -1, 0) for at in self.inside]
         common += zip(self.fix_at, pairwise_deltas(self.fix_before), repeat(0))
-        if self.limits.max_bytes is not None:
-            for run in _WIDE.finditer(self.text):
-                width = _EXTRA_BYTES[run.group()[0] > "\uffff"][run.group()[0] > "\u07ff"]
-                common += ((at, 0, width) for at in range(*run.span()))
+        capped = self.limits.max_bytes is not None
+        if capped:
+            common += wide_byte_events(self.text, ends, starts)
         count_extra = pairwise_deltas(self.count_before)
         bytes_extra = pairwise_deltas(self.bytes_before)
         at_end = _sizes(
@@ -168,7 +199,7 @@ class SpanCounter:
             starts, common + list(zip(entity_starts, count_extra, bytes_extra, strict=True))
         )
         sums = [at_end[0], at_start[0]]
-        if self.limits.max_bytes is not None:
+        if capped:
             sums += [at_end[1], at_start[1]]
         if not all(all(map(le, values, values[1:])) for values in sums):
             return None

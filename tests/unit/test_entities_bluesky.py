@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from entities_support import check_entities
+from threadpost.text import entities as entities_module
 from threadpost.text.entities import bluesky_entities, protected_spans
 from threadpost.text.tlds import punctuation_class
 
@@ -109,3 +110,57 @@ def test_reference_examples() -> None:
     long_tag = "t" + "e\u0301" * 63  # 64 graphemes, 127 UTF-16 units
     assert kinds("#" + long_tag) == [("tag", "#" + long_tag, long_tag)]
     assert kinds("#" + long_tag + "x") == []
+
+
+# The reference client's patterns as it writes them (`(?:^|(?<=[\s(]))` first): the ones in
+# threadpost.text.entities start with their sigil instead, to be searched faster, and must
+# find exactly the same matches.
+_WS = entities_module._JS_WS
+REFERENCE_FORMS = {
+    "mention": re.compile(rf"(?:^|(?<=[{_WS}(]))@([a-zA-Z0-9.-]+)\b", re.ASCII),
+    "tag": re.compile(rf"(?:^|(?<=[{_WS}]))[#＃]([^{entities_module._TAG_BREAKERS}]*)"),
+    "cashtag": re.compile(
+        rf"(?:^|(?<=[{_WS}(]))\$([A-Za-z][A-Za-z0-9]{{0,4}})(?=[{_WS}]|$|[.,;:!?)\"'\u2019])"
+    ),
+}
+REFERENCE_LINK = re.compile(
+    rf"(?:^|(?<=[{_WS}(]))"
+    rf"(?:https?://[^{_WS}]+|(?P<domain>[a-z][a-z0-9]*(?:\.[a-z0-9]+)+)[^{_WS}]*)",
+    re.ASCII | re.IGNORECASE | re.MULTILINE,
+)
+SIGIL_PIECES = [
+    *["a", "Z", "7", ".", "-", "(", ")", "@", "#", "＃", "$", "AAPL", "x.com", "é", "日"],
+    *["http://", "https://", "HTTP://", "a.b", "bsky.social", ",", "!", "'", "\u2019"],
+    *[" ", "\n", "\t", "\u00a0", "\u3000", "\ufeff", "\u0085", "\x1c", "\u200b", "\u00ad"],
+]
+SIGIL_TEXT = st.lists(st.sampled_from(SIGIL_PIECES), max_size=25).map("".join)
+
+
+def assert_reference_matches(text: str) -> None:
+    ours = {
+        "mention": entities_module._BSKY_MENTION,
+        "tag": entities_module._BSKY_TAG,
+        "cashtag": entities_module._BSKY_CASHTAG,
+    }
+    for kind, reference in REFERENCE_FORMS.items():
+        expected = [(m.span(), m.groups()) for m in reference.finditer(text)]
+        assert [(m.span(), m.groups()) for m in ours[kind].finditer(text)] == expected, kind
+    links = [(m.span("link"), m.group("domain")) for m in entities_module._bluesky_links(text)]
+    assert links == [(m.span(), m.group("domain")) for m in REFERENCE_LINK.finditer(text)]
+
+
+@given(SIGIL_TEXT)
+def test_sigil_first_patterns_match_the_reference_forms(text: str) -> None:
+    assert_reference_matches(text)
+
+
+def test_sigil_first_patterns_examples() -> None:
+    for text in ["@a.test @b.test", "(@a.test) x@b.test", "#a#b ＃c", "$AAPL ($MSFT) x$IBM"]:
+        assert_reference_matches(text)
+    text = "https://a.com (b.org) x.com,c.net\nd.io"
+    assert [m.group("link") for m in entities_module._bluesky_links(text)] == [
+        "https://a.com",
+        "b.org)",
+        "x.com,c.net",
+        "d.io",
+    ]

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from entities_support import check_entities
+from threadpost.text import entities as entities_module
 from threadpost.text.count import mastodon_countable_text, mastodon_length
 from threadpost.text.entities import mastodon_entities, protected_spans
 from threadpost.text.tlds import ruby_word_class
@@ -131,3 +132,15 @@ def test_mastodon_url_rules_examples() -> None:
     assert mastodon_countable_text("https://t.co/abc?amp=1") == "x" * 23 + "?amp=1"
     assert mastodon_countable_text("https://🦄.example.com") == "https://🦄.example.com"
     assert mastodon_length("  \n hello") == 5
+
+
+def test_remembered_detections_are_the_same_and_each_call_gets_its_own_list() -> None:
+    text = "see https://example.org/a and @alice@example.social now"
+    first = entities_module._mastodon_urls(text)
+    assert first == [(4, 25, "link", "https://example.org/a")]
+    first.append((0, 1, "link", "x"))  # a caller adding to its list changes no later answer
+    assert entities_module._mastodon_urls(text) == [(4, 25, "link", "https://example.org/a")]
+    mentions = entities_module._mastodon_mentions(text)
+    mentions.clear()
+    assert [m[3] for m in entities_module._mastodon_mentions(text)] == ["alice@example.social"]
+    assert mastodon_entities(text) == mastodon_entities(text[:-4] + " now")

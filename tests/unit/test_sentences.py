@@ -257,3 +257,42 @@ def test_plain_gaps_are_classified_as_classify_break_would() -> None:
             if b.end != b.next_start
         ]
         assert found == expected, text
+
+
+def test_breakable_class_is_whitespace_but_the_non_breaking_spaces() -> None:
+    # `_BREAKABLE` is a class (fast to search for); it must mean what the look-ahead form
+    # "any \s but U+00A0, U+2007 and U+202F" means, for every code point.
+    reference = re.compile(r"(?:(?![\u00a0\u2007\u202f])\s)")
+    breakable = re.compile(sentences_module._BREAKABLE)
+    differ = [
+        hex(code)
+        for code in range(0x110000)
+        if bool(breakable.fullmatch(chr(code))) != bool(reference.fullmatch(chr(code)))
+    ]
+    assert differ == []
+    assert breakable.fullmatch(" ") and breakable.fullmatch("\u3000")
+    assert not breakable.fullmatch("\u00a0") and not breakable.fullmatch("x")
+
+
+def test_plain_gaps_between_any_whitespace_are_classified_as_classify_break_would() -> None:
+    # Also after clause marks and terminators, which break_opportunities ranks itself.
+    rng = random.Random(12)
+    pieces = ["a", "Z", "7", "é", "É", "_", ".", "«", "»", "あ", "x.", "\u0301", "M.", "etc."]
+    pieces += [",", ";", ":", "!", "?", "…", "‽", "、", "，", "。", "？", "｡", "—", "%", ")"]
+    pieces += [" ", "\t", "\n", "\u00a0", "\u2007", "\u202f", "\u3000", "\x85", "\x1c", "\u2028"]
+    for _ in range(6000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12)))
+        expected = []
+        for match in re.finditer(r"(?:(?![\u00a0\u2007\u202f])\s)+", text):
+            start, end = match.span()
+            if start == 0 or end == len(text):
+                continue
+            kind = classify_break(text, start, end)
+            if kind is not None:
+                expected.append((start, end, kind))
+        found = [
+            (b.end, b.next_start, b.kind)
+            for b in break_opportunities(text)
+            if b.end != b.next_start
+        ]
+        assert found == expected, repr(text)

@@ -11,7 +11,7 @@ import pytest
 from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS, BLUESKY_RULES
 from threadpost.platforms.mastodon.rules import MASTODON_DEFAULT_LIMITS, MASTODON_RULES
 from threadpost.platforms.rules import NetworkRules
-from threadpost.span_fit import SpanCounter
+from threadpost.span_fit import SpanCounter, _sizes, wide_byte_events
 from threadpost.text.count import shorten_links_for_display
 from threadpost.text.entities import protected_spans
 from threadpost.text.graphemes import grapheme_boundaries
@@ -153,3 +153,19 @@ def test_prefix_sizes_answer_as_fits_with() -> None:
             and sizes.bytes_at_end[v] - sizes.bytes_at_start[u + 1] <= most_bytes
         )
         assert by_sizes == span_fits(starts[u + 1], ends[v], index)
+
+
+def test_wide_byte_events_sum_to_the_utf8_bytes_before_each_offset() -> None:
+    rng = random.Random(5)
+    pieces = ["a", " ", "é", "ßü", "日本", "🦋🦋", "e\u0301", "\ud800", "\n"]
+    for _ in range(500):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 20)))
+        ends = sorted(rng.sample(range(len(text) + 1), rng.randint(1, len(text) + 1)))
+        starts = sorted(rng.sample(range(len(text) + 1), rng.randint(1, len(text) + 1)))
+        events = wide_byte_events(text, ends, starts)
+        for offsets in (ends, starts):
+            expected = [len(text[:o].encode("utf-8", "surrogatepass")) for o in offsets]
+            assert _sizes(offsets, list(events))[1] == expected, (text, offsets)
+    # One event per run unless an offset falls inside it.
+    assert wide_byte_events("a日本語 é", [0, 5], [6]) == [(3, 0, 6), (5, 0, 1)]
+    assert wide_byte_events("日本語", [2], [0]) == [(0, 0, 2), (1, 0, 2), (2, 0, 2)]

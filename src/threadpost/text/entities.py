@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import re
 import stringprep
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, lru_cache, wraps
 from typing import Literal
 
 from threadpost.text.graphemes import grapheme_count
@@ -104,15 +104,23 @@ _JS_WS = "\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufe
 # Invisible characters that end a Bluesky tag (the reference TAG_REGEX excludes them).
 _TAG_BREAKERS = _JS_WS + "\u00ad\u2060\u200a\u200b\u200c\u200d\u20e2"
 
-_BSKY_MENTION = re.compile(rf"(?:^|(?<=[{_JS_WS}(]))@([a-zA-Z0-9.-]+)\b", re.ASCII)
-_BSKY_LINK = re.compile(
-    rf"(?:^|(?<=[{_JS_WS}(]))"
-    rf"(?:https?://[^{_JS_WS}]+|(?P<domain>[a-z][a-z0-9]*(?:\.[a-z0-9]+)+)[^{_JS_WS}]*)",
-    re.ASCII | re.IGNORECASE | re.MULTILINE,
+# The reference patterns start with `(?:^|(?<=[\s(]))`: at the text's start or after a space
+# (or "("). Written that way `re` tries them at every character of the text; each is written
+# here starting with its sigil instead, the look-behind checking the character before the
+# sigil (`(?<![^\s(]@)`: none, or a space or "("), so `re` jumps from sigil to sigil. Same
+# matches (tests/unit/test_entities_bluesky.py compares them with the reference form).
+_BSKY_MENTION = re.compile(rf"@(?<![^{_JS_WS}(]@)([a-zA-Z0-9.-]+)\b", re.ASCII)
+_BSKY_LINK_BODY = (
+    rf"(?P<link>https?://[^{_JS_WS}]+|(?P<domain>[a-z][a-z0-9]*(?:\.[a-z0-9]+)+)[^{_JS_WS}]*)"
 )
-_BSKY_TAG = re.compile(rf"(?:^|(?<=[{_JS_WS}]))[#＃]([^{_TAG_BREAKERS}]*)")
+# A link has no sigil: a link at the text's start, then the space (or "(") before a link and
+# the link. A link runs to the next space or the text's end, so the space a later link needs
+# is never inside the link before it: the same matches as the reference form.
+_BSKY_LINK_HEAD = re.compile(_BSKY_LINK_BODY, re.ASCII | re.IGNORECASE)
+_BSKY_LINK_AFTER = re.compile(rf"[{_JS_WS}(]{_BSKY_LINK_BODY}", re.ASCII | re.IGNORECASE)
+_BSKY_TAG = re.compile(rf"[#＃](?<![^{_JS_WS}][#＃])([^{_TAG_BREAKERS}]*)")
 _BSKY_CASHTAG = re.compile(
-    rf"(?:^|(?<=[{_JS_WS}(]))\$([A-Za-z][A-Za-z0-9]{{0,4}})"
+    rf"\$(?<![^{_JS_WS}(]\$)([A-Za-z][A-Za-z0-9]{{0,4}})"
     rf"(?=[{_JS_WS}]|$|[.,;:!?)\"'\u2019])"
 )
 _LINK_TRAILING = frozenset(".,;:!?")
@@ -137,6 +145,15 @@ def _is_punct(ch: str) -> bool:
     return _punct().match(ch) is not None
 
 
+def _bluesky_links(text: str) -> list[re.Match[str]]:
+    """The reference LINK_REGEX's matches, in order; the link itself is each match's group
+    `link` (see `_BSKY_LINK_AFTER`)."""
+    head = _BSKY_LINK_HEAD.match(text)
+    found = [head] if head is not None else []
+    found.extend(_BSKY_LINK_AFTER.finditer(text, head.end() if head is not None else 0))
+    return found
+
+
 def _bluesky_raw(text: str) -> list[_Raw]:
     raw: list[_Raw] = []
     if "@" in text:
@@ -145,9 +162,9 @@ def _bluesky_raw(text: str) -> list[_Raw]:
             if _npm_domain(handle) or handle.endswith(".test"):
                 raw.append((m.start(), m.end(), "mention", handle))
     if "." in text or "://" in text:  # a scheme needs no dot: http://localhost:3000/x
-        for m in _BSKY_LINK.finditer(text):
-            uri = m.group(0)
-            start, end = m.start(), m.end()
+        for m in _bluesky_links(text):
+            uri = m.group("link")
+            start, end = m.span("link")
             if not uri.startswith("http"):
                 domain = m.group("domain")
                 if not domain or not _npm_domain(domain):
@@ -353,6 +370,25 @@ def _valid_url_length(url_length: int, domain: str) -> bool:
     return growth is not None and url_length + growth <= MAX_URL_LENGTH
 
 
+#: Texts whose Mastodon URLs and mentions are remembered: a planner counts each post's text
+#: three or four times (the chunk checked, its entities, its length, whether it fits), and a
+#: thread of a long essay has thousands of posts.
+_TEXTS_REMEMBERED = 4096
+
+
+def _remembered(find: Callable[[str], list[_Raw]]) -> Callable[[str], list[_Raw]]:
+    """`find` with its answers remembered for the last `_TEXTS_REMEMBERED` texts (each call
+    gets a list of its own: callers add to them)."""
+    cached = lru_cache(maxsize=_TEXTS_REMEMBERED)(lambda text: tuple(find(text)))
+
+    @wraps(find)
+    def remembered(text: str) -> list[_Raw]:
+        return list(cached(text))
+
+    return remembered
+
+
+@_remembered
 def _mastodon_urls(text: str) -> list[_Raw]:
     """URLs with a scheme (`URL_SCHEMES`), as Mastodon's twitter-text extracts them.
 
@@ -530,6 +566,7 @@ _END_MENTION = re.compile(f"[@＠{_TT_LATIN_ACCENTS}]|://")
 _TRAILING_HTTP = re.compile(r"(.+?)(https?)\Z", re.DOTALL)
 
 
+@_remembered
 def _mastodon_mentions(text: str) -> list[_Raw]:
     if "@" not in text:
         return []

@@ -61,15 +61,24 @@ class Break(NamedTuple):
     kind: BreakKind
 
 
-# Whitespace that may be dropped at a break: \s minus the non-breaking spaces.
-_BREAKABLE: Final = r"(?:(?![\u00a0\u2007\u202f])\s)"
+# Whitespace that may be dropped at a break: \s minus the non-breaking spaces. A class, not a
+# look-ahead before each \s: a pattern whose branches start with a class lets `re` skip in C
+# to the next place one can match, instead of trying the pattern at every character.
+_BREAKABLE: Final = r"[^\S\u00a0\u2007\u202f]"
 _BREAKABLE_RUN: Final = re.compile(_BREAKABLE + "+")
 #: The same runs, but a lone space or tab between two letters or digits, by far the most
 #: common run, is matched without a group: nothing before it ends a sentence or a clause and
 #: nothing after it forbids a break, so it is a WORD break without looking further (none of
-#: the marks below is a letter or a digit: tests/unit/test_sentences.py checks it).
+#: the marks below is a letter or a digit: tests/unit/test_sentences.py checks it). The
+#: letter before is looked for behind the space, not ahead of it, for the reason above.
+#: Two more kinds of lone space or tab before a letter or digit are told apart without
+#: `classify_break`: after a clause mark (group 1, a CLAUSE break) and after a terminator
+#: other than "." (group 2, a SENTENCE break unless the letter is lower case, then a WORD
+#: break); no abbreviation ends in those marks. Group 3 is any other run.
 _RUN_OR_PLAIN_GAP: Final = re.compile(
-    r"(?<=[^\W_])[ \t](?=[^\W_])|(" + _BREAKABLE_RUN.pattern + ")"
+    r"[ \t](?=[^\W_])"
+    r"(?:(?<=[^\W_][ \t])|(?<=[,;:、，；：､][ \t])()|(?<=[?!…‽。！？｡][ \t])())"
+    r"|(" + _BREAKABLE_RUN.pattern + ")"
 )
 
 #: Never break right after these (the opening guillemet stays with its word).
@@ -148,11 +157,18 @@ def break_opportunities(text: str, first: int = 0, last: int | None = None) -> l
     length = len(text)
     if last is None:
         last = length
-    word = BreakKind.WORD
+    word, clause, sentence = BreakKind.WORD, BreakKind.CLAUSE, BreakKind.SENTENCE
     for match in _RUN_OR_PLAIN_GAP.finditer(text, first, last):
         start, end = match.span()
-        if match.lastindex is None:  # a plain gap between two letters or digits
+        group = match.lastindex
+        if group is None:  # a plain gap between two letters or digits
             breaks.append(Break(start, end, word))
+            continue
+        if group == 1:  # after a clause mark
+            breaks.append(Break(start, end, clause))
+            continue
+        if group == 2:  # after "?", "!"...: a sentence ends unless a lower-case word follows
+            breaks.append(Break(start, end, word if text[end].islower() else sentence))
             continue
         if start == 0 or end == length:
             continue

@@ -51,6 +51,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from operator import eq, itemgetter
 from typing import Final, Protocol
 
 from threadpost.text.sentences import Break, BreakKind, break_opportunities, paragraph_breaks
@@ -212,11 +213,7 @@ def allowed_breaks_inside(
         if needs_inner(start, end):
             inner = break_opportunities(text, start, end)
             spans = [(a + start, b + start) for a, b in protected_of(text[start:end])]
-            found.extend(
-                _allowed_breaks(
-                    text, inner, spans, cluster_starts, bisect_left(cluster_starts, start)
-                )
-            )
+            found.extend(_allowed_breaks(text, inner, spans, cluster_starts))
         if brk is not None:
             found.append(brk)
             start = brk.next_start
@@ -261,10 +258,10 @@ class _Packer:
 
     def use_measure(self, measure: SpanMeasure) -> None:
         """Answer from prefix sizes (when `measure` has them for these breaks)."""
-        ends = [brk.end for brk in self.breaks]
+        ends = list(map(itemgetter(0), self.breaks))  # Break.end, read in C
         ends.append(len(self.text))
         starts = [0]
-        starts.extend(brk.next_start for brk in self.breaks)
+        starts.extend(map(itemgetter(1), self.breaks))  # Break.next_start
         self.sizes = measure.prefixes(ends, starts)
         self.budget = measure.budget
 
@@ -732,43 +729,104 @@ def _allowed_breaks(
     breaks: list[Break],
     protected: Sequence[tuple[int, int]],
     cluster_starts: Sequence[int] | None,
-    cluster_index: int = 0,
 ) -> list[Break]:
     """Drop breaks inside protected spans; keep both ends of a break on cluster boundaries.
-    `cluster_index`: a cluster start at or before the first break (the walk's start)."""
+
+    Most breaks are a space between two characters below U+0300, outside any span: they pass
+    as they are. Only the others (`_suspect_breaks`) are looked at one by one."""
     spans = merge_spans(protected)
+    suspects = _suspect_breaks(text, breaks, spans, cluster_starts)
+    if not suspects:
+        return list(breaks)
+    span_ends = [end for _, end in spans]
     allowed: list[Break] = []
-    span_index = 0
-    # Breaks come in order: walk the cluster starts along with them.
-    clusters = len(cluster_starts) if cluster_starts is not None else 0
-    for brk in breaks:
-        end, next_start = brk.end, brk.next_start
-        if end == next_start:
-            # A break between two CJK characters drops nothing: it must fall between clusters.
-            if cluster_starts is not None:
-                while cluster_index < clusters and cluster_starts[cluster_index] < end:
-                    cluster_index += 1
-                if cluster_index == clusters or cluster_starts[cluster_index] != end:
-                    continue
-        # Below U+0300 nothing extends a cluster, below U+0600 nothing prepends to one.
-        elif cluster_starts is not None and (
-            ord(text[next_start]) >= 0x300 or ord(text[end - 1]) >= 0x600
-        ):
-            # A space can carry combining marks (" \u0301"): keep it with them.
-            while next_start > end and not _is_cluster_start(cluster_starts, next_start):
-                next_start -= 1
-            while end < next_start and not _is_cluster_start(cluster_starts, end):
-                end += 1
-            if end >= next_start:
-                continue
-        while span_index < len(spans) and spans[span_index][1] <= end:
-            span_index += 1
-        if span_index < len(spans) and spans[span_index][0] < next_start:
-            continue  # the run touches a protected span (spans hold no whitespace, but be safe)
-        if (end, next_start) != (brk.end, brk.next_start):
-            brk = Break(end, next_start, brk.kind)
-        allowed.append(brk)
+    done = 0
+    for index in suspects:
+        allowed.extend(breaks[done:index])
+        done = index + 1
+        kept = _allowed_break(text, breaks[index], spans, span_ends, cluster_starts)
+        if kept is not None:
+            allowed.append(kept)
+    allowed.extend(breaks[done:])
     return allowed
+
+
+#: A character from which a cluster may extend or prepend across a run's edge (see
+#: `_allowed_break`).
+_WIDE_CHAR: Final = re.compile("[^\\x00-\\u02ff]")
+
+
+def _suspect_breaks(
+    text: str,
+    breaks: list[Break],
+    spans: list[tuple[int, int]],
+    cluster_starts: Sequence[int] | None,
+) -> list[int]:
+    """Indices (sorted) of the breaks `_allowed_break` may drop or move: those whose run meets
+    a protected span and, with cluster starts, those that drop nothing (CJK) or have a
+    character of U+0300 or above next to their run. Every other break is allowed as it is."""
+    if not breaks:
+        return []
+    ends = list(map(itemgetter(0), breaks))
+    next_starts = list(map(itemgetter(1), breaks))
+    found: set[int] = set()
+    for start, end in spans:
+        # The runs that overlap the span: their next start after its start, their end before
+        # its end.
+        found.update(range(bisect_right(next_starts, start), bisect_left(ends, end)))
+    if cluster_starts is not None:
+        if any(map(eq, ends, next_starts)):
+            pairs = enumerate(zip(ends, next_starts, strict=True))
+            found.update(i for i, (end, after) in pairs if end == after)
+        size = len(text)
+        # A run ends after the wide character, or the text after a run starts with it.
+        for match in _WIDE_CHAR.finditer(text, max(ends[0] - 1, 0), next_starts[-1] + 1):
+            at = match.start()
+            if at + 1 < size and text[at + 1].isspace():
+                _add_if_found(found, ends, at + 1)
+            if at > 0 and text[at - 1].isspace():
+                _add_if_found(found, next_starts, at)
+    return sorted(found)
+
+
+def _add_if_found(found: set[int], offsets: list[int], offset: int) -> None:
+    """Add the index of `offset` in the sorted `offsets`, if it is there."""
+    index = bisect_left(offsets, offset)
+    if index < len(offsets) and offsets[index] == offset:
+        found.add(index)
+
+
+def _allowed_break(
+    text: str,
+    brk: Break,
+    spans: list[tuple[int, int]],
+    span_ends: list[int],
+    cluster_starts: Sequence[int] | None,
+) -> Break | None:
+    """`brk` with both ends on cluster boundaries, or None when it cannot be or it touches a
+    protected span (`spans` merged, `span_ends` their ends)."""
+    end, next_start = brk.end, brk.next_start
+    if end == next_start:
+        # A break between two CJK characters drops nothing: it must fall between clusters.
+        if cluster_starts is not None and not _is_cluster_start(cluster_starts, end):
+            return None
+    # Below U+0300 nothing extends a cluster, below U+0600 nothing prepends to one.
+    elif cluster_starts is not None and (
+        ord(text[next_start]) >= 0x300 or ord(text[end - 1]) >= 0x600
+    ):
+        # A space can carry combining marks (" \u0301"): keep it with them.
+        while next_start > end and not _is_cluster_start(cluster_starts, next_start):
+            next_start -= 1
+        while end < next_start and not _is_cluster_start(cluster_starts, end):
+            end += 1
+        if end >= next_start:
+            return None
+    span_index = bisect_right(span_ends, end)
+    if span_index < len(spans) and spans[span_index][0] < next_start:
+        return None  # the run touches a protected span (spans hold no whitespace, but be safe)
+    if (end, next_start) != (brk.end, brk.next_start):
+        return Break(end, next_start, brk.kind)
+    return brk
 
 
 def merge_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
