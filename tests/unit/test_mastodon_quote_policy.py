@@ -12,7 +12,7 @@ from threadpost.draft import Draft, parse_draft
 from threadpost.errors import DraftError
 from threadpost.plan import plan_thread
 from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
-from threadpost.platforms.mastodon.quotes import policy_problems
+from threadpost.platforms.mastodon.quotes import policy_problems, quote_denied, quote_permission
 from threadpost.platforms.mastodon.rules import MASTODON_DEFAULT_LIMITS
 from threadpost.platforms.mastodon.statuses import draft_statuses
 from threadpost.store import thread_from_json, thread_to_json
@@ -73,3 +73,18 @@ def test_private_visibility_forces_nobody_which_is_said_unless_asked_for() -> No
     # Only the replies private: still said (those statuses are forced).
     front = 'reply_visibility = "private"\nmastodon_quotes = "followers"\n'
     assert _problems(front, QUOTING) == [("quote-policy-forced", 4)]
+
+
+def test_current_user_is_read_and_anything_else_is_unknown() -> None:
+    def status(current: object) -> dict[str, object]:
+        return {"quote_approval": {"automatic": [], "manual": [], "current_user": current}}
+
+    assert [quote_permission(status(v)) for v in ("automatic", "manual", "denied")] == [
+        "automatic",
+        "manual",
+        "denied",
+    ]
+    assert quote_permission(status("someday_new")) == "unknown"
+    assert quote_permission({}) == "unknown"  # an instance before 4.5
+    assert quote_permission({"quote_approval": None}) == "unknown"
+    assert quote_denied(status("denied")) and not quote_denied(status("manual"))
