@@ -144,3 +144,19 @@ def test_preview_and_dry_run_show_the_policy(
     assert mastodon["quote_policy"] == "followers"
     assert [p["quote_approval_policy"] for p in mastodon["payloads"]] == ["followers"] * 2
     assert mastodon_server.published() == []  # a dry run sends nothing
+
+
+def test_a_quote_needing_manual_approval_is_published_pending_with_a_warning(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    mastodon_server.set_config(api_version=7)
+    address = _status_by(mastodon_server, "erin", "public")
+    (original,) = mastodon_server.published("erin")
+    mastodon_server.manual_quotes.add(original.id)
+    draft = _draft(isolated_env, f"About this:\n> quote {address}\n")
+    published = run_cli("publish", "--yes", str(draft), env=_env(mastodon_server))
+    assert published.exit_code == 0, published.stderr
+    output = published.stdout + published.stderr
+    assert "pending until they approve" in output and address in output
+    (mine,) = mastodon_server.published(_own_username(mastodon_server))
+    assert mastodon_server.status_json(mine.id)["quote"]["state"] == "pending"

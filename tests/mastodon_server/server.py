@@ -325,6 +325,9 @@ class MastodonTestServer:
         #: Who follows whom: account username → its followers' usernames. Set by tests
         #: (no follow endpoint here); read by the `followers` quote policy.
         self.followers: dict[str, set[str]] = {}
+        #: Statuses whose author reviews every quote by hand (manual: ["public"]), as a
+        #: remote server's policy can say; a quote of one is created pending.
+        self.manual_quotes: set[str] = set()
         self.media: dict[str, StoredMedia] = {}
         self.accounts: dict[str, Account] = {}
         self._tokens: dict[str, str] = {}  # token → username
@@ -576,7 +579,11 @@ class MastodonTestServer:
         without a viewer."""
         if viewer is None:
             return "unknown"
-        if viewer == status.account or status.quote_policy == "public":
+        if viewer == status.account:
+            return "automatic"
+        if status.id in self.manual_quotes:
+            return "manual"
+        if status.quote_policy == "public":
             return "automatic"
         if status.quote_policy == "followers":
             followers = self.followers.get(status.account, set())
@@ -587,10 +594,11 @@ class MastodonTestServer:
         if self.config.api_version < QUOTES_API_VERSION:
             return {}
         automatic = [] if status.quote_policy == "nobody" else [status.quote_policy]
+        manual = ["public"] if status.id in self.manual_quotes else []
         return {
             "quote_approval": {
-                "automatic": automatic,
-                "manual": [],
+                "automatic": [] if manual else automatic,
+                "manual": manual,
                 "current_user": self.quote_permission(status, viewer),
             }
         }
@@ -638,7 +646,12 @@ class MastodonTestServer:
         quoted = self.statuses.get(status.quoted_status_id or "")
         if quoted is None:
             return {"quote": None}
-        state = "deleted" if quoted.deleted else "accepted"
+        if quoted.deleted:
+            state = "deleted"
+        elif quoted.id in self.manual_quotes and status.account != quoted.account:
+            state = "pending"  # until the quoted author approves (never, here)
+        else:
+            state = "accepted"
         if shallow:
             return {"quote": {"state": state, "quoted_status_id": quoted.id}}
         shown = None if quoted.deleted else self._status_json(quoted, shallow=True)

@@ -50,7 +50,7 @@ from threadpost.platforms.mastodon.known_account import (
     remember_account,
 )
 from threadpost.platforms.mastodon.polls import poll_param
-from threadpost.platforms.mastodon.quotes import quote_denied, quotes_natively
+from threadpost.platforms.mastodon.quotes import quote_denied, quote_permission, quotes_natively
 from threadpost.platforms.mastodon.statuses import draft_statuses, status_params
 from threadpost.values import PlatformLimits, PlatformName, PostKey, PostRef, Problem
 from threadpost.video_upload import VideoWontGo, prepare_video
@@ -577,6 +577,17 @@ class MastodonPublisher:
                     platform=PLATFORM,
                     post=post.index,
                     hint="link the post in the text instead of quoting it, or ask its author",
+                )
+            if quote_permission(statuses[0]) == "manual":
+                self.warnings.append(
+                    Problem(
+                        severity="warning",
+                        code="quote-pending",
+                        message=f"post {post.index} quotes {address}, whose author reviews "
+                        "quotes by hand: the quote stays pending until they approve it",
+                        platform=PLATFORM,
+                        post=post.index,
+                    )
                 )
             ids[post.index] = str(statuses[0]["id"])
         return ids
