@@ -12,6 +12,7 @@ from threadpost.draft import Draft, parse_draft
 from threadpost.errors import DraftError
 from threadpost.plan import plan_thread
 from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
+from threadpost.platforms.mastodon.edits import edit_fingerprint
 from threadpost.platforms.mastodon.quotes import policy_problems, quote_denied, quote_permission
 from threadpost.platforms.mastodon.rules import MASTODON_DEFAULT_LIMITS
 from threadpost.platforms.mastodon.statuses import draft_statuses
@@ -88,3 +89,10 @@ def test_current_user_is_read_and_anything_else_is_unknown() -> None:
     assert quote_permission({}) == "unknown"  # an instance before 4.5
     assert quote_permission({"quote_approval": None}) == "unknown"
     assert quote_denied(status("denied")) and not quote_denied(status("manual"))
+
+
+def test_the_policy_does_not_change_an_edit_fingerprint() -> None:
+    # A ledger written before mastodon_quotes existed must not see every post as edited.
+    plain = plan_thread(_draft("One."), MASTODON_DEFAULT_LIMITS)
+    policed = plan_thread(_draft('+++\nmastodon_quotes = "nobody"\n+++\nOne.'), MASTODON_DEFAULT_LIMITS)
+    assert edit_fingerprint(plain, plain.posts[0]) == edit_fingerprint(policed, policed.posts[0])
