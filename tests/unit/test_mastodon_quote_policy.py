@@ -94,5 +94,6 @@ def test_current_user_is_read_and_anything_else_is_unknown() -> None:
 def test_the_policy_does_not_change_an_edit_fingerprint() -> None:
     # A ledger written before mastodon_quotes existed must not see every post as edited.
     plain = plan_thread(_draft("One."), MASTODON_DEFAULT_LIMITS)
-    policed = plan_thread(_draft('+++\nmastodon_quotes = "nobody"\n+++\nOne.'), MASTODON_DEFAULT_LIMITS)
+    draft = _draft('+++\nmastodon_quotes = "nobody"\n+++\nOne.')
+    policed = plan_thread(draft, MASTODON_DEFAULT_LIMITS)
     assert edit_fingerprint(plain, plain.posts[0]) == edit_fingerprint(policed, policed.posts[0])
