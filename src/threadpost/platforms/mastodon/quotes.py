@@ -137,7 +137,7 @@ def policy_problems(thread: Thread, front: FrontMatter) -> list[Problem]:
                 "quote-policy-unsupported",
                 f'mastodon_quotes = "{policy}" is not supported by this instance (quote '
                 f"policies need Mastodon 4.5: api_versions.mastodon ≥ {QUOTES_API_VERSION}): "
-                "its statuses are sent without one",
+                "it ignores the setting, so the account's default applies",
                 "mastodon",
                 None,
                 line,
