@@ -160,3 +160,14 @@ def test_a_quote_needing_manual_approval_is_published_pending_with_a_warning(
     assert "pending until they approve" in output and address in output
     (mine,) = mastodon_server.published(_own_username(mastodon_server))
     assert mastodon_server.status_json(mine.id)["quote"]["state"] == "pending"
+
+
+def test_an_instance_before_4_5_still_publishes_ignoring_the_policy(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    mastodon_server.set_config(api_version=6)
+    draft = _draft(isolated_env, "One.\n", front='mastodon_quotes = "nobody"\n')
+    published = run_cli("publish", "--yes", str(draft), env=_env(mastodon_server))
+    assert published.exit_code == 0, published.stderr
+    (status,) = mastodon_server.published()
+    assert status.quote_policy == "public"  # ignored, as older Mastodon ignores it
