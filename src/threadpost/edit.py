@@ -70,10 +70,12 @@ class EditPlan:
     plans: Mapping[PlatformName, Thread]
     #: Per network without edits: how many of its posts differ from the draft.
     not_editable: Mapping[PlatformName, int]
+    #: What an editing network cannot change that the draft asks for (said, not sent).
+    unchanged_settings: tuple[str, ...] = ()
 
     def notes(self) -> list[str]:
-        """What is said about the networks without edits."""
-        lines = []
+        """What is said about the networks without edits, and settings left unchanged."""
+        lines = list(self.unchanged_settings)
         for platform, differing in self.not_editable.items():
             what = f"{differing} post(s) differ from the draft" if differing else "unchanged"
             lines.append(f"{platform}: {what}; {why_no_edits(platform)}")
@@ -97,6 +99,7 @@ def plan_edit(
     edits: list[PostEdit] = []
     editable: dict[PlatformName, Thread] = {}
     not_editable: dict[PlatformName, int] = {}
+    unchanged_settings: list[str] = []
     for platform in record.platforms:
         new = plans[platform]
         old = ledger.plan(thread_id, platform)
@@ -120,10 +123,31 @@ def plan_edit(
         recorded = {e.index: e.fingerprint for e in ledger.edits(thread_id, platform)}
         refs = {p.index: p.ref for p in ledger.posts(thread_id, platform)}
         refusals: list[str] = []
+        settings, unchanged = editor.setting_changes(old, new)
+        if unchanged is not None:
+            unchanged_settings.append(unchanged)
         for old_post, new_post in zip(old.posts, new.posts, strict=True):
             online = recorded.get(old_post.index) or editor.fingerprint(old, old_post)
             wanted = editor.fingerprint(new, new_post)
             if online == wanted:
+                if settings:
+                    ref = refs.get(new_post.index)
+                    if ref is None:
+                        raise StoreError(
+                            f"thread {thread_id} has no published post {new_post.index} "
+                            f"on {platform}"
+                        )
+                    edits.append(
+                        PostEdit(
+                            platform=platform,
+                            index=new_post.index,
+                            ref=ref,
+                            old_text=old_post.text,
+                            new_text=new_post.text,
+                            fields=tuple(settings),
+                            fingerprint=wanted,
+                        )
+                    )
                 continue
             why = editor.refusal(old, old_post, new, new_post)
             if why is not None:
@@ -134,7 +158,7 @@ def plan_edit(
                 raise StoreError(
                     f"thread {thread_id} has no published post {new_post.index} on {platform}"
                 )
-            fields = editor.changed_fields(old, old_post, new, new_post) or ["text"]
+            fields = (editor.changed_fields(old, old_post, new, new_post) or ["text"]) + settings
             edits.append(
                 PostEdit(
                     platform=platform,
@@ -152,7 +176,9 @@ def plan_edit(
                 hint="undo that change in the draft, or delete the thread and publish again",
             )
         editable[platform] = new
-    return EditPlan(thread_id, content_hash, tuple(edits), editable, not_editable)
+    return EditPlan(
+        thread_id, content_hash, tuple(edits), editable, not_editable, tuple(unchanged_settings)
+    )
 
 
 def _differing(old: Thread, new: Thread) -> int:
@@ -189,7 +215,7 @@ def apply_edit(
         thread = plan.plans[edit.platform]
         post = thread.posts[edit.index - 1]
         edited_at = call_with_retries(
-            functools.partial(publisher.edit, edit.ref, thread, post), policy
+            functools.partial(publisher.edit, edit.ref, thread, post, edit.fields), policy
         )
         ledger.record_edit(
             plan.thread_id,

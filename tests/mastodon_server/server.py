@@ -45,7 +45,9 @@ Edits (Mastodon 3.5+): PUT /api/v1/statuses/:id (own statuses only, 404 otherwis
 spoiler_text, sensitive, language; `media_ids` are the attachments kept, `media_attributes`
 re-describe them; validated like a new status; sets edited_at; the original and each
 version at GET /api/v1/statuses/:id/history); PUT /api/v1/media/:id re-describes media not
-yet attached (404 once attached, as on Mastodon).
+yet attached (404 once attached, as on Mastodon). Quote policies (4.5, api version 7):
+PUT /api/v1/statuses/:id/interaction_policy sets `quote_approval_policy` on the author's
+own status (404 otherwise; private/direct stay nobody; no history entry).
 
 Control API (for a server run as a subprocess, `python -m mastodon_server`):
     GET  /_control/requests          recorded requests (JSON)
@@ -102,7 +104,7 @@ _ENDPOINT_SCOPES: Final = (
     ("GET", re.compile(r"/api/v1/accounts/\w+/statuses"), ("read:statuses",)),
     ("GET", re.compile(r"/api/v1/statuses/\w+(/context|/source|/history)?"), ("read:statuses",)),
     ("POST", re.compile(r"/api/v1/statuses"), ("write:statuses",)),
-    ("PUT", re.compile(r"/api/v1/statuses/\w+"), ("write:statuses",)),
+    ("PUT", re.compile(r"/api/v1/statuses/\w+(/interaction_policy)?"), ("write:statuses",)),
     ("DELETE", re.compile(r"/api/v1/statuses/\w+"), ("write:statuses",)),
     ("POST", re.compile(r"/api/v[12]/media"), ("write:media",)),
     ("GET", re.compile(r"/api/v1/media/\w+"), ("write:media",)),
@@ -894,6 +896,9 @@ class MastodonTestServer:
             if link:
                 request.answer_headers["Link"] = link
             return status_code, body
+        match = re.fullmatch(r"/api/v1/statuses/(\w+)/interaction_policy", path)
+        if match and method == "PUT" and self.config.api_version >= QUOTES_API_VERSION:
+            return self._put_interaction_policy(request, match.group(1), username)
         match = re.fullmatch(r"/api/v1/statuses/(\w+)(/context|/source|/history)?", path)
         if match:
             status = self.statuses.get(match.group(1))
@@ -1038,6 +1043,27 @@ class MastodonTestServer:
             return 200, self._status_json(status)
 
     # -- editing (Mastodon 3.5+: StatusesController#update, UpdateStatusService) ----------
+
+    def _put_interaction_policy(
+        self, request: RecordedRequest, status_id: str, username: str
+    ) -> tuple[int, Any]:
+        """PUT /api/v1/statuses/:id/interaction_policy (Mastodon 4.5, write:statuses): sets
+        `quote_approval_policy` on one of the author's own statuses; another account's (or
+        a missing or deleted) status is 404 "Record not found", as the controller finds it
+        among `current_account.statuses`. A private or direct status stays "nobody"
+        whatever is asked. Not an edit of the content: no history entry, no `edited_at`.
+        Answers the Status. Before api version 7 the route does not exist (404)."""
+        with self._lock:
+            status = self.statuses.get(status_id)
+            if status is None or status.deleted or status.account != username:
+                raise _Reply(404, "Record not found")
+            policy = request.value("quote_approval_policy") or "public"
+            if policy not in ("public", "followers", "nobody"):
+                raise _Reply(422, f"Invalid quote_approval_policy: {policy}")
+            if status.visibility in ("private", "direct"):
+                policy = "nobody"
+            status.quote_policy = policy
+            return 200, self._status_json(status, viewer=username)
 
     def _put_status(
         self, request: RecordedRequest, status: StoredStatus, username: str

@@ -4,7 +4,7 @@ that a second pass or a pass after a failure sends only what is left."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,7 +69,9 @@ class FakeEditor:
         self.edited: list[tuple[str, str]] = []
         self.fail_on = fail_on
 
-    def edit(self, ref: PostRef, thread: Thread, post: PlannedPost) -> str | None:
+    def edit(
+        self, ref: PostRef, thread: Thread, post: PlannedPost, changes: Sequence[str] = ()
+    ) -> str | None:
         if post.index == self.fail_on:
             raise PermanentError("refused", platform="mastodon", post=post.index)
         self.edited.append((ref.remote_id, post.text))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from threadpost.plan import PlannedPost, Thread
     from threadpost.values import PlatformName, PostRef
@@ -19,8 +19,11 @@ if TYPE_CHECKING:
 class EditingPublisher(Protocol):
     """A publisher that can edit its published posts."""
 
-    def edit(self, ref: PostRef, thread: Thread, post: PlannedPost) -> str | None:
-        """Edit `ref` to carry `post`; the network's edited-at time, if it gives one."""
+    def edit(
+        self, ref: PostRef, thread: Thread, post: PlannedPost, changes: Sequence[str] = ()
+    ) -> str | None:
+        """Edit `ref` to carry `post` (`changes`: what differs, in the editor's words); the
+        network's edited-at time, if it gives one."""
         ...
 
 
@@ -34,14 +37,25 @@ class PostEditor:
     changed_fields: Callable[[Thread, PlannedPost, Thread, PlannedPost], list[str]]
     #: Why that edit cannot be made (None: it can).
     refusal: Callable[[Thread, PlannedPost, Thread, PlannedPost], str | None]
+    #: Thread-wide settings (old thread, new thread) an edit changes on every post beyond
+    #: its content, in words (Mastodon's quote policy), and a note when the network cannot.
+    setting_changes: Callable[[Thread, Thread], tuple[list[str], str | None]] = lambda old, new: (
+        [],
+        None,
+    )
 
 
 def editor_for(platform: PlatformName) -> PostEditor | None:
     """The network's editor; None for a network without edits."""
     if platform == "mastodon":
-        from threadpost.platforms.mastodon import edits
+        from threadpost.platforms.mastodon import edits, quote_policy_edits
 
-        return PostEditor(edits.edit_fingerprint, edits.edited_fields, edits.edit_refusal)
+        return PostEditor(
+            edits.edit_fingerprint,
+            edits.edited_fields,
+            edits.edit_refusal,
+            quote_policy_edits.setting_changes,
+        )
     return None
 
 

@@ -46,8 +46,8 @@ def edit_fingerprint(thread: Thread, post: PlannedPost) -> str:
     params = status_params(thread, post)
     params.pop("in_reply_to_id")  # a placeholder: the chain never changes
     # Not an edit of the status (PUT /api/v1/statuses/:id takes no policy; it has its own
-    # PUT .../interaction_policy, not wired yet), and kept out so that fingerprints
-    # recorded before mastodon_quotes existed still match.
+    # PUT .../interaction_policy, see quote_policy_edits.py), and kept out so that
+    # fingerprints recorded before mastodon_quotes existed still match.
     params.pop("quote_approval_policy", None)
     content = json.dumps(params, ensure_ascii=False, sort_keys=True, default=str)
     return hashlib.sha256(f"{_FINGERPRINT_RECIPE}\x1f{content}".encode()).hexdigest()

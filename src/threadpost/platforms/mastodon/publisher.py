@@ -465,12 +465,25 @@ class MastodonPublisher:
         text = got.get("text")
         return str(text) if text is not None else None
 
-    def edit(self, ref: PostRef, thread: Thread, post: PlannedPost) -> str | None:
+    def edit(
+        self, ref: PostRef, thread: Thread, post: PlannedPost, changes: Sequence[str] = ()
+    ) -> str | None:
         """Edit the published status `ref` in place to carry `post` of `thread` (see
-        `edits.py`); the instance's `edited_at` for it."""
+        `edits.py`), and set its quote policy when that is among `changes`
+        (`quote_policy_edits.py`); the instance's `edited_at` for it."""
         from threadpost.platforms.mastodon.edits import edit_status
+        from threadpost.platforms.mastodon.quote_policy_edits import (
+            QUOTE_POLICY_FIELD,
+            update_quote_policy,
+        )
 
-        status = edit_status(self._http, self._client(), ref, thread, post)
+        status: dict[str, Any] = {}
+        # No changes named (an older caller): the content, as before.
+        if not changes or set(changes) - {QUOTE_POLICY_FIELD}:
+            status = edit_status(self._http, self._client(), ref, thread, post)
+        if QUOTE_POLICY_FIELD in changes and thread.quote_policy is not None:
+            answer = update_quote_policy(self._http, self._client(), ref, thread.quote_policy)
+            status = status or answer
         edited_at = status.get("edited_at")
         return None if edited_at is None else str(edited_at)
 
