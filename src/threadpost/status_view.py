@@ -18,6 +18,31 @@ from threadpost.schedule import local_time
 from threadpost.store import ACTIVE_STATES, Ledger, ThreadRecord
 from threadpost.values import DEFAULT_ACCOUNT, Problem
 
+#: Quote states a network may give a quote it did not accept at once (Mastodon 4.5's
+#: `quote.state`); its adapter records each as a warning coded `quote-<state>`.
+QUOTE_STATES = frozenset(
+    {
+        "pending",
+        "rejected",
+        "revoked",
+        "deleted",
+        "unauthorized",
+        "blocked_account",
+        "blocked_domain",
+        "muted_account",
+    }
+)
+
+
+def quote_states(warnings: list[Problem]) -> dict[int, str]:
+    """Per post index, the quote state its network's warnings recorded (latest wins)."""
+    found: dict[int, str] = {}
+    for warning in warnings:
+        state = warning.code.removeprefix("quote-")
+        if warning.post is not None and warning.code.startswith("quote-") and state in QUOTE_STATES:
+            found[warning.post] = state
+    return found
+
 
 def local_or_now(moment: datetime | None, tz: ZoneInfo) -> str:
     """A schedule as people read it; a thread without one is published "now"."""
@@ -51,10 +76,13 @@ def thread_entry(
             # one-account user's --json stays as it was.
             entry["account"] = platform.account
         if posts:
+            warnings = ledger.warnings(record.id, platform.platform)
             entry["warnings"] = [
-                {"post": w.post, "code": w.code, "message": w.message}
-                for w in ledger.warnings(record.id, platform.platform)
+                {"post": w.post, "code": w.code, "message": w.message} for w in warnings
             ]
+            # A quote the network did not accept at once (e.g. "pending" while its author
+            # reviews it), None otherwise: an accepted quote, or none.
+            quoted = quote_states(warnings)
             # When each post was last edited in place (`threadpost edit`), None if never.
             edited = {e.index: e.edited_at for e in ledger.edits(record.id, platform.platform)}
             entry["posts"] = [
@@ -64,6 +92,7 @@ def thread_entry(
                     "url": p.url,
                     "remote_id": p.remote_id,
                     "edited_at": iso_local(edited.get(p.index), tz),
+                    "quote_state": quoted.get(p.index),
                 }
                 for p in planned
             ]
@@ -178,6 +207,8 @@ class ThreadStatus:
                     if post.get("edited_at"):
                         edited = datetime.fromisoformat(post["edited_at"])
                         note += f" (edited {local_time(edited, self.tz)})"
+                    if post.get("quote_state"):
+                        note += f" (quote {post['quote_state']})"
                     lines.append(f"  {post['index']:>3}. {post['url']}{note}")
         return lines
 

@@ -171,3 +171,33 @@ def test_an_instance_before_4_5_still_publishes_ignoring_the_policy(
     assert published.exit_code == 0, published.stderr
     (status,) = mastodon_server.published()
     assert status.quote_policy == "public"  # ignored, as older Mastodon ignores it
+
+
+def test_a_pending_quote_shows_in_status_after_publishing(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    mastodon_server.set_config(api_version=7)
+    pending = _status_by(mastodon_server, "erin", "public")
+    mastodon_server.manual_quotes.add(mastodon_server.published("erin")[0].id)
+    accepted = _status_by(mastodon_server, "finn", "public")
+    draft = _draft(
+        isolated_env,
+        f"About this:\n> quote {pending}\n---\nAnd that:\n> quote {accepted}\n---\nNo quote.\n",
+    )
+    published = run_cli("publish", "--yes", "--json", str(draft), env=_env(mastodon_server))
+    assert published.exit_code == 0, published.stderr
+    thread_id = json.loads(published.stdout)["thread"]
+
+    shown = run_cli("status", "--json", thread_id, env=_env(mastodon_server))
+    assert shown.exit_code == 0, shown.stderr
+    mastodon = json.loads(shown.stdout)["platforms"]["mastodon"]
+    assert [p["quote_state"] for p in mastodon["posts"]] == ["pending", None, None]
+    # Said once: the check before sending and the instance's answer agree.
+    assert [w["post"] for w in mastodon["warnings"] if w["code"] == "quote-pending"] == [1]
+
+    terminal = run_cli("status", thread_id, env=_env(mastodon_server))
+    assert terminal.exit_code == 0, terminal.stderr
+    lines = terminal.stdout.splitlines()
+    first = next(line for line in lines if line.strip().startswith("1. "))
+    second = next(line for line in lines if line.strip().startswith("2. "))
+    assert first.endswith("(quote pending)") and "quote" not in second

@@ -10,14 +10,22 @@ import pytest
 
 from threadpost.draft import Draft, parse_draft
 from threadpost.errors import DraftError
-from threadpost.plan import plan_thread
+from threadpost.plan import Thread, plan_thread
 from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
 from threadpost.platforms.mastodon.edits import edit_fingerprint
-from threadpost.platforms.mastodon.quotes import policy_problems, quote_denied, quote_permission
+from threadpost.platforms.mastodon.quote_policy_edits import policy_change, setting_changes
+from threadpost.platforms.mastodon.quotes import (
+    policy_problems,
+    posted_quote_state,
+    quote_denied,
+    quote_permission,
+    quote_state_warning,
+)
 from threadpost.platforms.mastodon.rules import MASTODON_DEFAULT_LIMITS
 from threadpost.platforms.mastodon.statuses import draft_statuses
+from threadpost.status_view import quote_states
 from threadpost.store import thread_from_json, thread_to_json
-from threadpost.values import PlatformLimits
+from threadpost.values import PlatformLimits, Problem
 
 QUOTING = replace(MASTODON_DEFAULT_LIMITS, quote_posts=True, source="instance")
 
@@ -97,3 +105,39 @@ def test_the_policy_does_not_change_an_edit_fingerprint() -> None:
     draft = _draft('+++\nmastodon_quotes = "nobody"\n+++\nOne.')
     policed = plan_thread(draft, MASTODON_DEFAULT_LIMITS)
     assert edit_fingerprint(plain, plain.posts[0]) == edit_fingerprint(policed, policed.posts[0])
+
+
+def test_the_posted_quote_state_is_read_from_the_answer() -> None:
+    assert posted_quote_state({"quote": {"state": "pending", "quoted_status": None}}) == "pending"
+    assert posted_quote_state({"quote": None}) is None
+    assert posted_quote_state({"id": "1"}) is None  # an instance before 4.5
+
+
+def test_a_quote_not_accepted_is_kept_as_a_warning_status_reads_back() -> None:
+    assert quote_state_warning(1, "https://a.example/@x/1", "accepted") is None
+    pending = quote_state_warning(2, "https://a.example/@x/1", "pending")
+    rejected = quote_state_warning(3, "https://a.example/@x/1", "rejected")
+    assert pending is not None and rejected is not None
+    assert (pending.code, pending.post) == ("quote-pending", 2)
+    assert "pending until they approve" in pending.message
+    assert rejected.code == "quote-rejected" and "as rejected" in rejected.message
+    unrelated = Problem("warning", "quote-as-link", "linked", "mastodon", 4)
+    assert quote_states([pending, rejected, unrelated]) == {2: "pending", 3: "rejected"}
+
+
+def test_a_policy_edit_needs_a_new_policy_and_an_instance_that_takes_it() -> None:
+    def planned(front: str, limits: PlatformLimits) -> Thread:
+        return plan_thread(_draft(f"+++\n{front}+++\nOne."), limits)
+
+    public = planned('mastodon_quotes = "public"\n', QUOTING)
+    nobody = planned('mastodon_quotes = "nobody"\n', QUOTING)
+    dropped = planned("", QUOTING)
+    assert policy_change(public, nobody) == "nobody"
+    assert setting_changes(public, nobody) == (["quote policy"], None)
+    assert policy_change(nobody, nobody) is None
+    assert setting_changes(public, dropped) == ([], None)  # the statuses keep theirs
+    old_instance = planned('mastodon_quotes = "nobody"\n', MASTODON_DEFAULT_LIMITS)
+    fields, note = setting_changes(
+        public, replace(old_instance, limits=replace(MASTODON_DEFAULT_LIMITS, source="instance"))
+    )
+    assert fields == [] and note is not None and "Mastodon 4.5" in note

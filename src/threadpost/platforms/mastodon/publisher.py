@@ -16,7 +16,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
@@ -50,7 +50,13 @@ from threadpost.platforms.mastodon.known_account import (
     remember_account,
 )
 from threadpost.platforms.mastodon.polls import poll_param
-from threadpost.platforms.mastodon.quotes import quote_denied, quote_permission, quotes_natively
+from threadpost.platforms.mastodon.quotes import (
+    posted_quote_state,
+    quote_denied,
+    quote_permission,
+    quote_state_warning,
+    quotes_natively,
+)
 from threadpost.platforms.mastodon.statuses import draft_statuses, status_params
 from threadpost.values import PlatformLimits, PlatformName, PostKey, PostRef, Problem
 from threadpost.video_upload import VideoWontGo, prepare_video
@@ -217,6 +223,7 @@ class MastodonPublisher:
             )
         # Before anything is uploaded or posted: a quoted post the instance cannot find
         # stops the thread here.
+        warned_from = len(self.warnings)  # this thread's warnings start here
         quotes = self._resolve_quotes(thread, posts, start)
         media_ids = self._upload_all(posts)
         parent_id = parent.remote_id if parent is not None else self._reply_parent_id(thread)
@@ -233,6 +240,7 @@ class MastodonPublisher:
                 url=str(status.get("url") or status.get("uri") or ""),
             )
             confirm(ref)
+            self._note_quote_state(post, status, self.warnings[warned_from:])
             parent_id = ref.remote_id
 
     def find_published(
@@ -604,6 +612,22 @@ class MastodonPublisher:
                 )
             ids[post.index] = str(statuses[0]["id"])
         return ids
+
+    def _note_quote_state(
+        self, post: PlannedPost, status: Mapping[str, Any], earlier: Sequence[Problem]
+    ) -> None:
+        """Keep, as a warning, the state the instance gave a quote it did not accept at once
+        (4.5's `quote.state`, e.g. pending); not twice when the check before sending
+        (`earlier`: this thread's warnings so far) already said the same."""
+        state = posted_quote_state(status)
+        if state is None or post.quote is None:
+            return
+        warning = quote_state_warning(post.index, post.quote, state)
+        if warning is None:
+            return
+        if any(w.code == warning.code and w.post == post.index for w in earlier):
+            return
+        self.warnings.append(warning)
 
     def _upload_all(self, posts: Sequence[PlannedPost]) -> dict[int, list[str]]:
         """Upload every image of `posts` in parallel; media ids per post index, in order."""

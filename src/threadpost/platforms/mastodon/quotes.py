@@ -160,3 +160,31 @@ def policy_problems(thread: Thread, front: FrontMatter) -> list[Problem]:
             )
         )
     return found
+
+
+def posted_quote_state(status: Mapping[str, Any]) -> str | None:
+    """The state of the quote in a status the instance just created (4.5's
+    `quote.state`: accepted, pending, rejected, revoked, deleted, unauthorized, …); None
+    when the status quotes nothing or the instance does not say."""
+    quote = status.get("quote")
+    state = quote.get("state") if isinstance(quote, Mapping) else None
+    return str(state) if state else None
+
+
+def quote_state_warning(index: int, address: str, state: str) -> Problem | None:
+    """What the ledger keeps about a quote the instance did not accept at once, as an
+    adapter warning coded `quote-<state>` (which `status` reads back as the post's quote
+    state); None for an accepted quote."""
+    if state == "accepted":
+        return None
+    if state == "pending":
+        message = (
+            f"post {index} quotes {address}, whose author reviews quotes by hand: the quote "
+            "stays pending until they approve it"
+        )
+    else:
+        message = (
+            f"post {index} quotes {address}, but the instance shows the quote as {state}: "
+            "the quoted post is not shown in it"
+        )
+    return Problem("warning", f"quote-{state}", message, "mastodon", index)
