@@ -207,6 +207,8 @@ def _check(
             )
         problems += link_problems(threads, links, network_down=down, broken=broken_links)
         problems += handle_problems(threads, _resolve(threads, settings, handle_resolver))
+        for thread in threads:
+            problems += networks.NETWORKS[thread.platform].quote_problems(thread, settings)
     return _ordered(once_per_draft(problems)), links
 
 

@@ -201,3 +201,33 @@ def test_a_pending_quote_shows_in_status_after_publishing(
     first = next(line for line in lines if line.strip().startswith("1. "))
     second = next(line for line in lines if line.strip().startswith("2. "))
     assert first.endswith("(quote pending)") and "quote" not in second
+
+
+def test_check_reports_a_quote_the_authors_policy_denies_as_an_error(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    mastodon_server.set_config(api_version=7)
+    denied = _status_by(mastodon_server, "gale", "nobody")
+    allowed = _status_by(mastodon_server, "hugo", "public")
+    draft = _draft(isolated_env, f"Allowed:\n> quote {allowed}\n---\nDenied:\n> quote {denied}\n")
+    checked = run_cli("check", str(draft), env=_env(mastodon_server))
+    assert checked.exit_code != 0
+    out = checked.stdout.replace("\n", " ")
+    assert f"{draft}:8 mastodon post 2: error: post 2 quotes {denied}, but its author" in out
+    assert "[quote-denied]" in out and allowed not in out
+    assert "1 error" in out
+    # Looked up by id on the account's own instance, not by a federated search.
+    assert mastodon_server.requests_to("GET", "/api/v2/search") == []
+    assert mastodon_server.published(_own_username(mastodon_server)) == []
+
+
+def test_check_offline_does_not_look_quotes_up(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    mastodon_server.set_config(api_version=7)
+    denied = _status_by(mastodon_server, "ines", "nobody")
+    draft = _draft(isolated_env, f"Denied:\n> quote {denied}\n")
+    before = len(mastodon_server.requests)
+    checked = run_cli("check", "--offline", str(draft), env=_env(mastodon_server))
+    assert "[quote-denied]" not in checked.stdout
+    assert len(mastodon_server.requests) == before

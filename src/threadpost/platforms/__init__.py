@@ -15,7 +15,8 @@ if TYPE_CHECKING:
     from threadpost.config import Settings
     from threadpost.linkcheck import HandleResult
     from threadpost.platforms.base import Publisher
-    from threadpost.values import PlatformLimits, PlatformName
+    from threadpost.thread import Thread
+    from threadpost.values import PlatformLimits, PlatformName, Problem
 
 
 class Network(Protocol):
@@ -27,6 +28,10 @@ class Network(Protocol):
 
     def resolve_handles(self, handles: list[str], settings: Settings) -> dict[str, HandleResult]:
         """Whether each mentioned handle (`NetworkRules.mention_handles`) names an account."""
+        ...
+
+    def quote_problems(self, thread: Thread, settings: Settings) -> list[Problem]:
+        """Online, what the network says of the thread's quotes before anything is sent."""
         ...
 
 

@@ -12,7 +12,8 @@ if TYPE_CHECKING:
     from threadpost.config import Settings
     from threadpost.linkcheck import HandleResult
     from threadpost.platforms.base import Publisher
-    from threadpost.values import PlatformLimits
+    from threadpost.thread import Thread
+    from threadpost.values import PlatformLimits, Problem
 
 
 def open_publisher(settings: Settings) -> Publisher:
@@ -34,3 +35,9 @@ def resolve_handles(handles: list[str], settings: Settings) -> dict[str, HandleR
     from threadpost.linkcheck import resolve_handles as ask_service
 
     return ask_service(handles, settings.bluesky.service)
+
+
+def quote_problems(thread: Thread, settings: Settings) -> list[Problem]:
+    """Nothing to look up: a Bluesky post can be quoted unless its author detached it,
+    which the publisher learns only when it sends the post."""
+    return []

@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from threadpost.config import Settings
     from threadpost.linkcheck import HandleResult
     from threadpost.platforms.base import Publisher
-    from threadpost.values import PlatformLimits
+    from threadpost.thread import Thread
+    from threadpost.values import PlatformLimits, Problem
 
 
 def open_publisher(settings: Settings) -> Publisher:
@@ -33,3 +34,37 @@ def read_limits(settings: Settings, *, offline: bool) -> PlatformLimits:
 def resolve_handles(handles: list[str], settings: Settings) -> dict[str, HandleResult]:
     """Nothing to ask: the instance resolves mentions itself when a status is posted."""
     return {}
+
+
+def quote_problems(thread: Thread, settings: Settings) -> list[Problem]:
+    """`check` online: an error for each quote the quoted author's policy denies this
+    account, where the instance can tell at once (a status of the account's own instance;
+    another instance's post would need a federated search, left to publishing, which
+    refuses it before anything is sent). Without a login, or when the instance cannot be
+    asked, nothing is said here: publishing checks again."""
+    from threadpost.errors import ThreadpostError
+    from threadpost.platforms.mastodon.publisher import MastodonPublisher
+    from threadpost.platforms.mastodon.quotes import denied_quote_problem, quotes_natively
+
+    quoting = [
+        post
+        for post in thread.posts
+        if post.quote is not None and quotes_natively(post.quote, thread.limits)
+    ]
+    if not quoting:
+        return []
+    found: list[Problem] = []
+    try:
+        publisher = MastodonPublisher(settings)
+    except ThreadpostError:
+        return []  # no login to ask with
+    try:
+        for post in quoting:
+            address = str(post.quote)
+            if publisher.quote_permission_of(address) == "denied":
+                found.append(denied_quote_problem(post, address))
+    except ThreadpostError:
+        return found  # unreachable or refused: publishing looks again before sending
+    finally:
+        publisher.close()
+    return found

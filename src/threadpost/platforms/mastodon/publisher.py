@@ -51,6 +51,7 @@ from threadpost.platforms.mastodon.known_account import (
 )
 from threadpost.platforms.mastodon.polls import poll_param
 from threadpost.platforms.mastodon.quotes import (
+    local_status_id,
     posted_quote_state,
     quote_denied,
     quote_permission,
@@ -316,6 +317,26 @@ class MastodonPublisher:
             found[key.index] = ref
             parent_id = ref.remote_id
         return [found.get(key.index) for key in keys]
+
+    def quote_permission_of(self, address: str) -> str | None:
+        """How the quote policy of the status at `address` applies to this account
+        (`quote_approval.current_user`), when the address names a status of this instance
+        (one GET /api/v1/statuses/:id); None for another instance's address (only a
+        federated search could tell) or a status that is not there."""
+        from mastodon.errors import MastodonNotFoundError
+
+        status_id = local_status_id(address, self._instance)
+        if status_id is None:
+            return None
+
+        def read() -> Any:
+            try:
+                return self._client().status(status_id)
+            except MastodonNotFoundError:
+                return None
+
+        status = self._call(f"reading the quoted post {address}", read)
+        return None if not status else quote_permission(status)
 
     def find_reply_parent(self, target: ReplyTarget) -> ReplyTarget | None:
         """The status `target` names, as the account's instance knows it: by id when it is

@@ -14,6 +14,7 @@ says so.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import urlsplit
@@ -22,7 +23,7 @@ from threadpost.values import PlatformLimits, Problem
 
 if TYPE_CHECKING:
     from threadpost.draft import DraftPost, FrontMatter
-    from threadpost.thread import Thread
+    from threadpost.thread import PlannedPost, Thread
 
 #: The `api_versions.mastodon` from which an instance takes `quoted_status_id` (4.5).
 QUOTES_API_VERSION: Final = 7
@@ -188,3 +189,33 @@ def quote_state_warning(index: int, address: str, state: str) -> Problem | None:
             "the quoted post is not shown in it"
         )
     return Problem("warning", f"quote-{state}", message, "mastodon", index)
+
+
+#: A status's web address on its own instance: /@user/123 (what people share), or the
+#: ActivityPub id /users/user/statuses/123.
+_LOCAL_STATUS_PATH: Final = re.compile(r"/(?:@[^/]+|users/[^/]+/statuses)/(\d+)/?")
+
+
+def local_status_id(address: str, instance: str) -> str | None:
+    """The status id in `address` when it names a status of `instance` itself (read with
+    one GET /api/v1/statuses/:id, no federated search); None for any other address."""
+    if not is_web_address(address) or not is_web_address(instance):
+        return None
+    where, home = urlsplit(address), urlsplit(instance)
+    if (where.hostname or "").lower() != (home.hostname or "").lower() or where.port != home.port:
+        return None
+    match = _LOCAL_STATUS_PATH.fullmatch(where.path)
+    return match.group(1) if match else None
+
+
+def denied_quote_problem(post: PlannedPost, address: str) -> Problem:
+    """`check`'s error for a quote the quoted author's policy denies this account."""
+    return Problem(
+        "error",
+        "quote-denied",
+        f"post {post.index} quotes {address}, but its author's quote policy does not let "
+        "this account quote it: Mastodon would refuse the post",
+        "mastodon",
+        post.index,
+        post.quote_line or post.source_line,
+    )
