@@ -155,7 +155,7 @@ def plan_thread(
         reply_visibility=narrowed_reply(
             first_visibility, reply_visibility or front.reply_visibility or "unlisted"
         ),
-        quote_policy=front.mastodon_quotes if platform == "mastodon" else None,
+        quote_policy=rules.quote_policy(front),
         sensitive=is_sensitive,
         labels=rules.content_labels(
             front,

@@ -115,6 +115,11 @@ class NetworkRules(Protocol):
         this network's); None: the thread starts a conversation of its own."""
         ...
 
+    def quote_policy(self, front: FrontMatter) -> str | None:
+        """Who may quote the thread's posts, as this network names it (Mastodon's
+        `mastodon_quotes`); None: the network has none, or the account's default applies."""
+        ...
+
     def quote_link(self, post: DraftPost, limits: PlatformLimits) -> str | None:
         """The address of draft `post`'s quote to append to its text as a link, where the
         network (or this server, by `limits`) cannot quote it natively; None otherwise."""

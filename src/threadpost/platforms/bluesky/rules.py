@@ -151,6 +151,10 @@ class BlueskyRules:
         """`reply_to.bluesky`, or the one `reply_to` when it is a Bluesky post's address."""
         return reply_address(front)
 
+    def quote_policy(self, front: FrontMatter) -> str | None:
+        """None: `mastodon_quotes` is Mastodon's (Bluesky's is `bluesky_quotes`)."""
+        return None
+
     def quote_link(self, post: DraftPost, limits: PlatformLimits) -> str | None:
         """None: Bluesky quotes its posts natively (and refuses anything else in check)."""
         return None

@@ -164,6 +164,10 @@ class MastodonRules:
         """`reply_to.mastodon`, or the one `reply_to` when it is a Mastodon post's address."""
         return reply_address(front)
 
+    def quote_policy(self, front: FrontMatter) -> str | None:
+        """`mastodon_quotes`, sent as each status's `quote_approval_policy`."""
+        return front.mastodon_quotes
+
     def quote_link(self, post: DraftPost, limits: PlatformLimits) -> str | None:
         """The quoted address, appended as a link, where the instance cannot quote."""
         return quote_link(post, limits)
