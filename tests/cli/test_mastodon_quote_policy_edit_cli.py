@@ -162,3 +162,22 @@ def test_the_endpoint_refuses_another_accounts_status_and_keeps_private_ones_nob
 
     mastodon_server.set_config(api_version=6)
     assert put(mastodon_server.token, mine, "nobody").status_code == 404
+
+
+def test_a_status_deleted_since_stops_the_policy_edit_naming_the_post(
+    mastodon_server: MastodonTestServer, isolated_env: Path
+) -> None:
+    mastodon_server.set_config(api_version=7)
+    draft, thread_id = _publish(mastodon_server, isolated_env, "public")
+    first, second = mastodon_server.published()
+    mastodon_server.statuses[second.id].deleted = True
+    _set_policy(draft, "public", "followers")
+
+    result = run_cli("edit", "--yes", thread_id, env=_env(mastodon_server))
+    assert result.exit_code != 0
+    assert f"post 2 (status {second.id}) no longer exists" in result.stdout + result.stderr
+    assert mastodon_server.statuses[first.id].quote_policy == "followers"
+    with open_ledger(isolated_env / "threadpost.db") as ledger:
+        assert [e.index for e in ledger.edits(thread_id, "mastodon")] == [1]
+        # Not all edits made: the frozen plan still says what was published.
+        assert ledger.plan(thread_id, "mastodon").quote_policy == "public"
