@@ -137,9 +137,12 @@ def preview_draft(
     showing the networks side by side there."""
     report = check_draft(path, settings, platforms, offline=offline, progress=progress())
     if html is not None:
-        # The author line and link cards from what is saved on this machine (no network).
+        # The author line (the draft's account) and link cards from what is saved on this
+        # machine (no network).
         page = render_html(
-            report, preview_accounts(settings), cards=cached_cards(settings.state_dir)
+            report,
+            {**preview_accounts(settings), **report.accounts},
+            cards=cached_cards(settings.state_dir),
         )
         _write_page(html, page)
     return report

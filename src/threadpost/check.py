@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from threadpost.config import Settings
     from threadpost.draft import Draft, Image
     from threadpost.plan import Continuation, PlannedPost, Thread
+    from threadpost.preview_accounts import PreviewAccount
 
 #: What each attached file was found to be, per path (a check run reads each file once).
 _MediaCache = dict[Path, "ImageInfo | ImageError | VideoInfo | VideoError"]
@@ -53,6 +54,8 @@ class CheckReport:
     #: Every link followed (empty offline), by URL.
     links: Mapping[str, LinkResult] = field(default_factory=dict)
     offline: bool = True
+    #: Who publishes on each planned network (the account chosen, from local files only).
+    accounts: Mapping[PlatformName, PreviewAccount] = field(default_factory=dict)
 
     @property
     def errors(self) -> int:
@@ -88,6 +91,7 @@ def check_draft(
     `continuation` (`publish --continue`): per network, the thread it goes on under."""
     from threadpost.accounts import draft_account_settings
     from threadpost.draft import read_draft
+    from threadpost.preview_accounts import preview_accounts
 
     draft = read_draft(path)
     settings = draft_account_settings(settings, draft, platforms)
@@ -103,7 +107,9 @@ def check_draft(
         handle_resolver=handle_resolver,
         broken_links=broken_links,
     )
-    return CheckReport(draft, threads, tuple(problems), links, offline)
+    authors = preview_accounts(settings)
+    accounts = {platform: authors[platform] for platform in threads}
+    return CheckReport(draft, threads, tuple(problems), links, offline, accounts)
 
 
 def plan_draft(

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from threadpost.accounts import account_settings
 from threadpost.config import Settings, cron_environment, default_config_path, load_settings
-from threadpost.errors import ValidationFailed
+from threadpost.errors import ConfigError, ValidationFailed
 from threadpost.platforms.bluesky.session import load_session, session_path
 from threadpost.saved_login import account_login_dir, credentials_path
 from threadpost.values import PlatformName
@@ -45,6 +45,7 @@ def cron_logins(
     db_path: Path | None,
     environ: Mapping[str, str],
     account: str | None = None,
+    where: str = "--account",
 ) -> list[CronLogin]:
     """For each network, whether cron will be able to log in, and why (or why not).
 
@@ -53,13 +54,65 @@ def cron_logins(
     account the thread publishes with (None: the default one)."""
     platforms = list(platforms)
     cron = load_settings(config_path, db_path, environ=cron_environment(environ))
-    cron = account_settings(cron, account, platforms)
+    cron = account_settings(cron, account, platforms, where=where)
     found: list[CronLogin] = []
     for platform in platforms:
         if platform == "mastodon":
             found.append(_mastodon(cron, environ))
         else:
             found.append(_bluesky(cron, environ))
+    return found
+
+
+@dataclass(frozen=True)
+class AccountReadiness:
+    """How a named account looks to a cron job: its networks' logins, or why cron cannot
+    publish with it at all (the config no longer has it, or has no table for a network
+    that queued threads publish to)."""
+
+    account: str
+    logins: tuple[CronLogin, ...] = ()
+    #: Set when the account cannot be used: what is wrong, and what waits for it.
+    problem: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        return self.problem is None and all(login.ready for login in self.logins)
+
+
+def named_account_readiness(
+    configured: Mapping[str, Iterable[PlatformName]],
+    waiting: Mapping[str | None, Mapping[PlatformName, int]],
+    *,
+    config_path: Path | None,
+    db_path: Path | None,
+    environ: Mapping[str, str],
+) -> list[AccountReadiness]:
+    """For every named account a cron run may publish with, by name: each one the config
+    has (`configured`: name → the networks it has tables for) and each one that scheduled
+    or incomplete threads in the ledger publish with (`waiting`, as
+    `Ledger.waiting_accounts` gives it; None, the default account, is left out)."""
+    names = sorted({*configured, *(name for name in waiting if name is not None)})
+    found: list[AccountReadiness] = []
+    for name in names:
+        queued = waiting.get(name, {})
+        platforms = list(dict.fromkeys([*configured.get(name, ()), *queued]))
+        try:
+            logins = cron_logins(
+                platforms,
+                config_path=config_path,
+                db_path=db_path,
+                environ=environ,
+                account=name,
+                where="the ledger" if name in waiting else "the config",
+            )
+        except ConfigError as error:
+            threads = sum(queued.values())
+            waits = f"; {threads} queued thread{'s publish' if threads != 1 else ' publishes'}"
+            waits += " with it"
+            found.append(AccountReadiness(name, problem=error.message + waits))
+            continue
+        found.append(AccountReadiness(name, tuple(logins)))
     return found
 
 

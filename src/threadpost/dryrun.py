@@ -58,6 +58,8 @@ def dry_run(
             name: {
                 "limit": thread.limits.max_graphemes,
                 "kind": rules_for(name).payload_kind,
+                # Who would publish (as in `preview --json`).
+                "account": checked["platforms"][name]["account"],
                 "labels": list(thread.labels),
                 "replies": None if thread.reply_rules is None else list(thread.reply_rules),
                 "quotes": thread.quotes_allowed,
@@ -167,6 +169,8 @@ def render(report: Mapping[str, Any]) -> RenderableType:
         if platform.get("quotes") is False:
             shown += " · no quotes"
         parts.append(Rule(f"{name} · {len(payloads)} × {platform['kind']}{shown}"))
+        if account := platform.get("account"):
+            parts.append(Text(_account_line(account)))
         reply_to = platform.get("reply_to")
         if reply_to:
             continuing = reply_to.get("continues")
@@ -216,6 +220,13 @@ def render(report: Mapping[str, Any]) -> RenderableType:
         )
     )
     return Group(*parts)
+
+
+def _account_line(account: Mapping[str, Any]) -> str:
+    """The account a dry run would publish with, in `preview`'s words."""
+    from threadpost.preview_accounts import account_words
+
+    return f"Would publish {account_words(account)}"
 
 
 def _json_text(value: Any) -> Any:

@@ -24,7 +24,7 @@ from threadpost.preview_parts import (
     replying_to_text,
     summary_text,
 )
-from threadpost.values import Problem
+from threadpost.values import PlatformName, Problem
 from threadpost.videos import video_line
 
 if TYPE_CHECKING:
@@ -68,6 +68,9 @@ def to_json(report: CheckReport) -> dict[str, Any]:
                 "max_bytes": thread.limits.max_bytes,
                 "limit_source": thread.limits.source,
                 "lang": thread.lang,
+                # Who publishes: {"name": "default" or the config's account name,
+                # "handle", "known": false for a stand-in, "login": "known" | "token" | "none"}.
+                "account": _account_json(report, name),
                 # Bluesky self-labels on every post ([] where none, and on Mastodon).
                 "labels": list(thread.labels),
                 # Who may reply (null: everyone, []: nobody) and whether posts may be quoted.
@@ -89,6 +92,11 @@ def to_json(report: CheckReport) -> dict[str, Any]:
             "posts": {name: len(thread.posts) for name, thread in report.threads.items()},
         },
     }
+
+
+def _account_json(report: CheckReport, platform: PlatformName) -> dict[str, Any] | None:
+    account = report.accounts.get(platform)
+    return None if account is None else account.to_json()
 
 
 # --- terminal ----------------------------------------------------------------------
@@ -170,6 +178,8 @@ def render_terminal(report: CheckReport) -> RenderableType:
         controls = controls_text(thread)
         rule += f" · {controls.lower()}" if controls else ""
         parts.append(Rule(rule, style=rules.preview_style))
+        if (account := report.accounts.get(name)) is not None:
+            parts.append(Text(f"Publishing {account.describe()}", style=rules.preview_style))
         if thread.reply_to is not None:
             parts.append(Text(replying_to_text(thread), style=rules.preview_style))
         parts += [post_card(report, thread, post) for post in thread.posts]

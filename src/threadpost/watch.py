@@ -149,7 +149,7 @@ class PreviewBuilder:
             self._fill_cards(report)
         html = render_preview(
             report,
-            preview_accounts(self.settings),
+            {**preview_accounts(self.settings), **report.accounts},
             images=source,
             cards=cached_cards(self.settings.state_dir),
         )

@@ -671,6 +671,14 @@ def run(
     raise typer.Exit(int(report.exit_status))
 
 
+def _waiting_accounts(settings: Settings) -> dict[str | None, dict[PlatformName, int]]:
+    """The accounts queued threads publish with (none without a ledger: none is made)."""
+    if not settings.db_path.exists():
+        return {}
+    with _ledger(settings) as ledger:
+        return ledger.waiting_accounts()
+
+
 @app.command()
 def cron(
     every: Annotated[int, typer.Option("--every", help="Minutes between runs.", min=1, max=59)] = 5,
@@ -681,7 +689,7 @@ def cron(
     import shutil
 
     from threadpost.config import cron_environment
-    from threadpost.cron_readiness import cron_logins
+    from threadpost.cron_readiness import cron_logins, named_account_readiness
     from threadpost.values import PLATFORMS
 
     settings = state.settings()
@@ -704,9 +712,25 @@ def cron(
     logins = cron_logins(
         PLATFORMS, config_path=state.config_path, db_path=state.db_path, environ=os.environ
     )
+    named = named_account_readiness(
+        {
+            name: [p for p in PLATFORMS if getattr(account, p) is not None]
+            for name, account in settings.accounts.items()
+        },
+        _waiting_accounts(settings),
+        config_path=state.config_path,
+        db_path=state.db_path,
+        environ=os.environ,
+    )
     echo("# Logins a cron job will have (it does not see this shell's secrets):")
     for login in logins:
         echo(f"#   {login.platform}: {'ok, ' if login.ready else 'NO: '}{login.explanation}")
+    for account in named:
+        if account.problem is not None:
+            echo(f"#   account {account.account}: NO: {account.problem}")
+        for login in account.logins:
+            verdict = "ok, " if login.ready else "NO: "
+            echo(f"#   {login.platform} (account {account.account}): {verdict}{login.explanation}")
     echo("")
     echo("# crontab -e, then add:")
     # In a crontab line an unescaped % ends the command.

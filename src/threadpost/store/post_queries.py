@@ -75,6 +75,21 @@ class PostQueries(ThreadQueries):
             {"account": account, "thread_id": thread_id},
         )
 
+    def waiting_accounts(self) -> dict[str | None, dict[PlatformName, int]]:
+        """The accounts `run` will publish with (None: the default one): for each, per
+        network, how many scheduled or incomplete threads still have posts to send there."""
+        rows = self._rows(
+            "SELECT p.account, p.platform, count(DISTINCT t.id) FROM threads t"
+            " JOIN platforms p ON p.thread_id = t.id"
+            " WHERE t.state IN ('scheduled', 'incomplete')"
+            " AND p.state IN ('pending', 'incomplete')"
+            " GROUP BY p.account, p.platform"
+        )
+        waiting: dict[str | None, dict[PlatformName, int]] = {}
+        for account, platform, count in rows:
+            waiting.setdefault(account, {})[platform] = int(count)
+        return waiting
+
     # -- posts ------------------------------------------------------------------------
 
     def posts(self, thread_id: str, platform: PlatformName) -> list[PostRecord]:
