@@ -60,6 +60,16 @@ def local_time(moment: datetime, zone: tzinfo) -> str:
     return f"{local:%Y-%m-%d %H:%M} {abbreviation}"
 
 
+def local_or_now(moment: datetime | None, zone: tzinfo) -> str:
+    """A schedule as people read it; a thread without one is published "now"."""
+    return "now" if moment is None else local_time(moment, zone)
+
+
+def iso_local(moment: datetime | None, zone: tzinfo) -> str | None:
+    """A time in `--json`: RFC 3339 in the configured timezone (None stays None)."""
+    return moment.astimezone(zone).isoformat() if moment else None
+
+
 def format_utc(moment: datetime) -> str:
     """The ledger's text form of a time: fixed-width ISO 8601 in UTC, so that text order
     is time order and SQL can compare times as strings."""

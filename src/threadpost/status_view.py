@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from threadpost.clock import iso_local, local_or_now
 from threadpost.draft_changes import draft_mark, draft_note, draft_state
 from threadpost.schedule import local_time
 from threadpost.store import ACTIVE_STATES, Ledger, ThreadRecord
@@ -42,16 +43,6 @@ def quote_states(warnings: list[Problem]) -> dict[int, str]:
         if warning.post is not None and warning.code.startswith("quote-") and state in QUOTE_STATES:
             found[warning.post] = state
     return found
-
-
-def local_or_now(moment: datetime | None, tz: ZoneInfo) -> str:
-    """A schedule as people read it; a thread without one is published "now"."""
-    return "now" if moment is None else local_time(moment, tz)
-
-
-def iso_local(moment: datetime | None, tz: ZoneInfo) -> str | None:
-    """A time in `--json`: RFC 3339 in the configured timezone (None stays None)."""
-    return moment.astimezone(tz).isoformat() if moment else None
 
 
 def thread_entry(

@@ -429,6 +429,52 @@ def test_run_with_nothing_due_imports_no_network_library(
     assert "Nothing due" in done.stdout
 
 
+_START_UP_PROBE = (
+    "import sys, atexit\n"
+    "kept_off = ('hashlib', 'sqlite_utils', 'platformdirs', 'threadpost.schedule',"
+    " 'threadpost.publish', 'threadpost.platforms')\n"
+    "atexit.register(lambda: print('LOADED', [m for m in kept_off if m in sys.modules],"
+    " file=sys.stderr))\n"
+    "from threadpost.cli import main\n"
+    "main(['run', '-v'])\n"
+)
+
+
+def test_run_with_nothing_due_keeps_start_up_modules_off_the_path(isolated_env: Path) -> None:
+    """The cron tick's start-up: with nothing due, `run` neither hashes (hashlib), migrates
+    (sqlite-utils), looks up default folders it was given (platformdirs) nor imports the
+    publishing machinery."""
+    db = isolated_env / "threadpost.db"
+    with open_ledger(db) as ledger:
+        ledger.create_thread(
+            draft_path="/d.md",
+            content_hash="h",
+            title=None,
+            plans={"mastodon": make_thread("mastodon", 2)},
+            schedule_at=datetime.now(UTC) + timedelta(days=3),
+            state="scheduled",
+            now=datetime.now(UTC),
+        )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("THREADPOST_")}
+    env |= {
+        "THREADPOST_DB": str(db),
+        "THREADPOST_CONFIG": str(isolated_env / "config.toml"),
+        "THREADPOST_STATE_DIR": str(isolated_env / "state"),
+        "THREADPOST_TIMEZONE": "UTC",
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", _START_UP_PROBE],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "LOADED []" in done.stderr, done.stderr
+    assert "Nothing due; 1 waiting" in done.stdout
+
+
 _RACER = textwrap.dedent(
     """
     import sys, time

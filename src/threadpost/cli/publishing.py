@@ -32,6 +32,7 @@ from threadpost.cli.app import (
 )
 from threadpost.cli.publish_watch import PublishWatch
 from threadpost.cli.terminal import ask_yes_no, stderr_is_terminal
+from threadpost.clock import iso_local, local_or_now
 from threadpost.errors import ExitStatus, UsageError
 from threadpost.refusal import refuse_errors
 
@@ -83,9 +84,9 @@ def _policy(settings: Settings) -> RetryPolicy:
     return RetryPolicy.from_settings(settings, on_retry=on_retry)
 
 
+# The clock's formats, not status_view's re-exports: `run` with nothing due prints them
+# without importing the status views (and with them the scheduler, leases, hashlib).
 def _local(moment: datetime | None, settings: Settings) -> str:
-    from threadpost.status_view import local_or_now
-
     return local_or_now(moment, settings.timezone)
 
 
@@ -97,8 +98,6 @@ def _logged(message: str, *, settings: Settings, err: bool = False) -> None:
 
 
 def _iso_local(moment: datetime | None, settings: Settings) -> str | None:
-    from threadpost.status_view import iso_local
-
     return iso_local(moment, settings.timezone)
 
 

@@ -5,7 +5,6 @@ The `edits` table comes with schema 5 (store/schema.py, `_migration_5`).
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
@@ -52,6 +51,10 @@ class EditQueries(LedgerCore):
     ) -> None:
         """Record at once (its own transaction: it must survive a crash) that post `index`
         now carries `text`; the post's text hash follows it."""
+        # Imported here, not at the top: hashlib (OpenSSL) is ~4 ms of every start-up,
+        # and the cron tick with nothing due never records an edit.
+        import hashlib
+
         text_hash = hashlib.sha256(text.encode()).hexdigest()
         with self.transaction():
             cursor = self.conn.execute(
