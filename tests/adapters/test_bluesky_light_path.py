@@ -25,13 +25,15 @@ CREATE_SESSION = "com.atproto.server.createSession"
 APPLY_WRITES = "com.atproto.repo.applyWrites"
 RESOLVE_HANDLE = "com.atproto.identity.resolveHandle"
 
-#: Runs the real CLI entry point, then reports the imported atproto/pydantic modules on
-#: stderr at exit (after everything, output and ledger writes included, has run).
+#: Runs the real CLI entry point, then reports the imported atproto/pydantic modules (and
+#: the other heavy ones a publish can do without) on stderr at exit, after everything
+#: (output and ledger writes included) has run.
 _PROBE = (
     "import sys, atexit, json\n"
     "def report():\n"
-    "    loaded = sorted(m for m in sys.modules if m.split('.')[0] in\n"
-    "                    ('atproto', 'atproto_client', 'pydantic', 'libipld'))\n"
+    "    loaded = sorted(m for m, module in sys.modules.items() if module is not None\n"
+    "                    and m.split('.')[0] in ('atproto', 'atproto_client', 'pydantic',\n"
+    "                    'libipld', 'sqlite_utils', 'httpx', 'pygments', 'click'))\n"
     "    print('LOADED ' + json.dumps(loaded), file=sys.stderr)\n"
     "atexit.register(report)\n"
     "from threadpost.cli import main\n"
@@ -84,6 +86,14 @@ def test_publishing_a_thread_does_not_import_the_sdk_client(
         assert "atproto_client" not in loaded and "atproto" not in loaded, loaded
         assert not any(name.startswith("pydantic") for name in loaded), loaded
         assert "libipld" in loaded  # the CIDs are computed, with the light part
+        # httpx without its command-line tool (click, rich's syntax, pygments: ~80 ms).
+        assert "httpx" in loaded and "httpx._main" not in loaded, loaded
+        assert not any(name.startswith("pygments") for name in loaded), loaded
+        if not logs_in:
+            # An existing ledger is written with plain SQL: sqlite-utils (~70 ms to
+            # import, with click for its plugins) is for migrations, which the first
+            # run's new ledger needed.
+            assert not any(name.split(".")[0] in ("sqlite_utils", "click") for name in loaded)
 
         after = pds.counts()
         assert after.get(CREATE_SESSION, 0) - before.get(CREATE_SESSION, 0) == int(logs_in)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 
@@ -39,9 +39,22 @@ class LedgerCore:
 
     # -- plumbing ---------------------------------------------------------------------
 
+    def insert(self, table: str, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Insert `rows` (each with the same columns) into `table`. Plain SQL rather than
+        sqlite-utils: importing it costs more than a publish's whole ledger work, and the
+        tables exist already (migrations, which need sqlite-utils, made them)."""
+        rows = list(rows)
+        if not rows:
+            return
+        columns = list(rows[0])
+        names = ", ".join(columns)
+        values = ", ".join(f":{column}" for column in columns)
+        self.conn.executemany(f"INSERT INTO {table} ({names}) VALUES ({values})", rows)
+
     @property
     def db(self) -> Database:
-        """The sqlite-utils view of the same connection (imported on first write)."""
+        """The sqlite-utils view of the same connection (imported when first needed: the
+        migrations)."""
         if self._db is None:
             from sqlite_utils import Database
 

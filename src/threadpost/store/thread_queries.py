@@ -83,19 +83,22 @@ class ThreadQueries(LedgerCore):
             self.ensure_one_active_index()
             thread_id = self.new_thread_id()
             stamp = format_utc(now)
-            self.db.table("threads").insert(
-                {
-                    "id": thread_id,
-                    "draft_path": draft_path,
-                    "content_hash": content_hash,
-                    "title": title,
-                    "platforms": json.dumps(list(plans)),
-                    "schedule_at": format_utc(schedule_at) if schedule_at else None,
-                    "state": state,
-                    "last_error": None,
-                    "created_at": stamp,
-                    "updated_at": stamp,
-                }
+            self.insert(
+                "threads",
+                [
+                    {
+                        "id": thread_id,
+                        "draft_path": draft_path,
+                        "content_hash": content_hash,
+                        "title": title,
+                        "platforms": json.dumps(list(plans)),
+                        "schedule_at": format_utc(schedule_at) if schedule_at else None,
+                        "state": state,
+                        "last_error": None,
+                        "created_at": stamp,
+                        "updated_at": stamp,
+                    }
+                ],
             )
             self._insert_plans(thread_id, plans)
         return thread_id
@@ -138,36 +141,42 @@ class ThreadQueries(LedgerCore):
         import hashlib
 
         for platform, thread in plans.items():
-            self.db.table("platforms").insert(
-                {
-                    "thread_id": thread_id,
-                    "platform": platform,
-                    "plan": json.dumps(thread_to_json(thread), ensure_ascii=False),
-                    "state": "pending",
-                    "attempts": 0,
-                    "next_retry_at": None,
-                    "last_error": None,
-                    "total": len(thread.posts),
-                }
+            self.insert(
+                "platforms",
+                [
+                    {
+                        "thread_id": thread_id,
+                        "platform": platform,
+                        "plan": json.dumps(thread_to_json(thread), ensure_ascii=False),
+                        "state": "pending",
+                        "attempts": 0,
+                        "next_retry_at": None,
+                        "last_error": None,
+                        "total": len(thread.posts),
+                    }
+                ],
             )
-            self.db.table("posts").insert_all(
-                {
-                    "thread_id": thread_id,
-                    "platform": platform,
-                    "idx": post.index,
-                    "text_hash": hashlib.sha256(post.text.encode()).hexdigest(),
-                    "key": None,
-                    "key_created_at": None,
-                    "state": "planned",
-                    "remote_id": None,
-                    "url": None,
-                    "cid": None,
-                    "attempts": 0,
-                    "last_error": None,
-                    "confirmed_at": None,
-                    "first_sent_at": None,
-                }
-                for post in thread.posts
+            self.insert(
+                "posts",
+                (
+                    {
+                        "thread_id": thread_id,
+                        "platform": platform,
+                        "idx": post.index,
+                        "text_hash": hashlib.sha256(post.text.encode()).hexdigest(),
+                        "key": None,
+                        "key_created_at": None,
+                        "state": "planned",
+                        "remote_id": None,
+                        "url": None,
+                        "cid": None,
+                        "attempts": 0,
+                        "last_error": None,
+                        "confirmed_at": None,
+                        "first_sent_at": None,
+                    }
+                    for post in thread.posts
+                ),
             )
 
     def set_schedule(self, thread_id: str, schedule_at: datetime | None, now: datetime) -> None:
