@@ -167,8 +167,13 @@ class MastodonPublisher:
             state_dir = self._settings.state_dir
             known = known_account(state_dir, self._instance, self._token)
             if known is None:
-                account = self._call(
-                    "checking the account", lambda: self._client().account_verify_credentials()
+                account = self._http.request_json(
+                    "checking the account",
+                    "GET",
+                    "/api/v1/accounts/verify_credentials",
+                    None,
+                    access_token=self._token,
+                    expect="id",
                 )
                 host = urlsplit(self._instance).hostname or self._instance
                 known = KnownAccount(f"{account['username']}@{host}", str(account["id"]))
@@ -554,21 +559,25 @@ class MastodonPublisher:
             if parent_id
             else None
         )
-        return self._call(
+        # Straight JSON, not Mastodon.py's status_post: see MastodonHttp.request_json.
+        return self._http.request_json(
             f"publishing post {index}",
-            lambda: self._client().status_post(
-                params["status"],
-                in_reply_to_id=parent_id,
-                media_ids=media_ids or None,
-                sensitive=params["sensitive"],
-                visibility=params["visibility"],
-                spoiler_text=params["spoiler_text"],
-                language=params["language"],
-                poll=params["poll"],
-                quoted_status_id=params["quoted_status_id"],
-                quote_approval_policy=params.get("quote_approval_policy"),
-                idempotency_key=key,
-            ),
+            "POST",
+            "/api/v1/statuses",
+            {
+                "status": params["status"],
+                "in_reply_to_id": parent_id,
+                "media_ids": media_ids or None,
+                "sensitive": params["sensitive"],
+                "visibility": params["visibility"],
+                "spoiler_text": params["spoiler_text"],
+                "language": params["language"],
+                "poll": params["poll"],
+                "quoted_status_id": params["quoted_status_id"],
+                "quote_approval_policy": params.get("quote_approval_policy"),
+            },
+            access_token=self._token,
+            headers={"Idempotency-Key": key},
             post=index,
             write=True,
             not_found=not_found,
