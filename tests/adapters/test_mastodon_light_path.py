@@ -34,7 +34,9 @@ def server() -> Iterator[MastodonTestServer]:
         yield running
 
 
-def _publish(draft: Path, env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+def _publish(
+    draft: Path, env: dict[str, str]
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
     out = subprocess.run(
         [sys.executable, "-c", _PROBE, "publish", str(draft), "--yes", "--json"],
         capture_output=True,

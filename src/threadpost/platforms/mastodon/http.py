@@ -184,7 +184,7 @@ class MastodonHttp:
                 timeout=self.timeout,
             )
         except requests.RequestException as exc:
-            raise network_failure(exc, where) from None
+            raise network_failure(exc, where) from exc
         if response.status_code == 429:
             raise rate_limited(response, where)
         try:
