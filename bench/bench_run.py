@@ -2,11 +2,12 @@
 
 Usage: .venv/bin/python bench/bench_run.py [--repeat N]
 Measures, in one run on this machine: `python -c "import typer"`, `threadpost run` on an
-empty ledger, and `threadpost run` on a ledger of 10,000 scheduled threads none of which is
-due. The commands take turns (one sample of each per round), so a change in the machine's
-load during the run weighs on every row alike; the ratios to `import typer` are the point
-(issue 14's target: ≤ 1.5× for the empty ledger). Prints a Markdown table (paste into
-BENCHMARKS.md).
+empty ledger, `threadpost run` on a ledger of 10,000 scheduled threads none of which is due
+(cron's plain line, both answered before the command line is built: cli/quiet_run.py), and
+`run -v` on the latter (the full command line, typer included). The commands take turns
+(one sample of each per round), so a change in the machine's load during the run weighs on
+every row alike; the ratios to `import typer` are the point (issue 14's target: ≤ 1.5× for
+the empty ledger). Prints a Markdown table (paste into BENCHMARKS.md).
 """
 
 from __future__ import annotations
@@ -97,6 +98,7 @@ def main() -> None:
             "python -c 'pass' (bare interpreter)",
             "threadpost run, empty ledger",
             "threadpost run, 10,000 scheduled, none due",
+            "threadpost run -v (the full command line), 10,000 scheduled",
         ]
         medians = _interleaved(
             [
@@ -104,6 +106,7 @@ def main() -> None:
                 ([sys.executable, "-c", "pass"], env),
                 (run, {**env, "THREADPOST_DB": str(empty)}),
                 (run, {**env, "THREADPOST_DB": str(full)}),
+                ([*run, "-v"], {**env, "THREADPOST_DB": str(full)}),
             ],
             args.repeat,
         )

@@ -6,7 +6,6 @@ either; a config file holding a secret that others can read draws a warning.
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import re
 import stat
@@ -449,6 +448,8 @@ def check_instance_url(url: str, what: str) -> str:
 
 def _is_loopback_host(host: str) -> bool:
     """`localhost` or a loopback address (`host` as urlsplit gives it: lowercase, no [])."""
+    import ipaddress  # here: only a config naming an instance needs it (cron's start-up)
+
     try:
         address = ipaddress.ip_address(host)
     except ValueError:

@@ -10,8 +10,8 @@ import pytest
 import typer.main
 
 from cli_support import run_cli
-from threadpost.cli import app
 from threadpost.cli.dispatch import VALUE_OPTIONS, app_for, command_word
+from threadpost.cli.entry import app
 
 # Typer 0.28 builds on its own copy of click (typer._click): commands are read by their
 # public attributes, whatever module their classes come from.

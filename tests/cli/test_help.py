@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer.main
 
 from cli_support import run_cli
-from threadpost.cli import app
+from threadpost.cli.entry import app
 
 
 def _command_paths() -> list[tuple[str, ...]]:

@@ -1,60 +1,32 @@
 """The command line: the only place that prints, reads argv or exits.
 
-Each command calls one library function and lets `ThreadpostError`s reach `main`, the
-single error funnel, which prints `Error: …` (plus a hint) and exits with the error's
-status. Command groups live in sibling modules and register themselves on `app`. Whatever
-a command run prints passes through `threadpost.redact`: no secret reaches the terminal.
+`main` is the console script. The commands, typer and the typer `app` holding them all
+live in `cli/entry.py`, imported only when a command is to run: cron's quiet `threadpost
+run` with nothing due is answered before that (`cli/quiet_run.py`), in about half the
+start-up.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import NoReturn
 
-# Importing the command modules registers their commands on `app`.
-from threadpost.cli import (  # noqa: F401
-    accounts,
-    authoring,
-    bluesky,
-    editing,
-    importing,
-    mastodon,
-    publishing,
-    watching,
-)
-from threadpost.cli.app import app, report_unexpected, state
-from threadpost.cli.dispatch import app_for
-from threadpost.errors import ExitStatus, ThreadpostError
-from threadpost.redact import forget_secrets, redacting_streams
+from threadpost.cli.quiet_run import answered_quietly
+from threadpost.errors import ExitStatus
 
-__all__ = ["app", "main"]
+__all__ = ["main"]
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
     """Run the CLI and exit with its status (the console script's entry point)."""
-    # httpx imports its own command-line tool when it can, and with it click, rich's
-    # syntax highlighting and pygments (~80 ms, a third of the imports before a Bluesky
-    # publish's first request). This process never runs that tool; httpx falls back to a
-    # stub when the module cannot be imported (its __init__ catches the ImportError that a
-    # None entry raises). Every httpx import in threadpost is lazy, so this comes first.
-    sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
-    # The secrets of this run are registered as they are loaded; the streams scrub them
-    # from everything printed, by us or by a library (warnings, logging's last resort).
-    forget_secrets()
-    with redacting_streams():
-        # Standalone mode: click itself turns usage errors into exit 2 and --help into
-        # exit 0; what reaches us here is ours.
-        try:
-            # Only the command that runs is built (`dispatch`): the cron tick's start-up.
-            args = sys.argv[1:] if argv is None else argv
-            app_for(app, args)(args=args, prog_name="threadpost")
-        except ThreadpostError as error:
-            state.report_error(error)
-            sys.exit(int(error.exit_status))
-        except KeyboardInterrupt:
-            print("Interrupted.", file=sys.stderr)
-            sys.exit(int(ExitStatus.INTERRUPTED))
-        except Exception as error:
-            report_unexpected(error)
-            sys.exit(int(ExitStatus.ERROR))
-    sys.exit(0)
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        if answered_quietly(args, os.environ):
+            sys.exit(0)
+    except KeyboardInterrupt:
+        print("Interrupted.", file=sys.stderr)
+        sys.exit(int(ExitStatus.INTERRUPTED))
+    from threadpost.cli.entry import run_cli
+
+    run_cli(args)
