@@ -181,6 +181,24 @@ def test_a_schedule_moved_later_defers_the_thread(author: Author) -> None:
     assert author.texts() == ["Cities buy cameras.", "Ask your council for the numbers."]
 
 
+def test_run_json_lists_the_threads_it_retimed(author: Author) -> None:
+    author.write(_at(timedelta(hours=1)))
+    thread_id = author.schedule()
+    was, later = author.queued_at(thread_id), _at(timedelta(hours=4))
+    author.write(later)
+    code, out, err = author.cli("run", "--json")
+    assert code == 0, out + err
+    [retimed] = json.loads(out)["retimed"]
+    assert retimed["thread"] == thread_id
+    assert (retimed["kind"], retimed["from_utc"], retimed["to_utc"]) == (
+        "retimed",
+        was.isoformat(),
+        later.isoformat(),
+    )
+    assert "(the draft's schedule changed)" in retimed["message"]
+    assert "retimed" not in json.loads(author.cli("run", "--json")[1])  # said once
+
+
 def test_a_schedule_moved_to_a_past_time_is_due_at_once_in_a_plain_cron_run(
     author: Author,
 ) -> None:

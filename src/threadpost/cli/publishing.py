@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from threadpost.lease import Lease
     from threadpost.platforms.base import Publisher
     from threadpost.publish import PublishResult
+    from threadpost.retime import Retiming
     from threadpost.retry import RetryPolicy
     from threadpost.status_view import ThreadList, ThreadStatus
     from threadpost.store import Ledger
@@ -662,7 +663,7 @@ def run(
                         "items": [],
                         "waiting": waiting,
                         "next_due": _iso_local(next_due, settings),
-                        "retimed": [retiming.to_json() for retiming in retimed],
+                        **_retimed_json(retimed),
                     }
                 )
             elif not verbose:
@@ -684,7 +685,7 @@ def run(
                 "items": [item.to_json() for item in report.items],
                 "waiting": report.waiting,
                 "next_due": _iso_local(report.next_due, settings),
-                "retimed": [retiming.to_json() for retiming in retimed],
+                **_retimed_json(retimed),
             }
         )
     else:
@@ -702,6 +703,12 @@ def run(
             elif item.message and item.action in ("skipped", "failed"):
                 say(f"  {item.message}", err=True)
     raise typer.Exit(int(report.exit_status))
+
+
+def _retimed_json(retimed: list[Retiming]) -> dict[str, object]:
+    """`run --json`'s "retimed" (the threads this run re-timed), only when there are some:
+    the object of a run with nothing to do stays as it was."""
+    return {"retimed": [retiming.to_json() for retiming in retimed]} if retimed else {}
 
 
 def _waiting_accounts(settings: Settings) -> dict[str | None, dict[PlatformName, int]]:
