@@ -13,15 +13,21 @@ from threadpost.store.core import LedgerCore
 
 @dataclass(frozen=True)
 class RetimeCandidate:
-    """A queued thread, not started, whose draft's schedule is known."""
+    """A queued thread whose draft's schedule is known."""
 
     thread_id: str
     draft_path: str
-    schedule_at: datetime | None
+    #: The queued time as the ledger writes it (read with `schedule_at`): parsed only for
+    #: a draft that changed, since every cron tick lists every candidate.
+    schedule_text: str | None
     #: The draft's schedule it was last timed from (UTC text), "" for none.
     draft_schedule: str
     #: The draft file's identity then ("mtime_ns:size"), None if not taken.
     draft_seen: str | None
+
+    @property
+    def schedule_at(self) -> datetime | None:
+        return parse_utc(self.schedule_text) if self.schedule_text else None
 
 
 @dataclass(frozen=True)
@@ -49,27 +55,18 @@ class RetimeQueries(LedgerCore):
         )
 
     def retime_candidates(self) -> list[RetimeCandidate]:
-        """Queued threads whose draft's schedule is known and none of whose posts has been
-        handed to a network (a started thread resumes as it is)."""
+        """Queued threads whose draft's schedule is known. Whether one has begun posting
+        (then it is never re-timed) is asked by `retime` itself, for the few whose draft
+        changed: this list is made at every cron tick."""
         rows = self._rows(
-            "SELECT id, draft_path, schedule_at, draft_schedule, draft_seen FROM threads t"
-            " WHERE state = 'scheduled' AND draft_schedule IS NOT NULL AND NOT EXISTS"
-            " (SELECT 1 FROM posts p WHERE p.thread_id = t.id AND p.state != 'planned')"
-            " ORDER BY id"
+            "SELECT id, draft_path, schedule_at, draft_schedule, draft_seen FROM threads"
+            " WHERE state = 'scheduled' AND draft_schedule IS NOT NULL ORDER BY id"
         )
-        return [
-            RetimeCandidate(
-                thread_id=str(row["id"]),
-                draft_path=str(row["draft_path"]),
-                schedule_at=parse_utc(row["schedule_at"]) if row["schedule_at"] else None,
-                draft_schedule=str(row["draft_schedule"]),
-                draft_seen=row["draft_seen"],
-            )
-            for row in rows
-        ]
+        return [RetimeCandidate(*row) for row in rows]
 
     def note_draft_seen(self, thread_id: str, seen: str) -> None:
-        """The draft was looked at and its schedule is as the thread was timed from."""
+        """The draft was looked at: nothing to do until it changes again (its schedule is
+        as the thread was timed from, or the thread may not be re-timed)."""
         self._write("UPDATE threads SET draft_seen = ? WHERE id = ?", (seen, thread_id))
 
     def retime(
