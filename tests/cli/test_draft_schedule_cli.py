@@ -233,6 +233,17 @@ def test_a_schedule_moved_earlier_but_ahead_shows_in_queue_and_waits(author: Aut
     assert (code, author.texts()) == (0, [])
     assert author.queued_at(thread_id) == earlier
     assert len(author.retimes(thread_id)) == 1  # queue did it; run had nothing to do
+    # status re-times too, and says so under the time.
+    earliest = _at(timedelta(hours=1))
+    author.write(earliest)
+    code, out, err = author.cli("status", thread_id)
+    assert code == 0, out + err
+    assert f"scheduled for {_shown(earliest)}" in out
+    assert (
+        f"re-timed from {_shown(earlier)} to {_shown(earliest)} (the draft's schedule changed)"
+        in out
+    )
+    assert author.queued_at(thread_id) == earliest
 
 
 def test_an_edit_elsewhere_or_the_same_time_does_not_retime(author: Author) -> None:

@@ -240,3 +240,34 @@ def test_the_config_chooses_the_path_shown_offline(
         if upload["via"] == "video-service"
         else "com.atproto.repo.uploadBlob"
     )
+
+
+def test_an_animated_gif_sent_as_a_video_shows_its_path_too(isolated_env: Path) -> None:
+    """Alone in its post, a GIF goes to Bluesky as a video (gif_video.py): the same path."""
+    from PIL import Image
+
+    (isolated_env / "config.toml").write_text(
+        '[bluesky]\nservice = "https://bsky.social"\nhandle = "cat.bsky.social"\n',
+        encoding="utf-8",
+    )
+    frames = [Image.new("RGB", (80, 50), (i * 30, 60, 240 - i * 30)) for i in range(8)]
+    gif = isolated_env / "spin.gif"
+    frames[0].save(gif, save_all=True, append_images=frames[1:], duration=125, loop=0)
+    draft = isolated_env / "spin.md"
+    draft.write_text(
+        '+++\nplatforms = ["bluesky", "mastodon"]\n+++\nA spinning top.\n'
+        "![A top spins and falls](spin.gif)\n",
+        encoding="utf-8",
+    )
+    words = "Video via the video service (https://video.bsky.app)"
+
+    assert _flat(run_cli("preview", "--offline", str(draft)).stdout).count(words) == 1
+    preview = json.loads(run_cli("preview", "--offline", "--json", str(draft)).stdout)
+    [shown] = preview["platforms"]["bluesky"]["posts"][0]["images"]
+    assert shown["upload"]["via"] == "video-service"
+    assert "upload" not in preview["platforms"]["mastodon"]["posts"][0]["images"][0]
+    dry = json.loads(run_cli("publish", "--dry-run", "--offline", "--json", str(draft)).stdout)
+    [upload] = dry["platforms"]["bluesky"]["video_uploads"]
+    sent = next(r for r in upload["requests"] if r["call"] == "app.bsky.video.uploadVideo")
+    assert sent["body"] == "(the MP4 made from the GIF)"
+    assert sent["params"]["name"] == "spin.gif"
