@@ -3,8 +3,10 @@
 Usage: .venv/bin/python bench/bench_run.py [--repeat N]
 Measures, in one run on this machine: `python -c "import typer"`, `threadpost run` on an
 empty ledger, `threadpost run` on a ledger of 10,000 scheduled threads none of which is due
-(cron's plain line, both answered before the command line is built: cli/quiet_run.py), and
-`run -v` on the latter (the full command line, typer included). The commands take turns
+(cron's plain line, both answered before the command line is built: cli/quiet_run.py),
+the same with each thread scheduled from a draft file it follows (retime.py: each file's
+mtime and size are compared at every tick; none changed), and `run -v` on the 10,000
+(the full command line, typer included). The commands take turns
 (one sample of each per round), so a change in the machine's load during the run weighs on
 every row alike; the ratios to `import typer` are the point (issue 14's target: ≤ 1.5× for
 the empty ledger). Prints a Markdown table (paste into BENCHMARKS.md).
@@ -26,8 +28,11 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
 
-def _fill(db: Path, count: int) -> None:
+def _fill(db: Path, count: int, drafts: Path | None = None) -> None:
+    """`count` scheduled threads, none due; with `drafts`, each from a draft file there
+    whose schedule it follows (as `threadpost schedule` records it)."""
     from fakes import make_thread
+    from threadpost.retime import file_identity
     from threadpost.store import open_ledger
 
     now = datetime.now(UTC)
@@ -47,6 +52,19 @@ def _fill(db: Path, count: int) -> None:
                 ),
             )
             ledger._insert_plans(thread_id, {"mastodon": make_thread("mastodon", 3)})
+            if drafts is not None:
+                draft = drafts / f"{i}.md"
+                draft.write_text('+++\nschedule = "2030-01-01T09:00:00Z"\n+++\nHello.\n')
+                ledger.conn.execute(
+                    "UPDATE threads SET draft_path = ?, draft_schedule = ?, draft_seen = ?"
+                    " WHERE id = ?",
+                    (
+                        str(draft),
+                        "2030-01-01T09:00:00.000000+00:00",
+                        file_identity(draft),
+                        thread_id,
+                    ),
+                )
 
 
 def _one(cmd: list[str], env: dict[str, str]) -> float:
@@ -90,6 +108,9 @@ def main() -> None:
 
         open_ledger(empty).close()
         _fill(full, 10_000)
+        followed = folder / "followed.db"
+        (folder / "drafts").mkdir()
+        _fill(followed, 10_000, folder / "drafts")
         # `-c` with the console script's own two lines: the worktree's threadpost (the
         # PYTHONPATH one) is timed, whatever the installed script would resolve to.
         run = [sys.executable, "-c", "from threadpost.cli import main; main()", "run"]
@@ -98,6 +119,7 @@ def main() -> None:
             "python -c 'pass' (bare interpreter)",
             "threadpost run, empty ledger",
             "threadpost run, 10,000 scheduled, none due",
+            "threadpost run, 10,000 scheduled from draft files (each stat'ed), none due",
             "threadpost run -v (the full command line), 10,000 scheduled",
         ]
         medians = _interleaved(
@@ -106,6 +128,7 @@ def main() -> None:
                 ([sys.executable, "-c", "pass"], env),
                 (run, {**env, "THREADPOST_DB": str(empty)}),
                 (run, {**env, "THREADPOST_DB": str(full)}),
+                (run, {**env, "THREADPOST_DB": str(followed)}),
                 ([*run, "-v"], {**env, "THREADPOST_DB": str(full)}),
             ],
             args.repeat,

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from threadpost.draft import Draft, Image
     from threadpost.plan import Continuation, PlannedPost, Thread
     from threadpost.preview_accounts import PreviewAccount
+    from threadpost.video_route import VideoRoute
 
 #: What each attached file was found to be, per path (a check run reads each file once).
 _MediaCache = dict[Path, "ImageInfo | ImageError | VideoInfo | VideoError"]
@@ -56,6 +57,9 @@ class CheckReport:
     offline: bool = True
     #: Who publishes on each planned network (the account chosen, from local files only).
     accounts: Mapping[PlatformName, PreviewAccount] = field(default_factory=dict)
+    #: The way videos would go up, on each planned network that has more than one
+    #: (`NetworkRules.video_route`: Bluesky's video service or its PDS directly).
+    video_routes: Mapping[PlatformName, VideoRoute] = field(default_factory=dict)
 
     @property
     def errors(self) -> int:
@@ -109,7 +113,12 @@ def check_draft(
     )
     authors = preview_accounts(settings)
     accounts = {platform: authors[platform] for platform in threads}
-    return CheckReport(draft, threads, tuple(problems), links, offline, accounts)
+    routes = {
+        platform: route
+        for platform in threads
+        if (route := rules_for(platform).video_route(settings)) is not None
+    }
+    return CheckReport(draft, threads, tuple(problems), links, offline, accounts, routes)
 
 
 def plan_draft(

@@ -16,6 +16,7 @@ from threadpost.platforms.rules import rules_for
 if TYPE_CHECKING:
     from rich.console import RenderableType
 
+    from threadpost.check import CheckReport
     from threadpost.config import Settings
     from threadpost.linkcheck import ProgressSink
     from threadpost.plan import Continuation, Thread
@@ -73,12 +74,25 @@ def dry_run(
                 # Written in the same atomic calls as the posts (Bluesky's threadgate and
                 # postgates); [] where there are none.
                 "gates": jsonable(rules_for(name).side_records(thread)),
+                # Per post with a video, the way it goes up and the calls that takes
+                # (before the records are written); [] where there is one way only.
+                "video_uploads": _video_uploads(report, name),
             }
             for name, thread in report.threads.items()
         },
         "problems": checked["problems"],
         "summary": checked["summary"],
     }
+
+
+def _video_uploads(report: CheckReport, platform: PlatformName) -> list[dict[str, Any]]:
+    route = report.video_routes.get(platform)
+    if route is None:
+        return []
+    uploads: list[dict[str, Any]] = jsonable(
+        rules_for(platform).video_uploads(report.threads[platform], route)
+    )
+    return uploads
 
 
 @dataclass(frozen=True)
@@ -180,8 +194,14 @@ def render(report: Mapping[str, Any]) -> RenderableType:
                     + (f" (continuing thread {continuing})" if continuing else "")
                 )
             )
-        # Each payload as plain JSON under its own heading, never inside a box: a box's
-        # border would cut long strings and end up in what is copied.
+        # Each video's upload before the records (it happens first), then each payload,
+        # as plain JSON under its own heading, never inside a box: a box's border would
+        # cut long strings and end up in what is copied.
+        for upload in platform.get("video_uploads") or []:
+            words = upload["words"][:1].lower() + upload["words"][1:]
+            heading = f"# {name} video upload, post {upload['post']}: {words}"
+            parts.append(Text(heading, style="bold"))
+            parts.append(_json_text(upload["requests"]))
         for number, payload in enumerate(payloads, start=1):
             parts.append(Text(f"# {name} {number}/{len(payloads)}", style="bold"))
             parts.append(_json_text(payload))

@@ -20,9 +20,11 @@ from threadpost.preview_parts import (
     extras_lines,
     facet_spans,
     labels_text,
+    post_json,
     post_problems,
     replying_to_text,
     summary_text,
+    video_route_line,
 )
 from threadpost.values import PlatformName, Problem
 from threadpost.videos import video_line
@@ -80,7 +82,9 @@ def to_json(report: CheckReport) -> dict[str, Any]:
                 "quote_policy": thread.quote_policy,
                 # The post the first post replies to (null: it starts a conversation).
                 "reply_to": None if thread.reply_to is None else thread.reply_to.to_json(),
-                "posts": [post.to_json() for post in thread.posts],
+                # Each video attachment has "upload": {"via", "url", "configured"} where
+                # the network has more than one way up (Bluesky).
+                "posts": [post_json(report, thread, post) for post in thread.posts],
             }
             for name, thread in report.threads.items()
         },
@@ -147,6 +151,8 @@ def post_card(report: CheckReport, thread: Thread, post: PlannedPost) -> Rendera
             parts.append(Text(f"🖼  {image.written_path} — {alt}", style="dim"))
         else:
             parts.append(Text(f"🎞  {image.written_path} — {alt} ({video})", style="dim"))
+    if (route := video_route_line(report, thread, post)) is not None:
+        parts.append(Text(route, style="cyan"))
     parts += [_problem_line(p) for p in post_problems(report, thread.platform, post.index)]
     return Panel(
         Group(*parts),

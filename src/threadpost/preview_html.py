@@ -40,6 +40,7 @@ from threadpost.preview_parts import (
     post_problems,
     replying_to_text,
     summary_text,
+    video_route_line,
 )
 from threadpost.text.count import short_url
 from threadpost.values import PlatformName, Problem
@@ -345,6 +346,8 @@ def _post(
     rules = rules_for(thread.platform)
     extras = extras_lines(post, polls=rules.polls, captions=rules.captions is not None)
     content += [f'<div class="extras">{_e(line)}</div>' for line in extras]
+    if (route := video_route_line(report, thread, post)) is not None:
+        content.append(f'<div class="extras video-route">{_e(route)}</div>')
     controls = controls_text(thread)
     if controls and post.index == 1:
         content.insert(0, f'<div class="controls">{_e(controls)}</div>')

@@ -11,7 +11,9 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Final
 
 from threadpost.draft import duration_text
+from threadpost.platforms.rules import rules_for
 from threadpost.values import Problem
+from threadpost.video_route import sends_video
 
 if TYPE_CHECKING:
     from threadpost.check import CheckReport
@@ -141,3 +143,29 @@ def extras_lines(post: PlannedPost, *, polls: bool = True, captions: bool = True
     if post.tags:
         lines.append("Tags: " + " ".join(f"#{tag}" for tag in post.tags))
     return lines
+
+
+def video_route_line(report: CheckReport, thread: Thread, post: PlannedPost) -> str | None:
+    """ "Video via the video service (https://video.bsky.app)": which way the post's video
+    goes up, on a network with more than one way; None for a post without a video."""
+    route = report.video_routes.get(thread.platform)
+    if route is None or not post.images:
+        return None
+    return route.words if sends_video(rules_for(thread.platform), post, 0) else None
+
+
+def post_json(report: CheckReport, thread: Thread, post: PlannedPost) -> dict[str, object]:
+    """A post in `--json`: `PlannedPost.to_json`, each attachment sent as a video with
+    `"upload"` (which way it goes up, `VideoRoute.to_json`) on a network with more than
+    one way."""
+    shown = post.to_json()
+    route = report.video_routes.get(thread.platform)
+    images = shown["images"]
+    if route is None or not isinstance(images, list):
+        return shown
+    rules = rules_for(thread.platform)
+    shown["images"] = [
+        {**attachment, "upload": route.to_json()} if sends_video(rules, post, index) else attachment
+        for index, attachment in enumerate(images)
+    ]
+    return shown

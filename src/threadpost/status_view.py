@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from threadpost.clock import iso_local, local_or_now
 from threadpost.draft_changes import draft_mark, draft_note, draft_state
+from threadpost.retime import retimed_words
 from threadpost.schedule import local_time
 from threadpost.store import ACTIVE_STATES, Ledger, ThreadRecord
 from threadpost.values import DEFAULT_ACCOUNT, Problem
@@ -102,7 +103,27 @@ def thread_entry(
         # Only while it may still be sent: "unchanged", "changed" (since it was frozen) or
         # "missing"; None for a finished thread.
         "draft_state": draft_state(ledger, record) if record.state in ACTIVE_STATES else None,
+        # While it is queued at the time its draft's edited schedule gave it (retime.py):
+        # {"kind": "retimed" | "kept", "from", "to", "at", "message"}; None otherwise.
+        "retimed": _retimed(ledger, record, tz),
         "platforms": platforms,
+    }
+
+
+def _retimed(ledger: Ledger, record: ThreadRecord, tz: ZoneInfo) -> dict[str, Any] | None:
+    """The thread's latest re-timing, while it still holds (a later `schedule --at` moves
+    the thread elsewhere, and the thread's start makes it history)."""
+    if record.state != "scheduled":
+        return None
+    retiming = ledger.last_retime(record.id)
+    if retiming is None or retiming.to_at != record.schedule_at:
+        return None
+    return {
+        "kind": retiming.kind,
+        "from": iso_local(retiming.from_at, tz),
+        "to": iso_local(retiming.to_at, tz),
+        "at": iso_local(retiming.recorded_at, tz),
+        "message": retimed_words(retiming, tz),
     }
 
 
@@ -150,6 +171,7 @@ class ThreadList:
                 f"{r.id}  {local_or_now(r.schedule_at, self.tz):<22} {r.state:<10} "
                 f"{_progress(e)}  {r.title or r.draft_path}"
                 f"{draft_mark(e['draft_state'], started=_started(e))}"
+                f"{'  ' + e['retimed']['message'] if e['retimed'] else ''}"
                 for r, e in pairs
             ]
         return [f"{r.id}  {r.state:<10} {_progress(e)}  {r.draft_path}" for r, e in pairs]
@@ -171,6 +193,8 @@ class ThreadStatus:
         lines = [f"Thread {record.id}: {record.state}  ({record.draft_path})"]
         if record.schedule_at:
             lines.append(f"  scheduled for {local_or_now(record.schedule_at, self.tz)}")
+        if self.entry["retimed"]:
+            lines.append(f"  {self.entry['retimed']['message']}")
         if record.last_error:
             lines.append(f"  {record.last_error}")
         draft_line = draft_note(self.entry["draft_state"], started=_started(self.entry))

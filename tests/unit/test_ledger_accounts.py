@@ -64,7 +64,7 @@ def test_an_old_ledger_migrates_and_its_threads_are_on_the_default_account(
         version = ledger.conn.execute(
             "SELECT value FROM threadpost_meta WHERE key = 'schema_version'"
         ).fetchone()[0]
-        assert int(version) == SCHEMA_VERSION == 6
+        assert int(version) == SCHEMA_VERSION == 7
         ledger.set_account("0123abcd", "work")
         assert [p.account for p in ledger.platforms("0123abcd")] == ["work"]
 

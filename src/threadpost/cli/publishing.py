@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from threadpost.lease import Lease
     from threadpost.platforms.base import Publisher
     from threadpost.publish import PublishResult
+    from threadpost.retime import Retiming
     from threadpost.retry import RetryPolicy
     from threadpost.status_view import ThreadList, ThreadStatus
     from threadpost.store import Ledger
@@ -491,8 +492,11 @@ def schedule(
     from threadpost.cron_readiness import require_cron_logins
     from threadpost.draft import read_draft
     from threadpost.publish import Freeze, freeze_thread
+    from threadpost.retime import draft_schedule_text, file_identity
     from threadpost.schedule import parse_when, resolve_schedule
 
+    # Before the file is read: an edit after this is noticed by `run` (retime.py).
+    seen = file_identity(draft)
     account, settings = draft_account(state.settings(), draft, account, platforms_option(platform))
     now = utc_now()
     if at is not None:
@@ -531,6 +535,12 @@ def schedule(
             again=again,
             account=account,
         )
+        if frozen.action != Freeze.RESUMED:
+            # What the draft's schedule is now: a later edit of it re-times the thread. (A
+            # draft schedule that names no real time, with --at, is simply not followed.)
+            with contextlib.suppress(UsageError):
+                written = draft_schedule_text(checked.draft.front.schedule, settings.timezone)
+                ledger.record_draft_schedule(frozen.thread_id, written, seen)
         record = ledger.thread(frozen.thread_id)
     if as_json:
         print_json(
@@ -554,6 +564,17 @@ def schedule(
     )
 
 
+def _follow_draft_schedules(ledger: Ledger, settings: Settings) -> None:
+    """`queue` and `status` re-time a thread whose draft's schedule changed (retime.py)
+    before they show it; the view says so. A schedule that cannot be read is a warning."""
+    from threadpost.clock import utc_now
+    from threadpost.retime import follow_draft_schedules
+
+    for retiming in follow_draft_schedules(ledger, settings.timezone, utc_now()):
+        if retiming.kind == "unreadable":
+            echo(f"Warning: {retiming.message}", err=True)
+
+
 @app.command()
 def queue(as_json: JsonOption = False) -> None:
     """Scheduled and in-progress threads, with their time, networks and state."""
@@ -561,6 +582,7 @@ def queue(as_json: JsonOption = False) -> None:
 
     settings = state.settings()
     with _ledger(settings) as ledger:
+        _follow_draft_schedules(ledger, settings)
         view = queue_view(ledger, settings.timezone)
     _print_view(view, as_json)
 
@@ -599,6 +621,7 @@ def status(
 
     settings = state.settings()
     with _ledger(settings) as ledger:
+        _follow_draft_schedules(ledger, settings)
         if thread is None:
             view: ThreadList | ThreadStatus = ledger_view(ledger, settings.timezone)
         else:
@@ -622,15 +645,26 @@ def run(
     Exit status: 0 all well, 4 something remains unfinished (a later run resumes it),
     1 a thread was given up."""
     from threadpost.clock import utc_now
+    from threadpost.retime import follow_draft_schedules
 
     settings = state.settings()
     with _ledger(settings) as ledger:
+        # First, so that a draft whose schedule was moved earlier is due in this run.
+        retimed = follow_draft_schedules(ledger, settings.timezone, utc_now())
+        if not as_json:
+            for retiming in retimed:
+                _logged(retiming.message[:1].upper() + retiming.message[1:], settings=settings)
         if not ledger.due_thread_ids(utc_now()):
             # The cheap path: no publishing machinery imported.
             waiting, next_due = ledger.next_due()
             if as_json:
                 print_json(
-                    {"items": [], "waiting": waiting, "next_due": _iso_local(next_due, settings)}
+                    {
+                        "items": [],
+                        "waiting": waiting,
+                        "next_due": _iso_local(next_due, settings),
+                        **_retimed_json(retimed),
+                    }
                 )
             elif not verbose:
                 pass
@@ -651,6 +685,7 @@ def run(
                 "items": [item.to_json() for item in report.items],
                 "waiting": report.waiting,
                 "next_due": _iso_local(report.next_due, settings),
+                **_retimed_json(retimed),
             }
         )
     else:
@@ -668,6 +703,12 @@ def run(
             elif item.message and item.action in ("skipped", "failed"):
                 say(f"  {item.message}", err=True)
     raise typer.Exit(int(report.exit_status))
+
+
+def _retimed_json(retimed: list[Retiming]) -> dict[str, object]:
+    """`run --json`'s "retimed" (the threads this run re-timed), only when there are some:
+    the object of a run with nothing to do stays as it was."""
+    return {"retimed": [retiming.to_json() for retiming in retimed]} if retimed else {}
 
 
 def _waiting_accounts(settings: Settings) -> dict[str | None, dict[PlatformName, int]]:

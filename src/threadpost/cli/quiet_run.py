@@ -5,7 +5,8 @@ answer (exit 0, nothing printed) needs the settings, the ledger and one indexed 
 building the command line (typer, click and the ~40 commands) costs as much again. So
 `main` asks `answered_quietly` first. It answers only the plain line `threadpost cron`
 writes, `threadpost [--config FILE] [--db FILE] run`, and only when the settings load
-without a warning or an error and the ledger has nothing due. In every other case (any
+without a warning or an error, the ledger has nothing due and no queued thread's draft
+changed since it was timed from it (which may re-time it, retime.py). In every other case (any
 other option or command, `-v`, `--json`, a due thread, something to report) it returns
 False having printed nothing, and the full command line runs `run` as always: the same
 `load_settings`, `open_ledger` and `due_thread_ids` make the same decision there.
@@ -21,6 +22,7 @@ from typing import NamedTuple
 from threadpost.clock import utc_now
 from threadpost.config import load_settings
 from threadpost.errors import ThreadpostError
+from threadpost.retime import drafts_to_look_at
 from threadpost.store import open_ledger
 
 #: The global options a cron line may carry (cli/app.py's callback; when one is left out,
@@ -66,6 +68,8 @@ def answered_quietly(args: Sequence[str], environ: Mapping[str, str]) -> bool:
         if settings.warnings:
             return False  # the full command line prints them
         with open_ledger(settings.db_path) as ledger:
-            return not ledger.due_thread_ids(utc_now())
+            # A draft changed since its thread was timed from it may re-time the thread
+            # (retime.py): the full command line looks, and says so.
+            return not ledger.due_thread_ids(utc_now()) and not drafts_to_look_at(ledger)
     except (ThreadpostError, OSError, sqlite3.Error):
         return False  # the full command line reports it, with its message and exit status

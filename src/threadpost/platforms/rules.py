@@ -25,9 +25,11 @@ from threadpost.values import PlatformLimits, PlatformName, Problem, Severity
 
 if TYPE_CHECKING:
     from threadpost.captions import CaptionLimits
+    from threadpost.config import Settings
     from threadpost.draft import DraftPost, FrontMatter
     from threadpost.text.entities import Entity
     from threadpost.thread import PlannedPost, Thread
+    from threadpost.video_route import VideoRoute
 
 #: One finding about one post: (severity, code, message); check.py adds where it is.
 Finding = tuple[Severity, str, str]
@@ -137,6 +139,17 @@ class NetworkRules(Protocol):
     def card_links(self, thread: Thread) -> list[str]:
         """The links publishing `thread` would fetch to make link cards (distinct, in order;
         [] where the network makes its own)."""
+        ...
+
+    def video_route(self, settings: Settings) -> VideoRoute | None:
+        """The way videos would go up for the account `settings` configures, where the
+        network has more than one (Bluesky: a video service or the PDS directly); None
+        where it has one only (nothing worth showing)."""
+        ...
+
+    def video_uploads(self, thread: Thread, route: VideoRoute) -> list[dict[str, Any]]:
+        """What publishing `thread` would send for each post's video along `route`, for
+        the dry run: per post {"post", "path", "upload", "words", "requests"}."""
         ...
 
     def draft_payloads(

@@ -19,6 +19,7 @@ The package, one module per concern:
 - `core`: the connection plumbing (transactions, writes only to the opened file);
 - `thread_queries`, `post_queries`, `lease_queries`: each table's queries, as mixins;
 - `source_queries`: what a thread was made from (source hashes, per-network fingerprints);
+- `retime_queries`: the draft schedule a queued thread was timed from, and its re-timings;
 - `ledger`: `Ledger` (all of the queries over one connection) and `open_ledger`.
 
 Everything importable from `threadpost.store` before the split still is, from here.

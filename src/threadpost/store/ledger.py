@@ -12,6 +12,7 @@ from threadpost.store.edit_queries import EditQueries
 from threadpost.store.file_checks import _check_header, _create_file, _database_error
 from threadpost.store.lease_queries import LeaseQueries
 from threadpost.store.post_queries import PostQueries
+from threadpost.store.retime_queries import RetimeQueries
 from threadpost.store.schema import _MIGRATIONS, APPLICATION, SCHEMA_VERSION
 from threadpost.store.source_queries import SourceQueries
 
@@ -19,11 +20,12 @@ from threadpost.store.source_queries import SourceQueries
 BUSY_TIMEOUT_MS: Final = 10_000
 
 
-class Ledger(PostQueries, LeaseQueries, SourceQueries, EditQueries):
+class Ledger(PostQueries, LeaseQueries, SourceQueries, EditQueries, RetimeQueries):
     """An open ledger database. Use `open_ledger`; close it (or use `with`).
 
     Its queries come from the mixins, one per table group (`PostQueries` includes
-    `ThreadQueries`; `EditQueries` the edits of published posts); the connection
+    `ThreadQueries`; `EditQueries` the edits of published posts; `RetimeQueries` how a
+    queued thread follows its draft's schedule); the connection
     plumbing from `LedgerCore`."""
 
     def __enter__(self) -> Ledger:

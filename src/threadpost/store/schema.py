@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     from sqlite_utils import Database
 
-SCHEMA_VERSION: Final = 6
+SCHEMA_VERSION: Final = 7
 #: At most one unfinished thread per draft, once the ledger holds no duplicates (schema 3).
 ONE_ACTIVE_INDEX: Final = "threads_one_active_per_draft"
 APPLICATION: Final = "threadpost"
@@ -218,6 +218,31 @@ def _migration_6(db: Database) -> None:
         db.table("platforms").add_column("account", str)
 
 
+def _migration_7(db: Database) -> None:
+    """A queued thread follows its draft's `schedule` line (retime.py): the draft's schedule
+    when the thread was last timed from it (UTC text; "" for none; NULL: not known, as for
+    every thread scheduled before schema 7, which is never re-timed), the draft file's
+    identity then (mtime and size, so that `run` reads only a file changed since), and
+    each re-timing."""
+    threads = db.table("threads")
+    if "draft_schedule" not in threads.columns_dict:
+        threads.add_column("draft_schedule", str)
+    if "draft_seen" not in threads.columns_dict:
+        threads.add_column("draft_seen", str)
+    db.execute(
+        "CREATE TABLE IF NOT EXISTS retimes ("
+        " id INTEGER PRIMARY KEY,"
+        " thread_id TEXT NOT NULL REFERENCES threads(id),"
+        " kind TEXT NOT NULL,"  # "retimed", or "kept" (the draft's schedule line removed)
+        " from_at TEXT,"  # the queued time before (UTC)
+        " to_at TEXT,"  # the queued time after (UTC; the same when kept)
+        " draft_schedule TEXT,"  # the draft's schedule that caused it ("" for none)
+        " recorded_at TEXT NOT NULL"
+        ")"
+    )
+    db.execute("CREATE INDEX IF NOT EXISTS retimes_by_thread ON retimes (thread_id, id)")
+
+
 _MIGRATIONS: Final = {
     1: _migration_1,
     2: _migration_2,
@@ -225,4 +250,5 @@ _MIGRATIONS: Final = {
     4: _migration_4,
     5: _migration_5,
     6: _migration_6,
+    7: _migration_7,
 }

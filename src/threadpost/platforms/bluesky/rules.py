@@ -24,14 +24,17 @@ from threadpost.platforms.bluesky.records import (
     draft_records,
 )
 from threadpost.platforms.bluesky.replies import reply_address, reply_problems
+from threadpost.platforms.bluesky.video_path import bluesky_video_route, video_upload_requests
 from threadpost.text.count import utf8_length
 from threadpost.text.entities import Entity, bluesky_entities
 from threadpost.text.graphemes import grapheme_count
 from threadpost.values import PlatformLimits, PlatformName, Problem, Severity
+from threadpost.video_route import VideoRoute, sends_video
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from threadpost.config import Settings
     from threadpost.draft import DraftPost, FrontMatter
     from threadpost.thread import PlannedPost, Thread
 
@@ -179,6 +182,15 @@ class BlueskyRules:
         if not thread.link_cards:
             return []
         return list(dict.fromkeys(link for post in thread.posts if (link := card_link(post))))
+
+    def video_route(self, settings: Settings) -> VideoRoute:
+        """Through the video service or to the PDS directly (video_service.py decides)."""
+        return bluesky_video_route(settings.bluesky)
+
+    def video_uploads(self, thread: Thread, route: VideoRoute) -> list[dict[str, Any]]:
+        """The calls each post's video would take along `route` (video_path.py)."""
+        posts = [post for post in thread.posts if post.images and sends_video(self, post, 0)]
+        return video_upload_requests(posts, route)
 
     def draft_payloads(
         self,

@@ -36,6 +36,10 @@ UPLOAD_BLOB: Final = "com.atproto.repo.uploadBlob"
 #: it once processing is done (the app and the docs ask for 30 minutes).
 UPLOAD_TOKEN_SECONDS: Final = 30 * 60
 
+#: Longest wait for the service to process one video: processing takes seconds for a
+#: short clip, minutes for a long one.
+DEFAULT_MAX_WAIT: Final = 600.0
+
 JOB_FAILED: Final = "JOB_STATE_FAILED"
 
 

@@ -16,6 +16,7 @@ from typing import Any, Final, Protocol
 
 from threadpost.errors import PermanentError, TransientError
 from threadpost.platforms.bluesky.video_service import (
+    DEFAULT_MAX_WAIT,
     DESCRIBE_SERVER,
     JOB_STATUS,
     SERVICE_AUTH,
@@ -30,10 +31,9 @@ from threadpost.platforms.bluesky.video_service import (
 )
 from threadpost.platforms.bluesky.xrpc import PLATFORM, XrpcTransport
 
-#: Longest wait for the service to process one video, and the pause between polls
-#: (growing to `_MAX_PAUSE`): processing takes seconds for a short clip, minutes for a
-#: long one.
-DEFAULT_MAX_WAIT: Final = 600.0
+__all__ = ["DEFAULT_MAX_WAIT", "PdsCall", "VideoServiceUpload"]
+
+#: The pause between polls (growing to `_MAX_PAUSE`, bounded by DEFAULT_MAX_WAIT).
 _FIRST_PAUSE: Final = 0.5
 _MAX_PAUSE: Final = 5.0
 

@@ -24,8 +24,10 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from threadpost.captions import CaptionLimits
+    from threadpost.config import Settings
     from threadpost.draft import DraftPost, FrontMatter
     from threadpost.thread import PlannedPost, Thread
+    from threadpost.video_route import VideoRoute
 
 #: The offline fallback: the instance's own limits replace it whenever they can be read.
 MASTODON_DEFAULT_LIMITS: Final = PlatformLimits(
@@ -178,6 +180,14 @@ class MastodonRules:
 
     def card_links(self, thread: Thread) -> list[str]:
         """None: the instance makes link previews itself."""
+        return []
+
+    def video_route(self, settings: Settings) -> VideoRoute | None:
+        """None: a video has one way to an instance (POST /api/v2/media)."""
+        return None
+
+    def video_uploads(self, thread: Thread, route: VideoRoute) -> list[dict[str, Any]]:
+        """Nothing beside the media parameters the statuses show."""
         return []
 
     def draft_payloads(
