@@ -20,12 +20,12 @@ from threadpost.span_fit import NumberedMeasure, SpanCounter
 from threadpost.text.count import shorten_links_for_display, utf8_length
 from threadpost.text.entities import Entity, protected_spans
 from threadpost.text.graphemes import grapheme_boundaries
-from threadpost.text.sentences import Break
+from threadpost.text.sentences import BreakColumns
 from threadpost.text.split import (
     Chunk,
     FitsFn,
     SpanFitsFn,
-    allowed_breaks_inside,
+    allowed_break_columns_inside,
     count_bounds,
     split_text,
 )
@@ -248,7 +248,7 @@ def _split_all(
     `before` posts come first (a continued thread): numbers and total count them."""
     # Break points, cluster boundaries and prefix counts are computed lazily, once per draft
     # post, and reused by every round.
-    breaks: dict[int, list[Break]] = {}
+    breaks: dict[int, BreakColumns] = {}
     clusters: dict[int, list[int]] = {}
 
     def clusters_of(post: DraftPost) -> list[int]:
@@ -274,12 +274,12 @@ def _split_all(
     most_posts = before + sum(len(post.text) + 1 for post in draft.posts)
     widest = numbering_suffix(number_format, most_posts, most_posts)
 
-    def breaks_of(post: DraftPost) -> list[Break]:
+    def breaks_of(post: DraftPost) -> BreakColumns:
         if post.index not in breaks:
             # A paragraph that fits one post whole even with the widest numbering is never
             # split: its inner break points are not needed.
             fits_whole = counter_of(post).fits_with(lambda i: widest)
-            breaks[post.index] = allowed_breaks_inside(
+            breaks[post.index] = allowed_break_columns_inside(
                 post.text,
                 lambda start, end: not fits_whole(start, end, 0),
                 protected_spans,

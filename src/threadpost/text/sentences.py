@@ -36,7 +36,10 @@ words, breaks at spaces like Latin text.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from enum import IntEnum
+from operator import itemgetter
 from typing import Final, NamedTuple
 
 
@@ -59,6 +62,51 @@ class Break(NamedTuple):
     end: int  # code-point offset where the text before the break ends
     next_start: int  # code-point offset where the text after it starts
     kind: BreakKind
+
+
+#: BreakKind by value, to make `Break`s from plain ints.
+_KIND_OF: Final = (None, *BreakKind)
+
+
+@dataclass(slots=True)
+class BreakColumns:
+    """Break points as three parallel lists, in order: `ends[i]`, `next_starts[i]` and
+    `kinds[i]` (a `BreakKind` value, as a plain int) are `Break` i's fields.
+
+    What a planner keeps for a long text. A `Break` per word (141,000 for a 1 MB essay) costs
+    its making, and each stays tracked by the garbage collector (its kind, an enum member, is
+    an object), so every collection during a plan walked all of them; three lists of ints are
+    three objects. `Break`s are made only for a caller that iterates (`list(columns)`).
+    """
+
+    ends: list[int] = field(default_factory=list)
+    next_starts: list[int] = field(default_factory=list)
+    kinds: list[int] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, breaks: Iterable[Break]) -> BreakColumns:
+        found = list(breaks)
+        return cls(
+            list(map(itemgetter(0), found)),
+            list(map(itemgetter(1), found)),
+            list(map(int, map(itemgetter(2), found))),
+        )
+
+    def __len__(self) -> int:
+        return len(self.ends)
+
+    def __iter__(self) -> Iterator[Break]:
+        return map(Break, self.ends, self.next_starts, map(_KIND_OF.__getitem__, self.kinds))
+
+    def append(self, end: int, next_start: int, kind: int) -> None:
+        self.ends.append(end)
+        self.next_starts.append(next_start)
+        self.kinds.append(kind)
+
+    def extend(self, other: BreakColumns) -> None:
+        self.ends.extend(other.ends)
+        self.next_starts.extend(other.next_starts)
+        self.kinds.extend(other.kinds)
 
 
 # Whitespace that may be dropped at a break: \s minus the non-breaking spaces. A class, not a
@@ -153,35 +201,53 @@ def break_opportunities(text: str, first: int = 0, last: int | None = None) -> l
     the text's start to the start of one or the text's end), as they are in the whole text
     and as `break_opportunities(text[first:last])` would find them, moved by `first`.
     """
-    breaks: list[Break] = []
+    return list(break_columns(text, first, last))
+
+
+def break_columns(text: str, first: int = 0, last: int | None = None) -> BreakColumns:
+    """`break_opportunities(text, first, last)` as `BreakColumns` (no object per break)."""
+    ends: list[int] = []
+    next_starts: list[int] = []
+    kinds: list[int] = []
+    # Bound methods and plain ints: this loop runs once per word of the text.
+    add_end, add_start, add_kind = ends.append, next_starts.append, kinds.append
     length = len(text)
     if last is None:
         last = length
-    word, clause, sentence = BreakKind.WORD, BreakKind.CLAUSE, BreakKind.SENTENCE
+    word, clause, sentence = int(BreakKind.WORD), int(BreakKind.CLAUSE), int(BreakKind.SENTENCE)
     for match in _RUN_OR_PLAIN_GAP.finditer(text, first, last):
         start, end = match.span()
         group = match.lastindex
         if group is None:  # a plain gap between two letters or digits
-            breaks.append(Break(start, end, word))
+            kind = word
+        elif group == 1:  # after a clause mark
+            kind = clause
+        elif group == 2:  # after "?", "!"...: a sentence ends unless a lower-case word follows
+            kind = word if text[end].islower() else sentence
+        elif start == 0 or end == length:
             continue
-        if group == 1:  # after a clause mark
-            breaks.append(Break(start, end, clause))
-            continue
-        if group == 2:  # after "?", "!"...: a sentence ends unless a lower-case word follows
-            breaks.append(Break(start, end, word if text[end].islower() else sentence))
-            continue
-        if start == 0 or end == length:
-            continue
-        kind = classify_break(text, start, end)
-        if kind is not None:
-            breaks.append(Break(start, end, kind))
+        else:
+            ranked = classify_break(text, start, end)
+            if ranked is None:
+                continue
+            kind = int(ranked)
+        add_end(start)
+        add_start(end)
+        add_kind(kind)
     if _CJK_ANY.search(text, first, last) is None:
-        return breaks
-    # Breaks between CJK characters never touch whitespace: merge the two ordered lists.
-    cjk = [
-        Break(at, at, classify_cjk_break(text, at)) for at in cjk_break_offsets(text, first, last)
-    ]
-    return sorted(breaks + cjk, key=lambda brk: brk.end) if breaks else cjk
+        return BreakColumns(ends, next_starts, kinds)
+    # Breaks between CJK characters never touch whitespace: merge the two ordered lists (no
+    # two breaks share an end: a CJK break's end is a CJK character, a run's is whitespace).
+    cjk = cjk_break_offsets(text, first, last)
+    cjk_kinds = [int(classify_cjk_break(text, at)) for at in cjk]
+    if not ends:
+        return BreakColumns(cjk, list(cjk), cjk_kinds)
+    merged = sorted(zip(ends + cjk, next_starts + cjk, kinds + cjk_kinds, strict=True))
+    return BreakColumns(
+        list(map(itemgetter(0), merged)),
+        list(map(itemgetter(1), merged)),
+        list(map(itemgetter(2), merged)),
+    )
 
 
 #: What a line or paragraph break holds (see `_count_newlines`).

@@ -51,10 +51,16 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from operator import eq, itemgetter
+from operator import eq
 from typing import Final, Protocol
 
-from threadpost.text.sentences import Break, BreakKind, break_opportunities, paragraph_breaks
+from threadpost.text.sentences import (
+    Break,
+    BreakColumns,
+    BreakKind,
+    break_columns,
+    paragraph_breaks,
+)
 
 #: fits(candidate_text, chunk_index) -> bool; chunk_index counts from 0 within this text, so a
 #: caller can account for per-post numbering.
@@ -113,7 +119,7 @@ def split_text(
     *,
     protected: Sequence[tuple[int, int]] = (),
     cluster_starts: Sequence[int] | None = None,
-    breaks: Callable[[], Sequence[Break]] | None = None,
+    breaks: Callable[[], Sequence[Break] | BreakColumns] | None = None,
     fits_span: Callable[[], SpanFitsFn] | None = None,
     measure: Callable[[], SpanMeasure] | None = None,
 ) -> list[Chunk]:
@@ -122,8 +128,9 @@ def split_text(
     `protected`: (start, end) code-point spans never to split (entities). `cluster_starts`:
     sorted code-point offsets where grapheme clusters start (plus len(text)); when given,
     breaks that would cut a cluster are moved or dropped. `breaks`: called (only when the text
-    does not fit whole) for the break points, e.g. cached `allowed_breaks` (the planner splits
-    each text once per numbering width); `protected` and `cluster_starts` are then unused.
+    does not fit whole) for the break points, e.g. cached `allowed_break_columns` (the planner
+    splits each text once per numbering width); `protected` and `cluster_starts` are then
+    unused.
     `fits_span`: called (only when the text does not fit whole) for a faster stand-in for
     `fits` (see `SpanFitsFn`) that the search uses. It must agree with `fits` at break points;
     every chunk it chooses is checked with `fits` itself, and if one disagrees the text is
@@ -135,9 +142,9 @@ def split_text(
     if fits(text, 0):
         return [Chunk(0, len(text), text)]
     found = (
-        list(breaks())
+        _as_columns(breaks())
         if breaks is not None
-        else allowed_breaks(text, protected=protected, cluster_starts=cluster_starts)
+        else allowed_break_columns(text, protected=protected, cluster_starts=cluster_starts)
     )
     if fits_span is not None or measure is not None:
         packer = _Packer(text, found, fits, fits_span() if fits_span is not None else None)
@@ -154,7 +161,7 @@ def count_bounds(
     text: str,
     fits: FitsFn,
     *,
-    breaks: Callable[[], Sequence[Break]],
+    breaks: Callable[[], Sequence[Break] | BreakColumns],
     measure: Callable[[], SpanMeasure],
 ) -> tuple[int, int] | None:
     """(least, most): bounds on how many chunks `split_text` makes of `text`, from the greedy
@@ -168,7 +175,7 @@ def count_bounds(
     `split_text`, whose check of every chunk this skips)."""
     if fits(text, 0):
         return 1, 1
-    packer = _Packer(text, list(breaks()), fits)
+    packer = _Packer(text, _as_columns(breaks()), fits)
     packer.use_measure(measure())
     if packer.sizes is None:
         return None
@@ -182,7 +189,17 @@ def allowed_breaks(
     cluster_starts: Sequence[int] | None = None,
 ) -> list[Break]:
     """The break points `split_text` may use (compute once to split one text several times)."""
-    return _allowed_breaks(text, break_opportunities(text), protected, cluster_starts)
+    return list(allowed_break_columns(text, protected=protected, cluster_starts=cluster_starts))
+
+
+def allowed_break_columns(
+    text: str,
+    *,
+    protected: Sequence[tuple[int, int]] = (),
+    cluster_starts: Sequence[int] | None = None,
+) -> BreakColumns:
+    """`allowed_breaks` as `BreakColumns`, as `split_text` works on them."""
+    return _allowed_breaks(text, break_columns(text), protected, cluster_starts)
 
 
 def allowed_breaks_inside(
@@ -200,27 +217,47 @@ def allowed_breaks_inside(
     depend on nothing beyond its blank lines), so a text of short paragraphs costs a scan
     for blank lines, not the classification of every space and four entity detectors.
     """
-    raw = paragraph_breaks(text)
+    return list(
+        allowed_break_columns_inside(text, needs_inner, protected_of, cluster_starts=cluster_starts)
+    )
+
+
+def allowed_break_columns_inside(
+    text: str,
+    needs_inner: Callable[[int, int], bool],
+    protected_of: Callable[[str], Sequence[tuple[int, int]]],
+    *,
+    cluster_starts: Sequence[int],
+) -> BreakColumns:
+    """`allowed_breaks_inside` as `BreakColumns`, as `split_text` works on them."""
+    raw = BreakColumns.of(paragraph_breaks(text))
     paragraphs = _allowed_breaks(text, raw, (), cluster_starts)
     if paragraphs != raw or _ODD_SPACE.search(text):
         # A blank line carrying a combining mark, or whitespace that an entity may hold (JS
         # and twitter-text do not count \x1c-\x1f and \x85 as spaces): the whole text, as is.
-        return allowed_breaks(text, protected=protected_of(text), cluster_starts=cluster_starts)
-    found: list[Break] = []
+        return allowed_break_columns(
+            text, protected=protected_of(text), cluster_starts=cluster_starts
+        )
+    found = BreakColumns()
     start = 0
-    for brk in [*paragraphs, None]:
-        end = len(text) if brk is None else brk.end
+    last = len(paragraphs)
+    for index in range(last + 1):
+        end = len(text) if index == last else paragraphs.ends[index]
         if needs_inner(start, end):
-            inner = break_opportunities(text, start, end)
+            inner = break_columns(text, start, end)
             spans = [(a + start, b + start) for a, b in protected_of(text[start:end])]
             found.extend(_allowed_breaks(text, inner, spans, cluster_starts))
-        if brk is not None:
-            found.append(brk)
-            start = brk.next_start
+        if index < last:
+            start = paragraphs.next_starts[index]
+            found.append(paragraphs.ends[index], start, paragraphs.kinds[index])
     return found
 
 
-def _pack(text: str, breaks: list[Break], fits: FitsFn) -> list[Chunk]:
+def _as_columns(breaks: Sequence[Break] | BreakColumns) -> BreakColumns:
+    return breaks if isinstance(breaks, BreakColumns) else BreakColumns.of(breaks)
+
+
+def _pack(text: str, breaks: BreakColumns, fits: FitsFn) -> list[Chunk]:
     return _Packer(text, breaks, fits).pack()
 
 
@@ -233,6 +270,9 @@ LEVEL: Final[dict[BreakKind, int]] = {
     BreakKind.WORD: 3,
 }
 _WORST: Final = 3
+#: LEVEL by `BreakKind` value.
+_LEVEL_OF: Final = (_WORST, *(LEVEL[kind] for kind in BreakKind))
+_PARAGRAPH: Final = int(BreakKind.PARAGRAPH)
 #: Python whitespace the networks' entity patterns do not stop at.
 _ODD_SPACE: Final = re.compile("[\x1c-\x1f\x85]")
 
@@ -244,10 +284,17 @@ class _Packer:
     """
 
     def __init__(
-        self, text: str, breaks: list[Break], fits: FitsFn, fits_span: SpanFitsFn | None = None
+        self,
+        text: str,
+        breaks: BreakColumns,
+        fits: FitsFn,
+        fits_span: SpanFitsFn | None = None,
     ) -> None:
         self.text = text
-        self.breaks = breaks
+        self.ends = breaks.ends
+        self.next_starts = breaks.next_starts
+        self.kinds = breaks.kinds
+        self.levels = list(map(_LEVEL_OF.__getitem__, breaks.kinds))
         self.count = len(breaks)
         self.fits = fits
         self.fits_span = fits_span
@@ -258,10 +305,8 @@ class _Packer:
 
     def use_measure(self, measure: SpanMeasure) -> None:
         """Answer from prefix sizes (when `measure` has them for these breaks)."""
-        ends = list(map(itemgetter(0), self.breaks))  # Break.end, read in C
-        ends.append(len(self.text))
-        starts = [0]
-        starts.extend(map(itemgetter(1), self.breaks))  # Break.next_start
+        ends = [*self.ends, len(self.text)]
+        starts = [0, *self.next_starts]
         self.sizes = measure.prefixes(ends, starts)
         self.budget = measure.budget
 
@@ -298,10 +343,10 @@ class _Packer:
         return near - 1
 
     def start_of(self, node: int) -> int:
-        return 0 if node < 0 else self.breaks[node].next_start
+        return 0 if node < 0 else self.next_starts[node]
 
     def end_of(self, node: int) -> int:
-        return len(self.text) if node >= self.count else self.breaks[node].end
+        return len(self.text) if node >= self.count else self.ends[node]
 
     def ok(self, u: int, v: int, index: int) -> bool:
         sizes = self.sizes
@@ -322,14 +367,12 @@ class _Packer:
         return Chunk(start, end, self.text[start:end], fits=fit)
 
     def level(self, node: int) -> int:
-        return 0 if node >= self.count else LEVEL[self.breaks[node].kind]
+        return 0 if node >= self.count else self.levels[node]
 
     # -- level 1: paragraphs ---------------------------------------------------------------
 
     def pack(self) -> list[Chunk]:
-        bounds = [-1]
-        bounds.extend(i for i, brk in enumerate(self.breaks) if brk.kind is BreakKind.PARAGRAPH)
-        bounds.append(self.count)
+        bounds = [-1, *_indices(self.kinds, _PARAGRAPH), self.count]
         k = 0
         last = len(bounds) - 1
         while k < last:
@@ -346,9 +389,7 @@ class _Packer:
 
     def count_bounds(self) -> tuple[int, int]:
         """`pack`'s number of chunks, bounded from its greedy passes (see `count_bounds`)."""
-        bounds = [-1]
-        bounds.extend(i for i, brk in enumerate(self.breaks) if brk.kind is BreakKind.PARAGRAPH)
-        bounds.append(self.count)
+        bounds = [-1, *_indices(self.kinds, _PARAGRAPH), self.count]
         least = most = 0
         k = 0
         last = len(bounds) - 1
@@ -726,29 +767,49 @@ def _first_true(low: int, high: int, ok: Callable[[int], bool], guess: int) -> i
 
 def _allowed_breaks(
     text: str,
-    breaks: list[Break],
+    breaks: BreakColumns,
     protected: Sequence[tuple[int, int]],
     cluster_starts: Sequence[int] | None,
-) -> list[Break]:
+) -> BreakColumns:
     """Drop breaks inside protected spans; keep both ends of a break on cluster boundaries.
 
     Most breaks are a space between two characters below U+0300, outside any span: they pass
-    as they are. Only the others (`_suspect_breaks`) are looked at one by one."""
+    as they are (`breaks` itself is returned when all do). Only the others
+    (`_suspect_breaks`) are looked at one by one."""
     spans = merge_spans(protected)
     suspects = _suspect_breaks(text, breaks, spans, cluster_starts)
     if not suspects:
-        return list(breaks)
+        return breaks
     span_ends = [end for _, end in spans]
-    allowed: list[Break] = []
+    ends, next_starts, kinds = breaks.ends, breaks.next_starts, breaks.kinds
+    allowed = BreakColumns()
     done = 0
     for index in suspects:
-        allowed.extend(breaks[done:index])
+        allowed.ends.extend(ends[done:index])
+        allowed.next_starts.extend(next_starts[done:index])
+        allowed.kinds.extend(kinds[done:index])
         done = index + 1
-        kept = _allowed_break(text, breaks[index], spans, span_ends, cluster_starts)
+        kept = _allowed_break(
+            text, ends[index], next_starts[index], spans, span_ends, cluster_starts
+        )
         if kept is not None:
-            allowed.append(kept)
-    allowed.extend(breaks[done:])
+            allowed.append(kept[0], kept[1], kinds[index])
+    allowed.ends.extend(ends[done:])
+    allowed.next_starts.extend(next_starts[done:])
+    allowed.kinds.extend(kinds[done:])
     return allowed
+
+
+def _indices(values: list[int], wanted: int) -> list[int]:
+    """The indices at which `values` holds `wanted`, in order (found by `list.index`, in C)."""
+    found: list[int] = []
+    at = -1
+    try:
+        while True:
+            at = values.index(wanted, at + 1)
+            found.append(at)
+    except ValueError:
+        return found
 
 
 #: A character from which a cluster may extend or prepend across a run's edge (see
@@ -758,7 +819,7 @@ _WIDE_CHAR: Final = re.compile("[^\\x00-\\u02ff]")
 
 def _suspect_breaks(
     text: str,
-    breaks: list[Break],
+    breaks: BreakColumns,
     spans: list[tuple[int, int]],
     cluster_starts: Sequence[int] | None,
 ) -> list[int]:
@@ -767,8 +828,7 @@ def _suspect_breaks(
     character of U+0300 or above next to their run. Every other break is allowed as it is."""
     if not breaks:
         return []
-    ends = list(map(itemgetter(0), breaks))
-    next_starts = list(map(itemgetter(1), breaks))
+    ends, next_starts = breaks.ends, breaks.next_starts
     found: set[int] = set()
     for start, end in spans:
         # The runs that overlap the span: their next start after its start, their end before
@@ -798,14 +858,15 @@ def _add_if_found(found: set[int], offsets: list[int], offset: int) -> None:
 
 def _allowed_break(
     text: str,
-    brk: Break,
+    end: int,
+    next_start: int,
     spans: list[tuple[int, int]],
     span_ends: list[int],
     cluster_starts: Sequence[int] | None,
-) -> Break | None:
-    """`brk` with both ends on cluster boundaries, or None when it cannot be or it touches a
-    protected span (`spans` merged, `span_ends` their ends)."""
-    end, next_start = brk.end, brk.next_start
+) -> tuple[int, int] | None:
+    """(end, next_start) of the break text[end:next_start] with both ends on cluster
+    boundaries, or None when it cannot be or it touches a protected span (`spans` merged,
+    `span_ends` their ends)."""
     if end == next_start:
         # A break between two CJK characters drops nothing: it must fall between clusters.
         if cluster_starts is not None and not _is_cluster_start(cluster_starts, end):
@@ -824,9 +885,7 @@ def _allowed_break(
     span_index = bisect_right(span_ends, end)
     if span_index < len(spans) and spans[span_index][0] < next_start:
         return None  # the run touches a protected span (spans hold no whitespace, but be safe)
-    if (end, next_start) != (brk.end, brk.next_start):
-        return Break(end, next_start, brk.kind)
-    return brk
+    return end, next_start
 
 
 def merge_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
