@@ -1,14 +1,16 @@
 """Every Mastodon request passes through here: one HTTP transport per instance.
 
 `MastodonHttp` owns the `requests.Session` (timeouts, user agent, the last answer each
-thread saw, for the 429's reset header), builds Mastodon.py clients on it through their
-public constructor (`session=`, `request_timeout=`, `ratelimit_method="throw"`), and runs
-every call through `call`, the one place where Mastodon.py and requests failures become the
-`PlatformError`s of `errors.py`, secrets removed. The publisher, the login flow (`auth.py`)
-and the instance-limits read (`instance.py`) all use it.
+thread saw, for the 429's reset header). A publish's own requests (its statuses, and the
+first publish's verify_credentials) go straight on that session as JSON (`request_json`);
+everything else runs Mastodon.py clients built on it through their public constructor
+(`session=`, `request_timeout=`, `ratelimit_method="throw"`) through `call`. Both end in
+the same rules (`rate_limited`, `network_failure`, `refusal`), the one place where
+failures become the `PlatformError`s of `errors.py`, secrets removed. The publisher, the
+login flow (`auth.py`) and the instance-limits read (`instance.py`) all use it.
 
-requests is imported when the first request is made, Mastodon.py (~140 ms) only when a
-client is built: reading instance limits needs only requests.
+requests is imported when the first request is made, Mastodon.py (~0.2 s) only when a
+client is built: publishing text and reading instance limits need only requests.
 """
 
 from __future__ import annotations
