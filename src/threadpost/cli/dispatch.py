@@ -19,9 +19,12 @@ from typing import Final
 import typer
 from typer.main import get_command_name
 
+from threadpost.cli.quiet_run import PATH_OPTIONS
+
 #: The global options (cli/app.py's callback) that take a value: the word after them is
 #: that value, not the command (tests/cli/test_dispatch.py checks the list against it).
-VALUE_OPTIONS: Final = frozenset({"--config", "--db"})
+#: They are the two naming the files, which the quiet `run` reads too.
+VALUE_OPTIONS: Final = frozenset(PATH_OPTIONS)
 
 
 def command_word(args: Sequence[str]) -> str | None:

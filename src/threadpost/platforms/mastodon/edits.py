@@ -126,13 +126,13 @@ def edit_status(
     body = edit_body(thread, post, [str(media["id"]) for media in attachments])
     # Mastodon.py's status_update sends no `language`, and with both media_ids and
     # media_attributes it fails before sending: the edit goes as plain JSON, on the same
-    # session and through the same error funnel.
-    token = str(client.access_token)
-    answer: dict[str, Any] = http.call(
+    # session and through the same error rules.
+    answer: dict[str, Any] = http.request_json(
         f"editing post {post.index} (status {ref.remote_id})",
-        lambda: http.send_json(
-            "PUT", f"/api/v1/statuses/{ref.remote_id}", body, access_token=token
-        ),
+        "PUT",
+        f"/api/v1/statuses/{ref.remote_id}",
+        body,
+        access_token=str(client.access_token),
         post=post.index,
         write=True,
         not_found=gone,

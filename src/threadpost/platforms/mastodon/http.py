@@ -1,10 +1,11 @@
 """Every Mastodon request passes through here: one HTTP transport per instance.
 
 `MastodonHttp` owns the `requests.Session` (timeouts, user agent, the last answer each
-thread saw, for the 429's reset header). A publish's own requests (its statuses, and the
-first publish's verify_credentials) go straight on that session as JSON (`request_json`);
-everything else runs Mastodon.py clients built on it through their public constructor
-(`session=`, `request_timeout=`, `ratelimit_method="throw"`) through `call`. Both end in
+thread saw, for the 429's reset header). A publish's own requests (its statuses, the
+first publish's verify_credentials) and the edits' PUTs go straight on that session as
+JSON (`request_json`); everything else runs Mastodon.py clients built on it through
+their public constructor (`session=`, `request_timeout=`, `ratelimit_method="throw"`)
+through `call`. Both end in
 the same rules (`rate_limited`, `network_failure`, `refusal`), the one place where
 failures become the `PlatformError`s of `errors.py`, secrets removed. The publisher, the
 login flow (`auth.py`) and the instance-limits read (`instance.py`) all use it.
@@ -204,37 +205,6 @@ class MastodonHttp:
             )
         return answer
 
-    def send_json(self, method: str, path: str, body: Any, *, access_token: str) -> Any:
-        """One JSON request Mastodon.py has no public call for (an edit that sets the
-        language and the attachments' alt text), on this instance's session. Run it inside
-        `call`: a failed answer raises the exception Mastodon.py would, so it is classified
-        like every other request."""
-        import requests
-        from mastodon.errors import MastodonAPIError, MastodonNetworkError, MastodonRatelimitError
-
-        try:
-            response = self.session().request(
-                method,
-                f"{self.instance}{path}",
-                json=body,
-                headers={"Authorization": f"Bearer {access_token}"},
-                timeout=self.timeout,
-            )
-        except requests.RequestException as exc:
-            raise MastodonNetworkError(f"{method} {path} failed") from exc
-        if response.status_code == 429:
-            raise MastodonRatelimitError("Hit rate limit.")
-        try:
-            answer = response.json()
-        except ValueError:
-            answer = None
-        if response.status_code >= 400:
-            error = answer.get("error") if isinstance(answer, dict) else None
-            raise MastodonAPIError(
-                "Mastodon API returned error", response.status_code, response.reason, error
-            )
-        return answer
-
     def last_clock_offset(self) -> timedelta | None:
         """How far the instance's clock is ahead of ours, from the Date of the last answer
         this thread received (None without a readable one)."""
@@ -302,9 +272,13 @@ def classify_error(
 ) -> PlatformError:
     """Map a Mastodon.py or requests exception to errors.py's tree (messages never hold a
     secret). `response` is the HTTP answer that came with it, when one did."""
+    where = _Where(action, instance, post, write, not_found, tuple(secrets))
+    return _classify(exc, where, response)
+
+
+def _classify(exc: BaseException, where: _Where, response: Any) -> PlatformError:
     import requests
 
-    where = _Where(action, instance, post, write, not_found, tuple(secrets))
     if isinstance(exc, requests.RequestException):
         return network_failure(exc, where)
     from mastodon.errors import (
@@ -317,16 +291,8 @@ def classify_error(
 
     if isinstance(exc, MastodonVersionError) and exc.__cause__ is not None:
         # retrieve_mastodon_version(fail_hard=True) wraps the real error
-        return classify_error(
-            exc.__cause__,
-            action=action,
-            instance=instance,
-            post=post,
-            write=write,
-            not_found=not_found,
-            response=response,
-            secrets=secrets,
-        )
+        return _classify(exc.__cause__, where, response)
+    action, instance, post, write = where.action, where.instance, where.post, where.write
     status = getattr(response, "status_code", None)
     if isinstance(exc, MastodonRatelimitError):
         if status is not None and status != 429:

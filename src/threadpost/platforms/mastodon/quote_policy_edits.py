@@ -55,17 +55,14 @@ def update_quote_policy(
     http: MastodonHttp, client: Any, ref: PostRef, policy: str
 ) -> dict[str, Any]:
     """Set `policy` on the published status `ref`; the instance's answer (the Status).
-    Sent as JSON through the publisher's session and error funnel, like an edit."""
+    Sent as JSON through the publisher's session and error rules, like an edit."""
     gone = f"post {ref.index} (status {ref.remote_id}) no longer exists on {http.instance}"
-    token = str(client.access_token)
-    answer: dict[str, Any] = http.call(
+    answer: dict[str, Any] = http.request_json(
         f"changing the quote policy of post {ref.index} (status {ref.remote_id})",
-        lambda: http.send_json(
-            "PUT",
-            f"/api/v1/statuses/{ref.remote_id}/interaction_policy",
-            {"quote_approval_policy": policy},
-            access_token=token,
-        ),
+        "PUT",
+        f"/api/v1/statuses/{ref.remote_id}/interaction_policy",
+        {"quote_approval_policy": policy},
+        access_token=str(client.access_token),
         post=ref.index,
         write=True,
         not_found=gone,
