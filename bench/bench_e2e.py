@@ -54,8 +54,16 @@ POST = "app.bsky.feed.post"
 PROFILE_PREFIX = os.environ.get("BENCH_E2E_PROFILE")
 
 
+#: Set BENCH_E2E_IMPORTTIME=PREFIX to run each CLI process with `-X importtime`, the Nth
+#: one's report (its stderr) written to PREFIX.N.
+IMPORTTIME_PREFIX = os.environ.get("BENCH_E2E_IMPORTTIME")
+
+
 def _profile(count: int) -> list[str]:
-    return ["-m", "cProfile", "-o", f"{PROFILE_PREFIX}.{count}"] if PROFILE_PREFIX else []
+    flags = ["-X", "importtime"] if IMPORTTIME_PREFIX else []
+    if PROFILE_PREFIX:
+        flags += ["-m", "cProfile", "-o", f"{PROFILE_PREFIX}.{count}"]
+    return flags
 
 
 MARK_START, MARK_END = "<!-- bench_e2e:start -->", "<!-- bench_e2e:end -->"
@@ -159,6 +167,8 @@ class Bench:
         )
         seconds = time.perf_counter() - t0
         cpu = _children_cpu() - cpu_before
+        if IMPORTTIME_PREFIX:
+            Path(f"{IMPORTTIME_PREFIX}.{self.count}").write_text(done.stderr)
         if done.returncode != 0:
             raise SystemExit(f"publish failed ({done.returncode}):\n{done.stdout}{done.stderr}")
         result = json.loads(done.stdout)

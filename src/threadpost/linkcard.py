@@ -8,24 +8,20 @@ page and the image are strangers' content, so every fetch is bounded:
   link itself names that address (see `threadpost.addresses`); redirects are judged per hop;
 - bytes: the page and the image are read up to a bound (compressed bodies too);
 - pixels: an image's dimensions are read from its header and checked before it is decoded.
-On failure the caller sends the post without a card and records a warning. httpx and
-Pillow are imported only when a card is actually fetched.
+On failure the caller sends the post without a card and records a warning. The fetching
+machinery (asyncio, httpx, the HTML parser, Pillow) is imported only when a card is
+actually fetched: the publisher imports this module for every thread, most without a link.
 """
 
 from __future__ import annotations
 
-import asyncio
-import ssl
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urljoin, urlsplit
 
 from threadpost.addresses import AddressPolicy
-from threadpost.eventloop import run_bounded
 from threadpost.images import ACCEPTED_TYPES
 from threadpost.platforms.bluesky.rules import MAX_THUMB_BYTES
-from threadpost.webfetch import AddressRefused, FetchError, fetch
 
 if TYPE_CHECKING:
     from threadpost.webfetch import Fetched
@@ -84,6 +80,8 @@ def fetch_link_card(url: str, *, timeout: float = DEFAULT_TIMEOUT_S) -> LinkCard
         raise LinkCardError(f"{url}: not a valid link") from None
     if scheme not in ("http", "https"):
         raise LinkCardError(f"{url}: not an http(s) link")
+    from threadpost.eventloop import run_bounded
+
     meta, image = run_bounded(_fetch_page_and_image(url, policy, timeout))
     # Decoding happens here, after the fetch: its cost is bounded by MAX_IMAGE_PIXELS.
     thumb = _thumbnail_or_none(url, image) if image is not None else None
@@ -100,7 +98,11 @@ async def _fetch_page_and_image(
     url: str, policy: AddressPolicy, timeout: float
 ) -> tuple[dict[str, str], Fetched | None]:
     """The page's meta tags and (when it names one that arrives in time) its image."""
+    import asyncio
+
     import httpx
+
+    from threadpost.webfetch import AddressRefused, FetchError, fetch
 
     deadline = asyncio.get_running_loop().time() + timeout
     async with httpx.AsyncClient(
@@ -190,7 +192,11 @@ def _thumbnail_or_none(url: str, image: Fetched) -> tuple[bytes, str] | None:
 
 
 def _describe(exc: Exception) -> str:
+    import ssl
+
     import httpx
+
+    from threadpost.webfetch import FetchError
 
     if isinstance(exc, FetchError):
         return str(exc)
@@ -263,50 +269,8 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-class _MetaParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.meta: dict[str, str] = {}
-        self._in_title = False
-        self._title: list[str] = []
-        self.done = False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "meta":
-            values = {name.lower(): value or "" for name, value in attrs}
-            key = (values.get("property") or values.get("name") or "").strip().lower()
-            content = values.get("content")
-            if key and content is not None and key not in self.meta:
-                self.meta[key] = content.strip()
-        elif tag == "title":
-            self._in_title = True
-        elif tag == "body":
-            self.done = True
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "title":
-            self._in_title = False
-        elif tag == "head":
-            self.done = True
-
-    def handle_data(self, data: str) -> None:
-        if self._in_title:
-            self._title.append(data)
-
-    def result(self) -> dict[str, str]:
-        meta = dict(self.meta)
-        title = "".join(self._title).strip()
-        if title:
-            meta.setdefault("title", title)
-        return meta
-
-
 def parse_open_graph(html: str) -> dict[str, str]:
     """`<meta property|name=… content=…>` values (keys lower-cased, first wins) and `title`."""
-    parser = _MetaParser()
-    try:
-        parser.feed(html)
-        parser.close()
-    except AssertionError:  # HTMLParser on badly broken markup
-        pass
-    return parser.result()
+    from threadpost.open_graph import meta_tags
+
+    return meta_tags(html)

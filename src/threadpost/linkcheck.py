@@ -1,13 +1,14 @@
 """The network half of `check`: are the links reachable, do the Bluesky handles exist.
 
-Requests run concurrently (asyncio + httpx, imported only here and only when called).
+Requests run concurrently (asyncio + httpx, imported only here and only when called: the
+offline checks every publish runs import this module for its result types, and asyncio
+alone would cost them ~15 ms).
 Link answers are cached for a day in the state folder so re-checking a draft while
 editing it does not hit every site again.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import time
@@ -17,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
 from threadpost.atomic_write import write_atomically
-from threadpost.eventloop import run_bounded
 from threadpost.platforms.bluesky.xrpc import HandleResult
 from threadpost.platforms.bluesky.xrpc import resolve_handles as _resolve_bluesky_handles
 
@@ -105,6 +105,8 @@ def check_links(
         if progress is not None:
             progress.start(len(todo))
         try:
+            from threadpost.eventloop import run_bounded
+
             fresh = run_bounded(_check_all(todo, timeout, concurrency, progress, now))
         finally:
             if progress is not None:
@@ -123,6 +125,8 @@ async def _check_all(
     progress: ProgressSink | None,
     now: Callable[[], float],
 ) -> dict[str, LinkResult]:
+    import asyncio
+
     import httpx
 
     from threadpost import __version__
@@ -152,6 +156,8 @@ async def _check_all(
 async def _check_one(
     client: httpx.AsyncClient, url: str, timeout: float, now: Callable[[], float]
 ) -> LinkResult:
+    import asyncio
+
     import httpx
 
     try:

@@ -37,7 +37,13 @@ _WORD_ONLY_BELOW: Final = 8
 
 _lock = threading.Lock()
 _secrets: set[str] = set()
-_pattern: re.Pattern[str] | None = None
+#: Every form of every registered secret, longest first, with whether it is matched only as
+#: a whole word.
+_forms: list[tuple[str, bool]] = []
+#: A `_forms` list and the one pattern of its forms, compiled the first time a text holds
+#: one of them: compiling costs ~15 ms a secret (dozens of long forms each), which a run
+#: that prints no secret (nearly every run) never spends.
+_compiled_for: tuple[list[tuple[str, bool]], re.Pattern[str]] | None = None
 
 
 def _python_escaped(text: str) -> str:
@@ -77,41 +83,50 @@ def forms(secret: str) -> set[str]:
 
 def register_secrets(*secrets: str | None) -> None:
     """Remember secrets (None and blank values are ignored) so that output never shows them."""
-    global _pattern
+    global _forms
     new = {secret.strip() for secret in secrets if secret and secret.strip()}
     with _lock:
         if new <= _secrets:
             return
         _secrets.update(new)
-        _pattern = _compile(_secrets)
+        _forms = _all_forms(_secrets)
 
 
 def forget_secrets() -> None:
     """Forget every registered secret (a new command run starts afresh)."""
-    global _pattern
+    global _forms
     with _lock:
         _secrets.clear()
-        _pattern = None
+        _forms = []
 
 
-def _compile(secrets: Iterable[str]) -> re.Pattern[str]:
-    alternatives: list[tuple[int, str]] = []
-    for secret in secrets:
-        whole_words = len(secret) < _WORD_ONLY_BELOW
-        for form in forms(secret):
-            escaped = re.escape(form)
-            alternatives.append((len(form), rf"(?<!\w){escaped}(?!\w)" if whole_words else escaped))
+def _all_forms(secrets: Iterable[str]) -> list[tuple[str, bool]]:
+    found = {(form, len(secret) < _WORD_ONLY_BELOW) for secret in secrets for form in forms(secret)}
     # Longest first: a form that contains another is replaced whole.
-    alternatives.sort(reverse=True)
-    return re.compile("|".join(pattern for _, pattern in alternatives))
+    return sorted(found, key=lambda item: len(item[0]), reverse=True)
+
+
+def _compiled(known: list[tuple[str, bool]]) -> re.Pattern[str]:
+    global _compiled_for
+    cached = _compiled_for
+    if cached is not None and cached[0] is known:
+        return cached[1]
+    pattern = re.compile(
+        "|".join(
+            rf"(?<!\w){re.escape(form)}(?!\w)" if whole_words else re.escape(form)
+            for form, whole_words in known
+        )
+    )
+    _compiled_for = (known, pattern)
+    return pattern
 
 
 def redact_known(text: str) -> str:
     """`text` with every registered secret, in every form, replaced by the placeholder."""
-    pattern = _pattern
-    if pattern is None or not text:
-        return text
-    return pattern.sub(PLACEHOLDER, text)
+    known = _forms
+    if not text or not any(form in text for form, _ in known):
+        return text  # the common case, decided by substring tests alone
+    return _compiled(known).sub(PLACEHOLDER, text)
 
 
 def redact(text: str) -> str:

@@ -13,7 +13,6 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any, Final
 
 from threadpost.errors import TransientError, UnclearOutcome
@@ -90,6 +89,8 @@ def _retry_after(value: str, now: datetime) -> datetime | None:
     try:
         seconds = float(value)
     except ValueError:
+        from email.utils import parsedate_to_datetime  # rare: only an HTTP-date Retry-After
+
         try:
             moment = parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError, OverflowError):

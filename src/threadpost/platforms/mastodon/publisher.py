@@ -21,7 +21,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import urlsplit
@@ -821,6 +820,7 @@ class MastodonPublisher:
 def html_to_text(html: str) -> str:
     """A status's rendered `content` as plain text: tags dropped (a link's hidden parts
     kept), entities decoded, paragraphs and line breaks as newlines."""
+    from html.parser import HTMLParser  # only when a status is read back: rare
 
     class _Text(HTMLParser):
         def __init__(self) -> None:
