@@ -144,3 +144,44 @@ def test_remembered_detections_are_the_same_and_each_call_gets_its_own_list() ->
     mentions.clear()
     assert [m[3] for m in entities_module._mastodon_mentions(text)] == ["alice@example.social"]
     assert mastodon_entities(text) == mastodon_entities(text[:-4] + " now")
+
+
+# Mastodon's MENTION_RE and HASHTAG_RE (4.3) written out whole, look-behinds included, with
+# [[:word:]] as the Ruby class: the reference the sigil scanners (which match the rules'
+# shapes on a string of character classes, to compile that class once) must agree with.
+_W = ruby_word_class()
+_AZ = "a-zA-Zſ\u212a"
+_SEP = "_\u00b7\u30fb\u200c"
+_USERNAME = rf"[{_AZ}0-9_]+(?:[.-]+[{_AZ}0-9_]+)*"
+REFERENCE_MENTION = re.compile(rf"(?<![=/{_W}])@({_USERNAME}(?:@[{_W}]+(?:[.-]+[{_W}]+)*)?)")
+REFERENCE_TAG = re.compile(
+    rf"(?<![=/)])(?<![^\W_])[#＃]("
+    rf"[{_W}][{_W}{_SEP}]*(?:[^\W\d_]|[{_SEP}])[{_W}{_SEP}]*[{_W}]"
+    rf"|[{_W}]*[^\W\d_][{_W}]*)"
+)
+#: Letters, digits, marks, the separators, the sigils and what may not precede them.
+SIGIL_ALPHABET = "aZ09_·・\u200c#＃@.-=/) é\u0301²Ⓐ日١ſ\u212a🦋\n"
+SIGIL_TEXT = st.text(st.sampled_from(SIGIL_ALPHABET), max_size=40)
+
+
+@given(SIGIL_TEXT | st.text(max_size=40))
+def test_sigil_scanners_match_mastodons_whole_regexes(text: str) -> None:
+    mentions = entities_module._scan_anchored(
+        text, "@", entities_module._after_mention_boundary, entities_module._mention_end
+    )
+    tags = entities_module._scan_anchored(
+        text, "#＃", entities_module._after_tag_boundary, entities_module._tag_end
+    )
+    assert mentions == [m.span() for m in REFERENCE_MENTION.finditer(text)]
+    assert tags == [m.span() for m in REFERENCE_TAG.finditer(text)]
+
+
+def test_sigil_scanners_examples() -> None:
+    text = "Hi @alice@example.social and #cameras_in·city #123 x#no (#yes) #Café_2 @bob. a@b"
+    assert [e.text for e in mastodon_entities(text)] == [
+        "@alice@example.social",
+        "#cameras_in·city",
+        "#yes",
+        "#Café_2",
+        "@bob",
+    ]

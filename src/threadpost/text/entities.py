@@ -506,37 +506,101 @@ def _word() -> str:
     return ruby_word_class()
 
 
-# Each Mastodon pattern is (what may not precede the sigil, the pattern from the sigil on).
-# Scanning from each sigil found by str.find, instead of letting re try every position with a
-# look-behind first, is the same search and several times faster on post-sized texts.
-_Anchored = tuple[re.Pattern[str], re.Pattern[str]]
-
-
 @cache
-def _mastodon_mention_regex() -> _Anchored:
-    # Account::MENTION_RE: (?<![=/[:word:]])@((USERNAME_RE)(?:@[[:word:]]+([.-]+[[:word:]]+)*)?)
-    w = _word()
-    # USERNAME_RE is /i: in Ruby that lets ſ and K (Kelvin) match s and k.
-    username = rf"[{_AZ}0-9_]+(?:[.-]+[{_AZ}0-9_]+)*"
-    return re.compile(f"[=/{w}]"), re.compile(rf"@({username}(?:@[{w}]+(?:[.-]+[{w}]+)*)?)")
+def _word_char() -> re.Pattern[str]:
+    # Python's re expands a class's ~140,000 code points again in every place a pattern names
+    # it (≈5 ms each; Mastodon's mention and hashtag rules name [[:word:]] nine times): it is
+    # compiled once, here, and the rules' shapes are matched on a string of character classes.
+    return re.compile(f"[{_word()}]")
 
 
-@cache
-def _mastodon_tag_regex() -> _Anchored:
-    # Tag::HASHTAG_RE (Mastodon 4.3): (?<![=/)\p{Alnum}])[#＃](HASHTAG_NAME_PAT)
-    w = _word()
-    sep = "_\u00b7\u30fb\u200c"
-    alpha = r"[^\W\d_]"  # Ruby [[:alpha:]], approximated by Unicode letters
-    first = rf"[{w}][{w}{sep}]*(?:{alpha}|[{sep}])[{w}{sep}]*[{w}]"
-    last = rf"[{w}]*{alpha}[{w}]*"
-    # \p{Alnum}: Ruby's Alphabetic + Nd, approximated by [^\W_] (letters and numbers).
-    return re.compile(r"[=/)]|[^\W_]"), re.compile(rf"[#＃]({first}|{last})")
+def _is_word(ch: str) -> bool:
+    return _word_char().match(ch) is not None
 
 
-def _scan_anchored(text: str, sigils: str, anchored: _Anchored) -> list[re.Match[str]]:
-    """Non-overlapping matches, left to right, of `anchored` starting at a sigil character."""
-    not_after, body = anchored
-    matches: list[re.Match[str]] = []
+_ALNUM = re.compile(r"[^\W_]")  # Ruby \p{Alnum}, approximated by letters and numbers
+_ALPHA = re.compile(r"[^\W\d_]")  # Ruby [[:alpha:]], approximated by Unicode letters
+_TAG_SEPARATORS = "_\u00b7\u30fb\u200c"
+
+# Tag::HASHTAG_NAME_PAT (Mastodon 4.3), [[:word:]] as W, the separators as S, [[:alpha:]] as A:
+#   W (W|S)* (A|S) (W|S)* W  |  W* A W*
+# matched on one digit per character, its classes as bits: 1 W, 2 S, 4 A.
+_W, _WS, _AS, _A = "[1357]", "[123567]", "[2-7]", "[4-7]"
+_TAG_SHAPE = re.compile(f"{_W}{_WS}*{_AS}{_WS}*{_W}|{_W}*{_A}{_W}*")
+# Account::MENTION_RE's domain part, [[:word:]]+([.-]+[[:word:]]+)*: W as w, [.-] as a dot.
+_DOMAIN_SHAPE = re.compile(r"w+(?:\.+w+)*")
+# USERNAME_RE is /i: in Ruby that lets ſ and K (Kelvin) match s and k.
+_USERNAME = re.compile(rf"[{_AZ}0-9_]+(?:[.-]+[{_AZ}0-9_]+)*")
+
+
+def _tag_classes(ch: str) -> str:
+    bits = (
+        (1 if _is_word(ch) else 0)
+        | (2 if ch in _TAG_SEPARATORS else 0)
+        | (4 if _ALPHA.match(ch) else 0)
+    )
+    return "01234567"[bits]
+
+
+def _tag_end(text: str, sigil: int) -> int | None:
+    """Where the hashtag whose `#` is at `sigil` ends (Tag::HASHTAG_RE from the sigil on)."""
+    classes: list[str] = []
+    at, size = sigil + 1, len(text)
+    while at < size and (symbol := _tag_classes(text[at])) != "0":
+        classes.append(symbol)
+        at += 1
+    shape = _TAG_SHAPE.match("".join(classes))
+    return sigil + 1 + shape.end() if shape else None
+
+
+def _after_tag_boundary(before: str) -> bool:
+    # Tag::HASHTAG_RE's (?<![=/)\p{Alnum}])
+    return before in "=/)" or _ALNUM.match(before) is not None
+
+
+def _mention_end(text: str, sigil: int) -> int | None:
+    """Where the mention whose `@` is at `sigil` ends (Account::MENTION_RE from the sigil on:
+    @user, then @domain when one follows)."""
+    user = _USERNAME.match(text, sigil + 1)
+    if user is None:
+        return None
+    end = user.end()
+    if text.startswith("@", end):
+        classes: list[str] = []
+        at, size = end + 1, len(text)
+        while at < size:
+            ch = text[at]
+            if ch in ".-":
+                classes.append(".")
+            elif _is_word(ch):
+                classes.append("w")
+            else:
+                break
+            at += 1
+        domain = _DOMAIN_SHAPE.match("".join(classes))
+        if domain:  # the domain part is optional: without one, the mention ends at the user
+            end += 1 + domain.end()
+    return end
+
+
+def _after_mention_boundary(before: str) -> bool:
+    # Account::MENTION_RE's (?<![=/[:word:]])
+    return before in "=/" or _is_word(before)
+
+
+def _scan_anchored(
+    text: str,
+    sigils: str,
+    not_after: Callable[[str], bool],
+    end_of: Callable[[str, int], int | None],
+) -> list[tuple[int, int]]:
+    """Non-overlapping (start, end) of the entities that start at a sigil character, left to
+    right: `end_of(text, at)` is where the one starting at `at` ends (None: none does), and
+    none starts right after a character `not_after` accepts.
+
+    Scanning from each sigil found by str.find, instead of letting re try every position with a
+    look-behind first, is the same search and several times faster on post-sized texts."""
+    found_spans: list[tuple[int, int]] = []
     pos = 0
     size = len(text)
     # Next occurrence of each sigil, refreshed only once passed: re-finding an absent sigil
@@ -549,16 +613,16 @@ def _scan_anchored(text: str, sigils: str, anchored: _Anchored) -> list[re.Match
         found = min((i for i in next_at.values() if i >= 0), default=-1)
         if found < 0:
             break
-        if found > 0 and not_after.match(text, found - 1):
+        if found > 0 and not_after(text[found - 1]):
             pos = found + 1
             continue
-        m = body.match(text, found)
-        if m is None:
+        end = end_of(text, found)
+        if end is None:
             pos = found + 1
             continue
-        matches.append(m)
-        pos = m.end()
-    return matches
+        found_spans.append((found, end))
+        pos = end
+    return found_spans
 
 
 # twitter-text's end_mention_match: a mention followed by one of these is no mention at all.
@@ -571,14 +635,14 @@ def _mastodon_mentions(text: str) -> list[_Raw]:
     if "@" not in text:
         return []
     found: list[_Raw] = []
-    for m in _scan_anchored(text, "@", _mastodon_mention_regex()):
-        if _END_MENTION.match(text, m.end()):
+    for start, end in _scan_anchored(text, "@", _after_mention_boundary, _mention_end):
+        if _END_MENTION.match(text, end):
             continue  # "@alice@example.com@x", "@alicé", "@alice://": counted as typed
-        screen_name = m.group(1)
+        screen_name = text[start + 1 : end]
         _, _, domain = screen_name.partition("@")
         if domain and len(domain) > MAX_MENTION_DOMAIN_LENGTH:
             continue
-        found.append((m.start(), m.end(), "mention", screen_name))
+        found.append((start, end, "mention", screen_name))
     return found
 
 
@@ -586,16 +650,15 @@ def _mastodon_tags(text: str) -> list[_Raw]:
     if "#" not in text and "＃" not in text:
         return []
     found: list[_Raw] = []
-    for m in _scan_anchored(text, "#＃", _mastodon_tag_regex()):
-        name = m.group(1)
-        end = m.end()
+    for start, end in _scan_anchored(text, "#＃", _after_tag_boundary, _tag_end):
+        name = text[start + 1 : end]
         # Mastodon's extractor: "#foohttp://x" is the tag "foo" followed by a URL.
         if text.startswith("://", end):
             trailing = _TRAILING_HTTP.match(name)
             if trailing:
                 name = trailing.group(1)
                 end -= len(trailing.group(2))
-        found.append((m.start(), end, "tag", name))
+        found.append((start, end, "tag", name))
     return found
 
 
