@@ -1,5 +1,5 @@
 """`python -m threadpost`."""
 
-from threadpost.cli import main
+from threadpost.cli import console
 
-main()
+console()
