@@ -110,7 +110,8 @@ class XrpcTransport:
         self._secrets: set[str] = set()
         for secret in secrets:
             self.add_secret(secret)
-        self._http: httpx.Client | None = None
+        #: One client per URL scheme, each made on its first request (`_session`).
+        self._http: dict[str, httpx.Client] = {}
         self._http_lock = threading.Lock()
 
     # -- clients ---------------------------------------------------------------------------
@@ -120,27 +121,36 @@ class XrpcTransport:
         with `token` as the bearer; they share the transport's connections."""
         return XrpcClient(base_url=(base_url or self.service).rstrip("/"), token=token)
 
-    def _session(self) -> httpx.Client:
+    def _session(self, url: str) -> httpx.Client:
+        """The client for `url`'s scheme: https URLs get one that verifies certificates
+        against the CA bundle; plain-http URLs (a local or development PDS) one that never
+        loads it, since it never speaks TLS (loading the bundle is ~35 ms of a publish)."""
+        scheme = "https" if url.startswith("https:") else "http"
         with self._http_lock:
-            if self._http is None:
+            client = self._http.get(scheme)
+            if client is None:
                 import httpx
 
                 kwargs: dict[str, Any] = {"timeout": self.timeout}
                 if self._transport is not None:
                     kwargs["transport"] = self._transport
-                else:
-                    # Never send tokens through a proxy picked up from the environment for
-                    # a loopback PDS (tests, local development).
-                    kwargs["trust_env"] = not is_loopback(self.service)
-                self._http = httpx.Client(**kwargs)
-            return self._http
+                elif scheme == "http":
+                    # This client is asked for http:// URLs only and follows no redirect,
+                    # so its transport's TLS settings are never used. Proxies from the
+                    # environment keep their own (verifying) transports.
+                    kwargs["transport"] = httpx.HTTPTransport(verify=False)
+                # Never send tokens through a proxy picked up from the environment for a
+                # loopback PDS (tests, local development).
+                kwargs["trust_env"] = not is_loopback(self.service)
+                client = self._http[scheme] = httpx.Client(**kwargs)
+            return client
 
     def close(self) -> None:
         """Release the HTTP connections (idempotent; a later call opens new ones)."""
         with self._http_lock:
-            http, self._http = self._http, None
-        if http is not None:
-            http.close()
+            clients, self._http = list(self._http.values()), {}
+        for client in clients:
+            client.close()
 
     # -- requests --------------------------------------------------------------------------
 
@@ -183,7 +193,7 @@ class XrpcTransport:
         url = f"{client.base_url}/xrpc/{nsid}"
 
         def exchange() -> _Answer:
-            http = self._session()
+            http = self._session(url)
             if procedure:
                 # A procedure may take query parameters too (the video service's
                 # uploadVideo: `did` and `name` beside the bytes).
