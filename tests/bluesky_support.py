@@ -1,18 +1,20 @@
-"""Helpers for the Bluesky tests: a page server with OpenGraph tags on 127.0.0.1, and an
-httpx transport that loses the answer of a chosen XRPC call after the server applied it."""
+"""Helpers for the Bluesky tests: a page server with OpenGraph tags on 127.0.0.1, and a
+wire that loses the answer of a chosen XRPC call after the server applied it."""
 
 from __future__ import annotations
 
 import io
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
 
-import httpx
 from PIL import Image
+
+from threadpost.http_wire import Answer, Dropped, HttpWire
 
 CARD_TITLE = "Cameras in the city — a survey"
 CARD_DESCRIPTION = "Why municipalities buy surveillance cameras, and what they get."
@@ -105,28 +107,29 @@ def serve_pages() -> Iterator[PageServer]:
         thread.join(timeout=5)
 
 
-class LoseResponse(httpx.BaseTransport):
-    """Forward every request; for the first `times` calls of `nsid`, let the server apply
-    it, then drop its answer (as a connection reset after sending would)."""
+class LoseResponse:
+    """A wire (`threadpost.http_wire`) that sends every request over the real one; for the
+    first `times` calls of `nsid`, it lets the server apply it, then drops its answer (as a
+    connection reset after sending would)."""
 
     def __init__(self, nsid: str, times: int = 1) -> None:
-        self._inner = httpx.HTTPTransport()
+        self._inner = HttpWire(timeout=30, trust_env=False)
         self.nsid = nsid
         self.left = times
         self.lost = 0
         self.calls: Counter[str] = Counter()
 
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        name = request.url.path.rsplit("/", 1)[-1]
+    def request(
+        self, method: str, url: str, *, headers: Mapping[str, str], body: bytes | None = None
+    ) -> Answer:
+        name = urlsplit(url).path.rsplit("/", 1)[-1]
         self.calls[name] += 1
-        response = self._inner.handle_request(request)
+        answer = self._inner.request(method, url, headers=headers, body=body)
         if name == self.nsid and self.left > 0:
-            response.read()
-            response.close()
             self.left -= 1
             self.lost += 1
-            raise httpx.ReadError("connection reset by peer (simulated)", request=request)
-        return response
+            raise Dropped("connection reset by peer (simulated)")
+        return answer
 
     def close(self) -> None:
         self._inner.close()

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from httpx_wire import HttpxWire
 from threadpost.config import BlueskySettings, Settings
 from threadpost.errors import (
     AuthFailed,
@@ -79,7 +80,7 @@ def call(handler: Handler, *, write: bool, what: str = "doing it", **kwargs: Any
     net = XrpcTransport(
         "http://127.0.0.1:9",
         timeout=5,
-        transport=httpx.MockTransport(handler),
+        transport=HttpxWire(httpx.MockTransport(handler)),
         secrets=[PASSWORD],
     )
     for secret in kwargs.pop("secrets", ()):

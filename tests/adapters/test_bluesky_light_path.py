@@ -33,7 +33,8 @@ _PROBE = (
     "def report():\n"
     "    loaded = sorted(m for m, module in sys.modules.items() if module is not None\n"
     "                    and m.split('.')[0] in ('atproto', 'atproto_client', 'pydantic',\n"
-    "                    'libipld', 'sqlite_utils', 'httpx', 'pygments', 'click'))\n"
+    "                    'libipld', 'sqlite_utils', 'httpx', 'httpcore', 'h11', 'pygments',\n"
+    "                    'click') or m == 'threadpost.http_wire')\n"
     "    print('LOADED ' + json.dumps(loaded), file=sys.stderr)\n"
     "atexit.register(report)\n"
     "from threadpost.cli import main\n"
@@ -86,8 +87,10 @@ def test_publishing_a_thread_does_not_import_the_sdk_client(
         assert "atproto_client" not in loaded and "atproto" not in loaded, loaded
         assert not any(name.startswith("pydantic") for name in loaded), loaded
         assert "libipld" in loaded  # the CIDs are computed, with the light part
-        # httpx without its command-line tool (click, rich's syntax, pygments: ~80 ms).
-        assert "httpx" in loaded and "httpx._main" not in loaded, loaded
+        # The handle look-up and the applyWrites go over http.client (`http_wire`): no
+        # httpx (~50-65 ms with its client), nor its command-line tool's click and pygments.
+        assert "threadpost.http_wire" in loaded, loaded
+        assert not any(name.split(".")[0] in ("httpx", "httpcore", "h11") for name in loaded)
         assert not any(name.startswith("pygments") for name in loaded), loaded
         if not logs_in:
             # An existing ledger is written with plain SQL: sqlite-utils (~70 ms to

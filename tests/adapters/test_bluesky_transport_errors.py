@@ -7,9 +7,13 @@ answers, put on the wire with httpx's mock transport. No server needed."""
 from __future__ import annotations
 
 import base64
+import http.client
 import json
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,6 +21,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from httpx_wire import HttpxWire
 from threadpost.config import BlueskySettings, Settings
 from threadpost.errors import AuthFailed, RateLimited, TransientError, UnclearOutcome
 from threadpost.platforms.bluesky.answers import MAX_RESET_AHEAD, RATE_LIMIT_FALLBACK, parse_reset
@@ -64,7 +69,7 @@ def test_a_refused_session_without_a_password_asks_to_log_in_again(tmp_path: Pat
         asked.append(request.url.path.rsplit("/", 1)[-1])
         return httpx.Response(400, json={"error": "ExpiredToken", "message": f"expired {token}"})
 
-    pub = BlueskyPublisher(settings, transport=httpx.MockTransport(handler))
+    pub = BlueskyPublisher(settings, transport=HttpxWire(httpx.MockTransport(handler)))
     with pytest.raises(AuthFailed) as caught:
         pub.resolve_handles(["friend.test"])
     assert caught.value.message == "the saved Bluesky session of me.test has expired"
@@ -116,7 +121,10 @@ HTML = b"<html><body>Welcome to the hotel network</body></html>"
 def wire(handler: Callable[[httpx.Request], httpx.Response]) -> tuple[XrpcTransport, Any]:
     """A transport whose every request is answered by `handler`, and a client on it."""
     net = XrpcTransport(
-        "http://127.0.0.1:9", timeout=5, transport=httpx.MockTransport(handler), clock=lambda: NOW
+        "http://127.0.0.1:9",
+        timeout=5,
+        transport=HttpxWire(httpx.MockTransport(handler)),
+        clock=lambda: NOW,
     )
     return net, net.new_client()
 
@@ -247,24 +255,63 @@ def test_an_unreadable_session_answer_is_transient(
     )
 
 
-def test_an_unexpected_exception_inside_the_http_stack_is_a_named_platform_error() -> None:
-    """Raised inside httpx/the SDK (here by the transport under it), an exception of any
-    type is a failure of the call: retryable, unclear for a write, its type named."""
+def test_an_unexpected_exception_inside_the_http_stack_is_a_named_platform_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Raised inside http.client (under the real wire, talking to a real local server), an
+    exception of any type is a failure of the call: retryable, unclear for a write, its
+    type named, no secret in its message."""
 
-    def handler(request: httpx.Request) -> httpx.Response:
+    def broken_begin(self: http.client.HTTPResponse) -> None:
         raise AssertionError(f"internal state with {JWT}")
 
-    net, client = wire(handler)
-    with pytest.raises(UnclearOutcome) as caught:
-        net.invoke(client, "com.atproto.repo.applyWrites", body={}, what="publishing", write=True)
-    assert (
-        "the request failed unexpectedly inside the atproto SDK or httpx (AssertionError in "
-        in caught.value.message
-    )
-    assert JWT not in caught.value.message
-    with pytest.raises(TransientError) as read:
-        net.invoke(client, "com.atproto.repo.getRecord", params={"rkey": "x"}, what="looking up")
-    assert type(read.value) is TransientError
+    with answering_server() as url:
+        monkeypatch.setattr(http.client.HTTPResponse, "begin", broken_begin)
+        net = XrpcTransport(url, timeout=5)
+        client = net.new_client(token=JWT)
+        with pytest.raises(UnclearOutcome) as caught:
+            net.invoke(
+                client, "com.atproto.repo.applyWrites", body={}, what="publishing", write=True
+            )
+        assert "the request failed unexpectedly inside the HTTP client (AssertionError in " in (
+            caught.value.message
+        )
+        assert JWT not in caught.value.message
+        with pytest.raises(TransientError) as read:
+            net.invoke(
+                client, "com.atproto.repo.getRecord", params={"rkey": "x"}, what="looking up"
+            )
+        assert type(read.value) is TransientError
+        net.close()
+
+
+@contextmanager
+def answering_server() -> Iterator[str]:
+    """A local HTTP server answering every request with an empty JSON object."""
+
+    class Handler(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            self.rfile.read(length)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+
+        do_GET = do_POST = _answer
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 class _Applier:
@@ -310,7 +357,7 @@ def test_a_failure_in_threadpost_code_the_sdk_called_back_is_not_disguised(
 
     monkeypatch.setattr(module, "save_session", full_disk)
     settings = settings_for(tmp_path)
-    pub = BlueskyPublisher(settings, transport=httpx.MockTransport(_session_answer))
+    pub = BlueskyPublisher(settings, transport=HttpxWire(httpx.MockTransport(_session_answer)))
     with pytest.raises(OSError, match="No space left"):
         pub.account_id()
 
@@ -324,7 +371,7 @@ def test_one_failed_login_does_not_leave_a_client_without_a_session(tmp_path: Pa
         return answers.pop(0)(request)
 
     settings = settings_for(tmp_path)
-    pub = BlueskyPublisher(settings, transport=httpx.MockTransport(handler))
+    pub = BlueskyPublisher(settings, transport=HttpxWire(httpx.MockTransport(handler)))
     with pytest.raises(TransientError) as caught:
         pub.account_id()
     assert caught.value.message.startswith("Bluesky: logging in: answered HTTP 200")

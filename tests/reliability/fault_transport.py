@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import httpx
 
+from threadpost.http_wire import HttpWire
+
 
 def closed_port() -> int:
     """A port on 127.0.0.1 with nothing listening (bound, then released)."""
@@ -50,11 +52,30 @@ class Fault:
     match: str | None = None
 
 
-class FaultTransport(httpx.BaseTransport):
-    """Forward to the PDS; fire each armed fault on its k-th matching call."""
+class _WireForwarder:
+    """Forwards an httpx request over threadpost's own wire (`http_wire.HttpWire`), so what
+    really reaches the PDS goes the way a publish sends it. Its failures stay the wire's
+    (a refused connection raises `ConnectFailed`, which `HttpxWire` passes through)."""
 
     def __init__(self) -> None:
-        self._inner = httpx.HTTPTransport()
+        self._wire = HttpWire(timeout=30, trust_env=False)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        answer = self._wire.request(
+            request.method, str(request.url), headers=dict(request.headers), body=request.read()
+        )
+        return httpx.Response(answer.status, headers=dict(answer.headers), content=answer.body)
+
+    def close(self) -> None:
+        self._wire.close()
+
+
+class FaultTransport(httpx.BaseTransport):
+    """Forward to the PDS (over threadpost's wire); fire each armed fault on its k-th
+    matching call. Used as the publisher's wire through tests/httpx_wire.py."""
+
+    def __init__(self) -> None:
+        self._inner = _WireForwarder()
         self._lock = threading.Lock()
         self.faults: list[Fault] = []
         self._seen: list[int] = []

@@ -32,6 +32,7 @@ from reliability_support import (
 
 import pds_harness
 import threadpost.platforms.bluesky.publisher as bluesky_module
+from httpx_wire import HttpxWire
 from threadpost.clock import utc_now
 from threadpost.config import BlueskySettings, Settings
 from threadpost.draft import read_draft
@@ -69,7 +70,9 @@ class Cell:
     def open_publisher(self, platform: Any) -> BlueskyPublisher:
         assert platform == "bluesky"
         if self._publisher is None:
-            self._publisher = BlueskyPublisher(self.settings, transport=self.transport, timeout=5)
+            self._publisher = BlueskyPublisher(
+                self.settings, transport=HttpxWire(self.transport), timeout=5
+            )
         return self._publisher
 
     def read_server(self) -> list[ServerPost]:

@@ -30,11 +30,11 @@ __all__ = ["app", "run_cli"]
 
 def run_cli(args: list[str]) -> NoReturn:
     """Run the command `args` name and exit with its status."""
-    # httpx imports its own command-line tool when it can, and with it click, rich's
-    # syntax highlighting and pygments (~80 ms, a third of the imports before a Bluesky
-    # publish's first request). This process never runs that tool; httpx falls back to a
-    # stub when the module cannot be imported (its __init__ catches the ImportError that a
-    # None entry raises). Every httpx import in threadpost is lazy, so this comes first.
+    # httpx (the link check's and link cards' client) imports its own command-line tool
+    # when it can, and with it click, rich's syntax highlighting and pygments (~80 ms). This
+    # process never runs that tool; httpx falls back to a stub when the module cannot be
+    # imported (its __init__ catches the ImportError that a None entry raises). Every httpx
+    # import in threadpost is lazy, so this comes first.
     sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
     # The secrets of this run are registered as they are loaded; the streams scrub them
     # from everything printed, by us or by a library (warnings, logging's last resort).

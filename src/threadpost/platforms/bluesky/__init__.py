@@ -1,4 +1,4 @@
-"""Bluesky: its rules (`rules.py`, pure) and its publisher (plain XRPC over httpx).
+"""Bluesky: its rules (`rules.py`, pure) and its publisher (plain XRPC over http.client).
 
 This package's functions are the network's I/O entry points for `threadpost.platforms`;
 they import what they need when called, so importing the package costs nothing.
@@ -31,7 +31,7 @@ def read_limits(settings: Settings, *, offline: bool) -> PlatformLimits:
 
 
 def resolve_handles(handles: list[str], settings: Settings) -> dict[str, HandleResult]:
-    """Each handle's DID, asked of the configured service (concurrently, over httpx)."""
+    """Each handle's DID, asked of the configured service (concurrently)."""
     from threadpost.linkcheck import resolve_handles as ask_service
 
     return ask_service(handles, settings.bluesky.service)

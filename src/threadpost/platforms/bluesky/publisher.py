@@ -83,6 +83,7 @@ from threadpost.platforms.bluesky.xrpc import (
     PLATFORM,
     NotFound,
     TokenRejected,
+    Wire,
     XrpcClient,
     XrpcTransport,
     resolve_handle,
@@ -93,8 +94,6 @@ from threadpost.videos import is_video
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-    import httpx
 
     from threadpost.config import Settings
     from threadpost.plan import PlannedPost, Thread
@@ -164,7 +163,7 @@ class BlueskyPublisher:
         settings: Settings,
         *,
         timeout: float = 30.0,
-        transport: httpx.BaseTransport | None = None,
+        transport: Wire | None = None,
         clock: Clock = _utc_now,
         link_card_fetcher: LinkCardFetcher | None = None,
         sleep: Callable[[float], None] = time.sleep,

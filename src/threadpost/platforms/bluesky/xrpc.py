@@ -2,7 +2,8 @@
 
 XRPC is plain HTTP: a query is `GET /xrpc/<nsid>?params`, a procedure `POST /xrpc/<nsid>`
 with a JSON (or blob) body, an error an HTTP status with a JSON `{"error", "message"}`.
-`XrpcTransport` owns the one `httpx.Client` (its timeout, the proxy policy) and `invoke`,
+`XrpcTransport` owns the wire (`threadpost.http_wire`: its timeout, the proxy policy) and
+`invoke`,
 the one place where an answer or a failure becomes a result or one of the
 `PlatformError`s of `errors.py`, with secrets (app password, tokens, session strings) kept
 out of every message. The publisher (logged in) and the handle look-up of `check`
@@ -10,8 +11,8 @@ out of every message. The publisher (logged in) and the handle look-up of `check
 
 The atproto SDK's client is not used: importing `atproto_client` alone costs ~0.85 s (its
 generated models), more than a whole thread takes to publish, for four calls that need
-nothing but JSON. httpx is imported when the first request is made (~0.14 s), so modules
-that only name these types (`linkcheck`, `check --offline`) stay light.
+nothing but JSON. Nor is httpx: its import and client cost ~50-65 ms before the first
+request, against ~15 ms for `http.client` (`http_wire`).
 
 What an answer means (the reset of a 429, the JSON of a success) is decided by the pure
 functions of `answers.py`, which any other transport can call as well.
@@ -27,8 +28,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final, NoReturn
-from urllib.parse import urlsplit
+from typing import Any, Final, NoReturn, Protocol
+from urllib.parse import urlencode, urlsplit
 
 from threadpost.errors import (
     AuthFailed,
@@ -38,12 +39,10 @@ from threadpost.errors import (
     TransientError,
     UnclearOutcome,
 )
+from threadpost.http_wire import Answer, ConnectFailed, Dropped, HttpWire, TimedOut
 from threadpost.platforms.bluesky.answers import parse_reset, read_json_body
 from threadpost.redact import register_secrets
 from threadpost.values import PlatformName
-
-if TYPE_CHECKING:
-    import httpx
 
 PLATFORM: Final[PlatformName] = "bluesky"
 LOGIN_HINT: Final = "log in again: threadpost login bluesky"
@@ -55,9 +54,19 @@ _MISSING_ERRORS: Final = frozenset({"RecordNotFound", "InvalidRequest", "NotFoun
 #: Statuses that say the request reached a server but not whether it was applied (a
 #: conflict, a gateway between us and the PDS): a write is looked up before any resend.
 _GATEWAY_STATUSES: Final = frozenset({409, 502})
-#: The third-party code a call runs through: an exception raised in there (and not in
-#: threadpost's own code) is a failure of the call, however odd its type.
-_TRANSPORT_PACKAGES: Final = frozenset({"httpx", "httpcore", "h11", "h2", "anyio", "certifi"})
+#: The code a call runs through below threadpost's wire: an exception raised in there (and
+#: not in threadpost's own code) is a failure of the call, however odd its type.
+_TRANSPORT_PACKAGES: Final = frozenset({"http", "ssl", "socket", "select", "certifi"})
+
+
+class Wire(Protocol):
+    """What carries the requests: `http_wire.HttpWire`, or a test's stand-in."""
+
+    def request(
+        self, method: str, url: str, *, headers: Mapping[str, str], body: bytes | None = None
+    ) -> Answer: ...
+
+    def close(self) -> None: ...
 
 
 class NotFound(Exception):
@@ -81,24 +90,15 @@ class XrpcClient:
     token: str | None = field(default=None, repr=False)
 
 
-@dataclass(frozen=True)
-class _Answer:
-    """An HTTP answer as the classification needs it (status, headers, raw body)."""
-
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-
-
 class XrpcTransport:
-    """The HTTP side of one Bluesky service: the connection pool and the error funnel."""
+    """The HTTP side of one Bluesky service: the wire and the error funnel."""
 
     def __init__(
         self,
         service: str,
         *,
         timeout: float,
-        transport: httpx.BaseTransport | None = None,
+        transport: Wire | None = None,
         secrets: Iterable[str] = (),
         clock: Callable[[], datetime] | None = None,
     ) -> None:
@@ -110,9 +110,8 @@ class XrpcTransport:
         self._secrets: set[str] = set()
         for secret in secrets:
             self.add_secret(secret)
-        #: One client per URL scheme, each made on its first request (`_session`).
-        self._http: dict[str, httpx.Client] = {}
-        self._http_lock = threading.Lock()
+        self._wire: Wire | None = None
+        self._wire_lock = threading.Lock()
 
     # -- clients ---------------------------------------------------------------------------
 
@@ -121,36 +120,22 @@ class XrpcTransport:
         with `token` as the bearer; they share the transport's connections."""
         return XrpcClient(base_url=(base_url or self.service).rstrip("/"), token=token)
 
-    def _session(self, url: str) -> httpx.Client:
-        """The client for `url`'s scheme: https URLs get one that verifies certificates
-        against the CA bundle; plain-http URLs (a local or development PDS) one that never
-        loads it, since it never speaks TLS (loading the bundle is ~35 ms of a publish)."""
-        scheme = "https" if url.startswith("https:") else "http"
-        with self._http_lock:
-            client = self._http.get(scheme)
-            if client is None:
-                import httpx
-
-                kwargs: dict[str, Any] = {"timeout": self.timeout}
-                if self._transport is not None:
-                    kwargs["transport"] = self._transport
-                elif scheme == "http":
-                    # This client is asked for http:// URLs only and follows no redirect,
-                    # so its transport's TLS settings are never used. Proxies from the
-                    # environment keep their own (verifying) transports.
-                    kwargs["transport"] = httpx.HTTPTransport(verify=False)
+    def _wire_for_requests(self) -> Wire:
+        with self._wire_lock:
+            if self._wire is None:
                 # Never send tokens through a proxy picked up from the environment for a
                 # loopback PDS (tests, local development).
-                kwargs["trust_env"] = not is_loopback(self.service)
-                client = self._http[scheme] = httpx.Client(**kwargs)
-            return client
+                self._wire = self._transport or HttpWire(
+                    timeout=self.timeout, trust_env=not is_loopback(self.service)
+                )
+            return self._wire
 
     def close(self) -> None:
         """Release the HTTP connections (idempotent; a later call opens new ones)."""
-        with self._http_lock:
-            clients, self._http = list(self._http.values()), {}
-        for client in clients:
-            client.close()
+        with self._wire_lock:
+            wire = self._wire
+        if wire is not None:
+            wire.close()
 
     # -- requests --------------------------------------------------------------------------
 
@@ -192,16 +177,14 @@ class XrpcTransport:
             headers["Content-Type"] = content_type or "application/json"
         url = f"{client.base_url}/xrpc/{nsid}"
 
-        def exchange() -> _Answer:
-            http = self._session(url)
-            if procedure:
-                # A procedure may take query parameters too (the video service's
-                # uploadVideo: `did` and `name` beside the bytes).
-                query = dict(params) if params else None
-                response = http.post(url, content=payload, headers=headers, params=query)
-            else:
-                response = http.get(url, params=dict(params or {}), headers=headers)
-            return _Answer(response.status_code, response.headers, response.content)
+        if params:
+            url = f"{url}?{query_string(params)}"
+        method = "POST" if procedure else "GET"
+
+        def exchange() -> Answer:
+            return self._wire_for_requests().request(
+                method, url, headers=headers, body=payload if procedure else None
+            )
 
         answer = self.guarded(exchange, what=what, post=post, write=write)
         if not 200 <= answer.status < 300:
@@ -230,26 +213,23 @@ class XrpcTransport:
 
         `write`: the call changes the repository, so a failure once the request may have
         left is an `UnclearOutcome` (the planned records are read back before resending)."""
-        import httpx
-
         try:
             return call()
-        except httpx.TimeoutException:
+        except TimedOut as exc:
             raise failed_call(
                 f"Bluesky: {what}: no answer within {self.timeout:g} s",
-                may_have_landed=write,
+                may_have_landed=write and exc.sent,
                 post=post,
             ) from None
-        except httpx.NetworkError as exc:
-            # Refused or unresolvable: the request never left, safe to resend as clear.
-            sent = not isinstance(exc, httpx.ConnectError)
+        except ConnectFailed:
+            # Refused, unresolvable, a failed TLS handshake: the request never left, safe
+            # to resend as clear.
             raise failed_call(
-                f"Bluesky: {what}: network error", may_have_landed=write and sent, post=post
+                f"Bluesky: {what}: network error", may_have_landed=False, post=post
             ) from None
-        except httpx.TransportError:
-            # A server that closes the connection without answering raises
-            # RemoteProtocolError ("Server disconnected without sending a response"), and
-            # the write may have landed (reconciled by reading the planned rkeys back).
+        except Dropped:
+            # A server that closes the connection without answering (or resets it): the
+            # write may have landed (reconciled by reading the planned rkeys back).
             raise failed_call(
                 f"Bluesky: {what}: the connection closed without an answer",
                 may_have_landed=write,
@@ -262,8 +242,8 @@ class XrpcTransport:
                 # (and looked up first for a write). Its type and place are named; its
                 # text (which may quote a token) is not.
                 raise failed_call(
-                    f"Bluesky: {what}: the request failed unexpectedly inside the atproto SDK "
-                    f"or httpx ({type(exc).__name__} in {_where(exc)})",
+                    f"Bluesky: {what}: the request failed unexpectedly inside the HTTP client "
+                    f"({type(exc).__name__} in {_where(exc)})",
                     may_have_landed=write,
                     post=post,
                 ) from None
@@ -272,7 +252,7 @@ class XrpcTransport:
 
     def _refuse(
         self,
-        answer: _Answer,
+        answer: Answer,
         *,
         what: str,
         post: int | None,
@@ -349,7 +329,7 @@ class XrpcTransport:
             text = text.replace(secret, "[redacted]")
         return _JWT_LIKE.sub("[redacted]", text)
 
-    def _message(self, what: str, answer: _Answer, fallback: str) -> str:
+    def _message(self, what: str, answer: Answer, fallback: str) -> str:
         name, detail = _error_fields(answer.body)
         parts = [str(part) for part in (name, detail) if part]
         reason = ": ".join(parts) if parts else fallback
@@ -421,6 +401,22 @@ def resolve_handles(
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+def query_string(params: Mapping[str, Any]) -> str:
+    """`params` as a URL query, the way XRPC reads one: booleans as `true`/`false`, a list
+    as the parameter repeated, None left out."""
+
+    def text(value: Any) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+
+    pairs: list[tuple[str, str]] = []
+    for name, value in params.items():
+        values = value if isinstance(value, list | tuple) else [value]
+        pairs.extend((name, text(item)) for item in values if item is not None)
+    return urlencode(pairs)
 
 
 def failed_call(message: str, *, may_have_landed: bool, post: int | None) -> TransientError:
