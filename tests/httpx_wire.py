@@ -32,7 +32,7 @@ class HttpxWire:
         except httpx.TimeoutException:
             raise TimedOut("no answer in time", sent=True) from None
         except httpx.ConnectError:
-            raise ConnectFailed("cannot connect") from None
+            raise ConnectFailed("cannot connect", reason="connection refused") from None
         except httpx.TransportError as exc:
             raise Dropped(f"the connection broke ({type(exc).__name__})") from None
         headers_by_name: dict[str, str] = {}

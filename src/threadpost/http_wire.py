@@ -44,7 +44,13 @@ class WireError(Exception):
 
 
 class ConnectFailed(WireError):
-    """The request never left: no connection (refused, no such host, TLS handshake)."""
+    """The request never left: no connection (refused, no such host, TLS handshake).
+    `reason`: why, in a few words ("connection refused", "no such host", what was wrong
+    with the certificate...)."""
+
+    def __init__(self, message: str, *, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class TimedOut(WireError):
@@ -60,10 +66,23 @@ class Dropped(WireError):
     whole answer arrived."""
 
 
+class Headers(dict[str, str]):
+    """Answer headers by lower-case name (repeats joined by ", "), looked up in any case."""
+
+    def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        return super().get(name.lower(), default)
+
+    def __getitem__(self, name: str) -> str:
+        return super().__getitem__(name.lower())
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and super().__contains__(name.lower())
+
+
 @dataclass(frozen=True)
 class Answer:
-    """An HTTP answer: its status, headers (by lower-case name; repeats joined by ", ")
-    and whole body."""
+    """An HTTP answer: its status, headers (`Headers`: a dict by lower-case name) and whole
+    body."""
 
     status: int
     headers: Mapping[str, str]
@@ -96,7 +115,10 @@ class HttpWire:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme not in _DEFAULT_PORTS or not parts.hostname:
-            raise ConnectFailed(f"not an http(s) URL: {parts.scheme}://{parts.hostname or ''}")
+            raise ConnectFailed(
+                f"not an http(s) URL: {parts.scheme}://{parts.hostname or ''}",
+                reason="not an http(s) URL",
+            )
         origin = (scheme, parts.hostname, parts.port or _DEFAULT_PORTS[scheme])
         proxy = self._proxy_for(scheme, parts.hostname)
         target = parts.path or "/"
@@ -179,11 +201,13 @@ class HttpWire:
             connection.close()
             from threadpost.tls_words import plain_tls_reason
 
-            raise ConnectFailed(f"{host}: {plain_tls_reason(exc)}") from None
+            reason = plain_tls_reason(exc)
+            raise ConnectFailed(f"{host}: {reason}", reason=reason) from None
         except (OSError, http.client.HTTPException) as exc:
             # Refused, no such host, a proxy that refused the tunnel: nothing was sent.
             connection.close()
-            raise ConnectFailed(f"{host}: cannot connect ({_reason(exc)})") from None
+            reason = _reason(exc)
+            raise ConnectFailed(f"{host}: cannot connect ({reason})", reason=reason) from None
         return connection
 
     def _tls_context(self) -> ssl.SSLContext:
@@ -227,13 +251,21 @@ class _Proxy:
         if parts.scheme.lower() != "http" or not parts.hostname:
             raise ConnectFailed(
                 f"unsupported proxy {parts.scheme}://{parts.hostname or ''} in the environment "
-                "(threadpost speaks to http:// proxies only)"
+                "(threadpost speaks to http:// proxies only)",
+                reason="unsupported proxy",
             )
         authorization: dict[str, str] = {}
         if parts.username is not None:
             pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
             authorization["Proxy-Authorization"] = "Basic " + base64.b64encode(pair).decode()
         return cls(parts.hostname, parts.port or 8080, authorization)
+
+
+def is_loopback(url: str) -> bool:
+    """True for a localhost / 127.x / ::1 address: a local server, reached without the
+    environment's proxies (and the tokens it is sent never leave the machine)."""
+    host = urlsplit(url).hostname or ""
+    return host in ("localhost", "::1") or host.startswith("127.")
 
 
 def _still_open(connection: http.client.HTTPConnection) -> bool:
@@ -249,8 +281,8 @@ def _still_open(connection: http.client.HTTPConnection) -> bool:
     return not readable
 
 
-def _headers(pairs: list[tuple[str, str]]) -> dict[str, str]:
-    found: dict[str, str] = {}
+def _headers(pairs: list[tuple[str, str]]) -> Headers:
+    found = Headers()
     for name, value in pairs:
         key = name.lower()
         found[key] = f"{found[key]}, {value}" if key in found else value

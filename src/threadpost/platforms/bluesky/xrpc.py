@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Final, NoReturn, Protocol
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from threadpost.errors import (
     AuthFailed,
@@ -39,7 +39,7 @@ from threadpost.errors import (
     TransientError,
     UnclearOutcome,
 )
-from threadpost.http_wire import Answer, ConnectFailed, Dropped, HttpWire, TimedOut
+from threadpost.http_wire import Answer, ConnectFailed, Dropped, HttpWire, TimedOut, is_loopback
 from threadpost.platforms.bluesky.answers import parse_reset, read_json_body
 from threadpost.redact import register_secrets
 from threadpost.values import PlatformName
@@ -476,9 +476,3 @@ def _where(exc: BaseException) -> str:
         return "unknown place"
     last = frames[-1]
     return f"{_module_of(last)}:{last.tb_lineno}"
-
-
-def is_loopback(url: str) -> bool:
-    """True for a localhost / 127.x / ::1 service address."""
-    host = urlsplit(url).hostname or ""
-    return host in ("localhost", "::1") or host.startswith("127.")

@@ -1,24 +1,26 @@
 """Every Mastodon request passes through here: one HTTP transport per instance.
 
-`MastodonHttp` owns the `requests.Session` (timeouts, user agent, the last answer each
-thread saw, for the 429's reset header). A publish's own requests (its statuses, the
-first publish's verify_credentials) and the edits' PUTs go straight on that session as
-JSON (`request_json`); everything else runs Mastodon.py clients built on it through
-their public constructor (`session=`, `request_timeout=`, `ratelimit_method="throw"`)
-through `call`. Both end in
+`MastodonHttp` owns the transport (timeouts, user agent, the last answer each thread saw,
+for the 429's reset header and the instance's clock). A publish's own requests (its
+statuses, the first publish's verify_credentials) and the edits' PUTs go out as JSON on
+threadpost's own wire (`request_json`, `threadpost.http_wire`, on http.client); everything
+else runs Mastodon.py clients built on a `requests.Session` through their public
+constructor (`session=`, `request_timeout=`, `ratelimit_method="throw"`) through `call`. Both end in
 the same rules (`rate_limited`, `network_failure`, `refusal`), the one place where
 failures become the `PlatformError`s of `errors.py`, secrets removed. The publisher, the
 login flow (`auth.py`) and the instance-limits read (`instance.py`) all use it.
 
-requests is imported when the first request is made, Mastodon.py (~0.2 s) only when a
-client is built: publishing text and reading instance limits need only requests.
+Mastodon.py (~0.2 s) is imported only when a client is built, requests (~45-60 ms with
+urllib3 and charset_normalizer) only when the session is first used: publishing text
+needs neither.
 """
 
 from __future__ import annotations
 
+import json
 import ssl
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -31,6 +33,14 @@ from threadpost.errors import (
     RateLimited,
     TransientError,
     UnclearOutcome,
+)
+from threadpost.http_wire import (
+    ConnectFailed,
+    Dropped,
+    HttpWire,
+    TimedOut,
+    WireError,
+    is_loopback,
 )
 from threadpost.redact import register_secrets
 from threadpost.values import PlatformName
@@ -68,7 +78,10 @@ class MastodonHttp:
         self._secrets = tuple(secret for secret in secrets if secret)
         register_secrets(*self._secrets)
         self._session: Any = None
+        self._wire: HttpWire | None = None
         self._lock = threading.Lock()
+        #: The last answer each thread received (either way), for `last_clock_offset`.
+        self._last = threading.local()
 
     # -- clients ---------------------------------------------------------------------------
 
@@ -76,7 +89,7 @@ class MastodonHttp:
         """The `requests.Session` every request of this instance goes through."""
         with self._lock:
             if self._session is None:
-                self._session = _recording_session_class()()
+                self._session = _recording_session_class()(self._remember)
                 self._session.headers["User-Agent"] = USER_AGENT
             return self._session
 
@@ -103,12 +116,34 @@ class MastodonHttp:
             user_agent=USER_AGENT,
         )
 
+    def wire(self) -> HttpWire:
+        """The wire `request_json` sends on (proxies from the environment, but not for a
+        loopback instance: tests, local development)."""
+        with self._lock:
+            if self._wire is None:
+                self._wire = HttpWire(
+                    timeout=self.timeout, trust_env=not is_loopback(self.instance)
+                )
+            return self._wire
+
     def close(self) -> None:
         """Release the HTTP connections (idempotent; a later request opens new ones)."""
         with self._lock:
             session, self._session = self._session, None
+            wire, self._wire = self._wire, None
         if session is not None:
             session.close()
+        if wire is not None:
+            wire.close()
+
+    def _remember(self, response: Any) -> None:
+        self._last.response = response
+
+    def _forget_response(self) -> None:
+        self._last.response = None
+
+    def _last_response(self) -> Any:
+        return getattr(self._last, "response", None)
 
     # -- requests --------------------------------------------------------------------------
 
@@ -128,8 +163,8 @@ class MastodonHttp:
         without it is an unreadable answer, unclear for a write (issue 18)."""
         from mastodon.errors import MastodonError
 
-        session = self.session()
-        session.forget_response()
+        self.session()
+        self._forget_response()
         try:
             answer = call()
         except MastodonError as exc:
@@ -140,14 +175,14 @@ class MastodonHttp:
                 post=post,
                 write=write,
                 not_found=not_found,
-                response=session.last_response(),
+                response=self._last_response(),
                 secrets=self._secrets,
             ) from exc
         if expect is not None and not (isinstance(answer, dict) and answer.get(expect)):
             raise unreadable_answer(
                 action,
                 self.instance,
-                getattr(session.last_response(), "status_code", None),
+                getattr(self._last_response(), "status_code", None),
                 post=post,
                 write=write,
             )
@@ -167,48 +202,51 @@ class MastodonHttp:
         not_found: str | None = None,
         expect: str | None = None,
     ) -> Any:
-        """One JSON request on this instance's session without Mastodon.py, its answer as
-        plain JSON; every failure leaves as the PlatformError `call` raises for the same
-        answer. A publish posts its statuses this way: Mastodon.py's import (~0.2 s) and
-        its typed answers (~5 ms a status) are not paid before the first status is sent.
-        Keys whose value is None are left out of `body`, as Mastodon.py leaves them out
-        (None: no body, for a GET)."""
-        import requests
-
+        """One JSON request on this instance without Mastodon.py (on the wire), its answer
+        as plain JSON; every failure leaves as the PlatformError `call` raises for the same
+        answer. A publish posts its statuses this way: neither Mastodon.py's import (~0.2 s)
+        and typed answers (~5 ms a status) nor requests' import (~45-60 ms) is paid before
+        the first status is sent. Keys whose value is None are left out of `body`, as
+        Mastodon.py leaves them out (None: no body, for a GET)."""
         where = _Where(action, self.instance, post, write, not_found, self._secrets)
-        session = self.session()
-        session.forget_response()
+        payload = (
+            None
+            if body is None
+            else json.dumps({k: v for k, v in body.items() if v is not None}).encode()
+        )
+        sent = {
+            "Authorization": f"Bearer {access_token}",
+            "User-Agent": USER_AGENT,
+            "Accept": "application/json",
+            **({"Content-Type": "application/json"} if payload is not None else {}),
+            **(headers or {}),
+        }
+        self._forget_response()
         try:
-            response = session.request(
-                method,
-                f"{self.instance}{path}",
-                json=None if body is None else {k: v for k, v in body.items() if v is not None},
-                headers={"Authorization": f"Bearer {access_token}", **(headers or {})},
-                timeout=self.timeout,
-            )
-        except requests.RequestException as exc:
+            got = self.wire().request(method, f"{self.instance}{path}", headers=sent, body=payload)
+        except WireError as exc:
             raise network_failure(exc, where) from exc
-        if response.status_code == 429:
+        response = _WireResponse(got.status, got.headers, datetime.now(UTC))
+        self._remember(response)
+        if got.status == 429:
             raise rate_limited(response, where)
         try:
-            answer = response.json()
-        except ValueError:
+            answer = json.loads(got.body) if got.body else None
+        except (ValueError, RecursionError):
             answer = None
-        if not response.ok:
+        if got.status >= 400:
             reason = answer.get("error") if isinstance(answer, dict) else None
-            if reason is None and response.status_code == 404:
+            if reason is None and got.status == 404:
                 reason = "Endpoint not found."  # what Mastodon.py reports for a bare 404
-            raise refusal(response.status_code, reason, where)
+            raise refusal(got.status, reason, where)
         if expect is not None and not (isinstance(answer, dict) and answer.get(expect)):
-            raise unreadable_answer(
-                action, self.instance, response.status_code, post=post, write=write
-            )
+            raise unreadable_answer(action, self.instance, got.status, post=post, write=write)
         return answer
 
     def last_clock_offset(self) -> timedelta | None:
         """How far the instance's clock is ahead of ours, from the Date of the last answer
         this thread received (None without a readable one)."""
-        return clock_offset(self.session().last_response())
+        return clock_offset(self._last_response())
 
     def get(self, path: str, *, action: str) -> Any:
         """GET `path` of the instance without Mastodon.py; the `requests.Response` whatever
@@ -225,16 +263,30 @@ class MastodonHttp:
             ) from None
 
 
+@dataclass(frozen=True)
+class _WireResponse:
+    """A wire answer as the rate-limit and clock readers read a `requests.Response`."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    #: When it arrived by our clock (see `clock_offset`).
+    threadpost_received_at: datetime
+
+    @property
+    def threadpost_reset(self) -> str | None:
+        return self.headers.get("X-RateLimit-Reset")
+
+
 @cache
 def _recording_session_class() -> type[Any]:
-    """A `requests.Session` that remembers, per thread, the last answer it received
-    (Mastodon.py raises a 429 without it; the reset time is in its headers)."""
+    """A `requests.Session` that hands each answer it receives to `remember` (the last one
+    of a thread: Mastodon.py raises a 429 without it; the reset time is in its headers)."""
     import requests
 
     class RecordingSession(requests.Session):
-        def __init__(self) -> None:
+        def __init__(self, remember: Callable[[Any], None]) -> None:
             super().__init__()
-            self._last = threading.local()
+            self._remember = remember
 
         def request(self, *args: Any, **kwargs: Any) -> Any:
             response: Any = super().request(*args, **kwargs)
@@ -247,14 +299,8 @@ def _recording_session_class() -> type[Any]:
             response.threadpost_reset = reset
             if reset is not None and parse_reset(reset) is None:
                 del response.headers["X-RateLimit-Reset"]
-            self._last.response = response
+            self._remember(response)
             return response
-
-        def forget_response(self) -> None:
-            self._last.response = None
-
-        def last_response(self) -> Any:
-            return getattr(self._last, "response", None)
 
     return RecordingSession
 
@@ -528,8 +574,11 @@ def _chain(exc: BaseException | None) -> list[BaseException]:
 def _surely_unsent(cause: BaseException | None) -> bool:
     """True when the request never reached the server (refused, DNS, connect timeout).
 
-    Judged from the standard library's exceptions at the root of the chain (requests and
-    urllib3 raise theirs from them), not from urllib3's own classes."""
+    The wire says so itself; for requests, judged from the standard library's exceptions at
+    the root of the chain (requests and urllib3 raise theirs from them), not from urllib3's
+    own classes."""
+    if isinstance(cause, WireError):
+        return isinstance(cause, ConnectFailed) or (isinstance(cause, TimedOut) and not cause.sent)
     import socket
 
     import requests
@@ -557,6 +606,8 @@ def _ssl_in_args(error: BaseException) -> ssl.SSLError | None:
 
 
 def _network_reason(cause: BaseException | None) -> str:
+    if isinstance(cause, WireError):
+        return _wire_reason(cause)
     import socket
 
     import requests
@@ -576,6 +627,20 @@ def _network_reason(cause: BaseException | None) -> str:
                 return "cannot resolve the instance's host name"
             return "cannot connect to the instance (connection refused)"
         return "the connection was lost before an answer came"
+    return "network error"
+
+
+def _wire_reason(cause: WireError) -> str:
+    if isinstance(cause, TimedOut):
+        return "no answer in time (read timeout)" if cause.sent else "the connection timed out"
+    if isinstance(cause, Dropped):
+        return "the connection was lost before an answer came"
+    if isinstance(cause, ConnectFailed):
+        if cause.reason == "no such host":
+            return "cannot resolve the instance's host name"
+        if cause.reason == "connection refused":
+            return "cannot connect to the instance (connection refused)"
+        return f"cannot connect to the instance: {cause.reason}"
     return "network error"
 
 
