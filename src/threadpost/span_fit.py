@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator, Sequence
+from functools import cache
 from itertools import accumulate, repeat
 from operator import add, le, sub
 
@@ -68,8 +69,11 @@ def _sizes(offsets: list[int], events: list[tuple[int, int, int]]) -> tuple[list
     )
 
 
-# Characters over one UTF-8 byte, in runs of one width (2, 3 or 4 bytes each).
-_WIDE = re.compile("[\u0080-\u07ff]+|[\u0800-\uffff]+|[\U00010000-\U0010ffff]+")
+@cache
+def _wide_runs() -> re.Pattern[str]:
+    # Characters over one UTF-8 byte, in runs of one width (2, 3 or 4 bytes each). Compiled
+    # for the first text that has one (its classes span every plane: ≈2 ms).
+    return re.compile("[\u0080-\u07ff]+|[\u0800-\uffff]+|[\U00010000-\U0010ffff]+")
 
 
 def wide_byte_events(text: str, *offset_lists: list[int]) -> list[tuple[int, int, int]]:
@@ -78,7 +82,9 @@ def wide_byte_events(text: str, *offset_lists: list[int]) -> list[tuple[int, int
     one width at its last character, unless an offset falls inside the run (CJK breaks): then
     one per character of the run."""
     events: list[tuple[int, int, int]] = []
-    for first, end in map(re.Match.span, _WIDE.finditer(text)):
+    if text.isascii():
+        return events
+    for first, end in map(re.Match.span, _wide_runs().finditer(text)):
         char = text[first]
         width = 1 if char < "\u0800" else 2 if char <= "\uffff" else 3
         if end - first == 1:  # most runs (an accented letter): no offset inside

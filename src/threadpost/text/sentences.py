@@ -39,6 +39,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
+from functools import cache
 from operator import itemgetter
 from typing import Final, NamedTuple
 
@@ -182,11 +183,28 @@ _CJK_NO_BREAK_BEFORE: Final = (
     "ぁぃぅぇぉっゃゅょゎゕゖァィゥェォッャュョヮヵヶㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ"
     "ーゝゞヽヾ々〻゛゜ｰｧｨｩｪｫｬｭｮｯ\uff9e\uff9f"
 )
-_CJK_ANY: Final = re.compile(f"[{_CJK_RANGES}]")
-_CJK_BREAK: Final = re.compile(
-    f"(?<=[{_CJK_RANGES}”’…‥])(?<![{re.escape(_CJK_OPENERS)}])"
-    f"(?=[{_CJK_RANGES}“‘])(?![{re.escape(_CJK_NO_BREAK_BEFORE)}])"
-)
+#: The first character of `_CJK_RANGES`: a text with nothing from here up holds no CJK.
+_CJK_FIRST: Final = "\u2e80"
+
+
+@cache
+def _cjk_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """(any CJK character, a place between two where a break is allowed), compiled for the
+    first text that may hold CJK: their classes span the ideograph planes, ≈7 ms to compile
+    at every start-up otherwise."""
+    return re.compile(f"[{_CJK_RANGES}]"), re.compile(
+        f"(?<=[{_CJK_RANGES}”’…‥])(?<![{re.escape(_CJK_OPENERS)}])"
+        f"(?=[{_CJK_RANGES}“‘])(?![{re.escape(_CJK_NO_BREAK_BEFORE)}])"
+    )
+
+
+def _holds_cjk(text: str, first: int, last: int) -> bool:
+    """Whether text[first:last] has a CJK character (`max` rules most texts out in C)."""
+    if first >= last or max(text[first:last]) < _CJK_FIRST:
+        return False
+    return _cjk_patterns()[0].search(text, first, last) is not None
+
+
 _CJK_SENTENCE_END: Final = frozenset("。！？｡")
 _CJK_CLAUSE_END: Final = frozenset("、，；：､")
 #: What may end the text before a sentence or clause break (the marks or a closer after them).
@@ -234,7 +252,7 @@ def break_columns(text: str, first: int = 0, last: int | None = None) -> BreakCo
         add_end(start)
         add_start(end)
         add_kind(kind)
-    if _CJK_ANY.search(text, first, last) is None:
+    if not _holds_cjk(text, first, last):
         return BreakColumns(ends, next_starts, kinds)
     # Breaks between CJK characters never touch whitespace: merge the two ordered lists (no
     # two breaks share an end: a CJK break's end is a CJK character, a run's is whitespace).
@@ -283,7 +301,8 @@ def cjk_break_offsets(text: str, first: int = 0, last: int | None = None) -> lis
     """Offsets between two CJK characters where UAX #14 allows a break (nothing dropped);
     those inside text[first:last] (a paragraph: whitespace or nothing either side of it)."""
     last = len(text) if last is None else last
-    return [match.start() for match in _CJK_BREAK.finditer(text, first, last) if match.start() > 0]
+    breaks = _cjk_patterns()[1]
+    return [match.start() for match in breaks.finditer(text, first, last) if match.start() > 0]
 
 
 def classify_cjk_break(text: str, at: int) -> BreakKind:
