@@ -533,20 +533,37 @@ _DOMAIN_SHAPE = re.compile(r"w+(?:\.+w+)*")
 _USERNAME = re.compile(rf"[{_AZ}0-9_]+(?:[.-]+[{_AZ}0-9_]+)*")
 
 
+#: Each character's class digit for `_TAG_SHAPE` (and "w", "." or "" for a mention's domain),
+#: by character: a text repeats its characters, and a look-up is cheaper than three tests.
+_TAG_CLASS_OF: dict[str, str] = {}
+_DOMAIN_CLASS_OF: dict[str, str] = {}
+
+
 def _tag_classes(ch: str) -> str:
     bits = (
         (1 if _is_word(ch) else 0)
         | (2 if ch in _TAG_SEPARATORS else 0)
         | (4 if _ALPHA.match(ch) else 0)
     )
-    return "01234567"[bits]
+    symbol = _TAG_CLASS_OF[ch] = "01234567"[bits]
+    return symbol
+
+
+def _domain_class(ch: str) -> str:
+    symbol = _DOMAIN_CLASS_OF[ch] = "." if ch in ".-" else "w" if _is_word(ch) else ""
+    return symbol
 
 
 def _tag_end(text: str, sigil: int) -> int | None:
     """Where the hashtag whose `#` is at `sigil` ends (Tag::HASHTAG_RE from the sigil on)."""
     classes: list[str] = []
+    known = _TAG_CLASS_OF.get
     at, size = sigil + 1, len(text)
-    while at < size and (symbol := _tag_classes(text[at])) != "0":
+    while at < size:
+        ch = text[at]
+        symbol = known(ch) or _tag_classes(ch)
+        if symbol == "0":
+            break
         classes.append(symbol)
         at += 1
     shape = _TAG_SHAPE.match("".join(classes))
@@ -567,15 +584,16 @@ def _mention_end(text: str, sigil: int) -> int | None:
     end = user.end()
     if text.startswith("@", end):
         classes: list[str] = []
+        known = _DOMAIN_CLASS_OF.get
         at, size = end + 1, len(text)
         while at < size:
             ch = text[at]
-            if ch in ".-":
-                classes.append(".")
-            elif _is_word(ch):
-                classes.append("w")
-            else:
+            symbol = known(ch)
+            if symbol is None:
+                symbol = _domain_class(ch)
+            if not symbol:
                 break
+            classes.append(symbol)
             at += 1
         domain = _DOMAIN_SHAPE.match("".join(classes))
         if domain:  # the domain part is optional: without one, the mention ends at the user
@@ -585,7 +603,10 @@ def _mention_end(text: str, sigil: int) -> int | None:
 
 def _after_mention_boundary(before: str) -> bool:
     # Account::MENTION_RE's (?<![=/[:word:]])
-    return before in "=/" or _is_word(before)
+    if before in "=/":
+        return True
+    symbol = _DOMAIN_CLASS_OF.get(before)
+    return (symbol if symbol is not None else _domain_class(before)) == "w"
 
 
 def _scan_anchored(
