@@ -6,8 +6,10 @@ several test folders are all the module "conftest", so importing from one is amb
 
 from __future__ import annotations
 
+import json
+import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -56,3 +58,39 @@ def write_cron_logins(
         f'[bluesky]\nhandle = "{bluesky_handle}"\napp_password = "{bluesky_password}"\n'
     )
     config.chmod(0o600)
+
+
+#: Runs the real CLI entry point with the arguments after the first, then reports on stderr,
+#: at exit (after everything, output and ledger writes included, has run), the imported
+#: modules whose top-level package is in the JSON list that is the first argument (or which
+#: it names whole).
+_MODULES_PROBE = (
+    "import sys, atexit, json\n"
+    "wanted = set(json.loads(sys.argv.pop(1)))\n"
+    "def report():\n"
+    "    loaded = sorted(m for m, module in sys.modules.items() if module is not None\n"
+    "                    and (m.split('.')[0] in wanted or m in wanted))\n"
+    "    print('LOADED ' + json.dumps(loaded), file=sys.stderr)\n"
+    "atexit.register(report)\n"
+    "from threadpost.cli import main\n"
+    "main(sys.argv[1:])\n"
+)
+
+
+def publish_listing_modules(
+    draft: Path, env: Mapping[str, str], watched: Iterable[str], *, timeout: float = 180
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """`threadpost publish DRAFT --yes --json` in a fresh process, and the modules of the
+    `watched` packages (or named whole in it) that it imported."""
+    probe = [sys.executable, "-c", _MODULES_PROBE, json.dumps(sorted(watched))]
+    out = subprocess.run(
+        [*probe, "publish", str(draft), "--yes", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=dict(env),
+        check=False,
+    )
+    lines = [line for line in out.stderr.splitlines() if line.startswith("LOADED ")]
+    assert len(lines) == 1, out.stderr
+    return out, json.loads(lines[0].removeprefix("LOADED "))

@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import pds_harness
+from cli_support import publish_listing_modules
 from threadpost.platforms.bluesky.records import POST_COLLECTION
 from threadpost.platforms.bluesky.session import session_path
 
@@ -25,37 +25,17 @@ CREATE_SESSION = "com.atproto.server.createSession"
 APPLY_WRITES = "com.atproto.repo.applyWrites"
 RESOLVE_HANDLE = "com.atproto.identity.resolveHandle"
 
-#: Runs the real CLI entry point, then reports the imported atproto/pydantic modules (and
-#: the other heavy ones a publish can do without) on stderr at exit, after everything
-#: (output and ledger writes included) has run.
-_PROBE = (
-    "import sys, atexit, json\n"
-    "def report():\n"
-    "    loaded = sorted(m for m, module in sys.modules.items() if module is not None\n"
-    "                    and m.split('.')[0] in ('atproto', 'atproto_client', 'pydantic',\n"
-    "                    'libipld', 'sqlite_utils', 'httpx', 'httpcore', 'h11', 'pygments',\n"
-    "                    'click') or m == 'threadpost.http_wire')\n"
-    "    print('LOADED ' + json.dumps(loaded), file=sys.stderr)\n"
-    "atexit.register(report)\n"
-    "from threadpost.cli import main\n"
-    "main(sys.argv[1:])\n"
+#: The heavy packages a publish can do without (and the wire it needs), listed at its exit.
+_WATCHED = (
+    *("atproto", "atproto_client", "pydantic", "libipld", "sqlite_utils"),
+    *("httpx", "httpcore", "h11", "pygments", "click", "threadpost.http_wire"),
 )
 
 
 def _publish(
     draft: Path, env: dict[str, str]
 ) -> tuple[subprocess.CompletedProcess[str], list[str]]:
-    out = subprocess.run(
-        [sys.executable, "-c", _PROBE, "publish", str(draft), "--yes", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env=env,
-        check=False,
-    )
-    lines = [line for line in out.stderr.splitlines() if line.startswith("LOADED ")]
-    assert len(lines) == 1, out.stderr
-    return out, json.loads(lines[0].removeprefix("LOADED "))
+    return publish_listing_modules(draft, env, _WATCHED)
 
 
 def test_publishing_a_thread_does_not_import_the_sdk_client(

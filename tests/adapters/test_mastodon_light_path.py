@@ -11,23 +11,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from cli_support import publish_listing_modules
 from mastodon_server.server import MastodonTestServer, running_server
-
-#: Runs the real CLI entry point, then reports on stderr, at exit (after everything has
-#: run), whether Mastodon.py or requests was imported.
-_PROBE = (
-    "import sys, atexit, json\n"
-    "atexit.register(lambda: print('LOADED ' + json.dumps(sorted(m for m in sys.modules"
-    " if m.split('.')[0] in ('mastodon', 'requests', 'urllib3'))), file=sys.stderr))\n"
-    "from threadpost.cli import main\n"
-    "main(sys.argv[1:])\n"
-)
 
 
 @pytest.fixture
@@ -39,17 +29,7 @@ def server() -> Iterator[MastodonTestServer]:
 def _publish(
     draft: Path, env: dict[str, str]
 ) -> tuple[subprocess.CompletedProcess[str], list[str]]:
-    out = subprocess.run(
-        [sys.executable, "-c", _PROBE, "publish", str(draft), "--yes", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-        check=False,
-    )
-    lines = [line for line in out.stderr.splitlines() if line.startswith("LOADED ")]
-    assert len(lines) == 1, out.stderr
-    return out, json.loads(lines[0].removeprefix("LOADED "))
+    return publish_listing_modules(draft, env, ("mastodon", "requests", "urllib3"), timeout=120)
 
 
 def test_publishing_statuses_does_not_import_mastodon_py(
