@@ -6,6 +6,7 @@ import re
 import sys
 import unicodedata
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -13,7 +14,7 @@ from entities_support import check_entities
 from threadpost.text import entities as entities_module
 from threadpost.text.count import mastodon_countable_text, mastodon_length
 from threadpost.text.entities import mastodon_entities, protected_spans
-from threadpost.text.tlds import ruby_word_class
+from threadpost.text.tlds import ruby_word_class, twitter_text_tlds
 
 ENTITY_TEXT = st.lists(
     st.sampled_from(
@@ -185,3 +186,52 @@ def test_sigil_scanners_examples() -> None:
         "#Café_2",
         "@bob",
     ]
+
+
+def test_python_ignorecase_accepts_every_ruby_variant_of_each_tld_character() -> None:
+    """The premise of `_tt_url_regex_fast`: for every character of every TLD, what Ruby's /i
+    lets match it (`_ruby_ci`) Python's IGNORECASE lets match it too."""
+    generic, country = twitter_text_tlds()
+    for ch in sorted({ch for tld in (*generic, *country) for ch in tld}):
+        ruby = re.compile(entities_module._ruby_ci(ch))
+        python = re.compile(re.escape(ch), re.IGNORECASE)
+        variants = {ch, ch.lower(), ch.upper(), ch.casefold(), "ſ", "\u212a", "ı", "İ", "ς"}
+        variants |= {v.upper() for v in set(variants)} | {v.lower() for v in set(variants)}
+        for variant in (v for v in variants if len(v) == 1 and ruby.fullmatch(v)):
+            assert python.fullmatch(variant), (ch, variant)
+
+
+#: TLDs as written, in every case: ASCII, IDN, and the characters where Python's IGNORECASE
+#: and Ruby's /i part (ı, İ, ϵ), ſ and the Kelvin sign (which both take for s and k).
+TLD_SPELLINGS = [
+    *["com", "COM", "Com", "org", "co", "uk", "io", "biz", "xn--p1ai", "XN--P1AI", "ſite"],
+    *["\u212ao", "онлайн", "ОНЛАЙН", "みんな", "中国", "ελ", "ΕΛ", "ϵλ", "bız", "BİZ", "bIz"],
+    *["katalog", "ınfo", "İnfo", "zz", "c0m"],
+]
+URLISH = st.tuples(
+    st.sampled_from(["https://", "http://", "HTTP://", "gemini://", ""]),
+    st.lists(st.sampled_from(["x", "Sub", "b_c", "a-b", "é", "1", "-"]), min_size=1, max_size=3),
+    st.sampled_from(TLD_SPELLINGS),
+    st.sampled_from(["", "/", "/path", "?q=1", ":8080", ".", ")", "-x", "x", "@"]),
+).map(lambda parts: parts[0] + "".join(f"{label}." for label in parts[1]) + parts[2] + parts[3])
+URL_TEXT = st.lists(URLISH | st.sampled_from([" ", "\n", "(", "@", "#", "é"]), max_size=6).map(
+    "".join
+)
+
+
+@given(URL_TEXT)
+def test_fast_url_pattern_finds_what_the_exact_one_finds(text: str) -> None:
+    find = entities_module._mastodon_urls.__wrapped__  # type: ignore[attr-defined]
+    fast = find(text)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(entities_module, "_tt_url_regex_fast", entities_module._tt_url_regex)
+        exact = find(text)
+    assert fast == exact
+
+
+def test_fast_url_pattern_examples() -> None:
+    """ASCII TLDs: the fast pattern's match stands; a TLD written with ı, İ or ϵ (which
+    Python's IGNORECASE takes for i, i and ε, and Ruby's /i does not) is no URL."""
+    find = entities_module._mastodon_urls.__wrapped__  # type: ignore[attr-defined]
+    text = "a https://Example.COM/a b http://x.bız c http://x.BİZ/ d http://x.ϵλ e http://x.ſite"
+    assert [url for *_, url in find(text)] == ["https://Example.COM/a", "http://x.ſite"]
