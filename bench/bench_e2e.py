@@ -5,6 +5,7 @@ front of a real local PDS (tests/pds_harness.py) and the Mastodon API test serve
 (tests/mastodon_server/).
 
     .venv/bin/python bench/bench_e2e.py [--posts 20] [--delay 0.05] [--repeats 3] [--write]
+                                        [--against OTHER_CHECKOUT]
 
 It prints, per repeat and as medians, the ratios of issue 14:
 
@@ -18,6 +19,11 @@ It prints, per repeat and as medians, the ratios of issue 14:
 The PDS names the proxy's port in its DID documents (THREADPOST_PDS_PUBLIC_PORT), so the
 SDK, which moves to the endpoint of the account's DID document, goes through the proxy too.
 Nothing leaves the machine: the drafts hold no links or mentions.
+
+`--against DIR` also runs another checkout's threadpost (DIR/src: an older commit, say), its
+publishes taking turns with this one's against the same servers in every repeat, and prints
+both sets of ratios side by side: on a shared machine whose speed drifts from one run to the
+next, only runs made in turn compare.
 """
 
 from __future__ import annotations
@@ -113,6 +119,7 @@ class Bench:
         mastodon: MastodonTestServer,
         pds_proxy: int,
         mastodon_proxy: int,
+        src: Path = ROOT / "src",
     ) -> None:
         self.work = work
         self.pds = pds
@@ -127,7 +134,7 @@ class Bench:
                 if not k.startswith("THREADPOST_")
                 and k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED")
             },
-            "PYTHONPATH": str(ROOT / "src"),
+            "PYTHONPATH": str(src),
             "THREADPOST_CONFIG": str(work / "config.toml"),
             "THREADPOST_DB": str(work / "threadpost.db"),
             "THREADPOST_STATE_DIR": str(work / "state"),
@@ -263,6 +270,9 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.05, help="seconds added each way")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--write", action="store_true", help="update BENCHMARKS.md")
+    parser.add_argument(
+        "--against", type=Path, help="another checkout, run in turn with this one (its src/)"
+    )
     args = parser.parse_args()
     posts, rtt = args.posts, 2 * args.delay
 
@@ -277,10 +287,17 @@ def main() -> None:
         LatencyProxy("127.0.0.1", int(mastodon.url.rsplit(":", 1)[1]), delay=args.delay) as mp,
     ):
         account = pds.create_account(pds_harness.unique_handle("bench"), "bench-password-1")
-        bench = Bench(work, pds, account, mastodon, pds_proxy.port, mp.port)
+        benches = {"this checkout": Bench(work, pds, account, mastodon, pds_proxy.port, mp.port)}
+        if args.against is not None:
+            other = work / "against"
+            other.mkdir()
+            benches[str(args.against)] = Bench(
+                other, pds, account, mastodon, pds_proxy.port, mp.port, args.against / "src"
+            )
         # Warm-up: logs in (the session is saved), remembers the Mastodon account, caches
         # the instance's limits; not timed.
-        bench.publish(["mastodon", "bluesky"], 2)
+        for bench in benches.values():
+            bench.publish(["mastodon", "bluesky"], 2)
 
         from atproto import Client  # the SDK baseline, logged in beforehand
 
@@ -288,55 +305,89 @@ def main() -> None:
         client.login(account["handle"], account["password"], fetch_bsky_profile=False)
         sdk_one_by_one(client, account["did"], 2, 0)
 
-        rows: list[dict[str, float]] = []
+        rows_of: dict[str, list[dict[str, float]]] = {name: [] for name in benches}
         overlaps: list[bool] = []
         for run in range(1, args.repeats + 1):
             start = interpreter_start(3)
-            bsky = bench.publish(["bluesky"], posts)
-            masto = bench.publish(["mastodon"], posts)
-            both = bench.publish(["mastodon", "bluesky"], posts)
             sdk = sdk_one_by_one(client, account["did"], posts, run)
-            bsky_floor = start + rtt + bsky.pds_seconds
-            masto_floor = posts * rtt + masto.mastodon_seconds
-            row = {
-                "python -c pass": start,
-                "bluesky CLI": bsky.seconds,
-                "bluesky floor": bsky_floor,
-                "bluesky to first request": bsky.to_first_request,
-                "bluesky PDS time": bsky.pds_seconds,
-                "SDK createRecord per post": sdk,
-                "mastodon CLI": masto.seconds,
-                "mastodon floor": masto_floor,
-                "mastodon to first request": masto.to_first_request,
-                "both CLI": both.seconds,
-                "bluesky CPU": bsky.cpu,
-                "mastodon CPU": masto.cpu,
-                "both CPU": both.cpu,
-                "bluesky network span": bsky.network_span,
-                "mastodon network span": masto.network_span,
-                "both network span": both.network_span,
-                "both to first request": both.to_first_request,
-                "bluesky / floor": bsky.seconds / bsky_floor,
-                "SDK / bluesky CLI": sdk / bsky.seconds,
-                "mastodon / floor": masto.seconds / masto_floor,
-                "both / slower alone": both.seconds / max(bsky.seconds, masto.seconds),
-                "both / slower alone, network span": both.network_span
-                / max(bsky.network_span, masto.network_span),
-            }
-            rows.append(row)
-            print(f"run {run}: " + ", ".join(f"{k} {v:.3f}" for k, v in row.items()), flush=True)
-            print(f"  both: applyWrites within Mastodon's statuses: {both.overlapped}", flush=True)
-            overlaps.append(bool(both.overlapped))
-            print(f"  requests, bluesky-only: {bsky.requests}", flush=True)
-            print(f"  requests, mastodon-only: {masto.requests}", flush=True)
+            for name, bench in benches.items():
+                row, both = measure(bench, posts, rtt, start, sdk)
+                rows_of[name].append(row)
+                print(f"run {run}, {name}: " + ", ".join(f"{k} {v:.3f}" for k, v in row.items()))
+                if name == "this checkout":
+                    print(f"  both: applyWrites within Mastodon's statuses: {both.overlapped}")
+                    overlaps.append(bool(both.overlapped))
 
+    rows = rows_of["this checkout"]
     median = {k: statistics.median(r[k] for r in rows) for k in rows[0]}
     args.load = os.getloadavg()[1]  # the 5-minute load average, for the reader
     args.overlaps = f"{sum(overlaps)} of {len(overlaps)}"
     lines = render(median, rows, args)
     print("\n".join(lines))
+    if len(rows_of) > 1:
+        print("\n".join(["", *comparison(rows_of)]))
     if args.write:
         write_section(lines)
+
+
+def measure(
+    bench: Bench, posts: int, rtt: float, start: float, sdk: float
+) -> tuple[dict[str, float], Run]:
+    """One repeat of `bench`: Bluesky alone, Mastodon alone, both; the row of figures."""
+    bsky = bench.publish(["bluesky"], posts)
+    masto = bench.publish(["mastodon"], posts)
+    both = bench.publish(["mastodon", "bluesky"], posts)
+    bsky_floor = start + rtt + bsky.pds_seconds
+    masto_floor = posts * rtt + masto.mastodon_seconds
+    row = {
+        "python -c pass": start,
+        "bluesky CLI": bsky.seconds,
+        "bluesky floor": bsky_floor,
+        "bluesky to first request": bsky.to_first_request,
+        "bluesky PDS time": bsky.pds_seconds,
+        "SDK createRecord per post": sdk,
+        "mastodon CLI": masto.seconds,
+        "mastodon floor": masto_floor,
+        "mastodon to first request": masto.to_first_request,
+        "both CLI": both.seconds,
+        "bluesky CPU": bsky.cpu,
+        "mastodon CPU": masto.cpu,
+        "both CPU": both.cpu,
+        "bluesky network span": bsky.network_span,
+        "mastodon network span": masto.network_span,
+        "both network span": both.network_span,
+        "both to first request": both.to_first_request,
+        "bluesky / floor": bsky.seconds / bsky_floor,
+        "SDK / bluesky CLI": sdk / bsky.seconds,
+        "mastodon / floor": masto.seconds / masto_floor,
+        "both / slower alone": both.seconds / max(bsky.seconds, masto.seconds),
+        "both / slower alone, network span": both.network_span
+        / max(bsky.network_span, masto.network_span),
+    }
+    return row, both
+
+
+COMPARED = (
+    "bluesky CLI",
+    "bluesky / floor",
+    "SDK / bluesky CLI",
+    "mastodon CLI",
+    "mastodon / floor",
+    "both / slower alone",
+)
+
+
+def comparison(rows_of: dict[str, list[dict[str, float]]]) -> list[str]:
+    """The medians of the runs made in turn, one column per checkout."""
+    names = list(rows_of)
+    lines = [
+        "| median of the runs made in turn | " + " | ".join(names) + " |",
+        "|---|" + "---|" * len(names),
+    ]
+    for key in COMPARED:
+        cells = [f"{statistics.median(r[key] for r in rows_of[name]):.3f}" for name in names]
+        lines.append(f"| {key} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def render(median: dict[str, float], rows: list[dict[str, float]], args: Any) -> list[str]:
