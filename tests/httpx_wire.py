@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import httpx
 
-from threadpost.http_wire import Answer, ConnectFailed, Dropped, TimedOut
+from threadpost.http_wire import Answer, ConnectFailed, Dropped, Headers, TimedOut
 
 
 class HttpxWire:
@@ -35,13 +35,8 @@ class HttpxWire:
             raise ConnectFailed("cannot connect", reason="connection refused") from None
         except httpx.TransportError as exc:
             raise Dropped(f"the connection broke ({type(exc).__name__})") from None
-        headers_by_name: dict[str, str] = {}
-        for name, value in response.headers.multi_items():
-            key = name.lower()
-            headers_by_name[key] = (
-                f"{headers_by_name[key]}, {value}" if key in headers_by_name else value
-            )
-        return Answer(response.status_code, headers_by_name, content)
+        answered = Headers.from_pairs(response.headers.multi_items())
+        return Answer(response.status_code, answered, content)
 
     def close(self) -> None:
         self.transport.close()

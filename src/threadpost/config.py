@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from threadpost.errors import ConfigError
+from threadpost.loopback import is_loopback_host
 from threadpost.redact import register_secrets
 from threadpost.saved_login import account_login_dir, load_bluesky_account, load_credentials
 from threadpost.values import ACCOUNT_NAME, DEFAULT_ACCOUNT, MASTODON_VISIBILITIES
@@ -438,24 +439,12 @@ def check_instance_url(url: str, what: str) -> str:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(f"{what} {url!r} is not an http(s) URL, e.g. https://mastodon.social")
-    if parts.scheme == "http" and not _is_loopback_host(parts.hostname):
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise ConfigError(
             f"{what} {url!r} uses http://, which would send your credentials unencrypted; "
             "use https:// (http:// is allowed only for localhost)"
         )
     return url.strip().rstrip("/")
-
-
-def _is_loopback_host(host: str) -> bool:
-    """`localhost` or a loopback address (`host` as urlsplit gives it: lowercase, no [])."""
-    import ipaddress  # here: only a config naming an instance needs it (cron's start-up)
-
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return host == "localhost"
-    mapped = getattr(address, "ipv4_mapped", None)
-    return address.is_loopback or bool(mapped and mapped.is_loopback)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -28,10 +28,12 @@ import select
 import socket
 import ssl
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 from urllib.parse import unquote, urlsplit
+
+from threadpost.loopback import is_loopback_url
 
 #: At most this many idle connections are kept per origin.
 MAX_IDLE_PER_ORIGIN: Final = 4
@@ -69,6 +71,15 @@ class Dropped(WireError):
 class Headers(dict[str, str]):
     """Answer headers by lower-case name (repeats joined by ", "), looked up in any case."""
 
+    @classmethod
+    def from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> Headers:
+        """The headers of an answer, from its (name, value) pairs as they came."""
+        found = cls()
+        for name, value in pairs:
+            key = name.lower()
+            found[key] = f"{found[key]}, {value}" if key in found else value
+        return found
+
     def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
         return super().get(name.lower(), default)
 
@@ -102,6 +113,13 @@ class HttpWire:
         self._idle: dict[_Origin, list[http.client.HTTPConnection]] = {}
         self._lock = threading.Lock()
         self._tls: ssl.SSLContext | None = None
+
+    @classmethod
+    def for_server(cls, url: str, *, timeout: float) -> HttpWire:
+        """A wire for one server's requests: with the environment's proxies and CA
+        locations, except for a loopback server (tests, local development), whose tokens
+        are never sent through a proxy picked up from the environment."""
+        return cls(timeout=timeout, trust_env=not is_loopback_url(url))
 
     def request(
         self,
@@ -139,7 +157,7 @@ class HttpWire:
         except (OSError, http.client.HTTPException) as exc:
             connection.close()
             raise Dropped(f"{origin[1]}: the connection broke ({_reason(exc)})") from None
-        answer = Answer(response.status, _headers(response.getheaders()), data)
+        answer = Answer(response.status, Headers.from_pairs(response.getheaders()), data)
         if response.will_close:
             connection.close()
         else:
@@ -261,13 +279,6 @@ class _Proxy:
         return cls(parts.hostname, parts.port or 8080, authorization)
 
 
-def is_loopback(url: str) -> bool:
-    """True for a localhost / 127.x / ::1 address: a local server, reached without the
-    environment's proxies (and the tokens it is sent never leave the machine)."""
-    host = urlsplit(url).hostname or ""
-    return host in ("localhost", "::1") or host.startswith("127.")
-
-
 def _still_open(connection: http.client.HTTPConnection) -> bool:
     """False when an idle connection's server has closed it (or sent something unasked):
     its socket then reads as ready."""
@@ -279,14 +290,6 @@ def _still_open(connection: http.client.HTTPConnection) -> bool:
     except (OSError, ValueError):
         return False
     return not readable
-
-
-def _headers(pairs: list[tuple[str, str]]) -> Headers:
-    found = Headers()
-    for name, value in pairs:
-        key = name.lower()
-        found[key] = f"{found[key]}, {value}" if key in found else value
-    return found
 
 
 def _reason(exc: BaseException) -> str:

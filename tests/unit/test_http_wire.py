@@ -257,3 +257,12 @@ def test_a_tls_handshake_with_an_unknown_certificate_never_sent_the_request() ->
         HttpWire(timeout=5, trust_env=False).request(
             "GET", f"https://127.0.0.1:{server.port}/xrpc/x", headers={}
         )
+
+
+def test_a_loopback_server_gets_no_proxies_from_the_environment() -> None:
+    assert not HttpWire.for_server("http://127.0.0.1:9/x", timeout=5).trust_env
+    assert not HttpWire.for_server("http://[::1]:9/x", timeout=5).trust_env
+    assert not HttpWire.for_server("http://localhost:9/x", timeout=5).trust_env
+    # A name that merely starts like a loopback address is anyone's.
+    assert HttpWire.for_server("https://127.evil.example/x", timeout=5).trust_env
+    assert HttpWire.for_server("https://bsky.social", timeout=5).trust_env

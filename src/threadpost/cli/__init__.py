@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 from threadpost.cli.quiet_run import answered_quietly
 from threadpost.errors import ExitStatus
@@ -56,9 +56,9 @@ def console() -> NoReturn:
     os._exit(status)
 
 
-def _flushed(stream: object) -> bool:
+def _flushed(stream: TextIO) -> bool:
     try:
-        stream.flush()  # type: ignore[attr-defined]
+        stream.flush()
     except (OSError, ValueError):  # a closed pipe (`| head`), a closed stream
         return False
     return True

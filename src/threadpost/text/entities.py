@@ -337,10 +337,6 @@ def _tt_url_regex_fast() -> re.Pattern[str]:
     return _tt_url_pattern(exact_tlds=False)
 
 
-def _python_ci_letter(ch: str) -> str:
-    return re.escape(ch)
-
-
 def _tt_url_pattern(*, exact_tlds: bool) -> re.Pattern[str]:
     generic, country = twitter_text_tlds()
     d = f"[^{_TT_DIRECTIONAL}{_TT_PUNCT}{_TT_CTRL}{_TT_INVALID}{_TT_SPACES}]"
@@ -351,8 +347,8 @@ def _tt_url_pattern(*, exact_tlds: bool) -> re.Pattern[str]:
         gtld = rf"(?:{_trie(generic)}{after_tld})"
         cctld = rf"(?:{_trie(country)}{after_tld})"
     else:
-        gtld = rf"(?:(?i:{_trie(generic, _python_ci_letter)}){after_tld})"
-        cctld = rf"(?:(?i:{_trie(country, _python_ci_letter)}){after_tld})"
+        gtld = rf"(?:(?i:{_trie(generic, re.escape)}){after_tld})"
+        cctld = rf"(?:(?i:{_trie(country, re.escape)}){after_tld})"
     punycode = rf"(?:{_ruby_ci_word('xn--')}[0-9{_AZ}]+)"
     domain = rf"(?:{subdomain}*{domain_name}(?P<tld>{gtld}|{cctld}|{punycode}))"
     # twitter-text's own path characters: twitter_regex.rb redefines the balanced parentheses

@@ -3,8 +3,7 @@
 XRPC is plain HTTP: a query is `GET /xrpc/<nsid>?params`, a procedure `POST /xrpc/<nsid>`
 with a JSON (or blob) body, an error an HTTP status with a JSON `{"error", "message"}`.
 `XrpcTransport` owns the wire (`threadpost.http_wire`: its timeout, the proxy policy) and
-`invoke`,
-the one place where an answer or a failure becomes a result or one of the
+`invoke`, the one place where an answer or a failure becomes a result or one of the
 `PlatformError`s of `errors.py`, with secrets (app password, tokens, session strings) kept
 out of every message. The publisher (logged in) and the handle look-up of `check`
 (anonymous) both use it, so timeouts, error classification and scrubbing are decided once.
@@ -39,7 +38,7 @@ from threadpost.errors import (
     TransientError,
     UnclearOutcome,
 )
-from threadpost.http_wire import Answer, ConnectFailed, Dropped, HttpWire, TimedOut, is_loopback
+from threadpost.http_wire import Answer, ConnectFailed, Dropped, HttpWire, TimedOut
 from threadpost.platforms.bluesky.answers import parse_reset, read_json_body
 from threadpost.redact import register_secrets
 from threadpost.values import PlatformName
@@ -123,10 +122,8 @@ class XrpcTransport:
     def _wire_for_requests(self) -> Wire:
         with self._wire_lock:
             if self._wire is None:
-                # Never send tokens through a proxy picked up from the environment for a
-                # loopback PDS (tests, local development).
-                self._wire = self._transport or HttpWire(
-                    timeout=self.timeout, trust_env=not is_loopback(self.service)
+                self._wire = self._transport or HttpWire.for_server(
+                    self.service, timeout=self.timeout
                 )
             return self._wire
 

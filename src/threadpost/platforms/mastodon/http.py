@@ -5,8 +5,8 @@ for the 429's reset header and the instance's clock). A publish's own requests (
 statuses, the first publish's verify_credentials) and the edits' PUTs go out as JSON on
 threadpost's own wire (`request_json`, `threadpost.http_wire`, on http.client); everything
 else runs Mastodon.py clients built on a `requests.Session` through their public
-constructor (`session=`, `request_timeout=`, `ratelimit_method="throw"`) through `call`. Both end in
-the same rules (`rate_limited`, `network_failure`, `refusal`), the one place where
+constructor (`session=`, `request_timeout=`, `ratelimit_method="throw"`) through `call`.
+Both end in the same rules (`rate_limited`, `network_failure`, `refusal`), the one place where
 failures become the `PlatformError`s of `errors.py`, secrets removed. The publisher, the
 login flow (`auth.py`) and the instance-limits read (`instance.py`) all use it.
 
@@ -40,7 +40,6 @@ from threadpost.http_wire import (
     HttpWire,
     TimedOut,
     WireError,
-    is_loopback,
 )
 from threadpost.redact import register_secrets
 from threadpost.values import PlatformName
@@ -117,13 +116,10 @@ class MastodonHttp:
         )
 
     def wire(self) -> HttpWire:
-        """The wire `request_json` sends on (proxies from the environment, but not for a
-        loopback instance: tests, local development)."""
+        """The wire `request_json` sends on."""
         with self._lock:
             if self._wire is None:
-                self._wire = HttpWire(
-                    timeout=self.timeout, trust_env=not is_loopback(self.instance)
-                )
+                self._wire = HttpWire.for_server(self.instance, timeout=self.timeout)
             return self._wire
 
     def close(self) -> None:
@@ -163,7 +159,6 @@ class MastodonHttp:
         without it is an unreadable answer, unclear for a write (issue 18)."""
         from mastodon.errors import MastodonError
 
-        self.session()
         self._forget_response()
         try:
             answer = call()
