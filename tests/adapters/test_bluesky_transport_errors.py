@@ -9,11 +9,8 @@ from __future__ import annotations
 import base64
 import http.client
 import json
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +18,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from answering_server import answering_server
 from httpx_wire import HttpxWire
 from threadpost.config import BlueskySettings, Settings
 from threadpost.errors import AuthFailed, RateLimited, TransientError, UnclearOutcome
@@ -265,7 +263,7 @@ def test_an_unexpected_exception_inside_the_http_stack_is_a_named_platform_error
     def broken_begin(self: http.client.HTTPResponse) -> None:
         raise AssertionError(f"internal state with {JWT}")
 
-    with answering_server() as url:
+    with answering_server(200, "application/json", b"{}") as url:
         monkeypatch.setattr(http.client.HTTPResponse, "begin", broken_begin)
         net = XrpcTransport(url, timeout=5)
         client = net.new_client(token=JWT)
@@ -283,35 +281,6 @@ def test_an_unexpected_exception_inside_the_http_stack_is_a_named_platform_error
             )
         assert type(read.value) is TransientError
         net.close()
-
-
-@contextmanager
-def answering_server() -> Iterator[str]:
-    """A local HTTP server answering every request with an empty JSON object."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def _answer(self) -> None:
-            length = int(self.headers.get("Content-Length") or 0)
-            self.rfile.read(length)
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"{}")
-
-        do_GET = do_POST = _answer
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 class _Applier:

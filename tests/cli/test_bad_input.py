@@ -18,16 +18,15 @@ import random
 import shutil
 import subprocess
 import sys
-import threading
 import tomllib
 import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from answering_server import answering_server
 from cli_support import REPO_ROOT, CliResult, run_cli
 from mastodon_server.server import MastodonTestServer, running_server
 
@@ -46,29 +45,9 @@ def server() -> Iterator[MastodonTestServer]:
 @pytest.fixture(scope="module")
 def html_404_url() -> Iterator[str]:
     """A web server that answers every request with an HTML 404 page (not Mastodon)."""
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            body = b"<!doctype html><html><body><h1>404 Not Found</h1></body></html>"
-            self.send_response(404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        do_POST = do_GET
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    page = b"<!doctype html><html><body><h1>404 Not Found</h1></body></html>"
+    with answering_server(404, "text/html; charset=utf-8", page) as url:
+        yield url
 
 
 @pytest.fixture
