@@ -195,21 +195,18 @@ class HttpWire:
 
     def _connect(self, origin: _Origin, proxy: _Proxy | None) -> http.client.HTTPConnection:
         scheme, host, port = origin
+        # Through a proxy the connection goes to it: an https request tunnels through it
+        # (CONNECT), a plain-http one names the whole URL (`request`).
+        address = (proxy.host, proxy.port) if proxy is not None else (host, port)
         connection: http.client.HTTPConnection
         if scheme == "https":
+            connection = http.client.HTTPSConnection(
+                *address, timeout=self.timeout, context=self._tls_context()
+            )
             if proxy is not None:
-                connection = http.client.HTTPSConnection(
-                    proxy.host, proxy.port, timeout=self.timeout, context=self._tls_context()
-                )
                 connection.set_tunnel(host, port, headers=dict(proxy.authorization))
-            else:
-                connection = http.client.HTTPSConnection(
-                    host, port, timeout=self.timeout, context=self._tls_context()
-                )
-        elif proxy is not None:
-            connection = http.client.HTTPConnection(proxy.host, proxy.port, timeout=self.timeout)
         else:
-            connection = http.client.HTTPConnection(host, port, timeout=self.timeout)
+            connection = http.client.HTTPConnection(*address, timeout=self.timeout)
         try:
             connection.connect()
         except TimeoutError:
