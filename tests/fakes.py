@@ -27,7 +27,7 @@ from threadpost.errors import (
     UnclearOutcome,
 )
 from threadpost.plan import Facet, PlannedPost, Thread
-from threadpost.platforms.base import ConfirmPost
+from threadpost.platforms.base import ConfirmPosts
 from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS
 from threadpost.platforms.mastodon.rules import MASTODON_DEFAULT_LIMITS
 from threadpost.values import PlatformLimits, PlatformName, PostKey, PostRef, Problem
@@ -204,7 +204,7 @@ class FakePublisher:
         start: int,
         root: PostRef | None,
         parent: PostRef | None,
-        confirm: ConfirmPost,
+        confirm: ConfirmPosts,
     ) -> None:
         self.calls.append(("send", start))
         assert (root is None) == (start == 1), "root given iff resuming after post 1"
@@ -256,7 +256,7 @@ class FakePublisher:
                 url=f"https://{self.platform}.example/{remote_id}",
                 cid=f"cid-{remote_id}" if self.platform == "bluesky" else None,
             )
-            confirm(ref)
+            confirm([ref])
             if fault == "doubts":
                 raise LandedWithDoubts(
                     f"the server's CID of post {post.index} differs from the computed one",

@@ -10,8 +10,8 @@ Two signals, taken in this order:
 2. the lease row in the ledger (one `BEGIN IMMEDIATE` transaction), which says who holds the
    thread (host, pid) for the "busy" messages and guards holders that cannot be seen through
    the lock file (an older threadpost, another host): those are waited out until the row
-   expires, or taken over when their process on this host is gone. The row is renewed on
-   every confirmed post.
+   expires, or taken over when their process on this host is gone. The row is renewed as
+   posts are confirmed, once half its term has passed (`Lease.renew`).
 
 `thread_lease` is the one way to hold a lease: `publish`, `run`, `cancel` and `delete` all
 use it, and it releases both signals on exit, exceptions included.
@@ -73,26 +73,38 @@ class Lease:
         self.owner = owner
         self.ttl = ttl
         self.clock = clock
+        #: When `renew` next writes the row: half the term after the last claim.
+        self._renew_from: datetime | None = None
 
     def claim(self) -> bool:
         """Take or renew the ledger row; False if another holder keeps it."""
         now = self.clock()
-        return self.ledger.claim_lease(
+        claimed = self.ledger.claim_lease(
             lease_name(self.thread_id),
             self.owner,
             until=now + self.ttl,
             now=now,
             holder=this_process(),
         )
+        if claimed:
+            self._renew_from = now + self.ttl / 2
+        return claimed
 
     def through(self, ledger: Ledger) -> Lease:
         """The same lease, renewed through another connection to its ledger (a worker
         thread's own: a SQLite connection belongs to the thread that opened it)."""
-        return Lease(ledger, self.thread_id, self.owner, self.ttl, self.clock)
+        lease = Lease(ledger, self.thread_id, self.owner, self.ttl, self.clock)
+        lease._renew_from = self._renew_from  # the same row, as last claimed
+        return lease
 
     def renew(self) -> None:
-        """Push the row's expiry forward (called on every confirmed post). Losing the row
-        while holding the file lock means a holder we cannot see took it: stop sending."""
+        """Push the row's expiry forward (called on every confirmed post) once half its term
+        has passed since the last claim. Before that the row is left as it is: nobody may
+        take an unexpired row from a live holder, and a ledger commit (an fsync) per post
+        would only slow the thread down. Losing the row while holding the file lock means a
+        holder we cannot see took it: stop sending."""
+        if self._renew_from is not None and self.clock() < self._renew_from:
+            return
         if not self.claim():
             raise StoreError(
                 f"the lease on thread {self.thread_id} was taken by another process; "

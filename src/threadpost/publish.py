@@ -623,9 +623,9 @@ class PlatformEngine:
                 thread=self.plan,
                 parent=refs.get(in_doubt[0].index - 1),
             )
-        for ref in found:
-            if ref is not None:
-                self._confirm(ref)
+        landed = [ref for ref in found if ref is not None]
+        if landed:
+            self._confirm(landed)
         self.ledger.clear_sending(self.thread_id, self.platform)
 
     def send_pending(self, publisher: Publisher) -> None:
@@ -684,8 +684,11 @@ class PlatformEngine:
         """One `send` from post `start`, its attempt logged and its failure recorded by
         `ERROR_RULES`; "again" when it landed with doubts and the rest is still to send."""
         confirmed = {p.index: p.ref for p in posts if p.state == "confirmed"}
-        self.ledger.mark_sending(self.thread_id, self.platform, start, self.clock())
-        attempt_id = self.ledger.start_attempt(self.thread_id, self.platform, start, self.clock())
+        with self.ledger.transaction():  # one commit (one fsync) before the send
+            self.ledger.mark_sending(self.thread_id, self.platform, start, self.clock())
+            attempt_id = self.ledger.start_attempt(
+                self.thread_id, self.platform, start, self.clock()
+            )
         try:
             with self._watching(publisher, attempt_id):
                 publisher.send(
@@ -710,9 +713,10 @@ class PlatformEngine:
                     error.message, platform=self.platform, post=error.post, hint=error.hint
                 ) from error
             return "again"
-        self.ledger.finish_attempt(attempt_id, "ok", self.clock())
-        # The adapter returned: whatever it did not confirm did not land.
-        self.ledger.clear_sending(self.thread_id, self.platform)
+        with self.ledger.transaction():
+            self.ledger.finish_attempt(attempt_id, "ok", self.clock())
+            # The adapter returned: whatever it did not confirm did not land.
+            self.ledger.clear_sending(self.thread_id, self.platform)
         left = [p for p in self._posts() if p.state != "confirmed"]
         if left:
             raise StoreError(
@@ -750,12 +754,14 @@ class PlatformEngine:
         now = {p.index for p in self._posts() if p.state == "confirmed"}
         return not now <= set(before)
 
-    def _confirm(self, ref: PostRef) -> None:
-        """The adapter's `confirm`: the post is in the ledger before the next one is sent."""
-        if ref.platform != self.platform:
-            raise StoreError(f"the {self.platform} adapter confirmed a {ref.platform} post")
-        self.ledger.confirm_post(self.thread_id, ref, self.clock())
-        self._on_confirm(ref)
+    def _confirm(self, refs: Sequence[PostRef]) -> None:
+        """The adapter's `confirm`: the posts are in the ledger before the next one is sent."""
+        for ref in refs:
+            if ref.platform != self.platform:
+                raise StoreError(f"the {self.platform} adapter confirmed a {ref.platform} post")
+        self.ledger.confirm_posts(self.thread_id, refs, self.clock())
+        for ref in refs:
+            self._on_confirm(ref)
 
     @contextlib.contextmanager
     def _watching(self, publisher: Publisher, attempt_id: int | None) -> Iterator[None]:

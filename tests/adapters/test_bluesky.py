@@ -10,7 +10,7 @@ import stat
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -93,7 +93,7 @@ def publish(
 ) -> tuple[list[PostKey], list[PostRef]]:
     keys = keys or publisher.post_keys("thread-1", thread)
     refs: list[PostRef] = []
-    publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.append)
+    publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.extend)
     return keys, refs
 
 
@@ -146,11 +146,16 @@ def test_twelve_post_thread_in_one_atomic_write_read_back(
     assert len(thread.posts) == 12
     publisher = make_publisher(make_settings(pds, pds_account, tmp_path / "state"))
     before = pds.counts()
-    keys, refs = publish(publisher, thread)
+    keys = publisher.post_keys("thread-1", thread)
+    confirmations: list[Sequence[PostRef]] = []
+    publisher.send(thread, keys, start=1, root=None, parent=None, confirm=confirmations.append)
     after = pds.counts()
 
     # One applyWrites for the whole thread; no createRecord; one login.
     assert after.get(APPLY_WRITES, 0) - before.get(APPLY_WRITES, 0) == 1
+    # Its twelve posts confirmed together: the ledger records them in one transaction.
+    assert len(confirmations) == 1
+    refs = list(confirmations[0])
     assert after.get(CREATE_RECORD, 0) == before.get(CREATE_RECORD, 0)
     assert after.get(CREATE_SESSION, 0) - before.get(CREATE_SESSION, 0) == 1
     # Only the links that are not on 127.0.0.1 (posts 6 and 12) got no card.
@@ -262,7 +267,7 @@ def test_session_is_reused_by_a_new_process(
         publisher = BlueskyPublisher(settings)
         refs = []
         publisher.send(thread, publisher.post_keys("t2", thread), start=1, root=None,
-                       parent=None, confirm=refs.append)
+                       parent=None, confirm=refs.extend)
         print(json.dumps([ref.remote_id for ref in refs]))
         """
     )
@@ -406,7 +411,7 @@ def test_lost_answer_is_resolved_by_reading_back_never_duplicated(
     keys = publisher.post_keys("t", thread)
     confirmed: list[PostRef] = []
     with pytest.raises(UnclearOutcome) as caught:
-        publisher.send(thread, keys, start=1, root=None, parent=None, confirm=confirmed.append)
+        publisher.send(thread, keys, start=1, root=None, parent=None, confirm=confirmed.extend)
     assert transport.lost == 1 and confirmed == []
     assert "may have been applied" in caught.value.message
 
@@ -422,7 +427,7 @@ def test_lost_answer_is_resolved_by_reading_back_never_duplicated(
 
     # Resending blindly would not duplicate either: the same rkeys cannot be created twice.
     with pytest.raises((UnclearOutcome, PermanentError)):
-        publisher.send(thread, keys, start=1, root=None, parent=None, confirm=confirmed.append)
+        publisher.send(thread, keys, start=1, root=None, parent=None, confirm=confirmed.extend)
     assert len(pds.list_records(did, POST)) == 5
 
 
@@ -435,7 +440,7 @@ def test_resume_sends_byte_identical_records(
     publisher.delete(refs[2:])  # as if only posts 1–2 had gone out
 
     resumed: list[PostRef] = []
-    publisher.send(thread, keys, start=3, root=refs[0], parent=refs[1], confirm=resumed.append)
+    publisher.send(thread, keys, start=3, root=refs[0], parent=refs[1], confirm=resumed.extend)
     # Frozen rkeys and createdAt: the same records, hence the same CIDs.
     assert [(r.remote_id, r.cid) for r in resumed] == [(r.remote_id, r.cid) for r in refs[2:]]
     value = pds.get_record(pds_account["did"], POST, keys[2].key)["value"]

@@ -94,7 +94,7 @@ def test_a_video_the_service_has_seen_comes_back_at_once(
             start=1,
             root=None,
             parent=None,
-            confirm=confirmed.append,
+            confirm=confirmed.extend,
         )
         [job] = service.jobs.values()
         assert job.blob is not None
@@ -109,7 +109,7 @@ def test_a_video_the_service_has_seen_comes_back_at_once(
             start=1,
             root=None,
             parent=None,
-            confirm=confirmed.append,
+            confirm=confirmed.extend,
         )
         assert service.calls("app.bsky.video.getJobStatus") == polls  # no wait at all
     records = pds.list_records(pds_account["did"], POST_COLLECTION)

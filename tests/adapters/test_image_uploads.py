@@ -150,7 +150,7 @@ def test_bluesky_an_image_that_cannot_fit_stops_the_thread_naming_post_and_image
                 start=1,
                 root=None,
                 parent=None,
-                confirm=refs.append,
+                confirm=refs.extend,
             )
     finally:
         publisher.close()
@@ -183,7 +183,7 @@ def test_mastodon_an_animated_gif_goes_as_it_is_and_becomes_gifv(
         start=1,
         root=None,
         parent=None,
-        confirm=refs.append,
+        confirm=refs.extend,
     )
     # Uploaded concurrently: known by their file names, not their ids.
     by_name = {media.filename: media for media in mastodon_server.media.values()}

@@ -56,7 +56,7 @@ def test_aliased_mention_resolves_to_the_local_accounts_did(
     publisher = BlueskyPublisher(settings, link_card_fetcher=no_cards)
     keys = publisher.post_keys("import-aliases", thread)
     refs: list[PostRef] = []
-    publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.append)
+    publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.extend)
     assert len(refs) == 3
     value = pds.get_record(pds_account["did"], POST, keys[2].key)["value"]
     assert value["text"] == expected

@@ -68,7 +68,7 @@ def ready_to_send(
 def publish(publisher: MastodonPublisher, thread: Thread, thread_id: str = "t1") -> list[PostRef]:
     keys = publisher.post_keys(thread_id, thread)
     refs: list[PostRef] = []
-    publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.append)
+    publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.extend)
     return refs
 
 
@@ -202,14 +202,14 @@ def test_lost_answer_then_resume_does_not_duplicate(
     mastodon_server.faults.add("drop_after_commit", on_path="/api/v1/statuses", at_count=3)
     refs: list[PostRef] = []
     with pytest.raises(UnclearOutcome) as raised:
-        publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.append)
+        publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.extend)
     assert raised.value.post == 3
     assert raised.value.unclear
     assert [r.index for r in refs] == [1, 2]
     assert len(mastodon_server.published()) == 3  # post 3 landed, unknown to the client
 
     assert publisher.find_published(keys[2:3]) == [None]
-    publisher.send(thread, keys, start=3, root=refs[0], parent=refs[1], confirm=refs.append)
+    publisher.send(thread, keys, start=3, root=refs[0], parent=refs[1], confirm=refs.extend)
     statuses = mastodon_server.published()
     assert len(statuses) == 5
     assert [r.remote_id for r in refs] == [s.id for s in statuses]
@@ -237,7 +237,7 @@ def test_timeout_on_a_post_is_unclear_and_the_resend_is_deduplicated(
         time.sleep(0.05)
     assert len(mastodon_server.published()) == 1
     refs: list[PostRef] = []
-    publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.append)
+    publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.extend)
     assert [r.remote_id for r in refs] == [s.id for s in mastodon_server.published()]
     assert len(refs) == 2
 
@@ -250,7 +250,7 @@ def test_server_errors_are_transient_and_unclear_on_writes(
     mastodon_server.faults.add("error", on_path="/api/v1/statuses", at_count=2, status=status)
     refs: list[PostRef] = []
     with pytest.raises(UnclearOutcome) as raised:
-        publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.append)
+        publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.extend)
     assert raised.value.post == 2
     assert f"HTTP {status}" in raised.value.message
     assert len(refs) == 1
@@ -274,7 +274,7 @@ def test_refused_connection_is_transient_and_clearly_unsent(
     assert "connection refused" in raised.value.message
     mastodon_server.resume()
     refs: list[PostRef] = []
-    publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.append)
+    publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.extend)
     assert len(refs) == 2
 
 
@@ -287,14 +287,14 @@ def test_a_refuse_fault_drops_that_post_and_refuses_the_rest(
     mastodon_server.faults.add("refuse", on_path="/api/v1/statuses", at_count=2)
     refs: list[PostRef] = []
     with pytest.raises(UnclearOutcome) as raised:
-        publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.append)
+        publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.extend)
     assert raised.value.post == 2
     assert len(mastodon_server.published()) == 1  # the dropped post was not stored
     with pytest.raises(TransientError) as refused:
-        publisher.send(thread, keys, start=2, root=refs[0], parent=refs[0], confirm=refs.append)
+        publisher.send(thread, keys, start=2, root=refs[0], parent=refs[0], confirm=refs.extend)
     assert not refused.value.unclear
     mastodon_server.resume()
-    publisher.send(thread, keys, start=2, root=refs[0], parent=refs[0], confirm=refs.append)
+    publisher.send(thread, keys, start=2, root=refs[0], parent=refs[0], confirm=refs.extend)
     assert [r.index for r in refs] == [1, 2, 3]
     assert len(mastodon_server.published()) == 3
 

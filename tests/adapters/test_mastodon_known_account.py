@@ -26,7 +26,7 @@ def _publish(settings: Any, folder: Path, text: str) -> list[PostRef]:
     thread = plan_thread(write_draft(folder, text), publisher.limits())
     refs: list[PostRef] = []
     keys = publisher.post_keys("t1", thread)
-    publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.append)
+    publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.extend)
     return refs
 
 

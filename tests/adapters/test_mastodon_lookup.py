@@ -66,7 +66,7 @@ def _send_until_lost(
     server.faults.add("drop_after_commit", on_path=STATUSES, at_count=k)
     refs: list[PostRef] = []
     with pytest.raises(UnclearOutcome):
-        publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.append)
+        publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.extend)
     assert [r.index for r in refs] == list(range(1, k))
     return refs
 
@@ -164,7 +164,7 @@ def test_a_post_in_doubt_is_found_after_the_idempotency_hour(
 
     # Resuming after the found post posts the rest once each.
     refs.append(found[0])
-    publisher.send(thread, keys, start=k + 1, root=refs[0], parent=found[0], confirm=refs.append)
+    publisher.send(thread, keys, start=k + 1, root=refs[0], parent=found[0], confirm=refs.extend)
     statuses = mastodon_server.published()
     assert [s.id for s in statuses] == [r.remote_id for r in refs]
     assert len({s.text for s in statuses}) == 5
@@ -179,7 +179,7 @@ def test_a_post_that_never_landed_is_not_found_so_the_resend_is_safe(
     mastodon_server.faults.add("reset", on_path=STATUSES, at_count=2)  # nothing stored
     refs: list[PostRef] = []
     with pytest.raises(UnclearOutcome):
-        publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.append)
+        publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.extend)
     mastodon_server.expire_idempotency_keys()
     assert publisher.find_published(keys[1:], thread=thread, parent=refs[0]) == [None, None]
 

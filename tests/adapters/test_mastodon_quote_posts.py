@@ -23,7 +23,7 @@ BLUESKY_POST = "https://bsky.app/profile/alice.test/post/3jzfcijpj2z2a"
 def _publish(publisher: Any, thread: Thread, start: int = 1, parent: Any = None) -> list[PostRef]:
     keys = publisher.post_keys("t1", thread)
     refs: list[PostRef] = []
-    publisher.send(thread, keys, start=start, root=parent, parent=parent, confirm=refs.append)
+    publisher.send(thread, keys, start=start, root=parent, parent=parent, confirm=refs.extend)
     return refs
 
 

@@ -121,7 +121,7 @@ def test_a_success_with_an_unreadable_reset_header_goes_through(
     thread = plan_thread(write_draft(tmp_path / "d", "A.\n---\nB."), publisher.limits())
     refs: list[Any] = []
     keys = publisher.post_keys("t1", thread)
-    publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.append)
+    publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.extend)
     assert [r.index for r in refs] == [1, 2]
 
 

@@ -35,7 +35,7 @@ def _status(server: MastodonTestServer, text: str) -> dict[str, Any]:
 def _publish(publisher: Any, thread: Thread) -> list[PostRef]:
     keys = publisher.post_keys("t1", thread)
     refs: list[PostRef] = []
-    publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.append)
+    publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.extend)
     return refs
 
 

@@ -40,7 +40,7 @@ def test_a_non_json_200_after_the_status_was_stored_is_unclear_and_found(
     mastodon_server.faults.add("non_json_after_commit", STATUSES, at_count=2)
     refs: list[PostRef] = []
     with pytest.raises(UnclearOutcome) as raised:
-        publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.append)
+        publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.extend)
     assert raised.value.post == 2
     assert "not the expected JSON" in raised.value.message
     assert len(mastodon_server.published()) == 2  # it landed
@@ -78,7 +78,7 @@ def test_a_non_json_200_to_a_media_upload_is_unclear(
     assert mastodon_server.published() == []
     # The retry uploads anew and posts once (the first media stays unattached).
     refs: list[PostRef] = []
-    publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.append)
+    publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.extend)
     assert len(mastodon_server.published()) == 1 and len(mastodon_server.media) == 2
 
 

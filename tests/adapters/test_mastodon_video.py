@@ -22,7 +22,7 @@ from video_builders import mp4_bytes, webm_bytes
 def publish(publisher: MastodonPublisher, thread: Thread, thread_id: str = "t1") -> list[PostRef]:
     keys = publisher.post_keys(thread_id, thread)
     refs: list[PostRef] = []
-    publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.append)
+    publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.extend)
     return refs
 
 

@@ -185,7 +185,7 @@ def network(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Network]
 
 def publish(publisher: Publisher, thread: Thread, keys: list[PostKey]) -> list[PostRef]:
     refs: list[PostRef] = []
-    publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.append)
+    publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.extend)
     return refs
 
 
@@ -246,7 +246,7 @@ def test_after_a_lost_answer_find_published_finds_what_landed_and_nothing_else(
     keys = publisher.post_keys("t", thread)
     confirmed: list[PostRef] = []
     with pytest.raises(UnclearOutcome) as raised:
-        publisher.send(thread, keys, start=1, root=None, parent=None, confirm=confirmed.append)
+        publisher.send(thread, keys, start=1, root=None, parent=None, confirm=confirmed.extend)
     assert raised.value.platform == network.name
     landed = network.server_posts()[before:]
     assert [post.text for post in landed] == THREE[: len(landed)]
@@ -267,7 +267,7 @@ def test_after_a_lost_answer_find_published_finds_what_landed_and_nothing_else(
     start = len(refs) + 1
     if start <= 3:
         publisher.send(
-            thread, keys, start=start, root=refs[0], parent=refs[-1], confirm=refs.append
+            thread, keys, start=start, root=refs[0], parent=refs[-1], confirm=refs.extend
         )
     assert_reply_chain(network.server_posts()[before:], THREE)
 
@@ -285,7 +285,7 @@ def test_a_post_the_server_refuses_is_a_permanent_error_naming_it(
             start=1,
             root=None,
             parent=None,
-            confirm=refs.append,
+            confirm=refs.extend,
         )
     error = raised.value
     assert error.platform == network.name

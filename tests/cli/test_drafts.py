@@ -48,7 +48,7 @@ def record(drafts: Path, name: str, state: str, **extra: object) -> str:
             now=now,
         )
         for platform, url in dict(extra.get("urls", {})).items():  # type: ignore[call-overload]
-            ledger.confirm_post(thread_id, PostRef(platform, 1, f"id-{platform}", url), now)
+            ledger.confirm_posts(thread_id, [PostRef(platform, 1, f"id-{platform}", url)], now)
         if state != "scheduled":
             ledger.set_thread_state(thread_id, state, now, error=extra.get("error"))  # type: ignore[arg-type]
     return thread_id

@@ -58,7 +58,7 @@ def test_direct_thread_round_trip(tmp_path: Path) -> None:
     keys = publisher.post_keys(f"live-{marker}", thread)
     refs: list[PostRef] = []
     try:
-        publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.append)
+        publisher.send(thread, keys, start=1, root=None, parent=None, confirm=refs.extend)
         assert [r.index for r in refs] == [1, 2]
         api = Mastodon(api_base_url=instance, access_token=TOKEN, version_check_mode="none")
         first = api.status(refs[0].remote_id)
@@ -69,7 +69,7 @@ def test_direct_thread_round_trip(tmp_path: Path) -> None:
         assert marker in first["content"]
         # A resend with the same keys is deduplicated by the instance.
         again: list[PostRef] = []
-        publisher.send(thread, keys, start=1, root=None, parent=None, confirm=again.append)
+        publisher.send(thread, keys, start=1, root=None, parent=None, confirm=again.extend)
         assert [r.remote_id for r in again] == [r.remote_id for r in refs]
     finally:
         publisher.delete(refs)

@@ -393,10 +393,11 @@ NOTES: Final = """
   publishes in chunks of one post (`MAX_WRITES_PER_CALL = 1`, the code path of threads
   over 200 posts or 0.9 MB): the k-th call is post k, with posts 1..k-1 committed and
   confirmed before the fault. The SIGKILL cells use the default single atomic call: the
-  whole thread commits, the process dies while recording post k, and `run` confirms posts
-  k..10 by reading the planned record keys back (`getRecord`) without a second write.
+  whole thread commits, the process dies while recording its posts (one ledger transaction
+  for the whole write, post k among them), and `run` confirms all ten by reading the
+  planned record keys back (`getRecord`) without a second write.
 - **SIGKILL**: `threadpost publish --yes` runs as a subprocess through
-  `tests/reliability/killer.py`, which wraps `Ledger.confirm_post` so the process kills
+  `tests/reliability/killer.py`, which wraps `Ledger.confirm_posts` so the process kills
   itself (SIGKILL) the moment the network has confirmed post k, before the ledger records
   it. There is no test hook in threadpost. The dead process's lease on the thread has not
   expired (25 minutes by default), but it names its holder (host, pid, process start

@@ -51,7 +51,7 @@ def _thread(
                 ref = PostRef(
                     platform, index, f"{name}-{platform}-{index}", f"https://x/{name}/{index}"
                 )
-                ledger.confirm_post(thread_id, ref, now)
+                ledger.confirm_posts(thread_id, [ref], now)
             ledger.set_platform(thread_id, platform, state="published")
     return thread_id
 

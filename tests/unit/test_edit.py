@@ -55,7 +55,7 @@ def _published(ledger: Ledger, platforms: tuple[PlatformName, ...] = ("mastodon"
     for platform in platforms:
         for index in (1, 2, 3):
             ref = PostRef(platform, index, f"{platform}-{index}", f"https://x/{platform}/{index}")
-            ledger.confirm_post(thread_id, ref, NOW)
+            ledger.confirm_posts(thread_id, [ref], NOW)
         ledger.set_platform(thread_id, platform, state="published")
     return thread_id
 

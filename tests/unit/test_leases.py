@@ -231,6 +231,61 @@ def test_renewing_pushes_the_ledger_row_forward(tmp_path: Path) -> None:
         )
 
 
+def _expiry(ledger: Ledger) -> str:
+    return str(ledger.conn.execute("SELECT expires_at FROM leases").fetchone()[0])
+
+
+def test_renewing_in_the_first_half_of_the_term_writes_nothing(tmp_path: Path) -> None:
+    """A confirmed post renews the lease; a commit (an fsync) per post would slow every
+    thread down for nothing: until half the term has passed, nobody may take the row from a
+    live holder anyway."""
+    from threadpost.clock import FrozenClock
+    from threadpost.lease import thread_lease
+
+    clock = FrozenClock(NOW)
+    with (
+        open_ledger(tmp_path / "l.db") as ledger,
+        thread_lease(ledger, "abcd1234", ttl=TTL, clock=clock) as lease,
+    ):
+        claimed = _expiry(ledger)
+        changes = ledger.conn.total_changes
+        clock.advance(minutes=12)  # TTL / 2 is 12.5 min
+        lease.renew()
+        assert ledger.conn.total_changes == changes and _expiry(ledger) == claimed
+        clock.advance(minutes=1)
+        lease.renew()
+        assert _expiry(ledger) > claimed
+        # Renewed at NOW + 13 min: the next write is due at NOW + 25.5 min.
+        renewed = _expiry(ledger)
+        clock.advance(minutes=12)
+        lease.renew()
+        assert _expiry(ledger) == renewed
+        # A worker thread's copy of the lease (`through`) keeps the same schedule.
+        worker = lease.through(ledger)
+        worker.renew()
+        assert _expiry(ledger) == renewed
+
+
+def test_a_renewal_that_finds_the_row_taken_stops_the_sending(tmp_path: Path) -> None:
+    from threadpost.clock import FrozenClock
+    from threadpost.errors import StoreError
+    from threadpost.lease import lease_name, thread_lease
+
+    clock = FrozenClock(NOW)
+    with (
+        open_ledger(tmp_path / "l.db") as ledger,
+        thread_lease(ledger, "abcd1234", ttl=TTL, clock=clock) as lease,
+    ):
+        # A holder that cannot be seen through the lock file (another host) took the row.
+        ledger.conn.execute(
+            "UPDATE leases SET owner = 'other-host:1:abc' WHERE name = ?",
+            (lease_name("abcd1234"),),
+        )
+        clock.advance(minutes=13)
+        with pytest.raises(StoreError, match="taken by another process"):
+            lease.renew()
+
+
 _HOLDER = """
 import sys, time
 from datetime import timedelta

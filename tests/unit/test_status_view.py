@@ -38,7 +38,7 @@ def _scheduled(ledger: Ledger) -> str:
         now=NOW,
     )
     url = "https://bsky.example/post/1"
-    ledger.confirm_post(thread_id, PostRef("bluesky", 1, "at://x/1", url, "cid1"), NOW)
+    ledger.confirm_posts(thread_id, [PostRef("bluesky", 1, "at://x/1", url, "cid1")], NOW)
     ledger.set_platform(
         thread_id, "bluesky", state="incomplete", attempts=1, next_retry_at=NOW, last_error="503"
     )

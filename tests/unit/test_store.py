@@ -148,10 +148,26 @@ def test_thread_posts_keys_and_confirmation(tmp_path: Path) -> None:
     # Stored keys are never replaced.
     ledger.store_keys(thread_id, "mastodon", [PostKey(1, "other")])
     assert [p.key for p in ledger.posts(thread_id, "mastodon")] == ["k1", "k2", "k3"]
-    ledger.confirm_post(thread_id, PostRef("mastodon", 1, "101", "https://m/101"), NOW)
+    ledger.confirm_posts(thread_id, [PostRef("mastodon", 1, "101", "https://m/101")], NOW)
     post = ledger.posts(thread_id, "mastodon")[0]
     assert post.state == "confirmed"
     assert post.ref == PostRef("mastodon", 1, "101", "https://m/101")
+
+
+def test_confirming_the_posts_of_one_write_records_all_of_them_or_none(tmp_path: Path) -> None:
+    """An atomic write's posts are confirmed in one transaction (one commit, one fsync):
+    a ref the ledger has no post for leaves every post of the call as it was."""
+    from threadpost.errors import StoreError
+
+    ledger, thread_id = _ledger_with_thread(tmp_path)
+    refs = [PostRef("mastodon", i, f"10{i}", f"https://m/10{i}") for i in (1, 2, 3)]
+    with pytest.raises(StoreError, match="has no post 4 on mastodon"):
+        ledger.confirm_posts(thread_id, [*refs[:2], PostRef("mastodon", 4, "104", "u")], NOW)
+    assert [p.state for p in ledger.posts(thread_id, "mastodon")] == ["planned"] * 3
+    commits = ledger.conn.total_changes
+    ledger.confirm_posts(thread_id, refs, NOW)
+    assert ledger.conn.total_changes == commits + 3
+    assert [p.ref for p in ledger.posts(thread_id, "mastodon")] == refs
 
 
 def test_resolve_id_accepts_unique_prefixes(tmp_path: Path) -> None:

@@ -25,9 +25,10 @@ if TYPE_CHECKING:
     from threadpost.thread import ReplyTarget
 
 
-#: Called by an adapter the moment the network confirms a post, so the ledger can record
-#: it before the next post is sent.
-ConfirmPost = Callable[[PostRef], None]
+#: Called by an adapter the moment the network confirms posts, so the ledger can record
+#: them before the next post is sent: one post at a time, or every post of an atomic write
+#: in one call (the ledger records them in one transaction, one fsync).
+ConfirmPosts = Callable[[Sequence[PostRef]], None]
 
 
 class Publisher(Protocol):
@@ -59,9 +60,10 @@ class Publisher(Protocol):
         start: int,
         root: PostRef | None,
         parent: PostRef | None,
-        confirm: ConfirmPost,
+        confirm: ConfirmPosts,
     ) -> None:
-        """Send posts `start`..end (1-based) as replies under `parent`, confirming each."""
+        """Send posts `start`..end (1-based) as replies under `parent`, confirming each as
+        soon as the network has it (the posts of one atomic write together)."""
         ...
 
     def find_published(

@@ -157,27 +157,29 @@ class PostQueries(ThreadQueries):
                     (error, thread_id, platform, error_post),
                 )
 
-    def confirm_post(self, thread_id: str, ref: PostRef, now: datetime) -> None:
-        """Record a published post at once (its own transaction: it must survive a crash)."""
+    def confirm_posts(self, thread_id: str, refs: Sequence[PostRef], now: datetime) -> None:
+        """Record published posts at once, all or none (one transaction: it must survive a
+        crash, and one commit is one fsync however many posts an atomic write landed)."""
         with self.transaction():
-            cursor = self.conn.execute(
-                "UPDATE posts SET state = 'confirmed', remote_id = ?, url = ?, cid = ?,"
-                " confirmed_at = ?, last_error = NULL"
-                " WHERE thread_id = ? AND platform = ? AND idx = ?",
-                (
-                    ref.remote_id,
-                    ref.url,
-                    ref.cid,
-                    format_utc(now),
-                    thread_id,
-                    ref.platform,
-                    ref.index,
-                ),
-            )
-            if cursor.rowcount != 1:
-                raise StoreError(
-                    f"thread {thread_id} has no post {ref.index} on {ref.platform} to confirm"
+            for ref in refs:
+                cursor = self.conn.execute(
+                    "UPDATE posts SET state = 'confirmed', remote_id = ?, url = ?, cid = ?,"
+                    " confirmed_at = ?, last_error = NULL"
+                    " WHERE thread_id = ? AND platform = ? AND idx = ?",
+                    (
+                        ref.remote_id,
+                        ref.url,
+                        ref.cid,
+                        format_utc(now),
+                        thread_id,
+                        ref.platform,
+                        ref.index,
+                    ),
                 )
+                if cursor.rowcount != 1:
+                    raise StoreError(
+                        f"thread {thread_id} has no post {ref.index} on {ref.platform} to confirm"
+                    )
 
     def mark_deleted(self, thread_id: str, platform: PlatformName, indexes: Sequence[int]) -> None:
         """Posts removed from the network (their refs are kept for the record)."""

@@ -38,7 +38,7 @@ from threadpost.image_fit import pixel_limit
 from threadpost.image_upload import ImageWontFit, prepare_upload
 from threadpost.images import ImageError, inspect_image
 from threadpost.linkcard import LinkCard, LinkCardError, fetch_link_card
-from threadpost.platforms.base import ConfirmPost
+from threadpost.platforms.base import ConfirmPosts
 from threadpost.platforms.bluesky.answers import string_field, unreadable_answer
 from threadpost.platforms.bluesky.auth import create_session, refresh_session
 from threadpost.platforms.bluesky.captions import BLUESKY_CAPTION_LIMITS, caption_entry
@@ -243,7 +243,7 @@ class BlueskyPublisher:
         start: int,
         root: PostRef | None,
         parent: PostRef | None,
-        confirm: ConfirmPost,
+        confirm: ConfirmPosts,
     ) -> None:
         """Write posts `start`..end in applyWrites calls of ≤ 200 (each atomic), confirming
         each post once its call has committed and its CID checked."""
@@ -831,7 +831,7 @@ class BlueskyPublisher:
         did: str,
         chunk: Sequence[tuple[PlannedPost, str, dict[str, Any], str]],
         gates: Mapping[int, Sequence[Mapping[str, Any]]],
-        confirm: ConfirmPost,
+        confirm: ConfirmPosts,
     ) -> None:
         first, last = chunk[0][0].index, chunk[-1][0].index
         writes: list[dict[str, Any]] = []
@@ -868,13 +868,15 @@ class BlueskyPublisher:
             )
         # The answer has one result per write, gates included: keep the posts'.
         results = [answered[n] for n in post_writes]
+        refs: list[PostRef] = []
         mismatches: list[str] = []
         for (post, rkey, _, cid), result in zip(chunk, results, strict=True):
             uri = str(result.get("uri") or at_uri(did, rkey))
             server_cid = str(result.get("cid") or "")
-            confirm(self._ref(post.index, uri, server_cid or cid))
+            refs.append(self._ref(post.index, uri, server_cid or cid))
             if server_cid and server_cid != cid:
                 mismatches.append(f"post {post.index} ({server_cid} ≠ computed {cid})")
+        confirm(refs)  # one write landed whole: the ledger records it whole
         if mismatches:
             raise CidMismatch(
                 "Bluesky stored records whose CIDs differ from the ones threadpost computed "

@@ -34,7 +34,7 @@ from threadpost.errors import (
 from threadpost.image_fit import pixel_limit
 from threadpost.image_upload import ImageWontFit, prepare_upload
 from threadpost.images import ImageError, inspect_image
-from threadpost.platforms.base import ConfirmPost
+from threadpost.platforms.base import ConfirmPosts
 from threadpost.platforms.mastodon.http import (
     LOGIN_HINT,
     PLATFORM,
@@ -202,7 +202,7 @@ class MastodonPublisher:
         start: int,
         root: PostRef | None,
         parent: PostRef | None,
-        confirm: ConfirmPost,
+        confirm: ConfirmPosts,
     ) -> None:
         """Upload the media of posts `start`.. concurrently, then post them as a reply chain.
 
@@ -244,7 +244,7 @@ class MastodonPublisher:
                 remote_id=str(status["id"]),
                 url=str(status.get("url") or status.get("uri") or ""),
             )
-            confirm(ref)
+            confirm([ref])
             self._note_quote_state(post, status, self.warnings[warned_from:])
             parent_id = ref.remote_id
 
