@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import functools
 import json
-from importlib import resources
 from string import Template
 from typing import Final
 
 from threadpost.draft import Draft, parse_draft
+from threadpost.package_data import read_text
 
 TEMPLATE_FILE: Final = "new-draft.md"
 
 
 def render_template(title: str) -> str:
     """The template with `title` (any text: written as a TOML basic string)."""
-    template = (resources.files("threadpost") / "templates" / TEMPLATE_FILE).read_text(
-        encoding="utf-8"
-    )
+    template = read_text(f"templates/{TEMPLATE_FILE}")
     # json.dumps gives a valid TOML basic string for any title (quotes, backslashes).
     return Template(template).substitute(title=json.dumps(title, ensure_ascii=False))
 

@@ -16,8 +16,6 @@ from typing import Final
 
 from threadpost.errors import ExitStatus, ThreadpostError
 from threadpost.image_fit import size_text
-from threadpost.mp4_boxes import Mp4Error, read_mp4
-from threadpost.webm_ebml import HEADER_BYTES, WebmError, read_webm
 
 #: File name endings taken to mean a video (the content decides what kind).
 VIDEO_EXTENSIONS: Final = frozenset({".mp4", ".m4v", ".mov", ".webm"})
@@ -76,6 +74,10 @@ def is_video(path: Path | str) -> bool:
 
 def inspect_video(path: Path | str) -> VideoInfo:
     """Read `path`'s container headers → VideoInfo; raise VideoError if it is not a video."""
+    # The container readers are imported by the first video read, not by every thread.
+    from threadpost.mp4_boxes import Mp4Error, read_mp4
+    from threadpost.webm_ebml import HEADER_BYTES, WebmError, read_webm
+
     path = Path(path)
     try:
         size = path.stat().st_size

@@ -1,7 +1,8 @@
 """The text core (and the planner) import nothing from the network, the CLI or the SDKs.
 
 The text core itself (`threadpost.text`) is held to an allowlist: the standard library, the
-grapheme package (ugrapheme) and its own `threadpost.text.*` modules, nothing else.
+grapheme package (ugrapheme), its own `threadpost.text.*` modules and the reader of the
+package's data files (`threadpost.package_data`, standard library only), nothing else.
 """
 
 from __future__ import annotations
@@ -105,6 +106,9 @@ def test_the_static_check_sees_lazy_imports(tmp_path: Path) -> None:
 TEXT_CORE = SRC / "text"
 #: Third-party packages the text core may import (graphemes: UAX #29 segmentation).
 ALLOWED_THIRD_PARTY = frozenset({"ugrapheme"})
+#: threadpost modules outside the text core that it may import: leaves that import only the
+#: standard library (tested below).
+ALLOWED_LEAVES = frozenset({"threadpost.package_data"})
 
 
 def _imports_outside_allowlist(path: Path) -> list[str]:
@@ -125,6 +129,8 @@ def _imports_outside_allowlist(path: Path) -> list[str]:
             if root in sys.stdlib_module_names or root in ALLOWED_THIRD_PARTY:
                 continue
             if name == "threadpost.text" or name.startswith("threadpost.text."):
+                continue
+            if name in ALLOWED_LEAVES:
                 continue
             bad.append(name)
     return sorted(bad)
@@ -155,6 +161,14 @@ def test_the_allowlist_check_rejects_what_is_not_on_it(tmp_path: Path) -> None:
     ]
 
 
+@pytest.mark.parametrize("name", sorted(ALLOWED_LEAVES))
+def test_the_allowed_leaves_import_only_the_standard_library(name: str) -> None:
+    path = SRC / f"{name.removeprefix('threadpost.').replace('.', '/')}.py"
+    assert {imported.split(".")[0] for imported in _imported_names(path)} <= set(
+        sys.stdlib_module_names
+    )
+
+
 def test_importing_the_text_core_loads_only_the_allowlist() -> None:
     """At run time too: what importing every text module adds, beyond the standard library
     and what ugrapheme loads for itself, is `threadpost.text` (and the version-only
@@ -179,7 +193,7 @@ def test_importing_the_text_core_loads_only_the_allowlist() -> None:
         name
         for name in loaded
         if name.split(".")[0] not in sys.stdlib_module_names
-        and name not in ("threadpost", "threadpost.text")
+        and name not in ("threadpost", "threadpost.text", *ALLOWED_LEAVES)
         and not name.startswith("threadpost.text.")
     ]
     assert bad == []

@@ -14,9 +14,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import cache
-from importlib import resources
 
 from ugrapheme import grapheme_len, grapheme_offsets, grapheme_split
+
+from threadpost.package_data import read_text
 
 # InCB=Extend beyond the marks (Mn, Me): ZWJ, emoji modifiers, tag characters.
 _EXTEND_MORE = re.compile("[\u200d\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f]")
@@ -25,7 +26,7 @@ _EXTEND_MORE = re.compile("[\u200d\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f]")
 @cache
 def _conjunct_data() -> tuple[frozenset[str], frozenset[str], re.Pattern[str]]:
     """(linkers, consonants, a pattern finding any linker) of Unicode 17's GB9c."""
-    text = resources.files("threadpost").joinpath("data/conjuncts.txt").read_text("ascii")
+    text = read_text("data/conjuncts.txt", encoding="ascii")
     sets: dict[str, set[str]] = {"linker": set(), "consonant": set()}
     for line in text.splitlines():
         if not line or line.startswith("#"):

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from importlib import resources
+
+from threadpost.package_data import read_text
 
 
 @cache
 def _data() -> dict[str, object]:
-    text = resources.files("threadpost").joinpath("data/tlds.json").read_text(encoding="utf-8")
+    text = read_text("data/tlds.json")
     loaded: dict[str, object] = json.loads(text)
     return loaded
 
@@ -38,7 +39,7 @@ def npm_tlds() -> frozenset[str]:
 
 def _class_body(name: str) -> str:
     """A regex class body for a data file of `first-last` hex code point ranges."""
-    text = resources.files("threadpost").joinpath(f"data/{name}").read_text(encoding="ascii")
+    text = read_text(f"data/{name}", encoding="ascii")
     parts: list[str] = []
     for line in text.splitlines():
         if not line or line.startswith("#"):
