@@ -28,7 +28,7 @@ RESOLVE_HANDLE = "com.atproto.identity.resolveHandle"
 #: The heavy packages a publish can do without (and the wire it needs), listed at its exit.
 _WATCHED = (
     *("atproto", "atproto_client", "pydantic", "libipld", "sqlite_utils"),
-    *("httpx", "httpcore", "h11", "pygments", "click", "threadpost.http_wire"),
+    *("httpx", "httpcore", "h11", "pygments", "click", "typer", "threadpost.http_wire"),
 )
 
 
@@ -72,6 +72,8 @@ def test_publishing_a_thread_does_not_import_the_sdk_client(
         assert "threadpost.http_wire" in loaded, loaded
         assert not any(name.split(".")[0] in ("httpx", "httpcore", "h11") for name in loaded)
         assert not any(name.startswith("pygments") for name in loaded), loaded
+        # A plain publish line runs without the command line (typer) being built.
+        assert not any(name.split(".")[0] == "typer" for name in loaded), loaded
         if not logs_in:
             # An existing ledger is written with plain SQL: sqlite-utils (~70 ms to
             # import, with click for its plugins) is for migrations, which the first

@@ -29,7 +29,8 @@ def server() -> Iterator[MastodonTestServer]:
 def _publish(
     draft: Path, env: dict[str, str]
 ) -> tuple[subprocess.CompletedProcess[str], list[str]]:
-    return publish_listing_modules(draft, env, ("mastodon", "requests", "urllib3"), timeout=120)
+    watched = ("mastodon", "requests", "urllib3", "typer")
+    return publish_listing_modules(draft, env, watched, timeout=120)
 
 
 def test_publishing_statuses_does_not_import_mastodon_py(
@@ -59,6 +60,8 @@ def test_publishing_statuses_does_not_import_mastodon_py(
         out, loaded = _publish(draft, env)
         assert out.returncode == 0, out.stderr
         assert not any(name.split(".")[0] == "mastodon" for name in loaded), loaded
+        # A plain publish line runs without the command line (typer) being built.
+        assert not any(name.split(".")[0] == "typer" for name in loaded), loaded
         if run == 2:  # the instance's limits are known: its statuses alone, no requests
             assert loaded == [], loaded
         assert server.token not in out.stdout + out.stderr

@@ -3,7 +3,8 @@
 `console` is the console script (and `python -m threadpost`): `main`, then the process's
 exit. The commands, typer and the typer `app` holding them all live in `cli/entry.py`,
 imported only when a command is to run: cron's quiet `threadpost run` with nothing due is
-answered before that (`cli/quiet_run.py`), in about half the start-up.
+answered before that (`cli/quiet_run.py`), in about half the start-up, and a plain
+`threadpost publish` line runs without typer (`cli/fast_publish.py`).
 """
 
 from __future__ import annotations
@@ -27,6 +28,13 @@ def main(argv: list[str] | None = None) -> NoReturn:
     except KeyboardInterrupt:
         print("Interrupted.", file=sys.stderr)
         sys.exit(int(ExitStatus.INTERRUPTED))
+    from threadpost.cli.fast_publish import plain_publish
+
+    plain = plain_publish(args, os.environ)
+    if plain is not None:
+        from threadpost.cli.funnel import run_guarded
+
+        run_guarded(plain.run)
     from threadpost.cli.entry import run_cli
 
     run_cli(args)

@@ -26,11 +26,11 @@ from threadpost.cli.app import (
     print_json,
     state,
 )
+from threadpost.cli.output import stdout_console
 from threadpost.errors import ExitStatus, ThreadpostError
 from threadpost.refusal import refuse_errors
 
 if TYPE_CHECKING:
-    from rich.console import Console
     from rich.progress import Progress, TaskID
 
     from threadpost.authoring import DraftChecks
@@ -39,13 +39,6 @@ if TYPE_CHECKING:
 
 #: How long link checking may run before a progress bar appears.
 PROGRESS_DELAY_SECONDS: Final = 0.5
-
-
-def stdout_console() -> Console:
-    """A rich console on stdout for previews and problem lists (no guessed highlighting)."""
-    from rich.console import Console
-
-    return Console(highlight=False)
 
 
 class DelayedProgress:

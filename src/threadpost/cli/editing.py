@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from threadpost.cli.app import JsonOption, OfflineOption, app, echo, print_json, state
-from threadpost.cli.publishing import _checked, _ledger, _opener, _policy, _thread_lease
+from threadpost.cli.publish_steps import _checked, _ledger, _opener, _policy, _thread_lease
 from threadpost.errors import StoreError, ThreadpostError
 
 if TYPE_CHECKING:

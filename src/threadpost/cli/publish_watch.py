@@ -22,7 +22,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from threadpost.cli.app import counted, state
+from threadpost.cli.output import counted, state
 from threadpost.clock import utc_now
 
 if TYPE_CHECKING:

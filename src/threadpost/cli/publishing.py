@@ -11,10 +11,8 @@ import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable, Iterator
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -30,213 +28,28 @@ from threadpost.cli.app import (
     print_json,
     state,
 )
-from threadpost.cli.publish_watch import PublishWatch
-from threadpost.cli.terminal import ask_yes_no, stderr_is_terminal
-from threadpost.clock import iso_local, local_or_now
-from threadpost.errors import ExitStatus, UsageError
-from threadpost.refusal import refuse_errors
+from threadpost.cli.publish_steps import (
+    _checked,
+    _iso_local,
+    _ledger,
+    _local,
+    _logged,
+    _opener,
+    _policy,
+    _print_result,
+    _print_view,
+    _thread_lease,
+    _with_reply_parents,
+)
+from threadpost.cli.terminal import ask_yes_no
+from threadpost.errors import UsageError
 
 if TYPE_CHECKING:
     from threadpost.config import Settings
-    from threadpost.lease import Lease
-    from threadpost.platforms.base import Publisher
-    from threadpost.publish import PublishResult
     from threadpost.retime import Retiming
-    from threadpost.retry import RetryPolicy
     from threadpost.status_view import ThreadList, ThreadStatus
     from threadpost.store import Ledger
-    from threadpost.values import PlatformName, PostRef, Severity
-
-# -- helpers -------------------------------------------------------------------------------
-
-
-def _ledger(settings: Settings) -> Ledger:
-    from threadpost.store import open_ledger
-
-    return open_ledger(settings.db_path)
-
-
-def _opener(settings: Settings) -> Any:
-    """Opens each network's publisher once (through `platforms.open_publisher`), for the
-    default account or a named one (`account=`; `settings` as loaded, not resolved)."""
-    import threadpost.platforms as platforms
-    from threadpost.accounts import account_settings
-
-    opened: dict[tuple[str, str | None], Publisher] = {}
-
-    def open_publisher(platform: PlatformName, *, account: str | None = None) -> Publisher:
-        if (platform, account) not in opened:
-            chosen = account_settings(settings, account, [platform], where="the thread's account")
-            opened[platform, account] = platforms.open_publisher(platform, chosen)
-        return opened[platform, account]
-
-    return open_publisher
-
-
-def _policy(settings: Settings) -> RetryPolicy:
-    from threadpost.retry import RetryPolicy
-
-    def on_retry(error: BaseException, seconds: float) -> None:
-        # Both networks publish at once: say whose call is retried.
-        platform = getattr(error, "platform", None)
-        where = f"{platform}: " if platform else ""
-        echo(f"  {where}{error} — retrying in {seconds:.0f} s", err=True)
-
-    return RetryPolicy.from_settings(settings, on_retry=on_retry)
-
-
-# The clock's formats, not status_view's re-exports: `run` with nothing due prints them
-# without importing the status views (and with them the scheduler, leases, hashlib).
-def _local(moment: datetime | None, settings: Settings) -> str:
-    return local_or_now(moment, settings.timezone)
-
-
-def _logged(message: str, *, settings: Settings, err: bool = False) -> None:
-    """A line of `run`'s output, which cron appends to a log: it starts with the local time,
-    e.g. "[2026-12-03 09:00:02 CET] Thread 3f2a91c0: published"."""
-    now = datetime.now(settings.timezone)
-    echo(f"[{now:%Y-%m-%d %H:%M:%S %Z}] {message}", err=err)
-
-
-def _iso_local(moment: datetime | None, settings: Settings) -> str | None:
-    return iso_local(moment, settings.timezone)
-
-
-def _checked(
-    draft_path: Path,
-    settings: Settings,
-    platforms: list[PlatformName] | None,
-    offline: bool,
-    *,
-    broken_links: Severity = "error",
-    continuation: Any = None,
-) -> Any:
-    """Read, plan and check the draft; refuse it (nothing recorded) when it has errors."""
-    from threadpost.check import check_draft
-
-    report = check_draft(
-        draft_path,
-        settings,
-        platforms,
-        offline=offline,
-        broken_links=broken_links,
-        continuation=continuation,
-    )
-    refuse_errors({draft_path: report.problems})
-    for problem in report.problems:
-        echo(f"Warning: {problem.where() or 'draft'}: {problem.message}", err=True)
-    return report
-
-
-def _print_result(
-    result: PublishResult, settings: Settings, say: Callable[..., None] = echo
-) -> None:
-    """Each network's outcome, through `say` (`run` passes one that timestamps lines)."""
-    for outcome in result.outcomes:
-        first = outcome.refs[0].url if outcome.refs else ""
-        say(
-            f"{outcome.platform}: {outcome.status}, {outcome.published}/{outcome.total} posts "
-            f"{first}".rstrip()
-        )
-        for warning in outcome.warnings:
-            say(f"Warning: {outcome.platform} {warning}", err=True)
-        if outcome.error:
-            say(f"  {outcome.error}", err=True)
-        if outcome.hint:
-            say(f"  Hint: {outcome.hint}", err=True)
-        if outcome.status == "incomplete" and outcome.next_retry_at:
-            say(
-                f"  threadpost run resumes it from {_local(outcome.next_retry_at, settings)}",
-                err=True,
-            )
-
-
-def _print_view(view: ThreadList | ThreadStatus, as_json: bool) -> None:
-    if as_json:
-        print_json(view.to_json())
-        return
-    for line in view.lines():
-        echo(line)
-
-
-@contextlib.contextmanager
-def _thread_lease(
-    ledger: Ledger, thread_id: str, settings: Settings, doing: str
-) -> Iterator[Lease]:
-    """Hold the thread's lease for the block, or refuse while another process publishes it:
-    `publish`, `cancel` and `delete` must never change a thread under a running publisher
-    (which would overwrite a cancel with its own final state, or resend deleted posts)."""
-    from threadpost.lease import lease_duration, thread_lease
-
-    with thread_lease(ledger, thread_id, ttl=lease_duration(settings), doing=doing) as lease:
-        yield lease
-
-
-def _publish_now(
-    ledger: Ledger,
-    thread_id: str,
-    settings: Settings,
-    open_publisher: Any = None,
-    on_confirm: Callable[[PostRef], None] | None = None,
-) -> PublishResult:
-    from threadpost.clock import utc_now
-    from threadpost.draft_refresh import refresh_from_draft
-    from threadpost.publish import publish_thread
-
-    with _thread_lease(ledger, thread_id, settings, "publish") as lease:
-        for warning in refresh_from_draft(ledger, thread_id, settings, now=utc_now()).warnings:
-            echo(f"Warning: {warning}", err=True)
-        return publish_thread(
-            ledger,
-            thread_id,
-            open_publisher or _opener(settings),
-            max_attempts=settings.max_attempts,
-            policy=_policy(settings),
-            lease=lease,
-            on_confirm=on_confirm,
-        )
-
-
-def _report_stopped(
-    ledger: Ledger,
-    thread_id: str,
-    draft: Path,
-    settings: Settings,
-    stop: KeyboardInterrupt,
-    open_publisher: Any,
-    *,
-    as_json: bool = False,
-) -> None:
-    """After Ctrl-C: settle what may have landed, then say what is online and how to resume."""
-    from threadpost.cli.publish_watch import (
-        PublishStopped,
-        look_up_in_doubt,
-        stopped_lines,
-        stopped_summary,
-    )
-
-    if isinstance(stop, PublishStopped):
-        # Every network with posts in doubt, not only the one that stopped: the networks
-        # publish at once, so Bluesky's atomic write may have landed while Mastodon stopped.
-        # A second Ctrl-C skips the look-up: the next attempt makes it anyway.
-        in_doubt = [
-            name
-            for name, info in stopped_summary(ledger, thread_id)["platforms"].items()
-            if info["in_doubt"]
-        ]
-        if in_doubt:
-            with (
-                contextlib.suppress(KeyboardInterrupt),
-                _thread_lease(ledger, thread_id, settings, "publish"),
-            ):
-                for name in in_doubt:
-                    look_up_in_doubt(ledger, thread_id, name, open_publisher)
-    summary = stopped_summary(ledger, thread_id)
-    if as_json:
-        print_json(summary)
-    for line in stopped_lines(summary, draft):
-        echo(line, err=True)
-
+    from threadpost.values import PlatformName
 
 # -- commands ------------------------------------------------------------------------------
 
@@ -290,176 +103,23 @@ def publish(
     A dead link (404, no such host) is an error unless --allow-broken-links is given.
     What cannot be finished now (a network down, a rate limit) is left incomplete, and
     `threadpost run` (cron) resumes it; `--no-resume` cancels it instead."""
-    from threadpost.accounts import draft_account
-    from threadpost.clock import utc_now
-    from threadpost.publish import (
-        Publishers,
-        account_opener,
-        freeze_thread,
-        refuse_conflicts,
-        verify_accounts,
+    from threadpost.cli.publish_command import PublishOptions, publish_draft
+
+    publish_draft(
+        PublishOptions(
+            draft=draft,
+            platform=platform,
+            yes=yes,
+            again=again,
+            dry_run=dry_run,
+            offline=offline,
+            allow_broken_links=allow_broken_links,
+            no_resume=no_resume,
+            account=account,
+            as_json=as_json,
+            continue_id=continue_id,
+        )
     )
-    from threadpost.reply_parents import find_reply_parents
-
-    loaded = state.settings()
-    platforms = platforms_option(platform)
-    # (The ledger is the same whatever the account: the continued thread is found first.)
-    continuation = _continuation(draft, loaded, platforms, continue_id)
-    account, settings = draft_account(
-        loaded, draft, account, platforms, fallback=_continued_account(loaded, continue_id)
-    )
-    if dry_run:
-        from threadpost import dryrun
-        from threadpost.cli.authoring import stdout_console
-
-        report = dryrun.dry_run(
-            draft, settings, platforms, offline=offline, continuation=continuation
-        )
-        if as_json:
-            print_json(report)
-        else:
-            # Soft wrap: long JSON lines are left whole for the terminal to wrap, so what
-            # is copied from it is the payload itself.
-            stdout_console().print(dryrun.render(report), soft_wrap=True)
-        raise typer.Exit(0 if report.get("ok", True) else int(ExitStatus.VALIDATION_FAILED))
-
-    checked = _checked(
-        draft,
-        settings,
-        platforms,
-        offline,
-        broken_links="warning" if allow_broken_links else "error",
-        continuation=continuation,
-    )
-    with _ledger(settings) as ledger:
-        refuse_conflicts(ledger, checked.draft, again=again, plans=checked.threads)
-        summary = ", ".join(
-            f"{p} {counted(len(t.posts), 'post')}" for p, t in checked.threads.items()
-        )
-        if not yes and not ask_yes_no(f"Publish {draft} now ({summary})?"):
-            echo("Not confirmed: nothing was sent.", err=True)
-            raise typer.Exit(0)
-        with Publishers(_opener(loaded)) as open_publisher:
-            verify_accounts(account_opener(open_publisher, account), list(checked.threads))
-            # The post a thread replies to must exist before anything is recorded or sent.
-            plans = find_reply_parents(
-                checked.draft, checked.threads, account_opener(open_publisher, account)
-            )
-            frozen = freeze_thread(
-                ledger,
-                checked.draft,
-                plans,
-                schedule_at=None,
-                now=utc_now(),
-                again=again,
-                account=account,
-            )
-            if frozen.message:
-                echo(frozen.message, err=True)
-            watch = PublishWatch(
-                {p.platform: p.total for p in ledger.platforms(frozen.thread_id)},
-                show_progress=not as_json and stderr_is_terminal(),
-            )
-            try:
-                with watch.ctrl_c_stops_between_posts():
-                    result = _publish_now(
-                        ledger,
-                        frozen.thread_id,
-                        settings,
-                        watch.opener(open_publisher),
-                        on_confirm=watch.on_confirm,
-                    )
-            except KeyboardInterrupt as stop:
-                _report_stopped(
-                    ledger, frozen.thread_id, draft, settings, stop, open_publisher, as_json=as_json
-                )
-                raise typer.Exit(int(ExitStatus.INTERRUPTED)) from None
-    unfinished = result.exit_status == ExitStatus.PUBLISH_INCOMPLETE
-    if unfinished and no_resume:
-        with _ledger(settings) as ledger:
-            _cancel_unfinished(ledger, result.thread_id, settings)
-    if as_json:
-        data = result.to_json()
-        if unfinished:
-            data["resumed_by_run"] = not no_resume
-            data["state"] = "cancelled" if no_resume else data["state"]
-        print_json(data)
-    else:
-        shown = "cancelled" if unfinished and no_resume else result.state
-        echo(f"Thread {result.thread_id}: {shown}")
-        _print_result(result, settings)
-    if unfinished and no_resume:
-        echo(
-            f"Not resumed (--no-resume): thread {result.thread_id} is cancelled, so "
-            "`threadpost run` leaves it alone. Posts already online stay; "
-            f"`threadpost delete {result.thread_id}` removes them.",
-            err=True,
-        )
-        raise typer.Exit(int(ExitStatus.ERROR))
-    if unfinished:
-        from threadpost.cli.publish_watch import resume_command
-
-        echo(
-            "It is not given up: `threadpost run` (the cron job `threadpost cron` sets up) "
-            f"resumes it at that time, or resume it yourself: {resume_command(draft)}. "
-            f"To stop it instead: threadpost cancel {result.thread_id}.",
-            err=True,
-        )
-    raise typer.Exit(int(result.exit_status))
-
-
-def _with_reply_parents(checked: Any, settings: Settings) -> Any:
-    """The checked plans with the posts they reply to found now (`reply_parents`): a
-    scheduled reply is refused today, not failed at its time, when its parent is missing.
-    Only a draft that replies to a post logs in here."""
-    if all(thread.reply_to is None for thread in checked.threads.values()):
-        return checked.threads
-    from threadpost.publish import Publishers
-    from threadpost.reply_parents import find_reply_parents
-
-    with Publishers(_opener(settings)) as open_publisher:
-        return find_reply_parents(checked.draft, checked.threads, open_publisher)
-
-
-def _continuation(
-    draft: Path, settings: Settings, platforms: list[PlatformName] | None, thread: str | None
-) -> Any:
-    """`--continue ID`: per network, the thread the draft goes on under (None without it);
-    the networks it cannot continue on are named."""
-    if thread is None:
-        return None
-    from threadpost.continuation import continuation_of
-    from threadpost.draft import read_draft
-
-    front = read_draft(draft).front
-    if front.reply_to is not None or front.reply_to_networks:
-        line = front.lines.get("reply_to")
-        raise UsageError(
-            f"{draft}{f':{line}' if line else ''}: the draft replies to a post (reply_to) "
-            "and --continue names a thread: a thread replies to one post; drop one of them"
-        )
-    with _ledger(settings) as ledger:
-        continued = continuation_of(ledger, thread, platforms or list(front.platforms))
-    for platform, reason in continued.skipped.items():
-        echo(f"Warning: not continued on {platform}: {reason}", err=True)
-    return continued.by_network
-
-
-def _continued_account(settings: Settings, thread: str | None) -> str | None:
-    """The account of the thread `--continue` names: its continuation goes on as it, unless
-    `--account` or the draft says otherwise."""
-    if thread is None:
-        return None
-    with _ledger(settings) as ledger:
-        thread_id = ledger.resolve_id(thread)
-        return next((p.account for p in ledger.platforms(thread_id)), None)
-
-
-def _cancel_unfinished(ledger: Ledger, thread_id: str, settings: Settings) -> None:
-    from threadpost.publish import cancel_thread
-
-    with _thread_lease(ledger, thread_id, settings, "cancel"):
-        cancel_thread(ledger, thread_id)
 
 
 @app.command()
