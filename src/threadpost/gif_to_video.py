@@ -11,9 +11,6 @@ needs them) and writes a "fast start" MP4. The result is remembered per file ver
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Final
@@ -58,6 +55,12 @@ def gif_as_mp4(path: Path) -> bytes:
 
 @lru_cache(maxsize=16)
 def _convert(path: str, _mtime_ns: int, _size: int) -> bytes:
+    # Imported by the first conversion: every Bluesky thread imports this module (its rules
+    # ask whether an image goes as a video), few convert a GIF.
+    import shutil
+    import subprocess
+    import tempfile
+
     ffmpeg = converter()
     if ffmpeg is None:
         raise GifConversionError("ffmpeg is not installed (pip install threadpost[gif-video])")

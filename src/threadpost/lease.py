@@ -24,7 +24,6 @@ import errno
 import fcntl
 import os
 import socket
-import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -159,7 +158,8 @@ def lease_name(thread_id: str) -> str:
 
 def lease_owner_id() -> str:
     """A holder's name on leases: host, pid and a random tag."""
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+    # os.urandom, not uuid: importing uuid (and with it platform) is ~4 ms of a publish.
+    return f"{socket.gethostname()}:{os.getpid()}:{os.urandom(3).hex()}"
 
 
 def holder_text(ledger: Ledger, thread_id: str, now: datetime | None) -> str | None:

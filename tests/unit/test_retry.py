@@ -166,3 +166,32 @@ def test_backoff_between_runs_doubles_and_is_capped() -> None:
         timedelta(minutes=8),
         timedelta(hours=6),
     ]
+
+
+def test_a_call_that_succeeds_at_once_never_imports_tenacity() -> None:
+    """tenacity takes over from the first failure: the usual first-time success (every
+    publish of a healthy network) skips its ~5 ms import."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from threadpost.errors import TransientError\n"
+        "from threadpost.retry import RetryPolicy, call_with_retries\n"
+        "policy = RetryPolicy(attempts=3).without_sleep()\n"
+        "assert call_with_retries(lambda: 'ok', policy) == 'ok'\n"
+        "print('tenacity' in sys.modules)\n"
+        "calls = []\n"
+        "def flaky():\n"
+        "    calls.append(1)\n"
+        "    if len(calls) < 3:\n"
+        "        raise TransientError('down', platform='bluesky')\n"
+        "    return 'late'\n"
+        "assert call_with_retries(flaky, policy) == 'late' and len(calls) == 3\n"
+        "print('tenacity' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True"]

@@ -23,7 +23,6 @@ import json
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import TracebackType
@@ -389,6 +388,8 @@ def resolve_handles(
                 return resolve_handle(query, handle)
             except PlatformError as exc:
                 return HandleResult(handle, None, reason=exc.message)
+
+        from concurrent.futures import ThreadPoolExecutor  # with logging: ~3 ms, when needed
 
         with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(wanted)))) as pool:
             found = list(pool.map(one, wanted))

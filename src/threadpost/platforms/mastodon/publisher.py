@@ -17,7 +17,6 @@ import re
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -666,6 +665,8 @@ class MastodonPublisher:
             return ids
         self._probe_version()
         limits = self.limits()  # once, not per upload thread
+        from concurrent.futures import ThreadPoolExecutor  # with logging: ~3 ms, when needed
+
         with ThreadPoolExecutor(max_workers=min(_UPLOAD_WORKERS, len(jobs))) as pool:
             futures = [pool.submit(self._upload, index, image, limits) for index, image in jobs]
             first_error: PlatformError | None = None
