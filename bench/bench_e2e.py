@@ -65,14 +65,21 @@ PROFILE_PREFIX = os.environ.get("BENCH_E2E_PROFILE")
 IMPORTTIME_PREFIX = os.environ.get("BENCH_E2E_IMPORTTIME")
 
 
+#: The `threadpost` command pip installed beside the interpreter: what a person or cron runs
+#: (its `from threadpost.cli import console` finds an --against checkout's code first, as
+#: that checkout's src/ leads PYTHONPATH).
+CONSOLE_SCRIPT = Path(sys.executable).with_name("threadpost")
+
+
 def _command(count: int) -> list[str]:
-    """How the Nth CLI process is started: the console's `python -m threadpost`, or under a
-    profiler, `bench/cli_main.py` (the console's own exit would skip the profile's report)."""
+    """How the Nth CLI process is started after the interpreter: the `threadpost` console
+    script, or under a profiler `bench/cli_main.py` (the console's own exit would skip the
+    profile's report)."""
     flags = ["-X", "importtime"] if IMPORTTIME_PREFIX else []
     if PROFILE_PREFIX:
         main = str(Path(__file__).resolve().parent / "cli_main.py")
         return [*flags, "-m", "cProfile", "-o", f"{PROFILE_PREFIX}.{count}", main]
-    return [*flags, "-m", "threadpost"]
+    return [*flags, str(CONSOLE_SCRIPT)]
 
 
 MARK_START, MARK_END = "<!-- bench_e2e:start -->", "<!-- bench_e2e:end -->"
@@ -276,6 +283,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     posts, rtt = args.posts, 2 * args.delay
+    if not CONSOLE_SCRIPT.exists():
+        raise SystemExit(f"no {CONSOLE_SCRIPT}: install threadpost into this interpreter first")
 
     work = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
     pds_port = free_port()

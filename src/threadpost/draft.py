@@ -7,6 +7,7 @@ Every error is a `DraftError` naming the file and the line.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import string
@@ -14,7 +15,7 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from threadpost.errors import DraftError
 from threadpost.platforms.bluesky.interactions import REPLY_RULES, parse_reply_setting
@@ -645,24 +646,45 @@ def _parse_post(body: list[tuple[int, str]], index: int, path: Path) -> DraftPos
 # `> cw <text>`, each alone on its line. Recognised by their shape only (an address with
 # "://", words that are all hashtags, the word "cw" then a colon or a space), so that a
 # quoted line of prose starting with "> quote" stays text.
-_QUOTE_LINE = re.compile(r"^\s*>\s*quote:?\s+(?P<target>\S+://\S+)\s*$")
-_TAGS_LINE = re.compile(r"^\s*>\s*tags:?(?P<tags>(?:[\s,]+[#＃][^\s,#＃]+)+)[\s,]*$")
-_CW_LINE = re.compile(r"^\s*>\s*cw(?::\s*|\s+)(?P<text>\S.*?)\s*$", re.IGNORECASE)
-# A poll: `> poll A | B | C` (two options at least, so one "|" at least), then optional
-# `> poll-duration 3d`, `> poll-multiple`, `> poll-hide-totals` lines in the same post.
-_POLL_LINE = re.compile(r"^\s*>\s*poll:?\s+(?P<options>[^|]*(?:\|[^|]*)+)$", re.IGNORECASE)
-_POLL_SETTING = re.compile(
-    r"^\s*>\s*poll[-_](?P<name>duration|multiple|hide[-_]totals):?(?:\s+(?P<value>.*?))?\s*$",
-    re.IGNORECASE,
-)
-# Captions for the post's video: `> captions <language> <file>` (also `> caption`), one
-# line a language. Recognised by shape: a word that can be a language tag, then a path
-# ending in a file extension, so that prose such as "> captions matter" stays text.
-_CAPTIONS_LINE = re.compile(
-    r"^\s*>\s*captions?:?\s+(?P<lang>[A-Za-z][A-Za-z0-9-]*)\s+"
-    r"(?P<path><[^>]+\.[A-Za-z0-9]{1,8}>|\S.*?\.[A-Za-z0-9]{1,8})\s*$",
-    re.IGNORECASE,
-)
+class _Directives(NamedTuple):
+    """The per-post line patterns, each starting with `^\\s*>`."""
+
+    quote: re.Pattern[str]
+    tags: re.Pattern[str]
+    cw: re.Pattern[str]
+    poll: re.Pattern[str]
+    poll_setting: re.Pattern[str]
+    captions: re.Pattern[str]
+
+
+@functools.cache
+def _directives() -> _Directives:
+    """Compiled by the first line that starts with ">" (~3 ms most drafts never spend)."""
+    return _Directives(
+        quote=re.compile(r"^\s*>\s*quote:?\s+(?P<target>\S+://\S+)\s*$"),
+        tags=re.compile(r"^\s*>\s*tags:?(?P<tags>(?:[\s,]+[#＃][^\s,#＃]+)+)[\s,]*$"),
+        cw=re.compile(r"^\s*>\s*cw(?::\s*|\s+)(?P<text>\S.*?)\s*$", re.IGNORECASE),
+        # A poll: `> poll A | B | C` (two options at least, so one "|" at least), then
+        # optional `> poll-duration 3d`, `> poll-multiple`, `> poll-hide-totals` lines in
+        # the same post.
+        poll=re.compile(r"^\s*>\s*poll:?\s+(?P<options>[^|]*(?:\|[^|]*)+)$", re.IGNORECASE),
+        poll_setting=re.compile(
+            r"^\s*>\s*poll[-_](?P<name>duration|multiple|hide[-_]totals):?"
+            r"(?:\s+(?P<value>.*?))?\s*$",
+            re.IGNORECASE,
+        ),
+        # Captions for the post's video: `> captions <language> <file>` (also `> caption`),
+        # one line a language. Recognised by shape: a word that can be a language tag, then
+        # a path ending in a file extension, so that prose such as "> captions matter" stays
+        # text.
+        captions=re.compile(
+            r"^\s*>\s*captions?:?\s+(?P<lang>[A-Za-z][A-Za-z0-9-]*)\s+"
+            r"(?P<path><[^>]+\.[A-Za-z0-9]{1,8}>|\S.*?\.[A-Za-z0-9]{1,8})\s*$",
+            re.IGNORECASE,
+        ),
+    )
+
+
 _DURATION_PART = re.compile(r"(\d+)\s*([a-z]+)", re.IGNORECASE)
 _DURATION_UNITS: Final = {
     **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), 60),
@@ -744,7 +766,10 @@ class _PostDirectives:
 
     def take(self, line: str, number: int, path: Path) -> bool:
         """Record `line` when it is a per-post line (True), else leave it as text."""
-        if match := _QUOTE_LINE.match(line):
+        if not line.lstrip().startswith(">"):
+            return False  # (str.lstrip and the patterns' \s strip the same whitespace)
+        patterns = _directives()
+        if match := patterns.quote.match(line):
             if self.quote is not None:
                 raise DraftError(
                     path,
@@ -754,7 +779,7 @@ class _PostDirectives:
                 )
             self.quote, self.quote_line = match.group("target"), number
             return True
-        if match := _TAGS_LINE.match(line):
+        if match := patterns.tags.match(line):
             if self.tags is not None:
                 raise DraftError(
                     path,
@@ -765,7 +790,7 @@ class _PostDirectives:
             self.tags = tuple(dict.fromkeys(_tag_value(word) for word in words))
             self.tags_line = number
             return True
-        if match := _CW_LINE.match(line):
+        if match := patterns.cw.match(line):
             if self.cw is not None:
                 raise DraftError(
                     path,
@@ -774,7 +799,7 @@ class _PostDirectives:
                 )
             self.cw, self.cw_line = match.group("text"), number
             return True
-        if match := _CAPTIONS_LINE.match(line):
+        if match := patterns.captions.match(line):
             written = match.group("path").strip().strip("<>")
             if re.match(r"^[a-z][a-z0-9+.-]*://", written, re.IGNORECASE):
                 raise DraftError(
@@ -791,7 +816,7 @@ class _PostDirectives:
                 )
             )
             return True
-        if match := _POLL_LINE.match(line):
+        if match := patterns.poll.match(line):
             if self.poll is not None:
                 raise DraftError(
                     path,
@@ -808,7 +833,7 @@ class _PostDirectives:
                 )
             self.poll = Poll(options=options, line=number)
             return True
-        if match := _POLL_SETTING.match(line):
+        if match := patterns.poll_setting.match(line):
             name = match.group("name").lower().replace("_", "-")
             value = match.group("value") or ""
             if name in self.poll_settings:

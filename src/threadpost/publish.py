@@ -36,7 +36,6 @@ from typing import TYPE_CHECKING, Final, Literal
 
 from threadpost.clock import Clock, utc_now
 from threadpost.concurrent_networks import publish_platforms
-from threadpost.edit import edit_offer
 from threadpost.errors import (
     AuthFailed,
     ExitStatus,
@@ -195,6 +194,8 @@ def refuse_conflicts(
         if t.state in FINISHED_STATES and (plans is None or set(t.platforms) & set(plans))
     ]
     if finished and not again:
+        from threadpost.edit import edit_offer  # (and the edit planner: only for this refusal)
+
         last = finished[-1]
         changed = last.content_hash != draft.content_hash
         raise StoreError(

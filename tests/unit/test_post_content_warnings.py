@@ -28,6 +28,14 @@ def test_a_cw_line_is_taken_out_of_the_text_with_its_line() -> None:
     assert (three.text, three.cw) == ("Three.", "food")
 
 
+@pytest.mark.parametrize("indent", [" ", "\t", "\u00a0", "\u3000", "\u2003 "])
+def test_a_per_post_line_indented_with_any_whitespace_is_still_one(indent: str) -> None:
+    """The parser looks at a line's patterns only when it starts with ">" after its
+    whitespace (str.lstrip), which must be the whitespace the patterns' \\s allow."""
+    (post,) = _draft(f"Text.\n{indent}> cw spoilers").posts
+    assert (post.text, post.cw) == ("Text.", "spoilers")
+
+
 @pytest.mark.parametrize("line", ["> cw", "> cw:", "> cwtch is a game", "> cws are good"])
 def test_lines_that_are_no_cw_line_stay_text(line: str) -> None:
     (post,) = _draft(f"Text.\n{line}").posts

@@ -22,7 +22,6 @@ from typing import NamedTuple
 from threadpost.clock import utc_now
 from threadpost.config import load_settings
 from threadpost.errors import ThreadpostError
-from threadpost.retime import drafts_to_look_at
 from threadpost.store import open_ledger
 
 #: The global options a cron line may carry (cli/app.py's callback; when one is left out,
@@ -63,6 +62,8 @@ def answered_quietly(args: Sequence[str], environ: Mapping[str, str]) -> bool:
     paths = plain_run_paths(args)
     if paths is None:
         return False
+    from threadpost.retime import drafts_to_look_at
+
     try:
         settings = load_settings(paths.config, paths.db, environ)
         if settings.warnings:

@@ -14,7 +14,6 @@ from typing import Final
 
 from threadpost.gif_to_video import converter, gif_as_mp4
 from threadpost.images import ImageError, inspect_image
-from threadpost.mp4_boxes import read_mp4
 from threadpost.videos import VideoInfo
 
 #: app.bsky.embed.video `presentation` for a video shown the way GIFs are.
@@ -47,6 +46,8 @@ def gif_seconds(path: Path) -> float:
 
 def gif_video(path: Path) -> tuple[bytes, VideoInfo]:
     """The MP4 made from the GIF, and what it is (raise GifConversionError)."""
+    from threadpost.mp4_boxes import read_mp4
+
     data = gif_as_mp4(path)
     info = read_mp4(io.BytesIO(data), len(data))
     return data, VideoInfo(

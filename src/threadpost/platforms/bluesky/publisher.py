@@ -36,7 +36,6 @@ from threadpost.gif_to_video import GifConversionError
 from threadpost.image_fit import pixel_limit
 from threadpost.image_upload import ImageWontFit, prepare_upload
 from threadpost.images import ImageError, inspect_image
-from threadpost.linkcard import LinkCard, LinkCardError, fetch_link_card
 from threadpost.platforms.base import ConfirmPosts
 from threadpost.platforms.bluesky.answers import string_field, unreadable_answer
 from threadpost.platforms.bluesky.auth import create_session, refresh_session
@@ -88,13 +87,13 @@ from threadpost.platforms.bluesky.xrpc import (
     resolve_handle,
 )
 from threadpost.values import PlatformLimits, PlatformName, PostKey, PostRef, Problem
-from threadpost.video_upload import VideoWontGo, prepare_video
 from threadpost.videos import is_video
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from threadpost.config import Settings
+    from threadpost.linkcard import LinkCard, LinkCardError
     from threadpost.plan import PlannedPost, Thread
     from threadpost.thread import ReplyTarget
 
@@ -687,6 +686,9 @@ class BlueskyPublisher:
         wanted = {post.index: link for post in posts if (link := card_link(post)) is not None}
         if not wanted:
             return {}
+        # The fetcher (html.parser, the card cache) and its error: for threads with links.
+        from threadpost.linkcard import LinkCardError, fetch_link_card
+
         fetch = self._fetch_card or fetch_link_card
 
         def one(link: str) -> LinkCard | LinkCardError:
@@ -731,6 +733,8 @@ class BlueskyPublisher:
         return UploadedImage(blob=blob, alt=image.alt, width=prepared.width, height=prepared.height)
 
     def _upload_video(self, post: PlannedPost, video: Any) -> dict[str, Any]:
+        from threadpost.video_upload import VideoWontGo, prepare_video
+
         try:
             # The file as it is, refused when over Bluesky's limits (video_upload.py);
             # its captions files read and checked before anything is uploaded.
@@ -811,6 +815,8 @@ class BlueskyPublisher:
     def _link_card(
         self, post: PlannedPost, card: LinkCard | LinkCardError
     ) -> dict[str, Any] | None:
+        from threadpost.linkcard import LinkCardError
+
         if isinstance(card, LinkCardError):
             self._warn("link-card-failed", f"post {post.index}: no link card: {card}", post.index)
             return None
