@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from urllib.parse import quote, quote_plus
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from threadpost.cli.app import print_traceback
 from threadpost.redact import (
@@ -187,3 +189,21 @@ def test_a_redacting_stream_answers_like_the_stream_it_wraps() -> None:
     assert stream.getvalue() == "ABCDE"  # anything else goes to the wrapped stream
     inner.close()
     stream.flush()  # a closed wrapped stream is not flushed (no error at collection)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(alphabet="ABCXYZabcxyz0189._~-", min_size=1, max_size=40)
+    | st.text(min_size=1, max_size=12)
+)
+def test_a_token_of_plain_characters_has_the_forms_every_encoder_would_give(secret: str) -> None:
+    """`forms` skips the encoders for a secret of characters none of them changes (a JWT):
+    its forms must be those the encoders give."""
+    from threadpost import redact as module
+
+    slow = {secret}
+    for _ in range(2):
+        slow |= {encode(form) for form in slow for encode in module._ENCODERS}
+    assert module.forms(secret) >= {form for form in slow if form}
+    if module._UNCHANGED_BY_ENCODERS.fullmatch(secret):
+        assert all(encode(secret) == secret for encode in module._ENCODERS)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sys
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,6 +61,8 @@ def report_unexpected(error: Exception) -> None:
 def print_traceback(error: BaseException) -> None:
     """The traceback of `error` and of the exceptions it chains, secrets redacted (a library's
     exception quotes what the server answered, which may be the credentials sent)."""
+    import traceback  # (and textwrap: for --traceback only)
+
     sys.stderr.write(redact("".join(traceback.format_exception(error))))
 
 
