@@ -36,6 +36,8 @@ CredentialSource = Literal["environment", "config", "saved login"]
 
 @dataclass(frozen=True)
 class MastodonSettings:
+    """The [mastodon] table: the instance, the token (and where it came from), visibility."""
+
     instance: str = DEFAULT_MASTODON_INSTANCE
     access_token: str | None = field(default=None, repr=False)
     token_source: CredentialSource | None = None
@@ -45,6 +47,9 @@ class MastodonSettings:
 
 @dataclass(frozen=True)
 class BlueskySettings:
+    """The [bluesky] table: the PDS, the handle and app password (and where it came from),
+    link cards, the text's links."""
+
     service: str = DEFAULT_BLUESKY_SERVICE
     handle: str | None = None
     app_password: str | None = field(default=None, repr=False)
@@ -87,6 +92,9 @@ class Alias:
 
 @dataclass(frozen=True)
 class Settings:
+    """Everything a command runs with: the config file as loaded, with the environment's
+    overrides (THREADPOST_*) and the defaults."""
+
     config_path: Path | None
     db_path: Path
     state_dir: Path
