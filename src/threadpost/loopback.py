@@ -4,10 +4,19 @@
 
 from __future__ import annotations
 
+from typing import Final
+
+#: Every character of an IP address as urlsplit gives it (an IPv6 zone aside: `%` and what
+#: follows is a name): a host with any other character is a name, and only `localhost`
+#: among names is this machine.
+_ADDRESS_CHARACTERS: Final = frozenset("0123456789abcdef.:%")
+
 
 def is_loopback_host(host: str) -> bool:
     """`localhost` or a loopback address (`host` as urlsplit gives it: lowercase, no [])."""
-    import ipaddress  # here: only a URL to judge needs it (cron's start-up does not)
+    if not set(host.partition("%")[0]) <= _ADDRESS_CHARACTERS:
+        return host == "localhost"  # a name (bsky.social): no need to import ipaddress
+    import ipaddress  # here: only an address to judge needs it (~1 ms)
 
     try:
         address = ipaddress.ip_address(host)

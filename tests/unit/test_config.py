@@ -149,6 +149,9 @@ def test_instance_urls_refused(url: str) -> None:
         "http://127.0.0.1.evil.example:8080",
         "http://localhost.evil.example",
         "http://127.localhost.evil.example",
+        # Names spelt only with an address's characters (judged as addresses: none is one).
+        "http://deadbeef",
+        "http://dead.beef.cafe",
         # Addresses that are not loopback.
         "http://0.0.0.0:8080",
         "http://10.0.0.1",
