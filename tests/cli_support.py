@@ -82,9 +82,19 @@ def publish_listing_modules(
 ) -> tuple[subprocess.CompletedProcess[str], list[str]]:
     """`threadpost publish DRAFT --yes --json` in a fresh process, and the modules of the
     `watched` packages (or named whole in it) that it imported."""
+    return command_listing_modules(
+        ["publish", str(draft), "--yes", "--json"], env, watched, timeout=timeout
+    )
+
+
+def command_listing_modules(
+    args: Iterable[str], env: Mapping[str, str], watched: Iterable[str], *, timeout: float = 180
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """`threadpost ARGS` in a fresh process, and the modules of the `watched` packages (or
+    named whole in it) that it imported."""
     probe = [sys.executable, "-c", _MODULES_PROBE, json.dumps(sorted(watched))]
     out = subprocess.run(
-        [*probe, "publish", str(draft), "--yes", "--json"],
+        [*probe, *args],
         capture_output=True,
         text=True,
         timeout=timeout,

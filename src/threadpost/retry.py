@@ -123,13 +123,11 @@ def call_with_retries(attempt: Callable[[], T], policy: RetryPolicy) -> T:
     # first failure, which it is handed as its own first attempt's outcome.
     from tenacity import Retrying, retry_if_exception
 
-    replayed = False
+    replay = [first_failure]
 
     def attempts() -> T:
-        nonlocal replayed
-        if not replayed:
-            replayed = True
-            raise first_failure
+        if replay:
+            raise replay.pop()
         return attempt()
 
     def stop(state: RetryCallState) -> bool:

@@ -240,32 +240,20 @@ def test_a_plain_dry_run_imports_no_typer(tmp_path: Path) -> None:
     """The preview before anything goes out is a plain publish line too."""
     import json
     import os
-    import subprocess
-    import sys
+
+    from cli_support import command_listing_modules
 
     draft = tmp_path / "thread.md"
     (tmp_path / "config.toml").write_text("")
     draft.write_text('+++\nplatforms = ["bluesky", "mastodon"]\n+++\nOne.\n\n---\n\nTwo.\n')
-    probe = (
-        "import atexit, sys\n"
-        "atexit.register(lambda: print(sorted(m for m in sys.modules if m.startswith('typer'))"
-        ", file=sys.stderr))\n"
-        "from threadpost.cli import main\n"
-        "main(sys.argv[1:])\n"
-    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("THREADPOST_")}
     env |= {
         "THREADPOST_CONFIG": str(tmp_path / "config.toml"),
         "THREADPOST_DB": str(tmp_path / "l.db"),
     }
-    done = subprocess.run(
-        [sys.executable, "-c", probe, "publish", str(draft), "--dry-run", "--offline", "--json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
+    done, loaded = command_listing_modules(
+        ["publish", str(draft), "--dry-run", "--offline", "--json"], env, ["typer"], timeout=120
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["ok"] is True
-    assert done.stderr.strip().splitlines()[-1] == "[]"
+    assert loaded == []

@@ -75,10 +75,7 @@ def global_options(
     ] = False,
 ) -> None:
     """Global options, applied before any command."""
-    state.config_path = config
-    state.db_path = db
-    state.show_traceback = show_traceback
-    state._settings = None
+    state.use(config, db, show_traceback)
 
 
 # -- options shared by several commands ----------------------------------------------------

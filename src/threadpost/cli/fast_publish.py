@@ -63,9 +63,7 @@ class PlainPublish(NamedTuple):
         from threadpost.cli.output import state
         from threadpost.cli.publish_command import publish_draft
 
-        state.config_path, state.db_path = self.config, self.db
-        state.show_traceback = self.show_traceback
-        state._settings = None
+        state.use(self.config, self.db, self.show_traceback)
         publish_draft(self.options)
 
 

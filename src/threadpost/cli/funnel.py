@@ -39,10 +39,10 @@ def run_guarded(command: Callable[[], object]) -> NoReturn:
             print("Interrupted.", file=sys.stderr)
             sys.exit(int(ExitStatus.INTERRUPTED))
         except OSError as error:
-            if error.errno != errno.EPIPE:
-                report_unexpected(error)
-                sys.exit(int(ExitStatus.ERROR))
-            sys.exit(1)  # the reader went away (`| head`): nothing left to tell it, as click
+            if error.errno == errno.EPIPE:
+                sys.exit(1)  # the reader went away (`| head`): nothing to tell it, as click
+            report_unexpected(error)
+            sys.exit(int(ExitStatus.ERROR))
         except Exception as error:
             report_unexpected(error)
             sys.exit(int(ExitStatus.ERROR))

@@ -28,6 +28,12 @@ class CliState:
     show_traceback: bool = False
     _settings: Settings | None = field(default=None, repr=False)
 
+    def use(self, config_path: Path | None, db_path: Path | None, show_traceback: bool) -> None:
+        """The global options of this run (settings loaded afresh from them on first use)."""
+        self.config_path, self.db_path = config_path, db_path
+        self.show_traceback = show_traceback
+        self._settings = None
+
     def settings(self) -> Settings:
         if self._settings is None:
             self._settings = load_settings(self.config_path, self.db_path)

@@ -1,7 +1,7 @@
 """`threadpost publish`: the command itself, without typer.
 
 `publish_draft` is the command's whole work, given its options (`PublishOptions`). The typer
-command (cli/publishing.py) parses argv into them, and so does `plain_publish_args`
+command (cli/publishing.py) parses argv into them, and so does `plain_publish`
 (cli/fast_publish.py) for the plain lines it recognises, which then run without the command
 line being built at all.
 """
@@ -13,7 +13,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-from threadpost.cli.output import counted, echo, platforms_option, print_json, state
+from threadpost.cli.output import (
+    counted,
+    echo,
+    platforms_option,
+    print_json,
+    state,
+    stdout_console,
+)
 from threadpost.cli.publish_steps import (
     _cancel_unfinished,
     _checked,
@@ -72,7 +79,6 @@ def publish_draft(options: PublishOptions) -> NoReturn:
     )
     if options.dry_run:
         from threadpost import dryrun
-        from threadpost.cli.output import stdout_console
 
         report = dryrun.dry_run(
             draft, settings, platforms, offline=options.offline, continuation=continuation
