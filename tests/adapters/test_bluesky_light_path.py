@@ -29,6 +29,7 @@ RESOLVE_HANDLE = "com.atproto.identity.resolveHandle"
 _WATCHED = (
     *("atproto", "atproto_client", "pydantic", "libipld", "sqlite_utils"),
     *("httpx", "httpcore", "h11", "pygments", "click", "typer", "threadpost.http_wire"),
+    *("http", "email", "ssl"),
 )
 
 
@@ -67,10 +68,13 @@ def test_publishing_a_thread_does_not_import_the_sdk_client(
         assert "atproto_client" not in loaded and "atproto" not in loaded, loaded
         assert not any(name.startswith("pydantic") for name in loaded), loaded
         assert "libipld" in loaded  # the CIDs are computed, with the light part
-        # The handle look-up and the applyWrites go over http.client (`http_wire`): no
+        # The handle look-up and the applyWrites go over threadpost's wire (`http_wire`): no
         # httpx (~50-65 ms with its client), nor its command-line tool's click and pygments.
         assert "threadpost.http_wire" in loaded, loaded
         assert not any(name.split(".")[0] in ("httpx", "httpcore", "h11") for name in loaded)
+        # Nor http.client (~12-14 ms with the email package it parses headers with), and
+        # no ssl for a plain-http server.
+        assert not any(name.split(".")[0] in ("http", "email", "ssl") for name in loaded), loaded
         assert not any(name.startswith("pygments") for name in loaded), loaded
         # A plain publish line runs without the command line (typer) being built.
         assert not any(name.split(".")[0] == "typer" for name in loaded), loaded

@@ -7,8 +7,9 @@ answers, put on the wire with httpx's mock transport. No server needed."""
 from __future__ import annotations
 
 import base64
-import http.client
 import json
+import socket
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -256,15 +257,19 @@ def test_an_unreadable_session_answer_is_transient(
 def test_an_unexpected_exception_inside_the_http_stack_is_a_named_platform_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Raised inside http.client (under the real wire, talking to a real local server), an
-    exception of any type is a failure of the call: retryable, unclear for a write, its
-    type named, no secret in its message."""
+    """Raised inside the standard library's socket layer (under the real wire, talking to a
+    real local server), an exception of any type is a failure of the call: retryable,
+    unclear for a write, its type named, no secret in its message."""
+    client_thread = threading.get_ident()
+    real_recv_into = socket.socket.recv_into
 
-    def broken_begin(self: http.client.HTTPResponse) -> None:
-        raise AssertionError(f"internal state with {JWT}")
+    def broken_recv_into(self: socket.socket, *args: Any, **kwargs: Any) -> int:
+        if threading.get_ident() == client_thread:  # the server's thread reads as ever
+            raise AssertionError(f"internal state with {JWT}")
+        return real_recv_into(self, *args, **kwargs)
 
     with answering_server(200, "application/json", b"{}") as url:
-        monkeypatch.setattr(http.client.HTTPResponse, "begin", broken_begin)
+        monkeypatch.setattr(socket.socket, "recv_into", broken_recv_into)
         net = XrpcTransport(url, timeout=5)
         client = net.new_client(token=JWT)
         with pytest.raises(UnclearOutcome) as caught:

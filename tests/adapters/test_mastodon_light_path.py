@@ -1,10 +1,10 @@
 """Publishing statuses to Mastodon never imports Mastodon.py (issue 14): its import costs
 ~0.2 s and its typed answers ~5 ms a status, all before or between the statuses. Nor
 requests (~45-60 ms with urllib3 and charset_normalizer): the statuses go on threadpost's
-wire (http.client). A fresh
-`threadpost publish --yes` process publishes a 3-post thread (a content warning, a language)
-to the Mastodon test server; at exit it lists the modules it imported. The statuses are
-posted as JSON with their Idempotency-Keys and replies chained, as Mastodon.py posted them."""
+wire (`http_wire`). A fresh `threadpost publish --yes` process publishes a 3-post thread
+(a content warning, a language) to the Mastodon test server; at exit it lists the modules it
+imported. The statuses are posted as JSON with their Idempotency-Keys and replies chained,
+as Mastodon.py posted them."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Bluesky: its rules (`rules.py`, pure) and its publisher (plain XRPC over http.client).
+"""Bluesky: its rules (`rules.py`, pure) and its publisher (plain XRPC on threadpost's wire).
 
 This package's functions are the network's I/O entry points for `threadpost.platforms`;
 they import what they need when called, so importing the package costs nothing.

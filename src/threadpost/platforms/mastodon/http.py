@@ -3,7 +3,7 @@
 `MastodonHttp` owns the transport (timeouts, user agent, the last answer each thread saw,
 for the 429's reset header and the instance's clock). A publish's own requests (its
 statuses, the first publish's verify_credentials) and the edits' PUTs go out as JSON on
-threadpost's own wire (`request_json`, `threadpost.http_wire`, on http.client); everything
+threadpost's own wire (`request_json`, `threadpost.http_wire`, on plain sockets); everything
 else runs Mastodon.py clients built on a `requests.Session` through their public
 constructor (`session=`, `request_timeout=`, `ratelimit_method="throw"`) through `call`.
 Both end in the same rules (`rate_limited`, `network_failure`, `refusal`), the one place where
