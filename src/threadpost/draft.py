@@ -22,7 +22,6 @@ from threadpost.platforms.bluesky.interactions import REPLY_RULES, parse_reply_s
 from threadpost.platforms.bluesky.labels import SELF_LABELS
 from threadpost.platforms.mastodon.visibility import VISIBILITIES, is_wider
 from threadpost.values import ACCOUNT_NAME, PLATFORMS, PlatformName
-from threadpost.videos import VIDEO_EXTENSIONS
 
 #: Larger drafts are refused before parsing: no thread is that long, and a 10 MB file is
 #: far more likely a wrong path (a log, a binary) than a thread.
@@ -867,7 +866,9 @@ def _image(match: re.Match[str], line: int, path: Path) -> Image:
         )
     image_path = (path.parent / written).resolve()
     # The same line attaches a video (videos.py decides by content later; the name is
-    # enough to word the message).
+    # enough to word the message). Imported here: a draft without attachments needs none.
+    from threadpost.videos import VIDEO_EXTENSIONS
+
     kind = "video" if image_path.suffix.lower() in VIDEO_EXTENSIONS else "image"
     if not image_path.exists():
         raise DraftError(
