@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
@@ -40,7 +41,11 @@ LinkChecker = Callable[[list[str], "ProgressSink | None"], Mapping[str, "LinkRes
 #: own, `threadpost.platforms.NETWORKS[platform].resolve_handles`: Bluesky asks its service).
 HandleResolver = Callable[[list[str]], Mapping[str, "HandleResult"]]
 
-_HOST_LABEL: Final = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.IGNORECASE)
+
+@cache
+def _host_label() -> re.Pattern[str]:
+    """One label of a host name (compiled by the first link checked)."""
+    return re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -522,7 +527,7 @@ def link_syntax_problem(uri: str) -> str | None:
     except UnicodeError:
         return f"host name {host!r} is not a valid domain name"
     labels = ascii_host.rstrip(".").split(".")
-    if len(ascii_host) > 253 or not all(_HOST_LABEL.match(label) for label in labels):
+    if len(ascii_host) > 253 or not all(_host_label().match(label) for label in labels):
         return f"host name {host!r} is not a valid domain name"
     return None
 

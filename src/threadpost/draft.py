@@ -684,7 +684,12 @@ def _directives() -> _Directives:
     )
 
 
-_DURATION_PART = re.compile(r"(\d+)\s*([a-z]+)", re.IGNORECASE)
+@functools.cache
+def _duration_part() -> re.Pattern[str]:
+    """An amount and its unit in a poll's duration (compiled by the first poll)."""
+    return re.compile(r"(\d+)\s*([a-z]+)", re.IGNORECASE)
+
+
 _DURATION_UNITS: Final = {
     **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), 60),
     **dict.fromkeys(("h", "hour", "hours"), 60 * 60),
@@ -706,8 +711,8 @@ def duration_text(seconds: int) -> str:
 def poll_duration(written: str) -> int | None:
     """Seconds of a written duration ("3d", "1d 12h", "90 minutes"); None when it is none."""
     text = written.strip().replace(",", " ")
-    parts = _DURATION_PART.findall(text)
-    if not parts or _DURATION_PART.sub("", text).strip():
+    parts = _duration_part().findall(text)
+    if not parts or _duration_part().sub("", text).strip():
         return None
     total = 0
     for amount, unit in parts:
