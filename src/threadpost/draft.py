@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any, Final, NamedTuple
 
 from threadpost.errors import DraftError
-from threadpost.platforms.bluesky.interactions import REPLY_RULES, parse_reply_setting
 from threadpost.platforms.bluesky.labels import SELF_LABELS
 from threadpost.platforms.mastodon.visibility import VISIBILITIES, is_wider
 from threadpost.values import ACCOUNT_NAME, PLATFORMS, PlatformName
@@ -433,6 +432,8 @@ def _bluesky_labels(data: dict[str, Any], fail: Any) -> tuple[str, ...] | None:
 def _bluesky_replies(data: dict[str, Any], fail: Any) -> tuple[str, ...] | None:
     if "bluesky_replies" not in data:
         return None
+    from threadpost.platforms.bluesky.interactions import REPLY_RULES, parse_reply_setting
+
     value = data["bluesky_replies"]
     known = ", ".join(("everyone", "nobody", *REPLY_RULES))
     if isinstance(value, str):

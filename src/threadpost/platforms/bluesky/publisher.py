@@ -35,7 +35,6 @@ from threadpost.errors import (
 from threadpost.platforms.base import ConfirmPosts
 from threadpost.platforms.bluesky.answers import string_field, unreadable_answer
 from threadpost.platforms.bluesky.auth import create_session, refresh_session
-from threadpost.platforms.bluesky.interactions import POSTGATE_COLLECTION, THREADGATE_COLLECTION
 from threadpost.platforms.bluesky.records import (
     MAX_WRITES_PER_CALL,
     POST_COLLECTION,
@@ -77,8 +76,8 @@ from threadpost.platforms.bluesky.xrpc import (
 )
 from threadpost.values import PlatformLimits, PlatformName, PostKey, PostRef, Problem
 
-# The modules of images, videos, captions, quotes and replies to a post are imported by the
-# methods that send them: a thread of text alone loads none of them.
+# The modules of images, videos, captions, quotes, reply parents and reply or quote gates
+# are imported by the methods that need them: a thread of text alone loads none of them.
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -931,6 +930,11 @@ class BlueskyPublisher:
 
     def _gates_of(self, rkeys: Sequence[str]) -> dict[str, list[str]]:
         """Per rkey, the gate collections holding a record under it (to delete with it)."""
+        from threadpost.platforms.bluesky.interactions import (
+            POSTGATE_COLLECTION,
+            THREADGATE_COLLECTION,
+        )
+
         found: dict[str, list[str]] = {}
         for rkey in rkeys:
             for collection in (THREADGATE_COLLECTION, POSTGATE_COLLECTION):

@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, Final
 
 import libipld
 
-from threadpost.platforms.bluesky.interactions import postgate_record, threadgate_record
 from threadpost.platforms.bluesky.labels import self_labels_field
 from threadpost.platforms.bluesky.replies import reply_refs
 
@@ -421,6 +420,10 @@ def gate_records(
     postgate with every post when quotes are off. `post_uris`/`created_at` are those of
     posts `start`..end; each gate takes its post's createdAt (the same on every retry)."""
     gates: dict[int, list[dict[str, Any]]] = {}
+    if thread.reply_rules is None and thread.quotes_allowed:
+        return gates  # replies and quotes open to all: no gate (nor its module) is needed
+    from threadpost.platforms.bluesky.interactions import postgate_record, threadgate_record
+
     posts = thread.posts[start - 1 :]
     for post, uri, created in zip(posts, post_uris, created_at, strict=True):
         records: list[dict[str, Any]] = []
