@@ -13,20 +13,26 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from threadpost.image_fit import size_text
-from threadpost.language_tags import is_language_tag
 from threadpost.values import Severity
 
+# Planning imports this module (the network rules hold a `CaptionLimits`): what reads and
+# checks a captions file is imported by the first one read.
 if TYPE_CHECKING:
     from threadpost.draft import Caption
 
 CAPTIONS_MIME: Final = "text/vtt"
 _UTF8_BOM: Final = b"\xef\xbb\xbf"
-# WebVTT's signature: "WEBVTT" then the end of the file, a space, a tab or a line break.
-_SIGNATURE: Final = re.compile(rb"^WEBVTT(?:$|[ \t\r\n])")
+
+
+@cache
+def _signature() -> re.Pattern[bytes]:
+    """WebVTT's signature: "WEBVTT" then the end of the file, a space, a tab or a line
+    break (compiled by the first captions file read)."""
+    return re.compile(rb"^WEBVTT(?:$|[ \t\r\n])")
 
 
 @dataclass(frozen=True)
@@ -67,12 +73,14 @@ def read_captions_file(path: Path, name: str, limits: CaptionLimits, network: st
         raise CaptionsWontGo(
             "captions-unreadable", f"captions {name}: cannot read: {exc.strerror or exc}"
         ) from None
-    if not _SIGNATURE.match(data.removeprefix(_UTF8_BOM)):
+    if not _signature().match(data.removeprefix(_UTF8_BOM)):
         raise CaptionsWontGo(
             "captions-invalid",
             f'captions {name}: is not a WebVTT file (it must start with "WEBVTT")',
         )
     if len(data) > limits.max_bytes:
+        from threadpost.image_fit import size_text
+
         raise CaptionsWontGo(
             "captions-too-large",
             f"captions {name}: is {size_text(len(data))} ({len(data):,} bytes); {network} "
@@ -87,6 +95,8 @@ def caption_findings(
     """Every problem with a post's captions on a network that takes them: a language
     that is no tag or is given twice, more files than the network takes, and each file
     that cannot be sent (read_captions_file)."""
+    from threadpost.language_tags import is_language_tag
+
     found: list[CaptionFinding] = []
     first_of: dict[str, int] = {}
     for caption in captions:

@@ -10,39 +10,42 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urlsplit
 
 from threadpost import platforms as networks
-from threadpost.captions import caption_findings, without_video_finding
 from threadpost.clock import local_time, zone_name
 from threadpost.draft_template import unedited_posts
-from threadpost.image_fit import limit_finding
-from threadpost.images import ImageError, ImageInfo, inspect_image
-from threadpost.language_tags import is_language_tag
-from threadpost.linkcheck import HandleResult, LinkResult, ProgressSink
 from threadpost.platforms.rules import rules_for
 from threadpost.values import PLATFORMS, PlatformLimits, PlatformName, Problem, Severity
-from threadpost.video_limits import mix_finding, video_findings
-from threadpost.videos import VideoError, VideoInfo, inspect_video, is_video
 
+# The image, video and captions checks import their readers when a post has attachments,
+# and the link checker only its result types here: a text-only thread loads none of them.
 if TYPE_CHECKING:
     from threadpost.config import Settings
     from threadpost.draft import Draft, Image
+    from threadpost.images import ImageError, ImageInfo
+    from threadpost.linkcheck import HandleResult, LinkResult, ProgressSink
     from threadpost.plan import Continuation, PlannedPost, Thread
     from threadpost.preview_accounts import PreviewAccount
     from threadpost.video_route import VideoRoute
+    from threadpost.videos import VideoError, VideoInfo
 
 #: What each attached file was found to be, per path (a check run reads each file once).
 _MediaCache = dict[Path, "ImageInfo | ImageError | VideoInfo | VideoError"]
 #: Checks every URL it is given → result per URL (default: `linkcheck.check_links`).
-LinkChecker = Callable[[list[str], "ProgressSink | None"], Mapping[str, LinkResult]]
+LinkChecker = Callable[[list[str], "ProgressSink | None"], Mapping[str, "LinkResult"]]
 #: Resolves one network's mentioned handles → result per handle (default: the network's
 #: own, `threadpost.platforms.NETWORKS[platform].resolve_handles`: Bluesky asks its service).
-HandleResolver = Callable[[list[str]], Mapping[str, HandleResult]]
+HandleResolver = Callable[[list[str]], Mapping[str, "HandleResult"]]
 
-_HOST_LABEL: Final = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.IGNORECASE)
+
+@cache
+def _host_label() -> re.Pattern[str]:
+    """One label of a host name (compiled by the first link checked)."""
+    return re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -58,7 +61,8 @@ class CheckReport:
     #: Who publishes on each planned network (the account chosen, from local files only).
     accounts: Mapping[PlatformName, PreviewAccount] = field(default_factory=dict)
     #: The way videos would go up, on each planned network that has more than one
-    #: (`NetworkRules.video_route`: Bluesky's video service or its PDS directly).
+    #: (`NetworkRules.video_route`: Bluesky's video service or its PDS directly), for the
+    #: threads with attachments (the others send no video).
     video_routes: Mapping[PlatformName, VideoRoute] = field(default_factory=dict)
 
     @property
@@ -113,10 +117,12 @@ def check_draft(
     )
     authors = preview_accounts(settings)
     accounts = {platform: authors[platform] for platform in threads}
+    # (Not asked for a thread without attachments: a publish of text loads no video module.)
     routes = {
         platform: route
-        for platform in threads
-        if (route := rules_for(platform).video_route(settings)) is not None
+        for platform, thread in threads.items()
+        if any(post.images for post in thread.posts)
+        and (route := rules_for(platform).video_route(settings)) is not None
     }
     return CheckReport(draft, threads, tuple(problems), links, offline, accounts, routes)
 
@@ -246,15 +252,18 @@ def check_front_matter(
         )
     lines = draft.front.lines
     lang = draft.front.lang
-    if lang is not None and not is_language_tag(lang):
-        problems.append(
-            Problem(
-                "error",
-                "invalid-lang",
-                f'lang {lang!r} is not a language tag (BCP 47), e.g. "en", "fr" or "pt-BR"',
-                line=lines.get("lang"),
+    if lang is not None:
+        from threadpost.language_tags import is_language_tag
+
+        if not is_language_tag(lang):
+            problems.append(
+                Problem(
+                    "error",
+                    "invalid-lang",
+                    f'lang {lang!r} is not a language tag (BCP 47), e.g. "en", "fr" or "pt-BR"',
+                    line=lines.get("lang"),
+                )
             )
-        )
     schedule = draft.front.schedule
     if schedule is not None:
         when = schedule if schedule.tzinfo else schedule.replace(tzinfo=settings.timezone)
@@ -336,8 +345,14 @@ def _post_problems(
                 f"{limits.max_images} per post",
             )
         )
-    videos = [image for image in post.images if is_video(image.path)]
+    videos: list[Image] = []
+    if post.images:
+        from threadpost.videos import is_video
+
+        videos = [image for image in post.images if is_video(image.path)]
     if videos:
+        from threadpost.video_limits import mix_finding
+
         stills = [image.written_path for image in post.images if image not in videos]
         names = [video.written_path for video in videos]
         mixed = mix_finding(names, stills, rules_for(thread.platform).name)
@@ -369,6 +384,10 @@ _ImageFinding = tuple[Severity, str, str, int]
 def _image_problems(
     thread: Thread, image: Image, settings: Settings, cache: _MediaCache, *, alone: bool = False
 ) -> list[_ImageFinding]:
+    from threadpost.image_fit import limit_finding
+    from threadpost.images import ImageError, inspect_image
+    from threadpost.videos import VideoError, VideoInfo, is_video
+
     found: list[_ImageFinding] = []
     rules = rules_for(thread.platform)
     name = image.written_path
@@ -432,6 +451,9 @@ def _image_problems(
 
 
 def _video_problems(thread: Thread, video: Image, cache: _MediaCache) -> list[_ImageFinding]:
+    from threadpost.video_limits import video_findings
+    from threadpost.videos import VideoError, VideoInfo, inspect_video
+
     if video.path not in cache:
         try:
             cache[video.path] = inspect_video(video.path)
@@ -456,6 +478,8 @@ def _caption_problems(thread: Thread, post: PlannedPost, *, has_video: bool) -> 
     where it does not, an error without a video to go with."""
     if not post.captions:
         return []
+    from threadpost.captions import caption_findings, without_video_finding
+
     alone = without_video_finding(post.captions)
     if not has_video and alone is not None:
         return [alone]
@@ -503,7 +527,7 @@ def link_syntax_problem(uri: str) -> str | None:
     except UnicodeError:
         return f"host name {host!r} is not a valid domain name"
     labels = ascii_host.rstrip(".").split(".")
-    if len(ascii_host) > 253 or not all(_HOST_LABEL.match(label) for label in labels):
+    if len(ascii_host) > 253 or not all(_host_label().match(label) for label in labels):
         return f"host name {host!r} is not a valid domain name"
     return None
 

@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any, Final, Literal
 from urllib.parse import urlsplit
@@ -572,7 +573,7 @@ def _aliases(value: object, path: Path) -> dict[str, Alias]:
                 f'{path}: aliases."{name}" must be a table like '
                 '{ mastodon = "@user@instance", bluesky = "@user.bsky.social" }'
             )
-        for platform, pattern, example in _ALIAS_FORMS:
+        for platform, pattern, example in _alias_forms():
             target = targets.get(platform)
             if target is not None and not pattern.fullmatch(target):
                 raise ConfigError(
@@ -583,17 +584,20 @@ def _aliases(value: object, path: Path) -> dict[str, Alias]:
     return aliases
 
 
-#: What an alias must point at on each network: a full Mastodon address (the domain says
-#: which instance) and a Bluesky handle, which is a domain name.
-_ALIAS_FORMS: Final = (
-    (
-        "mastodon",
-        re.compile(r"@[A-Za-z0-9_]+(?:[.-]+[A-Za-z0-9_]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"),
-        '"@user@instance.social"',
-    ),
-    (
-        "bluesky",
-        re.compile(r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]*"),
-        '"@user.bsky.social"',
-    ),
-)
+@cache
+def _alias_forms() -> tuple[tuple[str, re.Pattern[str], str], ...]:
+    """What an alias must point at on each network: a full Mastodon address (the domain
+    says which instance) and a Bluesky handle, which is a domain name. Compiled by the
+    first config with [aliases]."""
+    return (
+        (
+            "mastodon",
+            re.compile(r"@[A-Za-z0-9_]+(?:[.-]+[A-Za-z0-9_]+)*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+"),
+            '"@user@instance.social"',
+        ),
+        (
+            "bluesky",
+            re.compile(r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+[A-Za-z][A-Za-z0-9-]*"),
+            '"@user.bsky.social"',
+        ),
+    )

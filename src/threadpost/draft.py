@@ -18,11 +18,9 @@ from pathlib import Path
 from typing import Any, Final, NamedTuple
 
 from threadpost.errors import DraftError
-from threadpost.platforms.bluesky.interactions import REPLY_RULES, parse_reply_setting
 from threadpost.platforms.bluesky.labels import SELF_LABELS
 from threadpost.platforms.mastodon.visibility import VISIBILITIES, is_wider
 from threadpost.values import ACCOUNT_NAME, PLATFORMS, PlatformName
-from threadpost.videos import VIDEO_EXTENSIONS
 
 #: Larger drafts are refused before parsing: no thread is that long, and a 10 MB file is
 #: far more likely a wrong path (a log, a binary) than a thread.
@@ -434,6 +432,8 @@ def _bluesky_labels(data: dict[str, Any], fail: Any) -> tuple[str, ...] | None:
 def _bluesky_replies(data: dict[str, Any], fail: Any) -> tuple[str, ...] | None:
     if "bluesky_replies" not in data:
         return None
+    from threadpost.platforms.bluesky.interactions import REPLY_RULES, parse_reply_setting
+
     value = data["bluesky_replies"]
     known = ", ".join(("everyone", "nobody", *REPLY_RULES))
     if isinstance(value, str):
@@ -685,7 +685,12 @@ def _directives() -> _Directives:
     )
 
 
-_DURATION_PART = re.compile(r"(\d+)\s*([a-z]+)", re.IGNORECASE)
+@functools.cache
+def _duration_part() -> re.Pattern[str]:
+    """An amount and its unit in a poll's duration (compiled by the first poll)."""
+    return re.compile(r"(\d+)\s*([a-z]+)", re.IGNORECASE)
+
+
 _DURATION_UNITS: Final = {
     **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), 60),
     **dict.fromkeys(("h", "hour", "hours"), 60 * 60),
@@ -707,8 +712,8 @@ def duration_text(seconds: int) -> str:
 def poll_duration(written: str) -> int | None:
     """Seconds of a written duration ("3d", "1d 12h", "90 minutes"); None when it is none."""
     text = written.strip().replace(",", " ")
-    parts = _DURATION_PART.findall(text)
-    if not parts or _DURATION_PART.sub("", text).strip():
+    parts = _duration_part().findall(text)
+    if not parts or _duration_part().sub("", text).strip():
         return None
     total = 0
     for amount, unit in parts:
@@ -867,7 +872,9 @@ def _image(match: re.Match[str], line: int, path: Path) -> Image:
         )
     image_path = (path.parent / written).resolve()
     # The same line attaches a video (videos.py decides by content later; the name is
-    # enough to word the message).
+    # enough to word the message). Imported here: a draft without attachments needs none.
+    from threadpost.videos import VIDEO_EXTENSIONS
+
     kind = "video" if image_path.suffix.lower() in VIDEO_EXTENSIONS else "image"
     if not image_path.exists():
         raise DraftError(

@@ -13,11 +13,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from threadpost.image_upload import ImageWontFit, prepare_upload
-from threadpost.images import ImageInfo
 from threadpost.values import PlatformLimits, Severity
+
+if TYPE_CHECKING:
+    from threadpost.images import ImageInfo
 
 #: A warning: the image will be sent smaller (or more compressed) than the file.
 DOWNSCALED: Final = "image-downscaled"
@@ -90,6 +91,10 @@ def _finding(
     max_pixels: int | None,
     network: str,
 ) -> LimitFinding:
+    # The upload's image codec, for an image over the limits only: `size_text` is all that
+    # the video and captions checks import from here.
+    from threadpost.image_upload import ImageWontFit, prepare_upload
+
     limit = limits_text(max_bytes, max_pixels)
     what = f"is {size_text(info.size_bytes)}, {info.width}×{info.height}"
     try:

@@ -12,7 +12,6 @@ from dataclasses import dataclass, replace
 from functools import partial
 from typing import TYPE_CHECKING, Final, Literal
 
-from threadpost.aliases import alias_draft
 from threadpost.draft import Draft, DraftPost, FrontMatter
 from threadpost.platforms.mastodon.visibility import reply_visibility as narrowed_reply
 from threadpost.platforms.rules import NetworkRules, rules_for
@@ -109,6 +108,8 @@ def plan_thread(
     platform = limits.platform
     rules = rules_for(platform)
     if aliases:
+        from threadpost.aliases import alias_draft  # (a config with [aliases] only)
+
         # Mentions become each network's account before anything is split or counted.
         draft = alias_draft(draft, aliases, platform)
     # A quote the network (or server) cannot make natively is a link in the text: counted.

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from threadpost.platforms.bluesky.session import load_session
-from threadpost.platforms.mastodon.known_account import known_account
 from threadpost.saved_login import account_login_dir, load_credentials
 from threadpost.values import DEFAULT_ACCOUNT, PlatformName
 
@@ -88,6 +87,8 @@ def mastodon_account(settings: Settings) -> PreviewAccount:
     if token:
         # A token from the config or the environment: its account as the first publish
         # with it found out (known_account.py), else a stand-in on its instance.
+        from threadpost.platforms.mastodon.known_account import known_account
+
         known = known_account(settings.state_dir, settings.mastodon.instance, token)
         if known is not None:
             name, _, host = known.name.partition("@")

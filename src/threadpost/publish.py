@@ -495,9 +495,6 @@ def recheck_images(ledger: Ledger, thread_id: str, now: datetime) -> None:
     swapped since `check` (for a link to another file, one too large even downscaled) fails
     the thread with the reason recorded and raises `ValidationFailed` (exit 3): nothing is
     sent, on any network."""
-    from threadpost.attachment_fit import attachment_problem
-    from threadpost.videos import is_video
-
     record = ledger.thread(thread_id)
     folder = Path(record.draft_path).parent.resolve()
     for platform in ledger.platforms(thread_id):
@@ -506,6 +503,10 @@ def recheck_images(ledger: Ledger, thread_id: str, now: datetime) -> None:
         plan = ledger.plan(thread_id, platform.platform)
         for post in plan.posts:
             for image in post.images:
+                # The image and video readers: imported by the first attachment.
+                from threadpost.attachment_fit import attachment_problem
+                from threadpost.videos import is_video
+
                 kind = "video" if is_video(image.path) else "image"
                 where = f"{platform.platform} post {post.index}: {kind} {image.written_path}"
                 reason = _image_place_problem(image.path, folder) or attachment_problem(

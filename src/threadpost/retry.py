@@ -21,7 +21,6 @@ policy given its own `sleep` (tests recording the waits) is not affected.
 from __future__ import annotations
 
 import os
-import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -90,6 +89,8 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based), jitter included."""
+        import random  # here: only a failure waits, and a publish that fails none needs none
+
         base = min(self.maximum, self.initial * 2 ** max(0, attempt - 1))
         return float(base) + random.uniform(0, self.jitter)
 

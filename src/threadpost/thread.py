@@ -11,7 +11,6 @@ from typing import Literal
 
 from threadpost.draft import Caption, Image, Poll
 from threadpost.values import PlatformLimits, PlatformName, Problem
-from threadpost.videos import video_field
 
 FacetKind = Literal["link", "mention", "tag"]
 
@@ -116,6 +115,8 @@ class PlannedPost:
     captions: tuple[Caption, ...] = ()
 
     def to_json(self) -> dict[str, object]:
+        from threadpost.videos import video_field  # the previews' JSON only, not publishing
+
         # "captions" only when the post has some, so that every other post's JSON stays
         # as it was (as "video" on an attachment).
         captions = (

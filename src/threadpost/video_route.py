@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
 
-from threadpost.videos import is_video
-
 if TYPE_CHECKING:
     from threadpost.thread import PlannedPost
 
@@ -49,5 +47,7 @@ class _AnimatedImages(Protocol):
 def sends_video(rules: _AnimatedImages, post: PlannedPost, index: int) -> bool:
     """Whether attachment `index` of `post` goes to the network as a video: a video file,
     or an animated image the network plays only as a video (alone in its post)."""
+    from threadpost.videos import is_video  # the video reader: for posts with attachments
+
     path = Path(post.images[index].path)
     return is_video(path) or rules.animated_image_as_video(path, alone=len(post.images) == 1)

@@ -2,7 +2,11 @@
 `atproto_client` alone costs ~0.85 s, more than the whole publish. A fresh `threadpost
 publish --yes` process publishes a 3-post thread (with a mention, so resolveHandle runs)
 to the real local PDS, first logging in, then again from the saved session; at exit the
-process lists the atproto modules it imported. CIDs still come from libipld."""
+process lists the atproto modules it imported. CIDs still come from libipld. Nor does it
+import threadpost's modules for what a thread of text does not have (issue 14: ~0.3 ms a
+module, ~0.45 ms a frozen dataclass): attachments, quotes, a post replied to, reply and
+quote gates, Mastodon's rules; nor, for a third thread without a mention, the checker of
+links and handles."""
 
 from __future__ import annotations
 
@@ -25,11 +29,27 @@ CREATE_SESSION = "com.atproto.server.createSession"
 APPLY_WRITES = "com.atproto.repo.applyWrites"
 RESOLVE_HANDLE = "com.atproto.identity.resolveHandle"
 
+#: threadpost's modules that a thread of text, mentions and all, does without on Bluesky.
+_NOT_FOR_TEXT = tuple(
+    f"threadpost.{name}"
+    for name in (
+        *("images", "image_upload", "image_fit", "attachment_fit", "language_tags", "aliases"),
+        *("videos", "video_limits", "video_route", "video_upload", "gif_to_video"),
+        *("platforms.bluesky.video", "platforms.bluesky.video_path", "platforms.bluesky.gif_video"),
+        *("platforms.bluesky.video_service", "platforms.bluesky.video_service_upload"),
+        *("platforms.bluesky.quotes", "platforms.bluesky.reply_parent"),
+        "platforms.bluesky.interactions",
+        *("platforms.mastodon.rules", "platforms.mastodon.statuses", "platforms.mastodon.polls"),
+        *("platforms.mastodon.quotes", "platforms.mastodon.known_account"),
+    )
+)
 #: The heavy packages a publish can do without (and the wire it needs), listed at its exit.
 _WATCHED = (
     *("atproto", "atproto_client", "pydantic", "libipld", "sqlite_utils"),
     *("httpx", "httpcore", "h11", "pygments", "click", "typer", "threadpost.http_wire"),
     *("http", "email", "ssl"),
+    *_NOT_FOR_TEXT,
+    "threadpost.linkcheck",
 )
 
 
@@ -78,6 +98,7 @@ def test_publishing_a_thread_does_not_import_the_sdk_client(
         assert not any(name.startswith("pygments") for name in loaded), loaded
         # A plain publish line runs without the command line (typer) being built.
         assert not any(name.split(".")[0] == "typer" for name in loaded), loaded
+        assert sorted(set(_NOT_FOR_TEXT) & set(loaded)) == []
         if not logs_in:
             # An existing ledger is written with plain SQL: sqlite-utils (~70 ms to
             # import, with click for its plugins) is for migrations, which the first
@@ -108,3 +129,12 @@ def test_publishing_a_thread_does_not_import_the_sdk_client(
 
     saved = session_path(tmp_path / "state", pds.url, pds_account["handle"])
     assert saved.stat().st_mode & 0o777 == 0o600
+
+    # Text alone, no mention to look up: nor is the link and handle checker imported.
+    draft = tmp_path / "light-3.md"
+    draft.write_text('+++\nplatforms = ["bluesky"]\n+++\nRun 3, text.\n\n---\n\nAlone.\n')
+    out, loaded = _publish(draft, env)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["platforms"]["bluesky"]["published"] == 2
+    assert "threadpost.http_wire" in loaded  # the probe sees threadpost's modules
+    assert sorted({*_NOT_FOR_TEXT, "threadpost.linkcheck"} & set(loaded)) == []

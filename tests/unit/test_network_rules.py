@@ -52,9 +52,10 @@ def offline_settings(tmp_path: Path) -> Settings:
     )
 
 
-def modules_loaded_by(module: str) -> set[str]:
-    """Every module loaded by importing `module` in a fresh interpreter."""
-    script = f"import json, sys\nimport {module}\nprint(json.dumps(sorted(sys.modules)))\n"
+def modules_loaded_by(module: str, then: str = "") -> set[str]:
+    """Every module loaded by importing `module` (and running the statement `then`) in a
+    fresh interpreter."""
+    script = f"import json, sys\nimport {module}\n{then}\nprint(json.dumps(sorted(sys.modules)))\n"
     result = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
     )
@@ -121,8 +122,14 @@ def test_every_network_has_rules_and_entry_points_under_its_own_name() -> None:
 
 
 def test_rules_load_no_sdk_no_httpx_and_no_adapter() -> None:
-    loaded = modules_loaded_by("threadpost.platforms.rules")
-    assert {"threadpost.platforms.mastodon.rules", "threadpost.platforms.bluesky.rules"} <= loaded
+    rules_modules = {"threadpost.platforms.mastodon.rules", "threadpost.platforms.bluesky.rules"}
+    # Each network's rules are imported by the first `rules_for` of it (issue 14).
+    assert not rules_modules & modules_loaded_by("threadpost.platforms.rules")
+    loaded = modules_loaded_by(
+        "threadpost.platforms.rules",
+        "for name in ('mastodon', 'bluesky'): threadpost.platforms.rules.rules_for(name)",
+    )
+    assert rules_modules <= loaded
     heavy = {
         "atproto",
         "atproto_client",

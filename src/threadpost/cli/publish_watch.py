@@ -13,7 +13,6 @@ is printed is read from it, with the command that resumes the thread.
 from __future__ import annotations
 
 import contextlib
-import shlex
 import signal
 import sys
 import threading
@@ -141,6 +140,8 @@ def look_up_in_doubt(
 
 def resume_command(draft: Path) -> str:
     """The exact command that resumes the thread of `draft` (global options included)."""
+    import shlex  # (a publish that stopped or is left to `run` only)
+
     words = ["threadpost"]
     if state.config_path is not None:
         words += ["--config", str(state.config_path)]

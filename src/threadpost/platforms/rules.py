@@ -7,7 +7,7 @@ server states, resolving handles) is reached through `platforms/__init__.py`'s `
 The two registries stay apart so that neither half loads the other: `threadpost run` needs
 the I/O half without the text core, planning needs the rules without any adapter. Adding a
 network: its folder (`__init__.py` entry points, `rules.py`, its publisher), its name in
-`values.PlatformName`, one line in `RULES` below and one in `NETWORKS`.
+`values.PlatformName`, one line in `RULES` below (with its loader) and one in `NETWORKS`.
 
 Light on purpose: neither this module nor a rules module imports an SDK, httpx or an
 adapter, so planning and checking load nothing of the network.
@@ -15,12 +15,10 @@ adapter, so planning and checking load nothing of the network.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from threadpost.platforms.bluesky.rules import BLUESKY_RULES
-from threadpost.platforms.mastodon.rules import MASTODON_RULES
 from threadpost.values import PlatformLimits, PlatformName, Problem, Severity
 
 if TYPE_CHECKING:
@@ -165,11 +163,47 @@ class NetworkRules(Protocol):
         ...
 
 
+class _Registry(Mapping[PlatformName, NetworkRules]):
+    """Every network's rules, by name, each network's rules module imported by the first
+    look-up of it: a thread for Bluesky alone loads none of Mastodon's rules (their
+    patterns, polls, quotes and statuses), and the other way round. Setting an item
+    replaces a network's rules (as tests do)."""
+
+    def __init__(self, loaders: Mapping[PlatformName, Callable[[], NetworkRules]]) -> None:
+        self._loaders = loaders
+        self._rules: dict[PlatformName, NetworkRules] = {}
+
+    def __getitem__(self, platform: PlatformName) -> NetworkRules:
+        if platform not in self._rules:
+            self._rules[platform] = self._loaders[platform]()
+        return self._rules[platform]
+
+    def __setitem__(self, platform: PlatformName, rules: NetworkRules) -> None:
+        self._rules[platform] = rules
+
+    def __iter__(self) -> Iterator[PlatformName]:
+        return iter(self._loaders)
+
+    def __len__(self) -> int:
+        return len(self._loaders)
+
+
+def _mastodon_rules() -> NetworkRules:
+    from threadpost.platforms.mastodon.rules import MASTODON_RULES
+
+    return MASTODON_RULES
+
+
+def _bluesky_rules() -> NetworkRules:
+    from threadpost.platforms.bluesky.rules import BLUESKY_RULES
+
+    return BLUESKY_RULES
+
+
 #: The registry: every network's rules, by name.
-RULES: Final[Mapping[PlatformName, NetworkRules]] = {
-    "mastodon": MASTODON_RULES,
-    "bluesky": BLUESKY_RULES,
-}
+RULES: Final[Mapping[PlatformName, NetworkRules]] = _Registry(
+    {"mastodon": _mastodon_rules, "bluesky": _bluesky_rules}
+)
 
 
 def rules_for(platform: PlatformName) -> NetworkRules:

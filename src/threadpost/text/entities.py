@@ -208,6 +208,8 @@ def bluesky_entities(text: str) -> list[Entity]:
 
 # --------------------------------------------------------------------------------------------
 # Mastodon: twitter-text URLs (scheme required), Account::MENTION_RE, Tag::HASHTAG_RE.
+# Its patterns that take longest to compile are compiled by their first use (`@cache`): a
+# thread for Bluesky alone never compiles them.
 
 # twitter-text's character sets (regex.rb), as class bodies.
 _TT_SPACES = "\t-\r \x85\xa0\u1680\u180e\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
@@ -247,11 +249,15 @@ URL_SCHEMES = ("https", "http", "dat", "dweb", "ipfs", "ipns", "ssb", "gopher", 
 _TT_TOKEN = re.compile("[^\t-\r \x85]+")
 # The last ASCII whitespace before the end of the searched range (`search` with `endpos`).
 _TT_LAST_SPACE = re.compile("[\t-\r \x85][^\t-\r \x85]*\\Z")
-# Ruby's valid_tco_url (the gem's, unlike the JavaScript port, takes no query part).
-_TCO = re.compile(r"[hH][tT][tT][pP][sSſ]?://[tT]\.[cC][oO]/([a-zA-Z0-9ſK]+)")
 # twitter-text's conformance data refuses a t.co slug over 40 characters; whether the Ruby gem
 # enforces it is not certain, and refusing counts the URL in full (more): keep it.
 _MAX_TCO_SLUG_LENGTH = 40
+
+
+@cache
+def _tco() -> re.Pattern[str]:
+    # Ruby's valid_tco_url (the gem's, unlike the JavaScript port, takes no query part).
+    return re.compile(r"[hH][tT][tT][pP][sSſ]?://[tT]\.[cC][oO]/([a-zA-Z0-9ſK]+)")
 
 
 def _ruby_ci(ch: str) -> str:
@@ -434,7 +440,7 @@ def _mastodon_urls(text: str) -> list[_Raw]:
                 continue  # extract_url_without_protocol: false
             url = m.group("url")
             start, end = m.start("url"), m.end("url")
-            tco = _TCO.match(url)
+            tco = _tco().match(url)
             if tco:
                 if len(tco.group(1)) > _MAX_TCO_SLUG_LENGTH:
                     continue
@@ -495,7 +501,9 @@ def _scan_token(pattern: re.Pattern[str], text: str, start: int, end: int) -> li
     return matches
 
 
-_SCHEME = re.compile("(?:" + "|".join(_ruby_ci_word(s) for s in URL_SCHEMES) + ")://")
+@cache
+def _scheme() -> re.Pattern[str]:
+    return re.compile("(?:" + "|".join(_ruby_ci_word(s) for s in URL_SCHEMES) + ")://")
 
 
 @cache
@@ -513,7 +521,7 @@ def _url_candidates(text: str, start: int, end: int) -> list[int]:
     positions and the ones just before them (the preceding character) are returned, sorted.
     """
     starts: set[int] = set()
-    for m in _SCHEME.finditer(text, start, end):
+    for m in _scheme().finditer(text, start, end):
         starts.add(m.start())
     for run in _domain_run().finditer(text, start, end):
         if run.end() < end and text[run.end()] == ".":
@@ -551,14 +559,26 @@ _TAG_SEPARATORS = "_\u00b7\u30fb\u200c"
 #   W (W|S)* (A|S) (W|S)* W  |  W* A W*
 # matched on one digit per character, its classes as bits: 1 W, 2 S, 4 A.
 _W, _WS, _AS, _A = "[1357]", "[123567]", "[2-7]", "[4-7]"
-_TAG_SHAPE = re.compile(f"{_W}{_WS}*{_AS}{_WS}*{_W}|{_W}*{_A}{_W}*")
-# Account::MENTION_RE's domain part, [[:word:]]+([.-]+[[:word:]]+)*: W as w, [.-] as a dot.
-_DOMAIN_SHAPE = re.compile(r"w+(?:\.+w+)*")
-# USERNAME_RE is /i: in Ruby that lets ſ and K (Kelvin) match s and k.
-_USERNAME = re.compile(rf"[{_AZ}0-9_]+(?:[.-]+[{_AZ}0-9_]+)*")
 
 
-#: Each character's class digit for `_TAG_SHAPE` (and "w", "." or "" for a mention's domain),
+@cache
+def _tag_shape() -> re.Pattern[str]:
+    return re.compile(f"{_W}{_WS}*{_AS}{_WS}*{_W}|{_W}*{_A}{_W}*")
+
+
+@cache
+def _domain_shape() -> re.Pattern[str]:
+    # Account::MENTION_RE's domain part, [[:word:]]+([.-]+[[:word:]]+)*: W as w, [.-] as a dot.
+    return re.compile(r"w+(?:\.+w+)*")
+
+
+@cache
+def _username() -> re.Pattern[str]:
+    # USERNAME_RE is /i: in Ruby that lets ſ and K (Kelvin) match s and k.
+    return re.compile(rf"[{_AZ}0-9_]+(?:[.-]+[{_AZ}0-9_]+)*")
+
+
+#: Each character's class digit for `_tag_shape` (and "w", "." or "" for a mention's domain),
 #: by character: a text repeats its characters, and a look-up is cheaper than three tests.
 _TAG_CLASS_OF: dict[str, str] = {}
 _DOMAIN_CLASS_OF: dict[str, str] = {}
@@ -591,7 +611,7 @@ def _tag_end(text: str, sigil: int) -> int | None:
             break
         classes.append(symbol)
         at += 1
-    shape = _TAG_SHAPE.match("".join(classes))
+    shape = _tag_shape().match("".join(classes))
     return sigil + 1 + shape.end() if shape else None
 
 
@@ -603,7 +623,7 @@ def _after_tag_boundary(before: str) -> bool:
 def _mention_end(text: str, sigil: int) -> int | None:
     """Where the mention whose `@` is at `sigil` ends (Account::MENTION_RE from the sigil on:
     @user, then @domain when one follows)."""
-    user = _USERNAME.match(text, sigil + 1)
+    user = _username().match(text, sigil + 1)
     if user is None:
         return None
     end = user.end()
@@ -620,7 +640,7 @@ def _mention_end(text: str, sigil: int) -> int | None:
                 break
             classes.append(symbol)
             at += 1
-        domain = _DOMAIN_SHAPE.match("".join(classes))
+        domain = _domain_shape().match("".join(classes))
         if domain:  # the domain part is optional: without one, the mention ends at the user
             end += 1 + domain.end()
     return end
@@ -671,8 +691,12 @@ def _scan_anchored(
     return found_spans
 
 
-# twitter-text's end_mention_match: a mention followed by one of these is no mention at all.
-_END_MENTION = re.compile(f"[@＠{_TT_LATIN_ACCENTS}]|://")
+@cache
+def _end_mention() -> re.Pattern[str]:
+    # twitter-text's end_mention_match: a mention followed by one of these is no mention.
+    return re.compile(f"[@＠{_TT_LATIN_ACCENTS}]|://")
+
+
 _TRAILING_HTTP = re.compile(r"(.+?)(https?)\Z", re.DOTALL)
 
 
@@ -682,7 +706,7 @@ def _mastodon_mentions(text: str) -> list[_Raw]:
         return []
     found: list[_Raw] = []
     for start, end in _scan_anchored(text, "@", _after_mention_boundary, _mention_end):
-        if _END_MENTION.match(text, end):
+        if _end_mention().match(text, end):
             continue  # "@alice@example.com@x", "@alicé", "@alice://": counted as typed
         screen_name = text[start + 1 : end]
         _, _, domain = screen_name.partition("@")

@@ -16,6 +16,7 @@ calls are plain XRPC, the CIDs come from libipld (`records.py`).
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
@@ -24,7 +25,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Concatenate, Final, ParamSpec
 
-from threadpost.captions import CaptionsWontGo, read_captions_file
 from threadpost.errors import (
     AuthFailed,
     ConfigError,
@@ -32,17 +32,9 @@ from threadpost.errors import (
     PermanentError,
     TransientError,
 )
-from threadpost.gif_to_video import GifConversionError
-from threadpost.image_fit import pixel_limit
-from threadpost.image_upload import ImageWontFit, prepare_upload
-from threadpost.images import ImageError, inspect_image
 from threadpost.platforms.base import ConfirmPosts
 from threadpost.platforms.bluesky.answers import string_field, unreadable_answer
 from threadpost.platforms.bluesky.auth import create_session, refresh_session
-from threadpost.platforms.bluesky.captions import BLUESKY_CAPTION_LIMITS, caption_entry
-from threadpost.platforms.bluesky.gif_video import GIF_PRESENTATION, gif_video, goes_as_video
-from threadpost.platforms.bluesky.interactions import POSTGATE_COLLECTION, THREADGATE_COLLECTION
-from threadpost.platforms.bluesky.quotes import quoted_post, record_embed
 from threadpost.platforms.bluesky.records import (
     MAX_WRITES_PER_CALL,
     POST_COLLECTION,
@@ -63,7 +55,6 @@ from threadpost.platforms.bluesky.records import (
     strong_ref,
     web_url,
 )
-from threadpost.platforms.bluesky.reply_parent import find_parent
 from threadpost.platforms.bluesky.rules import BLUESKY_LIMITS, not_public
 from threadpost.platforms.bluesky.session import (
     SavedSession,
@@ -73,9 +64,6 @@ from threadpost.platforms.bluesky.session import (
     save_session,
     session_path,
 )
-from threadpost.platforms.bluesky.video import video_embed
-from threadpost.platforms.bluesky.video_service import video_service_for
-from threadpost.platforms.bluesky.video_service_upload import DEFAULT_MAX_WAIT, VideoServiceUpload
 from threadpost.platforms.bluesky.xrpc import (
     LOGIN_HINT,
     PLATFORM,
@@ -87,14 +75,16 @@ from threadpost.platforms.bluesky.xrpc import (
     resolve_handle,
 )
 from threadpost.values import PlatformLimits, PlatformName, PostKey, PostRef, Problem
-from threadpost.videos import is_video
 
+# The modules of images, videos, captions, quotes, reply parents and reply or quote gates
+# are imported by the methods that need them: a thread of text alone loads none of them.
 if TYPE_CHECKING:
     from pathlib import Path
 
     from threadpost.config import Settings
     from threadpost.linkcard import LinkCard, LinkCardError
     from threadpost.plan import PlannedPost, Thread
+    from threadpost.platforms.bluesky.video_service_upload import VideoServiceUpload
     from threadpost.thread import ReplyTarget
 
 __all__ = ["BlueskyPublisher", "CidMismatch", "LoginResult", "draft_records"]
@@ -165,7 +155,7 @@ class BlueskyPublisher:
         clock: Clock = _utc_now,
         link_card_fetcher: LinkCardFetcher | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        video_wait: float = DEFAULT_MAX_WAIT,
+        video_wait: float | None = None,
     ) -> None:
         bluesky = settings.bluesky
         if not bluesky.handle:
@@ -193,23 +183,32 @@ class BlueskyPublisher:
         #: Non-fatal findings of the calls so far (mentions left as text, cards not made);
         #: only appended to, the orchestration reads what each call added.
         self.warnings: list[Problem] = []
-        #: Where videos go first (video_service.py); None: to the PDS directly.
-        service = video_service_for(self._service, bluesky.video_service)
-        self._videos = (
-            None
-            if service is None
-            else VideoServiceUpload(
-                service,
-                self._net,
-                lambda nsid, *, params=None, what: self._xrpc(nsid, params=params, what=what),
-                self.account_id,
-                sleep=sleep,
-                max_wait=video_wait,
-            )
-        )
+        self._video_service = bluesky.video_service
+        self._sleep = sleep
+        #: The longest wait for the video service to process one video (None: its default).
+        self._video_wait = video_wait
 
     def __repr__(self) -> str:
         return f"<BlueskyPublisher {self._handle} on {self._service}>"
+
+    @functools.cached_property
+    def _videos(self) -> VideoServiceUpload | None:
+        """Where videos go first (video_service.py); None: to the PDS directly. Asked by
+        the first video sent."""
+        from threadpost.platforms.bluesky.video_service import DEFAULT_MAX_WAIT, video_service_for
+        from threadpost.platforms.bluesky.video_service_upload import VideoServiceUpload
+
+        service = video_service_for(self._service, self._video_service)
+        if service is None:
+            return None
+        return VideoServiceUpload(
+            service,
+            self._net,
+            lambda nsid, *, params=None, what: self._xrpc(nsid, params=params, what=what),
+            self.account_id,
+            sleep=self._sleep,
+            max_wait=DEFAULT_MAX_WAIT if self._video_wait is None else self._video_wait,
+        )
 
     # -- the Publisher protocol ------------------------------------------------------------
 
@@ -374,6 +373,7 @@ class BlueskyPublisher:
     def find_reply_parent(self, target: ReplyTarget) -> ReplyTarget | None:
         """The post `target` names (a bsky.app address or an at:// URI), with its strong
         ref and its conversation's root (`reply_parent.find_parent`); None: no such post."""
+        from threadpost.platforms.bluesky.reply_parent import find_parent
 
         def query(nsid: str, params: Mapping[str, Any], what: str) -> dict[str, Any]:
             return self._xrpc(nsid, params=params, what=what, missing_ok=True)
@@ -615,23 +615,31 @@ class BlueskyPublisher:
         card: LinkCard | LinkCardError | None,
         quote: Mapping[str, str] | None = None,
     ) -> dict[str, Any] | None:
-        if len(post.images) == 1 and goes_as_video(
-            post.images[0].path, alone=True, max_seconds=BLUESKY_LIMITS.max_video_seconds
-        ):
-            video = self._upload_gif_video(post, post.images[0])
-            return record_embed(quote, video) if quote is not None else video
-        if post.images and is_video(post.images[0].path):
-            # `check` allows a video only alone in its post.
-            video = self._upload_video(post, post.images[0])
-            return record_embed(quote, video) if quote is not None else video
-        if post.images:
-            images = images_embed([self._upload_image(post, image) for image in post.images])
-            return record_embed(quote, images) if quote is not None else images
+        media = self._media_embed(post) if post.images else None
         if quote is not None:
-            return record_embed(quote)
+            from threadpost.platforms.bluesky.quotes import record_embed
+
+            return record_embed(quote, media)
+        if media is not None:
+            return media
         if card is None:
             return None
         return self._link_card(post, card)
+
+    def _media_embed(self, post: PlannedPost) -> dict[str, Any]:
+        """The embed of a post's attachments, uploaded: its video (an animated GIF alone
+        in its post goes as one) or its images."""
+        from threadpost.platforms.bluesky.gif_video import goes_as_video
+        from threadpost.videos import is_video
+
+        if len(post.images) == 1 and goes_as_video(
+            post.images[0].path, alone=True, max_seconds=BLUESKY_LIMITS.max_video_seconds
+        ):
+            return self._upload_gif_video(post, post.images[0])
+        if is_video(post.images[0].path):
+            # `check` allows a video only alone in its post.
+            return self._upload_video(post, post.images[0])
+        return images_embed([self._upload_image(post, image) for image in post.images])
 
     def _resolve_quotes(self, posts: Sequence[PlannedPost]) -> dict[int, dict[str, str]]:
         """The strong ref {uri, cid} of each post's quoted post (handle → DID, then
@@ -642,6 +650,10 @@ class BlueskyPublisher:
             return self._xrpc(nsid, params=params, what=what, missing_ok=True)
 
         refs: dict[int, dict[str, str]] = {}
+        if all(post.quote is None for post in posts):
+            return refs
+        from threadpost.platforms.bluesky.quotes import quoted_post
+
         for post in posts:
             if post.quote is None:
                 continue
@@ -704,6 +716,10 @@ class BlueskyPublisher:
         return dict(zip(wanted, results, strict=True))
 
     def _upload_image(self, post: PlannedPost, image: Any) -> UploadedImage:
+        from threadpost.image_fit import pixel_limit
+        from threadpost.image_upload import ImageWontFit, prepare_upload
+        from threadpost.images import ImageError, inspect_image
+
         try:
             info = inspect_image(image.path)
             # The PDS stores and serves the blob as sent: private metadata goes first, and
@@ -733,6 +749,9 @@ class BlueskyPublisher:
         return UploadedImage(blob=blob, alt=image.alt, width=prepared.width, height=prepared.height)
 
     def _upload_video(self, post: PlannedPost, video: Any) -> dict[str, Any]:
+        from threadpost.captions import CaptionsWontGo, read_captions_file
+        from threadpost.platforms.bluesky.captions import BLUESKY_CAPTION_LIMITS, caption_entry
+        from threadpost.platforms.bluesky.video import video_embed
         from threadpost.video_upload import VideoWontGo, prepare_video
 
         try:
@@ -779,8 +798,11 @@ class BlueskyPublisher:
         """Before anything is uploaded or written: the video service's daily limits
         must allow every video of `posts` (the size of a GIF sent as a video is counted
         as the GIF's: the MP4 is made later)."""
-        if self._videos is None:
+        if not any(post.images for post in posts) or self._videos is None:
             return
+        from threadpost.platforms.bluesky.gif_video import goes_as_video
+        from threadpost.videos import is_video
+
         sized = [
             (post.index, _file_size(post.images[0].path))
             for post in posts
@@ -798,6 +820,10 @@ class BlueskyPublisher:
             self._videos.check_limits([size for _, size in sized], sized[0][0])
 
     def _upload_gif_video(self, post: PlannedPost, image: Any) -> dict[str, Any]:
+        from threadpost.gif_to_video import GifConversionError
+        from threadpost.platforms.bluesky.gif_video import GIF_PRESENTATION, gif_video
+        from threadpost.platforms.bluesky.video import video_embed
+
         try:
             data, info = gif_video(image.path)
         except GifConversionError as exc:
@@ -904,6 +930,11 @@ class BlueskyPublisher:
 
     def _gates_of(self, rkeys: Sequence[str]) -> dict[str, list[str]]:
         """Per rkey, the gate collections holding a record under it (to delete with it)."""
+        from threadpost.platforms.bluesky.interactions import (
+            POSTGATE_COLLECTION,
+            THREADGATE_COLLECTION,
+        )
+
         found: dict[str, list[str]] = {}
         for rkey in rkeys:
             for collection in (THREADGATE_COLLECTION, POSTGATE_COLLECTION):

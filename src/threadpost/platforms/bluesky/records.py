@@ -21,14 +21,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 import libipld
 
-from threadpost.images import ImageError, inspect_image
-from threadpost.platforms.bluesky.gif_video import goes_as_video
-from threadpost.platforms.bluesky.interactions import postgate_record, threadgate_record
 from threadpost.platforms.bluesky.labels import self_labels_field
-from threadpost.platforms.bluesky.quotes import quoted_post, record_embed
 from threadpost.platforms.bluesky.replies import reply_refs
-from threadpost.platforms.bluesky.video import placeholder_gif_video_embed, placeholder_video_embed
-from threadpost.videos import is_video
 
 if TYPE_CHECKING:
     from threadpost.thread import Facet, PlannedPost, Thread
@@ -355,6 +349,16 @@ def draft_records(
     (computed from the placeholder records, so the reply structure is shown as it will
     be): only sending makes them.
     """
+    # Only the dry run builds embeds here (the publisher makes its own from what it
+    # uploads): publishing loads none of their media and quote modules for it.
+    from threadpost.platforms.bluesky.gif_video import goes_as_video
+    from threadpost.platforms.bluesky.quotes import quoted_post, record_embed
+    from threadpost.platforms.bluesky.video import (
+        placeholder_gif_video_embed,
+        placeholder_video_embed,
+    )
+    from threadpost.videos import is_video
+
     known_dids = mention_dids or {}
     known_cards = cards or {}
     start = now or datetime.now(UTC)
@@ -416,6 +420,10 @@ def gate_records(
     postgate with every post when quotes are off. `post_uris`/`created_at` are those of
     posts `start`..end; each gate takes its post's createdAt (the same on every retry)."""
     gates: dict[int, list[dict[str, Any]]] = {}
+    if thread.reply_rules is None and thread.quotes_allowed:
+        return gates  # replies and quotes open to all: no gate (nor its module) is needed
+    from threadpost.platforms.bluesky.interactions import postgate_record, threadgate_record
+
     posts = thread.posts[start - 1 :]
     for post, uri, created in zip(posts, post_uris, created_at, strict=True):
         records: list[dict[str, Any]] = []
@@ -440,6 +448,8 @@ def draft_gate_records(thread: Thread, *, now: datetime | None = None) -> list[d
 
 
 def _placeholder_image(path: Any, alt: str) -> UploadedImage:
+    from threadpost.images import ImageError, inspect_image
+
     width = height = 0
     mime, size = "application/octet-stream", 0
     try:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from threadpost.platforms.bluesky.quotes import quoted_post
 from threadpost.values import Problem
 
 if TYPE_CHECKING:
@@ -26,6 +25,8 @@ PLATFORM = "bluesky"
 
 def is_bluesky_address(address: str) -> bool:
     """A bsky.app post address or an at:// post URI."""
+    from threadpost.platforms.bluesky.quotes import quoted_post  # (a draft with reply_to)
+
     return quoted_post(address) is not None
 
 
@@ -118,6 +119,8 @@ def reply_refs(
 
 
 def _uri_shown(address: str) -> str:
+    from threadpost.platforms.bluesky.quotes import quoted_post
+
     post = quoted_post(address)
     if post is None:
         return address

@@ -14,9 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from threadpost.captions import CaptionLimits
 from threadpost.platforms.bluesky.captions import BLUESKY_CAPTION_LIMITS
-from threadpost.platforms.bluesky.gif_video import goes_as_video
 from threadpost.platforms.bluesky.labels import SELF_LABELS, SENSITIVE_MEDIA_LABEL
-from threadpost.platforms.bluesky.quotes import quoted_post
 from threadpost.platforms.bluesky.records import (
     LinkCardData,
     card_link,
@@ -24,19 +22,20 @@ from threadpost.platforms.bluesky.records import (
     draft_records,
 )
 from threadpost.platforms.bluesky.replies import reply_address, reply_problems
-from threadpost.platforms.bluesky.video_path import bluesky_video_route, video_upload_requests
 from threadpost.text.count import utf8_length
 from threadpost.text.entities import Entity, bluesky_entities
 from threadpost.text.graphemes import grapheme_count
 from threadpost.values import PlatformLimits, PlatformName, Problem, Severity
-from threadpost.video_route import VideoRoute, sends_video
 
+# The video, GIF and quote modules are imported by the rules that ask about a video, an
+# animated image or a quote: planning and checking a thread of text load none of them.
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from threadpost.config import Settings
     from threadpost.draft import DraftPost, FrontMatter
     from threadpost.thread import PlannedPost, Thread
+    from threadpost.video_route import VideoRoute
 
 BLUESKY_LIMITS: Final = PlatformLimits(
     platform="bluesky",
@@ -94,6 +93,8 @@ class BlueskyRules:
 
     def animated_image_as_video(self, path: Path, *, alone: bool) -> bool:
         """An animated GIF alone in its post, with ffmpeg installed (gif_video.py)."""
+        from threadpost.platforms.bluesky.gif_video import goes_as_video
+
         return goes_as_video(path, alone=alone, max_seconds=BLUESKY_LIMITS.max_video_seconds)
 
     def entities(self, text: str) -> list[Entity]:
@@ -185,10 +186,15 @@ class BlueskyRules:
 
     def video_route(self, settings: Settings) -> VideoRoute:
         """Through the video service or to the PDS directly (video_service.py decides)."""
+        from threadpost.platforms.bluesky.video_path import bluesky_video_route
+
         return bluesky_video_route(settings.bluesky)
 
     def video_uploads(self, thread: Thread, route: VideoRoute) -> list[dict[str, Any]]:
         """The calls each post's video would take along `route` (video_path.py)."""
+        from threadpost.platforms.bluesky.video_path import video_upload_requests
+        from threadpost.video_route import sends_video
+
         posts = [post for post in thread.posts if post.images and sends_video(self, post, 0)]
         return video_upload_requests(posts, route)
 
@@ -359,6 +365,10 @@ def _poll_problems(thread: Thread) -> list[Problem]:
 
 def _quote_problems(thread: Thread) -> list[Problem]:
     """A quote of something that is not a Bluesky post: Bluesky can quote nothing else."""
+    if all(post.quote is None for post in thread.posts):
+        return []
+    from threadpost.platforms.bluesky.quotes import quoted_post
+
     return [
         Problem(
             "error",

@@ -30,9 +30,6 @@ from threadpost.errors import (
     PlatformError,
     TransientError,
 )
-from threadpost.image_fit import pixel_limit
-from threadpost.image_upload import ImageWontFit, prepare_upload
-from threadpost.images import ImageError, inspect_image
 from threadpost.platforms.base import ConfirmPosts
 from threadpost.platforms.mastodon.http import (
     LOGIN_HINT,
@@ -58,9 +55,8 @@ from threadpost.platforms.mastodon.quotes import (
 )
 from threadpost.platforms.mastodon.statuses import draft_statuses, status_params
 from threadpost.values import PlatformLimits, PlatformName, PostKey, PostRef, Problem
-from threadpost.video_upload import VideoWontGo, prepare_video
-from threadpost.videos import is_video
 
+# The image and video modules are imported by the uploads: statuses of text load none.
 if TYPE_CHECKING:
     from threadpost.config import Settings
     from threadpost.draft import Image
@@ -687,6 +683,8 @@ class MastodonPublisher:
     def _upload(self, index: int, image: Image, limits: PlatformLimits) -> str:
         """Upload one image or video with its alt text; wait until the instance has
         processed it (a video takes longer: it is transcoded)."""
+        from threadpost.videos import is_video
+
         if is_video(image.path):
             data, mime = self._video_bytes(index, image, limits)
             return self._send_media(index, image, data, mime, "video")
@@ -694,6 +692,8 @@ class MastodonPublisher:
         return self._send_media(index, image, data, mime, "image")
 
     def _video_bytes(self, index: int, video: Image, limits: PlatformLimits) -> tuple[bytes, str]:
+        from threadpost.video_upload import VideoWontGo, prepare_video
+
         try:
             prepared = prepare_video(video.path, video.written_path, limits, "Mastodon")
         except VideoWontGo as exc:
@@ -703,6 +703,10 @@ class MastodonPublisher:
         return prepared.data, prepared.info.mime
 
     def _image_bytes(self, index: int, image: Image, limits: PlatformLimits) -> tuple[bytes, str]:
+        from threadpost.image_fit import pixel_limit
+        from threadpost.image_upload import ImageWontFit, prepare_upload
+        from threadpost.images import ImageError, inspect_image
+
         try:
             info = inspect_image(image.path)
             # Private metadata is stripped and an image over the instance's limits is

@@ -12,7 +12,6 @@ from threadpost.platforms.mastodon.polls import poll_param
 from threadpost.platforms.mastodon.quotes import quoted_status_param
 from threadpost.platforms.mastodon.replies import in_reply_to_param
 from threadpost.platforms.mastodon.visibility import reply_visibility
-from threadpost.videos import video_field
 
 if TYPE_CHECKING:
     from threadpost.thread import PlannedPost, Thread
@@ -45,16 +44,24 @@ def status_params(thread: Thread, post: PlannedPost) -> dict[str, Any]:
         "spoiler_text": thread.content_warning(post),
         "sensitive": thread.sensitive,
         "language": _language(thread.lang),
-        "media": [
-            {"path": str(image.path), "description": image.alt, **video_field(image.path)}
-            for image in post.images
-        ],
+        "media": _media(post),
         "poll": poll_param(post.poll),
         # Resolved from the address by the publisher (GET /api/v2/search?resolve=true).
         "quoted_status_id": quoted_status_param(thread, post.quote),
         # Who may quote this status (Mastodon 4.5); None leaves the account's default.
         "quote_approval_policy": thread.quote_policy,
     }
+
+
+def _media(post: PlannedPost) -> list[dict[str, Any]]:
+    if not post.images:
+        return []
+    from threadpost.videos import video_field  # (reads a video's headers: attachments only)
+
+    return [
+        {"path": str(image.path), "description": image.alt, **video_field(image.path)}
+        for image in post.images
+    ]
 
 
 def _language(lang: str | None) -> str | None:
