@@ -283,3 +283,28 @@ def test_a_ledger_with_duplicates_migrates_and_gains_the_index_once_they_are_can
         assert ledger.duplicate_active_threads() == []
         with pytest.raises(StoreError, match="already has an unfinished thread"):
             _active_thread(ledger, "/d/a.md")
+
+
+def test_recording_a_source_already_stored_writes_nothing(tmp_path: Path) -> None:
+    ledger, thread_id = _ledger_with_thread(tmp_path)
+    prints = {"mastodon": "m1", "bluesky": "b1"}
+    ledger.record_source(thread_id, images_hash="i1", fingerprints=prints, again=True)
+    changes = ledger.conn.total_changes
+    ledger.record_source(thread_id, images_hash="i1", fingerprints=prints)
+    ledger.record_source(thread_id, images_hash="i1", fingerprints={"bluesky": "b1"}, again=True)
+    assert ledger.conn.total_changes == changes  # no commit for what is already there
+    # Any one value that differs is written, the others kept.
+    for images_hash, fingerprints, again in [
+        ("i2", prints, None),
+        ("i2", {"bluesky": "b2"}, None),
+        ("i2", {"bluesky": "b2"}, False),
+    ]:
+        ledger.record_source(
+            thread_id, images_hash=images_hash, fingerprints=fingerprints, again=again
+        )
+    source = ledger.source(thread_id)
+    assert (source.images_hash, source.again) == ("i2", False)
+    assert source.fingerprints == {"mastodon": "m1", "bluesky": "b2"}
+    # Each write is the thread's row and one row per fingerprint given: 3, then 2 and 2.
+    assert ledger.conn.total_changes == changes + 7
+    ledger.close()

@@ -52,7 +52,11 @@ class SourceQueries(LedgerCore):
         fingerprints: Mapping[PlatformName, str],
         again: bool | None = None,
     ) -> None:
-        """Store the images hash and the fingerprints (and, when given, the `--again` flag)."""
+        """Store the images hash and the fingerprints (and, when given, the `--again` flag).
+        Values already stored are not written again: a publish re-records the source it
+        froze a moment before, and an unchanged write would still cost a commit."""
+        if self._stored(thread_id, images_hash, fingerprints, again):
+            return
         with self.transaction():
             self.conn.execute(
                 "UPDATE threads SET images_hash = ?, again = coalesce(?, again) WHERE id = ?",
@@ -63,6 +67,25 @@ class SourceQueries(LedgerCore):
                     "UPDATE platforms SET fingerprint = ? WHERE thread_id = ? AND platform = ?",
                     (fingerprint, thread_id, platform),
                 )
+
+    def _stored(
+        self,
+        thread_id: str,
+        images_hash: str,
+        fingerprints: Mapping[PlatformName, str],
+        again: bool | None,
+    ) -> bool:
+        """Whether the thread's row already holds these values (False if it has none)."""
+        row = self._rows("SELECT images_hash, again FROM threads WHERE id = ?", (thread_id,))
+        if not row or row[0]["images_hash"] != images_hash:
+            return False
+        if again is not None and bool(row[0]["again"]) != again:
+            return False
+        prints = self._rows(
+            "SELECT platform, fingerprint FROM platforms WHERE thread_id = ?", (thread_id,)
+        )
+        stored = {r["platform"]: r["fingerprint"] for r in prints}
+        return all(stored.get(platform) == value for platform, value in fingerprints.items())
 
     def source(self, thread_id: str) -> ThreadSource:
         """What the thread was made from."""
